@@ -1,0 +1,92 @@
+// Reads and writes the incident's PostgreSQL projection. Every write is idempotent so that
+// Temporal may retry it freely.
+import type { Sql } from '../db/sql.ts';
+import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla.ts';
+import type { IncidentState, TimelineEvent } from '../workflows/types.ts';
+
+export interface IncidentStoreDeps {
+  sql: Sql;
+  defaultGroupWaitSeconds: number;
+  defaultApprovalTimeoutSeconds: number;
+}
+
+export interface IncidentContext {
+  groupWaitSeconds: number;
+  approvalTimeoutSeconds: number;
+  sla: SlaPolicy;
+  assetCritical: boolean;
+}
+
+export interface CompanySettings {
+  groupWaitSeconds?: number;
+  approvalTimeoutSeconds?: number;
+  sla?: Partial<SlaPolicy>;
+  ssm?: { region?: string; endpoint?: string };
+}
+
+export const INCIDENT_CHANNEL = 'incident_updated';
+
+export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
+  const { sql } = deps;
+  return {
+    async loadIncidentContext(input: { companyId: string; assetName: string }): Promise<IncidentContext> {
+      const [company] = await sql<{ settings: CompanySettings }[]>`SELECT settings FROM companies WHERE id = ${input.companyId}`;
+      if (!company) throw new Error(`Company ${input.companyId} not found`);
+      const [asset] = await sql<{ critical: boolean }[]>`
+        SELECT critical FROM assets WHERE company_id = ${input.companyId} AND name = ${input.assetName}`;
+      const s = company.settings ?? {};
+      return {
+        groupWaitSeconds: s.groupWaitSeconds ?? deps.defaultGroupWaitSeconds,
+        approvalTimeoutSeconds: s.approvalTimeoutSeconds ?? deps.defaultApprovalTimeoutSeconds,
+        sla: {
+          responseMinutes: { ...DEFAULT_SLA_POLICY.responseMinutes, ...s.sla?.responseMinutes },
+          resolutionMinutes: { ...DEFAULT_SLA_POLICY.resolutionMinutes, ...s.sla?.resolutionMinutes },
+        },
+        assetCritical: asset?.critical ?? false,
+      };
+    },
+
+    async saveIncident(input: { state: IncidentState; events: TimelineEvent[] }): Promise<void> {
+      const s = input.state;
+      await sql.begin(async (tx) => {
+        // `version` only grows: a retry carrying an older snapshot leaves the newer row alone.
+        await tx`
+          INSERT INTO incidents (
+            id, company_id, workflow_id, run_id, aggregation_key, asset_name, signature, severity, status,
+            priority_score, alert_count, tool_sources, decision, approval, execution, auto_remediated,
+            escalated, escalation_reason, approval_deadline, sla_response_deadline, sla_resolution_deadline,
+            sla_breached, version, created_at, updated_at, resolved_at
+          ) VALUES (
+            ${s.incidentId}, ${s.companyId}, ${s.workflowId}, ${s.runId}, ${s.aggregationKey}, ${s.assetName},
+            ${s.signature}, ${s.severity}, ${s.status}, ${s.priorityScore}, ${s.alertIds.length}, ${s.toolSources},
+            ${s.decision ? tx.json(s.decision as never) : null}, ${s.approval ? tx.json(s.approval as never) : null},
+            ${s.execution ? tx.json(s.execution as never) : null}, ${s.autoRemediated}, ${s.escalated},
+            ${s.escalationReason}, ${s.approval?.deadline ?? null}, ${s.slaResponseDeadline}, ${s.slaResolutionDeadline},
+            ${s.slaBreached}, ${s.version}, ${s.createdAt}, ${s.updatedAt}, ${s.resolvedAt}
+          )
+          ON CONFLICT (id) DO UPDATE SET
+            run_id = EXCLUDED.run_id, severity = EXCLUDED.severity, status = EXCLUDED.status,
+            priority_score = EXCLUDED.priority_score, alert_count = EXCLUDED.alert_count,
+            tool_sources = EXCLUDED.tool_sources, decision = EXCLUDED.decision, approval = EXCLUDED.approval,
+            execution = EXCLUDED.execution, auto_remediated = EXCLUDED.auto_remediated, escalated = EXCLUDED.escalated,
+            escalation_reason = EXCLUDED.escalation_reason, approval_deadline = EXCLUDED.approval_deadline,
+            sla_breached = EXCLUDED.sla_breached, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
+            resolved_at = EXCLUDED.resolved_at
+          WHERE incidents.version < EXCLUDED.version`;
+        if (s.alertIds.length > 0) {
+          await tx`
+            UPDATE alerts SET incident_id = ${s.incidentId}
+            WHERE company_id = ${s.companyId} AND id = ANY(${s.alertIds}) AND incident_id IS DISTINCT FROM ${s.incidentId}`;
+        }
+        for (const e of input.events) {
+          await tx`
+            INSERT INTO incident_events (incident_id, seq, kind, message, actor, data, created_at)
+            VALUES (${s.incidentId}, ${e.seq}, ${e.kind}, ${e.message}, ${e.actor}, ${e.data ? tx.json(e.data as never) : null}, ${e.createdAt})
+            ON CONFLICT (incident_id, seq) DO NOTHING`;
+        }
+        // Listeners get only the id and re-read the row, so a notification can never carry stale data.
+        await tx`SELECT pg_notify(${INCIDENT_CHANNEL}, ${s.incidentId})`;
+      });
+    },
+  };
+}

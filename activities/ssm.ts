@@ -1,0 +1,179 @@
+// Runs runbooks through AWS Systems Manager Run Command, or through the labelled dry-run executor
+// when no AWS credentials are configured. Never a silent fake: a dry run says so everywhere.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  GetCommandInvocationCommand,
+  InvocationDoesNotExist,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import type { Sql } from '../db/sql.ts';
+import type { Runbook } from '../domain/types.ts';
+import type { CompanySettings } from './incident-store.ts';
+import type { ExecutorKind, SsmCommandRef, SsmCommandResult } from '../workflows/types.ts';
+
+export interface SsmDeps {
+  sql: Sql;
+  /** Which executor to use: 'auto' picks SSM when AWS credentials are configured, else dry run. */
+  mode: 'auto' | 'ssm' | 'dry_run';
+  credentialsConfigured: boolean;
+  region: string;
+  pollIntervalMs: number;
+  /** Lets tests point the real SDK at an emulator; production uses the SDK's own resolution (AWS_ENDPOINT_URL_SSM). */
+  endpoint?: string;
+}
+
+export interface SendSsmCommandInput {
+  companyId: string;
+  incidentId: string;
+  attempt: number;
+  assetName: string;
+  runbook: Runbook;
+}
+
+const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled', 'Undeliverable', 'Terminated', 'InvalidPlatform', 'AccessDenied', 'DeliveryTimedOut', 'ExecutionTimedOut']);
+const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
+
+export function isTerminalSsmStatus(status: string): boolean {
+  return TERMINAL.has(status);
+}
+
+export function dryRunOutput(ref: Pick<SsmCommandRef, 'documentName' | 'instanceIds' | 'commands'>): string {
+  return [
+    'DRY RUN: no AWS credentials are configured, so nothing was sent to AWS.',
+    `Would send ${ref.documentName} to ${ref.instanceIds.join(', ')} with:`,
+    ...ref.commands.map((c) => `  $ ${c}`),
+  ].join('\n');
+}
+
+export function createSsmActivities(deps: SsmDeps) {
+  const { sql } = deps;
+  const clients = new Map<string, SSMClient>();
+
+  function clientFor(settings: CompanySettings): SSMClient {
+    const region = settings.ssm?.region ?? deps.region;
+    const endpoint = settings.ssm?.endpoint ?? deps.endpoint;
+    const key = `${region}|${endpoint ?? ''}`;
+    let client = clients.get(key);
+    if (!client) {
+      client = new SSMClient({ region, ...(endpoint ? { endpoint } : {}), maxAttempts: 3 });
+      clients.set(key, client);
+    }
+    return client;
+  }
+
+  async function companySettings(companyId: string): Promise<CompanySettings> {
+    const [row] = await sql<{ settings: CompanySettings }[]>`SELECT settings FROM companies WHERE id = ${companyId}`;
+    if (!row) throw ApplicationFailure.nonRetryable(`Company ${companyId} not found`, 'InvalidSsmRequest');
+    return row.settings ?? {};
+  }
+
+  function executorFor(settings: CompanySettings): ExecutorKind {
+    if (deps.mode === 'ssm') return 'ssm';
+    if (deps.mode === 'dry_run') return 'dry_run';
+    return deps.credentialsConfigured || settings.ssm?.endpoint ? 'ssm' : 'dry_run';
+  }
+
+  return {
+    async sendSsmCommand(input: SendSsmCommandInput): Promise<SsmCommandRef> {
+      // A retry after SendCommand succeeded but before Temporal heard back must not run the runbook twice.
+      const [existing] = await sql<{ executor: ExecutorKind; command_id: string; document_name: string; instance_ids: string[]; commands: string[]; started_at: string }[]>`
+        SELECT executor, command_id, document_name, instance_ids, commands, started_at
+        FROM executions WHERE incident_id = ${input.incidentId} AND attempt = ${input.attempt}`;
+      if (existing) {
+        return {
+          executor: existing.executor,
+          attempt: input.attempt,
+          commandId: existing.command_id,
+          documentName: existing.document_name,
+          instanceIds: existing.instance_ids,
+          commands: existing.commands,
+          startedAt: existing.started_at,
+        };
+      }
+
+      const settings = await companySettings(input.companyId);
+      const executor = executorFor(settings);
+      const [asset] = await sql<{ instance_id: string | null }[]>`
+        SELECT instance_id FROM assets WHERE company_id = ${input.companyId} AND name = ${input.assetName}`;
+      const instanceId = asset?.instance_id ?? (INSTANCE_ID.test(input.assetName) ? input.assetName : null);
+      if (executor === 'ssm' && !instanceId) {
+        throw ApplicationFailure.nonRetryable(
+          `Asset "${input.assetName}" has no EC2/managed instance id, so SSM has nowhere to run "${input.runbook.name}"`,
+          'NoSsmTarget',
+        );
+      }
+      const instanceIds = [instanceId ?? input.assetName];
+      const commands = input.runbook.actions;
+      let commandId: string;
+      if (executor === 'ssm') {
+        const out = await clientFor(settings).send(
+          new SendCommandCommand({
+            InstanceIds: instanceIds,
+            DocumentName: input.runbook.documentName,
+            Parameters: { commands },
+            Comment: `Alert Whisperer incident ${input.incidentId}`.slice(0, 100),
+            TimeoutSeconds: 600,
+          }),
+        );
+        if (!out.Command?.CommandId) throw new Error(`SSM SendCommand for incident ${input.incidentId} returned no CommandId`);
+        commandId = out.Command.CommandId;
+      } else {
+        commandId = `dry-run-${input.incidentId}-${input.attempt}`;
+      }
+      const [row] = await sql<{ started_at: string }[]>`
+        INSERT INTO executions (incident_id, attempt, executor, command_id, document_name, instance_ids, commands, status)
+        VALUES (${input.incidentId}, ${input.attempt}, ${executor}, ${commandId}, ${input.runbook.documentName}, ${instanceIds}, ${commands}, 'InProgress')
+        ON CONFLICT (incident_id, attempt) DO UPDATE SET command_id = executions.command_id
+        RETURNING started_at`;
+      return {
+        executor,
+        attempt: input.attempt,
+        commandId,
+        documentName: input.runbook.documentName,
+        instanceIds,
+        commands,
+        startedAt: row!.started_at,
+      };
+    },
+
+    async waitForSsmCommand(input: { companyId: string; incidentId: string; ref: SsmCommandRef }): Promise<SsmCommandResult> {
+      const { ref } = input;
+      let result: SsmCommandResult;
+      if (ref.executor === 'dry_run') {
+        result = { status: 'Success', output: dryRunOutput(ref), error: '', finishedAt: new Date().toISOString() };
+      } else {
+        const client = clientFor(await companySettings(input.companyId));
+        const ctx = Context.current();
+        const outputs: string[] = [];
+        const errors: string[] = [];
+        let overall = 'Success';
+        for (const instanceId of ref.instanceIds) {
+          for (;;) {
+            ctx.heartbeat({ instanceId });
+            try {
+              const inv = await client.send(new GetCommandInvocationCommand({ CommandId: ref.commandId, InstanceId: instanceId }));
+              const status = inv.Status ?? 'Pending';
+              if (isTerminalSsmStatus(status)) {
+                if (inv.StandardOutputContent) outputs.push(ref.instanceIds.length > 1 ? `[${instanceId}]\n${inv.StandardOutputContent}` : inv.StandardOutputContent);
+                if (inv.StandardErrorContent) errors.push(ref.instanceIds.length > 1 ? `[${instanceId}]\n${inv.StandardErrorContent}` : inv.StandardErrorContent);
+                if (status !== 'Success') overall = status;
+                break;
+              }
+            } catch (err) {
+              // Right after SendCommand the invocation may not exist yet: keep polling.
+              if (!(err instanceof InvocationDoesNotExist)) throw err;
+            }
+            await ctx.sleep(deps.pollIntervalMs);
+          }
+        }
+        result = { status: overall, output: outputs.join('\n'), error: errors.join('\n'), finishedAt: new Date().toISOString() };
+      }
+      await sql`
+        UPDATE executions SET status = ${result.status}, output = ${result.output}, error = ${result.error}, finished_at = ${result.finishedAt}
+        WHERE incident_id = ${input.incidentId} AND attempt = ${ref.attempt}`;
+      return result;
+    },
+  };
+}

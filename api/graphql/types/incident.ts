@@ -1,0 +1,101 @@
+import { filter, map, pipe } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import { canApprove } from '../../../domain/rules.ts';
+import { companyScope } from '../../auth.ts';
+import { getIncident, incidentAlerts, incidentTimeline, listIncidents, type IncidentRecord } from '../../incident-queries.ts';
+import { builder, requireUser } from '../builder.ts';
+import { AlertRef } from './alert.ts';
+import { ApprovalRef } from './approval.ts';
+import { DecisionRef } from './decision.ts';
+import { IncidentStatusEnum, SeverityEnum } from './enums.ts';
+import { ExecutionRef } from './execution.ts';
+import { IncidentEventRef } from './incident-event.ts';
+
+export const IncidentRef = builder.objectRef<IncidentRecord>('Incident').implement({
+  description: 'Correlated alerts of one asset and signature, handled by one incidentWorkflow run.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    companyId: t.exposeID('companyId'),
+    companyName: t.exposeString('companyName'),
+    status: t.expose('status', { type: IncidentStatusEnum }),
+    severity: t.expose('severity', { type: SeverityEnum }),
+    signature: t.exposeString('signature'),
+    assetName: t.exposeString('assetName'),
+    aggregationKey: t.exposeString('aggregationKey'),
+    alertCount: t.exposeInt('alertCount'),
+    priorityScore: t.exposeInt('priorityScore'),
+    toolSources: t.exposeStringList('toolSources'),
+    autoRemediated: t.exposeBoolean('autoRemediated'),
+    escalated: t.exposeBoolean('escalated'),
+    escalationReason: t.exposeString('escalationReason', { nullable: true }),
+    slaResponseDeadline: t.expose('slaResponseDeadline', { type: 'DateTime' }),
+    slaResolutionDeadline: t.expose('slaResolutionDeadline', { type: 'DateTime' }),
+    slaBreached: t.exposeBoolean('slaBreached'),
+    approvalDeadline: t.expose('approvalDeadline', { type: 'DateTime', nullable: true }),
+    acknowledgedBy: t.exposeString('acknowledgedBy', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    resolvedAt: t.expose('resolvedAt', { type: 'DateTime', nullable: true }),
+    workflowId: t.exposeString('workflowId'),
+    runId: t.exposeString('runId'),
+    temporalUrl: t.string({
+      description: 'This incident\'s run in Temporal Web.',
+      resolve: (i, _args, ctx) =>
+        `${ctx.config.temporalUiUrl}/namespaces/${encodeURIComponent(ctx.config.temporalNamespace)}/workflows/${encodeURIComponent(i.workflowId)}/${encodeURIComponent(i.runId)}/history`,
+    }),
+    decision: t.field({ type: DecisionRef, nullable: true, resolve: (i) => i.decision }),
+    approval: t.field({ type: ApprovalRef, nullable: true, resolve: (i) => i.approval }),
+    execution: t.field({ type: ExecutionRef, nullable: true, resolve: (i) => i.execution }),
+    alerts: t.field({ type: [AlertRef], resolve: (i, _args, ctx) => incidentAlerts(ctx.sql, i.id) }),
+    timeline: t.field({ type: [IncidentEventRef], resolve: (i, _args, ctx) => incidentTimeline(ctx.sql, i.id) }),
+    viewerCanApprove: t.boolean({
+      description: 'Whether the signed-in user may approve or reject the pending runbook.',
+      resolve: (i, _args, ctx) =>
+        Boolean(ctx.user && i.status === 'awaiting_approval' && i.approval?.status === 'pending' && canApprove(ctx.user.role, i.approval.riskLevel)),
+    }),
+  }),
+});
+
+builder.queryField('incidents', (t) =>
+  t.field({
+    type: [IncidentRef],
+    args: {
+      status: t.arg({ type: IncidentStatusEnum }),
+      severity: t.arg({ type: SeverityEnum }),
+      limit: t.arg.int({ description: 'At most 500; 100 by default.' }),
+    },
+    resolve: (_root, args, ctx) => listIncidents(ctx.sql, companyScope(requireUser(ctx)), args),
+  }),
+);
+
+builder.queryField('incident', (t) =>
+  t.field({
+    type: IncidentRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => getIncident(ctx.sql, companyScope(requireUser(ctx)), String(id)),
+  }),
+);
+
+builder.subscriptionField('incidentUpdated', (t) =>
+  t.field({
+    type: IncidentRef,
+    description: 'Every change to an incident the subscriber may see; pass `id` to follow one incident.',
+    args: { id: t.arg.id() },
+    subscribe: (_root, args, ctx) => {
+      const user = requireUser(ctx);
+      const only = args.id ? String(args.id) : null;
+      return pipe(
+        ctx.pubsub.subscribe('incidentUpdated'),
+        filter((incidentId: string) => only === null || incidentId === only),
+        // Re-read the row with the subscriber's scope: a notification never leaks another company's incident.
+        map((incidentId: string) => getIncident(ctx.sql, companyScope(user), incidentId)),
+        filter((record: IncidentRecord | null): record is IncidentRecord => record !== null),
+      );
+    },
+    resolve: (record) => {
+      if (!record) throw new GraphQLError('Incident vanished');
+      return record;
+    },
+  }),
+);

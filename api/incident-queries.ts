@@ -1,0 +1,189 @@
+// Reads of the incident projection, always scoped to the caller's companies.
+import type { Sql } from '../db/sql.ts';
+import type { Decision } from '../domain/rules.ts';
+import type { IncidentStatus, Severity } from '../domain/types.ts';
+import type { Approval, Execution, IncidentState } from '../workflows/types.ts';
+
+export interface IncidentRecord {
+  id: string;
+  companyId: string;
+  companyName: string;
+  workflowId: string;
+  runId: string;
+  aggregationKey: string;
+  assetName: string;
+  signature: string;
+  severity: Severity;
+  status: IncidentStatus;
+  priorityScore: number;
+  alertCount: number;
+  toolSources: string[];
+  decision: Decision | null;
+  approval: Approval | null;
+  execution: Execution | null;
+  acknowledgedBy: string | null;
+  autoRemediated: boolean;
+  escalated: boolean;
+  escalationReason: string | null;
+  approvalDeadline: string | null;
+  slaResponseDeadline: string;
+  slaResolutionDeadline: string;
+  slaBreached: boolean;
+  createdAt: string;
+  updatedAt: string;
+  resolvedAt: string | null;
+}
+
+export interface AlertRecord {
+  id: string;
+  assetName: string;
+  signature: string;
+  message: string;
+  severity: Severity;
+  toolSource: string;
+  receivedAt: string;
+}
+
+export interface TimelineRecord {
+  seq: number;
+  kind: string;
+  message: string;
+  actor: string | null;
+  createdAt: string;
+}
+
+interface IncidentRow {
+  id: string;
+  company_id: string;
+  company_name: string;
+  workflow_id: string;
+  run_id: string;
+  aggregation_key: string;
+  asset_name: string;
+  signature: string;
+  severity: Severity;
+  status: IncidentStatus;
+  priority_score: number;
+  alert_count: number;
+  tool_sources: string[];
+  decision: Decision | null;
+  approval: Approval | null;
+  execution: Execution | null;
+  acknowledged_by: string | null;
+  auto_remediated: boolean;
+  escalated: boolean;
+  escalation_reason: string | null;
+  approval_deadline: string | null;
+  sla_response_deadline: string;
+  sla_resolution_deadline: string;
+  sla_breached: boolean;
+  created_at: string;
+  updated_at: string;
+  resolved_at: string | null;
+}
+
+function fromRow(r: IncidentRow): IncidentRecord {
+  return {
+    id: r.id,
+    companyId: r.company_id,
+    companyName: r.company_name,
+    workflowId: r.workflow_id,
+    runId: r.run_id,
+    aggregationKey: r.aggregation_key,
+    assetName: r.asset_name,
+    signature: r.signature,
+    severity: r.severity,
+    status: r.status,
+    priorityScore: r.priority_score,
+    alertCount: r.alert_count,
+    toolSources: r.tool_sources,
+    decision: r.decision,
+    approval: r.approval,
+    execution: r.execution,
+    acknowledgedBy: r.acknowledged_by,
+    autoRemediated: r.auto_remediated,
+    escalated: r.escalated,
+    escalationReason: r.escalation_reason,
+    approvalDeadline: r.approval_deadline,
+    slaResponseDeadline: r.sla_response_deadline,
+    slaResolutionDeadline: r.sla_resolution_deadline,
+    slaBreached: r.sla_breached,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    resolvedAt: r.resolved_at,
+  };
+}
+
+/** The workflow's answer to an Update, in the shape GraphQL serves (fresher than the row, which follows a moment later). */
+export function fromState(s: IncidentState, companyName: string): IncidentRecord {
+  return {
+    id: s.incidentId,
+    companyId: s.companyId,
+    companyName,
+    workflowId: s.workflowId,
+    runId: s.runId,
+    aggregationKey: s.aggregationKey,
+    assetName: s.assetName,
+    signature: s.signature,
+    severity: s.severity,
+    status: s.status,
+    priorityScore: s.priorityScore,
+    alertCount: s.alertIds.length,
+    toolSources: s.toolSources,
+    decision: s.decision,
+    approval: s.approval,
+    execution: s.execution,
+    acknowledgedBy: s.acknowledgement?.by ?? null,
+    autoRemediated: s.autoRemediated,
+    escalated: s.escalated,
+    escalationReason: s.escalationReason,
+    approvalDeadline: s.approval?.deadline ?? null,
+    slaResponseDeadline: s.slaResponseDeadline,
+    slaResolutionDeadline: s.slaResolutionDeadline,
+    slaBreached: s.slaBreached,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+    resolvedAt: s.resolvedAt,
+  };
+}
+
+export interface IncidentFilter {
+  status?: IncidentStatus | null;
+  severity?: Severity | null;
+  limit?: number | null;
+}
+
+/** `scope` null means every company (MSP admin); an empty list means none. */
+export async function listIncidents(sql: Sql, scope: string[] | null, filter: IncidentFilter = {}): Promise<IncidentRecord[]> {
+  const limit = Math.min(Math.max(filter.limit ?? 100, 1), 500);
+  const rows = await sql<IncidentRow[]>`
+    SELECT i.*, c.name AS company_name,
+      (SELECT e.actor FROM incident_events e WHERE e.incident_id = i.id AND e.kind = 'acknowledged' ORDER BY e.seq LIMIT 1) AS acknowledged_by
+    FROM incidents i JOIN companies c ON c.id = i.company_id
+    WHERE ${scope === null ? sql`true` : sql`i.company_id = ANY(${scope})`}
+      ${filter.status ? sql`AND i.status = ${filter.status}` : sql``}
+      ${filter.severity ? sql`AND i.severity = ${filter.severity}` : sql``}
+    ORDER BY (i.status = 'resolved'), i.priority_score DESC, i.created_at DESC
+    LIMIT ${limit}`;
+  return rows.map(fromRow);
+}
+
+export async function getIncident(sql: Sql, scope: string[] | null, id: string): Promise<IncidentRecord | null> {
+  const rows = await sql<IncidentRow[]>`
+    SELECT i.*, c.name AS company_name,
+      (SELECT e.actor FROM incident_events e WHERE e.incident_id = i.id AND e.kind = 'acknowledged' ORDER BY e.seq LIMIT 1) AS acknowledged_by
+    FROM incidents i JOIN companies c ON c.id = i.company_id
+    WHERE i.id = ${id} AND ${scope === null ? sql`true` : sql`i.company_id = ANY(${scope})`}`;
+  return rows[0] ? fromRow(rows[0]) : null;
+}
+
+export async function incidentAlerts(sql: Sql, incidentId: string): Promise<AlertRecord[]> {
+  return sql<AlertRecord[]>`
+    SELECT id, asset_name AS "assetName", signature, message, severity, tool_source AS "toolSource", received_at AS "receivedAt"
+    FROM alerts WHERE incident_id = ${incidentId} ORDER BY received_at, id`;
+}
+
+export async function incidentTimeline(sql: Sql, incidentId: string): Promise<TimelineRecord[]> {
+  return sql<TimelineRecord[]>`
+    SELECT seq, kind, message, actor, created_at AS "createdAt" FROM incident_events WHERE incident_id = ${incidentId} ORDER BY seq`;
+}

@@ -1,0 +1,35 @@
+// `npm run api`: webhook, GraphQL, dashboard and alert router, against TEMPORAL_ADDRESS and DATABASE_URL.
+import { Client, Connection } from '@temporalio/client';
+import { migrate } from '../db/migrate.ts';
+import { createSql } from '../db/sql.ts';
+import { loadConfig } from '../lib/config.ts';
+import { fatal } from '../lib/fatal.ts';
+import { AlertRouter } from './alert-router.ts';
+import { createApiServer } from './server.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is required for `npm run api` (npm start provides one itself)');
+  if (!config.jwtSecret) throw new Error('JWT_SECRET is required for `npm run api`: set it to a long random string');
+  const sql = createSql(config.databaseUrl);
+  await migrate(sql);
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const temporal = new Client({ connection, namespace: config.temporalNamespace });
+  const api = await createApiServer({ sql, temporal, config: { ...config, jwtSecret: config.jwtSecret } });
+  const router = new AlertRouter({ sql, temporal, log: (m) => console.warn(`[router] ${m}`) });
+  await router.start();
+  const port = await api.listen(config.port, config.host);
+  console.log(`[api] listening on ${config.publicUrl} (port ${port})`);
+
+  const shutdown = async (): Promise<void> => {
+    await router.stop();
+    await api.close();
+    await connection.close();
+    await sql.end({ timeout: 5 });
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+}
+
+main().catch(fatal('api'));

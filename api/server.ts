@@ -1,0 +1,112 @@
+// The HTTP server: webhook, GraphQL over HTTP and WebSocket (one path), and the built dashboard.
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { createYoga } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { Sql } from '../db/sql.ts';
+import type { Config } from '../lib/config.ts';
+import { authenticate, createTokenService } from './auth.ts';
+import { createIncidentPubSub, listenForIncidentUpdates } from './events.ts';
+import type { GraphQLContext } from './graphql/builder.ts';
+import { schema } from './graphql/schema.ts';
+import { createWebhookRouter } from './webhook.ts';
+
+export const WEB_DIST = fileURLToPath(new URL('../web/dist/', import.meta.url));
+
+export interface ApiServer {
+  app: express.Express;
+  server: Server;
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function createApiServer(deps: { sql: Sql; temporal: Client; config: Config & { jwtSecret: string } }): Promise<ApiServer> {
+  const { sql, temporal, config } = deps;
+  const tokens = createTokenService(config.jwtSecret, config.jwtTtl);
+  const pubsub = createIncidentPubSub();
+  const stopListening = await listenForIncidentUpdates(sql, pubsub);
+  const base = { sql, temporal, tokens, pubsub, config };
+
+  const yoga = createYoga<{ req: Request; res: Response }, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: config.graphiql ? { subscriptionsProtocol: 'WS' } : false,
+    landingPage: false,
+    context: async ({ request }) => ({ ...base, user: await authenticate(sql, tokens, request.headers.get('authorization')) }),
+    logging: 'warn',
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await sql`SELECT 1`;
+      res.json({ status: 'ok' });
+    } catch {
+      res.status(503).json({ status: 'unavailable', message: 'database unreachable' });
+    }
+  });
+  app.use(createWebhookRouter({ sql, ratePerMinute: config.webhookRatePerMinute }));
+  // app.all, not app.use: a mount path would be stripped from req.url and yoga would not see its endpoint.
+  app.all(yoga.graphqlEndpoint, (req, res, next) => {
+    yoga.handle(req, res, { req, res }).catch(next);
+  });
+  if (existsSync(WEB_DIST)) {
+    app.use(express.static(WEB_DIST, { index: 'index.html', maxAge: '1h' }));
+    // The dashboard keeps its place in the URL hash; any other GET that is not an API gets the app.
+    app.get(/^\/(?!api\/|graphql).*/, (_req, res) => res.sendFile(path.join(WEB_DIST, 'index.html')));
+  }
+  app.use('/api', (_req, res) => res.status(404).json({ error: 'not_found', message: 'No such endpoint' }));
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    // Log the detail for operators; tell the caller only that it failed, never internals or secrets.
+    console.error('[api] request failed:', err);
+    if (!res.headersSent) res.status(500).json({ error: 'internal', message: 'The server could not process the request; it was not stored' });
+  });
+
+  const server = createServer(app);
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const wsServer = useServer(
+    {
+      schema,
+      context: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const header = typeof params.authorization === 'string' ? params.authorization : typeof params.Authorization === 'string' ? params.Authorization : null;
+        return { ...base, user: await authenticate(sql, tokens, header) } satisfies GraphQLContext;
+      },
+      // Refuse the socket up front when the token is bad, rather than failing every subscription.
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const header = typeof params.authorization === 'string' ? params.authorization : null;
+        return (await authenticate(sql, tokens, header)) !== null;
+      },
+    },
+    wss,
+  );
+
+  return {
+    app,
+    server,
+    listen: (port, host = '0.0.0.0') =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          const addr = server.address();
+          resolve(typeof addr === 'object' && addr ? addr.port : port);
+        });
+      }),
+    async close() {
+      await wsServer.dispose();
+      wss.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await stopListening();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// Demo data for `npm start`: created once, idempotently, and re-aligned with DEMO_API_KEY,
+// ADMIN_EMAIL and ADMIN_PASSWORD when those are set.
+import { randomBytes } from 'node:crypto';
+import { hashApiKey } from '../api/webhook.ts';
+import { hashPassword, verifyPassword } from '../api/auth.ts';
+import type { Sql } from './sql.ts';
+
+export interface DemoCredentials {
+  companyId: string;
+  apiKey: string;
+  adminEmail: string;
+  adminPassword: string;
+  technicianEmail: string;
+  technicianPassword: string;
+}
+
+export function generateSecret(prefix: string): string {
+  return `${prefix}${randomBytes(18).toString('base64url')}`;
+}
+
+export async function seedDemo(sql: Sql, creds: DemoCredentials): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`
+      INSERT INTO companies (id, name, api_key_hash, api_key_hint)
+      VALUES (${creds.companyId}, 'Acme Corp', ${hashApiKey(creds.apiKey)}, ${creds.apiKey.slice(0, 7)})
+      ON CONFLICT (id) DO UPDATE SET api_key_hash = EXCLUDED.api_key_hash, api_key_hint = EXCLUDED.api_key_hint`;
+    await tx`
+      INSERT INTO assets (company_id, name, instance_id, critical) VALUES
+        (${creds.companyId}, 'srv-app-01', 'i-0abc1234def567890', true),
+        (${creds.companyId}, 'srv-web-01', 'i-0def4567abc123890', false)
+      ON CONFLICT DO NOTHING`;
+    await tx`
+      INSERT INTO runbooks (id, company_id, name, description, signature, risk_level, actions) VALUES
+        ('rb-disk-cleanup', ${creds.companyId}, 'Clean temp files', 'Frees disk by removing old temp files and rotated logs', 'disk_full', 'low',
+          ${['find /tmp -type f -mtime +1 -delete', 'journalctl --vacuum-size=200M', 'df -h /']}),
+        ('rb-restart-nginx', ${creds.companyId}, 'Restart nginx', 'Restarts nginx and checks it answers', 'service_down:nginx', 'high',
+          ${['sudo systemctl restart nginx', 'systemctl is-active nginx', 'curl -fsS -o /dev/null http://localhost/']})
+      ON CONFLICT DO NOTHING`;
+    for (const u of [
+      { id: 'user-admin', email: creds.adminEmail, name: 'MSP Admin', role: 'msp_admin', password: creds.adminPassword },
+      { id: 'user-tech', email: creds.technicianEmail, name: 'Acme Technician', role: 'technician', password: creds.technicianPassword },
+    ]) {
+      const [existing] = await tx<{ email: string; password_hash: string }[]>`SELECT email, password_hash FROM users WHERE id = ${u.id}`;
+      if (!existing) {
+        await tx`INSERT INTO users (id, email, name, role, password_hash) VALUES (${u.id}, ${u.email}, ${u.name}, ${u.role}, ${await hashPassword(u.password)})`;
+      } else if (existing.email !== u.email || !(await verifyPassword(u.password, existing.password_hash))) {
+        await tx`UPDATE users SET email = ${u.email}, password_hash = ${await hashPassword(u.password)} WHERE id = ${u.id}`;
+      }
+      await tx`INSERT INTO user_companies (user_id, company_id) VALUES (${u.id}, ${creds.companyId}) ON CONFLICT DO NOTHING`;
+    }
+  });
+}

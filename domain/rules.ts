@@ -1,0 +1,56 @@
+import type { RiskLevel, Role, Runbook } from './types.ts';
+
+export type DecisionAction = 'auto_remediate' | 'request_approval' | 'escalate';
+
+export interface Decision {
+  action: DecisionAction;
+  runbook: Runbook | null;
+  reasoning: string;
+  source: 'rules' | 'gemini' | 'bedrock';
+  confidence: number;
+}
+
+/** The runbook written for exactly this alert signature, if the company has one. */
+export function matchRunbook(signature: string, runbooks: readonly Runbook[]): Runbook | null {
+  return runbooks.find((r) => r.signature === signature) ?? null;
+}
+
+/**
+ * The always-available rules decision: low-risk runbooks run at once, medium and high risk wait
+ * for a human, and an incident with no runbook goes to a technician.
+ */
+export function decideByRules(signature: string, runbooks: readonly Runbook[]): Decision {
+  const runbook = matchRunbook(signature, runbooks);
+  if (!runbook) {
+    return {
+      action: 'escalate',
+      runbook: null,
+      reasoning: `No runbook handles signature "${signature}"; a technician must investigate.`,
+      source: 'rules',
+      confidence: 1,
+    };
+  }
+  if (runbook.riskLevel === 'low') {
+    return {
+      action: 'auto_remediate',
+      runbook,
+      reasoning: `Runbook "${runbook.name}" matches "${signature}" and is low risk, so it runs without approval.`,
+      source: 'rules',
+      confidence: 1,
+    };
+  }
+  return {
+    action: 'request_approval',
+    runbook,
+    reasoning: `Runbook "${runbook.name}" matches "${signature}" but is ${runbook.riskLevel} risk, so a human must approve it.`,
+    source: 'rules',
+    confidence: 1,
+  };
+}
+
+/** Seed 000, Flow 3 step 4: high risk needs an MSP admin; medium risk a company admin or MSP admin. */
+export function canApprove(role: Role, risk: RiskLevel): boolean {
+  if (risk === 'high') return role === 'msp_admin';
+  if (risk === 'medium') return role === 'msp_admin' || role === 'company_admin';
+  return true;
+}

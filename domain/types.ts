@@ -1,0 +1,22 @@
+// Vocabulary shared by the webhook, the workflows, the GraphQL API and the dashboard.
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
+export type RiskLevel = (typeof RISK_LEVELS)[number];
+
+export const ROLES = ['msp_admin', 'company_admin', 'technician'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const INCIDENT_STATUSES = ['new', 'awaiting_approval', 'remediating', 'escalated', 'resolved'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+export interface Runbook {
+  id: string;
+  name: string;
+  signature: string;
+  riskLevel: RiskLevel;
+  documentName: string;
+  actions: string[];
+}

@@ -1,0 +1,64 @@
+// Every setting the services read, in one place. The README's configuration table mirrors this file.
+export interface Config {
+  databaseUrl: string | undefined;
+  temporalAddress: string;
+  temporalNamespace: string;
+  temporalUiUrl: string;
+  port: number;
+  host: string;
+  publicUrl: string;
+  jwtSecret: string | undefined;
+  jwtTtl: string;
+  remediationMode: 'auto' | 'ssm' | 'dry_run';
+  awsRegion: string;
+  ssmPollIntervalMs: number;
+  defaultGroupWaitSeconds: number;
+  defaultApprovalTimeoutSeconds: number;
+  webhookRatePerMinute: number;
+  graphiql: boolean;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = int(env, 'PORT', 3000);
+  const mode = env.REMEDIATION_MODE ?? 'auto';
+  if (mode !== 'auto' && mode !== 'ssm' && mode !== 'dry_run') {
+    throw new Error(`REMEDIATION_MODE must be auto, ssm or dry_run, got "${mode}"`);
+  }
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    temporalAddress: env.TEMPORAL_ADDRESS || 'localhost:7233',
+    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    temporalUiUrl: (env.TEMPORAL_UI_URL || 'http://localhost:8233').replace(/\/$/, ''),
+    port,
+    host: env.HOST || '0.0.0.0',
+    publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/$/, ''),
+    jwtSecret: env.JWT_SECRET || undefined,
+    jwtTtl: env.JWT_TTL || '12h',
+    remediationMode: mode,
+    awsRegion: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    ssmPollIntervalMs: int(env, 'SSM_POLL_INTERVAL_MS', 2000),
+    defaultGroupWaitSeconds: int(env, 'GROUP_WAIT_SECONDS', 5),
+    defaultApprovalTimeoutSeconds: int(env, 'APPROVAL_TIMEOUT_SECONDS', 3600),
+    webhookRatePerMinute: int(env, 'WEBHOOK_RATE_PER_MINUTE', 600),
+    graphiql: env.NODE_ENV !== 'production',
+  };
+}
+
+/** True when the AWS SDK's default credential chain has something to work with. */
+export function awsCredentialsConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(
+    (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) ||
+      env.AWS_PROFILE ||
+      env.AWS_WEB_IDENTITY_TOKEN_FILE ||
+      env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ||
+      env.AWS_CONTAINER_CREDENTIALS_FULL_URI,
+  );
+}

@@ -1,0 +1,96 @@
+const INCIDENT_SUMMARY = /* GraphQL */ `
+  fragment IncidentSummary on Incident {
+    id
+    companyId
+    companyName
+    status
+    severity
+    signature
+    assetName
+    alertCount
+    priorityScore
+    toolSources
+    escalated
+    slaBreached
+    acknowledgedBy
+    createdAt
+    updatedAt
+  }
+`
+
+const INCIDENT_DETAIL = /* GraphQL */ `
+  fragment IncidentDetail on Incident {
+    ...IncidentSummary
+    aggregationKey
+    autoRemediated
+    escalationReason
+    slaResponseDeadline
+    slaResolutionDeadline
+    approvalDeadline
+    resolvedAt
+    workflowId
+    runId
+    temporalUrl
+    viewerCanApprove
+    decision { action runbookName riskLevel reasoning source confidence }
+    approval { status riskLevel requestedAt deadline decidedBy decidedAt comment }
+    execution {
+      executor dryRun commandId documentName instanceIds commands status output error startedAt finishedAt
+    }
+    alerts { id assetName signature message severity toolSource receivedAt }
+    timeline { seq kind message actor createdAt }
+  }
+  ${INCIDENT_SUMMARY}
+`
+
+const USER_FIELDS = 'id email name role companyIds'
+
+export const LOGIN = /* GraphQL */ `
+  mutation Login($email: String!, $password: String!) {
+    login(email: $email, password: $password) { accessToken user { ${USER_FIELDS} } }
+  }
+`
+
+export const ME = /* GraphQL */ `
+  query Me { me { ${USER_FIELDS} } }
+`
+
+export const INCIDENTS = /* GraphQL */ `
+  query Incidents($status: IncidentStatus, $severity: Severity, $limit: Int) {
+    incidents(status: $status, severity: $severity, limit: $limit) { ...IncidentSummary }
+  }
+  ${INCIDENT_SUMMARY}
+`
+
+export const INCIDENTS_UPDATED = /* GraphQL */ `
+  subscription IncidentsUpdated {
+    incidentUpdated { ...IncidentSummary }
+  }
+  ${INCIDENT_SUMMARY}
+`
+
+export const INCIDENT = /* GraphQL */ `
+  query Incident($id: ID!) {
+    incident(id: $id) { ...IncidentDetail }
+  }
+  ${INCIDENT_DETAIL}
+`
+
+export const INCIDENT_UPDATED = /* GraphQL */ `
+  subscription IncidentUpdated($id: ID!) {
+    incidentUpdated(id: $id) { ...IncidentDetail }
+  }
+  ${INCIDENT_DETAIL}
+`
+
+const mutation = (name: string) => /* GraphQL */ `
+  mutation ${name[0]!.toUpperCase()}${name.slice(1)}($id: ID!, $comment: String) {
+    ${name}(id: $id, comment: $comment) { ...IncidentDetail }
+  }
+  ${INCIDENT_DETAIL}
+`
+
+export const APPROVE_INCIDENT = mutation('approveIncident')
+export const REJECT_INCIDENT = mutation('rejectIncident')
+export const ACKNOWLEDGE_INCIDENT = mutation('acknowledgeIncident')
+export const RESOLVE_INCIDENT = mutation('resolveIncident')

@@ -1,0 +1,107 @@
+// Hand-written mirror of the GraphQL schema; DateTime arrives as an ISO-8601 string.
+
+export type Role = 'msp_admin' | 'company_admin' | 'technician'
+export type Severity = 'critical' | 'high' | 'medium' | 'low'
+export type IncidentStatus = 'new' | 'awaiting_approval' | 'remediating' | 'escalated' | 'resolved'
+
+export interface User {
+  id: string
+  email: string
+  name: string
+  role: Role
+  companyIds: string[]
+}
+
+export interface AuthPayload {
+  accessToken: string
+  user: User
+}
+
+export interface Alert {
+  id: string
+  assetName: string
+  signature: string
+  message: string
+  severity: Severity
+  toolSource: string
+  receivedAt: string
+}
+
+export interface Decision {
+  action: string
+  runbookName: string | null
+  riskLevel: string | null
+  reasoning: string
+  source: string
+  confidence: number
+}
+
+export interface Approval {
+  status: string
+  riskLevel: string
+  requestedAt: string
+  deadline: string
+  decidedBy: string | null
+  decidedAt: string | null
+  comment: string | null
+}
+
+export interface Execution {
+  executor: string
+  dryRun: boolean
+  commandId: string
+  documentName: string
+  instanceIds: string[]
+  commands: string[]
+  status: string
+  output: string | null
+  error: string | null
+  startedAt: string
+  finishedAt: string | null
+}
+
+export interface IncidentEvent {
+  seq: number
+  kind: string
+  message: string
+  actor: string | null
+  createdAt: string
+}
+
+/** Fields fetched for list rows (no alerts/timeline, to keep the list light). */
+export interface IncidentSummary {
+  id: string
+  companyId: string
+  companyName: string
+  status: IncidentStatus
+  severity: Severity
+  signature: string
+  assetName: string
+  alertCount: number
+  priorityScore: number
+  toolSources: string[]
+  escalated: boolean
+  slaBreached: boolean
+  acknowledgedBy: string | null
+  createdAt: string
+  updatedAt: string
+}
+
+export interface Incident extends IncidentSummary {
+  aggregationKey: string
+  autoRemediated: boolean
+  escalationReason: string | null
+  slaResponseDeadline: string
+  slaResolutionDeadline: string
+  approvalDeadline: string | null
+  resolvedAt: string | null
+  workflowId: string
+  runId: string
+  temporalUrl: string
+  decision: Decision | null
+  approval: Approval | null
+  execution: Execution | null
+  alerts: Alert[]
+  timeline: IncidentEvent[]
+  viewerCanApprove: boolean
+}

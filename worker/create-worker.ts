@@ -1,0 +1,26 @@
+// Wires the incident workflow and its activities onto the task queue.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities/index.ts';
+import type { Sql } from '../db/sql.ts';
+import type { Config } from '../lib/config.ts';
+import { TASK_QUEUE } from '../workflows/types.ts';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export async function createWorker(deps: {
+  connection: NativeConnection;
+  sql: Sql;
+  config: Config;
+  taskQueue?: string;
+  activities?: WorkerOptions['activities'];
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.config.temporalNamespace,
+    taskQueue: deps.taskQueue ?? TASK_QUEUE,
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: deps.activities ?? createActivities({ sql: deps.sql, config: deps.config }),
+  });
+}

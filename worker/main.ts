@@ -1,0 +1,21 @@
+// `npm run worker`: the Temporal worker alone, against TEMPORAL_ADDRESS and DATABASE_URL.
+import { NativeConnection } from '@temporalio/worker';
+import { createSql } from '../db/sql.ts';
+import { loadConfig } from '../lib/config.ts';
+import { fatal } from '../lib/fatal.ts';
+import { createWorker } from './create-worker.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is required for `npm run worker` (npm start provides one itself)');
+  const sql = createSql(config.databaseUrl);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = await createWorker({ connection, sql, config });
+  console.log(`[worker] polling task queue on ${config.temporalAddress}`);
+  // Worker installs SIGINT/SIGTERM handlers that drain in-flight tasks before run() resolves.
+  await worker.run();
+  await connection.close();
+  await sql.end();
+}
+
+main().catch(fatal('worker'));

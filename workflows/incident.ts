@@ -1,0 +1,456 @@
+// incidentWorkflow: one durable run per open incident, keyed by company + aggregation key.
+// Deterministic only: every side effect goes through an activity.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createIncidentStoreActivities } from '../activities/incident-store.ts';
+import type { createDecisionActivities } from '../activities/decision.ts';
+import type { createSsmActivities } from '../activities/ssm.ts';
+import { maxSeverity } from '../domain/severity.ts';
+import { priorityScore } from '../domain/priority.ts';
+import { slaDeadlines } from '../domain/sla.ts';
+import { canApprove } from '../domain/rules.ts';
+import {
+  acknowledgeIncident,
+  alertReceived,
+  approveIncident,
+  rejectIncident,
+  resolveIncident,
+  stateQuery,
+} from './messages.ts';
+import type { AlertSignal, IncidentCommand, IncidentState, IncidentWorkflowInput, TimelineEvent } from './types.ts';
+
+type StoreActivities = ReturnType<typeof createIncidentStoreActivities>;
+type DecisionActivities = ReturnType<typeof createDecisionActivities>;
+type SsmActivities = ReturnType<typeof createSsmActivities>;
+
+// Writes to PostgreSQL are idempotent, so they may retry for as long as the database is away.
+const store = proxyActivities<StoreActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+const decision = proxyActivities<DecisionActivities>({
+  // An LLM provider may be slow; the activity falls back to rules on its own well before this.
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5 },
+});
+
+const ssmSend = proxyActivities<Pick<SsmActivities, 'sendSsmCommand'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['NoSsmTarget', 'InvalidSsmRequest'],
+  },
+});
+
+const ssmWait = proxyActivities<Pick<SsmActivities, 'waitForSsmCommand'>>({
+  // Polls GetCommandInvocation until the command ends; heartbeats tell Temporal the poller is alive.
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 4 },
+});
+
+const MINUTE = 60_000;
+
+export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentState> {
+  const info = workflowInfo();
+  const seen = new Set<string>(input.resume?.alertIds ?? []);
+  let pending: AlertSignal[] = [];
+  // Alerts that arrive once the incident has resolved open the next incident of this key.
+  const late: AlertSignal[] = [];
+  let closed = false;
+  let events: TimelineEvent[] = [];
+
+  const accept = (alert: AlertSignal): void => {
+    // The router delivers at least once; an alert id already seen is a redelivery.
+    if (seen.has(alert.alertId)) return;
+    seen.add(alert.alertId);
+    (closed ? late : pending).push(alert);
+  };
+  for (const alert of input.carriedAlerts ?? []) accept(alert);
+  setHandler(alertReceived, accept);
+
+  let state: IncidentState | undefined = input.resume ? { ...input.resume, runId: info.runId } : undefined;
+  const current = (): IncidentState => {
+    if (!state) throw ApplicationFailure.nonRetryable('Incident has no alert yet', 'IncidentNotReady');
+    return state;
+  };
+  setHandler(stateQuery, () => current());
+
+  const now = (): string => new Date(Date.now()).toISOString();
+
+  const event = (kind: string, message: string, actor: string | null = null, data: Record<string, unknown> | null = null): void => {
+    const s = current();
+    s.version += 1;
+    s.updatedAt = now();
+    events.push({ seq: s.version, kind, message, actor, data, createdAt: s.updatedAt });
+  };
+
+  /** Persist the state, the new timeline events and the newly joined alerts in one transaction. */
+  const save = async (): Promise<void> => {
+    const s = current();
+    const batch = events;
+    events = [];
+    await store.saveIncident({ state: { ...s }, events: batch });
+  };
+
+  const absorb = (alerts: AlertSignal[]): void => {
+    const s = current();
+    for (const a of alerts) {
+      s.alertIds.push(a.alertId);
+      s.severity = maxSeverity(s.severity, a.severity);
+      if (!s.toolSources.includes(a.toolSource)) s.toolSources.push(a.toolSource);
+    }
+    s.priorityScore = priorityScore({
+      severity: s.severity,
+      assetCritical: s.assetCritical,
+      alertCount: s.alertIds.length,
+      toolSourceCount: s.toolSources.length,
+      ageHours: (Date.now() - Date.parse(s.createdAt)) / (60 * MINUTE),
+    });
+  };
+
+  const flushAlerts = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    absorb(batch);
+    event('alerts_correlated', `${batch.length} more alert(s) correlated (${current().alertIds.length} in total)`, null, {
+      alertIds: batch.map((a) => a.alertId),
+    });
+    await save();
+  };
+
+  /**
+   * Wait until `done()` or the timeout, folding in alerts as they arrive. Returns whether `done()`
+   * became true, or 'continue' when Temporal suggests a fresh history and it is safe to take one.
+   */
+  const waitFor = async (done: () => boolean, timeoutMs?: number, mayContinue = false): Promise<boolean | 'continue'> => {
+    const until = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    for (;;) {
+      const remaining = until === undefined ? undefined : Math.max(until - Date.now(), 0);
+      const wake = (): boolean => done() || pending.length > 0 || (mayContinue && workflowInfo().continueAsNewSuggested);
+      const woke = remaining === undefined ? (await condition(wake), true) : await condition(wake, remaining);
+      if (pending.length > 0) await flushAlerts();
+      if (done()) return true;
+      if (mayContinue && workflowInfo().continueAsNewSuggested) return 'continue';
+      if (!woke && (until === undefined || Date.now() >= until)) return false;
+    }
+  };
+
+  const escalate = async (reason: string): Promise<void> => {
+    const s = current();
+    s.status = 'escalated';
+    s.escalated = true;
+    s.escalationLevel += 1;
+    s.escalationReason = reason;
+    event('escalated', `Escalated to level ${s.escalationLevel}: ${reason}`);
+    await save();
+  };
+
+  const resolve = async (message: string, actor: string | null, autoRemediated: boolean): Promise<void> => {
+    const s = current();
+    s.status = 'resolved';
+    s.autoRemediated = autoRemediated;
+    s.resolvedAt = now();
+    event('resolved', message, actor);
+    await save();
+  };
+
+  // ---- open the incident ---------------------------------------------------------------
+  await condition(() => state !== undefined || pending.length > 0);
+  let ctx: Awaited<ReturnType<StoreActivities['loadIncidentContext']>>;
+  if (!state) {
+    ctx = await store.loadIncidentContext({ companyId: input.companyId, assetName: input.assetName });
+    const first = pending.shift() as AlertSignal;
+    const createdAt = now();
+    const deadlines = slaDeadlines(Date.parse(createdAt), first.severity, ctx.sla);
+    state = {
+      incidentId: uuid4(),
+      companyId: input.companyId,
+      workflowId: info.workflowId,
+      runId: info.runId,
+      aggregationKey: input.aggregationKey,
+      assetName: input.assetName,
+      signature: input.signature,
+      severity: first.severity,
+      status: 'new',
+      priorityScore: 0,
+      assetCritical: ctx.assetCritical,
+      alertIds: [],
+      toolSources: [],
+      decision: null,
+      approval: null,
+      execution: null,
+      acknowledgement: null,
+      autoRemediated: false,
+      escalated: false,
+      escalationLevel: 0,
+      escalationReason: null,
+      slaResponseDeadline: new Date(deadlines.responseDeadline).toISOString(),
+      slaResolutionDeadline: new Date(deadlines.resolutionDeadline).toISOString(),
+      slaBreached: false,
+      slaResponseBreached: false,
+      slaResolutionBreached: false,
+      createdAt,
+      updatedAt: createdAt,
+      resolvedAt: null,
+      version: 0,
+    };
+    const opening = [first, ...pending];
+    pending = [];
+    absorb(opening);
+    event('created', `Incident opened on ${input.assetName} for "${input.signature}" from ${opening.length} alert(s)`, null, {
+      alertIds: opening.map((a) => a.alertId),
+    });
+    await save();
+  } else {
+    ctx = await store.loadIncidentContext({ companyId: input.companyId, assetName: input.assetName });
+  }
+
+  // ---- commands from people -------------------------------------------------------------
+  const mayActOn = (cmd: IncidentCommand): void => {
+    const s = current();
+    if (cmd.incidentId !== s.incidentId) {
+      throw ApplicationFailure.nonRetryable('That incident is closed; a newer incident of the same alert is open', 'IncidentClosed');
+    }
+    if (cmd.actor.role !== 'msp_admin' && !cmd.actor.companyIds.includes(s.companyId)) {
+      throw ApplicationFailure.nonRetryable('You do not have access to this incident', 'Forbidden');
+    }
+  };
+  const validateApprovalDecision = (cmd: IncidentCommand): void => {
+    mayActOn(cmd);
+    const s = current();
+    if (!s.approval || s.status !== 'awaiting_approval') {
+      throw ApplicationFailure.nonRetryable(`Incident is ${s.status}; there is no approval pending`, 'NoPendingApproval');
+    }
+    if (s.approval.status !== 'pending') {
+      throw ApplicationFailure.nonRetryable(`Approval was already ${s.approval.status} by ${s.approval.decidedBy ?? 'the timeout'}`, 'AlreadyDecided');
+    }
+    if (!canApprove(cmd.actor.role, s.approval.riskLevel)) {
+      throw ApplicationFailure.nonRetryable(
+        `A ${cmd.actor.role} may not approve a ${s.approval.riskLevel}-risk runbook`,
+        'InsufficientRole',
+      );
+    }
+  };
+  const decide = (status: 'approved' | 'rejected') => (cmd: IncidentCommand): IncidentState => {
+    const s = current();
+    const approval = s.approval!;
+    approval.status = status;
+    approval.decidedBy = cmd.actor.email;
+    approval.decidedAt = now();
+    approval.comment = cmd.comment ?? null;
+    event(status, `Runbook ${status} by ${cmd.actor.email}${cmd.comment ? `: ${cmd.comment}` : ''}`, cmd.actor.email);
+    return s;
+  };
+  setHandler(approveIncident, decide('approved'), { validator: validateApprovalDecision });
+  setHandler(rejectIncident, decide('rejected'), { validator: validateApprovalDecision });
+  setHandler(
+    acknowledgeIncident,
+    async (cmd) => {
+      const s = current();
+      s.acknowledgement = { by: cmd.actor.email, at: now() };
+      event('acknowledged', `Acknowledged by ${cmd.actor.email}${cmd.comment ? `: ${cmd.comment}` : ''}`, cmd.actor.email);
+      await save();
+      return s;
+    },
+    {
+      validator: (cmd) => {
+        mayActOn(cmd);
+        const s = current();
+        if (s.status === 'resolved') throw ApplicationFailure.nonRetryable('Incident is already resolved', 'AlreadyResolved');
+        if (s.acknowledgement) throw ApplicationFailure.nonRetryable(`Already acknowledged by ${s.acknowledgement.by}`, 'AlreadyAcknowledged');
+      },
+    },
+  );
+  setHandler(
+    resolveIncident,
+    async (cmd) => {
+      await resolve(`Resolved by ${cmd.actor.email}${cmd.comment ? `: ${cmd.comment}` : ''}`, cmd.actor.email, false);
+      return current();
+    },
+    {
+      validator: (cmd) => {
+        mayActOn(cmd);
+        const s = current();
+        if (s.status === 'resolved') throw ApplicationFailure.nonRetryable('Incident is already resolved', 'AlreadyResolved');
+        if (s.status === 'remediating') {
+          throw ApplicationFailure.nonRetryable('A runbook is running; wait for its result before resolving by hand', 'RemediationRunning');
+        }
+      },
+    },
+  );
+
+  // ---- SLA clock, alongside everything else ---------------------------------------------
+  const responded = (): boolean => {
+    const s = current();
+    return s.acknowledgement !== null || s.status === 'remediating' || s.status === 'resolved' || (s.approval !== null && s.approval.status !== 'pending' && s.approval.status !== 'expired');
+  };
+  const watchSla = async (): Promise<void> => {
+    const s = current();
+    const untilMs = (iso: string): number => Math.max(Date.parse(iso) - Date.now(), 0);
+    if (!s.slaResponseBreached && !(await condition(() => responded(), untilMs(s.slaResponseDeadline)))) {
+      s.slaResponseBreached = true;
+      s.slaBreached = true;
+      s.escalated = true;
+      s.escalationLevel += 1;
+      s.escalationReason = 'Response SLA breached';
+      event('sla_breached', `Response SLA breached (deadline ${s.slaResponseDeadline}); escalated to level ${s.escalationLevel}`);
+      await save();
+    }
+    if (!s.slaResolutionBreached && !(await condition(() => s.status === 'resolved', untilMs(s.slaResolutionDeadline)))) {
+      s.slaResolutionBreached = true;
+      s.slaBreached = true;
+      s.escalated = true;
+      s.escalationLevel += 1;
+      s.escalationReason = 'Resolution SLA breached';
+      event('sla_breached', `Resolution SLA breached (deadline ${s.slaResolutionDeadline}); escalated to level ${s.escalationLevel}`);
+      await save();
+    }
+  };
+  const sla = watchSla();
+
+  // ---- gather, decide, approve, remediate ----------------------------------------------
+  if (current().status === 'new') {
+    // Like Alertmanager's group_wait: let a burst settle so the decision sees the whole incident.
+    await waitFor(() => current().status !== 'new', ctx.groupWaitSeconds * 1000);
+  }
+  if (current().status === 'new') {
+    const s = current();
+    const d = await decision.decideIncident({
+      companyId: s.companyId,
+      incidentId: s.incidentId,
+      assetName: s.assetName,
+      signature: s.signature,
+      severity: s.severity,
+      alertCount: s.alertIds.length,
+    });
+    s.decision = d;
+    event('decided', d.reasoning, null, { action: d.action, source: d.source, runbook: d.runbook?.name ?? null });
+    if (d.action === 'escalate' || !d.runbook) {
+      await escalate(d.reasoning);
+    } else if (d.action === 'request_approval') {
+      const requestedAt = now();
+      s.status = 'awaiting_approval';
+      s.approval = {
+        status: 'pending',
+        riskLevel: d.runbook.riskLevel,
+        requestedAt,
+        deadline: new Date(Date.parse(requestedAt) + ctx.approvalTimeoutSeconds * 1000).toISOString(),
+        decidedBy: null,
+        decidedAt: null,
+        comment: null,
+      };
+      event('approval_requested', `Approval requested for ${d.runbook.riskLevel}-risk runbook "${d.runbook.name}" (expires ${s.approval.deadline})`);
+      await save();
+    } else {
+      s.status = 'remediating';
+      await save();
+    }
+  }
+
+  for (;;) {
+    const s = current();
+    if (s.status === 'resolved') break;
+    if (s.status === 'awaiting_approval') {
+      const approval = s.approval!;
+      const outcome = await waitFor(
+        () => approval.status !== 'pending' || current().status !== 'awaiting_approval',
+        Math.max(Date.parse(approval.deadline) - Date.now(), 0),
+        true,
+      );
+      if (outcome === 'continue') return await continueWithFreshHistory(input, current(), pending);
+      if (current().status !== 'awaiting_approval') continue; // resolved by hand meanwhile
+      if (outcome === false) {
+        approval.status = 'expired';
+        event('approval_expired', `No decision within the approval timeout (${Math.round(ctx.approvalTimeoutSeconds / 60)} min)`);
+        await escalate('Approval timed out');
+      } else if (approval.status === 'rejected') {
+        await escalate(`Runbook rejected by ${approval.decidedBy ?? 'an approver'}`);
+      } else {
+        s.status = 'remediating';
+        await save();
+      }
+      continue;
+    }
+    if (s.status === 'remediating') {
+      await remediate(s);
+      continue;
+    }
+    // Escalated (or new after a resume): a person owns it now; wait for resolveIncident.
+    const outcome = await waitFor(() => current().status === 'resolved', undefined, true);
+    if (outcome === 'continue') return await continueWithFreshHistory(input, current(), pending);
+  }
+
+  async function remediate(s: IncidentState): Promise<void> {
+    const runbook = s.decision?.runbook;
+    if (!runbook) {
+      await escalate('No runbook to run');
+      return;
+    }
+    const attempt = (s.execution?.attempt ?? 0) + 1;
+    try {
+      const ref = await ssmSend.sendSsmCommand({
+        companyId: s.companyId,
+        incidentId: s.incidentId,
+        attempt,
+        assetName: s.assetName,
+        runbook,
+      });
+      s.execution = { ...ref, status: 'InProgress', output: null, error: null, finishedAt: null };
+      event(
+        'remediation_started',
+        `${ref.executor === 'dry_run' ? 'DRY RUN: would send' : 'Sent'} ${ref.documentName} to ${ref.instanceIds.join(', ')} (${ref.commands.length} command(s))`,
+        null,
+        { commandId: ref.commandId, executor: ref.executor, commands: ref.commands },
+      );
+      await save();
+      const result = await ssmWait.waitForSsmCommand({ companyId: s.companyId, incidentId: s.incidentId, ref });
+      s.execution = { ...s.execution, status: result.status, output: result.output, error: result.error, finishedAt: result.finishedAt };
+      event('remediation_finished', `Runbook "${runbook.name}" finished: ${result.status}`, null, { status: result.status });
+      if (result.status === 'Success') {
+        await resolve(
+          `${ref.executor === 'dry_run' ? 'Resolved by dry-run runbook' : 'Auto-remediated by runbook'} "${runbook.name}"`,
+          null,
+          true,
+        );
+      } else {
+        await escalate(`Runbook "${runbook.name}" ended ${result.status}: ${(result.error || result.output).slice(0, 500)}`);
+      }
+    } catch (err) {
+      const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+      log.warn('Remediation failed', { incidentId: s.incidentId, cause });
+      if (s.execution) s.execution = { ...s.execution, status: 'Failed', error: cause, finishedAt: now() };
+      await escalate(`Remediation could not run: ${cause}`);
+    }
+  }
+
+  // ---- close -------------------------------------------------------------------------------
+  closed = true;
+  await sla;
+  await condition(allHandlersFinished);
+  if (late.length > 0 || pending.length > 0) {
+    // The same key fired again after resolution: that is a new incident, in a new run of this workflow ID.
+    return await continueAsNew<typeof incidentWorkflow>({ ...input, carriedAlerts: [...pending, ...late], resume: undefined });
+  }
+  return current();
+}
+
+async function continueWithFreshHistory(input: IncidentWorkflowInput, state: IncidentState, pending: AlertSignal[]): Promise<never> {
+  await condition(allHandlersFinished);
+  return await continueAsNew<typeof incidentWorkflow>({ ...input, carriedAlerts: pending, resume: state });
+}

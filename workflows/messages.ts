@@ -1,0 +1,21 @@
+// Message definitions for incidentWorkflow: the only workflow module the API imports.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AlertSignal, IncidentCommand, IncidentState } from './types.ts';
+
+/** A stored alert joins the incident (sent by the alert router with signalWithStart). */
+export const alertReceived = defineSignal<[AlertSignal]>('alertReceived');
+
+/** An approver lets the proposed runbook run. Rejected unless an approval is pending and the role may approve this risk. */
+export const approveIncident = defineUpdate<IncidentState, [IncidentCommand]>('approveIncident');
+
+/** An approver turns the proposed runbook down; the incident goes to a technician. */
+export const rejectIncident = defineUpdate<IncidentState, [IncidentCommand]>('rejectIncident');
+
+/** A technician takes the incident: stops the response SLA clock. */
+export const acknowledgeIncident = defineUpdate<IncidentState, [IncidentCommand]>('acknowledgeIncident');
+
+/** A technician closes an incident that automation could not. */
+export const resolveIncident = defineUpdate<IncidentState, [IncidentCommand]>('resolveIncident');
+
+/** The live state of the incident. */
+export const stateQuery = defineQuery<IncidentState>('state');

@@ -1,0 +1,126 @@
+// Inputs, outputs and state of incidentWorkflow. Kept apart from the workflow body so the API
+// and the activities can use them without importing workflow code.
+import type { IncidentStatus, RiskLevel, Role, Severity } from '../domain/types.ts';
+import type { Decision } from '../domain/rules.ts';
+
+export const TASK_QUEUE = 'alert-whisperer';
+
+export interface AlertSignal {
+  alertId: string;
+  severity: Severity;
+  message: string;
+  toolSource: string;
+  /** ISO timestamp of when the webhook stored the alert. */
+  receivedAt: string;
+}
+
+export interface IncidentWorkflowInput {
+  companyId: string;
+  assetName: string;
+  signature: string;
+  aggregationKey: string;
+  /** Alerts that arrived after the previous incident of this key resolved: they open this one. */
+  carriedAlerts?: AlertSignal[];
+  /** Set when the workflow continued-as-new to keep its history short. */
+  resume?: IncidentState;
+}
+
+export interface Actor {
+  userId: string;
+  email: string;
+  role: Role;
+  /** Companies the actor may act on; empty for an MSP admin, who may act on every company. */
+  companyIds: string[];
+}
+
+export interface IncidentCommand {
+  /** The incident the caller saw: a later incident of the same key (a new run) must not take a stale command. */
+  incidentId: string;
+  actor: Actor;
+  comment?: string;
+}
+
+export interface Approval {
+  status: 'pending' | 'approved' | 'rejected' | 'expired';
+  riskLevel: RiskLevel;
+  requestedAt: string;
+  deadline: string;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  comment: string | null;
+}
+
+export type ExecutorKind = 'ssm' | 'dry_run';
+
+export interface SsmCommandRef {
+  executor: ExecutorKind;
+  attempt: number;
+  commandId: string;
+  documentName: string;
+  instanceIds: string[];
+  commands: string[];
+  startedAt: string;
+}
+
+export interface SsmCommandResult {
+  /** SSM's terminal status: Success, Failed, TimedOut, Cancelled, Undeliverable... */
+  status: string;
+  output: string;
+  error: string;
+  finishedAt: string;
+}
+
+export interface Execution extends SsmCommandRef {
+  status: string;
+  output: string | null;
+  error: string | null;
+  finishedAt: string | null;
+}
+
+export interface Acknowledgement {
+  by: string;
+  at: string;
+}
+
+export interface IncidentState {
+  incidentId: string;
+  companyId: string;
+  workflowId: string;
+  runId: string;
+  aggregationKey: string;
+  assetName: string;
+  signature: string;
+  severity: Severity;
+  status: IncidentStatus;
+  priorityScore: number;
+  assetCritical: boolean;
+  alertIds: string[];
+  toolSources: string[];
+  decision: Decision | null;
+  approval: Approval | null;
+  execution: Execution | null;
+  acknowledgement: Acknowledgement | null;
+  autoRemediated: boolean;
+  escalated: boolean;
+  escalationLevel: number;
+  escalationReason: string | null;
+  slaResponseDeadline: string;
+  slaResolutionDeadline: string;
+  slaBreached: boolean;
+  slaResponseBreached: boolean;
+  slaResolutionBreached: boolean;
+  createdAt: string;
+  updatedAt: string;
+  resolvedAt: string | null;
+  /** Number of timeline events so far; doubles as the row version in PostgreSQL. */
+  version: number;
+}
+
+export interface TimelineEvent {
+  seq: number;
+  kind: string;
+  message: string;
+  actor: string | null;
+  data: Record<string, unknown> | null;
+  createdAt: string;
+}
