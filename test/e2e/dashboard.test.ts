@@ -1,0 +1,210 @@
+// The dashboard as a technician or approver sees it, in a real Chromium against the real stack:
+// login, a live incident arriving over the subscription, approving it, and tenant isolation.
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WEB_DIST } from '../../api/server.ts';
+import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
+import { postAlert, startStack, type Stack } from '../helpers/stack.ts';
+
+const SCREENSHOT = path.resolve('test-results/dashboard-resolved.png');
+const UI_TIMEOUT = 30_000;
+
+interface BrowserIssues {
+  pageErrors: string[];
+  consoleErrors: string[];
+}
+
+/** Records what a developer would see in the devtools console of this page. */
+function watchPage(page: Page, label: string, issues: BrowserIssues): void {
+  page.on('pageerror', (err) => issues.pageErrors.push(`[${label}] ${err.stack ?? err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') issues.consoleErrors.push(`[${label}] ${msg.text()}`);
+  });
+}
+
+async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.getByTestId('login-email').fill(email);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+}
+
+describe('dashboard (real browser)', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let company: TestCompany;
+  let other: TestCompany;
+  let admin: TestUser;
+  let otherTech: TestUser;
+  let incidentId: string | undefined;
+  const issues: BrowserIssues = { pageErrors: [], consoleErrors: [] };
+  let reportedPageErrors = 0;
+
+  beforeAll(async () => {
+    if (!existsSync(path.join(WEB_DIST, 'index.html'))) {
+      throw new Error(`The dashboard is not built (${WEB_DIST}); run: npx vite build --config web/vite.config.ts`);
+    }
+    stack = await startStack();
+    company = await createCompany(stack.sql, { name: 'Acme Dental' });
+    other = await createCompany(stack.sql, { name: 'Globex Legal' });
+    admin = await createUser(stack.sql, 'msp_admin', []);
+    otherTech = await createUser(stack.sql, 'technician', [other.companyId]);
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT);
+    watchPage(page, 'admin', issues);
+  });
+
+  afterEach(() => {
+    // An uncaught exception in the page fails the test during which it happened.
+    const fresh = issues.pageErrors.slice(reportedPageErrors);
+    reportedPageErrors = issues.pageErrors.length;
+    expect(fresh, 'uncaught page errors').toEqual([]);
+  });
+
+  afterAll(async () => {
+    if (issues.consoleErrors.length) console.warn(`browser console errors:\n${issues.consoleErrors.join('\n')}`);
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('rejects a wrong password and signs in an MSP admin with the right one', async () => {
+    await page.goto(stack.url);
+    await signIn(page, admin.email, 'not-the-password');
+    const loginError = page.getByTestId('login-error');
+    await loginError.waitFor({ state: 'visible' });
+    expect(await loginError.textContent()).toContain('Invalid email or password');
+    expect(await page.getByTestId('current-user').count()).toBe(0);
+
+    await signIn(page, admin.email, admin.password);
+    const currentUser = page.getByTestId('current-user');
+    await currentUser.waitFor({ state: 'visible' });
+    expect(await currentUser.textContent()).toBe(admin.email);
+    expect(await page.getByTestId('login-error').count()).toBe(0);
+    await page.getByTestId('incident-list').waitFor({ state: 'attached' });
+    await page.getByText('Loading incidents…').waitFor({ state: 'hidden' });
+  });
+
+  it('shows a new high-risk incident live, without reloading, waiting for approval', async () => {
+    // The initial list query has finished, so anything new can only arrive over the subscription.
+    await page.getByText('Loading incidents…').waitFor({ state: 'hidden' });
+    // The topbar says "Live" once the subscription socket is acknowledged; only then can a push be seen.
+    await page.locator('.live.on').waitFor({ state: 'visible' });
+    const rowsBefore = await page.getByTestId('incident-row').count();
+    const navigations: string[] = [];
+    page.on('framenavigated', (f) => {
+      if (f === page.mainFrame()) navigations.push(f.url());
+    });
+
+    const res = await postAlert(stack.url, company.apiKey, {
+      asset_name: 'web-01',
+      signature: 'service_down:nginx',
+      severity: 'critical',
+      message: 'nginx is not answering on :443',
+      tool_source: 'Prometheus',
+    });
+    expect(res.status, await res.clone().text()).toBeLessThan(300);
+
+    const row = page.locator('[data-testid="incident-row"][data-status="awaiting_approval"]', { hasText: 'web-01' });
+    await row.waitFor({ state: 'visible' });
+    incidentId = (await row.getAttribute('data-incident-id')) ?? undefined;
+    expect(incidentId).toBeTruthy();
+    expect(await row.textContent()).toContain('service_down:nginx');
+    expect(await row.textContent()).toContain('Acme Dental');
+    expect(await page.getByTestId('incident-row').count()).toBe(rowsBefore + 1);
+    expect(navigations, 'the page must not reload').toEqual([]);
+  });
+
+  it('approves from the detail view and shows the dry-run remediation result live', async () => {
+    expect(incidentId, 'the previous test found the incident').toBeTruthy();
+    const [dbIncident] = await stack.sql<Array<{ workflow_id: string }>>`SELECT workflow_id FROM incidents WHERE id = ${incidentId!}`;
+    expect(dbIncident?.workflow_id).toMatch(/^incident:/);
+
+    await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`).click();
+    const detail = page.getByTestId('incident-detail');
+    await detail.waitFor({ state: 'visible' });
+    const status = detail.getByTestId('incident-status');
+    await expect.poll(() => status.textContent(), { timeout: UI_TIMEOUT }).toBe('Awaiting approval');
+
+    const alertRows = detail.getByTestId('alert-row');
+    await alertRows.first().waitFor({ state: 'visible' });
+    expect(await alertRows.count()).toBe(1);
+    const alertText = await alertRows.first().textContent();
+    expect(alertText).toContain('Prometheus');
+    expect(alertText).toContain('nginx is not answering on :443');
+    expect(alertText).toContain('critical');
+
+    const href = await detail.getByTestId('temporal-link').getAttribute('href');
+    expect(href).toContain(encodeURIComponent(dbIncident!.workflow_id));
+    expect(href).toContain('incident%3A');
+
+    const navigations: string[] = [];
+    page.on('framenavigated', (f) => {
+      // Selecting an incident changes only the hash; a real navigation would be a reload.
+      if (f === page.mainFrame() && !f.url().includes('#/incidents/')) navigations.push(f.url());
+    });
+    await detail.getByTestId('decision-comment').fill('Approved from the e2e test: restart nginx');
+    await detail.getByTestId('approve-button').click();
+
+    await expect.poll(() => status.textContent(), { timeout: UI_TIMEOUT }).toBe('Resolved');
+    expect(await detail.getByTestId('action-error').count()).toBe(0);
+    await detail.getByTestId('dry-run-badge').waitFor({ state: 'visible' });
+    expect(await detail.getByTestId('dry-run-badge').textContent()).toContain('DRY RUN');
+    await expect
+      .poll(() => detail.getByTestId('execution-output').textContent(), { timeout: UI_TIMEOUT })
+      .toContain('systemctl restart nginx');
+    expect(await detail.textContent()).toContain('Approved from the e2e test: restart nginx');
+    // The list row follows too, without a reload.
+    await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"][data-status="resolved"]`).waitFor({ state: 'visible' });
+    expect(navigations, 'the page must not reload').toEqual([]);
+
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(existsSync(SCREENSHOT)).toBe(true);
+  });
+
+  it("shows a technician of another company none of the first company's incidents", async () => {
+    expect(incidentId, 'the earlier test created an incident').toBeTruthy();
+    const techContext = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    try {
+      const techPage = await techContext.newPage();
+      techPage.setDefaultTimeout(UI_TIMEOUT);
+      watchPage(techPage, 'technician', issues);
+      await techPage.goto(stack.url);
+      await signIn(techPage, otherTech.email, otherTech.password);
+      await techPage.getByTestId('current-user').waitFor({ state: 'visible' });
+      expect(await techPage.getByTestId('current-user').textContent()).toBe(otherTech.email);
+      await techPage.getByTestId('incident-list').waitFor({ state: 'attached' });
+      // Wait for the list to finish loading: the empty-state text replaces "Loading incidents…".
+      await techPage.getByText('No incidents yet').waitFor({ state: 'visible' });
+      expect(await techPage.getByTestId('incident-row').count()).toBe(0);
+      expect(await techPage.locator(`[data-incident-id="${incidentId}"]`).count()).toBe(0);
+      expect(await techPage.getByTestId('incident-list').textContent()).not.toContain('Acme Dental');
+
+      // Following a link to the other company's incident shows nothing of it either.
+      await techPage.goto(`${stack.url}/#/incidents/${encodeURIComponent(incidentId!)}`);
+      const detail = techPage.getByTestId('incident-detail');
+      await detail.getByText('Incident not found').waitFor({ state: 'visible' });
+      expect(await detail.getByTestId('incident-status').count()).toBe(0);
+      expect(await detail.textContent()).not.toContain('web-01');
+    } finally {
+      await techContext.close();
+    }
+  });
+});

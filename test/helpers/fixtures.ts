@@ -1,0 +1,56 @@
+// Test tenants, people and runbooks, each with fresh ids so test files never see each other's data.
+import { randomUUID } from 'node:crypto';
+import { hashPassword } from '../../api/auth.ts';
+import { hashApiKey } from '../../api/webhook.ts';
+import type { Sql } from '../../db/sql.ts';
+import type { RiskLevel, Role } from '../../domain/types.ts';
+import type { CompanySettings } from '../../activities/incident-store.ts';
+
+export interface TestCompany {
+  companyId: string;
+  apiKey: string;
+}
+
+export const DEFAULT_RUNBOOKS: Array<{ signature: string; riskLevel: RiskLevel; name: string; actions: string[] }> = [
+  { signature: 'disk_full', riskLevel: 'low', name: 'Clean temp files', actions: ['find /tmp -type f -mtime +1 -delete', 'df -h /'] },
+  { signature: 'service_down:nginx', riskLevel: 'high', name: 'Restart nginx', actions: ['sudo systemctl restart nginx'] },
+  { signature: 'memory_high', riskLevel: 'medium', name: 'Recycle app pool', actions: ['sudo systemctl restart app'] },
+];
+
+export async function createCompany(
+  sql: Sql,
+  opts: { name?: string; settings?: CompanySettings; hmacSecret?: string; runbooks?: typeof DEFAULT_RUNBOOKS; assets?: Array<{ name: string; instanceId?: string; critical?: boolean }> } = {},
+): Promise<TestCompany> {
+  const suffix = randomUUID().slice(0, 8);
+  const companyId = `comp-${suffix}`;
+  const apiKey = `ak_test_${randomUUID()}`;
+  await sql`
+    INSERT INTO companies (id, name, api_key_hash, api_key_hint, hmac_secret, settings)
+    VALUES (${companyId}, ${opts.name ?? `Company ${suffix}`}, ${hashApiKey(apiKey)}, ${apiKey.slice(0, 7)}, ${opts.hmacSecret ?? null},
+            ${sql.json((opts.settings ?? { groupWaitSeconds: 0 }) as never)})`;
+  for (const rb of opts.runbooks ?? DEFAULT_RUNBOOKS) {
+    await sql`
+      INSERT INTO runbooks (id, company_id, name, signature, risk_level, actions)
+      VALUES (${`rb-${randomUUID().slice(0, 8)}`}, ${companyId}, ${rb.name}, ${rb.signature}, ${rb.riskLevel}, ${rb.actions})`;
+  }
+  for (const a of opts.assets ?? []) {
+    await sql`INSERT INTO assets (company_id, name, instance_id, critical) VALUES (${companyId}, ${a.name}, ${a.instanceId ?? null}, ${a.critical ?? false})`;
+  }
+  return { companyId, apiKey };
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  role: Role;
+  companyIds: string[];
+}
+
+export async function createUser(sql: Sql, role: Role, companyIds: string[]): Promise<TestUser> {
+  const id = `user-${randomUUID().slice(0, 8)}`;
+  const user = { id, email: `${id}@example.test`, password: `pw-${randomUUID()}`, role, companyIds };
+  await sql`INSERT INTO users (id, email, name, role, password_hash) VALUES (${id}, ${user.email}, ${id}, ${role}, ${await hashPassword(user.password)})`;
+  for (const c of companyIds) await sql`INSERT INTO user_companies (user_id, company_id) VALUES (${id}, ${c})`;
+  return user;
+}

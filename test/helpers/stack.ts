@@ -1,0 +1,140 @@
+// The real service, in-process, on the test run's PostgreSQL and Temporal: worker, API and router.
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { AlertRouter } from '../../api/alert-router.ts';
+import { createApiServer } from '../../api/server.ts';
+import { createSql, type Sql } from '../../db/sql.ts';
+import { loadConfig, type Config } from '../../lib/config.ts';
+import { createWorker, WORKFLOWS_PATH } from '../../worker/create-worker.ts';
+
+let bundle: Promise<{ code: string }> | null = null;
+let runtimeInstalled = false;
+
+/** Bundling takes seconds: do it once per test file. */
+export function workflowBundle(): Promise<{ code: string }> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  return bundle;
+}
+
+const quietLogger = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: (m: string, meta?: unknown) => console.error(m, meta ?? ''),
+};
+
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: quietLogger as never, shutdownSignals: [] });
+  } catch {
+    // already installed by an earlier helper in this process
+  }
+}
+
+export interface Stack {
+  sql: Sql;
+  temporal: Client;
+  url: string;
+  config: Config & { jwtSecret: string };
+  worker: Worker;
+  router: AlertRouter;
+  stop(): Promise<void>;
+}
+
+export async function startStack(
+  opts: { activities?: WorkerOptions['activities']; env?: NodeJS.ProcessEnv; startRouter?: boolean; taskQueue?: string } = {},
+): Promise<Stack> {
+  quietRuntime();
+  const databaseUrl = inject('databaseUrl');
+  const temporalAddress = inject('temporalAddress');
+  const config = {
+    ...loadConfig({ REMEDIATION_MODE: 'dry_run', SSM_POLL_INTERVAL_MS: '200', ...opts.env }),
+    databaseUrl,
+    temporalAddress,
+    jwtSecret: 'test-secret-that-is-long-enough-for-hs256',
+  };
+  const sql = createSql(databaseUrl);
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+  const worker = await createWorker({
+    connection: nativeConnection,
+    sql,
+    config,
+    workflowBundle: await workflowBundle(),
+    ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
+    ...(opts.activities ? { activities: opts.activities } : {}),
+  });
+  const workerRun = worker.run();
+  const connection = await Connection.connect({ address: temporalAddress });
+  const temporal = new Client({ connection, namespace: config.temporalNamespace });
+  const api = await createApiServer({ sql, temporal, config });
+  const port = await api.listen(0, '127.0.0.1');
+  const router = new AlertRouter({ sql, temporal, pollIntervalMs: 200 });
+  if (opts.startRouter !== false) await router.start();
+  return {
+    sql,
+    temporal,
+    url: `http://127.0.0.1:${port}`,
+    config: { ...config, publicUrl: `http://127.0.0.1:${port}` },
+    worker,
+    router,
+    async stop() {
+      await router.stop();
+      await api.close();
+      worker.shutdown();
+      await workerRun;
+      await nativeConnection.close();
+      await connection.close();
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined/false), failing with the last seen state. */
+export async function eventually<T>(check: () => Promise<T | undefined | false | null>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false && v !== null) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+}
+
+export async function graphql<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+): Promise<{ data: T | null; errors?: Array<{ message: string; extensions?: { code?: string } }> }> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as never;
+}
+
+export async function login(url: string, email: string, password: string): Promise<string> {
+  const r = await graphql<{ login: { accessToken: string } }>(url, 'mutation($e:String!,$p:String!){login(email:$e,password:$p){accessToken}}', { e: email, p: password });
+  if (!r.data) throw new Error(`login failed: ${JSON.stringify(r.errors)}`);
+  return r.data.login.accessToken;
+}
+
+export async function postAlert(url: string, apiKey: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${url}/api/webhooks/alerts?api_key=${encodeURIComponent(apiKey)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
