@@ -1,12 +1,19 @@
 // The dashboard as a technician or approver sees it, in a real Chromium against the real stack:
 // login, a live incident arriving over the subscription, approving it, and tenant isolation.
 import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
 import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
 import { postAlert, startStack, type Stack } from '../helpers/stack.ts';
+
+// Load `graphql` the way Node (and so `npm start`) does: its CommonJS build, the one graphql-yoga uses.
+// Vite's resolver would otherwise give the API code graphql's ESM build (the `module` field), so its
+// GraphQLErrors would fail yoga's instanceof check and reach the browser masked as "Unexpected error.".
+// Drop this once vitest.config.ts aliases `graphql` to `graphql/index.js` for every test file.
+vi.mock('graphql', () => createRequire(import.meta.url)('graphql') as Record<string, unknown>);
 
 const SCREENSHOT = path.resolve('test-results/dashboard-resolved.png');
 const UI_TIMEOUT = 30_000;

@@ -76,6 +76,11 @@ function activityEnv(): MockActivityEnvironment {
   return new MockActivityEnvironment({}, { logger: silent });
 }
 
+/** MockActivityEnvironment.run does not infer the activity's result type: keep it. */
+function runIn<A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+  return env.run<A, R, typeof fn>(fn, ...args);
+}
+
 function instanceId(): string {
   return `i-${randomBytes(8).toString('hex')}`;
 }
@@ -128,7 +133,7 @@ describe('SSM executor against moto', () => {
       const { sendSsmCommand } = activities();
       const input = { companyId: company.companyId, incidentId, attempt: 1, assetName: 'srv-web-01', runbook };
 
-      const ref = await activityEnv().run(sendSsmCommand, input);
+      const ref = await runIn(activityEnv(), sendSsmCommand, input);
       expect(ref).toMatchObject({
         executor: 'ssm',
         attempt: 1,
@@ -159,7 +164,7 @@ describe('SSM executor against moto', () => {
       });
 
       // A Temporal retry of the same attempt finds the command it already sent.
-      const again = await activityEnv().run(sendSsmCommand, input);
+      const again = await runIn(activityEnv(), sendSsmCommand, input);
       expect(again).toEqual(ref);
       expect((await commandsFor(instance)).map((c) => c.CommandId)).toEqual([ref.commandId]);
     });
@@ -171,7 +176,7 @@ describe('SSM executor against moto', () => {
       const incidentId = await createIncidentRow(sql, company.companyId, instance);
       const { sendSsmCommand } = activities({ mode: 'auto', credentialsConfigured: false, endpoint: undefined });
 
-      const ref = await activityEnv().run(sendSsmCommand, {
+      const ref = await runIn(activityEnv(), sendSsmCommand, {
         companyId: company.companyId,
         incidentId,
         attempt: 1,
@@ -188,8 +193,7 @@ describe('SSM executor against moto', () => {
       const { sendSsmCommand } = activities();
       const before = (await ssm.send(new ListCommandsCommand({}))).Commands?.length ?? 0;
 
-      const err = await activityEnv()
-        .run(sendSsmCommand, { companyId: company.companyId, incidentId, attempt: 1, assetName: 'srv-legacy-01', runbook: await diskFullRunbook(sql, company.companyId) })
+      const err = await runIn(activityEnv(), sendSsmCommand, { companyId: company.companyId, incidentId, attempt: 1, assetName: 'srv-legacy-01', runbook: await diskFullRunbook(sql, company.companyId) })
         .then(
           () => null,
           (e: unknown) => e,
@@ -212,7 +216,7 @@ describe('SSM executor against moto', () => {
       const company = await createCompany(sql, { assets: [{ name: 'srv-db-02', instanceId: instance }] });
       const incidentId = await createIncidentRow(sql, company.companyId, 'srv-db-02');
       const { sendSsmCommand, waitForSsmCommand } = activities();
-      const ref = await activityEnv().run(sendSsmCommand, {
+      const ref = await runIn(activityEnv(), sendSsmCommand, {
         companyId: company.companyId,
         incidentId,
         attempt: 1,
@@ -223,7 +227,7 @@ describe('SSM executor against moto', () => {
       const env = activityEnv();
       const heartbeats: unknown[] = [];
       env.on('heartbeat', (d: unknown) => heartbeats.push(d));
-      const result = await env.run(waitForSsmCommand, { companyId: company.companyId, incidentId, ref });
+      const result = await runIn(env, waitForSsmCommand, { companyId: company.companyId, incidentId, ref });
 
       // moto completes every invocation at once: Success, exit code 0, empty stdout/stderr.
       expect(result).toMatchObject({ status: 'Success', output: '', error: '' });
@@ -239,7 +243,7 @@ describe('SSM executor against moto', () => {
       const company = await createCompany(sql, { assets: [{ name: 'srv-db-03', instanceId: instance }] });
       const incidentId = await createIncidentRow(sql, company.companyId, 'srv-db-03');
       const { sendSsmCommand, waitForSsmCommand } = activities();
-      const ref = await activityEnv().run(sendSsmCommand, {
+      const ref = await runIn(activityEnv(), sendSsmCommand, {
         companyId: company.companyId,
         incidentId,
         attempt: 1,
@@ -254,9 +258,9 @@ describe('SSM executor against moto', () => {
       let beats = 0;
       env.on('heartbeat', () => {
         beats += 1;
-        if (beats === 3) env.cancel('test is done waiting');
+        if (beats === 3) env.cancel('CANCELLED');
       });
-      const err = await env.run(waitForSsmCommand, { companyId: company.companyId, incidentId, ref: pending }).then(
+      const err = await runIn(env, waitForSsmCommand, { companyId: company.companyId, incidentId, ref: pending }).then(
         () => null,
         (e: unknown) => e,
       );
