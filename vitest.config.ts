@@ -1,6 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // graphql ships CJS (main) and ESM (module). Node loads graphql-yoga's copy as CJS; without this alias
+    // Vite would hand our resolvers the ESM copy, and yoga would not recognise their GraphQLErrors.
+    alias: [{ find: /^graphql$/, replacement: fileURLToPath(new URL('./node_modules/graphql/index.js', import.meta.url)) }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // Temporal's native bridge needs real processes, and time-skipping servers share one clock: run files one at a time.
@@ -9,6 +15,5 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
-    reporters: ['default'],
   },
 });

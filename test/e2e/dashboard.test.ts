@@ -1,19 +1,12 @@
 // The dashboard as a technician or approver sees it, in a real Chromium against the real stack:
 // login, a live incident arriving over the subscription, approving it, and tenant isolation.
 import { existsSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
 import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
 import { postAlert, startStack, type Stack } from '../helpers/stack.ts';
-
-// Load `graphql` the way Node (and so `npm start`) does: its CommonJS build, the one graphql-yoga uses.
-// Vite's resolver would otherwise give the API code graphql's ESM build (the `module` field), so its
-// GraphQLErrors would fail yoga's instanceof check and reach the browser masked as "Unexpected error.".
-// Drop this once vitest.config.ts aliases `graphql` to `graphql/index.js` for every test file.
-vi.mock('graphql', () => createRequire(import.meta.url)('graphql') as Record<string, unknown>);
 
 const SCREENSHOT = path.resolve('test-results/dashboard-resolved.png');
 const UI_TIMEOUT = 30_000;
@@ -181,8 +174,13 @@ describe('dashboard (real browser)', () => {
     await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"][data-status="resolved"]`).waitFor({ state: 'visible' });
     expect(navigations, 'the page must not reload').toEqual([]);
 
+    // The app is one viewport tall with scrolling panels, so a full-page shot alone would cut the
+    // detail off: grow the viewport to the detail's height first so the execution output is in it.
+    const detailHeight = await detail.evaluate((el) => el.scrollHeight + el.getBoundingClientRect().top);
+    await page.setViewportSize({ width: 1400, height: Math.max(900, Math.ceil(detailHeight) + 16) });
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.setViewportSize({ width: 1400, height: 900 });
     expect(existsSync(SCREENSHOT)).toBe(true);
   });
 

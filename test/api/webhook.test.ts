@@ -1,0 +1,153 @@
+// POST /api/webhooks/alerts on the real API, PostgreSQL and Temporal: every answer and what it stored.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signWebhook } from '../../api/hmac.ts';
+import { createCompany, type TestCompany } from '../helpers/fixtures.ts';
+import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.ts';
+
+let stack: Stack;
+let acme: TestCompany;
+const valid = { asset_name: 'srv-app-01', signature: 'cpu_high', severity: 'critical', message: 'CPU 95%', tool_source: 'Datadog' };
+
+async function alertCount(companyId: string): Promise<number> {
+  const [r] = await stack.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM alerts WHERE company_id = ${companyId}`;
+  return r!.n;
+}
+
+beforeAll(async () => {
+  stack = await startStack({ env: { WEBHOOK_RATE_PER_MINUTE: '600' } });
+  acme = await createCompany(stack.sql);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('webhook', () => {
+  it('stores the alert before answering 202 with its id, and routes it to an incident workflow', async () => {
+    const res = await postAlert(stack.url, acme.apiKey, valid);
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { alert_id: string; status: string };
+    expect(body.status).toBe('accepted');
+    const [row] = await stack.sql<{ severity: string; aggregation_key: string }[]>`SELECT severity, aggregation_key FROM alerts WHERE id = ${body.alert_id}`;
+    expect(row).toEqual({ severity: 'critical', aggregation_key: 'srv-app-01|cpu_high' });
+    const incidentId = await eventually(async () => {
+      const [a] = await stack.sql<{ incident_id: string | null }[]>`SELECT incident_id FROM alerts WHERE id = ${body.alert_id}`;
+      return a?.incident_id;
+    }, 'the alert to join an incident');
+    const [incident] = await stack.sql<{ workflow_id: string }[]>`SELECT workflow_id FROM incidents WHERE id = ${incidentId}`;
+    expect(incident?.workflow_id).toBe(`incident:${acme.companyId}:srv-app-01|cpu_high`);
+  });
+
+  it('accepts the API key in the X-API-Key header too', async () => {
+    const res = await fetch(`${stack.url}/api/webhooks/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': acme.apiKey },
+      body: JSON.stringify(valid),
+    });
+    expect(res.status).toBe(202);
+  });
+
+  it('answers a redelivery with the same X-Delivery-ID as a duplicate, storing it once', async () => {
+    const before = await alertCount(acme.companyId);
+    const first = await postAlert(stack.url, acme.apiKey, valid, { 'x-delivery-id': 'dd-1' });
+    const again = await postAlert(stack.url, acme.apiKey, valid, { 'x-delivery-id': 'dd-1' });
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(200);
+    const a = (await first.json()) as { alert_id: string };
+    expect(await again.json()).toMatchObject({ alert_id: a.alert_id, duplicate: true });
+    expect(await alertCount(acme.companyId)).toBe(before + 1);
+  });
+
+  it('rejects malformed JSON with 400, storing nothing', async () => {
+    const before = await alertCount(acme.companyId);
+    const res = await postAlert(stack.url, acme.apiKey, '{"asset_name": ');
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'invalid_json' });
+    expect(await alertCount(acme.companyId)).toBe(before);
+  });
+
+  it('rejects missing and invalid fields with 422, naming each field and the allowed values', async () => {
+    const res = await postAlert(stack.url, acme.apiKey, { asset_name: 'srv-1', severity: 'urgent', message: '' });
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { error: string; fields: Array<{ field: string; message: string }> };
+    expect(body.error).toBe('validation_failed');
+    expect(body.fields.map((f) => f.field).sort()).toEqual(['message', 'severity', 'signature', 'tool_source']);
+    expect(body.fields.find((f) => f.field === 'severity')?.message).toBe('severity must be one of: critical, high, medium, low');
+  });
+
+  it('rejects an unknown or missing API key with 401', async () => {
+    expect((await postAlert(stack.url, 'ak_wrong', valid)).status).toBe(401);
+    const res = await fetch(`${stack.url}/api/webhooks/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(valid) });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: 'unauthorized' });
+  });
+
+  it('rejects a body over 1 MB with 413', async () => {
+    const before = await alertCount(acme.companyId);
+    const res = await postAlert(stack.url, acme.apiKey, { ...valid, message: 'x'.repeat(1024 * 1024 + 10) });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: 'payload_too_large' });
+    expect(await alertCount(acme.companyId)).toBe(before);
+  });
+
+  it('requires a valid, fresh HMAC signature when the company has a secret', async () => {
+    const signed = await createCompany(stack.sql, { hmacSecret: 'whsec_test' });
+    const body = JSON.stringify(valid);
+    const now = String(Math.floor(Date.now() / 1000));
+    const send = (headers: Record<string, string>) => postAlert(stack.url, signed.apiKey, body, headers);
+
+    const unsigned = await send({});
+    expect(unsigned.status).toBe(401);
+    expect(await unsigned.json()).toMatchObject({ error: 'invalid_signature' });
+    expect((await send({ 'x-timestamp': now, 'x-signature': signWebhook('wrong', now, body) })).status).toBe(401);
+    const stale = String(Number(now) - 600);
+    const replay = await send({ 'x-timestamp': stale, 'x-signature': signWebhook('whsec_test', stale, body) });
+    expect(replay.status).toBe(401);
+    expect(((await replay.json()) as { message: string }).message).toContain('replay');
+    expect((await send({ 'x-timestamp': now, 'x-signature': signWebhook('whsec_test', now, body) })).status).toBe(202);
+    expect(await alertCount(signed.companyId)).toBe(1);
+  });
+
+  it('limits each company to its rate, answering 429 with Retry-After', async () => {
+    const limited = await startStack({ env: { WEBHOOK_RATE_PER_MINUTE: '3' }, startRouter: false });
+    try {
+      const company = await createCompany(limited.sql);
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 5; i++) {
+        const res = await postAlert(limited.url, company.apiKey, valid);
+        statuses.push(res.status);
+        if (res.status === 429) retryAfter = res.headers.get('retry-after');
+      }
+      expect(statuses).toEqual([202, 202, 202, 429, 429]);
+      expect(Number(retryAfter)).toBeGreaterThan(0);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('keeps alerts stored while routing is down and routes them all once it is back', async () => {
+    const company = await createCompany(stack.sql);
+    await stack.router.stop();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await postAlert(stack.url, company.apiKey, { ...valid, asset_name: `srv-${i % 2}`, message: `burst ${i}` });
+      expect(res.status).toBe(202);
+      ids.push(((await res.json()) as { alert_id: string }).alert_id);
+    }
+    const [unrouted] = await stack.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM alerts WHERE id = ANY(${ids}) AND routed_at IS NULL`;
+    expect(unrouted?.n).toBe(5);
+
+    const { AlertRouter } = await import('../../api/alert-router.ts');
+    stack.router = new AlertRouter({ sql: stack.sql, temporal: stack.temporal, pollIntervalMs: 200 });
+    await stack.router.start();
+    const incidents = await eventually(async () => {
+      const rows = await stack.sql<{ incident_id: string }[]>`SELECT DISTINCT incident_id FROM alerts WHERE id = ANY(${ids}) AND incident_id IS NOT NULL`;
+      const [pending] = await stack.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM alerts WHERE id = ANY(${ids}) AND incident_id IS NULL`;
+      return pending?.n === 0 ? rows : undefined;
+    }, 'all five alerts to reach their incidents');
+    // srv-0 and srv-1: two keys, two incidents, five alerts between them.
+    expect(incidents).toHaveLength(2);
+    const counts = await stack.sql<{ alert_count: number }[]>`SELECT alert_count FROM incidents WHERE id = ANY(${incidents.map((r) => r.incident_id)}) ORDER BY alert_count`;
+    expect(counts.map((c) => c.alert_count)).toEqual([2, 3]);
+  });
+});
