@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import {
   GetCommandInvocationCommand,
   InvocationDoesNotExist,
+  ListCommandsCommand,
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -30,6 +31,15 @@ export interface SendSsmCommandInput {
   attempt: number;
   assetName: string;
   runbook: Runbook;
+}
+
+interface ExecutionRow {
+  executor: ExecutorKind;
+  command_id: string;
+  document_name: string;
+  instance_ids: string[];
+  commands: string[];
+  started_at: string;
 }
 
 const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled', 'Undeliverable', 'Terminated', 'InvalidPlatform', 'AccessDenied', 'DeliveryTimedOut', 'ExecutionTimedOut']);
@@ -75,24 +85,35 @@ export function createSsmActivities(deps: SsmDeps) {
     return deps.credentialsConfigured || settings.ssm?.endpoint ? 'ssm' : 'dry_run';
   }
 
+  async function sendCommand(client: SSMClient, c: { instanceIds: string[]; documentName: string; commands: string[]; comment: string }): Promise<string> {
+    const out = await client.send(
+      new SendCommandCommand({
+        InstanceIds: c.instanceIds,
+        DocumentName: c.documentName,
+        Parameters: { commands: c.commands },
+        Comment: c.comment.slice(0, 100),
+        TimeoutSeconds: 600,
+      }),
+    );
+    if (!out.Command?.CommandId) throw new Error(`SSM SendCommand (${c.comment}) returned no CommandId`);
+    return out.Command.CommandId;
+  }
+
+  /** A command an earlier, interrupted try of this activity already sent, recognised by its comment. */
+  async function findSentCommand(client: SSMClient, instanceId: string, comment: string): Promise<string | null> {
+    let nextToken: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const out = await client.send(new ListCommandsCommand({ InstanceId: instanceId, MaxResults: 50, NextToken: nextToken }));
+      const hit = out.Commands?.find((c) => c.Comment === comment.slice(0, 100));
+      if (hit?.CommandId) return hit.CommandId;
+      nextToken = out.NextToken;
+      if (!nextToken) break;
+    }
+    return null;
+  }
+
   return {
     async sendSsmCommand(input: SendSsmCommandInput): Promise<SsmCommandRef> {
-      // A retry after SendCommand succeeded but before Temporal heard back must not run the runbook twice.
-      const [existing] = await sql<{ executor: ExecutorKind; command_id: string; document_name: string; instance_ids: string[]; commands: string[]; started_at: string }[]>`
-        SELECT executor, command_id, document_name, instance_ids, commands, started_at
-        FROM executions WHERE incident_id = ${input.incidentId} AND attempt = ${input.attempt}`;
-      if (existing) {
-        return {
-          executor: existing.executor,
-          attempt: input.attempt,
-          commandId: existing.command_id,
-          documentName: existing.document_name,
-          instanceIds: existing.instance_ids,
-          commands: existing.commands,
-          startedAt: existing.started_at,
-        };
-      }
-
       const settings = await companySettings(input.companyId);
       const executor = executorFor(settings);
       const [asset] = await sql<{ instance_id: string | null }[]>`
@@ -106,35 +127,45 @@ export function createSsmActivities(deps: SsmDeps) {
       }
       const instanceIds = [instanceId ?? input.assetName];
       const commands = input.runbook.actions;
-      let commandId: string;
-      if (executor === 'ssm') {
-        const out = await clientFor(settings).send(
-          new SendCommandCommand({
-            InstanceIds: instanceIds,
-            DocumentName: input.runbook.documentName,
-            Parameters: { commands },
-            Comment: `Alert Whisperer incident ${input.incidentId}`.slice(0, 100),
-            TimeoutSeconds: 600,
-          }),
-        );
-        if (!out.Command?.CommandId) throw new Error(`SSM SendCommand for incident ${input.incidentId} returned no CommandId`);
-        commandId = out.Command.CommandId;
-      } else {
-        commandId = `dry-run-${input.incidentId}-${input.attempt}`;
-      }
-      const [row] = await sql<{ started_at: string }[]>`
-        INSERT INTO executions (incident_id, attempt, executor, command_id, document_name, instance_ids, commands, status)
-        VALUES (${input.incidentId}, ${input.attempt}, ${executor}, ${commandId}, ${input.runbook.documentName}, ${instanceIds}, ${commands}, 'InProgress')
-        ON CONFLICT (incident_id, attempt) DO UPDATE SET command_id = executions.command_id
-        RETURNING started_at`;
+      const comment = `Alert Whisperer incident ${input.incidentId} attempt ${input.attempt}`;
+
+      // The runbook must run once per attempt even when Temporal retries this activity: after a timeout
+      // while SendCommand was still in flight, or after a crash between SendCommand and our write.
+      // The row for (incident, attempt) is claimed and locked for the whole send, so an overlapping retry
+      // waits for it and then finds the command id; a retry after a crash finds the command by its comment.
+      const row = await sql.begin(async (tx) => {
+        await tx`
+          INSERT INTO executions (incident_id, attempt, executor, command_id, document_name, instance_ids, commands, status)
+          VALUES (${input.incidentId}, ${input.attempt}, ${executor}, '', ${input.runbook.documentName}, ${instanceIds}, ${commands}, 'Sending')
+          ON CONFLICT (incident_id, attempt) DO NOTHING`;
+        const [claimed] = await tx<ExecutionRow[]>`
+          SELECT executor, command_id, document_name, instance_ids, commands, started_at
+          FROM executions WHERE incident_id = ${input.incidentId} AND attempt = ${input.attempt} FOR UPDATE`;
+        if (!claimed) throw new Error(`Execution row for incident ${input.incidentId} attempt ${input.attempt} vanished`);
+        if (claimed.command_id) return claimed;
+        let commandId: string;
+        if (claimed.executor === 'dry_run') {
+          commandId = `dry-run-${input.incidentId}-${input.attempt}`;
+        } else {
+          const client = clientFor(settings);
+          commandId =
+            (await findSentCommand(client, claimed.instance_ids[0]!, comment)) ??
+            (await sendCommand(client, { instanceIds: claimed.instance_ids, documentName: claimed.document_name, commands: claimed.commands, comment }));
+        }
+        const [updated] = await tx<ExecutionRow[]>`
+          UPDATE executions SET command_id = ${commandId}, status = 'InProgress'
+          WHERE incident_id = ${input.incidentId} AND attempt = ${input.attempt}
+          RETURNING executor, command_id, document_name, instance_ids, commands, started_at`;
+        return updated!;
+      });
       return {
-        executor,
+        executor: row.executor,
         attempt: input.attempt,
-        commandId,
-        documentName: input.runbook.documentName,
-        instanceIds,
-        commands,
-        startedAt: row!.started_at,
+        commandId: row.command_id,
+        documentName: row.document_name,
+        instanceIds: row.instance_ids,
+        commands: row.commands,
+        startedAt: row.started_at,
       };
     },
 

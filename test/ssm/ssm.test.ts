@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { ListCommandsCommand, SSMClient, type Command } from '@aws-sdk/client-ssm';
+import { ListCommandsCommand, SendCommandCommand, SSMClient, type Command } from '@aws-sdk/client-ssm';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -149,7 +149,7 @@ describe('SSM executor against moto', () => {
         CommandId: ref.commandId,
         DocumentName: 'AWS-RunShellScript',
         InstanceIds: [instance],
-        Comment: `Alert Whisperer incident ${incidentId}`.slice(0, 100),
+        Comment: `Alert Whisperer incident ${incidentId} attempt 1`,
         Parameters: { commands: ['find /tmp -type f -mtime +1 -delete', 'df -h /'] },
       });
 
@@ -166,6 +166,37 @@ describe('SSM executor against moto', () => {
       // A Temporal retry of the same attempt finds the command it already sent.
       const again = await runIn(activityEnv(), sendSsmCommand, input);
       expect(again).toEqual(ref);
+      expect((await commandsFor(instance)).map((c) => c.CommandId)).toEqual([ref.commandId]);
+    });
+
+    it('sends one command when two tries of the same attempt overlap (a retry after a start-to-close timeout)', async () => {
+      const instance = instanceId();
+      const company = await createCompany(sql, { assets: [{ name: 'srv-web-02', instanceId: instance }] });
+      const incidentId = await createIncidentRow(sql, company.companyId, 'srv-web-02');
+      const { sendSsmCommand } = activities();
+      const input = { companyId: company.companyId, incidentId, attempt: 1, assetName: 'srv-web-02', runbook: await diskFullRunbook(sql, company.companyId) };
+      const [a, b] = await Promise.all([runIn(activityEnv(), sendSsmCommand, input), runIn(activityEnv(), sendSsmCommand, input)]);
+      expect(a.commandId).toBe(b.commandId);
+      expect((await commandsFor(instance)).map((c) => c.CommandId)).toEqual([a.commandId]);
+    });
+
+    it('finds the command an interrupted try already sent instead of sending it again', async () => {
+      const instance = instanceId();
+      const company = await createCompany(sql, { assets: [{ name: 'srv-web-03', instanceId: instance }] });
+      const incidentId = await createIncidentRow(sql, company.companyId, 'srv-web-03');
+      const runbook = await diskFullRunbook(sql, company.companyId);
+      // The earlier try reached SSM and then died before it could record the command id.
+      const sent = await ssm.send(
+        new SendCommandCommand({
+          InstanceIds: [instance],
+          DocumentName: 'AWS-RunShellScript',
+          Parameters: { commands: runbook.actions },
+          Comment: `Alert Whisperer incident ${incidentId} attempt 1`,
+        }),
+      );
+      const { sendSsmCommand } = activities();
+      const ref = await runIn(activityEnv(), sendSsmCommand, { companyId: company.companyId, incidentId, attempt: 1, assetName: 'srv-web-03', runbook });
+      expect(ref.commandId).toBe(sent.Command?.CommandId);
       expect((await commandsFor(instance)).map((c) => c.CommandId)).toEqual([ref.commandId]);
     });
 
@@ -357,7 +388,7 @@ describe('SSM executor against moto', () => {
       expect(sent[0]).toMatchObject({
         CommandId: incident.execution?.commandId,
         DocumentName: 'AWS-RunShellScript',
-        Comment: `Alert Whisperer incident ${incident.id}`.slice(0, 100),
+        Comment: `Alert Whisperer incident ${incident.id} attempt 1`,
         Parameters: { commands: ['find /tmp -type f -mtime +1 -delete', 'df -h /'] },
       });
     });
