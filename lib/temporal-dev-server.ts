@@ -45,6 +45,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Resolves when nothing listens on the port; a server left over from an earlier run would otherwise be mistaken for ours. */
+export async function assertPortFree(port: number, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`Port ${port} for ${what} is already in use, perhaps by a server left from an earlier run. Stop it, or choose another port.`)
+          : err,
+      ),
+    );
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
+  });
+}
+
 async function waitForFrontend(address: string, child: ChildProcess | null, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -65,6 +80,8 @@ async function waitForFrontend(address: string, child: ChildProcess | null, time
 
 export async function startTemporalDevServer(opts: { dbFilename?: string; port?: number; uiPort?: number | null; log?: (line: string) => void }): Promise<DevServer> {
   const port = opts.port ?? (await freePort());
+  if (opts.port) await assertPortFree(opts.port, 'the Temporal dev server (TEMPORAL_PORT, or set TEMPORAL_ADDRESS to use a running server)');
+  if (opts.uiPort) await assertPortFree(opts.uiPort, 'Temporal Web (TEMPORAL_UI_PORT)');
   const address = `127.0.0.1:${port}`;
   const cli = findTemporalCli();
   if (cli) {

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { AlertRouter } from '../api/alert-router.ts';
 import { createApiServer, WEB_DIST } from '../api/server.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.ts';
@@ -55,7 +55,8 @@ async function main(): Promise<void> {
     process.exit(code);
   };
   // The worker's Runtime would otherwise take SIGINT for itself; we stop everything in order instead.
-  Runtime.install({ shutdownSignals: [] });
+  // WARN keeps the ready banner readable; LOG_LEVEL=INFO shows the worker's own progress.
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'WARN') });
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
 
@@ -136,7 +137,6 @@ Send a demo alert (high risk: waits for Approve on the dashboard):
 
 Low risk (remediates on its own): use "signature":"disk_full". Press Ctrl-C to stop.
 `);
-    worker.getState();
     workerRun.catch((err: unknown) => {
       console.error('[worker] stopped unexpectedly:', (err as Error).message);
       void shutdown(1);
