@@ -12,19 +12,24 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env.TEMPORAL_CLI_PATH) return env.TEMPORAL_CLI_PATH;
+/** An executable named by `envVar`, else found on PATH, else null. */
+export function findExecutable(name: string, envVar: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env[envVar]) return env[envVar]!;
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
-    const candidate = path.join(dir, 'temporal');
+    const candidate = path.join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;
     } catch {
-      // not here
+      // not in this folder
     }
   }
   return null;
+}
+
+export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | null {
+  return findExecutable('temporal', 'TEMPORAL_CLI_PATH', env);
 }
 
 export const NO_TEMPORAL_CLI = [

@@ -300,26 +300,25 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     const s = current();
     return s.acknowledgement !== null || s.status === 'remediating' || s.status === 'resolved' || (s.approval !== null && s.approval.status !== 'pending' && s.approval.status !== 'expired');
   };
+  const breachSla = async (which: 'Response' | 'Resolution', deadline: string): Promise<void> => {
+    const s = current();
+    s.slaBreached = true;
+    s.escalated = true;
+    s.escalationLevel += 1;
+    s.escalationReason = `${which} SLA breached`;
+    event('sla_breached', `${which} SLA breached (deadline ${deadline}); escalated to level ${s.escalationLevel}`);
+    await save();
+  };
   const watchSla = async (): Promise<void> => {
     const s = current();
     const untilMs = (iso: string): number => Math.max(Date.parse(iso) - Date.now(), 0);
     if (!s.slaResponseBreached && !(await condition(() => responded(), untilMs(s.slaResponseDeadline)))) {
       s.slaResponseBreached = true;
-      s.slaBreached = true;
-      s.escalated = true;
-      s.escalationLevel += 1;
-      s.escalationReason = 'Response SLA breached';
-      event('sla_breached', `Response SLA breached (deadline ${s.slaResponseDeadline}); escalated to level ${s.escalationLevel}`);
-      await save();
+      await breachSla('Response', s.slaResponseDeadline);
     }
     if (!s.slaResolutionBreached && !(await condition(() => s.status === 'resolved', untilMs(s.slaResolutionDeadline)))) {
       s.slaResolutionBreached = true;
-      s.slaBreached = true;
-      s.escalated = true;
-      s.escalationLevel += 1;
-      s.escalationReason = 'Resolution SLA breached';
-      event('sla_breached', `Resolution SLA breached (deadline ${s.slaResolutionDeadline}); escalated to level ${s.escalationLevel}`);
-      await save();
+      await breachSla('Resolution', s.slaResolutionDeadline);
     }
   };
   const sla = watchSla();
