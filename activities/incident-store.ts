@@ -46,7 +46,7 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
       };
     },
 
-    async saveIncident(input: { state: IncidentState; events: TimelineEvent[] }): Promise<void> {
+    async saveIncident(input: { state: IncidentState; events: TimelineEvent[]; newAlertIds?: string[] }): Promise<void> {
       const s = input.state;
       await sql.begin(async (tx) => {
         // `version` only grows: a retry carrying an older snapshot leaves the newer row alone.
@@ -73,10 +73,12 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             sla_breached = EXCLUDED.sla_breached, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
             resolved_at = EXCLUDED.resolved_at
           WHERE incidents.version < EXCLUDED.version`;
-        if (s.alertIds.length > 0) {
+        // Only the alerts that joined since the last save: re-linking all of them would grow with the square of the incident.
+        const newAlertIds = input.newAlertIds ?? s.alertIds;
+        if (newAlertIds.length > 0) {
           await tx`
             UPDATE alerts SET incident_id = ${s.incidentId}
-            WHERE company_id = ${s.companyId} AND id = ANY(${s.alertIds}) AND incident_id IS DISTINCT FROM ${s.incidentId}`;
+            WHERE company_id = ${s.companyId} AND id = ANY(${newAlertIds}) AND incident_id IS DISTINCT FROM ${s.incidentId}`;
         }
         for (const e of input.events) {
           await tx`

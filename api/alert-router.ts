@@ -10,6 +10,9 @@ import { alertReceived } from '../workflows/messages.ts';
 import { TASK_QUEUE, type AlertSignal, type IncidentWorkflowInput } from '../workflows/types.ts';
 import { ALERT_CHANNEL } from './webhook.ts';
 
+/** Incident workflows signalled at once; each keeps its own alerts in order. */
+const ROUTING_CONCURRENCY = 16;
+
 interface UnroutedAlert {
   id: string;
   company_id: string;
@@ -80,52 +83,76 @@ export class AlertRouter {
 
   /** Routes up to one batch; returns how many alerts reached their workflow. */
   async routeBatch(): Promise<number> {
-    const { sql, temporal } = this.opts;
-    let failure: Error | null = null;
+    const { sql } = this.opts;
+    const failures: string[] = [];
     const count = await sql.begin(async (tx) => {
       // SKIP LOCKED lets several API processes route side by side without sending an alert twice at once.
       const alerts = await tx<UnroutedAlert[]>`
         SELECT id, company_id, asset_name, signature, aggregation_key, severity, message, tool_source, received_at
         FROM alerts WHERE routed_at IS NULL
         ORDER BY received_at, id
-        LIMIT ${this.opts.batchSize ?? 100}
+        LIMIT ${this.opts.batchSize ?? 200}
         FOR UPDATE SKIP LOCKED`;
-      let routed = 0;
+      if (alerts.length === 0) return 0;
+      // One lane per incident workflow: alerts of one key go in arrival order, different keys in parallel.
+      const lanes = new Map<string, UnroutedAlert[]>();
       for (const a of alerts) {
-        const input: IncidentWorkflowInput = {
-          companyId: a.company_id,
-          assetName: a.asset_name,
-          signature: a.signature,
-          aggregationKey: a.aggregation_key,
-        };
-        const signal: AlertSignal = {
-          alertId: a.id,
-          severity: a.severity,
-          message: a.message.slice(0, 2000),
-          toolSource: a.tool_source,
-          receivedAt: a.received_at,
-        };
-        try {
-          await temporal.workflow.signalWithStart('incidentWorkflow', {
-            workflowId: incidentWorkflowId(a.company_id, a.aggregation_key),
-            taskQueue: TASK_QUEUE,
-            args: [input],
-            signal: alertReceived,
-            signalArgs: [signal],
-          });
-        } catch (err) {
-          const message = (err as Error).message.slice(0, 500);
-          await tx`UPDATE alerts SET route_attempts = route_attempts + 1, route_error = ${message} WHERE id = ${a.id}`;
-          // Keep arrival order: stop here and retry this alert first next time.
-          failure = new Error(`could not route alert ${a.id}: ${message}`);
-          break;
-        }
-        await tx`UPDATE alerts SET routed_at = now(), route_attempts = route_attempts + 1, route_error = NULL WHERE id = ${a.id}`;
-        routed += 1;
+        const id = incidentWorkflowId(a.company_id, a.aggregation_key);
+        lanes.set(id, [...(lanes.get(id) ?? []), a]);
       }
-      return routed;
+      const routed: string[] = [];
+      const failed: Array<{ id: string; error: string }> = [];
+      const queue = [...lanes.entries()];
+      const runLane = async (): Promise<void> => {
+        for (let lane = queue.shift(); lane; lane = queue.shift()) {
+          const [workflowId, laneAlerts] = lane;
+          for (const a of laneAlerts) {
+            try {
+              await this.signal(workflowId, a);
+              routed.push(a.id);
+            } catch (err) {
+              // Keep arrival order within the key: the rest of this lane waits for the next pass.
+              const error = (err as Error).message.slice(0, 500);
+              failed.push({ id: a.id, error });
+              failures.push(`could not route alert ${a.id}: ${error}`);
+              break;
+            }
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(ROUTING_CONCURRENCY, queue.length) }, runLane));
+      if (routed.length > 0) {
+        await tx`UPDATE alerts SET routed_at = now(), route_attempts = route_attempts + 1, route_error = NULL WHERE id = ANY(${routed})`;
+      }
+      for (const f of failed) {
+        await tx`UPDATE alerts SET route_attempts = route_attempts + 1, route_error = ${f.error} WHERE id = ${f.id}`;
+      }
+      return routed.length;
     });
-    if (failure) throw failure;
+    if (failures.length > 0) throw new Error(`${failures[0]}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}`);
     return count;
+  }
+
+  private async signal(workflowId: string, a: UnroutedAlert): Promise<void> {
+    const input: IncidentWorkflowInput = {
+      companyId: a.company_id,
+      assetName: a.asset_name,
+      signature: a.signature,
+      aggregationKey: a.aggregation_key,
+    };
+    const signal: AlertSignal = {
+      alertId: a.id,
+      severity: a.severity,
+      message: a.message.slice(0, 2000),
+      toolSource: a.tool_source,
+      receivedAt: a.received_at,
+    };
+    await this.opts.temporal.workflow.signalWithStart('incidentWorkflow', {
+      workflowId,
+      taskQueue: TASK_QUEUE,
+      args: [input],
+      signal: alertReceived,
+      signalArgs: [signal],
+    });
   }
 }

@@ -60,16 +60,16 @@ export function createWebhookRouter(deps: { sql: Sql; ratePerMinute: number }): 
         const a = result.value;
         const deliveryId = req.get('x-delivery-id') ?? req.get('idempotency-key') ?? a.delivery_id ?? randomUUID();
 
-        const inserted = await sql.begin(async (tx) => {
-          const rows = await tx<{ id: string }[]>`
+        // One statement: the row and its NOTIFY commit together, in a single round trip.
+        const [inserted] = await sql<{ id: string }[]>`
+          WITH ins AS (
             INSERT INTO alerts (id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message, tool_source)
             VALUES (${randomUUID()}, ${company.id}, ${deliveryId}, ${a.asset_name}, ${a.signature},
                     ${aggregationKey(a.asset_name, a.signature)}, ${a.severity}, ${a.message}, ${a.tool_source})
             ON CONFLICT (company_id, delivery_id) DO NOTHING
-            RETURNING id`;
-          if (rows[0]) await tx`SELECT pg_notify(${ALERT_CHANNEL}, ${rows[0].id})`;
-          return rows[0];
-        });
+            RETURNING id
+          )
+          SELECT id, pg_notify(${ALERT_CHANNEL}, id) FROM ins`;
         if (inserted) {
           res.status(202).json({ alert_id: inserted.id, delivery_id: deliveryId, status: 'accepted' });
           return;

@@ -73,6 +73,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const late: AlertSignal[] = [];
   let closed = false;
   let events: TimelineEvent[] = [];
+  // Alert ids absorbed since the last save: each save links only these to the incident row.
+  let unsavedAlertIds: string[] = [];
 
   const accept = (alert: AlertSignal): void => {
     // The router delivers at least once; an alert id already seen is a redelivery.
@@ -103,14 +105,17 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const save = async (): Promise<void> => {
     const s = current();
     const batch = events;
+    const newAlertIds = unsavedAlertIds;
     events = [];
-    await store.saveIncident({ state: { ...s }, events: batch });
+    unsavedAlertIds = [];
+    await store.saveIncident({ state: { ...s }, events: batch, newAlertIds });
   };
 
   const absorb = (alerts: AlertSignal[]): void => {
     const s = current();
     for (const a of alerts) {
       s.alertIds.push(a.alertId);
+      unsavedAlertIds.push(a.alertId);
       s.severity = maxSeverity(s.severity, a.severity);
       if (!s.toolSources.includes(a.toolSource)) s.toolSources.push(a.toolSource);
     }
@@ -143,11 +148,13 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     for (;;) {
       const remaining = until === undefined ? undefined : Math.max(until - Date.now(), 0);
       const wake = (): boolean => done() || pending.length > 0 || (mayContinue && workflowInfo().continueAsNewSuggested);
-      const woke = remaining === undefined ? (await condition(wake), true) : await condition(wake, remaining);
+      if (remaining === undefined) await condition(wake);
+      else await condition(wake, remaining);
       if (pending.length > 0) await flushAlerts();
       if (done()) return true;
       if (mayContinue && workflowInfo().continueAsNewSuggested) return 'continue';
-      if (!woke && (until === undefined || Date.now() >= until)) return false;
+      // A steady stream of alerts must not hold the deadline off: it ends the wait even if the last wake was an alert.
+      if (until !== undefined && Date.now() >= until) return false;
     }
   };
 

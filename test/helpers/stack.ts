@@ -30,7 +30,8 @@ export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: quietLogger as never, shutdownSignals: [] });
+    // Core logs too: terminating workflows at the end of a test makes the core warn about tasks it no longer finds.
+    Runtime.install({ logger: quietLogger as never, shutdownSignals: [], telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
   } catch {
     // already installed by an earlier helper in this process
   }
