@@ -106,7 +106,9 @@ export async function createApiServer(deps: { sql: Sql; temporal: Client; config
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await stopListening();
+      // postgres.js shares one LISTEN connection per pool; when another listener (the alert router) has
+      // already unlistened at shutdown, that connection may be gone, and there is nothing left to undo.
+      await stopListening().catch(() => undefined);
     },
   };
 }

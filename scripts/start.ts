@@ -39,17 +39,17 @@ async function main(): Promise<void> {
   mkdirSync(DATA_DIR, { recursive: true });
   const config = loadConfig();
   const secrets = localSecrets();
-  const stops: Array<() => Promise<unknown>> = [];
+  const stops: Array<[string, () => Promise<unknown>]> = [];
   let stopping = false;
   const shutdown = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
     console.log('\nStopping…');
-    for (const stop of stops.reverse()) {
+    for (const [name, stop] of stops.reverse()) {
       try {
         await stop();
       } catch (err) {
-        console.error('  while stopping:', (err as Error).message);
+        console.error(`  while stopping ${name}:`, (err as Error).message);
       }
     }
     process.exit(code);
@@ -69,11 +69,11 @@ async function main(): Promise<void> {
         port: Number(process.env.EMBEDDED_PG_PORT ?? 54329),
         persistent: true,
       });
-      stops.push(() => db.stop());
+      stops.push(['PostgreSQL', () => db.stop()]);
       databaseUrl = db.url;
     }
     const sql = createSql(databaseUrl);
-    stops.push(() => sql.end({ timeout: 5 }));
+    stops.push(['database pool', () => sql.end({ timeout: 5 })]);
     const applied = await migrate(sql);
     if (applied.length) console.log(`• Applied migrations: ${applied.join(', ')}`);
     await seedDemo(sql, secrets.demo);
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
         port: Number(process.env.TEMPORAL_PORT ?? 7233),
         uiPort,
       });
-      stops.push(() => dev.stop());
+      stops.push(['Temporal dev server', () => dev.stop()]);
       temporalAddress = dev.address;
       temporalUiUrl = process.env.TEMPORAL_UI_URL ?? dev.uiUrl ?? temporalUiUrl;
     }
@@ -103,20 +103,23 @@ async function main(): Promise<void> {
     const workerConnection = await NativeConnection.connect({ address: temporalAddress });
     const worker = await createWorker({ connection: workerConnection, sql, config: runConfig });
     const workerRun = worker.run();
-    stops.push(async () => {
-      worker.shutdown();
-      await workerRun;
-      await workerConnection.close();
-    });
+    stops.push([
+      'worker',
+      async () => {
+        worker.shutdown();
+        await workerRun;
+        await workerConnection.close();
+      },
+    ]);
 
     const connection = await Connection.connect({ address: temporalAddress });
-    stops.push(() => connection.close());
+    stops.push(['Temporal client', () => connection.close()]);
     const temporal = new Client({ connection, namespace: config.temporalNamespace });
     const api = await createApiServer({ sql, temporal, config: runConfig });
-    stops.push(() => api.close());
+    stops.push(['API', () => api.close()]);
     const router = new AlertRouter({ sql, temporal, log: (m) => console.warn(`[router] ${m}`) });
     await router.start();
-    stops.push(() => router.stop());
+    stops.push(['alert router', () => router.stop()]);
     await api.listen(config.port, config.host);
 
     const url = config.publicUrl;
