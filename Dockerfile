@@ -14,7 +14,8 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts \
+# npm install, not npm ci: the lock file lists only linux-x64 builds of packages with platform variants.
+RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm rebuild esbuild @swc/core \
  && npm cache clean --force
 
@@ -23,7 +24,7 @@ FROM ${NODE_IMAGE} AS web
 WORKDIR /app
 ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts && npm rebuild esbuild
+RUN npm install --ignore-scripts --no-audit --no-fund && npm rebuild esbuild
 COPY web ./web
 RUN npm run build:web
 
