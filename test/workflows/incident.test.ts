@@ -109,6 +109,19 @@ describe('incidentWorkflow', () => {
     await handle.terminate('test done');
   });
 
+  it('opens a new incident, in a new run of the same workflow id, for an alert after resolution', async () => {
+    const first = await sendAlert(stack.temporal, acme.companyId, 'srv-app-02', 'disk_full');
+    const a = (await first.result()) as IncidentState;
+    const second = await sendAlert(stack.temporal, acme.companyId, 'srv-app-02', 'disk_full');
+    const b = (await second.result()) as IncidentState;
+    expect(b.workflowId).toBe(a.workflowId);
+    expect(b.runId).not.toBe(a.runId);
+    expect(b.incidentId).not.toBe(a.incidentId);
+    expect([a.alertIds.length, b.alertIds.length]).toEqual([1, 1]);
+    const rows = await stack.sql<{ status: string }[]>`SELECT status FROM incidents WHERE workflow_id = ${a.workflowId}`;
+    expect(rows.map((r) => r.status)).toEqual(['resolved', 'resolved']);
+  });
+
   it('escalates when the asset has no SSM target (real SSM executor, non-retryable)', async () => {
     const company = await createCompany(stack.sql);
     // A worker of its own, on its own task queue, whose executor is the real SSM one.
