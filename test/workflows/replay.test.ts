@@ -12,13 +12,13 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
 describe('replay of saved incidentWorkflow histories', () => {
   it('has histories to replay', () => {
-    expect(files.length).toBeGreaterThanOrEqual(2);
+    expect(files.length).toBeGreaterThanOrEqual(5);
   });
 
   it.each(files)('%s replays without nondeterminism', async (file) => {
     quietRuntime();
     const history = historyFromJSON(JSON.parse(readFileSync(path.join(DIR, file), 'utf8')));
-    const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, [{ workflowId: path.basename(file, '.json'), history }]);
+    const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, [{ workflowId: file, history }]);
     for await (const result of results) {
       expect(result.error).toBeUndefined();
     }

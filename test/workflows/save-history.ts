@@ -14,7 +14,7 @@ import { loadConfig } from '../../lib/config.ts';
 import { execFileSync } from 'node:child_process';
 import { findTemporalCli, freePort, startTemporalDevServer } from '../../lib/temporal-dev-server.ts';
 import { createWorker } from '../../worker/create-worker.ts';
-import { approveIncident, stateQuery } from '../../workflows/messages.ts';
+import { approveIncident, rejectIncident, resolveIncident, stateQuery } from '../../workflows/messages.ts';
 import type { IncidentState } from '../../workflows/types.ts';
 import { createCompany } from '../helpers/fixtures.ts';
 import { actor, alert, sendAlert } from './helpers.ts';
@@ -37,18 +37,31 @@ try {
     await auto.result();
     const approved = await sendAlert(temporal, company.companyId, 'srv-web-01', 'service_down:nginx', alert('critical'));
     await sendAlert(temporal, company.companyId, 'srv-web-01', 'service_down:nginx', alert('high', 'Datadog'));
-    let s: IncidentState;
-    do {
-      await new Promise((r) => setTimeout(r, 200));
-      s = await approved.query(stateQuery).catch(() => ({ status: 'new' }) as IncidentState);
-    } while (s.status !== 'awaiting_approval');
-    await approved.executeUpdate(approveIncident, { args: [{ incidentId: s.incidentId, actor: actor('msp_admin', []) }] });
+    const waitFor = async (handle: typeof approved, status: IncidentState['status']): Promise<IncidentState> => {
+      for (;;) {
+        const s = await handle.query(stateQuery).catch(() => null);
+        if (s?.status === status) return s;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const pending = await waitFor(approved, 'awaiting_approval');
+    await approved.executeUpdate(approveIncident, { args: [{ incidentId: pending.incidentId, actor: actor('msp_admin', []) }] });
     await approved.result();
-    for (const [name, handle] of [['auto-remediated', auto], ['approved', approved]] as const) {
+
+    const rejected = await sendAlert(temporal, company.companyId, 'srv-web-02', 'service_down:nginx', alert('critical'));
+    const toReject = await waitFor(rejected, 'awaiting_approval');
+    await rejected.executeUpdate(rejectIncident, { args: [{ incidentId: toReject.incidentId, actor: actor('msp_admin', []), comment: 'not now' }] });
+    const escalated = await waitFor(rejected, 'escalated');
+    await rejected.executeUpdate(resolveIncident, { args: [{ incidentId: escalated.incidentId, actor: actor('technician', [company.companyId]), comment: 'fixed by hand' }] });
+    await rejected.result();
+
+    // Dated names: earlier recordings stay, so the replay test keeps proving compatibility with them.
+    const day = new Date().toISOString().slice(0, 10);
+    for (const [name, handle] of [['auto-remediated', auto], ['approved', approved], ['rejected-resolved', rejected]] as const) {
       // The CLI writes the standard proto3 JSON that historyFromJSON reads (and Temporal Web downloads).
       const json = execFileSync(findTemporalCli() ?? 'temporal', ['workflow', 'show', '--address', server.address, '--workflow-id', handle.workflowId, '--run-id', (await handle.describe()).runId, '--output', 'json']);
-      writeFileSync(path.join(OUT, `${name}.json`), json);
-      console.log(`saved ${name}.json`);
+      writeFileSync(path.join(OUT, `${name}.${day}.json`), json);
+      console.log(`saved ${name}.${day}.json`);
     }
   });
   await nativeConnection.close();

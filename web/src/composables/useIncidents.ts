@@ -8,8 +8,13 @@ export interface IncidentFilters {
   severity: Severity | ''
 }
 
+// Same order as the server: open incidents first, then by priority, newest first.
 function byPriority(a: IncidentSummary, b: IncidentSummary): number {
-  return b.priorityScore - a.priorityScore || Date.parse(b.createdAt) - Date.parse(a.createdAt)
+  return (
+    Number(a.status === 'resolved') - Number(b.status === 'resolved') ||
+    b.priorityScore - a.priorityScore ||
+    Date.parse(b.createdAt) - Date.parse(a.createdAt)
+  )
 }
 
 function matches(incident: IncidentSummary, f: IncidentFilters): boolean {
