@@ -153,14 +153,24 @@ export interface IncidentFilter {
   limit?: number | null;
 }
 
+// The incident row as GraphQL serves it: with its company's name and who acknowledged it.
+function selectIncidents(sql: Sql) {
+  return sql`
+    SELECT i.*, c.name AS company_name,
+      (SELECT e.actor FROM incident_events e WHERE e.incident_id = i.id AND e.kind = 'acknowledged' ORDER BY e.seq LIMIT 1) AS acknowledged_by
+    FROM incidents i JOIN companies c ON c.id = i.company_id`;
+}
+
 /** `scope` null means every company (MSP admin); an empty list means none. */
+function inScope(sql: Sql, scope: string[] | null) {
+  return scope === null ? sql`true` : sql`i.company_id = ANY(${scope})`;
+}
+
 export async function listIncidents(sql: Sql, scope: string[] | null, filter: IncidentFilter = {}): Promise<IncidentRecord[]> {
   const limit = Math.min(Math.max(filter.limit ?? 100, 1), 500);
   const rows = await sql<IncidentRow[]>`
-    SELECT i.*, c.name AS company_name,
-      (SELECT e.actor FROM incident_events e WHERE e.incident_id = i.id AND e.kind = 'acknowledged' ORDER BY e.seq LIMIT 1) AS acknowledged_by
-    FROM incidents i JOIN companies c ON c.id = i.company_id
-    WHERE ${scope === null ? sql`true` : sql`i.company_id = ANY(${scope})`}
+    ${selectIncidents(sql)}
+    WHERE ${inScope(sql, scope)}
       ${filter.status ? sql`AND i.status = ${filter.status}` : sql``}
       ${filter.severity ? sql`AND i.severity = ${filter.severity}` : sql``}
     ORDER BY (i.status = 'resolved'), i.priority_score DESC, i.created_at DESC
@@ -169,11 +179,7 @@ export async function listIncidents(sql: Sql, scope: string[] | null, filter: In
 }
 
 export async function getIncident(sql: Sql, scope: string[] | null, id: string): Promise<IncidentRecord | null> {
-  const rows = await sql<IncidentRow[]>`
-    SELECT i.*, c.name AS company_name,
-      (SELECT e.actor FROM incident_events e WHERE e.incident_id = i.id AND e.kind = 'acknowledged' ORDER BY e.seq LIMIT 1) AS acknowledged_by
-    FROM incidents i JOIN companies c ON c.id = i.company_id
-    WHERE i.id = ${id} AND ${scope === null ? sql`true` : sql`i.company_id = ANY(${scope})`}`;
+  const rows = await sql<IncidentRow[]>`${selectIncidents(sql)} WHERE i.id = ${id} AND ${inScope(sql, scope)}`;
   return rows[0] ? fromRow(rows[0]) : null;
 }
 
