@@ -11,6 +11,8 @@ export interface IncidentStoreDeps {
 }
 
 export interface IncidentContext {
+  /** Of the alert ids asked about, those already part of an incident. */
+  linkedAlertIds: string[];
   groupWaitSeconds: number;
   approvalTimeoutSeconds: number;
   sla: SlaPolicy;
@@ -29,13 +31,18 @@ export const INCIDENT_CHANNEL = 'incident_updated';
 export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
   const { sql } = deps;
   return {
-    async loadIncidentContext(input: { companyId: string; assetName: string }): Promise<IncidentContext> {
+    async loadIncidentContext(input: { companyId: string; assetName: string; alertIds?: string[] }): Promise<IncidentContext> {
       const [company] = await sql<{ settings: CompanySettings }[]>`SELECT settings FROM companies WHERE id = ${input.companyId}`;
       if (!company) throw new Error(`Company ${input.companyId} not found`);
       const [asset] = await sql<{ critical: boolean }[]>`
         SELECT critical FROM assets WHERE company_id = ${input.companyId} AND name = ${input.assetName}`;
+      const linked = input.alertIds?.length
+        ? await sql<{ id: string }[]>`
+            SELECT id FROM alerts WHERE company_id = ${input.companyId} AND id = ANY(${input.alertIds}) AND incident_id IS NOT NULL`
+        : [];
       const s = company.settings ?? {};
       return {
+        linkedAlertIds: linked.map((r) => r.id),
         groupWaitSeconds: s.groupWaitSeconds ?? deps.defaultGroupWaitSeconds,
         approvalTimeoutSeconds: s.approvalTimeoutSeconds ?? deps.defaultApprovalTimeoutSeconds,
         sla: {
@@ -46,7 +53,7 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
       };
     },
 
-    async saveIncident(input: { state: IncidentState; events: TimelineEvent[]; newAlertIds?: string[] }): Promise<void> {
+    async saveIncident(input: { state: IncidentState; events: TimelineEvent[]; newAlertIds: string[] }): Promise<void> {
       const s = input.state;
       await sql.begin(async (tx) => {
         // `version` only grows: a retry carrying an older snapshot leaves the newer row alone.
@@ -58,7 +65,7 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             sla_breached, version, created_at, updated_at, resolved_at
           ) VALUES (
             ${s.incidentId}, ${s.companyId}, ${s.workflowId}, ${s.runId}, ${s.aggregationKey}, ${s.assetName},
-            ${s.signature}, ${s.severity}, ${s.status}, ${s.priorityScore}, ${s.alertIds.length}, ${s.toolSources},
+            ${s.signature}, ${s.severity}, ${s.status}, ${s.priorityScore}, ${s.alertCount}, ${s.toolSources},
             ${s.decision ? tx.json(s.decision as never) : null}, ${s.approval ? tx.json(s.approval as never) : null},
             ${s.execution ? tx.json(s.execution as never) : null}, ${s.autoRemediated}, ${s.escalated},
             ${s.escalationReason}, ${s.approval?.deadline ?? null}, ${s.slaResponseDeadline}, ${s.slaResolutionDeadline},
@@ -73,12 +80,11 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             sla_breached = EXCLUDED.sla_breached, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
             resolved_at = EXCLUDED.resolved_at
           WHERE incidents.version < EXCLUDED.version`;
-        // Only the alerts that joined since the last save: re-linking all of them would grow with the square of the incident.
-        const newAlertIds = input.newAlertIds ?? s.alertIds;
-        if (newAlertIds.length > 0) {
+        // Only the alerts that joined since the last save, and never one that another incident already owns.
+        if (input.newAlertIds.length > 0) {
           await tx`
             UPDATE alerts SET incident_id = ${s.incidentId}
-            WHERE company_id = ${s.companyId} AND id = ANY(${newAlertIds}) AND incident_id IS DISTINCT FROM ${s.incidentId}`;
+            WHERE company_id = ${s.companyId} AND id = ANY(${input.newAlertIds}) AND incident_id IS NULL`;
         }
         for (const e of input.events) {
           await tx`

@@ -128,7 +128,7 @@ export function fromState(s: IncidentState, companyName: string): IncidentRecord
     severity: s.severity,
     status: s.status,
     priorityScore: s.priorityScore,
-    alertCount: s.alertIds.length,
+    alertCount: s.alertCount,
     toolSources: s.toolSources,
     decision: s.decision,
     approval: s.approval,

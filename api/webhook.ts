@@ -35,16 +35,17 @@ export function createWebhookRouter(deps: { sql: Sql; ratePerMinute: number }): 
           SELECT id, hmac_secret FROM companies WHERE api_key_hash = ${hashApiKey(apiKey)}`;
         if (!company) return problem(res, 401, 'unauthorized', 'Unknown API key');
 
-        const retryAfter = limiter.take(company.id);
-        if (retryAfter > 0) {
-          res.set('Retry-After', String(retryAfter));
-          return problem(res, 429, 'rate_limited', `Too many alerts for this company; retry in ${retryAfter} s`);
-        }
-
         const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         if (company.hmac_secret) {
           const check = verifyWebhookSignature(company.hmac_secret, { signature: req.get('x-signature'), timestamp: req.get('x-timestamp') }, raw);
           if (!check.ok) return problem(res, 401, 'invalid_signature', check.reason);
+        }
+
+        // After the signature: someone who only saw the API key (it may travel in a URL) cannot drain the quota.
+        const retryAfter = limiter.take(company.id);
+        if (retryAfter > 0) {
+          res.set('Retry-After', String(retryAfter));
+          return problem(res, 429, 'rate_limited', `Too many alerts for this company; retry in ${retryAfter} s`);
         }
 
         let body: unknown;
@@ -58,7 +59,13 @@ export function createWebhookRouter(deps: { sql: Sql; ratePerMinute: number }): 
           return problem(res, 422, 'validation_failed', result.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: result.errors });
         }
         const a = result.value;
-        const deliveryId = req.get('x-delivery-id') ?? req.get('idempotency-key') ?? a.delivery_id ?? randomUUID();
+        // A blank header is no key at all: treating "" as one would make every later blank delivery a duplicate.
+        const given = (req.get('x-delivery-id') || req.get('idempotency-key') || '').trim() || a.delivery_id;
+        if (given && given.length > 200) {
+          const fields = [{ field: 'X-Delivery-ID', message: 'X-Delivery-ID must be at most 200 characters' }];
+          return problem(res, 422, 'validation_failed', fields[0]!.message, { fields });
+        }
+        const deliveryId = given || randomUUID();
 
         // One statement: the row and its NOTIFY commit together, in a single round trip.
         const [inserted] = await sql<{ id: string }[]>`

@@ -65,9 +65,16 @@ const ssmWait = proxyActivities<Pick<SsmActivities, 'waitForSsmCommand'>>({
 
 const MINUTE = 60_000;
 
-export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentState> {
+/** Redelivered alert ids are recognised among this many recent ones; older redeliveries are caught in PostgreSQL. */
+const RECENT_ALERT_IDS = 200;
+
+/**
+ * Returns the incident's final state, or null when every alert that started the run had already been
+ * handled by an earlier incident (a redelivery after that incident closed).
+ */
+export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentState | null> {
   const info = workflowInfo();
-  const seen = new Set<string>(input.resume?.alertIds ?? []);
+  const seen = new Set<string>(input.resume?.recentAlertIds ?? []);
   let pending: AlertSignal[] = [];
   // Alerts that arrive once the incident has resolved open the next incident of this key.
   const late: AlertSignal[] = [];
@@ -75,6 +82,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   let events: TimelineEvent[] = [];
   // Alert ids absorbed since the last save: each save links only these to the incident row.
   let unsavedAlertIds: string[] = [];
+  // Saves in flight: a continue-as-new waits for them so no timeline event is lost.
+  let saving = 0;
 
   const accept = (alert: AlertSignal): void => {
     // The router delivers at least once; an alert id already seen is a redelivery.
@@ -108,13 +117,19 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     const newAlertIds = unsavedAlertIds;
     events = [];
     unsavedAlertIds = [];
-    await store.saveIncident({ state: { ...s }, events: batch, newAlertIds });
+    saving += 1;
+    try {
+      await store.saveIncident({ state: { ...s }, events: batch, newAlertIds });
+    } finally {
+      saving -= 1;
+    }
   };
 
   const absorb = (alerts: AlertSignal[]): void => {
     const s = current();
     for (const a of alerts) {
-      s.alertIds.push(a.alertId);
+      s.alertCount += 1;
+      s.recentAlertIds = [...s.recentAlertIds, a.alertId].slice(-RECENT_ALERT_IDS);
       unsavedAlertIds.push(a.alertId);
       s.severity = maxSeverity(s.severity, a.severity);
       if (!s.toolSources.includes(a.toolSource)) s.toolSources.push(a.toolSource);
@@ -122,7 +137,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     s.priorityScore = priorityScore({
       severity: s.severity,
       assetCritical: s.assetCritical,
-      alertCount: s.alertIds.length,
+      alertCount: s.alertCount,
       toolSourceCount: s.toolSources.length,
       ageHours: (Date.now() - Date.parse(s.createdAt)) / (60 * MINUTE),
     });
@@ -133,7 +148,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     const batch = pending;
     pending = [];
     absorb(batch);
-    event('alerts_correlated', `${batch.length} more alert(s) correlated (${current().alertIds.length} in total)`, null, {
+    event('alerts_correlated', `${batch.length} more alert(s) correlated (${current().alertCount} in total)`, null, {
       alertIds: batch.map((a) => a.alertId),
     });
     await save();
@@ -181,8 +196,33 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   await condition(() => state !== undefined || pending.length > 0);
   let ctx: Awaited<ReturnType<StoreActivities['loadIncidentContext']>>;
   if (!state) {
-    ctx = await store.loadIncidentContext({ companyId: input.companyId, assetName: input.assetName });
-    const first = pending.shift() as AlertSignal;
+    let opening: AlertSignal[] = [];
+    for (;;) {
+      const candidates = pending;
+      pending = [];
+      ctx = await store.loadIncidentContext({
+        companyId: input.companyId,
+        assetName: input.assetName,
+        alertIds: candidates.map((a) => a.alertId),
+      });
+      // A redelivery of an alert an earlier incident already handled must not open a second incident.
+      const linked = new Set(ctx.linkedAlertIds);
+      const fresh = candidates.filter((a) => !linked.has(a.alertId));
+      if (fresh.length > 0) {
+        // Alerts that arrived during the look-up open the incident too (saveIncident still refuses to take
+        // an alert another incident owns); runs recorded before this check was added did exactly this.
+        opening = [...fresh, ...pending];
+        pending = [];
+        break;
+      }
+      if (pending.length === 0) {
+        closed = true;
+        await condition(allHandlersFinished);
+        if (late.length > 0) return await continueAsNew<typeof incidentWorkflow>({ ...input, carriedAlerts: late, resume: undefined });
+        return null;
+      }
+    }
+    const first = opening[0]!;
     const createdAt = now();
     const deadlines = slaDeadlines(Date.parse(createdAt), first.severity, ctx.sla);
     state = {
@@ -197,7 +237,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       status: 'new',
       priorityScore: 0,
       assetCritical: ctx.assetCritical,
-      alertIds: [],
+      alertCount: 0,
+      recentAlertIds: [],
       toolSources: [],
       decision: null,
       approval: null,
@@ -217,15 +258,16 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       resolvedAt: null,
       version: 0,
     };
-    const opening = [first, ...pending];
-    pending = [];
     absorb(opening);
     event('created', `Incident opened on ${input.assetName} for "${input.signature}" from ${opening.length} alert(s)`, null, {
       alertIds: opening.map((a) => a.alertId),
     });
     await save();
   } else {
-    ctx = await store.loadIncidentContext({ companyId: input.companyId, assetName: input.assetName });
+    ctx = await store.loadIncidentContext({ companyId: input.companyId, assetName: input.assetName, alertIds: [] });
+    // The row learns the new run id, so "Open in Temporal Web" leads to the live run.
+    event('continued', 'Continued in a fresh workflow run to keep the history short');
+    await save();
   }
 
   // ---- commands from people -------------------------------------------------------------
@@ -246,6 +288,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
     if (s.approval.status !== 'pending') {
       throw ApplicationFailure.nonRetryable(`Approval was already ${s.approval.status} by ${s.approval.decidedBy ?? 'the timeout'}`, 'AlreadyDecided');
+    }
+    // The timer may not have fired yet (a worker outage, a busy activation): the deadline itself decides.
+    if (Date.now() >= Date.parse(s.approval.deadline)) {
+      throw ApplicationFailure.nonRetryable(`The approval deadline (${s.approval.deadline}) has passed`, 'ApprovalExpired');
     }
     if (!canApprove(cmd.actor.role, s.approval.riskLevel)) {
       throw ApplicationFailure.nonRetryable(
@@ -337,17 +383,27 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   }
   if (current().status === 'new') {
     const s = current();
-    const d = await decision.decideIncident({
-      companyId: s.companyId,
-      incidentId: s.incidentId,
-      assetName: s.assetName,
-      signature: s.signature,
-      severity: s.severity,
-      alertCount: s.alertIds.length,
-    });
+    let d: Awaited<ReturnType<DecisionActivities['decideIncident']>>;
+    try {
+      d = await decision.decideIncident({
+        companyId: s.companyId,
+        incidentId: s.incidentId,
+        assetName: s.assetName,
+        signature: s.signature,
+        severity: s.severity,
+        alertCount: s.alertCount,
+      });
+    } catch (err) {
+      // Without a decision a person must take over; an incident must never sit in "new" unseen.
+      const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+      d = { action: 'escalate', runbook: null, reasoning: `No decision could be made (${cause}); a technician must investigate.`, source: 'rules', confidence: 0 };
+    }
     s.decision = d;
     event('decided', d.reasoning, null, { action: d.action, source: d.source, runbook: d.runbook?.name ?? null });
-    if (d.action === 'escalate' || !d.runbook) {
+    if (s.status !== 'new') {
+      // A person resolved the incident while the decision was being made: record it, act on nothing.
+      await save();
+    } else if (d.action === 'escalate' || !d.runbook) {
       await escalate(d.reasoning);
     } else if (d.action === 'request_approval') {
       const requestedAt = now();
@@ -379,7 +435,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         Math.max(Date.parse(approval.deadline) - Date.now(), 0),
         true,
       );
-      if (outcome === 'continue') return await continueWithFreshHistory(input, current(), pending);
+      if (outcome === 'continue') return await continueWithFreshHistory(input, current(), pending, () => saving === 0);
       if (current().status !== 'awaiting_approval') continue; // resolved by hand meanwhile
       if (outcome === false) {
         approval.status = 'expired';
@@ -399,7 +455,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
     // Escalated (or new after a resume): a person owns it now; wait for resolveIncident.
     const outcome = await waitFor(() => current().status === 'resolved', undefined, true);
-    if (outcome === 'continue') return await continueWithFreshHistory(input, current(), pending);
+    if (outcome === 'continue') return await continueWithFreshHistory(input, current(), pending, () => saving === 0);
   }
 
   async function remediate(s: IncidentState): Promise<void> {
@@ -428,6 +484,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       const result = await ssmWait.waitForSsmCommand({ companyId: s.companyId, incidentId: s.incidentId, ref });
       s.execution = { ...s.execution, status: result.status, output: result.output, error: result.error, finishedAt: result.finishedAt };
       event('remediation_finished', `Runbook "${runbook.name}" finished: ${result.status}`, null, { status: result.status });
+      // Alerts that came in while the runbook ran belong to the problem it just fixed.
+      if (pending.length > 0) await flushAlerts();
       if (result.status === 'Success') {
         await resolve(
           `${ref.executor === 'dry_run' ? 'Resolved by dry-run runbook' : 'Auto-remediated by runbook'} "${runbook.name}"`,
@@ -456,7 +514,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   return current();
 }
 
-async function continueWithFreshHistory(input: IncidentWorkflowInput, state: IncidentState, pending: AlertSignal[]): Promise<never> {
-  await condition(allHandlersFinished);
+async function continueWithFreshHistory(
+  input: IncidentWorkflowInput,
+  state: IncidentState,
+  pending: AlertSignal[],
+  savesDone: () => boolean,
+): Promise<never> {
+  await condition(() => allHandlersFinished() && savesDone());
   return await continueAsNew<typeof incidentWorkflow>({ ...input, carriedAlerts: pending, resume: state });
 }

@@ -94,7 +94,9 @@ export interface IncidentState {
   status: IncidentStatus;
   priorityScore: number;
   assetCritical: boolean;
-  alertIds: string[];
+  alertCount: number;
+  /** The latest alert ids, to recognise redeliveries; the full list lives in PostgreSQL (alerts.incident_id). */
+  recentAlertIds: string[];
   toolSources: string[];
   decision: Decision | null;
   approval: Approval | null;

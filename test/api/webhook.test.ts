@@ -150,4 +150,45 @@ describe('webhook', () => {
     const counts = await stack.sql<{ alert_count: number }[]>`SELECT alert_count FROM incidents WHERE id = ANY(${incidents.map((r) => r.incident_id)}) ORDER BY alert_count`;
     expect(counts.map((c) => c.alert_count)).toEqual([2, 3]);
   });
+  it('does not open a second incident when the router redelivers an alert its closed incident already handled', async () => {
+    const company = await createCompany(stack.sql);
+    const res = await postAlert(stack.url, company.apiKey, { ...valid, signature: 'disk_full', severity: 'high' });
+    const { alert_id: alertId } = (await res.json()) as { alert_id: string };
+    const first = await eventually(async () => {
+      const [r] = await stack.sql<{ id: string; status: string }[]>`
+        SELECT i.id, i.status FROM alerts a JOIN incidents i ON i.id = a.incident_id WHERE a.id = ${alertId}`;
+      return r?.status === 'resolved' ? r : undefined;
+    }, 'the low-risk incident to resolve');
+    const [incident] = await stack.sql<{ workflow_id: string }[]>`SELECT workflow_id FROM incidents WHERE id = ${first.id}`;
+    const completedRuns = async (): Promise<number> => {
+      let n = 0;
+      for await (const _run of stack.temporal.workflow.list({ query: `WorkflowId = "${incident!.workflow_id}" AND ExecutionStatus = "Completed"` })) n += 1;
+      return n;
+    };
+    const runsBefore = await completedRuns();
+
+    // As if the router had crashed after signalling but before recording it: the alert goes out again.
+    await stack.sql`UPDATE alerts SET routed_at = NULL WHERE id = ${alertId}`;
+    await eventually(async () => {
+      const [a] = await stack.sql<{ routed_at: string | null }[]>`SELECT routed_at FROM alerts WHERE id = ${alertId}`;
+      return a?.routed_at;
+    }, 'the redelivery');
+    await eventually(async () => (await completedRuns()) > runsBefore, 'the redelivery run to finish');
+
+    const incidents = await stack.sql<{ id: string }[]>`SELECT id FROM incidents WHERE company_id = ${company.companyId}`;
+    expect(incidents.map((i) => i.id)).toEqual([first.id]);
+    const [linked] = await stack.sql<{ incident_id: string }[]>`SELECT incident_id FROM alerts WHERE id = ${alertId}`;
+    expect(linked?.incident_id).toBe(first.id);
+  });
+
+  it('treats a blank X-Delivery-ID as absent and refuses an overlong one', async () => {
+    const company = await createCompany(stack.sql);
+    const a = await postAlert(stack.url, company.apiKey, valid, { 'x-delivery-id': '  ' });
+    const b = await postAlert(stack.url, company.apiKey, valid, { 'x-delivery-id': '' });
+    expect([a.status, b.status]).toEqual([202, 202]);
+    const long = await postAlert(stack.url, company.apiKey, valid, { 'x-delivery-id': 'x'.repeat(201) });
+    expect(long.status).toBe(422);
+    expect(await long.json()).toMatchObject({ fields: [{ field: 'X-Delivery-ID', message: 'X-Delivery-ID must be at most 200 characters' }] });
+    expect(await alertCount(company.companyId)).toBe(2);
+  });
 });

@@ -99,7 +99,7 @@ describe('incidentWorkflow', () => {
     const handle = await sendAlert(stack.temporal, acme.companyId, 'srv-db-09', 'replication_lag', first);
     await sendAlert(stack.temporal, acme.companyId, 'srv-db-09', 'replication_lag', alert('critical', 'Datadog'));
     await sendAlert(stack.temporal, acme.companyId, 'srv-db-09', 'replication_lag', first);
-    const s = await stateWhen(handle, (x) => x.alertIds.length === 2 && x.status === 'escalated', 'two alerts in one escalated incident');
+    const s = await stateWhen(handle, (x) => x.alertCount === 2 && x.status === 'escalated', 'two alerts in one escalated incident');
     expect(s.severity).toBe('critical');
     expect(s.toolSources.sort()).toEqual(['Datadog', 'Zabbix']);
     // critical 90 + one duplicate 2 + two tools 10
@@ -117,7 +117,7 @@ describe('incidentWorkflow', () => {
     expect(b.workflowId).toBe(a.workflowId);
     expect(b.runId).not.toBe(a.runId);
     expect(b.incidentId).not.toBe(a.incidentId);
-    expect([a.alertIds.length, b.alertIds.length]).toEqual([1, 1]);
+    expect([a.alertCount, b.alertCount]).toEqual([1, 1]);
     const rows = await stack.sql<{ status: string }[]>`SELECT status FROM incidents WHERE workflow_id = ${a.workflowId}`;
     expect(rows.map((r) => r.status)).toEqual(['resolved', 'resolved']);
   });
@@ -167,6 +167,32 @@ describe('incidentWorkflow', () => {
       await handle.terminate('test done');
     } finally {
       await failingWorker.stop();
+    }
+  });
+  it('escalates to a person when no decision can be made', async () => {
+    const company = await createCompany(stack.sql);
+    const real = createActivities({ sql: stack.sql, config: loadConfig({ REMEDIATION_MODE: 'dry_run' }) });
+    const taskQueue = `no-decision-${randomUUID()}`;
+    const broken = await startStack({
+      startRouter: false,
+      taskQueue,
+      activities: {
+        ...real,
+        decideIncident: async () => {
+          throw ApplicationFailure.nonRetryable('runbook store unreachable', 'DecisionUnavailable');
+        },
+      },
+    });
+    try {
+      const handle = await sendAlert(stack.temporal, company.companyId, 'srv-app-01', 'disk_full', alert(), taskQueue);
+      const s = await stateWhen(handle, (x) => x.status === 'escalated', 'escalation');
+      expect(s.decision).toMatchObject({ action: 'escalate', runbook: null });
+      expect(s.escalationReason).toContain('No decision could be made');
+      expect(s.escalationReason).toContain('runbook store unreachable');
+      expect(s.execution).toBeNull();
+      await handle.terminate('test done');
+    } finally {
+      await broken.stop();
     }
   });
 });
