@@ -67,7 +67,8 @@ export function createSsmActivities(deps: SsmDeps) {
     const key = `${region}|${endpoint ?? ''}`;
     let client = clients.get(key);
     if (!client) {
-      client = new SSMClient({ region, ...(endpoint ? { endpoint } : {}), maxAttempts: 3 });
+      // Bounded requests: an SSM call that hangs must fail inside the activity's timeout and be retried.
+      client = new SSMClient({ region, ...(endpoint ? { endpoint } : {}), maxAttempts: 3, requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 } });
       clients.set(key, client);
     }
     return client;

@@ -129,7 +129,12 @@ export class AlertRouter {
       }
       return routed.length;
     });
-    if (failures.length > 0) throw new Error(`${failures[0]}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}`);
+    if (failures.length > 0) {
+      const summary = `${failures[0]}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}`;
+      // Nothing got through: Temporal is likely away, so the loop backs off. Otherwise carry on with the rest.
+      if (count === 0) throw new Error(summary);
+      this.opts.log?.(`alert router: ${summary}; will retry`);
+    }
     return count;
   }
 

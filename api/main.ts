@@ -10,7 +10,9 @@ import { createApiServer } from './server.ts';
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required for `npm run api` (npm start provides one itself)');
-  if (!config.jwtSecret) throw new Error('JWT_SECRET is required for `npm run api`: set it to a long random string');
+  if (!config.jwtSecret || config.jwtSecret.length < 32) {
+    throw new Error('JWT_SECRET must be set to a random string of at least 32 characters for `npm run api` (e.g. `openssl rand -hex 32`)');
+  }
   const sql = createSql(config.databaseUrl);
   await migrate(sql);
   const connection = await Connection.connect({ address: config.temporalAddress });

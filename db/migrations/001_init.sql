@@ -31,6 +31,9 @@ CREATE TABLE users (
   created_at    timestamptz NOT NULL DEFAULT now()
 );
 
+-- Logins compare emails case-insensitively, so uniqueness must too.
+CREATE UNIQUE INDEX users_email_lower ON users (lower(email));
+
 -- msp_admin sees every company; the others only the companies listed here.
 CREATE TABLE user_companies (
   user_id    text NOT NULL REFERENCES users(id) ON DELETE CASCADE,

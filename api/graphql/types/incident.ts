@@ -1,7 +1,7 @@
 import { filter, map, pipe } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import { canApprove } from '../../../domain/rules.ts';
-import { companyScope } from '../../auth.ts';
+import { companyScope, loadUser } from '../../auth.ts';
 import { getIncident, incidentAlerts, incidentTimeline, listIncidents, type IncidentRecord } from '../../incident-queries.ts';
 import { builder, requireUser } from '../builder.ts';
 import { AlertRef } from './alert.ts';
@@ -88,8 +88,13 @@ builder.subscriptionField('incidentUpdated', (t) =>
       return pipe(
         ctx.pubsub.subscribe('incidentUpdated'),
         filter((incidentId: string) => only === null || incidentId === only),
-        // Re-read the row with the subscriber's scope: a notification never leaks another company's incident.
-        map((incidentId: string) => getIncident(ctx.sql, companyScope(user), incidentId)),
+        // Re-read the user and the row per event: a revoked user or company membership stops the stream at
+        // once, and a notification never leaks another company's incident.
+        map(async (incidentId: string) => {
+          const current = await loadUser(ctx.sql, { id: user.id });
+          if (!current) throw new GraphQLError('Your account no longer exists', { extensions: { code: 'UNAUTHENTICATED' } });
+          return getIncident(ctx.sql, companyScope(current), incidentId);
+        }),
         filter((record: IncidentRecord | null): record is IncidentRecord => record !== null),
       );
     },

@@ -3,6 +3,9 @@ import { loadUser, verifyPassword, type AuthUser } from '../../auth.ts';
 import { builder } from '../builder.ts';
 import { RoleEnum } from './enums.ts';
 
+// A bcrypt hash of a random string nobody knows, compared against when the email is unknown.
+const UNKNOWN_USER_HASH = '$2b$10$5mw5rZ5dLRzk7JwcClEhMORSKTvmGYod/fR7H0l2SYOUUiA/t83yS';
+
 export const UserRef = builder.objectRef<AuthUser>('User').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -28,8 +31,9 @@ builder.mutationField('login', (t) =>
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
     resolve: async (_root, { email, password }, ctx) => {
       const found = await loadUser(ctx.sql, { email });
-      // One message for both cases, so the endpoint does not reveal which emails exist.
-      if (!found || !(await verifyPassword(password, found.passwordHash))) {
+      // One message and one bcrypt comparison in both cases, so neither the answer nor its timing reveals which emails exist.
+      const valid = await verifyPassword(password, found?.passwordHash ?? UNKNOWN_USER_HASH);
+      if (!found || !valid) {
         throw new GraphQLError('Invalid email or password', { extensions: { code: 'UNAUTHENTICATED' } });
       }
       const { passwordHash: _omit, ...user } = found;
