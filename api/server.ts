@@ -18,6 +18,12 @@ import { createWebhookRouter } from './webhook.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
+/** graphql-ws clients send the token as connection params; accept either spelling of the key. */
+function bearerFrom(params: Record<string, unknown> | undefined): string | null {
+  const value = params?.authorization ?? params?.Authorization;
+  return typeof value === 'string' ? value : null;
+}
+
 export interface ApiServer {
   app: express.Express;
   server: Server;
@@ -73,17 +79,9 @@ export async function createApiServer(deps: { sql: Sql; temporal: Client; config
   const wsServer = useServer(
     {
       schema,
-      context: async (ctx) => {
-        const params = ctx.connectionParams ?? {};
-        const header = typeof params.authorization === 'string' ? params.authorization : typeof params.Authorization === 'string' ? params.Authorization : null;
-        return { ...base, user: await authenticate(sql, tokens, header) } satisfies GraphQLContext;
-      },
+      context: async (ctx) => ({ ...base, user: await authenticate(sql, tokens, bearerFrom(ctx.connectionParams)) }) satisfies GraphQLContext,
       // Refuse the socket up front when the token is bad, rather than failing every subscription.
-      onConnect: async (ctx) => {
-        const params = ctx.connectionParams ?? {};
-        const header = typeof params.authorization === 'string' ? params.authorization : null;
-        return (await authenticate(sql, tokens, header)) !== null;
-      },
+      onConnect: async (ctx) => (await authenticate(sql, tokens, bearerFrom(ctx.connectionParams))) !== null,
     },
     wss,
   );
