@@ -14,6 +14,7 @@ import { authenticate, createTokenService } from './auth.ts';
 import { createIncidentPubSub, listenForIncidentUpdates } from './events.ts';
 import type { GraphQLContext } from './graphql/builder.ts';
 import { schema } from './graphql/schema.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { createWebhookRouter } from './webhook.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../web/dist/', import.meta.url));
@@ -36,7 +37,9 @@ export async function createApiServer(deps: { sql: Sql; temporal: Client; config
   const tokens = createTokenService(config.jwtSecret, config.jwtTtl);
   const pubsub = createIncidentPubSub();
   const stopListening = await listenForIncidentUpdates(sql, pubsub);
-  const base = { sql, temporal, tokens, pubsub, config };
+  // Ten login attempts per email per minute: plenty for a person, slow for a password guesser.
+  const loginLimiter = new RateLimiter(10);
+  const base = { sql, temporal, tokens, pubsub, config, loginLimiter };
 
   const yoga = createYoga<{ req: Request; res: Response }, GraphQLContext>({
     schema,

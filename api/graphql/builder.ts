@@ -6,11 +6,14 @@ import type { Sql } from '../../db/sql.ts';
 import type { Config } from '../../lib/config.ts';
 import type { AuthUser, TokenService } from '../auth.ts';
 import type { IncidentPubSub } from '../events.ts';
+import type { RateLimiter } from '../rate-limit.ts';
 
 export interface GraphQLContext {
   sql: Sql;
   temporal: Client;
   tokens: TokenService;
+  /** Failed-login throttle per email, against password guessing. */
+  loginLimiter: RateLimiter;
   pubsub: IncidentPubSub;
   config: Config;
   user: AuthUser | null;

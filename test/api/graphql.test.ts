@@ -71,6 +71,17 @@ describe('GraphQL API', () => {
     expect(anon.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
+  it('slows down password guessing for one email', async () => {
+    const target = await createUser(stack.sql, 'technician', [acme.companyId]);
+    const codes: Array<string | undefined> = [];
+    for (let i = 0; i < 11; i++) {
+      const r = await graphql(stack.url, 'mutation($e: String!) { login(email: $e, password: "guess") { accessToken } }', { e: target.email });
+      codes.push(r.errors?.[0]?.extensions?.code);
+    }
+    expect(codes.slice(0, 10).every((c) => c === 'UNAUTHENTICATED')).toBe(true);
+    expect(codes[10]).toBe('RATE_LIMITED');
+  });
+
   it('shows a posted alert as an incident with its alerts, decision and Temporal link', async () => {
     const token = await login(stack.url, admin.email, admin.password);
     expect((await postAlert(stack.url, acme.apiKey, { asset_name: 'srv-app-01', signature: 'disk_full', severity: 'high', message: 'disk 97%', tool_source: 'Datadog' })).status).toBe(202);

@@ -30,6 +30,10 @@ builder.mutationField('login', (t) =>
     type: AuthPayloadRef,
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
     resolve: async (_root, { email, password }, ctx) => {
+      const retryAfter = ctx.loginLimiter.take(email.trim().toLowerCase());
+      if (retryAfter > 0) {
+        throw new GraphQLError(`Too many login attempts for this email; try again in ${retryAfter} s`, { extensions: { code: 'RATE_LIMITED', retryAfter } });
+      }
       const found = await loadUser(ctx.sql, { email });
       // One message and one bcrypt comparison in both cases, so neither the answer nor its timing reveals which emails exist.
       const valid = await verifyPassword(password, found?.passwordHash ?? UNKNOWN_USER_HASH);
