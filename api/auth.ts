@@ -23,7 +23,8 @@ export function verifyPassword(password: string, hash: string): Promise<boolean>
 
 export interface TokenService {
   sign(userId: string): Promise<string>;
-  verify(token: string): Promise<string | null>;
+  /** The user id and expiry (epoch ms) of a valid token, or null. */
+  verify(token: string): Promise<{ userId: string; expiresAt: number } | null>;
 }
 
 export function createTokenService(secret: string, ttl: string): TokenService {
@@ -33,7 +34,7 @@ export function createTokenService(secret: string, ttl: string): TokenService {
     async verify(token) {
       try {
         const { payload } = await jwtVerify(token, key, { issuer: 'alert-whisperer', algorithms: ['HS256'] });
-        return payload.sub ?? null;
+        return payload.sub && payload.exp ? { userId: payload.sub, expiresAt: payload.exp * 1000 } : null;
       } catch {
         return null;
       }
@@ -53,16 +54,26 @@ export async function loadUser(sql: Sql, where: { id: string } | { email: string
   return { id: r.id, email: r.email, name: r.name, role: r.role, companyIds: r.company_ids, passwordHash: r.password_hash };
 }
 
-/** Resolve a `Bearer …` header value to the user it names, or null. */
-export async function authenticate(sql: Sql, tokens: TokenService, header: string | null | undefined): Promise<AuthUser | null> {
+export interface Session {
+  user: AuthUser;
+  expiresAt: number;
+}
+
+/** Resolve a `Bearer …` header value to the user it names and when the token expires, or null. */
+export async function authenticateSession(sql: Sql, tokens: TokenService, header: string | null | undefined): Promise<Session | null> {
   const match = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
   if (!match?.[1]) return null;
-  const userId = await tokens.verify(match[1]);
-  if (!userId) return null;
-  const user = await loadUser(sql, { id: userId });
-  if (!user) return null;
-  const { passwordHash: _omit, ...rest } = user;
-  return rest;
+  const verified = await tokens.verify(match[1]);
+  if (!verified) return null;
+  const found = await loadUser(sql, { id: verified.userId });
+  if (!found) return null;
+  const { passwordHash: _omit, ...user } = found;
+  return { user, expiresAt: verified.expiresAt };
+}
+
+/** Resolve a `Bearer …` header value to the user it names, or null. */
+export async function authenticate(sql: Sql, tokens: TokenService, header: string | null | undefined): Promise<AuthUser | null> {
+  return (await authenticateSession(sql, tokens, header))?.user ?? null;
 }
 
 /** The companies a user may see; null means every company (MSP admin). */

@@ -10,7 +10,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Sql } from '../db/sql.ts';
 import type { Config } from '../lib/config.ts';
-import { authenticate, createTokenService } from './auth.ts';
+import { authenticate, authenticateSession, createTokenService, type Session } from './auth.ts';
 import { createIncidentPubSub, listenForIncidentUpdates } from './events.ts';
 import type { GraphQLContext } from './graphql/builder.ts';
 import { schema } from './graphql/schema.ts';
@@ -40,13 +40,14 @@ export async function createApiServer(deps: { sql: Sql; temporal: Client; config
   // Ten login attempts per email per minute: plenty for a person, slow for a password guesser.
   const loginLimiter = new RateLimiter(10);
   const base = { sql, temporal, tokens, pubsub, config, loginLimiter };
+  const withSession = (session: Session | null): GraphQLContext => ({ ...base, user: session?.user ?? null, sessionExpiresAt: session?.expiresAt ?? null });
 
   const yoga = createYoga<{ req: Request; res: Response }, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: config.graphiql ? { subscriptionsProtocol: 'WS' } : false,
     landingPage: false,
-    context: async ({ request }) => ({ ...base, user: await authenticate(sql, tokens, request.headers.get('authorization')) }),
+    context: async ({ request }) => withSession(await authenticateSession(sql, tokens, request.headers.get('authorization'))),
     logging: 'warn',
   });
 
@@ -82,7 +83,7 @@ export async function createApiServer(deps: { sql: Sql; temporal: Client; config
   const wsServer = useServer(
     {
       schema,
-      context: async (ctx) => ({ ...base, user: await authenticate(sql, tokens, bearerFrom(ctx.connectionParams)) }) satisfies GraphQLContext,
+      context: async (ctx) => withSession(await authenticateSession(sql, tokens, bearerFrom(ctx.connectionParams))),
       // Refuse the socket up front when the token is bad, rather than failing every subscription.
       onConnect: async (ctx) => (await authenticate(sql, tokens, bearerFrom(ctx.connectionParams))) !== null,
     },

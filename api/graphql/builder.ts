@@ -17,6 +17,8 @@ export interface GraphQLContext {
   pubsub: IncidentPubSub;
   config: Config;
   user: AuthUser | null;
+  /** When the caller's token expires (epoch ms); long-lived subscriptions end then. */
+  sessionExpiresAt: number | null;
 }
 
 export const builder = new SchemaBuilder<{

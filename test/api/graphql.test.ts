@@ -167,4 +167,28 @@ describe('GraphQL API', () => {
     }, 'the approved incident to resolve');
     expect(done.execution.output).toContain('$ sudo systemctl restart nginx');
   });
+  it('ends a live subscription with UNAUTHENTICATED once the token expires', async () => {
+    const shortLived = await startStack({ env: { JWT_TTL: '2s' }, startRouter: true });
+    try {
+      const user = await createUser(shortLived.sql, 'msp_admin', []);
+      const company = await createCompany(shortLived.sql);
+      const client = createClient({
+        url: `${shortLived.url.replace('http', 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${await login(shortLived.url, user.email, user.password)}` },
+        retryAttempts: 0,
+      });
+      sockets.push(client);
+      const feed = collect<{ incidentUpdated: { id: string } }>(client, 'subscription { incidentUpdated { id } }');
+      let n = 0;
+      // Keep incidents changing until the server ends the stream: the first events arrive, later ones are refused.
+      await eventually(async () => {
+        await postAlert(shortLived.url, company.apiKey, { asset_name: `srv-${n++}`, signature: 'cpu_high', severity: 'low', message: 'tick', tool_source: 'test' });
+        return JSON.stringify(feed.errors).includes('Your session has expired; log in again');
+      }, 'the subscription to end on expiry', 15_000);
+      expect(feed.received.length).toBeGreaterThan(0);
+    } finally {
+      await shortLived.stop();
+    }
+  });
 });

@@ -91,6 +91,9 @@ builder.subscriptionField('incidentUpdated', (t) =>
         // Re-read the user and the row per event: a revoked user or company membership stops the stream at
         // once, and a notification never leaks another company's incident.
         map(async (incidentId: string) => {
+          if (ctx.sessionExpiresAt !== null && Date.now() >= ctx.sessionExpiresAt) {
+            throw new GraphQLError('Your session has expired; log in again', { extensions: { code: 'UNAUTHENTICATED' } });
+          }
           const current = await loadUser(ctx.sql, { id: user.id });
           if (!current) throw new GraphQLError('Your account no longer exists', { extensions: { code: 'UNAUTHENTICATED' } });
           return getIncident(ctx.sql, companyScope(current), incidentId);

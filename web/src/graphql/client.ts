@@ -99,6 +99,9 @@ export function subscribe<T>(
   onError?: (error: Error) => void,
 ): () => void {
   const fail = (err: unknown) => {
+    // The server ends live streams when the session expires or the account goes: back to the login form.
+    const errors = Array.isArray(err) ? (err as GraphQLErrorLike[]) : []
+    if (tokenRef.value && errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) setToken(null)
     if (!onError) return
     if (err instanceof Error) onError(err)
     else if (Array.isArray(err)) onError(errorFrom(err as GraphQLErrorLike[]))
