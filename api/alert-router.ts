@@ -12,6 +12,7 @@ import { ALERT_CHANNEL } from './webhook.ts';
 
 /** Incident workflows signalled at once; each keeps its own alerts in order. */
 const ROUTING_CONCURRENCY = 16;
+const SIGNAL_DEADLINE_MS = 10_000;
 
 interface UnroutedAlert {
   id: string;
@@ -152,12 +153,15 @@ export class AlertRouter {
       toolSource: a.tool_source,
       receivedAt: a.received_at,
     };
-    await this.opts.temporal.workflow.signalWithStart('incidentWorkflow', {
-      workflowId,
-      taskQueue: TASK_QUEUE,
-      args: [input],
-      signal: alertReceived,
-      signalArgs: [signal],
-    });
+    // A deadline per call: the batch holds row locks and a pool connection while it signals.
+    await this.opts.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+      this.opts.temporal.workflow.signalWithStart('incidentWorkflow', {
+        workflowId,
+        taskQueue: TASK_QUEUE,
+        args: [input],
+        signal: alertReceived,
+        signalArgs: [signal],
+      }),
+    );
   }
 }

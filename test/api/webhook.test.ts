@@ -191,4 +191,34 @@ describe('webhook', () => {
     expect(await long.json()).toMatchObject({ fields: [{ field: 'X-Delivery-ID', message: 'X-Delivery-ID must be at most 200 characters' }] });
     expect(await alertCount(company.companyId)).toBe(2);
   });
+  it('records the error and keeps the alert while Temporal is unreachable, then routes it once it is back', async () => {
+    const company = await createCompany(stack.sql);
+    await stack.router.stop();
+    const { Client, Connection } = await import('@temporalio/client');
+    const { AlertRouter } = await import('../../api/alert-router.ts');
+    // Nothing listens on port 1: every signal fails as it would with Temporal down.
+    const deadConnection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
+    const down = new AlertRouter({ sql: stack.sql, temporal: new Client({ connection: deadConnection }), pollIntervalMs: 200 });
+    await down.start();
+    const res = await postAlert(stack.url, company.apiKey, { ...valid, asset_name: 'srv-outage' });
+    expect(res.status).toBe(202);
+    const { alert_id: alertId } = (await res.json()) as { alert_id: string };
+    const failed = await eventually(async () => {
+      const [a] = await stack.sql<{ route_attempts: number; route_error: string | null; routed_at: string | null }[]>`
+        SELECT route_attempts, route_error, routed_at FROM alerts WHERE id = ${alertId}`;
+      return a && a.route_attempts > 0 ? a : undefined;
+    }, 'a failed routing attempt');
+    expect(failed.routed_at).toBeNull();
+    expect(failed.route_error).toBeTruthy();
+    await down.stop();
+    await deadConnection.close().catch(() => undefined);
+
+    stack.router = new AlertRouter({ sql: stack.sql, temporal: stack.temporal, pollIntervalMs: 200 });
+    await stack.router.start();
+    const routed = await eventually(async () => {
+      const [a] = await stack.sql<{ incident_id: string | null; route_error: string | null }[]>`SELECT incident_id, route_error FROM alerts WHERE id = ${alertId}`;
+      return a?.incident_id ? a : undefined;
+    }, 'the alert to reach its incident after the outage');
+    expect(routed.route_error).toBeNull();
+  });
 });
