@@ -83,7 +83,14 @@ async function waitForFrontend(address: string, child: ChildProcess | null, time
   throw new Error(`Temporal server at ${address} did not become ready in ${timeoutMs / 1000} s: ${(lastError as Error)?.message}`);
 }
 
-export async function startTemporalDevServer(opts: { dbFilename?: string; port?: number; uiPort?: number | null; log?: (line: string) => void }): Promise<DevServer> {
+export async function startTemporalDevServer(opts: {
+  dbFilename?: string;
+  port?: number;
+  uiPort?: number | null;
+  /** `temporal server start-dev --dynamic-config-value` pairs, e.g. to lower limits in a test. */
+  dynamicConfig?: Record<string, string | number>;
+  log?: (line: string) => void;
+}): Promise<DevServer> {
   const port = opts.port ?? (await freePort());
   if (opts.port) await assertPortFree(opts.port, 'the Temporal dev server (TEMPORAL_PORT, or set TEMPORAL_ADDRESS to use a running server)');
   if (opts.uiPort) await assertPortFree(opts.uiPort, 'Temporal Web (TEMPORAL_UI_PORT)');
@@ -92,6 +99,7 @@ export async function startTemporalDevServer(opts: { dbFilename?: string; port?:
   if (cli) {
     const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn', '--namespace', 'default'];
     if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
+    for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
     if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
     else args.push('--headless');
     const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
