@@ -12,7 +12,7 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
 describe('replay of saved incidentWorkflow histories', () => {
   it('has histories to replay', () => {
-    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(files.length).toBeGreaterThanOrEqual(7);
   });
 
   it.each(files)('%s replays without nondeterminism', async (file) => {

@@ -20,6 +20,8 @@ import { createCompany } from '../helpers/fixtures.ts';
 import { actor, alert, sendAlert } from './helpers.ts';
 
 const OUT = fileURLToPath(new URL('./histories/', import.meta.url));
+// Dated names: earlier recordings stay, so the replay test keeps proving compatibility with them.
+const day = new Date().toISOString().slice(0, 10);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'aw-history-'));
 const db = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), persistent: false });
@@ -55,8 +57,6 @@ try {
     await rejected.executeUpdate(resolveIncident, { args: [{ incidentId: escalated.incidentId, actor: actor('technician', [company.companyId]), comment: 'fixed by hand' }] });
     await rejected.result();
 
-    // Dated names: earlier recordings stay, so the replay test keeps proving compatibility with them.
-    const day = new Date().toISOString().slice(0, 10);
     for (const [name, handle] of [['auto-remediated', auto], ['approved', approved], ['rejected-resolved', rejected]] as const) {
       // The CLI writes the standard proto3 JSON that historyFromJSON reads (and Temporal Web downloads).
       const json = execFileSync(findTemporalCli() ?? 'temporal', ['workflow', 'show', '--address', server.address, '--workflow-id', handle.workflowId, '--run-id', (await handle.describe()).runId, '--output', 'json']);
@@ -65,6 +65,40 @@ try {
     }
   });
   await nativeConnection.close();
+
+  // The resume path: a dev server that suggests continue-as-new after 40 events, and an alert flood on an
+  // escalated incident. Both runs are saved: the one that continued and the one that resumed.
+  const small = await startTemporalDevServer({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 } });
+  try {
+    const smallConnection = await NativeConnection.connect({ address: small.address });
+    const smallWorker = await createWorker({ connection: smallConnection, sql, config: { ...config, temporalAddress: small.address } });
+    const smallClient = new Client({ connection: await Connection.connect({ address: small.address }) });
+    await smallWorker.runUntil(async () => {
+      const company = await createCompany(sql);
+      const handle = await sendAlert(smallClient, company.companyId, 'srv-db-01', 'replication_lag', alert('high'));
+      let s: IncidentState | null = null;
+      while (s?.status !== 'escalated') {
+        await new Promise((r) => setTimeout(r, 200));
+        s = await handle.query(stateQuery).catch(() => null);
+      }
+      const firstRunId = s.runId;
+      for (let i = 0; i < 25; i++) await sendAlert(smallClient, company.companyId, 'srv-db-01', 'replication_lag', alert('high', 'Zabbix'));
+      const latest = smallClient.workflow.getHandle(handle.workflowId);
+      while ((s = await latest.query(stateQuery).catch(() => null))?.runId === firstRunId || s?.alertCount !== 26) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await latest.executeUpdate(resolveIncident, { args: [{ incidentId: s.incidentId, actor: actor('technician', [company.companyId]) }] });
+      await latest.result();
+      for (const [name, runId] of [['continued', firstRunId], ['resumed-resolved', s.runId]] as const) {
+        const json = execFileSync(findTemporalCli() ?? 'temporal', ['workflow', 'show', '--address', small.address, '--workflow-id', handle.workflowId, '--run-id', runId, '--output', 'json']);
+        writeFileSync(path.join(OUT, `${name}.${day}.json`), json);
+        console.log(`saved ${name}.${day}.json`);
+      }
+    });
+    await smallConnection.close();
+  } finally {
+    await small.stop();
+  }
 } finally {
   await sql.end();
   await server.stop();
