@@ -2,21 +2,14 @@
 // For a compose or production install's first login; `npm start` does the same on its own data.
 import { fatal } from '../lib/fatal.ts';
 import { migrate } from './migrate.ts';
-import { generateSecret, seedDemo } from './seed.ts';
+import { demoCredentials, seedDemo } from './seed.ts';
 import { createSql } from './sql.ts';
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is required');
   // Without fixed values the secrets are new on every run, and the run re-aligns the stored ones to them.
-  const creds = {
-    companyId: 'comp-acme',
-    apiKey: process.env.DEMO_API_KEY || generateSecret('ak_demo_'),
-    adminEmail: process.env.ADMIN_EMAIL || 'admin@msp.example',
-    adminPassword: process.env.ADMIN_PASSWORD || generateSecret(''),
-    technicianEmail: process.env.TECHNICIAN_EMAIL || 'tech@acme.example',
-    technicianPassword: process.env.TECHNICIAN_PASSWORD || generateSecret(''),
-  };
+  const creds = demoCredentials(process.env);
   const sql = createSql(url, { max: 1 });
   try {
     await migrate(sql);

@@ -14,6 +14,21 @@ export interface DemoCredentials {
   technicianPassword: string;
 }
 
+/**
+ * The demo tenant's credentials: environment first, then what an earlier start saved, then defaults and
+ * freshly generated secrets.
+ */
+export function demoCredentials(env: NodeJS.ProcessEnv, saved?: Partial<DemoCredentials> | null): DemoCredentials {
+  return {
+    companyId: 'comp-acme',
+    apiKey: env.DEMO_API_KEY || saved?.apiKey || generateSecret('ak_demo_'),
+    adminEmail: env.ADMIN_EMAIL || saved?.adminEmail || 'admin@msp.example',
+    adminPassword: env.ADMIN_PASSWORD || saved?.adminPassword || generateSecret(''),
+    technicianEmail: env.TECHNICIAN_EMAIL || saved?.technicianEmail || 'tech@acme.example',
+    technicianPassword: env.TECHNICIAN_PASSWORD || saved?.technicianPassword || generateSecret(''),
+  };
+}
+
 export function generateSecret(prefix: string): string {
   return `${prefix}${randomBytes(18).toString('base64url')}`;
 }

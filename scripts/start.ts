@@ -3,17 +3,17 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AlertRouter } from '../api/alert-router.ts';
 import { createApiServer, WEB_DIST } from '../api/server.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.ts';
 import { migrate } from '../db/migrate.ts';
-import { generateSecret, seedDemo, type DemoCredentials } from '../db/seed.ts';
+import { demoCredentials, generateSecret, seedDemo, type DemoCredentials } from '../db/seed.ts';
 import { createSql } from '../db/sql.ts';
 import { loadConfig } from '../lib/config.ts';
 import { fatal } from '../lib/fatal.ts';
 import { startTemporalDevServer, type DevServer } from '../lib/temporal-dev-server.ts';
-import { createWorker } from '../worker/create-worker.ts';
+import { startWorker } from '../worker/create-worker.ts';
 
 const DATA_DIR = path.resolve(process.env.DATA_DIR ?? '.data');
 
@@ -21,14 +21,7 @@ const DATA_DIR = path.resolve(process.env.DATA_DIR ?? '.data');
 function localSecrets(): { jwtSecret: string; demo: DemoCredentials } {
   const file = path.join(DATA_DIR, 'local-secrets.json');
   const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { jwtSecret: string; demo: DemoCredentials }) : null;
-  const demo: DemoCredentials = {
-    companyId: 'comp-acme',
-    apiKey: process.env.DEMO_API_KEY || saved?.demo.apiKey || generateSecret('ak_demo_'),
-    adminEmail: process.env.ADMIN_EMAIL || saved?.demo.adminEmail || 'admin@msp.example',
-    adminPassword: process.env.ADMIN_PASSWORD || saved?.demo.adminPassword || generateSecret(''),
-    technicianEmail: saved?.demo.technicianEmail || 'tech@acme.example',
-    technicianPassword: saved?.demo.technicianPassword || generateSecret(''),
-  };
+  const demo = demoCredentials(process.env, saved?.demo);
   const secrets = { jwtSecret: process.env.JWT_SECRET || saved?.jwtSecret || generateSecret(''), demo };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
@@ -104,17 +97,8 @@ async function main(): Promise<void> {
     }
 
     const runConfig = { ...config, databaseUrl, temporalAddress, temporalUiUrl, jwtSecret: secrets.jwtSecret };
-    const workerConnection = await NativeConnection.connect({ address: temporalAddress });
-    const worker = await createWorker({ connection: workerConnection, sql, config: runConfig });
-    const workerRun = worker.run();
-    stops.push([
-      'worker',
-      async () => {
-        worker.shutdown();
-        await workerRun;
-        await workerConnection.close();
-      },
-    ]);
+    const worker = await startWorker({ address: temporalAddress, sql, config: runConfig });
+    stops.push(['worker', () => worker.stop()]);
 
     const connection = await Connection.connect({ address: temporalAddress });
     stops.push(['Temporal client', () => connection.close()]);
@@ -144,7 +128,7 @@ Send a demo alert (high risk: waits for Approve on the dashboard):
 
 Low risk (remediates on its own): use "signature":"disk_full". Press Ctrl-C to stop.
 `);
-    workerRun.catch((err: unknown) => {
+    worker.done.catch((err: unknown) => {
       console.error('[worker] stopped unexpectedly:', (err as Error).message);
       void shutdown(1);
     });

@@ -24,3 +24,28 @@ export async function createWorker(deps: {
     activities: deps.activities ?? createActivities({ sql: deps.sql, config: deps.config }),
   });
 }
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves if the worker stops on its own, rejects if it fails. */
+  done: Promise<void>;
+  /** Drains in-flight tasks, then closes the worker's connection. */
+  stop(): Promise<void>;
+}
+
+/** Connects to Temporal and runs a worker in this process (npm start, tests, benchmark). */
+export async function startWorker(deps: Omit<Parameters<typeof createWorker>[0], 'connection'> & { address: string }): Promise<RunningWorker> {
+  const { address, ...rest } = deps;
+  const connection = await NativeConnection.connect({ address });
+  const worker = await createWorker({ ...rest, connection });
+  const done = worker.run();
+  return {
+    worker,
+    done,
+    async stop() {
+      worker.shutdown();
+      await done;
+      await connection.close();
+    },
+  };
+}

@@ -129,11 +129,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     const s = current();
     for (const a of alerts) {
       s.alertCount += 1;
-      s.recentAlertIds = [...s.recentAlertIds, a.alertId].slice(-RECENT_ALERT_IDS);
+      s.recentAlertIds.push(a.alertId);
       unsavedAlertIds.push(a.alertId);
       s.severity = maxSeverity(s.severity, a.severity);
       if (!s.toolSources.includes(a.toolSource)) s.toolSources.push(a.toolSource);
     }
+    s.recentAlertIds.splice(0, Math.max(s.recentAlertIds.length - RECENT_ALERT_IDS, 0));
     s.priorityScore = priorityScore({
       severity: s.severity,
       assetCritical: s.assetCritical,

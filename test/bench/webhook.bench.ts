@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { AlertRouter } from '../../api/alert-router.ts';
 import { createApiServer, type ApiServer } from '../../api/server.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../db/embedded.ts';
@@ -17,7 +17,7 @@ import { incidentWorkflowId } from '../../domain/correlation.ts';
 import type { Severity } from '../../domain/types.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { freePort, startTemporalDevServer, type DevServer } from '../../lib/temporal-dev-server.ts';
-import { createWorker } from '../../worker/create-worker.ts';
+import { startWorker } from '../../worker/create-worker.ts';
 import { createCompany } from '../helpers/fixtures.ts';
 
 function envInt(name: string, fallback: number): number {
@@ -136,17 +136,8 @@ async function main(): Promise<void> {
     };
 
     t = performance.now();
-    const nativeConnection = await NativeConnection.connect({ address: dev.address });
-    stops.push(['worker connection', () => nativeConnection.close()]);
-    const worker: Worker = await createWorker({ connection: nativeConnection, sql: dbSql, config });
-    const workerRun = worker.run();
-    stops.push([
-      'worker',
-      async () => {
-        worker.shutdown();
-        await workerRun;
-      },
-    ]);
+    const worker = await startWorker({ address: dev.address, sql: dbSql, config });
+    stops.push(['worker', () => worker.stop()]);
     step('worker (workflow bundle)', t);
 
     t = performance.now();

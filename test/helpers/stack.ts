@@ -1,12 +1,12 @@
 // The real service, in-process, on the test run's PostgreSQL and Temporal: worker, API and router.
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { AlertRouter } from '../../api/alert-router.ts';
 import { createApiServer } from '../../api/server.ts';
 import { createSql, type Sql } from '../../db/sql.ts';
 import { loadConfig, type Config } from '../../lib/config.ts';
-import { createWorker, WORKFLOWS_PATH } from '../../worker/create-worker.ts';
+import { startWorker, WORKFLOWS_PATH } from '../../worker/create-worker.ts';
 
 let bundle: Promise<{ code: string }> | null = null;
 let runtimeInstalled = false;
@@ -60,16 +60,14 @@ export async function startStack(
     jwtSecret: 'test-secret-that-is-long-enough-for-hs256',
   };
   const sql = createSql(databaseUrl);
-  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-  const worker = await createWorker({
-    connection: nativeConnection,
+  const running = await startWorker({
+    address: temporalAddress,
     sql,
     config,
     workflowBundle: await workflowBundle(),
     ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
     ...(opts.activities ? { activities: opts.activities } : {}),
   });
-  const workerRun = worker.run();
   const connection = await Connection.connect({ address: temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const api = await createApiServer({ sql, temporal, config });
@@ -81,14 +79,12 @@ export async function startStack(
     temporal,
     url: `http://127.0.0.1:${port}`,
     config: { ...config, publicUrl: `http://127.0.0.1:${port}` },
-    worker,
+    worker: running.worker,
     router,
     async stop() {
       await router.stop();
       await api.close();
-      worker.shutdown();
-      await workerRun;
-      await nativeConnection.close();
+      await running.stop();
       await connection.close();
       await sql.end({ timeout: 5 });
     },
