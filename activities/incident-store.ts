@@ -3,6 +3,7 @@
 import type { Sql } from '../db/sql.ts';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla.ts';
 import type { IncidentState, TimelineEvent } from '../workflows/types.ts';
+import type { ReceiverMapping } from '../api/receivers/types.ts';
 
 export interface IncidentStoreDeps {
   sql: Sql;
@@ -17,6 +18,8 @@ export interface IncidentContext {
   approvalTimeoutSeconds: number;
   sla: SlaPolicy;
   assetCritical: boolean;
+  /** Whether an incident whose alerts all recovered at source resolves itself (unless a runbook is running). */
+  autoResolveAtSource: boolean;
 }
 
 export interface CompanySettings {
@@ -24,6 +27,12 @@ export interface CompanySettings {
   approvalTimeoutSeconds?: number;
   sla?: Partial<SlaPolicy>;
   ssm?: { region?: string; endpoint?: string };
+  /** Default true: every alert recovered at source resolves the incident when no runbook is in flight. */
+  autoResolveAtSource?: boolean;
+  /** Alerts a minute accepted from this company (WEBHOOK_RATE_PER_MINUTE when unset; 0 = unlimited). */
+  webhookRatePerMinute?: number;
+  /** Per-receiver overrides of the payload mapping (see docs/receivers.md). */
+  receivers?: Partial<Record<string, ReceiverMapping>>;
 }
 
 export const INCIDENT_CHANNEL = 'incident_updated';
@@ -50,41 +59,54 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
           resolutionMinutes: { ...DEFAULT_SLA_POLICY.resolutionMinutes, ...s.sla?.resolutionMinutes },
         },
         assetCritical: asset?.critical ?? false,
+        autoResolveAtSource: s.autoResolveAtSource ?? true,
       };
     },
 
     async saveIncident(input: { state: IncidentState; events: TimelineEvent[]; newAlertIds: string[] }): Promise<void> {
       const s = input.state;
       await sql.begin(async (tx) => {
-        // `version` only grows: a retry carrying an older snapshot leaves the newer row alone.
+        // `version` only grows: a retry carrying an older snapshot leaves the newer row alone. The row counts
+        // alerts itself (repeats of an open incident are counted by the router, never seen by the workflow),
+        // so alert_count starts at 0 here and the score's alert-count term follows the row's count.
         await tx`
           INSERT INTO incidents (
             id, company_id, workflow_id, run_id, aggregation_key, asset_name, signature, severity, status,
             priority_score, alert_count, tool_sources, decision, approval, execution, auto_remediated,
             escalated, escalation_reason, approval_deadline, sla_response_deadline, sla_resolution_deadline,
-            sla_breached, version, created_at, updated_at, resolved_at
+            sla_breached, version, created_at, updated_at, resolved_at, source_resolved_at
           ) VALUES (
             ${s.incidentId}, ${s.companyId}, ${s.workflowId}, ${s.runId}, ${s.aggregationKey}, ${s.assetName},
-            ${s.signature}, ${s.severity}, ${s.status}, ${s.priorityScore}, ${s.alertCount}, ${s.toolSources},
+            ${s.signature}, ${s.severity}, ${s.status},
+            ${s.priorityScore} - alert_count_bonus(${s.alertCount}::int), 0, ${s.toolSources},
             ${s.decision ? tx.json(s.decision as never) : null}, ${s.approval ? tx.json(s.approval as never) : null},
             ${s.execution ? tx.json(s.execution as never) : null}, ${s.autoRemediated}, ${s.escalated},
             ${s.escalationReason}, ${s.approval?.deadline ?? null}, ${s.slaResponseDeadline}, ${s.slaResolutionDeadline},
-            ${s.slaBreached}, ${s.version}, ${s.createdAt}, ${s.updatedAt}, ${s.resolvedAt}
+            ${s.slaBreached}, ${s.version}, ${s.createdAt}, ${s.updatedAt}, ${s.resolvedAt}, ${s.sourceResolvedAt ?? null}
           )
           ON CONFLICT (id) DO UPDATE SET
             run_id = EXCLUDED.run_id, severity = EXCLUDED.severity, status = EXCLUDED.status,
-            priority_score = EXCLUDED.priority_score, alert_count = EXCLUDED.alert_count,
-            tool_sources = EXCLUDED.tool_sources, decision = EXCLUDED.decision, approval = EXCLUDED.approval,
+            priority_score = EXCLUDED.priority_score + alert_count_bonus(incidents.alert_count),
+            source_resolved_at = EXCLUDED.source_resolved_at, tool_sources = EXCLUDED.tool_sources, decision = EXCLUDED.decision, approval = EXCLUDED.approval,
             execution = EXCLUDED.execution, auto_remediated = EXCLUDED.auto_remediated, escalated = EXCLUDED.escalated,
             escalation_reason = EXCLUDED.escalation_reason, approval_deadline = EXCLUDED.approval_deadline,
             sla_breached = EXCLUDED.sla_breached, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
             resolved_at = EXCLUDED.resolved_at
           WHERE incidents.version < EXCLUDED.version`;
         // Only the alerts that joined since the last save, and never one that another incident already owns.
+        // Counting what this statement linked keeps the count exact when a save is retried.
         if (input.newAlertIds.length > 0) {
           await tx`
-            UPDATE alerts SET incident_id = ${s.incidentId}
-            WHERE company_id = ${s.companyId} AND id = ANY(${input.newAlertIds}) AND incident_id IS NULL`;
+            WITH linked AS (
+              UPDATE alerts SET incident_id = ${s.incidentId}
+              WHERE company_id = ${s.companyId} AND id = ANY(${input.newAlertIds}) AND incident_id IS NULL
+              RETURNING 1
+            )
+            UPDATE incidents SET
+              priority_score = priority_score - alert_count_bonus(alert_count)
+                + alert_count_bonus(alert_count + (SELECT count(*) FROM linked)::int),
+              alert_count = alert_count + (SELECT count(*) FROM linked)::int
+            WHERE id = ${s.incidentId}`;
         }
         for (const e of input.events) {
           await tx`

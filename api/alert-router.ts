@@ -1,36 +1,37 @@
 // Moves stored alerts to their incident workflows. The webhook never waits on Temporal: it commits
-// the row and returns; this loop picks up unrouted rows (NOTIFY wakes it, a poll backs it up) and
-// signals-with-start the workflow of the alert's business key. Delivery is at least once; the
-// workflow drops alert ids it has already seen. A crash or a Temporal outage only delays routing.
-import type { Client } from '@temporalio/client';
+// the rows and returns; this loop claims unrouted rows (NOTIFY wakes it, a poll backs it up), commits
+// the claim, and only then talks to Temporal. Per lane (company + aggregation key) it sends one
+// signalWithStart carrying the alerts that change the incident; plain repeats of an open incident are
+// counted in PostgreSQL and never reach Temporal. Delivery is at least once; workflows drop ids they saw.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/sql.ts';
+import { planLane, type OpenIncident } from '../domain/coalescing.ts';
 import { incidentWorkflowId } from '../domain/correlation.ts';
-import type { Severity } from '../domain/types.ts';
-import { alertReceived } from '../workflows/messages.ts';
-import { TASK_QUEUE, type AlertSignal, type IncidentWorkflowInput } from '../workflows/types.ts';
-import { ALERT_CHANNEL } from './webhook.ts';
+import { alertsReceived, sourceResolved } from '../workflows/messages.ts';
+import { TASK_QUEUE, type AlertBatch, type AlertSignal, type IncidentWorkflowInput } from '../workflows/types.ts';
+import { ALERT_CHANNEL } from './ingest/alert-writer.ts';
+import { classifyRouteError, retryDelayMs } from './routing/failures.ts';
+import { claimAlerts, linkRepeats, markFailed, markRouted, openIncidents, type ClaimedAlert, type RouteFailure } from './routing/queue.ts';
+import { applyResolutions } from './routing/resolutions.ts';
 
-/** Incident workflows signalled at once; each keeps its own alerts in order. */
+/** Lanes signalled at once. */
 const ROUTING_CONCURRENCY = 16;
 const SIGNAL_DEADLINE_MS = 10_000;
-
-interface UnroutedAlert {
-  id: string;
-  company_id: string;
-  asset_name: string;
-  signature: string;
-  aggregation_key: string;
-  severity: Severity;
-  message: string;
-  tool_source: string;
-  received_at: string;
-}
 
 export interface AlertRouterOptions {
   sql: Sql;
   temporal: Client;
-  batchSize?: number;
   pollIntervalMs?: number;
+  perCompany?: number;
+  batchSize?: number;
+  /** After this many failures that are the alert's own, it is dead-lettered. */
+  maxAttempts?: number;
+  /** First retry delay of a failed alert; doubles per attempt. */
+  retryBaseMs?: number;
+  /** How long a claim holds before another process may take the alerts (ROUTE_LEASE_SECONDS). */
+  leaseSeconds?: number;
+  /** Workflow ID of a lane. Tests swap in the unhashed form to produce IDs Temporal refuses. */
+  workflowIdFor?: (companyId: string, aggregationKey: string) => string;
   log?: (msg: string) => void;
 }
 
@@ -39,12 +40,15 @@ export class AlertRouter {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
-  private failures = 0;
+  private outage: string | null = null;
+  private outagePasses = 0;
+  private cursor = '';
 
   constructor(private readonly opts: AlertRouterOptions) {}
 
   async start(): Promise<void> {
-    const sub = await this.opts.sql.listen(ALERT_CHANNEL, () => this.wake?.());
+    // Re-listening after a database restart triggers a pass too, which catches up on what was missed.
+    const sub = await this.opts.sql.listen(ALERT_CHANNEL, () => this.wake?.(), () => this.wake?.());
     this.unlisten = () => sub.unlisten();
     this.loop = this.run();
   }
@@ -53,24 +57,22 @@ export class AlertRouter {
     this.stopped = true;
     this.wake?.();
     await this.loop;
-    await this.unlisten?.();
+    await this.unlisten?.().catch(() => undefined);
   }
 
   private async run(): Promise<void> {
     const poll = this.opts.pollIntervalMs ?? 2000;
     while (!this.stopped) {
-      let routed = 0;
+      let claimed = 0;
       try {
-        routed = await this.routeBatch();
-        this.failures = 0;
+        claimed = await this.routeBatch();
       } catch (err) {
-        this.failures += 1;
-        this.opts.log?.(`alert router: ${(err as Error).message}; retrying`);
+        this.reportOutage(`alert router: ${(err as Error).message}`);
       }
       if (this.stopped) break;
-      if (routed > 0) continue; // more may be waiting
-      // Back off while Temporal or PostgreSQL is unreachable; otherwise wait for NOTIFY or the poll.
-      const delay = this.failures > 0 ? Math.min(poll * 2 ** this.failures, 30_000) : poll;
+      if (claimed > 0 && !this.outage) continue; // more may be waiting
+      // While Temporal or PostgreSQL is away, back off; otherwise wait for NOTIFY or the poll.
+      const delay = this.outage ? Math.min(poll * 2 ** Math.min(this.outagePasses, 4), 30_000) : poll;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         this.wake = () => {
@@ -82,86 +84,142 @@ export class AlertRouter {
     }
   }
 
-  /** Routes up to one batch; returns how many alerts reached their workflow. */
-  async routeBatch(): Promise<number> {
-    const { sql } = this.opts;
-    const failures: string[] = [];
-    const count = await sql.begin(async (tx) => {
-      // SKIP LOCKED lets several API processes route side by side without sending an alert twice at once.
-      const alerts = await tx<UnroutedAlert[]>`
-        SELECT id, company_id, asset_name, signature, aggregation_key, severity, message, tool_source, received_at
-        FROM alerts WHERE routed_at IS NULL
-        ORDER BY received_at, id
-        LIMIT ${this.opts.batchSize ?? 200}
-        FOR UPDATE SKIP LOCKED`;
-      if (alerts.length === 0) return 0;
-      // One lane per incident workflow: alerts of one key go in arrival order, different keys in parallel.
-      const lanes = new Map<string, UnroutedAlert[]>();
-      for (const a of alerts) {
-        const id = incidentWorkflowId(a.company_id, a.aggregation_key);
-        lanes.set(id, [...(lanes.get(id) ?? []), a]);
-      }
-      const routed: string[] = [];
-      const failed: Array<{ id: string; error: string }> = [];
-      const queue = [...lanes.entries()];
-      const runLane = async (): Promise<void> => {
-        for (let lane = queue.shift(); lane; lane = queue.shift()) {
-          const [workflowId, laneAlerts] = lane;
-          for (const a of laneAlerts) {
-            try {
-              await this.signal(workflowId, a);
-              routed.push(a.id);
-            } catch (err) {
-              // Keep arrival order within the key: the rest of this lane waits for the next pass.
-              const error = (err as Error).message.slice(0, 500);
-              failed.push({ id: a.id, error });
-              failures.push(`could not route alert ${a.id}: ${error}`);
-              break;
-            }
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(ROUTING_CONCURRENCY, queue.length) }, runLane));
-      if (routed.length > 0) {
-        await tx`UPDATE alerts SET routed_at = now(), route_attempts = route_attempts + 1, route_error = NULL WHERE id = ANY(${routed})`;
-      }
-      for (const f of failed) {
-        await tx`UPDATE alerts SET route_attempts = route_attempts + 1, route_error = ${f.error} WHERE id = ${f.id}`;
-      }
-      return routed.length;
-    });
-    if (failures.length > 0) {
-      const summary = `${failures[0]}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}`;
-      // Nothing got through: Temporal is likely away, so the loop backs off. Otherwise carry on with the rest.
-      if (count === 0) throw new Error(summary);
-      this.opts.log?.(`alert router: ${summary}; will retry`);
-    }
-    return count;
+  /** One line when an outage starts and one when it ends, not one per retry. */
+  private reportOutage(message: string): void {
+    this.outagePasses += 1;
+    if (this.outage === null) this.opts.log?.(`${message}; alerts are kept and routed once it is back`);
+    this.outage = message;
   }
 
-  private async signal(workflowId: string, a: UnroutedAlert): Promise<void> {
+  private reportHealthy(): void {
+    if (this.outage !== null) this.opts.log?.('alert router: routing again');
+    this.outage = null;
+    this.outagePasses = 0;
+  }
+
+  /** Routes one claim's worth of alerts; returns how many were claimed. */
+  async routeBatch(): Promise<number> {
+    const { sql } = this.opts;
+    const claimed = await claimAlerts(sql, {
+      perCompany: this.opts.perCompany ?? 500,
+      total: this.opts.batchSize ?? 2000,
+      leaseSeconds: this.opts.leaseSeconds ?? 30,
+      afterCompanyId: this.cursor,
+    });
+    if (claimed.length === 0) return 0;
+    this.cursor = claimed[claimed.length - 1]!.companyId;
+
+    const firing = claimed.filter((a) => a.status === 'firing');
+    const notes = claimed.filter((a) => a.status === 'resolved');
+    const workflowIdFor = this.opts.workflowIdFor ?? incidentWorkflowId;
+    const lanes = new Map<string, ClaimedAlert[]>();
+    for (const a of firing) {
+      const id = workflowIdFor(a.companyId, a.aggregationKey);
+      const lane = lanes.get(id);
+      if (lane) lane.push(a);
+      else lanes.set(id, [a]);
+    }
+    const open = await openIncidents(sql, [...lanes.keys()]);
+    const routed: string[] = [];
+    const failures: RouteFailure[] = [];
+    const repeats: Array<{ alertId: string; incidentId: string }> = [];
+    const sends: Array<{ workflowId: string; first: ClaimedAlert; batch: AlertBatch; ids: string[] }> = [];
+    for (const [workflowId, alerts] of lanes) {
+      const row = open.get(workflowId);
+      const incident: OpenIncident | null = row
+        ? { id: row.id, severity: row.severity, toolSources: row.toolSources, sourceResolved: row.sourceResolvedAt !== null }
+        : null;
+      const plan = planLane(alerts, incident);
+      for (const a of plan.repeatsOfOpen) repeats.push({ alertId: a.id, incidentId: incident!.id });
+      if (plan.changes.length > 0 || plan.repeatIds.length > 0) {
+        sends.push({
+          workflowId,
+          first: alerts[0]!,
+          batch: { alerts: plan.changes.map(toSignal), repeatIds: plan.repeatIds },
+          ids: [...plan.changes.map((a) => a.id), ...plan.repeatIds],
+        });
+      }
+    }
+    await linkRepeats(sql, repeats);
+
+    let reached = 0;
+    const queue = [...sends];
+    const attempts = new Map(claimed.map((a) => [a.id, a.routeAttempts]));
+    const runLane = async (): Promise<void> => {
+      for (let s = queue.shift(); s; s = queue.shift()) {
+        try {
+          await this.signal(s.workflowId, s.first, s.batch);
+          routed.push(...s.ids);
+          reached += 1;
+        } catch (err) {
+          const kind = classifyRouteError(err);
+          for (const id of s.ids) failures.push(this.failure(id, kind, attempts.get(id) ?? 1));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(ROUTING_CONCURRENCY, queue.length) }, runLane));
+    await markRouted(sql, routed);
+
+    // Resolutions after the firing alerts of the same claim, so a firing-then-resolved pair lands in order.
+    if (notes.length > 0) {
+      const r = await applyResolutions(sql, notes);
+      await markRouted(sql, r.done);
+      for (const id of r.waiting) {
+        failures.push({ id, error: 'Waiting for the alerts it resolves to join their incident', counts: false, retryInMs: 1000, deadLetter: false });
+      }
+      for (const rec of r.recovered) {
+        try {
+          await this.opts.temporal.workflow
+            .getHandle(rec.workflowId)
+            .signal(sourceResolved, { incidentId: rec.incidentId, resolvedAt: rec.resolvedAt });
+        } catch (err) {
+          // The incident's run is over: nothing is left to tell. Anything else is logged; the row keeps the truth.
+          if (!(err instanceof WorkflowNotFoundError)) this.opts.log?.(`alert router: could not report recovery of incident ${rec.incidentId}: ${(err as Error).message}`);
+        }
+      }
+    }
+    await markFailed(sql, failures);
+
+    const outages = failures.filter((f) => !f.counts && f.error !== 'Waiting for the alerts it resolves to join their incident');
+    if (sends.length > 0 && reached === 0 && outages.length > 0) this.reportOutage(`alert router: ${outages[0]!.error}`);
+    else this.reportHealthy();
+    const dead = failures.filter((f) => f.deadLetter).length;
+    if (dead > 0) this.opts.log?.(`alert router: dead-lettered ${dead} alert(s) after repeated failures (${failures.find((f) => f.deadLetter)!.error})`);
+    return claimed.length;
+  }
+
+  private failure(id: string, kind: ReturnType<typeof classifyRouteError>, attempts: number): RouteFailure {
+    const max = this.opts.maxAttempts ?? 8;
+    if (kind.outage) return { id, error: kind.message, counts: false, retryInMs: 2000, deadLetter: false };
+    return {
+      id,
+      error: kind.message,
+      counts: true,
+      retryInMs: retryDelayMs(attempts, this.opts.retryBaseMs ?? 2000),
+      deadLetter: attempts >= max,
+    };
+  }
+
+  private async signal(workflowId: string, first: ClaimedAlert, batch: AlertBatch): Promise<void> {
     const input: IncidentWorkflowInput = {
-      companyId: a.company_id,
-      assetName: a.asset_name,
-      signature: a.signature,
-      aggregationKey: a.aggregation_key,
+      companyId: first.companyId,
+      assetName: first.assetName,
+      signature: first.signature,
+      aggregationKey: first.aggregationKey,
     };
-    const signal: AlertSignal = {
-      alertId: a.id,
-      severity: a.severity,
-      message: a.message.slice(0, 2000),
-      toolSource: a.tool_source,
-      receivedAt: a.received_at,
-    };
-    // A deadline per call: the batch holds row locks and a pool connection while it signals.
+    // A deadline per call, so one slow lane cannot hold up the pass for long.
     await this.opts.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
       this.opts.temporal.workflow.signalWithStart('incidentWorkflow', {
         workflowId,
         taskQueue: TASK_QUEUE,
         args: [input],
-        signal: alertReceived,
-        signalArgs: [signal],
+        signal: alertsReceived,
+        signalArgs: [batch],
       }),
     );
   }
+}
+
+function toSignal(a: ClaimedAlert): AlertSignal {
+  return { alertId: a.id, severity: a.severity, message: a.message.slice(0, 2000), toolSource: a.toolSource, receivedAt: a.receivedAt };
 }

@@ -29,6 +29,8 @@ export interface IncidentRecord {
   slaResponseDeadline: string;
   slaResolutionDeadline: string;
   slaBreached: boolean;
+  /** When every alert of the incident had recovered at its source. */
+  sourceResolvedAt: string | null;
   createdAt: string;
   updatedAt: string;
   resolvedAt: string | null;
@@ -41,6 +43,9 @@ export interface AlertRecord {
   message: string;
   severity: Severity;
   toolSource: string;
+  status: 'firing' | 'resolved';
+  receiver: string;
+  resolvedAt: string | null;
   receivedAt: string;
 }
 
@@ -77,6 +82,7 @@ interface IncidentRow {
   sla_response_deadline: string;
   sla_resolution_deadline: string;
   sla_breached: boolean;
+  source_resolved_at: string | null;
   created_at: string;
   updated_at: string;
   resolved_at: string | null;
@@ -108,6 +114,7 @@ function fromRow(r: IncidentRow): IncidentRecord {
     slaResponseDeadline: r.sla_response_deadline,
     slaResolutionDeadline: r.sla_resolution_deadline,
     slaBreached: r.sla_breached,
+    sourceResolvedAt: r.source_resolved_at,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     resolvedAt: r.resolved_at,
@@ -141,6 +148,7 @@ export function fromState(s: IncidentState, companyName: string): IncidentRecord
     slaResponseDeadline: s.slaResponseDeadline,
     slaResolutionDeadline: s.slaResolutionDeadline,
     slaBreached: s.slaBreached,
+    sourceResolvedAt: s.sourceResolvedAt ?? null,
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
     resolvedAt: s.resolvedAt,
@@ -183,10 +191,14 @@ export async function getIncident(sql: Sql, scope: string[] | null, id: string):
   return rows[0] ? fromRow(rows[0]) : null;
 }
 
-export async function incidentAlerts(sql: Sql, incidentId: string): Promise<AlertRecord[]> {
-  return sql<AlertRecord[]>`
-    SELECT id, asset_name AS "assetName", signature, message, severity, tool_source AS "toolSource", received_at AS "receivedAt"
-    FROM alerts WHERE incident_id = ${incidentId} ORDER BY received_at, id`;
+/** The incident's latest alerts, oldest first: a storm's incident holds thousands, a page shows the newest. */
+export async function incidentAlerts(sql: Sql, incidentId: string, limit = 100): Promise<AlertRecord[]> {
+  const rows = await sql<AlertRecord[]>`
+    SELECT id, asset_name AS "assetName", signature, message, severity, tool_source AS "toolSource", status, receiver,
+      resolved_at AS "resolvedAt", received_at AS "receivedAt"
+    FROM alerts WHERE incident_id = ${incidentId} ORDER BY received_at DESC, id DESC
+    LIMIT ${Math.min(Math.max(limit, 1), 500)}`;
+  return rows.reverse();
 }
 
 export async function incidentTimeline(sql: Sql, incidentId: string): Promise<TimelineRecord[]> {

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const api = await createApiServer({ sql, temporal, config: { ...config, jwtSecret: config.jwtSecret } });
-  const router = new AlertRouter({ sql, temporal, log: (m) => console.warn(`[router] ${m}`) });
+  const router = new AlertRouter({ sql, temporal, leaseSeconds: config.routeLeaseSeconds, log: (m) => console.warn(`[router] ${m}`) });
   await router.start();
   const port = await api.listen(config.port, config.host);
   console.log(`[api] listening on ${config.publicUrl} (port ${port})`);

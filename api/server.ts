@@ -15,7 +15,7 @@ import { createIncidentPubSub, listenForIncidentUpdates } from './events.ts';
 import type { GraphQLContext } from './graphql/builder.ts';
 import { schema } from './graphql/schema.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { createWebhookRouter } from './webhook.ts';
+import { createWebhooks } from './webhook.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
@@ -61,7 +61,9 @@ export async function createApiServer(deps: { sql: Sql; temporal: Client; config
       res.status(503).json({ status: 'unavailable', message: 'database unreachable' });
     }
   });
-  app.use(createWebhookRouter({ sql, ratePerMinute: config.webhookRatePerMinute }));
+  const webhooks = createWebhooks({ sql, ratePerMinute: config.webhookRatePerMinute });
+  await webhooks.start();
+  app.use(webhooks.router);
   // app.all, not app.use: a mount path would be stripped from req.url and yoga would not see its endpoint.
   app.all(yoga.graphqlEndpoint, (req, res, next) => {
     yoga.handle(req, res, { req, res }).catch(next);
@@ -111,6 +113,7 @@ export async function createApiServer(deps: { sql: Sql; temporal: Client; config
       // postgres.js shares one LISTEN connection per pool; when another listener (the alert router) has
       // already unlistened at shutdown, that connection may be gone, and there is nothing left to undo.
       await stopListening().catch(() => undefined);
+      await webhooks.stop();
     },
   };
 }

@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/types.ts';
 
+export const ALERT_STATUSES = ['firing', 'resolved'] as const;
+
 export const alertPayloadSchema = z.object({
   asset_name: z
     .string({ error: 'asset_name is required and must be a string' })
@@ -28,6 +30,27 @@ export const alertPayloadSchema = z.object({
     .min(1, 'tool_source must not be empty')
     .max(100, 'tool_source must be at most 100 characters'),
   delivery_id: z.string().trim().min(1).max(200).optional(),
+  // Optional since the receivers (docs/receivers.md): a resolved alert resolves earlier firing ones with the
+  // same source_key; labels feed a company's ReceiverMapping and are stored bounded.
+  status: z.preprocess(
+    (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+    z.enum(ALERT_STATUSES, { error: `status must be one of: ${ALERT_STATUSES.join(', ')}` }).optional(),
+  ),
+  source_key: z
+    .string({ error: 'source_key must be a string' })
+    .trim()
+    .min(1, 'source_key must not be empty')
+    .max(255, 'source_key must be at most 255 characters')
+    .optional(),
+  labels: z
+    .record(
+      z.string(),
+      z.union([z.string(), z.number(), z.boolean(), z.null()], {
+        error: 'label values must be strings, numbers, booleans or null',
+      }),
+      { error: 'labels must be a flat JSON object' },
+    )
+    .optional(),
 });
 
 export type AlertPayload = z.infer<typeof alertPayloadSchema>;

@@ -1,102 +1,59 @@
-// POST /api/webhooks/alerts: authenticate, check, store, then answer. The answer is 2xx only
-// once the alert row is committed; routing to Temporal happens afterwards (alert-router.ts).
-import { createHash, randomUUID } from 'node:crypto';
+// The webhook receivers under /api/webhooks/. Each route maps its tool's payload to alerts; all of
+// them share authentication, body checks, group-committed storage and the record of refusals
+// (webhooks/delivery.ts). The answer is 2xx only once the alert rows are committed; routing to
+// Temporal happens afterwards (alert-router.ts).
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Sql } from '../db/sql.ts';
-import { aggregationKey } from '../domain/correlation.ts';
-import { verifyWebhookSignature } from './hmac.ts';
-import { RateLimiter } from './rate-limit.ts';
-import { validateAlertPayload } from './webhook-validation.ts';
+import { AlertWriter } from './ingest/alert-writer.ts';
+import { CompanyKeyCache } from './ingest/company-keys.ts';
+import { RejectionLog } from './ingest/rejections.ts';
+import type { WebhookDeps } from './webhooks/delivery.ts';
+import { genericHandler } from './webhooks/generic.ts';
+import { receiverRoutes } from './webhooks/routes.ts';
 
-export const ALERT_CHANNEL = 'alert_stored';
-export const WEBHOOK_BODY_LIMIT = '1mb';
+export { ALERT_CHANNEL } from './ingest/alert-writer.ts';
+export { hashApiKey } from '../domain/api-keys.ts';
 
-export function hashApiKey(apiKey: string): string {
-  return createHash('sha256').update(apiKey).digest('hex');
+/** Large enough for a 1,000-alert batch or a big Alertmanager group; a body past it is a 413. */
+export const WEBHOOK_BODY_LIMIT = '4mb';
+
+export interface Webhooks {
+  router: express.Router;
+  start(): Promise<void>;
+  stop(): Promise<void>;
 }
 
-function problem(res: Response, status: number, error: string, message: string, extra: Record<string, unknown> = {}): void {
-  res.status(status).json({ error, message, ...extra });
-}
-
-export function createWebhookRouter(deps: { sql: Sql; ratePerMinute: number }): express.Router {
-  const { sql } = deps;
-  const limiter = new RateLimiter(deps.ratePerMinute);
+export function createWebhooks(deps: { sql: Sql; ratePerMinute: number }): Webhooks {
+  const keys = new CompanyKeyCache({ sql: deps.sql, defaultRatePerMinute: deps.ratePerMinute });
+  const writer = new AlertWriter({ sql: deps.sql });
+  const rejections = new RejectionLog(deps.sql);
+  const shared: WebhookDeps = { keys, writer, rejections };
   const router = express.Router();
+  const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT });
+  const wrap = (h: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
+    h(req, res).catch(next);
+  };
 
-  router.post(
-    '/api/webhooks/alerts',
-    express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }),
-    async (req: Request, res: Response, next: NextFunction) => {
-      try {
-        const apiKey = (typeof req.query.api_key === 'string' ? req.query.api_key : undefined) ?? req.get('x-api-key');
-        if (!apiKey) return problem(res, 401, 'unauthorized', 'Missing API key: pass ?api_key=… or the X-API-Key header');
-        const [company] = await sql<{ id: string; hmac_secret: string | null }[]>`
-          SELECT id, hmac_secret FROM companies WHERE api_key_hash = ${hashApiKey(apiKey)}`;
-        if (!company) return problem(res, 401, 'unauthorized', 'Unknown API key');
+  router.post('/api/webhooks/alerts', raw, wrap(genericHandler(shared)));
+  for (const r of receiverRoutes(shared)) router.post(r.paths, raw, wrap(r.handler));
+  router.all('/api/webhooks/{*rest}', (req, res) => {
+    res.status(req.method === 'POST' ? 404 : 405).json({ error: req.method === 'POST' ? 'not_found' : 'method_not_allowed', message: 'Webhooks take POST on /api/webhooks/<receiver>: alerts, alertmanager, grafana, events/v2, datadog, cloudwatch, zabbix' });
+  });
 
-        const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        if (company.hmac_secret) {
-          const check = verifyWebhookSignature(company.hmac_secret, { signature: req.get('x-signature'), timestamp: req.get('x-timestamp') }, raw);
-          if (!check.ok) return problem(res, 401, 'invalid_signature', check.reason);
-        }
-
-        // After the signature: someone who only saw the API key (it may travel in a URL) cannot drain the quota.
-        const retryAfter = limiter.take(company.id);
-        if (retryAfter > 0) {
-          res.set('Retry-After', String(retryAfter));
-          return problem(res, 429, 'rate_limited', `Too many alerts for this company; retry in ${retryAfter} s`);
-        }
-
-        let body: unknown;
-        try {
-          body = JSON.parse(raw.toString('utf8'));
-        } catch (err) {
-          return problem(res, 400, 'invalid_json', `Body is not valid JSON: ${(err as Error).message}`);
-        }
-        const result = validateAlertPayload(body);
-        if (!result.ok) {
-          return problem(res, 422, 'validation_failed', result.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: result.errors });
-        }
-        const a = result.value;
-        // A blank header is no key at all: treating "" as one would make every later blank delivery a duplicate.
-        const given = (req.get('x-delivery-id') || req.get('idempotency-key') || '').trim() || a.delivery_id;
-        if (given && given.length > 200) {
-          const fields = [{ field: 'X-Delivery-ID', message: 'X-Delivery-ID must be at most 200 characters' }];
-          return problem(res, 422, 'validation_failed', fields[0]!.message, { fields });
-        }
-        const deliveryId = given || randomUUID();
-
-        // One statement: the row and its NOTIFY commit together, in a single round trip.
-        const [inserted] = await sql<{ id: string }[]>`
-          WITH ins AS (
-            INSERT INTO alerts (id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message, tool_source)
-            VALUES (${randomUUID()}, ${company.id}, ${deliveryId}, ${a.asset_name}, ${a.signature},
-                    ${aggregationKey(a.asset_name, a.signature)}, ${a.severity}, ${a.message}, ${a.tool_source})
-            ON CONFLICT (company_id, delivery_id) DO NOTHING
-            RETURNING id
-          )
-          SELECT id, pg_notify(${ALERT_CHANNEL}, id) FROM ins`;
-        if (inserted) {
-          res.status(202).json({ alert_id: inserted.id, delivery_id: deliveryId, status: 'accepted' });
-          return;
-        }
-        const [existing] = await sql<{ id: string }[]>`
-          SELECT id FROM alerts WHERE company_id = ${company.id} AND delivery_id = ${deliveryId}`;
-        res.status(200).json({ alert_id: existing?.id, delivery_id: deliveryId, status: 'duplicate', duplicate: true });
-      } catch (err) {
-        next(err);
-      }
-    },
-  );
-
-  // Body-parser failures (size) arrive here; answer them as the API's own JSON problems.
+  // Body-parser failures (size, a broken stream) arrive here; answer them as the API's own JSON problems.
   router.use('/api/webhooks', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
     const e = err as { type?: string; status?: number };
-    if (e?.type === 'entity.too.large') return problem(res, 413, 'payload_too_large', `Body exceeds ${WEBHOOK_BODY_LIMIT}`);
-    if (e?.status && e.status >= 400 && e.status < 500) return problem(res, e.status, 'bad_request', 'The request body could not be read');
+    if (e?.type === 'entity.too.large') return void res.status(413).json({ error: 'payload_too_large', message: `Body exceeds ${WEBHOOK_BODY_LIMIT}` });
+    if (e?.status && e.status >= 400 && e.status < 500) return void res.status(e.status).json({ error: 'bad_request', message: 'The request body could not be read' });
     next(err);
   });
 
-  return router;
+  return {
+    router,
+    start: () => keys.start(),
+    async stop() {
+      await keys.stop();
+      await rejections.flush();
+    },
+  };
 }

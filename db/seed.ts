@@ -1,7 +1,7 @@
 // Demo data for `npm start`: created once, idempotently, and re-aligned with DEMO_API_KEY,
 // ADMIN_EMAIL and ADMIN_PASSWORD when those are set.
 import { randomBytes } from 'node:crypto';
-import { hashApiKey } from '../api/webhook.ts';
+import { hashApiKey } from '../domain/api-keys.ts';
 import { hashPassword, verifyPassword } from '../api/auth.ts';
 import type { Sql } from './sql.ts';
 

@@ -22,12 +22,14 @@ import { canApprove } from '../domain/rules.ts';
 import {
   acknowledgeIncident,
   alertReceived,
+  alertsReceived,
   approveIncident,
   rejectIncident,
   resolveIncident,
+  sourceResolved,
   stateQuery,
 } from './messages.ts';
-import type { AlertSignal, IncidentCommand, IncidentState, IncidentWorkflowInput, TimelineEvent } from './types.ts';
+import type { AlertSignal, IncidentCommand, IncidentState, IncidentWorkflowInput, SourceResolution, TimelineEvent } from './types.ts';
 
 type StoreActivities = ReturnType<typeof createIncidentStoreActivities>;
 type DecisionActivities = ReturnType<typeof createDecisionActivities>;
@@ -67,6 +69,12 @@ const MINUTE = 60_000;
 
 /** Redelivered alert ids are recognised among this many recent ones; older redeliveries are caught in PostgreSQL. */
 const RECENT_ALERT_IDS = 200;
+/** Ids a run remembers to drop redeliveries; bounded so a long-lived incident's state stays small. */
+const SEEN_ALERT_IDS = 2000;
+/** Distinct tools kept on the incident; a bound on state, far above any real stack. */
+const MAX_TOOL_SOURCES = 20;
+/** Alert ids a timeline event lists; the count says the rest. */
+const EVENT_ALERT_IDS = 20;
 
 /**
  * Returns the incident's final state, or null when every alert that started the run had already been
@@ -76,8 +84,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const info = workflowInfo();
   const seen = new Set<string>(input.resume?.recentAlertIds ?? []);
   let pending: AlertSignal[] = [];
+  // Repeats the router sent by id (no incident row existed yet): counted and linked, nothing else.
+  let pendingRepeats: string[] = [];
   // Alerts that arrive once the incident has resolved open the next incident of this key.
   const late: AlertSignal[] = [];
+  const lateRepeats: string[] = [];
+  let ctx: Awaited<ReturnType<StoreActivities['loadIncidentContext']>> | undefined;
   let closed = false;
   let events: TimelineEvent[] = [];
   // Alert ids absorbed since the last save: each save links only these to the incident row.
@@ -85,14 +97,27 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // Saves in flight: a continue-as-new waits for them so no timeline event is lost.
   let saving = 0;
 
-  const accept = (alert: AlertSignal): void => {
-    // The router delivers at least once; an alert id already seen is a redelivery.
-    if (seen.has(alert.alertId)) return;
-    seen.add(alert.alertId);
-    (closed ? late : pending).push(alert);
+  /** False for an id already seen: the router delivers at least once. */
+  const firstSighting = (alertId: string): boolean => {
+    if (seen.has(alertId)) return false;
+    seen.add(alertId);
+    if (seen.size > SEEN_ALERT_IDS) seen.delete(seen.values().next().value!);
+    return true;
   };
+  const accept = (alert: AlertSignal): void => {
+    if (firstSighting(alert.alertId)) (closed ? late : pending).push(alert);
+  };
+  const acceptRepeat = (alertId: string): void => {
+    if (firstSighting(alertId)) (closed ? lateRepeats : pendingRepeats).push(alertId);
+  };
+  const hasPending = (): boolean => pending.length > 0 || pendingRepeats.length > 0;
   for (const alert of input.carriedAlerts ?? []) accept(alert);
+  for (const id of input.carriedRepeatIds ?? []) acceptRepeat(id);
   setHandler(alertReceived, accept);
+  setHandler(alertsReceived, (batch) => {
+    for (const a of batch.alerts) accept(a);
+    for (const id of batch.repeatIds) acceptRepeat(id);
+  });
 
   let state: IncidentState | undefined = input.resume ? { ...input.resume, runId: info.runId } : undefined;
   const current = (): IncidentState => {
@@ -125,15 +150,19 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
   };
 
-  const absorb = (alerts: AlertSignal[]): void => {
+  const absorb = (alerts: AlertSignal[], repeatIds: string[] = []): void => {
     const s = current();
     for (const a of alerts) {
       s.alertCount += 1;
       s.recentAlertIds.push(a.alertId);
       unsavedAlertIds.push(a.alertId);
       s.severity = maxSeverity(s.severity, a.severity);
-      if (!s.toolSources.includes(a.toolSource)) s.toolSources.push(a.toolSource);
+      if (!s.toolSources.includes(a.toolSource) && s.toolSources.length < MAX_TOOL_SOURCES) s.toolSources.push(a.toolSource);
     }
+    s.alertCount += repeatIds.length;
+    unsavedAlertIds.push(...repeatIds);
+    // A firing alert after the source said everything recovered: the problem is back.
+    if (alerts.length > 0 && s.sourceResolvedAt) s.sourceResolvedAt = null;
     s.recentAlertIds.splice(0, Math.max(s.recentAlertIds.length - RECENT_ALERT_IDS, 0));
     s.priorityScore = priorityScore({
       severity: s.severity,
@@ -145,12 +174,16 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   };
 
   const flushAlerts = async (): Promise<void> => {
-    if (pending.length === 0) return;
+    if (!hasPending()) return;
     const batch = pending;
+    const repeats = pendingRepeats;
     pending = [];
-    absorb(batch);
-    event('alerts_correlated', `${batch.length} more alert(s) correlated (${current().alertCount} in total)`, null, {
-      alertIds: batch.map((a) => a.alertId),
+    pendingRepeats = [];
+    absorb(batch, repeats);
+    const n = batch.length + repeats.length;
+    event('alerts_correlated', `${n} more alert(s) correlated (${current().alertCount} in total)`, null, {
+      alertIds: [...batch.map((a) => a.alertId), ...repeats].slice(0, EVENT_ALERT_IDS),
+      ...(n > EVENT_ALERT_IDS ? { alertCount: n } : {}),
     });
     await save();
   };
@@ -163,10 +196,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     const until = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     for (;;) {
       const remaining = until === undefined ? undefined : Math.max(until - Date.now(), 0);
-      const wake = (): boolean => done() || pending.length > 0 || (mayContinue && workflowInfo().continueAsNewSuggested);
+      const wake = (): boolean => done() || hasPending() || (mayContinue && workflowInfo().continueAsNewSuggested);
       if (remaining === undefined) await condition(wake);
       else await condition(wake, remaining);
-      if (pending.length > 0) await flushAlerts();
+      if (hasPending()) await flushAlerts();
       if (done()) return true;
       if (mayContinue && workflowInfo().continueAsNewSuggested) return 'continue';
       // A steady stream of alerts must not hold the deadline off: it ends the wait even if the last wake was an alert.
@@ -193,18 +226,23 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     await save();
   };
 
+  // Runs recorded before the setting existed have no such field in their context: the default applies.
+  const autoResolvesAtSource = (): boolean => ctx?.autoResolveAtSource ?? true;
+
   // ---- open the incident ---------------------------------------------------------------
   await condition(() => state !== undefined || pending.length > 0);
-  let ctx: Awaited<ReturnType<StoreActivities['loadIncidentContext']>>;
   if (!state) {
     let opening: AlertSignal[] = [];
+    let openingRepeats: string[] = [];
     for (;;) {
       const candidates = pending;
+      const candidateRepeats = pendingRepeats;
       pending = [];
+      pendingRepeats = [];
       ctx = await store.loadIncidentContext({
         companyId: input.companyId,
         assetName: input.assetName,
-        alertIds: candidates.map((a) => a.alertId),
+        alertIds: [...candidates.map((a) => a.alertId), ...candidateRepeats],
       });
       // A redelivery of an alert an earlier incident already handled must not open a second incident.
       const linked = new Set(ctx.linkedAlertIds);
@@ -213,13 +251,17 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         // Alerts that arrived during the look-up open the incident too (saveIncident still refuses to take
         // an alert another incident owns); runs recorded before this check was added did exactly this.
         opening = [...fresh, ...pending];
+        openingRepeats = [...candidateRepeats.filter((id) => !linked.has(id)), ...pendingRepeats];
         pending = [];
+        pendingRepeats = [];
         break;
       }
       if (pending.length === 0) {
         closed = true;
         await condition(allHandlersFinished);
-        if (late.length > 0) return await continueAsNew<typeof incidentWorkflow>({ ...input, carriedAlerts: late, resume: undefined });
+        if (late.length > 0) {
+          return await continueAsNew<typeof incidentWorkflow>({ ...input, carriedAlerts: late, carriedRepeatIds: lateRepeats, resume: undefined });
+        }
         return null;
       }
     }
@@ -259,9 +301,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       resolvedAt: null,
       version: 0,
     };
-    absorb(opening);
-    event('created', `Incident opened on ${input.assetName} for "${input.signature}" from ${opening.length} alert(s)`, null, {
-      alertIds: opening.map((a) => a.alertId),
+    absorb(opening, openingRepeats);
+    const n = opening.length + openingRepeats.length;
+    event('created', `Incident opened on ${input.assetName} for "${input.signature}" from ${n} alert(s)`, null, {
+      alertIds: [...opening.map((a) => a.alertId), ...openingRepeats].slice(0, EVENT_ALERT_IDS),
+      ...(n > EVENT_ALERT_IDS ? { alertCount: n } : {}),
     });
     await save();
   } else {
@@ -312,6 +356,19 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     return s;
   };
   setHandler(approveIncident, decide('approved'), { validator: validateApprovalDecision });
+  setHandler(sourceResolved, async (r: SourceResolution) => {
+    const s = current();
+    // A resolution meant for an earlier incident of this key, or one already recorded, changes nothing.
+    if (r.incidentId !== s.incidentId || s.status === 'resolved' || s.sourceResolvedAt) return;
+    s.sourceResolvedAt = r.resolvedAt;
+    if (autoResolvesAtSource() && s.status !== 'remediating') {
+      await resolve('Resolved: every alert recovered at its source', null, false);
+    } else {
+      const why = s.status === 'remediating' ? 'the runbook in flight finishes first' : 'this company resolves such incidents by hand';
+      event('resolved_at_source', `Every alert recovered at its source; ${why}`);
+      await save();
+    }
+  });
   setHandler(rejectIncident, decide('rejected'), { validator: validateApprovalDecision });
   setHandler(
     acknowledgeIncident,
@@ -429,6 +486,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   for (;;) {
     const s = current();
     if (s.status === 'resolved') break;
+    if (s.status === 'escalated' && s.sourceResolvedAt && autoResolvesAtSource()) {
+      // The source recovered while a runbook ran and the runbook then failed: nothing is left to fix.
+      await resolve('Resolved: every alert had recovered at its source', null, false);
+      continue;
+    }
     if (s.status === 'awaiting_approval') {
       const approval = s.approval!;
       const outcome = await waitFor(
@@ -436,7 +498,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         Math.max(Date.parse(approval.deadline) - Date.now(), 0),
         true,
       );
-      if (outcome === 'continue') return await continueWithFreshHistory(input, current(), pending, () => saving === 0);
+      if (outcome === 'continue') return await continueWithFreshHistory(input, current(), pending, pendingRepeats, () => saving === 0);
       if (current().status !== 'awaiting_approval') continue; // resolved by hand meanwhile
       if (outcome === false) {
         approval.status = 'expired';
@@ -456,7 +518,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
     // Escalated (or new after a resume): a person owns it now; wait for resolveIncident.
     const outcome = await waitFor(() => current().status === 'resolved', undefined, true);
-    if (outcome === 'continue') return await continueWithFreshHistory(input, current(), pending, () => saving === 0);
+    if (outcome === 'continue') return await continueWithFreshHistory(input, current(), pending, pendingRepeats, () => saving === 0);
   }
 
   async function remediate(s: IncidentState): Promise<void> {
@@ -486,7 +548,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       s.execution = { ...s.execution, status: result.status, output: result.output, error: result.error, finishedAt: result.finishedAt };
       event('remediation_finished', `Runbook "${runbook.name}" finished: ${result.status}`, null, { status: result.status });
       // Alerts that came in while the runbook ran belong to the problem it just fixed.
-      if (pending.length > 0) await flushAlerts();
+      if (hasPending()) await flushAlerts();
       if (result.status === 'Success') {
         await resolve(
           `${ref.executor === 'dry_run' ? 'Resolved by dry-run runbook' : 'Auto-remediated by runbook'} "${runbook.name}"`,
@@ -508,9 +570,14 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   closed = true;
   await sla;
   await condition(allHandlersFinished);
-  if (late.length > 0 || pending.length > 0) {
+  if (late.length > 0 || pending.length > 0 || lateRepeats.length > 0 || pendingRepeats.length > 0) {
     // The same key fired again after resolution: that is a new incident, in a new run of this workflow ID.
-    return await continueAsNew<typeof incidentWorkflow>({ ...input, carriedAlerts: [...pending, ...late], resume: undefined });
+    return await continueAsNew<typeof incidentWorkflow>({
+      ...input,
+      carriedAlerts: [...pending, ...late],
+      carriedRepeatIds: [...pendingRepeats, ...lateRepeats],
+      resume: undefined,
+    });
   }
   return current();
 }
@@ -519,8 +586,9 @@ async function continueWithFreshHistory(
   input: IncidentWorkflowInput,
   state: IncidentState,
   pending: AlertSignal[],
+  pendingRepeats: string[],
   savesDone: () => boolean,
 ): Promise<never> {
   await condition(() => allHandlersFinished() && savesDone());
-  return await continueAsNew<typeof incidentWorkflow>({ ...input, carriedAlerts: pending, resume: state });
+  return await continueAsNew<typeof incidentWorkflow>({ ...input, carriedAlerts: pending, carriedRepeatIds: pendingRepeats, resume: state });
 }

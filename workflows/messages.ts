@@ -1,9 +1,15 @@
 // Message definitions for incidentWorkflow: the only workflow module the API imports.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AlertSignal, IncidentCommand, IncidentState } from './types.ts';
+import type { AlertBatch, AlertSignal, IncidentCommand, IncidentState, SourceResolution } from './types.ts';
 
-/** A stored alert joins the incident (sent by the alert router with signalWithStart). */
+/** A stored alert joins the incident. Sent by routers before alertsReceived existed; kept for runs in flight. */
 export const alertReceived = defineSignal<[AlertSignal]>('alertReceived');
+
+/** Stored alerts join the incident, coalesced per lane by the alert router (signalWithStart). */
+export const alertsReceived = defineSignal<[AlertBatch]>('alertsReceived');
+
+/** Every alert of the incident recovered at its source; the company's setting decides whether that resolves it. */
+export const sourceResolved = defineSignal<[SourceResolution]>('sourceResolved');
 
 /** An approver lets the proposed runbook run. Rejected unless an approval is pending and the role may approve this risk. */
 export const approveIncident = defineUpdate<IncidentState, [IncidentCommand]>('approveIncident');

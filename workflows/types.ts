@@ -14,6 +14,19 @@ export interface AlertSignal {
   receivedAt: string;
 }
 
+/** What the alert router sends in one signal: the alerts that change the incident, and plain repeats by id. */
+export interface AlertBatch {
+  alerts: AlertSignal[];
+  /** Repeats of the same key that change nothing; the incident links and counts them on its next save. */
+  repeatIds: string[];
+}
+
+/** Every alert of the incident has resolved at its source (Alertmanager resolved, CloudWatch OK, ...). */
+export interface SourceResolution {
+  incidentId: string;
+  resolvedAt: string;
+}
+
 export interface IncidentWorkflowInput {
   companyId: string;
   assetName: string;
@@ -21,6 +34,8 @@ export interface IncidentWorkflowInput {
   aggregationKey: string;
   /** Alerts that arrived after the previous incident of this key resolved: they open this one. */
   carriedAlerts?: AlertSignal[];
+  /** Repeat alert ids carried the same way. */
+  carriedRepeatIds?: string[];
   /** Set when the workflow continued-as-new to keep its history short. */
   resume?: IncidentState;
 }
@@ -111,6 +126,8 @@ export interface IncidentState {
   slaBreached: boolean;
   slaResponseBreached: boolean;
   slaResolutionBreached: boolean;
+  /** When every alert had resolved at source; cleared by a new firing alert. Absent in runs before it existed. */
+  sourceResolvedAt?: string | null;
   createdAt: string;
   updatedAt: string;
   resolvedAt: string | null;

@@ -9,5 +9,6 @@ import './types/execution.ts';
 import './types/incident-event.ts';
 import './types/incident.ts';
 import './types/incident-commands.ts';
+import './types/ingestion.ts';
 
 export const schema = builder.toSchema();

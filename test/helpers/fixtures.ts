@@ -1,7 +1,7 @@
 // Test tenants, people and runbooks, each with fresh ids so test files never see each other's data.
 import { randomUUID } from 'node:crypto';
 import { hashPassword } from '../../api/auth.ts';
-import { hashApiKey } from '../../api/webhook.ts';
+import { hashApiKey } from '../../domain/api-keys.ts';
 import type { Sql } from '../../db/sql.ts';
 import type { RiskLevel, Role } from '../../domain/types.ts';
 import type { CompanySettings } from '../../activities/incident-store.ts';

@@ -74,7 +74,7 @@ export async function startStack(
   const port = await api.listen(0, '127.0.0.1');
   const router = new AlertRouter({ sql, temporal, pollIntervalMs: 200 });
   if (opts.startRouter !== false) await router.start();
-  return {
+  const stack: Stack = {
     sql,
     temporal,
     url: `http://127.0.0.1:${port}`,
@@ -82,13 +82,15 @@ export async function startStack(
     worker: running.worker,
     router,
     async stop() {
-      await router.stop();
+      // A test may swap the router (stack.router = …); stop whichever runs now.
+      await stack.router.stop();
       await api.close();
       await running.stop();
       await connection.close();
       await sql.end({ timeout: 5 });
     },
   };
+  return stack;
 }
 
 /** Polls until `check` returns a value (not undefined/false), failing with the last seen state. */

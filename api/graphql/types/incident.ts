@@ -31,6 +31,11 @@ export const IncidentRef = builder.objectRef<IncidentRecord>('Incident').impleme
     slaResponseDeadline: t.expose('slaResponseDeadline', { type: 'DateTime' }),
     slaResolutionDeadline: t.expose('slaResolutionDeadline', { type: 'DateTime' }),
     slaBreached: t.exposeBoolean('slaBreached'),
+    sourceResolvedAt: t.expose('sourceResolvedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When every alert of the incident had recovered at its source.',
+    }),
     approvalDeadline: t.expose('approvalDeadline', { type: 'DateTime', nullable: true }),
     acknowledgedBy: t.exposeString('acknowledgedBy', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -46,7 +51,12 @@ export const IncidentRef = builder.objectRef<IncidentRecord>('Incident').impleme
     decision: t.field({ type: DecisionRef, nullable: true, resolve: (i) => i.decision }),
     approval: t.field({ type: ApprovalRef, nullable: true, resolve: (i) => i.approval }),
     execution: t.field({ type: ExecutionRef, nullable: true, resolve: (i) => i.execution }),
-    alerts: t.field({ type: [AlertRef], resolve: (i, _args, ctx) => incidentAlerts(ctx.sql, i.id) }),
+    alerts: t.field({
+      type: [AlertRef],
+      description: 'The latest alerts (alertCount says how many there are in all), oldest first.',
+      args: { limit: t.arg.int({ defaultValue: 100, description: '1–500' }) },
+      resolve: (i, args, ctx) => incidentAlerts(ctx.sql, i.id, args.limit ?? 100),
+    }),
     timeline: t.field({ type: [IncidentEventRef], resolve: (i, _args, ctx) => incidentTimeline(ctx.sql, i.id) }),
     viewerCanApprove: t.boolean({
       description: 'Whether the signed-in user may approve or reject the pending runbook.',

@@ -1,0 +1,117 @@
+// The router's PostgreSQL side. Claims are committed before Temporal is called, so no row lock or
+// pool connection is held across a network call; a claim is a lease (route_next_at pushed forward),
+// so alerts claimed by a process that died are taken again once the lease runs out.
+import type { Sql } from '../../db/sql.ts';
+import type { Severity } from '../../domain/types.ts';
+import { INCIDENT_CHANNEL } from '../../activities/incident-store.ts';
+import type { AlertStatus } from '../receivers/types.ts';
+
+export interface ClaimedAlert {
+  id: string;
+  companyId: string;
+  assetName: string;
+  signature: string;
+  aggregationKey: string;
+  severity: Severity;
+  message: string;
+  toolSource: string;
+  status: AlertStatus;
+  sourceKey: string | null;
+  receivedAt: string;
+  routeAttempts: number;
+}
+
+export interface OpenIncidentRow {
+  id: string;
+  workflowId: string;
+  severity: Severity;
+  toolSources: string[];
+  sourceResolvedAt: string | null;
+}
+
+export interface ClaimOptions {
+  /** Alerts a company may have in one claim: a storm in one company leaves room for the others. */
+  perCompany: number;
+  total: number;
+  leaseSeconds: number;
+  /** Companies after this id go first, so the companies served last time go last this time. */
+  afterCompanyId: string;
+}
+
+export async function claimAlerts(sql: Sql, o: ClaimOptions): Promise<ClaimedAlert[]> {
+  return sql<ClaimedAlert[]>`
+    WITH picked AS (
+      SELECT a.id FROM (SELECT id FROM companies ORDER BY id <= ${o.afterCompanyId}, id) c
+      CROSS JOIN LATERAL (
+        SELECT id FROM alerts
+        WHERE company_id = c.id AND routed_at IS NULL AND dead_lettered_at IS NULL AND route_next_at <= now()
+        ORDER BY route_next_at
+        LIMIT ${o.perCompany}
+        FOR UPDATE SKIP LOCKED
+      ) a
+      LIMIT ${o.total}
+    )
+    UPDATE alerts SET route_next_at = now() + make_interval(secs => ${o.leaseSeconds}), route_attempts = route_attempts + 1
+    FROM picked WHERE alerts.id = picked.id
+    RETURNING alerts.id, company_id AS "companyId", asset_name AS "assetName", signature,
+      aggregation_key AS "aggregationKey", severity, message, tool_source AS "toolSource", status,
+      source_key AS "sourceKey", received_at AS "receivedAt", route_attempts AS "routeAttempts"`;
+}
+
+export async function openIncidents(sql: Sql, workflowIds: string[]): Promise<Map<string, OpenIncidentRow>> {
+  if (workflowIds.length === 0) return new Map();
+  const rows = await sql<OpenIncidentRow[]>`
+    SELECT id, workflow_id AS "workflowId", severity, tool_sources AS "toolSources", source_resolved_at AS "sourceResolvedAt"
+    FROM incidents WHERE workflow_id = ANY(${workflowIds}) AND status <> 'resolved'
+    ORDER BY created_at`;
+  // Should two rows of one key be open, the newest is the live run's.
+  return new Map(rows.map((r) => [r.workflowId, r]));
+}
+
+/** Repeats of open incidents: linked and counted in PostgreSQL, with one NOTIFY per incident. */
+export async function linkRepeats(sql: Sql, links: Array<{ alertId: string; incidentId: string }>): Promise<void> {
+  if (links.length === 0) return;
+  await sql`
+    WITH v AS (
+      SELECT * FROM unnest(${links.map((l) => l.alertId)}::text[], ${links.map((l) => l.incidentId)}::text[]) AS v(id, incident_id)
+    ), linked AS (
+      UPDATE alerts a SET incident_id = v.incident_id, routed_at = now(), route_error = NULL
+      FROM v WHERE a.id = v.id AND a.incident_id IS NULL
+      RETURNING a.incident_id
+    ), counts AS (
+      SELECT incident_id, count(*)::int AS n FROM linked GROUP BY incident_id
+    )
+    UPDATE incidents i SET
+      priority_score = i.priority_score - alert_count_bonus(i.alert_count) + alert_count_bonus(i.alert_count + c.n),
+      alert_count = i.alert_count + c.n
+    FROM counts c WHERE i.id = c.incident_id
+    RETURNING pg_notify(${INCIDENT_CHANNEL}, i.id)`;
+}
+
+export async function markRouted(sql: Sql, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`UPDATE alerts SET routed_at = now(), route_error = NULL WHERE id = ANY(${ids}) AND routed_at IS NULL`;
+}
+
+export interface RouteFailure {
+  id: string;
+  error: string;
+  /** The alert's own fault (counts toward the dead letter) rather than an outage (does not). */
+  counts: boolean;
+  retryInMs: number;
+  deadLetter: boolean;
+}
+
+export async function markFailed(sql: Sql, failures: RouteFailure[]): Promise<void> {
+  if (failures.length === 0) return;
+  await sql`
+    UPDATE alerts a SET
+      route_error = v.error,
+      route_next_at = now() + make_interval(secs => v.retry_ms / 1000.0),
+      route_attempts = CASE WHEN v.counts = 1 THEN a.route_attempts ELSE GREATEST(a.route_attempts - 1, 0) END,
+      dead_lettered_at = CASE WHEN v.dead = 1 THEN now() ELSE NULL END
+    FROM unnest(${failures.map((f) => f.id)}::text[], ${failures.map((f) => f.error)}::text[],
+                ${failures.map((f) => (f.counts ? 1 : 0))}::int[], ${failures.map((f) => f.retryInMs)}::float8[],
+                ${failures.map((f) => (f.deadLetter ? 1 : 0))}::int[]) AS v(id, error, counts, retry_ms, dead)
+    WHERE a.id = v.id AND a.routed_at IS NULL`;
+}

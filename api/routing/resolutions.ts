@@ -1,0 +1,82 @@
+// Resolve at source. A resolved notification (Alertmanager "resolved", CloudWatch OK, Datadog Recovered...)
+// marks the firing alerts of the same source identity resolved; an open incident none of whose alerts is
+// still firing is told so, and its company's setting decides whether that resolves it.
+import type { Sql } from '../../db/sql.ts';
+import type { ClaimedAlert } from './queue.ts';
+
+export interface ResolutionOutcome {
+  /** Open incidents with no firing alert left: the workflow is told (signal sourceResolved). */
+  recovered: Array<{ incidentId: string; workflowId: string; resolvedAt: string }>;
+  /** Resolve notifications handled (routed). */
+  done: string[];
+  /** Resolve notifications whose firing alerts are routed but not yet linked to their incident: try again shortly. */
+  waiting: string[];
+}
+
+export async function applyResolutions(sql: Sql, notes: ClaimedAlert[]): Promise<ResolutionOutcome> {
+  const outcome: ResolutionOutcome = { recovered: [], done: [], waiting: [] };
+  const keyed = notes.filter((n) => n.sourceKey);
+  // Without a source identity a resolution cannot say what recovered; it is stored and shown, nothing more.
+  outcome.done.push(...notes.filter((n) => !n.sourceKey).map((n) => n.id));
+  if (keyed.length === 0) return outcome;
+  const col = <K extends keyof ClaimedAlert>(k: K) => keyed.map((n) => n[k]);
+
+  return sql.begin(async (tx) => {
+    // Only alerts that fired before the resolution: a firing alert after it is the problem coming back.
+    await tx`
+      UPDATE alerts f SET resolved_at = r.received_at
+      FROM unnest(${col('companyId')}::text[], ${col('sourceKey') as string[]}::text[], ${col('receivedAt')}::timestamptz[])
+        AS r(company_id, source_key, received_at)
+      WHERE f.company_id = r.company_id AND f.source_key = r.source_key AND f.status = 'firing'
+        AND f.resolved_at IS NULL AND f.received_at <= r.received_at`;
+    // Per notification: the open incidents its firing alerts belong to, and whether any is not linked yet.
+    const rows = await tx<{ id: string; incidentId: string | null; workflowId: string | null; unlinked: boolean; assetName: string | null; signature: string | null; aggregationKey: string | null }[]>`
+      SELECT r.id,
+        (SELECT i.id FROM alerts f JOIN incidents i ON i.id = f.incident_id
+          WHERE f.company_id = r.company_id AND f.source_key = r.source_key AND f.status = 'firing' AND i.status <> 'resolved'
+          ORDER BY i.created_at DESC LIMIT 1) AS "incidentId",
+        (SELECT i.workflow_id FROM alerts f JOIN incidents i ON i.id = f.incident_id
+          WHERE f.company_id = r.company_id AND f.source_key = r.source_key AND f.status = 'firing' AND i.status <> 'resolved'
+          ORDER BY i.created_at DESC LIMIT 1) AS "workflowId",
+        EXISTS (SELECT 1 FROM alerts f
+          WHERE f.company_id = r.company_id AND f.source_key = r.source_key AND f.status = 'firing'
+            AND f.incident_id IS NULL AND f.dead_lettered_at IS NULL AND f.received_at <= r.received_at) AS unlinked,
+        (SELECT f.asset_name FROM alerts f WHERE f.company_id = r.company_id AND f.source_key = r.source_key
+          AND f.status = 'firing' ORDER BY f.received_at DESC LIMIT 1) AS "assetName",
+        (SELECT f.signature FROM alerts f WHERE f.company_id = r.company_id AND f.source_key = r.source_key
+          AND f.status = 'firing' ORDER BY f.received_at DESC LIMIT 1) AS "signature",
+        (SELECT f.aggregation_key FROM alerts f WHERE f.company_id = r.company_id AND f.source_key = r.source_key
+          AND f.status = 'firing' ORDER BY f.received_at DESC LIMIT 1) AS "aggregationKey"
+      FROM unnest(${col('id')}::text[], ${col('companyId')}::text[], ${col('sourceKey') as string[]}::text[],
+                  ${col('receivedAt')}::timestamptz[]) AS r(id, company_id, source_key, received_at)`;
+    const tries = new Map(keyed.map((n) => [n.id, n.routeAttempts]));
+    const finished = rows.filter((r) => !r.unlinked || (tries.get(r.id) ?? 0) >= MAX_LINK_WAITS);
+    outcome.waiting.push(...rows.filter((r) => !finished.includes(r)).map((r) => r.id));
+    if (finished.length > 0) {
+      // A notification that carried only its identity (a PagerDuty resolve) takes the asset and signature it resolved.
+      await tx`
+        UPDATE alerts a SET incident_id = v.incident_id, routed_at = now(), route_error = NULL,
+          asset_name = CASE WHEN a.asset_name = '-' AND v.asset_name IS NOT NULL THEN v.asset_name ELSE a.asset_name END,
+          signature = CASE WHEN a.signature = '-' AND v.signature IS NOT NULL THEN v.signature ELSE a.signature END,
+          aggregation_key = CASE WHEN a.asset_name = '-' AND v.aggregation_key IS NOT NULL THEN v.aggregation_key ELSE a.aggregation_key END
+        FROM unnest(${finished.map((r) => r.id)}::text[], ${finished.map((r) => r.incidentId)}::text[],
+                    ${finished.map((r) => r.assetName)}::text[], ${finished.map((r) => r.signature)}::text[],
+                    ${finished.map((r) => r.aggregationKey)}::text[]) AS v(id, incident_id, asset_name, signature, aggregation_key)
+        WHERE a.id = v.id`;
+      outcome.done.push(...finished.map((r) => r.id));
+    }
+    const incidentIds = [...new Set(finished.map((r) => r.incidentId).filter((id): id is string => id !== null))];
+    if (incidentIds.length > 0) {
+      outcome.recovered = await tx<{ incidentId: string; workflowId: string; resolvedAt: string }[]>`
+        SELECT i.id AS "incidentId", i.workflow_id AS "workflowId",
+          (SELECT max(resolved_at) FROM alerts WHERE incident_id = i.id) AS "resolvedAt"
+        FROM incidents i
+        WHERE i.id = ANY(${incidentIds}) AND i.status <> 'resolved' AND i.source_resolved_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM alerts f WHERE f.incident_id = i.id AND f.status = 'firing' AND f.resolved_at IS NULL)`;
+    }
+    return outcome;
+  });
+}
+
+/** Passes a resolution waits for its firing alerts to be linked before it is applied to what is linked. */
+export const MAX_LINK_WAITS = 10;
