@@ -16,6 +16,7 @@ import type { GraphQLContext } from './graphql/builder.ts';
 import { schema } from './graphql/schema.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { createWebhooks } from './webhook.ts';
+import type { CloudWatchOptions } from './webhooks/cloudwatch.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
@@ -32,7 +33,13 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function createApiServer(deps: { sql: Sql; temporal: Client; config: Config & { jwtSecret: string } }): Promise<ApiServer> {
+export async function createApiServer(deps: {
+  sql: Sql;
+  temporal: Client;
+  config: Config & { jwtSecret: string };
+  /** Where SNS certificates come from; tests serve the ones they sign with. */
+  cloudwatch?: CloudWatchOptions;
+}): Promise<ApiServer> {
   const { sql, temporal, config } = deps;
   const tokens = createTokenService(config.jwtSecret, config.jwtTtl);
   const pubsub = createIncidentPubSub();
@@ -61,7 +68,7 @@ export async function createApiServer(deps: { sql: Sql; temporal: Client; config
       res.status(503).json({ status: 'unavailable', message: 'database unreachable' });
     }
   });
-  const webhooks = createWebhooks({ sql, ratePerMinute: config.webhookRatePerMinute });
+  const webhooks = createWebhooks({ sql, ratePerMinute: config.webhookRatePerMinute, cloudwatch: deps.cloudwatch });
   await webhooks.start();
   app.use(webhooks.router);
   // app.all, not app.use: a mount path would be stripped from req.url and yoga would not see its endpoint.

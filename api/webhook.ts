@@ -9,6 +9,7 @@ import { CompanyKeyCache } from './ingest/company-keys.ts';
 import { RejectionLog } from './ingest/rejections.ts';
 import type { WebhookDeps } from './webhooks/delivery.ts';
 import { genericHandler } from './webhooks/generic.ts';
+import type { CloudWatchOptions } from './webhooks/cloudwatch.ts';
 import { receiverRoutes } from './webhooks/routes.ts';
 
 export { ALERT_CHANNEL } from './ingest/alert-writer.ts';
@@ -23,7 +24,7 @@ export interface Webhooks {
   stop(): Promise<void>;
 }
 
-export function createWebhooks(deps: { sql: Sql; ratePerMinute: number }): Webhooks {
+export function createWebhooks(deps: { sql: Sql; ratePerMinute: number; cloudwatch?: CloudWatchOptions }): Webhooks {
   const keys = new CompanyKeyCache({ sql: deps.sql, defaultRatePerMinute: deps.ratePerMinute });
   const writer = new AlertWriter({ sql: deps.sql });
   const rejections = new RejectionLog(deps.sql);
@@ -35,7 +36,7 @@ export function createWebhooks(deps: { sql: Sql; ratePerMinute: number }): Webho
   };
 
   router.post('/api/webhooks/alerts', raw, wrap(genericHandler(shared)));
-  for (const r of receiverRoutes(shared)) router.post(r.paths, raw, wrap(r.handler));
+  for (const r of receiverRoutes(shared, { cloudwatch: deps.cloudwatch })) router.post(r.paths, raw, wrap(r.handler));
   router.all('/api/webhooks/{*rest}', (req, res) => {
     res.status(req.method === 'POST' ? 404 : 405).json({ error: req.method === 'POST' ? 'not_found' : 'method_not_allowed', message: 'Webhooks take POST on /api/webhooks/<receiver>: alerts, alertmanager, grafana, events/v2, datadog, cloudwatch, zabbix' });
   });

@@ -7,7 +7,8 @@ export const MAX_ARRAY_LENGTH = 10_000;
 export type BodyResult = { ok: true; value: unknown } | { ok: false; status: 400 | 415; error: string; message: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-// A lone high surrogate, or a low surrogate without its high half.
+// NUL (PostgreSQL text refuses it), a lone high surrogate, or a low surrogate without its high half.
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 const BAD_CHAR = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Content types a receiver takes; SNS posts JSON as text/plain. A missing type is read as JSON (curl -d). */

@@ -27,6 +27,7 @@ export function redactedExcerpt(body: Buffer, secrets: string[] = []): string {
   text = text.replace(SECRET_FIELD, '$1"[redacted]"');
   for (const s of secrets) if (s.length >= 8) text = text.split(s).join('[redacted]');
   // toWellFormed() would need Node 20.19's flag-free String methods; this keeps to what every Node 20 has.
+  // eslint-disable-next-line no-control-regex -- PostgreSQL text cannot hold NUL
   text = text.replace(/\u0000/g, '\\u0000').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
   return body.length > EXCERPT_CHARS ? `${text}… (${body.length} bytes in all)` : text;
 }
@@ -53,6 +54,7 @@ export class RejectionLog {
       return;
     }
     this.perMinute.set(r.companyId, n + 1);
+    // eslint-disable-next-line no-control-regex -- PostgreSQL text cannot hold NUL
     const reason = r.reason.replace(/\u0000/g, '').slice(0, 2000);
     this.buffer.push({ companyId: r.companyId, receiver: r.receiver, httpStatus: r.httpStatus, error: r.error, reason, excerpt: redactedExcerpt(r.body, r.secrets) });
     this.timer ??= setTimeout(() => void this.flush(), this.flushMs);

@@ -125,7 +125,7 @@ describe('several API processes', () => {
       SELECT delivery_id FROM alerts WHERE company_id = ${company.companyId} AND delivery_id = ANY(${acknowledged})`;
     expect(stored.length).toBe(acknowledged.length);
     // The surviving processes route everything, including what the dead one had claimed (its lease runs out).
-    let left: unknown[] = [];
+    let left: readonly unknown[] = [];
     await eventually(async () => {
       left = await sql`
         SELECT id, routed_at, route_error, route_attempts, route_next_at FROM alerts

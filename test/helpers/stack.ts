@@ -4,6 +4,7 @@ import { bundleWorkflowCode, Runtime, type Worker, type WorkerOptions } from '@t
 import { inject } from 'vitest';
 import { AlertRouter } from '../../api/alert-router.ts';
 import { createApiServer } from '../../api/server.ts';
+import type { CloudWatchOptions } from '../../api/webhooks/cloudwatch.ts';
 import { createSql, type Sql } from '../../db/sql.ts';
 import { loadConfig, type Config } from '../../lib/config.ts';
 import { startWorker, WORKFLOWS_PATH } from '../../worker/create-worker.ts';
@@ -48,7 +49,13 @@ export interface Stack {
 }
 
 export async function startStack(
-  opts: { activities?: WorkerOptions['activities']; env?: NodeJS.ProcessEnv; startRouter?: boolean; taskQueue?: string } = {},
+  opts: {
+    activities?: WorkerOptions['activities'];
+    env?: NodeJS.ProcessEnv;
+    startRouter?: boolean;
+    taskQueue?: string;
+    cloudwatch?: CloudWatchOptions;
+  } = {},
 ): Promise<Stack> {
   quietRuntime();
   const databaseUrl = inject('databaseUrl');
@@ -70,7 +77,7 @@ export async function startStack(
   });
   const connection = await Connection.connect({ address: temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const api = await createApiServer({ sql, temporal, config });
+  const api = await createApiServer({ sql, temporal, config, ...(opts.cloudwatch ? { cloudwatch: opts.cloudwatch } : {}) });
   const port = await api.listen(0, '127.0.0.1');
   const router = new AlertRouter({ sql, temporal, pollIntervalMs: 200 });
   if (opts.startRouter !== false) await router.start();
