@@ -66,9 +66,9 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
     async saveIncident(input: { state: IncidentState; events: TimelineEvent[]; newAlertIds: string[] }): Promise<void> {
       const s = input.state;
       await sql.begin(async (tx) => {
-        // `version` only grows: a retry carrying an older snapshot leaves the newer row alone. The row counts
-        // alerts itself (repeats of an open incident are counted by the router, never seen by the workflow),
-        // so alert_count starts at 0 here and the score's alert-count term follows the row's count.
+        // `version` only grows: a retry carrying an older snapshot leaves the newer row alone. Repeats of an
+        // open incident are counted by the router (routed_repeats) and never reach the workflow, so the row's
+        // alert_count and the score's alert-count term add those to the workflow's own count.
         await tx`
           INSERT INTO incidents (
             id, company_id, workflow_id, run_id, aggregation_key, asset_name, signature, severity, status,
@@ -78,7 +78,7 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
           ) VALUES (
             ${s.incidentId}, ${s.companyId}, ${s.workflowId}, ${s.runId}, ${s.aggregationKey}, ${s.assetName},
             ${s.signature}, ${s.severity}, ${s.status},
-            ${s.priorityScore} - alert_count_bonus(${s.alertCount}::int), 0, ${s.toolSources},
+            ${s.priorityScore}, ${s.alertCount}, ${s.toolSources},
             ${s.decision ? tx.json(s.decision as never) : null}, ${s.approval ? tx.json(s.approval as never) : null},
             ${s.execution ? tx.json(s.execution as never) : null}, ${s.autoRemediated}, ${s.escalated},
             ${s.escalationReason}, ${s.approval?.deadline ?? null}, ${s.slaResponseDeadline}, ${s.slaResolutionDeadline},
@@ -86,7 +86,9 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
           )
           ON CONFLICT (id) DO UPDATE SET
             run_id = EXCLUDED.run_id, severity = EXCLUDED.severity, status = EXCLUDED.status,
-            priority_score = EXCLUDED.priority_score + alert_count_bonus(incidents.alert_count),
+            priority_score = EXCLUDED.priority_score - alert_count_bonus(EXCLUDED.alert_count)
+              + alert_count_bonus(EXCLUDED.alert_count + incidents.routed_repeats),
+            alert_count = EXCLUDED.alert_count + incidents.routed_repeats,
             source_resolved_at = EXCLUDED.source_resolved_at, tool_sources = EXCLUDED.tool_sources, decision = EXCLUDED.decision, approval = EXCLUDED.approval,
             execution = EXCLUDED.execution, auto_remediated = EXCLUDED.auto_remediated, escalated = EXCLUDED.escalated,
             escalation_reason = EXCLUDED.escalation_reason, approval_deadline = EXCLUDED.approval_deadline,
@@ -94,19 +96,10 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             resolved_at = EXCLUDED.resolved_at
           WHERE incidents.version < EXCLUDED.version`;
         // Only the alerts that joined since the last save, and never one that another incident already owns.
-        // Counting what this statement linked keeps the count exact when a save is retried.
         if (input.newAlertIds.length > 0) {
           await tx`
-            WITH linked AS (
-              UPDATE alerts SET incident_id = ${s.incidentId}
-              WHERE company_id = ${s.companyId} AND id = ANY(${input.newAlertIds}) AND incident_id IS NULL
-              RETURNING 1
-            )
-            UPDATE incidents SET
-              priority_score = priority_score - alert_count_bonus(alert_count)
-                + alert_count_bonus(alert_count + (SELECT count(*) FROM linked)::int),
-              alert_count = alert_count + (SELECT count(*) FROM linked)::int
-            WHERE id = ${s.incidentId}`;
+            UPDATE alerts SET incident_id = ${s.incidentId}
+            WHERE company_id = ${s.companyId} AND id = ANY(${input.newAlertIds}) AND incident_id IS NULL`;
         }
         for (const e of input.events) {
           await tx`

@@ -83,7 +83,8 @@ export async function linkRepeats(sql: Sql, links: Array<{ alertId: string; inci
     )
     UPDATE incidents i SET
       priority_score = i.priority_score - alert_count_bonus(i.alert_count) + alert_count_bonus(i.alert_count + c.n),
-      alert_count = i.alert_count + c.n
+      alert_count = i.alert_count + c.n,
+      routed_repeats = i.routed_repeats + c.n
     FROM counts c WHERE i.id = c.incident_id
     RETURNING pg_notify(${INCIDENT_CHANNEL}, i.id)`;
 }

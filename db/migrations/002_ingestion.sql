@@ -28,7 +28,10 @@ CREATE INDEX alerts_open_by_source ON alerts (company_id, source_key)
 CREATE INDEX alerts_incident_open ON alerts (incident_id) WHERE status = 'firing' AND resolved_at IS NULL;
 
 ALTER TABLE incidents
-  ADD COLUMN source_resolved_at timestamptz;
+  ADD COLUMN source_resolved_at timestamptz,
+  -- Repeats of the open incident that the router linked and counted itself, never sending them to the
+  -- workflow; alert_count = the workflow's own count + these.
+  ADD COLUMN routed_repeats integer NOT NULL DEFAULT 0;
 
 -- The alert-count term of the priority score (domain/priority.ts): +2 per duplicate alert, at most +20.
 -- Repeats of an open incident are counted here, not in the workflow, so the row adjusts this term itself.

@@ -12,7 +12,7 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
 describe('replay of saved incidentWorkflow histories', () => {
   it('has histories to replay', () => {
-    expect(files.length).toBeGreaterThanOrEqual(7);
+    expect(files.length).toBeGreaterThanOrEqual(13);
   });
 
   it.each(files)('%s replays without nondeterminism', async (file) => {

@@ -1,7 +1,7 @@
 // `npm run history:save`: records fresh incidentWorkflow histories into test/workflows/histories/
 // for the replay test. Run it after a deliberate, compatible workflow change (and commit the files);
 // the replay test then proves that runs already in flight still replay on the new code.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,14 +14,21 @@ import { loadConfig } from '../../lib/config.ts';
 import { execFileSync } from 'node:child_process';
 import { findTemporalCli, freePort, startTemporalDevServer } from '../../lib/temporal-dev-server.ts';
 import { createWorker } from '../../worker/create-worker.ts';
-import { approveIncident, rejectIncident, resolveIncident, stateQuery } from '../../workflows/messages.ts';
+import { approveIncident, rejectIncident, resolveIncident, sourceResolved, stateQuery } from '../../workflows/messages.ts';
 import type { IncidentState } from '../../workflows/types.ts';
 import { createCompany } from '../helpers/fixtures.ts';
-import { actor, alert, sendAlert } from './helpers.ts';
+import { actor, alert, sendAlert, sendAlerts } from './helpers.ts';
 
 const OUT = fileURLToPath(new URL('./histories/', import.meta.url));
 // Dated names: earlier recordings stay, so the replay test keeps proving compatibility with them.
 const day = new Date().toISOString().slice(0, 10);
+/** The next free name for today's recording: a second recording on one day must not replace the first. */
+function outFile(name: string): string {
+  for (let n = 1; ; n++) {
+    const file = path.join(OUT, `${name}.${day}${n === 1 ? '' : `-${n}`}.json`);
+    if (!existsSync(file)) return file;
+  }
+}
 
 const dir = mkdtempSync(path.join(tmpdir(), 'aw-history-'));
 const db = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), persistent: false });
@@ -57,11 +64,20 @@ try {
     await rejected.executeUpdate(resolveIncident, { args: [{ incidentId: escalated.incidentId, actor: actor('technician', [company.companyId]), comment: 'fixed by hand' }] });
     await rejected.result();
 
-    for (const [name, handle] of [['auto-remediated', auto], ['approved', approved], ['rejected-resolved', rejected]] as const) {
+    // The router's coalesced lane (alerts in full plus repeats by id), then every alert recovering at source.
+    const coalesced = await sendAlerts(temporal, company.companyId, 'srv-db-02', 'replication_lag', [alert('high')], ['r-1', 'r-2']);
+    await sendAlerts(temporal, company.companyId, 'srv-db-02', 'replication_lag', [alert('critical', 'Zabbix')], ['r-3']);
+    const open = await waitFor(coalesced, 'escalated');
+    await coalesced.signal(sourceResolved, { incidentId: open.incidentId, resolvedAt: new Date().toISOString() });
+    await coalesced.result();
+
+    const recorded = [['auto-remediated', auto], ['approved', approved], ['rejected-resolved', rejected], ['coalesced-resolved-at-source', coalesced]] as const;
+    for (const [name, handle] of recorded) {
       // The CLI writes the standard proto3 JSON that historyFromJSON reads (and Temporal Web downloads).
       const json = execFileSync(findTemporalCli() ?? 'temporal', ['workflow', 'show', '--address', server.address, '--workflow-id', handle.workflowId, '--run-id', (await handle.describe()).runId, '--output', 'json']);
-      writeFileSync(path.join(OUT, `${name}.${day}.json`), json);
-      console.log(`saved ${name}.${day}.json`);
+      const file = outFile(name);
+      writeFileSync(file, json);
+      console.log(`saved ${path.basename(file)}`);
     }
   });
   await nativeConnection.close();
@@ -91,8 +107,9 @@ try {
       await latest.result();
       for (const [name, runId] of [['continued', firstRunId], ['resumed-resolved', s.runId]] as const) {
         const json = execFileSync(findTemporalCli() ?? 'temporal', ['workflow', 'show', '--address', small.address, '--workflow-id', handle.workflowId, '--run-id', runId, '--output', 'json']);
-        writeFileSync(path.join(OUT, `${name}.${day}.json`), json);
-        console.log(`saved ${name}.${day}.json`);
+        const file = outFile(name);
+        writeFileSync(file, json);
+        console.log(`saved ${path.basename(file)}`);
       }
     });
     await smallConnection.close();
