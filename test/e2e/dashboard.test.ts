@@ -184,6 +184,36 @@ describe('dashboard (real browser)', () => {
     expect(existsSync(SCREENSHOT)).toBe(true);
   });
 
+  it('shows an Alertmanager incident recovering at its source, live', async () => {
+    const labels = { alertname: 'HostDown', instance: 'db-07:9100', severity: 'critical' };
+    const notification = (status: 'firing' | 'resolved') => ({
+      version: '4', status, receiver: 'alert-whisperer', groupKey: '{}:{alertname="HostDown"}', truncatedAlerts: 0,
+      groupLabels: { alertname: 'HostDown' }, commonLabels: labels, commonAnnotations: {}, externalURL: 'http://am:9093',
+      alerts: [{
+        status, labels, annotations: { summary: 'db-07 is down' }, startsAt: '2026-11-23T08:00:00Z',
+        endsAt: status === 'resolved' ? '2026-11-23T08:05:00Z' : '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prom/graph', fingerprint: 'e2e0000000000001',
+      }],
+    });
+    const send = (status: 'firing' | 'resolved') => fetch(`${stack.url}/api/webhooks/alertmanager?api_key=${company.apiKey}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(notification(status)),
+    });
+    expect((await send('firing')).status).toBe(202);
+    const row = page.locator('[data-testid="incident-row"]', { hasText: 'db-07' });
+    await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await row.click();
+    const detail = page.getByTestId('incident-detail');
+    const status = detail.getByTestId('incident-status');
+    await expect.poll(() => status.textContent(), { timeout: UI_TIMEOUT }).toBe('Escalated');
+    expect(await detail.getByTestId('source-resolved').count()).toBe(0);
+
+    expect((await send('resolved')).status).toBe(202);
+    await expect.poll(() => status.textContent(), { timeout: UI_TIMEOUT }).toBe('Resolved');
+    await detail.getByTestId('source-resolved').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    expect(await detail.getByTestId('alert-state').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('recovery')]));
+    expect(await detail.textContent()).toContain('recovered at its source');
+  });
+
   it("shows a technician of another company none of the first company's incidents", async () => {
     expect(incidentId, 'the earlier test created an incident').toBeTruthy();
     const techContext = await browser.newContext({ viewport: { width: 1400, height: 900 } });

@@ -28,6 +28,7 @@ const INCIDENT_DETAIL = /* GraphQL */ `
     slaResolutionDeadline
     approvalDeadline
     resolvedAt
+    sourceResolvedAt
     workflowId
     runId
     temporalUrl
@@ -37,7 +38,7 @@ const INCIDENT_DETAIL = /* GraphQL */ `
     execution {
       executor dryRun commandId documentName instanceIds commands status output error startedAt finishedAt
     }
-    alerts { id assetName signature message severity toolSource receivedAt }
+    alerts { id assetName signature message severity toolSource status resolvedAt receivedAt }
     timeline { seq kind message actor createdAt }
   }
   ${INCIDENT_SUMMARY}

@@ -24,6 +24,10 @@ export interface Alert {
   message: string
   severity: Severity
   toolSource: string
+  /** firing, or resolved: the source's recovery notification */
+  status: 'firing' | 'resolved'
+  /** when the source reported this firing alert recovered */
+  resolvedAt: string | null
   receivedAt: string
 }
 
@@ -95,6 +99,8 @@ export interface Incident extends IncidentSummary {
   slaResolutionDeadline: string
   approvalDeadline: string | null
   resolvedAt: string | null
+  /** when every alert had recovered at its source */
+  sourceResolvedAt: string | null
   workflowId: string
   runId: string
   temporalUrl: string
