@@ -58,7 +58,7 @@ function mutate(value: unknown, rnd: () => number, depth = 0): unknown {
   return value;
 }
 
-function generate(rnd: () => number, seed: unknown, apiKey: string): { body: string | Buffer; type: string | null } {
+function generate(rnd: () => number, seed: unknown, apiKey: string): { body: string | Uint8Array; type: string | null } {
   const roll = rnd();
   const type = roll < 0.8 ? 'application/json' : roll < 0.88 ? 'text/plain' : roll < 0.94 ? 'application/x-www-form-urlencoded' : null;
   let doc = mutate(seed, rnd);
@@ -107,7 +107,11 @@ describe('webhook fuzz', () => {
         const deliveryId = `fz-${seed}-${i}`;
         const headers: Record<string, string> = { 'x-delivery-id': deliveryId };
         if (type) headers['content-type'] = type;
-        const res = await fetch(`${stack.url}/api/webhooks/${r.route}?api_key=${company.apiKey}`, { method: 'POST', headers, body });
+        const res = await fetch(`${stack.url}/api/webhooks/${r.route}?api_key=${company.apiKey}`, {
+          method: 'POST',
+          headers,
+          body: body as BodyInit,
+        });
         await res.arrayBuffer();
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         if (res.status >= 500) serverErrors.push(`${r.route} #${i}: ${res.status} ${String(body).slice(0, 200)}`);

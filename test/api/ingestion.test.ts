@@ -172,6 +172,17 @@ describe('dead letters', () => {
   });
 });
 
+describe('API keys', () => {
+  it('stops taking a key the moment it changes, though lookups are cached', async () => {
+    const company = await createCompany(stack.sql);
+    expect((await postAlert(stack.url, company.apiKey, unique())).status).toBe(202); // now cached
+    const { hashApiKey } = await import('../../domain/api-keys.ts');
+    await stack.sql`UPDATE companies SET api_key_hash = ${hashApiKey('ak_rotated_key_0001')} WHERE id = ${company.companyId}`;
+    await eventually(async () => (await postAlert(stack.url, company.apiKey, unique())).status === 401, 'the old key to be refused', 5_000);
+    expect((await postAlert(stack.url, 'ak_rotated_key_0001', unique())).status).toBe(202);
+  });
+});
+
 describe('signed deliveries', () => {
   it('refuses a signed request replayed with another delivery id, and answers a true redelivery as a duplicate', async () => {
     const company = await createCompany(stack.sql, { hmacSecret: 'whsec_replay' });

@@ -157,11 +157,11 @@ function runZabbixScript(params: Record<string, unknown>): { url: string; header
 describe('CloudWatch through Amazon SNS', () => {
   const topic = 'arn:aws:sns:us-east-1:123456789012:alert-whisperer';
   function snsSign(m: Record<string, unknown>, signingKey = key): Record<string, unknown> {
-    const msg = { ...m, SignatureVersion: '2', SigningCertURL: m.SigningCertURL ?? CERT_URL, Timestamp: new Date().toISOString() };
+    const msg: Record<string, unknown> = { ...m, SignatureVersion: '2', SigningCertURL: m.SigningCertURL ?? CERT_URL, Timestamp: new Date().toISOString() };
     const names = msg.Type === 'Notification'
       ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
       : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
-    const text = names.filter((n) => (msg as Record<string, unknown>)[n] !== undefined).map((n) => `${n}\n${String((msg as Record<string, unknown>)[n])}\n`).join('');
+    const text = names.filter((n) => msg[n] !== undefined).map((n) => `${n}\n${String(msg[n])}\n`).join('');
     return { ...msg, Signature: sign('sha256', Buffer.from(text), signingKey).toString('base64') };
   }
   const alarm = (state: 'ALARM' | 'OK') =>
