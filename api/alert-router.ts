@@ -17,6 +17,7 @@ import { applyResolutions } from './routing/resolutions.ts';
 /** Lanes signalled at once. */
 const ROUTING_CONCURRENCY = 16;
 const SIGNAL_DEADLINE_MS = 10_000;
+const WAITING_FOR_LINK = 'Waiting for the alerts it resolves to join their incident';
 
 export interface AlertRouterOptions {
   sql: Sql;
@@ -163,24 +164,28 @@ export class AlertRouter {
     // Resolutions after the firing alerts of the same claim, so a firing-then-resolved pair lands in order.
     if (notes.length > 0) {
       const r = await applyResolutions(sql, notes);
-      await markRouted(sql, r.done);
       for (const id of r.waiting) {
-        failures.push({ id, error: 'Waiting for the alerts it resolves to join their incident', counts: false, retryInMs: 1000, deadLetter: false });
+        // Counted, so that after MAX_LINK_WAITS passes it applies to whatever has joined by then.
+        failures.push({ id, error: WAITING_FOR_LINK, counts: true, retryInMs: 1000, deadLetter: false });
       }
+      const untold = new Map<string, string>();
       for (const rec of r.recovered) {
         try {
-          await this.opts.temporal.workflow
-            .getHandle(rec.workflowId)
-            .signal(sourceResolved, { incidentId: rec.incidentId, resolvedAt: rec.resolvedAt });
+          await this.signalRecovery(rec);
         } catch (err) {
-          // The incident's run is over: nothing is left to tell. Anything else is logged; the row keeps the truth.
-          if (!(err instanceof WorkflowNotFoundError)) this.opts.log?.(`alert router: could not report recovery of incident ${rec.incidentId}: ${(err as Error).message}`);
+          // The incident's run is over: nothing is left to tell. Otherwise try again: its notes stay queued.
+          if (!(err instanceof WorkflowNotFoundError)) untold.set(rec.incidentId, classifyRouteError(err).message);
         }
+      }
+      await markRouted(sql, r.done.filter((n) => !n.incidentId || !untold.has(n.incidentId)).map((n) => n.id));
+      for (const n of r.done) {
+        const error = n.incidentId ? untold.get(n.incidentId) : undefined;
+        if (error) failures.push(this.failure(n.id, { outage: true, message: error }, attempts.get(n.id) ?? 1));
       }
     }
     await markFailed(sql, failures);
 
-    const outages = failures.filter((f) => !f.counts && f.error !== 'Waiting for the alerts it resolves to join their incident');
+    const outages = failures.filter((f) => !f.counts);
     if (sends.length > 0 && reached === 0 && outages.length > 0) this.reportOutage(`alert router: ${outages[0]!.error}`);
     else this.reportHealthy();
     const dead = failures.filter((f) => f.deadLetter).length;
@@ -198,6 +203,12 @@ export class AlertRouter {
       retryInMs: retryDelayMs(attempts, this.opts.retryBaseMs ?? 2000),
       deadLetter: attempts >= max,
     };
+  }
+
+  private async signalRecovery(rec: { workflowId: string; incidentId: string; resolvedAt: string }): Promise<void> {
+    await this.opts.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+      this.opts.temporal.workflow.getHandle(rec.workflowId).signal(sourceResolved, { incidentId: rec.incidentId, resolvedAt: rec.resolvedAt }),
+    );
   }
 
   private async signal(workflowId: string, first: ClaimedAlert, batch: AlertBatch): Promise<void> {

@@ -68,7 +68,11 @@ export async function openIncidents(sql: Sql, workflowIds: string[]): Promise<Ma
   return new Map(rows.map((r) => [r.workflowId, r]));
 }
 
-/** Repeats of open incidents: linked and counted in PostgreSQL, with one NOTIFY per incident. */
+/**
+ * Repeats of open incidents: linked and counted in PostgreSQL, with one NOTIFY per incident. An incident
+ * that resolved since it was read takes none: those alerts stay claimed and go to the next incident of
+ * their key once the claim's lease runs out.
+ */
 export async function linkRepeats(sql: Sql, links: Array<{ alertId: string; incidentId: string }>): Promise<void> {
   if (links.length === 0) return;
   await sql`
@@ -76,7 +80,8 @@ export async function linkRepeats(sql: Sql, links: Array<{ alertId: string; inci
       SELECT * FROM unnest(${links.map((l) => l.alertId)}::text[], ${links.map((l) => l.incidentId)}::text[]) AS v(id, incident_id)
     ), linked AS (
       UPDATE alerts a SET incident_id = v.incident_id, routed_at = now(), route_error = NULL
-      FROM v WHERE a.id = v.id AND a.incident_id IS NULL
+      FROM v JOIN incidents i ON i.id = v.incident_id AND i.status <> 'resolved'
+      WHERE a.id = v.id AND a.incident_id IS NULL
       RETURNING a.incident_id
     ), counts AS (
       SELECT incident_id, count(*)::int AS n FROM linked GROUP BY incident_id

@@ -7,8 +7,8 @@ import type { ClaimedAlert } from './queue.ts';
 export interface ResolutionOutcome {
   /** Open incidents with no firing alert left: the workflow is told (signal sourceResolved). */
   recovered: Array<{ incidentId: string; workflowId: string; resolvedAt: string }>;
-  /** Resolve notifications handled (routed). */
-  done: string[];
+  /** Resolve notifications handled, with the open incident each one concerned (mark them routed once it is told). */
+  done: Array<{ id: string; incidentId: string | null }>;
   /** Resolve notifications whose firing alerts are routed but not yet linked to their incident: try again shortly. */
   waiting: string[];
 }
@@ -17,7 +17,7 @@ export async function applyResolutions(sql: Sql, notes: ClaimedAlert[]): Promise
   const outcome: ResolutionOutcome = { recovered: [], done: [], waiting: [] };
   const keyed = notes.filter((n) => n.sourceKey);
   // Without a source identity a resolution cannot say what recovered; it is stored and shown, nothing more.
-  outcome.done.push(...notes.filter((n) => !n.sourceKey).map((n) => n.id));
+  outcome.done.push(...notes.filter((n) => !n.sourceKey).map((n) => ({ id: n.id, incidentId: null })));
   if (keyed.length === 0) return outcome;
   const col = <K extends keyof ClaimedAlert>(k: K) => keyed.map((n) => n[k]);
 
@@ -55,7 +55,7 @@ export async function applyResolutions(sql: Sql, notes: ClaimedAlert[]): Promise
     if (finished.length > 0) {
       // A notification that carried only its identity (a PagerDuty resolve) takes the asset and signature it resolved.
       await tx`
-        UPDATE alerts a SET incident_id = v.incident_id, routed_at = now(), route_error = NULL,
+        UPDATE alerts a SET incident_id = v.incident_id,
           asset_name = CASE WHEN a.asset_name = '-' AND v.asset_name IS NOT NULL THEN v.asset_name ELSE a.asset_name END,
           signature = CASE WHEN a.signature = '-' AND v.signature IS NOT NULL THEN v.signature ELSE a.signature END,
           aggregation_key = CASE WHEN a.asset_name = '-' AND v.aggregation_key IS NOT NULL THEN v.aggregation_key ELSE a.aggregation_key END
@@ -63,7 +63,7 @@ export async function applyResolutions(sql: Sql, notes: ClaimedAlert[]): Promise
                     ${finished.map((r) => r.assetName)}::text[], ${finished.map((r) => r.signature)}::text[],
                     ${finished.map((r) => r.aggregationKey)}::text[]) AS v(id, incident_id, asset_name, signature, aggregation_key)
         WHERE a.id = v.id`;
-      outcome.done.push(...finished.map((r) => r.id));
+      outcome.done.push(...finished.map((r) => ({ id: r.id, incidentId: r.incidentId })));
     }
     const incidentIds = [...new Set(finished.map((r) => r.incidentId).filter((id): id is string => id !== null))];
     if (incidentIds.length > 0) {
