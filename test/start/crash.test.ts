@@ -1,0 +1,79 @@
+// `npm start` killed with SIGKILL under load comes back on the same data: every alert it answered 2xx before the
+// kill is stored and routed after the restart, and nothing is left running after the final Ctrl-C.
+import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
+import { isAlive } from '../../lib/processes.ts';
+import { interrupt, killGroup, load, newSite, nothingLeft, pidsOf, sleep, start, waitFor } from './helpers.ts';
+import { waitRouted, type Running, type Site } from './helpers.ts';
+
+let site: Site | null = null;
+let running: Running | null = null;
+/** Every run's output, printed when a test fails. */
+let runs: Running[] = [];
+
+beforeEach(() => {
+  runs = [];
+  onTestFailed(() => runs.forEach((r, i) => console.error(`--- run ${i + 1} ---\n${r.output()}`)));
+});
+
+afterEach(async () => {
+  if (running) killGroup(running.child); // a failed test must not leave a server behind
+  running = null;
+  site?.cleanup();
+  site = null;
+});
+
+describe('npm start killed with SIGKILL under load', () => {
+  it('the start process killed alone: its servers go with it, the next start routes every 2xx alert', async () => {
+    site = await newSite();
+    running = await start(site, 'node');
+    runs.push(running);
+    const before = pidsOf(site);
+    expect(before.start?.pid).toBe(running.child.pid);
+    const traffic = load(running, 'kill-node');
+    await waitFor(() => traffic.accepted.length >= 40, 20_000);
+    process.kill(running.child.pid!, 'SIGKILL'); // the API process, mid-load
+    await running.exited;
+    await traffic.stop();
+    const accepted = [...traffic.accepted];
+    expect(accepted.length).toBeGreaterThanOrEqual(40);
+    // Its PostgreSQL and Temporal dev server do not outlive it (or the next start stops them).
+    await waitFor(() => !isAlive(before.temporal!.pid) && !isAlive(before.postgres!.pid), 10_000);
+
+    running = await start(site, 'node');
+    runs.push(running);
+    const { missing, unrouted } = await waitRouted(site, accepted, 45_000);
+    expect(missing).toEqual([]);
+    expect(unrouted).toEqual([]);
+    const after = pidsOf(site);
+    await interrupt(running, site);
+    running = null;
+    const all = [before.start, before.temporal, before.postgres, after.temporal, after.postgres];
+    expect(await nothingLeft(site, all)).toEqual([]);
+  }, 120_000);
+
+  it('the whole of `npm start` killed at once (npm, node, PostgreSQL, Temporal): the next one recovers', async () => {
+    site = await newSite();
+    running = await start(site, 'npm');
+    runs.push(running);
+    const before = pidsOf(site);
+    const traffic = load(running, 'kill-group');
+    await waitFor(() => traffic.accepted.length >= 40, 20_000);
+    killGroup(running.child); // every process of it, PostgreSQL mid-write included: nothing gets to clean up
+    await running.exited;
+    await traffic.stop();
+    const accepted = [...traffic.accepted];
+    expect(accepted.length).toBeGreaterThanOrEqual(40);
+    await sleep(200);
+
+    running = await start(site, 'npm');
+    runs.push(running);
+    const { missing, unrouted } = await waitRouted(site, accepted, 45_000);
+    expect(missing).toEqual([]);
+    expect(unrouted).toEqual([]);
+    const after = pidsOf(site);
+    await interrupt(running, site);
+    running = null;
+    const all = [before.start, before.temporal, after.start, after.temporal, after.postgres];
+    expect(await nothingLeft(site, all)).toEqual([]);
+  }, 120_000);
+});
