@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceResolved } from '../../workflows/messages.ts';
 import type { IncidentState } from '../../workflows/types.ts';
 import { createCompany, type TestCompany } from '../helpers/fixtures.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 import { alert, sendAlerts, stateWhen } from './helpers.ts';
 
 let stack: Stack;
@@ -31,8 +31,11 @@ describe('coalesced alerts and resolve at source', () => {
     // State keeps a bounded window of ids, never the whole storm.
     expect(after.recentAlertIds.length).toBeLessThanOrEqual(200);
     expect(JSON.stringify(after).length).toBeLessThan(20_000);
-    const [row] = await stack.sql<{ alert_count: number }[]>`SELECT alert_count FROM incidents WHERE id = ${s.incidentId}`;
-    expect(row!.alert_count).toBe(302);
+    // The row follows the state once the save activity has run.
+    await eventually(async () => {
+      const [row] = await stack.sql<{ alert_count: number }[]>`SELECT alert_count FROM incidents WHERE id = ${s.incidentId}`;
+      return row!.alert_count === 302;
+    }, 'the row to count 302 alerts');
   });
 
   it('resolves when the source recovers, ignoring a recovery meant for an earlier incident', async () => {
