@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import { createYoga } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -15,6 +15,7 @@ import { createIncidentPubSub, listenForIncidentUpdates } from './events.ts';
 import type { GraphQLContext } from './graphql/builder.ts';
 import { schema } from './graphql/schema.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { createErrorHandler } from './errors.ts';
 import { createWebhooks } from './webhook.ts';
 import type { CloudWatchOptions } from './webhooks/cloudwatch.ts';
 
@@ -81,11 +82,7 @@ export async function createApiServer(deps: {
     app.get(/^\/(?!api\/|graphql).*/, (_req, res) => res.sendFile(path.join(WEB_DIST, 'index.html')));
   }
   app.use('/api', (_req, res) => res.status(404).json({ error: 'not_found', message: 'No such endpoint' }));
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    // Log the detail for operators; tell the caller only that it failed, never internals or secrets.
-    console.error('[api] request failed:', err);
-    if (!res.headersSent) res.status(500).json({ error: 'internal', message: 'The server could not process the request; it was not stored' });
-  });
+  app.use(createErrorHandler());
 
   const server = createServer(app);
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });

@@ -138,3 +138,34 @@ describe('redactedExcerpt', () => {
     expect(redactedExcerpt(Buffer.from('x'.repeat(5000)))).toContain('5000 bytes in all');
   });
 });
+
+describe('createErrorHandler', () => {
+  const fakeRes = () => {
+    const r = { statusCode: 0, headers: {} as Record<string, string>, body: null as unknown, headersSent: false };
+    const res = {
+      ...r,
+      set(k: string, v: string) { r.headers[k] = v; return res; },
+      status(c: number) { r.statusCode = c; return res; },
+      json(b: unknown) { r.body = b; return res; },
+    };
+    return { res, r };
+  };
+
+  it('answers a database outage with 503 + Retry-After and logs it once, anything else with a one-line 500', async () => {
+    const { createErrorHandler } = await import('../../api/errors.ts');
+    const lines: string[] = [];
+    const handle = createErrorHandler((l) => lines.push(l));
+    for (let i = 0; i < 3; i++) {
+      const { res, r } = fakeRes();
+      handle(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), {} as never, res as never, () => {});
+      expect(r.statusCode).toBe(503);
+      expect(r.headers['Retry-After']).toBe('5');
+    }
+    expect(lines).toHaveLength(1);
+    const { res, r } = fakeRes();
+    handle(new Error('boom with detail'), {} as never, res as never, () => {});
+    expect(r.statusCode).toBe(500);
+    expect(JSON.stringify(r.body)).not.toContain('boom');
+    expect(lines[1]).toContain('boom with detail');
+  });
+});
