@@ -18,6 +18,8 @@ import { applyResolutions } from './routing/resolutions.ts';
 const ROUTING_CONCURRENCY = 16;
 const SIGNAL_DEADLINE_MS = 10_000;
 const WAITING_FOR_LINK = 'Waiting for the alerts it resolves to join their incident';
+/** Pause after a partial claim while alerts keep coming, so passes route batches rather than single alerts. */
+const GATHER_MS = 25;
 
 export interface AlertRouterOptions {
   sql: Sql;
@@ -71,7 +73,13 @@ export class AlertRouter {
         this.reportOutage(`alert router: ${(err as Error).message}`);
       }
       if (this.stopped) break;
-      if (claimed > 0 && !this.outage) continue; // more may be waiting
+      if (claimed >= (this.opts.batchSize ?? 2000) && !this.outage) continue; // a full claim: more is waiting
+      if (claimed > 0 && !this.outage) {
+        // A partial claim under a steady stream: let a few milliseconds of alerts gather so the next pass
+        // routes them together, instead of spending a pass (and its queries) on every few alerts.
+        await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
+        continue;
+      }
       // While Temporal or PostgreSQL is away, back off; otherwise wait for NOTIFY or the poll.
       const delay = this.outage ? Math.min(poll * 2 ** Math.min(this.outagePasses, 4), 30_000) : poll;
       await new Promise<void>((resolve) => {

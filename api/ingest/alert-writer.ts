@@ -1,12 +1,14 @@
 // Group commit for webhook deliveries. A 2xx is only sent once a delivery's rows are committed, but
 // requests that arrive while a commit is under way wait for the next one together: one transaction
 // checks their signatures for replays, takes their rate-limit tokens and inserts all their alerts with
-// one multi-row INSERT and one NOTIFY. Under load that turns thousands of commits into a few dozen.
+// one multi-row INSERT. Under load that turns thousands of commits into a few dozen. Routers are woken
+// after the commit (a throttled NOTIFY), so commits never queue on PostgreSQL's notification lock.
 import type { Sql, TransactionSql as Tx } from '../../db/sql.ts';
 import type { Severity } from '../../domain/types.ts';
 import type { AlertStatus } from '../receivers/types.ts';
 
 export const ALERT_CHANNEL = 'alert_stored';
+const WAKE_MS = 20;
 
 export interface AlertRow {
   id: string;
@@ -62,6 +64,8 @@ export class AlertWriter {
   private queue: Pending[] = [];
   private inFlight = 0;
   private lastPrune = 0;
+  private lastWake = 0;
+  private wakeTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: AlertWriterOptions) {}
 
@@ -95,11 +99,27 @@ export class AlertWriter {
     return this.queue.splice(0, n);
   }
 
+  /**
+   * Tells routers (any process) that alerts are waiting, after the commit and at most once per WAKE_MS.
+   * NOTIFY inside the insert would serialise every commit on PostgreSQL's notification lock; a wake-up
+   * lost to a crash right after a commit costs one router poll (2 s), never an alert.
+   */
+  private wakeRouters(): void {
+    if (this.wakeTimer) return;
+    const wait = Math.max(this.lastWake + WAKE_MS - Date.now(), 0);
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.lastWake = Date.now();
+      this.opts.sql`SELECT pg_notify(${ALERT_CHANNEL}, '')`.catch(() => undefined);
+    }, wait);
+  }
+
   private async commit(batch: Pending[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const results = await this.opts.sql.begin((tx) => writeBatch(tx, batch.map((p) => p.req)));
+        const { results, inserted } = await this.opts.sql.begin((tx) => writeBatch(tx, batch.map((p) => p.req)));
         batch.forEach((p, i) => p.resolve(results[i]!));
+        if (inserted > 0) this.wakeRouters();
         break;
       } catch (err) {
         // Two processes committing overlapping batches can deadlock on the unique index; PostgreSQL
@@ -118,7 +138,7 @@ export class AlertWriter {
   }
 }
 
-async function writeBatch(tx: Tx, reqs: WriteRequest[]): Promise<WriteResult[]> {
+async function writeBatch(tx: Tx, reqs: WriteRequest[]): Promise<{ results: WriteResult[]; inserted: number }> {
   const results: Array<WriteResult | null> = reqs.map(() => null);
   await refuseReplays(tx, reqs, results);
   await takeTokens(tx, reqs, results);
@@ -165,12 +185,10 @@ async function writeBatch(tx: Tx, reqs: WriteRequest[]): Promise<WriteResult[]> 
           ON a.company_id = m.company_id AND a.delivery_id = m.delivery_id`;
       for (const r of existing) ids.set(`${r.company_id}\u0000${r.delivery_id}`, r.id);
     }
-    // One wake-up for the router per commit; it reads the queue, not the payload.
-    if (added.length > 0) await tx`SELECT pg_notify(${ALERT_CHANNEL}, '')`;
   }
 
   const claimed = new Set<string>();
-  return reqs.map((req, i) => {
+  const out = reqs.map((req, i): WriteResult => {
     if (results[i]) return results[i]!;
     const alerts = req.alerts.map((a) => {
       const key = `${a.companyId}\u0000${a.deliveryId}`;
@@ -181,6 +199,7 @@ async function writeBatch(tx: Tx, reqs: WriteRequest[]): Promise<WriteResult[]> 
     });
     return { kind: 'stored', alerts };
   });
+  return { results: out, inserted: inserted.size };
 }
 
 /** A signature already seen with another delivery key is a replay of a captured request. */
