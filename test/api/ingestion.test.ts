@@ -172,6 +172,17 @@ describe('dead letters', () => {
   });
 });
 
+describe('priority score in the row', () => {
+  it('uses the same alert-count term in SQL as domain/priority.ts', async () => {
+    const { priorityScore } = await import('../../domain/priority.ts');
+    const base = { severity: 'low' as const, assetCritical: false, toolSourceCount: 1, ageHours: 0 };
+    for (const n of [0, 1, 2, 5, 10, 11, 12, 50]) {
+      const [r] = await stack.sql<{ bonus: number }[]>`SELECT alert_count_bonus(${n}::int) AS bonus`;
+      expect(r!.bonus, `${n} alerts`).toBe(priorityScore({ ...base, alertCount: n }) - priorityScore({ ...base, alertCount: 1 }));
+    }
+  });
+});
+
 describe('API keys', () => {
   it('stops taking a key the moment it changes, though lookups are cached', async () => {
     const company = await createCompany(stack.sql);
