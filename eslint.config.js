@@ -19,7 +19,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -29,14 +32,32 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'postgres', '@aws-sdk/client-ssm', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'].map((name) => ({
+          paths: [
+            ...builtinModules,
+            ...builtinModules.map((m) => `node:${m}`),
+            'postgres',
+            '@aws-sdk/client-ssm',
+            '@temporalio/client',
+            '@temporalio/worker',
+            '@temporalio/activity',
+          ].map((name) => ({
             name,
             message: 'Workflows must be deterministic: do I/O in an activity.',
           })),
-          patterns: [{ group: ['../activities/*', '../api/*', '../db/*', '../lib/*'], allowTypeImports: true, message: 'Workflows may only import types from activities/api/db/lib.' }],
+          patterns: [
+            {
+              group: ['../activities/*', '../api/*', '../db/*', '../lib/*'],
+              allowTypeImports: true,
+              message: 'Workflows may only import types from activities/api/db/lib.',
+            },
+          ],
         },
       ],
-      'no-restricted-globals': ['error', { name: 'process', message: 'No process access in workflows.' }, { name: 'setInterval', message: 'Use sleep/condition in workflows.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'No process access in workflows.' },
+        { name: 'setInterval', message: 'Use sleep/condition in workflows.' },
+      ],
     },
   },
   ...pluginVue.configs['flat/recommended'].map((c) => ({ ...c, files: ['web/**/*.vue'] })),

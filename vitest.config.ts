@@ -5,7 +5,9 @@ export default defineConfig({
   resolve: {
     // graphql ships CJS (main) and ESM (module). Node loads graphql-yoga's copy as CJS; without this alias
     // Vite would hand our resolvers the ESM copy, and yoga would not recognise their GraphQLErrors.
-    alias: [{ find: /^graphql$/, replacement: fileURLToPath(new URL('./node_modules/graphql/index.js', import.meta.url)) }],
+    alias: [
+      { find: /^graphql$/, replacement: fileURLToPath(new URL('./node_modules/graphql/index.js', import.meta.url)) },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],

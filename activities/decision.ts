@@ -17,7 +17,9 @@ export interface DecideInput {
 }
 
 export async function loadRunbooks(sql: Sql, companyId: string): Promise<Runbook[]> {
-  const rows = await sql<{ id: string; name: string; signature: string; risk_level: RiskLevel; document_name: string; actions: string[] }[]>`
+  const rows = await sql<
+    { id: string; name: string; signature: string; risk_level: RiskLevel; document_name: string; actions: string[] }[]
+  >`
     SELECT id, name, signature, risk_level, document_name, actions FROM runbooks WHERE company_id = ${companyId} ORDER BY created_at`;
   return rows.map((r) => ({
     id: r.id,

@@ -40,8 +40,14 @@ export const INCIDENT_CHANNEL = 'incident_updated';
 export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
   const { sql } = deps;
   return {
-    async loadIncidentContext(input: { companyId: string; assetName: string; alertIds?: string[] }): Promise<IncidentContext> {
-      const [company] = await sql<{ settings: CompanySettings }[]>`SELECT settings FROM companies WHERE id = ${input.companyId}`;
+    async loadIncidentContext(input: {
+      companyId: string;
+      assetName: string;
+      alertIds?: string[];
+    }): Promise<IncidentContext> {
+      const [company] = await sql<
+        { settings: CompanySettings }[]
+      >`SELECT settings FROM companies WHERE id = ${input.companyId}`;
       if (!company) throw new Error(`Company ${input.companyId} not found`);
       const [asset] = await sql<{ critical: boolean }[]>`
         SELECT critical FROM assets WHERE company_id = ${input.companyId} AND name = ${input.assetName}`;

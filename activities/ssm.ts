@@ -42,7 +42,18 @@ interface ExecutionRow {
   started_at: string;
 }
 
-const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled', 'Undeliverable', 'Terminated', 'InvalidPlatform', 'AccessDenied', 'DeliveryTimedOut', 'ExecutionTimedOut']);
+const TERMINAL = new Set([
+  'Success',
+  'Failed',
+  'TimedOut',
+  'Cancelled',
+  'Undeliverable',
+  'Terminated',
+  'InvalidPlatform',
+  'AccessDenied',
+  'DeliveryTimedOut',
+  'ExecutionTimedOut',
+]);
 const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
 
 export function isTerminalSsmStatus(status: string): boolean {
@@ -68,7 +79,12 @@ export function createSsmActivities(deps: SsmDeps) {
     let client = clients.get(key);
     if (!client) {
       // Bounded requests: an SSM call that hangs must fail inside the activity's timeout and be retried.
-      client = new SSMClient({ region, ...(endpoint ? { endpoint } : {}), maxAttempts: 3, requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 } });
+      client = new SSMClient({
+        region,
+        ...(endpoint ? { endpoint } : {}),
+        maxAttempts: 3,
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 },
+      });
       clients.set(key, client);
     }
     return client;
@@ -86,7 +102,10 @@ export function createSsmActivities(deps: SsmDeps) {
     return deps.credentialsConfigured || settings.ssm?.endpoint ? 'ssm' : 'dry_run';
   }
 
-  async function sendCommand(client: SSMClient, c: { instanceIds: string[]; documentName: string; commands: string[]; comment: string }): Promise<string> {
+  async function sendCommand(
+    client: SSMClient,
+    c: { instanceIds: string[]; documentName: string; commands: string[]; comment: string },
+  ): Promise<string> {
     const out = await client.send(
       new SendCommandCommand({
         InstanceIds: c.instanceIds,
@@ -104,7 +123,9 @@ export function createSsmActivities(deps: SsmDeps) {
   async function findSentCommand(client: SSMClient, instanceId: string, comment: string): Promise<string | null> {
     let nextToken: string | undefined;
     for (let page = 0; page < 5; page++) {
-      const out = await client.send(new ListCommandsCommand({ InstanceId: instanceId, MaxResults: 50, NextToken: nextToken }));
+      const out = await client.send(
+        new ListCommandsCommand({ InstanceId: instanceId, MaxResults: 50, NextToken: nextToken }),
+      );
       const hit = out.Commands?.find((c) => c.Comment === comment.slice(0, 100));
       if (hit?.CommandId) return hit.CommandId;
       nextToken = out.NextToken;
@@ -142,7 +163,8 @@ export function createSsmActivities(deps: SsmDeps) {
         const [claimed] = await tx<ExecutionRow[]>`
           SELECT executor, command_id, document_name, instance_ids, commands, started_at
           FROM executions WHERE incident_id = ${input.incidentId} AND attempt = ${input.attempt} FOR UPDATE`;
-        if (!claimed) throw new Error(`Execution row for incident ${input.incidentId} attempt ${input.attempt} vanished`);
+        if (!claimed)
+          throw new Error(`Execution row for incident ${input.incidentId} attempt ${input.attempt} vanished`);
         if (claimed.command_id) return claimed;
         let commandId: string;
         if (claimed.executor === 'dry_run') {
@@ -151,7 +173,12 @@ export function createSsmActivities(deps: SsmDeps) {
           const client = clientFor(settings);
           commandId =
             (await findSentCommand(client, claimed.instance_ids[0]!, comment)) ??
-            (await sendCommand(client, { instanceIds: claimed.instance_ids, documentName: claimed.document_name, commands: claimed.commands, comment }));
+            (await sendCommand(client, {
+              instanceIds: claimed.instance_ids,
+              documentName: claimed.document_name,
+              commands: claimed.commands,
+              comment,
+            }));
         }
         const [updated] = await tx<ExecutionRow[]>`
           UPDATE executions SET command_id = ${commandId}, status = 'InProgress'
@@ -170,7 +197,11 @@ export function createSsmActivities(deps: SsmDeps) {
       };
     },
 
-    async waitForSsmCommand(input: { companyId: string; incidentId: string; ref: SsmCommandRef }): Promise<SsmCommandResult> {
+    async waitForSsmCommand(input: {
+      companyId: string;
+      incidentId: string;
+      ref: SsmCommandRef;
+    }): Promise<SsmCommandResult> {
       const { ref } = input;
       let result: SsmCommandResult;
       if (ref.executor === 'dry_run') {
@@ -185,11 +216,23 @@ export function createSsmActivities(deps: SsmDeps) {
           for (;;) {
             ctx.heartbeat({ instanceId });
             try {
-              const inv = await client.send(new GetCommandInvocationCommand({ CommandId: ref.commandId, InstanceId: instanceId }));
+              const inv = await client.send(
+                new GetCommandInvocationCommand({ CommandId: ref.commandId, InstanceId: instanceId }),
+              );
               const status = inv.Status ?? 'Pending';
               if (isTerminalSsmStatus(status)) {
-                if (inv.StandardOutputContent) outputs.push(ref.instanceIds.length > 1 ? `[${instanceId}]\n${inv.StandardOutputContent}` : inv.StandardOutputContent);
-                if (inv.StandardErrorContent) errors.push(ref.instanceIds.length > 1 ? `[${instanceId}]\n${inv.StandardErrorContent}` : inv.StandardErrorContent);
+                if (inv.StandardOutputContent)
+                  outputs.push(
+                    ref.instanceIds.length > 1
+                      ? `[${instanceId}]\n${inv.StandardOutputContent}`
+                      : inv.StandardOutputContent,
+                  );
+                if (inv.StandardErrorContent)
+                  errors.push(
+                    ref.instanceIds.length > 1
+                      ? `[${instanceId}]\n${inv.StandardErrorContent}`
+                      : inv.StandardErrorContent,
+                  );
                 if (status !== 'Success') overall = status;
                 break;
               }
@@ -200,7 +243,12 @@ export function createSsmActivities(deps: SsmDeps) {
             await ctx.sleep(deps.pollIntervalMs);
           }
         }
-        result = { status: overall, output: outputs.join('\n'), error: errors.join('\n'), finishedAt: new Date().toISOString() };
+        result = {
+          status: overall,
+          output: outputs.join('\n'),
+          error: errors.join('\n'),
+          finishedAt: new Date().toISOString(),
+        };
       }
       await sql`
         UPDATE executions SET status = ${result.status}, output = ${result.output}, error = ${result.error}, finished_at = ${result.finishedAt}

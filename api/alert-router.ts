@@ -11,7 +11,15 @@ import { alertsReceived, sourceResolved } from '../workflows/messages.ts';
 import { TASK_QUEUE, type AlertBatch, type AlertSignal, type IncidentWorkflowInput } from '../workflows/types.ts';
 import { ALERT_CHANNEL } from './ingest/alert-writer.ts';
 import { classifyRouteError, retryDelayMs } from './routing/failures.ts';
-import { claimAlerts, linkRepeats, markFailed, markRouted, openIncidents, type ClaimedAlert, type RouteFailure } from './routing/queue.ts';
+import {
+  claimAlerts,
+  linkRepeats,
+  markFailed,
+  markRouted,
+  openIncidents,
+  type ClaimedAlert,
+  type RouteFailure,
+} from './routing/queue.ts';
 import { applyResolutions } from './routing/resolutions.ts';
 
 /** Lanes signalled at once. */
@@ -51,7 +59,11 @@ export class AlertRouter {
 
   async start(): Promise<void> {
     // Re-listening after a database restart triggers a pass too, which catches up on what was missed.
-    const sub = await this.opts.sql.listen(ALERT_CHANNEL, () => this.wake?.(), () => this.wake?.());
+    const sub = await this.opts.sql.listen(
+      ALERT_CHANNEL,
+      () => this.wake?.(),
+      () => this.wake?.(),
+    );
     this.unlisten = () => sub.unlisten();
     this.loop = this.run();
   }
@@ -136,7 +148,12 @@ export class AlertRouter {
     for (const [workflowId, alerts] of lanes) {
       const row = open.get(workflowId);
       const incident: OpenIncident | null = row
-        ? { id: row.id, severity: row.severity, toolSources: row.toolSources, sourceResolved: row.sourceResolvedAt !== null }
+        ? {
+            id: row.id,
+            severity: row.severity,
+            toolSources: row.toolSources,
+            sourceResolved: row.sourceResolvedAt !== null,
+          }
         : null;
       const plan = planLane(alerts, incident);
       for (const a of plan.repeatsOfOpen) repeats.push({ alertId: a.id, incidentId: incident!.id });
@@ -185,7 +202,10 @@ export class AlertRouter {
           if (!(err instanceof WorkflowNotFoundError)) untold.set(rec.incidentId, classifyRouteError(err).message);
         }
       }
-      await markRouted(sql, r.done.filter((n) => !n.incidentId || !untold.has(n.incidentId)).map((n) => n.id));
+      await markRouted(
+        sql,
+        r.done.filter((n) => !n.incidentId || !untold.has(n.incidentId)).map((n) => n.id),
+      );
       for (const n of r.done) {
         const error = n.incidentId ? untold.get(n.incidentId) : undefined;
         if (error) failures.push(this.failure(n.id, { outage: true, message: error }, attempts.get(n.id) ?? 1));
@@ -194,10 +214,14 @@ export class AlertRouter {
     await markFailed(sql, failures);
 
     const outages = failures.filter((f) => !f.counts);
-    if (sends.length > 0 && reached === 0 && outages.length > 0) this.reportOutage(`alert router: ${outages[0]!.error}`);
+    if (sends.length > 0 && reached === 0 && outages.length > 0)
+      this.reportOutage(`alert router: ${outages[0]!.error}`);
     else this.reportHealthy();
     const dead = failures.filter((f) => f.deadLetter).length;
-    if (dead > 0) this.opts.log?.(`alert router: dead-lettered ${dead} alert(s) after repeated failures (${failures.find((f) => f.deadLetter)!.error})`);
+    if (dead > 0)
+      this.opts.log?.(
+        `alert router: dead-lettered ${dead} alert(s) after repeated failures (${failures.find((f) => f.deadLetter)!.error})`,
+      );
     return claimed.length;
   }
 
@@ -215,7 +239,9 @@ export class AlertRouter {
 
   private async signalRecovery(rec: { workflowId: string; incidentId: string; resolvedAt: string }): Promise<void> {
     await this.opts.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-      this.opts.temporal.workflow.getHandle(rec.workflowId).signal(sourceResolved, { incidentId: rec.incidentId, resolvedAt: rec.resolvedAt }),
+      this.opts.temporal.workflow
+        .getHandle(rec.workflowId)
+        .signal(sourceResolved, { incidentId: rec.incidentId, resolvedAt: rec.resolvedAt }),
     );
   }
 
@@ -240,5 +266,11 @@ export class AlertRouter {
 }
 
 function toSignal(a: ClaimedAlert): AlertSignal {
-  return { alertId: a.id, severity: a.severity, message: a.message.slice(0, 2000), toolSource: a.toolSource, receivedAt: a.receivedAt };
+  return {
+    alertId: a.id,
+    severity: a.severity,
+    message: a.message.slice(0, 2000),
+    toolSource: a.toolSource,
+    receivedAt: a.receivedAt,
+  };
 }

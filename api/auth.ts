@@ -30,7 +30,14 @@ export interface TokenService {
 export function createTokenService(secret: string, ttl: string): TokenService {
   const key = new TextEncoder().encode(secret);
   return {
-    sign: (userId) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt().setExpirationTime(ttl).setIssuer('alert-whisperer').sign(key),
+    sign: (userId) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(userId)
+        .setIssuedAt()
+        .setExpirationTime(ttl)
+        .setIssuer('alert-whisperer')
+        .sign(key),
     async verify(token) {
       try {
         const { payload } = await jwtVerify(token, key, { issuer: 'alert-whisperer', algorithms: ['HS256'] });
@@ -42,8 +49,13 @@ export function createTokenService(secret: string, ttl: string): TokenService {
   };
 }
 
-export async function loadUser(sql: Sql, where: { id: string } | { email: string }): Promise<(AuthUser & { passwordHash: string }) | null> {
-  const rows = await sql<{ id: string; email: string; name: string; role: Role; password_hash: string; company_ids: string[] }[]>`
+export async function loadUser(
+  sql: Sql,
+  where: { id: string } | { email: string },
+): Promise<(AuthUser & { passwordHash: string }) | null> {
+  const rows = await sql<
+    { id: string; email: string; name: string; role: Role; password_hash: string; company_ids: string[] }[]
+  >`
     SELECT u.id, u.email, u.name, u.role, u.password_hash,
            coalesce(array_agg(uc.company_id) FILTER (WHERE uc.company_id IS NOT NULL), '{}') AS company_ids
     FROM users u LEFT JOIN user_companies uc ON uc.user_id = u.id
@@ -51,7 +63,14 @@ export async function loadUser(sql: Sql, where: { id: string } | { email: string
     GROUP BY u.id`;
   const r = rows[0];
   if (!r) return null;
-  return { id: r.id, email: r.email, name: r.name, role: r.role, companyIds: r.company_ids, passwordHash: r.password_hash };
+  return {
+    id: r.id,
+    email: r.email,
+    name: r.name,
+    role: r.role,
+    companyIds: r.company_ids,
+    passwordHash: r.password_hash,
+  };
 }
 
 export interface Session {
@@ -60,7 +79,11 @@ export interface Session {
 }
 
 /** Resolve a `Bearer …` header value to the user it names and when the token expires, or null. */
-export async function authenticateSession(sql: Sql, tokens: TokenService, header: string | null | undefined): Promise<Session | null> {
+export async function authenticateSession(
+  sql: Sql,
+  tokens: TokenService,
+  header: string | null | undefined,
+): Promise<Session | null> {
   const match = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
   if (!match?.[1]) return null;
   const verified = await tokens.verify(match[1]);
@@ -72,7 +95,11 @@ export async function authenticateSession(sql: Sql, tokens: TokenService, header
 }
 
 /** Resolve a `Bearer …` header value to the user it names, or null. */
-export async function authenticate(sql: Sql, tokens: TokenService, header: string | null | undefined): Promise<AuthUser | null> {
+export async function authenticate(
+  sql: Sql,
+  tokens: TokenService,
+  header: string | null | undefined,
+): Promise<AuthUser | null> {
   return (await authenticateSession(sql, tokens, header))?.user ?? null;
 }
 

@@ -5,8 +5,21 @@ import type { NextFunction, Request, Response } from 'express';
 
 // postgres.js connection errors and PostgreSQL's "not now" SQLSTATEs (admin shutdown, starting up, too many clients).
 const UNAVAILABLE = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
-  'CONNECT_TIMEOUT', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
 ]);
 
 export function isDatabaseUnavailable(err: unknown): boolean {
@@ -24,12 +37,20 @@ export function createErrorHandler(log: (line: string) => void = (l) => console.
       }
       if (!res.headersSent) {
         res.set('Retry-After', '5');
-        res.status(503).json({ error: 'unavailable', message: 'Storage is unavailable right now; nothing was stored, retry shortly' });
+        res.status(503).json({
+          error: 'unavailable',
+          message: 'Storage is unavailable right now; nothing was stored, retry shortly',
+        });
       }
       return;
     }
     // Log the detail for operators; tell the caller only that it failed, never internals or secrets.
-    log(`[api] request failed: ${process.env.DEBUG && err instanceof Error ? err.stack : String((err as Error)?.message ?? err)}`);
-    if (!res.headersSent) res.status(500).json({ error: 'internal', message: 'The server could not process the request; it was not stored' });
+    log(
+      `[api] request failed: ${process.env.DEBUG && err instanceof Error ? err.stack : String((err as Error)?.message ?? err)}`,
+    );
+    if (!res.headersSent)
+      res
+        .status(500)
+        .json({ error: 'internal', message: 'The server could not process the request; it was not stored' });
   };
 }

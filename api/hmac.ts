@@ -22,7 +22,10 @@ export function verifyWebhookSignature(
   const ts = Number(headers.timestamp);
   if (!Number.isInteger(ts)) return { ok: false, reason: 'X-Timestamp must be Unix seconds' };
   if (Math.abs(nowSeconds - ts) > REPLAY_WINDOW_SECONDS) {
-    return { ok: false, reason: `X-Timestamp is more than ${REPLAY_WINDOW_SECONDS} seconds from the server clock (replay protection)` };
+    return {
+      ok: false,
+      reason: `X-Timestamp is more than ${REPLAY_WINDOW_SECONDS} seconds from the server clock (replay protection)`,
+    };
   }
   const expected = Buffer.from(signWebhook(secret, headers.timestamp, body));
   const given = Buffer.from(headers.signature.trim());

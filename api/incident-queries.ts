@@ -174,7 +174,11 @@ function inScope(sql: Sql, scope: string[] | null) {
   return scope === null ? sql`true` : sql`i.company_id = ANY(${scope})`;
 }
 
-export async function listIncidents(sql: Sql, scope: string[] | null, filter: IncidentFilter = {}): Promise<IncidentRecord[]> {
+export async function listIncidents(
+  sql: Sql,
+  scope: string[] | null,
+  filter: IncidentFilter = {},
+): Promise<IncidentRecord[]> {
   const limit = Math.min(Math.max(filter.limit ?? 100, 1), 500);
   const rows = await sql<IncidentRow[]>`
     ${selectIncidents(sql)}

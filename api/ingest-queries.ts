@@ -36,7 +36,11 @@ export function mayAdministerIngestion(user: AuthUser, companyId: string): boole
 
 const clamp = (limit: number | null | undefined): number => Math.min(Math.max(limit ?? 100, 1), 500);
 
-export function deadLetteredAlerts(sql: Sql, companyId: string, limit?: number | null): Promise<DeadLetteredAlertRecord[]> {
+export function deadLetteredAlerts(
+  sql: Sql,
+  companyId: string,
+  limit?: number | null,
+): Promise<DeadLetteredAlertRecord[]> {
   return sql<DeadLetteredAlertRecord[]>`
     SELECT id, company_id AS "companyId", asset_name AS "assetName", signature, severity, tool_source AS "toolSource",
       receiver, route_attempts AS "routeAttempts", route_error AS "routeError", received_at AS "receivedAt",
@@ -45,7 +49,11 @@ export function deadLetteredAlerts(sql: Sql, companyId: string, limit?: number |
     ORDER BY dead_lettered_at DESC LIMIT ${clamp(limit)}`;
 }
 
-export function rejectedDeliveries(sql: Sql, companyId: string, limit?: number | null): Promise<RejectedDeliveryRecord[]> {
+export function rejectedDeliveries(
+  sql: Sql,
+  companyId: string,
+  limit?: number | null,
+): Promise<RejectedDeliveryRecord[]> {
   return sql<RejectedDeliveryRecord[]>`
     SELECT id::text, company_id AS "companyId", receiver, http_status AS "httpStatus", error, reason,
       body_excerpt AS "bodyExcerpt", received_at AS "receivedAt"

@@ -9,16 +9,24 @@ import { createApiServer } from './server.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (!config.databaseUrl) throw new Error('DATABASE_URL is required for `npm run api` (npm start provides one itself)');
+  if (!config.databaseUrl)
+    throw new Error('DATABASE_URL is required for `npm run api` (npm start provides one itself)');
   if (!config.jwtSecret || config.jwtSecret.length < 32) {
-    throw new Error('JWT_SECRET must be set to a random string of at least 32 characters for `npm run api` (e.g. `openssl rand -hex 32`)');
+    throw new Error(
+      'JWT_SECRET must be set to a random string of at least 32 characters for `npm run api` (e.g. `openssl rand -hex 32`)',
+    );
   }
   const sql = createSql(config.databaseUrl);
   await migrate(sql);
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const api = await createApiServer({ sql, temporal, config: { ...config, jwtSecret: config.jwtSecret } });
-  const router = new AlertRouter({ sql, temporal, leaseSeconds: config.routeLeaseSeconds, log: (m) => console.warn(`[router] ${m}`) });
+  const router = new AlertRouter({
+    sql,
+    temporal,
+    leaseSeconds: config.routeLeaseSeconds,
+    log: (m) => console.warn(`[router] ${m}`),
+  });
   await router.start();
   const port = await api.listen(config.port, config.host);
   console.log(`[api] listening on ${config.publicUrl} (port ${port})`);

@@ -48,14 +48,19 @@ export async function createApiServer(deps: {
   // Ten login attempts per email per minute: plenty for a person, slow for a password guesser.
   const loginLimiter = new RateLimiter(10);
   const base = { sql, temporal, tokens, pubsub, config, loginLimiter };
-  const withSession = (session: Session | null): GraphQLContext => ({ ...base, user: session?.user ?? null, sessionExpiresAt: session?.expiresAt ?? null });
+  const withSession = (session: Session | null): GraphQLContext => ({
+    ...base,
+    user: session?.user ?? null,
+    sessionExpiresAt: session?.expiresAt ?? null,
+  });
 
   const yoga = createYoga<{ req: Request; res: Response }, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: config.graphiql ? { subscriptionsProtocol: 'WS' } : false,
     landingPage: false,
-    context: async ({ request }) => withSession(await authenticateSession(sql, tokens, request.headers.get('authorization'))),
+    context: async ({ request }) =>
+      withSession(await authenticateSession(sql, tokens, request.headers.get('authorization'))),
     logging: 'warn',
   });
 

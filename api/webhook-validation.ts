@@ -60,7 +60,9 @@ export interface FieldError {
   message: string;
 }
 
-export function validateAlertPayload(body: unknown): { ok: true; value: AlertPayload } | { ok: false; errors: FieldError[] } {
+export function validateAlertPayload(
+  body: unknown,
+): { ok: true; value: AlertPayload } | { ok: false; errors: FieldError[] } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, errors: [{ field: '(body)', message: 'body must be a JSON object' }] };
   }

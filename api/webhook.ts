@@ -31,21 +31,28 @@ export function createWebhooks(deps: { sql: Sql; ratePerMinute: number; cloudwat
   const shared: WebhookDeps = { keys, writer, rejections };
   const router = express.Router();
   const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT });
-  const wrap = (h: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
-    h(req, res).catch(next);
-  };
+  const wrap =
+    (h: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
+      h(req, res).catch(next);
+    };
 
   router.post('/api/webhooks/alerts', raw, wrap(genericHandler(shared)));
   for (const r of receiverRoutes(shared, { cloudwatch: deps.cloudwatch })) router.post(r.paths, raw, wrap(r.handler));
   router.all('/api/webhooks/{*rest}', (req, res) => {
-    res.status(req.method === 'POST' ? 404 : 405).json({ error: req.method === 'POST' ? 'not_found' : 'method_not_allowed', message: 'Webhooks take POST on /api/webhooks/<receiver>: alerts, alertmanager, grafana, events/v2, datadog, cloudwatch, zabbix' });
+    res.status(req.method === 'POST' ? 404 : 405).json({
+      error: req.method === 'POST' ? 'not_found' : 'method_not_allowed',
+      message:
+        'Webhooks take POST on /api/webhooks/<receiver>: alerts, alertmanager, grafana, events/v2, datadog, cloudwatch, zabbix',
+    });
   });
 
   // Body-parser failures (size, a broken stream) arrive here; answer them as the API's own JSON problems.
   router.use('/api/webhooks', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
     const e = err as { type?: string; status?: number };
-    if (e?.type === 'entity.too.large') return void res.status(413).json({ error: 'payload_too_large', message: `Body exceeds ${WEBHOOK_BODY_LIMIT}` });
-    if (e?.status && e.status >= 400 && e.status < 500) return void res.status(e.status).json({ error: 'bad_request', message: 'The request body could not be read' });
+    if (e?.type === 'entity.too.large')
+      return void res.status(413).json({ error: 'payload_too_large', message: `Body exceeds ${WEBHOOK_BODY_LIMIT}` });
+    if (e?.status && e.status >= 400 && e.status < 500)
+      return void res.status(e.status).json({ error: 'bad_request', message: 'The request body could not be read' });
     next(err);
   });
 

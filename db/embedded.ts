@@ -115,7 +115,10 @@ async function clearLeftover(dataDir: string, log: (line: string) => void): Prom
   if (!isAlive(pid)) return;
   if (isPostgresOn(processArgs(pid) ?? [], dataDir)) {
     log(`• Stopping the PostgreSQL an earlier run left running on ${dataDir} (pid ${pid})…`);
-    await terminate(pid, [['SIGINT', 30_000], ['SIGQUIT', 5_000]]);
+    await terminate(pid, [
+      ['SIGINT', 30_000],
+      ['SIGQUIT', 5_000],
+    ]);
     return;
   }
   lines[0] = String(process.pid);
@@ -177,7 +180,10 @@ export async function startEmbeddedPostgres(opts: {
   const stop = async () => {
     process.removeListener('exit', killOnExit);
     // SIGINT is PostgreSQL's fast shutdown: roll back open transactions, checkpoint, exit.
-    await stopChild(child, [['SIGINT', 30_000], ['SIGQUIT', 5_000]]);
+    await stopChild(child, [
+      ['SIGINT', 30_000],
+      ['SIGQUIT', 5_000],
+    ]);
     if (!opts.persistent) rmSync(dataDir, { recursive: true, force: true });
   };
   const url = `postgres://postgres:${PASSWORD}@127.0.0.1:${opts.port}`;

@@ -52,10 +52,24 @@ export async function seedDemo(sql: Sql, creds: DemoCredentials): Promise<void> 
           ${['sudo systemctl restart nginx', 'systemctl is-active nginx', 'curl -fsS -o /dev/null http://localhost/']})
       ON CONFLICT DO NOTHING`;
     for (const u of [
-      { id: 'user-admin', email: creds.adminEmail, name: 'MSP Admin', role: 'msp_admin', password: creds.adminPassword },
-      { id: 'user-tech', email: creds.technicianEmail, name: 'Acme Technician', role: 'technician', password: creds.technicianPassword },
+      {
+        id: 'user-admin',
+        email: creds.adminEmail,
+        name: 'MSP Admin',
+        role: 'msp_admin',
+        password: creds.adminPassword,
+      },
+      {
+        id: 'user-tech',
+        email: creds.technicianEmail,
+        name: 'Acme Technician',
+        role: 'technician',
+        password: creds.technicianPassword,
+      },
     ]) {
-      const [existing] = await tx<{ email: string; password_hash: string }[]>`SELECT email, password_hash FROM users WHERE id = ${u.id}`;
+      const [existing] = await tx<
+        { email: string; password_hash: string }[]
+      >`SELECT email, password_hash FROM users WHERE id = ${u.id}`;
       if (!existing) {
         await tx`INSERT INTO users (id, email, name, role, password_hash) VALUES (${u.id}, ${u.email}, ${u.name}, ${u.role}, ${await hashPassword(u.password)})`;
       } else if (existing.email !== u.email || !(await verifyPassword(u.password, existing.password_hash))) {

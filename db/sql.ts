@@ -8,7 +8,14 @@ export function createSql(url: string, options: { max?: number } = {}): Sql {
   return postgres(url, {
     max: options.max ?? 10,
     // Timestamps stay ISO strings end to end (GraphQL, workflows): no Date round trips.
-    types: { date: { to: 1184, from: [1082, 1083, 1114, 1184], serialize: (x: string | Date) => (x instanceof Date ? x.toISOString() : x), parse: (x: string) => new Date(x).toISOString() } },
+    types: {
+      date: {
+        to: 1184,
+        from: [1082, 1083, 1114, 1184],
+        serialize: (x: string | Date) => (x instanceof Date ? x.toISOString() : x),
+        parse: (x: string) => new Date(x).toISOString(),
+      },
+    },
     onnotice: () => {},
     connection: { application_name: 'alert-whisperer' },
   });

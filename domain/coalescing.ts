@@ -39,7 +39,8 @@ export function planLane<A extends RoutableAlert>(alerts: A[], open: OpenInciden
   const tools = new Set(open?.toolSources ?? []);
   let news = open === null || open.sourceResolved;
   for (const a of alerts) {
-    const changes = news || severity === null || severityRank(a.severity) > severityRank(severity) || !tools.has(a.toolSource);
+    const changes =
+      news || severity === null || severityRank(a.severity) > severityRank(severity) || !tools.has(a.toolSource);
     if (changes && plan.changes.length < MAX_CHANGES_PER_SIGNAL) {
       plan.changes.push(a);
       severity = severity === null || severityRank(a.severity) > severityRank(severity) ? a.severity : severity;

@@ -19,7 +19,11 @@ export interface SlaDeadlines {
 }
 
 /** Deadlines in epoch milliseconds, counted from the incident's creation. */
-export function slaDeadlines(createdAtMs: number, severity: Severity, policy: SlaPolicy = DEFAULT_SLA_POLICY): SlaDeadlines {
+export function slaDeadlines(
+  createdAtMs: number,
+  severity: Severity,
+  policy: SlaPolicy = DEFAULT_SLA_POLICY,
+): SlaDeadlines {
   return {
     responseDeadline: createdAtMs + policy.responseMinutes[severity] * 60_000,
     resolutionDeadline: createdAtMs + policy.resolutionMinutes[severity] * 60_000,

@@ -21,7 +21,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
     const dir = mkdtempSync(path.join(tmpdir(), 'aw-test-pg-'));
-    const db = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), persistent: false, database: 'alert_whisperer_test' });
+    const db = await startEmbeddedPostgres({
+      dataDir: dir,
+      port: await freePort(),
+      persistent: false,
+      database: 'alert_whisperer_test',
+    });
     cleanups.push(async () => {
       await db.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -34,7 +34,9 @@ export interface RunningWorker {
 }
 
 /** Connects to Temporal and runs a worker in this process (npm start, tests, benchmark). */
-export async function startWorker(deps: Omit<Parameters<typeof createWorker>[0], 'connection'> & { address: string }): Promise<RunningWorker> {
+export async function startWorker(
+  deps: Omit<Parameters<typeof createWorker>[0], 'connection'> & { address: string },
+): Promise<RunningWorker> {
   const { address, ...rest } = deps;
   const connection = await NativeConnection.connect({ address });
   const worker = await createWorker({ ...rest, connection });

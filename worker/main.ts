@@ -7,7 +7,8 @@ import { createWorker } from './create-worker.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (!config.databaseUrl) throw new Error('DATABASE_URL is required for `npm run worker` (npm start provides one itself)');
+  if (!config.databaseUrl)
+    throw new Error('DATABASE_URL is required for `npm run worker` (npm start provides one itself)');
   const sql = createSql(config.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createWorker({ connection, sql, config });

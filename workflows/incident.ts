@@ -29,7 +29,14 @@ import {
   sourceResolved,
   stateQuery,
 } from './messages.ts';
-import type { AlertSignal, IncidentCommand, IncidentState, IncidentWorkflowInput, SourceResolution, TimelineEvent } from './types.ts';
+import type {
+  AlertSignal,
+  IncidentCommand,
+  IncidentState,
+  IncidentWorkflowInput,
+  SourceResolution,
+  TimelineEvent,
+} from './types.ts';
 
 type StoreActivities = ReturnType<typeof createIncidentStoreActivities>;
 type DecisionActivities = ReturnType<typeof createDecisionActivities>;
@@ -128,7 +135,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   const now = (): string => new Date(Date.now()).toISOString();
 
-  const event = (kind: string, message: string, actor: string | null = null, data: Record<string, unknown> | null = null): void => {
+  const event = (
+    kind: string,
+    message: string,
+    actor: string | null = null,
+    data: Record<string, unknown> | null = null,
+  ): void => {
     const s = current();
     s.version += 1;
     s.updatedAt = now();
@@ -157,7 +169,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       s.recentAlertIds.push(a.alertId);
       unsavedAlertIds.push(a.alertId);
       s.severity = maxSeverity(s.severity, a.severity);
-      if (!s.toolSources.includes(a.toolSource) && s.toolSources.length < MAX_TOOL_SOURCES) s.toolSources.push(a.toolSource);
+      if (!s.toolSources.includes(a.toolSource) && s.toolSources.length < MAX_TOOL_SOURCES)
+        s.toolSources.push(a.toolSource);
     }
     s.alertCount += repeatIds.length;
     unsavedAlertIds.push(...repeatIds);
@@ -192,7 +205,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
    * Wait until `done()` or the timeout, folding in alerts as they arrive. Returns whether `done()`
    * became true, or 'continue' when Temporal suggests a fresh history and it is safe to take one.
    */
-  const waitFor = async (done: () => boolean, timeoutMs?: number, mayContinue = false): Promise<boolean | 'continue'> => {
+  const waitFor = async (
+    done: () => boolean,
+    timeoutMs?: number,
+    mayContinue = false,
+  ): Promise<boolean | 'continue'> => {
     const until = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     for (;;) {
       const remaining = until === undefined ? undefined : Math.max(until - Date.now(), 0);
@@ -260,7 +277,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         closed = true;
         await condition(allHandlersFinished);
         if (late.length > 0) {
-          return await continueAsNew<typeof incidentWorkflow>({ ...input, carriedAlerts: late, carriedRepeatIds: lateRepeats, resume: undefined });
+          return await continueAsNew<typeof incidentWorkflow>({
+            ...input,
+            carriedAlerts: late,
+            carriedRepeatIds: lateRepeats,
+            resume: undefined,
+          });
         }
         return null;
       }
@@ -319,7 +341,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const mayActOn = (cmd: IncidentCommand): void => {
     const s = current();
     if (cmd.incidentId !== s.incidentId) {
-      throw ApplicationFailure.nonRetryable('That incident is closed; a newer incident of the same alert is open', 'IncidentClosed');
+      throw ApplicationFailure.nonRetryable(
+        'That incident is closed; a newer incident of the same alert is open',
+        'IncidentClosed',
+      );
     }
     if (cmd.actor.role !== 'msp_admin' && !cmd.actor.companyIds.includes(s.companyId)) {
       throw ApplicationFailure.nonRetryable('You do not have access to this incident', 'Forbidden');
@@ -329,14 +354,23 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     mayActOn(cmd);
     const s = current();
     if (!s.approval || s.status !== 'awaiting_approval') {
-      throw ApplicationFailure.nonRetryable(`Incident is ${s.status}; there is no approval pending`, 'NoPendingApproval');
+      throw ApplicationFailure.nonRetryable(
+        `Incident is ${s.status}; there is no approval pending`,
+        'NoPendingApproval',
+      );
     }
     if (s.approval.status !== 'pending') {
-      throw ApplicationFailure.nonRetryable(`Approval was already ${s.approval.status} by ${s.approval.decidedBy ?? 'the timeout'}`, 'AlreadyDecided');
+      throw ApplicationFailure.nonRetryable(
+        `Approval was already ${s.approval.status} by ${s.approval.decidedBy ?? 'the timeout'}`,
+        'AlreadyDecided',
+      );
     }
     // The timer may not have fired yet (a worker outage, a busy activation): the deadline itself decides.
     if (Date.now() >= Date.parse(s.approval.deadline)) {
-      throw ApplicationFailure.nonRetryable(`The approval deadline (${s.approval.deadline}) has passed`, 'ApprovalExpired');
+      throw ApplicationFailure.nonRetryable(
+        `The approval deadline (${s.approval.deadline}) has passed`,
+        'ApprovalExpired',
+      );
     }
     if (!canApprove(cmd.actor.role, s.approval.riskLevel)) {
       throw ApplicationFailure.nonRetryable(
@@ -345,16 +379,18 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       );
     }
   };
-  const decide = (status: 'approved' | 'rejected') => (cmd: IncidentCommand): IncidentState => {
-    const s = current();
-    const approval = s.approval!;
-    approval.status = status;
-    approval.decidedBy = cmd.actor.email;
-    approval.decidedAt = now();
-    approval.comment = cmd.comment ?? null;
-    event(status, `Runbook ${status} by ${cmd.actor.email}${cmd.comment ? `: ${cmd.comment}` : ''}`, cmd.actor.email);
-    return s;
-  };
+  const decide =
+    (status: 'approved' | 'rejected') =>
+    (cmd: IncidentCommand): IncidentState => {
+      const s = current();
+      const approval = s.approval!;
+      approval.status = status;
+      approval.decidedBy = cmd.actor.email;
+      approval.decidedAt = now();
+      approval.comment = cmd.comment ?? null;
+      event(status, `Runbook ${status} by ${cmd.actor.email}${cmd.comment ? `: ${cmd.comment}` : ''}`, cmd.actor.email);
+      return s;
+    };
   setHandler(approveIncident, decide('approved'), { validator: validateApprovalDecision });
   setHandler(sourceResolved, async (r: SourceResolution) => {
     const s = current();
@@ -364,7 +400,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     if (autoResolvesAtSource() && s.status !== 'remediating') {
       await resolve('Resolved: every alert recovered at its source', null, false);
     } else {
-      const why = s.status === 'remediating' ? 'the runbook in flight finishes first' : 'this company resolves such incidents by hand';
+      const why =
+        s.status === 'remediating'
+          ? 'the runbook in flight finishes first'
+          : 'this company resolves such incidents by hand';
       event('resolved_at_source', `Every alert recovered at its source; ${why}`);
       await save();
     }
@@ -375,7 +414,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     async (cmd) => {
       const s = current();
       s.acknowledgement = { by: cmd.actor.email, at: now() };
-      event('acknowledged', `Acknowledged by ${cmd.actor.email}${cmd.comment ? `: ${cmd.comment}` : ''}`, cmd.actor.email);
+      event(
+        'acknowledged',
+        `Acknowledged by ${cmd.actor.email}${cmd.comment ? `: ${cmd.comment}` : ''}`,
+        cmd.actor.email,
+      );
       await save();
       return s;
     },
@@ -383,8 +426,13 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       validator: (cmd) => {
         mayActOn(cmd);
         const s = current();
-        if (s.status === 'resolved') throw ApplicationFailure.nonRetryable('Incident is already resolved', 'AlreadyResolved');
-        if (s.acknowledgement) throw ApplicationFailure.nonRetryable(`Already acknowledged by ${s.acknowledgement.by}`, 'AlreadyAcknowledged');
+        if (s.status === 'resolved')
+          throw ApplicationFailure.nonRetryable('Incident is already resolved', 'AlreadyResolved');
+        if (s.acknowledgement)
+          throw ApplicationFailure.nonRetryable(
+            `Already acknowledged by ${s.acknowledgement.by}`,
+            'AlreadyAcknowledged',
+          );
       },
     },
   );
@@ -398,9 +446,13 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       validator: (cmd) => {
         mayActOn(cmd);
         const s = current();
-        if (s.status === 'resolved') throw ApplicationFailure.nonRetryable('Incident is already resolved', 'AlreadyResolved');
+        if (s.status === 'resolved')
+          throw ApplicationFailure.nonRetryable('Incident is already resolved', 'AlreadyResolved');
         if (s.status === 'remediating') {
-          throw ApplicationFailure.nonRetryable('A runbook is running; wait for its result before resolving by hand', 'RemediationRunning');
+          throw ApplicationFailure.nonRetryable(
+            'A runbook is running; wait for its result before resolving by hand',
+            'RemediationRunning',
+          );
         }
       },
     },
@@ -409,7 +461,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // ---- SLA clock, alongside everything else ---------------------------------------------
   const responded = (): boolean => {
     const s = current();
-    return s.acknowledgement !== null || s.status === 'remediating' || s.status === 'resolved' || (s.approval !== null && s.approval.status !== 'pending' && s.approval.status !== 'expired');
+    return (
+      s.acknowledgement !== null ||
+      s.status === 'remediating' ||
+      s.status === 'resolved' ||
+      (s.approval !== null && s.approval.status !== 'pending' && s.approval.status !== 'expired')
+    );
   };
   const breachSla = async (which: 'Response' | 'Resolution', deadline: string): Promise<void> => {
     const s = current();
@@ -427,7 +484,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       s.slaResponseBreached = true;
       await breachSla('Response', s.slaResponseDeadline);
     }
-    if (!s.slaResolutionBreached && !(await condition(() => s.status === 'resolved', untilMs(s.slaResolutionDeadline)))) {
+    if (
+      !s.slaResolutionBreached &&
+      !(await condition(() => s.status === 'resolved', untilMs(s.slaResolutionDeadline)))
+    ) {
       s.slaResolutionBreached = true;
       await breachSla('Resolution', s.slaResolutionDeadline);
     }
@@ -454,7 +514,13 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     } catch (err) {
       // Without a decision a person must take over; an incident must never sit in "new" unseen.
       const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
-      d = { action: 'escalate', runbook: null, reasoning: `No decision could be made (${cause}); a technician must investigate.`, source: 'rules', confidence: 0 };
+      d = {
+        action: 'escalate',
+        runbook: null,
+        reasoning: `No decision could be made (${cause}); a technician must investigate.`,
+        source: 'rules',
+        confidence: 0,
+      };
     }
     s.decision = d;
     event('decided', d.reasoning, null, { action: d.action, source: d.source, runbook: d.runbook?.name ?? null });
@@ -475,7 +541,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         decidedAt: null,
         comment: null,
       };
-      event('approval_requested', `Approval requested for ${d.runbook.riskLevel}-risk runbook "${d.runbook.name}" (expires ${s.approval.deadline})`);
+      event(
+        'approval_requested',
+        `Approval requested for ${d.runbook.riskLevel}-risk runbook "${d.runbook.name}" (expires ${s.approval.deadline})`,
+      );
       await save();
     } else {
       s.status = 'remediating';
@@ -498,11 +567,15 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         Math.max(Date.parse(approval.deadline) - Date.now(), 0),
         true,
       );
-      if (outcome === 'continue') return await continueWithFreshHistory(input, current(), pending, pendingRepeats, () => saving === 0);
+      if (outcome === 'continue')
+        return await continueWithFreshHistory(input, current(), pending, pendingRepeats, () => saving === 0);
       if (current().status !== 'awaiting_approval') continue; // resolved by hand meanwhile
       if (outcome === false) {
         approval.status = 'expired';
-        event('approval_expired', `No decision within the approval timeout (${Math.round(ctx.approvalTimeoutSeconds / 60)} min)`);
+        event(
+          'approval_expired',
+          `No decision within the approval timeout (${Math.round(ctx.approvalTimeoutSeconds / 60)} min)`,
+        );
         await escalate('Approval timed out');
       } else if (approval.status === 'rejected') {
         await escalate(`Runbook rejected by ${approval.decidedBy ?? 'an approver'}`);
@@ -518,7 +591,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
     // Escalated (or new after a resume): a person owns it now; wait for resolveIncident.
     const outcome = await waitFor(() => current().status === 'resolved', undefined, true);
-    if (outcome === 'continue') return await continueWithFreshHistory(input, current(), pending, pendingRepeats, () => saving === 0);
+    if (outcome === 'continue')
+      return await continueWithFreshHistory(input, current(), pending, pendingRepeats, () => saving === 0);
   }
 
   async function remediate(s: IncidentState): Promise<void> {
@@ -545,8 +619,16 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       );
       await save();
       const result = await ssmWait.waitForSsmCommand({ companyId: s.companyId, incidentId: s.incidentId, ref });
-      s.execution = { ...s.execution, status: result.status, output: result.output, error: result.error, finishedAt: result.finishedAt };
-      event('remediation_finished', `Runbook "${runbook.name}" finished: ${result.status}`, null, { status: result.status });
+      s.execution = {
+        ...s.execution,
+        status: result.status,
+        output: result.output,
+        error: result.error,
+        finishedAt: result.finishedAt,
+      };
+      event('remediation_finished', `Runbook "${runbook.name}" finished: ${result.status}`, null, {
+        status: result.status,
+      });
       // Alerts that came in while the runbook ran belong to the problem it just fixed.
       if (hasPending()) await flushAlerts();
       if (result.status === 'Success') {
@@ -556,7 +638,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
           true,
         );
       } else {
-        await escalate(`Runbook "${runbook.name}" ended ${result.status}: ${(result.error || result.output).slice(0, 500)}`);
+        await escalate(
+          `Runbook "${runbook.name}" ended ${result.status}: ${(result.error || result.output).slice(0, 500)}`,
+        );
       }
     } catch (err) {
       const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
@@ -590,5 +674,10 @@ async function continueWithFreshHistory(
   savesDone: () => boolean,
 ): Promise<never> {
   await condition(() => allHandlersFinished() && savesDone());
-  return await continueAsNew<typeof incidentWorkflow>({ ...input, carriedAlerts: pending, carriedRepeatIds: pendingRepeats, resume: state });
+  return await continueAsNew<typeof incidentWorkflow>({
+    ...input,
+    carriedAlerts: pending,
+    carriedRepeatIds: pendingRepeats,
+    resume: state,
+  });
 }

@@ -32,6 +32,9 @@ builder.mutationType({});
 builder.subscriptionType({});
 
 export function requireUser(ctx: GraphQLContext): AuthUser {
-  if (!ctx.user) throw new GraphQLError('Not signed in: send "Authorization: Bearer <accessToken>" from the login mutation', { extensions: { code: 'UNAUTHENTICATED' } });
+  if (!ctx.user)
+    throw new GraphQLError('Not signed in: send "Authorization: Bearer <accessToken>" from the login mutation', {
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
   return ctx.user;
 }

@@ -117,7 +117,12 @@ export class AlertWriter {
   private async commit(batch: Pending[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { results, inserted } = await this.opts.sql.begin((tx) => writeBatch(tx, batch.map((p) => p.req)));
+        const { results, inserted } = await this.opts.sql.begin((tx) =>
+          writeBatch(
+            tx,
+            batch.map((p) => p.req),
+          ),
+        );
         batch.forEach((p, i) => p.resolve(results[i]!));
         if (inserted > 0) this.wakeRouters();
         break;
@@ -133,7 +138,9 @@ export class AlertWriter {
     if (Date.now() - this.lastPrune > 60_000) {
       this.lastPrune = Date.now();
       // Past the replay window a signature is refused by its timestamp anyway.
-      await this.opts.sql`DELETE FROM webhook_signatures WHERE seen_at < now() - interval '15 minutes'`.catch(() => undefined);
+      await this.opts.sql`DELETE FROM webhook_signatures WHERE seen_at < now() - interval '15 minutes'`.catch(
+        () => undefined,
+      );
     }
   }
 }
@@ -251,14 +258,22 @@ async function takeTokens(tx: Tx, reqs: WriteRequest[], results: Array<WriteResu
   const rows = await tx<{ company_id: string; tokens: number; elapsed: number }[]>`
     SELECT company_id, tokens, GREATEST(EXTRACT(EPOCH FROM (now() - updated_at)), 0)::float8 AS elapsed
     FROM webhook_rate_buckets WHERE company_id = ANY(${ids}) ORDER BY company_id FOR UPDATE`;
-  const tokens = new Map(rows.map((r) => [r.company_id, Math.min(caps.get(r.company_id)!, r.tokens + (r.elapsed * caps.get(r.company_id)!) / 60)]));
+  const tokens = new Map(
+    rows.map((r) => [
+      r.company_id,
+      Math.min(caps.get(r.company_id)!, r.tokens + (r.elapsed * caps.get(r.company_id)!) / 60),
+    ]),
+  );
   reqs.forEach((r, i) => {
     if (results[i] || r.ratePerMinute <= 0) return;
     const have = tokens.get(r.companyId)!;
     if (have >= 1) {
       tokens.set(r.companyId, have - r.alerts.length);
     } else {
-      results[i] = { kind: 'rate_limited', retryAfterSeconds: Math.max(1, Math.ceil(((1 - have) * 60) / r.ratePerMinute)) };
+      results[i] = {
+        kind: 'rate_limited',
+        retryAfterSeconds: Math.max(1, Math.ceil(((1 - have) * 60) / r.ratePerMinute)),
+      };
     }
   });
   await tx`

@@ -38,7 +38,11 @@ export class CompanyKeyCache {
   constructor(private readonly opts: CompanyKeyCacheOptions) {}
 
   async start(): Promise<void> {
-    const sub = await this.opts.sql.listen(COMPANY_CHANGED_CHANNEL, () => this.clear(), () => this.clear());
+    const sub = await this.opts.sql.listen(
+      COMPANY_CHANGED_CHANNEL,
+      () => this.clear(),
+      () => this.clear(),
+    );
     this.unlisten = () => sub.unlisten();
   }
 
@@ -77,7 +81,11 @@ export class CompanyKeyCache {
 
   private async load(hash: string): Promise<IngestCompany | null> {
     const [row] = await this.opts.sql<
-      { id: string; hmac_secret: string | null; settings: { webhookRatePerMinute?: number; receivers?: IngestCompany['mappings'] } }[]
+      {
+        id: string;
+        hmac_secret: string | null;
+        settings: { webhookRatePerMinute?: number; receivers?: IngestCompany['mappings'] };
+      }[]
     >`SELECT id, hmac_secret, settings FROM companies WHERE api_key_hash = ${hash}`;
     if (!row) return null;
     const rate = row.settings?.webhookRatePerMinute;

@@ -4,7 +4,8 @@
 export const MAX_DEPTH = 32;
 export const MAX_ARRAY_LENGTH = 10_000;
 
-export type BodyResult = { ok: true; value: unknown } | { ok: false; status: 400 | 415; error: string; message: string };
+export type BodyResult =
+  { ok: true; value: unknown } | { ok: false; status: 400 | 415; error: string; message: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 // NUL (PostgreSQL text refuses it), a lone high surrogate, or a low surrogate without its high half.
@@ -19,11 +20,21 @@ export function acceptsContentType(header: string | undefined, allowText: boolea
   return allowText && type === 'text/plain';
 }
 
-export function parseJsonBody(raw: Buffer, contentType: string | undefined, opts: { allowText?: boolean } = {}): BodyResult {
+export function parseJsonBody(
+  raw: Buffer,
+  contentType: string | undefined,
+  opts: { allowText?: boolean } = {},
+): BodyResult {
   if (!acceptsContentType(contentType, opts.allowText ?? false)) {
-    return { ok: false, status: 415, error: 'unsupported_media_type', message: `Send Content-Type: application/json (got "${contentType}")` };
+    return {
+      ok: false,
+      status: 415,
+      error: 'unsupported_media_type',
+      message: `Send Content-Type: application/json (got "${contentType}")`,
+    };
   }
-  if (raw.length === 0) return { ok: false, status: 400, error: 'invalid_json', message: 'Body is empty; send a JSON document' };
+  if (raw.length === 0)
+    return { ok: false, status: 400, error: 'invalid_json', message: 'Body is empty; send a JSON document' };
   let text: string;
   try {
     text = utf8.decode(raw);
@@ -34,7 +45,12 @@ export function parseJsonBody(raw: Buffer, contentType: string | undefined, opts
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return { ok: false, status: 400, error: 'invalid_json', message: `Body is not valid JSON: ${(err as Error).message}` };
+    return {
+      ok: false,
+      status: 400,
+      error: 'invalid_json',
+      message: `Body is not valid JSON: ${(err as Error).message}`,
+    };
   }
   const problem = findProblem(value, '', 0);
   if (problem) return { ok: false, status: 400, error: 'invalid_content', message: problem };
@@ -43,11 +59,13 @@ export function parseJsonBody(raw: Buffer, contentType: string | undefined, opts
 
 /** The first problem in the document, as a sentence naming its path, or null. Iterative depth is bounded by MAX_DEPTH. */
 function findProblem(value: unknown, path: string, depth: number): string | null {
-  if (typeof value === 'string') return BAD_CHAR.test(value) ? `${where(path)} contains a NUL character or an unpaired surrogate` : null;
+  if (typeof value === 'string')
+    return BAD_CHAR.test(value) ? `${where(path)} contains a NUL character or an unpaired surrogate` : null;
   if (typeof value !== 'object' || value === null) return null;
   if (depth >= MAX_DEPTH) return `${where(path)} is nested more than ${MAX_DEPTH} levels deep`;
   if (Array.isArray(value)) {
-    if (value.length > MAX_ARRAY_LENGTH) return `${where(path)} has ${value.length} items; at most ${MAX_ARRAY_LENGTH} are accepted`;
+    if (value.length > MAX_ARRAY_LENGTH)
+      return `${where(path)} has ${value.length} items; at most ${MAX_ARRAY_LENGTH} are accepted`;
     for (let i = 0; i < value.length; i++) {
       const p = findProblem(value[i], `${path}[${i}]`, depth + 1);
       if (p) return p;

@@ -19,16 +19,23 @@ const EXCERPT_CHARS = 2048;
 const PER_COMPANY_PER_MINUTE = 30;
 const MAX_BUFFERED = 1000;
 const RETENTION_DAYS = 14;
-const SECRET_FIELD = /("(?:[^"]*(?:api[_-]?key|routing[_-]?key|token|secret|password|passwd|authorization|signature|credential)[^"]*)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
+// eslint-disable-next-line no-control-regex -- PostgreSQL text cannot hold NUL
+const NUL = /\u0000/g;
+const SECRET_FIELD =
+  /("(?:[^"]*(?:api[_-]?key|routing[_-]?key|token|secret|password|passwd|authorization|signature|credential)[^"]*)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
 
 /** The start of the body as text, safe to store and show: no NUL, no lone surrogates, secrets blanked. */
 export function redactedExcerpt(body: Buffer, secrets: string[] = []): string {
-  let text = body.subarray(0, EXCERPT_CHARS * 4).toString('utf8').slice(0, EXCERPT_CHARS);
+  let text = body
+    .subarray(0, EXCERPT_CHARS * 4)
+    .toString('utf8')
+    .slice(0, EXCERPT_CHARS);
   text = text.replace(SECRET_FIELD, '$1"[redacted]"');
   for (const s of secrets) if (s.length >= 8) text = text.split(s).join('[redacted]');
   // toWellFormed() would need Node 20.19's flag-free String methods; this keeps to what every Node 20 has.
-  // eslint-disable-next-line no-control-regex -- PostgreSQL text cannot hold NUL
-  text = text.replace(/\u0000/g, '\\u0000').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  text = text
+    .replace(NUL, '\\u0000')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
   return body.length > EXCERPT_CHARS ? `${text}… (${body.length} bytes in all)` : text;
 }
 
@@ -40,7 +47,10 @@ export class RejectionLog {
   private lastPrune = 0;
   dropped = 0;
 
-  constructor(private readonly sql: Sql, private readonly flushMs = 500) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly flushMs = 500,
+  ) {}
 
   record(r: Rejection): void {
     const minute = Math.floor(Date.now() / 60_000);
@@ -56,7 +66,14 @@ export class RejectionLog {
     this.perMinute.set(r.companyId, n + 1);
     // eslint-disable-next-line no-control-regex -- PostgreSQL text cannot hold NUL
     const reason = r.reason.replace(/\u0000/g, '').slice(0, 2000);
-    this.buffer.push({ companyId: r.companyId, receiver: r.receiver, httpStatus: r.httpStatus, error: r.error, reason, excerpt: redactedExcerpt(r.body, r.secrets) });
+    this.buffer.push({
+      companyId: r.companyId,
+      receiver: r.receiver,
+      httpStatus: r.httpStatus,
+      error: r.error,
+      reason,
+      excerpt: redactedExcerpt(r.body, r.secrets),
+    });
     this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
   }
 
@@ -80,7 +97,10 @@ export class RejectionLog {
     }
     if (Date.now() - this.lastPrune > 3_600_000) {
       this.lastPrune = Date.now();
-      await this.sql`DELETE FROM rejected_deliveries WHERE received_at < now() - make_interval(days => ${RETENTION_DAYS})`.catch(() => undefined);
+      await this
+        .sql`DELETE FROM rejected_deliveries WHERE received_at < now() - make_interval(days => ${RETENTION_DAYS})`.catch(
+        () => undefined,
+      );
     }
   }
 }

@@ -3,7 +3,16 @@
 // One notification carries a group of alerts; every entry of alerts[] becomes one NormalizedAlert.
 import type { AlertStatus, NormalizedAlert, ReceiverMapping, ReceiverResult } from './types.ts';
 import {
-  Shape, UNKNOWN_ASSET, applyMapping, boundLabels, checkAlert, finishAlert, hostOf, joinPath, labelsHash, pickLabel,
+  Shape,
+  UNKNOWN_ASSET,
+  applyMapping,
+  boundLabels,
+  checkAlert,
+  finishAlert,
+  hostOf,
+  joinPath,
+  labelsHash,
+  pickLabel,
 } from './mapping.ts';
 
 /** Labels naming the machine or workload an alert is about, most specific first. */

@@ -14,7 +14,14 @@
 //   MetricName; assetFrom/signatureFrom/severityFrom may name any of them.
 import type { Severity } from '../../domain/types.ts';
 import {
-  MAX_LABELS, MAX_NAME, applyMapping, boundLabels, checkAlert, finishAlert, isRecord, pickLabel,
+  MAX_LABELS,
+  MAX_NAME,
+  applyMapping,
+  boundLabels,
+  checkAlert,
+  finishAlert,
+  isRecord,
+  pickLabel,
 } from './mapping.ts';
 import type { FieldError, ReceiverMapping, ReceiverResult } from './types.ts';
 

@@ -6,7 +6,15 @@
 //    so identity, transition, priority and tags no longer have to be read from the title.
 import type { AlertStatus, ReceiverMapping, ReceiverResult } from './types.ts';
 import {
-  Shape, UNKNOWN_ASSET, applyMapping, boundLabels, checkAlert, finishAlert, pickLabel, stableHash, text,
+  Shape,
+  UNKNOWN_ASSET,
+  applyMapping,
+  boundLabels,
+  checkAlert,
+  finishAlert,
+  pickLabel,
+  stableHash,
+  text,
 } from './mapping.ts';
 
 export const DATADOG_RECOMMENDED_TEMPLATE = {
@@ -63,7 +71,11 @@ export function parseDatadogTitle(title: string): DatadogTitle {
     }
     rest = rest.slice(m[0].length);
   }
-  out.name = rest.trim().replace(/^\[([^\]]*)\]$/, '$1').trim() || out.name;
+  out.name =
+    rest
+      .trim()
+      .replace(/^\[([^\]]*)\]$/, '$1')
+      .trim() || out.name;
   return out;
 }
 
@@ -105,7 +117,10 @@ function readTags(shape: Shape, tags: unknown): Array<[string, string]> {
 }
 
 function stripMarkdownFence(body: string): string {
-  return body.replace(/^\s*%%%\s*/, '').replace(/\s*%%%\s*$/, '').trim();
+  return body
+    .replace(/^\s*%%%\s*/, '')
+    .replace(/\s*%%%\s*$/, '')
+    .trim();
 }
 
 /** Datadog webhook (default or recommended template) → one alert. */
@@ -134,7 +149,10 @@ export function mapDatadog(body: unknown, mapping?: ReceiverMapping): ReceiverRe
     severity: 'high',
   });
   const status = statusOf(transition);
-  const scopeKey = scope.map(([k, v]) => `${k}:${v}`).sort().join(',');
+  const scopeKey = scope
+    .map(([k, v]) => `${k}:${v}`)
+    .sort()
+    .join(',');
   const sourceKey = f.alert_cycle_key
     ? `datadog:${f.alert_cycle_key}`
     : f.alert_id

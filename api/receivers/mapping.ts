@@ -22,12 +22,33 @@ export const UNKNOWN_ASSET = 'unknown';
  * of Prometheus conventions, PagerDuty, Datadog priorities and Zabbix severities.
  */
 export const DEFAULT_SEVERITY_TABLE: Readonly<Record<string, Severity>> = {
-  critical: 'critical', crit: 'critical', fatal: 'critical', emergency: 'critical', disaster: 'critical',
+  critical: 'critical',
+  crit: 'critical',
+  fatal: 'critical',
+  emergency: 'critical',
+  disaster: 'critical',
   p1: 'critical',
-  high: 'high', error: 'high', err: 'high', page: 'high', major: 'high', p2: 'high',
-  medium: 'medium', warning: 'medium', warn: 'medium', average: 'medium', minor: 'medium', p3: 'medium',
-  low: 'low', info: 'low', information: 'low', informational: 'low', none: 'low', debug: 'low',
-  'not classified': 'low', p4: 'low', p5: 'low',
+  high: 'high',
+  error: 'high',
+  err: 'high',
+  page: 'high',
+  major: 'high',
+  p2: 'high',
+  medium: 'medium',
+  warning: 'medium',
+  warn: 'medium',
+  average: 'medium',
+  minor: 'medium',
+  p3: 'medium',
+  low: 'low',
+  info: 'low',
+  information: 'low',
+  informational: 'low',
+  none: 'low',
+  debug: 'low',
+  'not classified': 'low',
+  p4: 'low',
+  p5: 'low',
 };
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
@@ -47,7 +68,9 @@ export function stableHash(text: string): string {
 
 /** Identity of a label set regardless of key order: what Alertmanager's fingerprint is, when it is missing. */
 export function labelsHash(labels: Record<string, string>): string {
-  const sorted = Object.keys(labels).sort().map((k) => [k, labels[k]]);
+  const sorted = Object.keys(labels)
+    .sort()
+    .map((k) => [k, labels[k]]);
   return stableHash(JSON.stringify(sorted));
 }
 

@@ -141,7 +141,11 @@ function mapTrigger(
   const details = isRecord(payload.custom_details) ? Object.entries(payload.custom_details) : [];
   // PagerDuty's own fields come first so custom_details cannot shadow them.
   const labels = boundLabels([
-    ['source', source], ['component', component], ['group', group], ['class', klass], ...details,
+    ['source', source],
+    ['component', component],
+    ['group', group],
+    ['class', klass],
+    ...details,
   ]);
   const mapped = applyMapping(labels, mapping, {
     asset: source,

@@ -2,7 +2,14 @@
 // body described by ZabbixBody; Zabbix has no fixed webhook payload of its own.
 import type { AlertStatus, NormalizedAlert, ReceiverMapping, ReceiverResult } from './types.ts';
 import {
-  Shape, UNKNOWN_ASSET, applyMapping, boundLabels, checkAlert, finishAlert, isRecord, joinPath,
+  Shape,
+  UNKNOWN_ASSET,
+  applyMapping,
+  boundLabels,
+  checkAlert,
+  finishAlert,
+  isRecord,
+  joinPath,
 } from './mapping.ts';
 
 /** What integrations/zabbix/alert-whisperer.js posts; every value is a Zabbix macro's expansion. */
@@ -31,10 +38,22 @@ export interface ZabbixBody {
 
 /** {EVENT.NSEVERITY} → the English severity names, so a company's severityMap needs only those. */
 export const ZABBIX_SEVERITY_NAMES = [
-  'not classified', 'information', 'warning', 'average', 'high', 'disaster',
+  'not classified',
+  'information',
+  'warning',
+  'average',
+  'high',
+  'disaster',
 ] as const;
 const TEXT_FIELDS = [
-  'event_name', 'event_severity', 'event_nseverity', 'host_name', 'trigger_id', 'trigger_name', 'subject', 'message',
+  'event_name',
+  'event_severity',
+  'event_nseverity',
+  'host_name',
+  'trigger_id',
+  'trigger_name',
+  'subject',
+  'message',
 ];
 
 function readFlag(shape: Shape, root: Record<string, unknown>, key: string, required: boolean): '0' | '1' | undefined {

@@ -13,7 +13,11 @@ export function classifyRouteError(err: unknown): { outage: boolean; message: st
   for (let e: unknown = err, depth = 0; e && depth < 4 && !grpc; e = (e as { cause?: unknown }).cause, depth++) {
     if (isGrpcServiceError(e)) grpc = e;
   }
-  if (grpc) return { outage: OUTAGE_CODES.has(grpc.code), message: `${message}${grpc.details && !message.includes(grpc.details) ? `: ${grpc.details}` : ''}`.slice(0, 500) };
+  if (grpc)
+    return {
+      outage: OUTAGE_CODES.has(grpc.code),
+      message: `${message}${grpc.details && !message.includes(grpc.details) ? `: ${grpc.details}` : ''}`.slice(0, 500),
+    };
   // Errors without a status (a dropped connection before any call) are outages too.
   return { outage: /connect|ECONNREFUSED|ECONNRESET|socket|transport|unavailable/i.test(message), message };
 }

@@ -30,7 +30,17 @@ export async function applyResolutions(sql: Sql, notes: ClaimedAlert[]): Promise
       WHERE f.company_id = r.company_id AND f.source_key = r.source_key AND f.status = 'firing'
         AND f.resolved_at IS NULL AND f.received_at <= r.received_at`;
     // Per notification: the open incidents its firing alerts belong to, and whether any is not linked yet.
-    const rows = await tx<{ id: string; incidentId: string | null; workflowId: string | null; unlinked: boolean; assetName: string | null; signature: string | null; aggregationKey: string | null }[]>`
+    const rows = await tx<
+      {
+        id: string;
+        incidentId: string | null;
+        workflowId: string | null;
+        unlinked: boolean;
+        assetName: string | null;
+        signature: string | null;
+        aggregationKey: string | null;
+      }[]
+    >`
       SELECT r.id,
         (SELECT i.id FROM alerts f JOIN incidents i ON i.id = f.incident_id
           WHERE f.company_id = r.company_id AND f.source_key = r.source_key AND f.status = 'firing' AND i.status <> 'resolved'

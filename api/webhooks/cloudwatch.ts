@@ -23,20 +23,27 @@ export function cloudWatchHandler(deps: WebhookDeps, opts: CloudWatchOptions = {
     if (body === undefined) return;
     const parsed = parseSnsMessage(body);
     if (!parsed.ok) {
-      d.reject(422, 'validation_failed', parsed.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: parsed.errors });
+      d.reject(422, 'validation_failed', parsed.errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
+        fields: parsed.errors,
+      });
       return;
     }
     const msg = parsed.message;
     const check = await verifier.verify(msg);
     if (!check.ok) {
-      if (check.transient) d.reject(503, 'verification_unavailable', `Could not verify the SNS signature yet: ${check.reason}`);
+      if (check.transient)
+        d.reject(503, 'verification_unavailable', `Could not verify the SNS signature yet: ${check.reason}`);
       else d.reject(403, 'invalid_sns_signature', `SNS signature check failed: ${check.reason}`);
       return;
     }
     if (msg.Type === 'SubscriptionConfirmation') {
       const confirmed = await confirmSubscription(msg, opts.confirmFetch);
       if (!confirmed.ok) {
-        d.reject(confirmed.transient ? 503 : 422, 'subscription_not_confirmed', `Could not confirm the subscription: ${confirmed.reason}`);
+        d.reject(
+          confirmed.transient ? 503 : 422,
+          'subscription_not_confirmed',
+          `Could not confirm the subscription: ${confirmed.reason}`,
+        );
         return;
       }
       res.status(200).json({ status: 'subscription_confirmed', topic_arn: msg.TopicArn });
@@ -49,7 +56,9 @@ export function cloudWatchHandler(deps: WebhookDeps, opts: CloudWatchOptions = {
     }
     const mapped = mapCloudWatchMessage(msg.Message, { deliveryId: msg.MessageId, mapping: d.mapping });
     if (!mapped.ok) {
-      d.reject(422, 'validation_failed', mapped.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: mapped.errors });
+      d.reject(422, 'validation_failed', mapped.errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
+        fields: mapped.errors,
+      });
       return;
     }
     if ('ignored' in mapped) {
@@ -59,7 +68,11 @@ export function cloudWatchHandler(deps: WebhookDeps, opts: CloudWatchOptions = {
     const stored = await d.store(mapped.alerts.map((alert) => ({ alert })));
     if (!stored) return;
     res.status(stored.some((s) => !s.duplicate) ? 202 : 200).json({
-      alerts: stored.map((s) => ({ alert_id: s.alertId, delivery_id: s.deliveryId, status: s.duplicate ? 'duplicate' : 'accepted' })),
+      alerts: stored.map((s) => ({
+        alert_id: s.alertId,
+        delivery_id: s.deliveryId,
+        status: s.duplicate ? 'duplicate' : 'accepted',
+      })),
     });
   };
 }

@@ -25,7 +25,18 @@ export function deliveryIdFor(i: DeliveryIdInput): string {
   if (i.alert.sourceDeliveryId) return bounded(`${i.receiver}:${i.alert.sourceDeliveryId}`);
   const a = i.alert;
   const digest = createHash('sha256')
-    .update(JSON.stringify([i.receiver, a.assetName, a.signature, a.severity, a.status, a.message, a.toolSource, a.sourceKey]))
+    .update(
+      JSON.stringify([
+        i.receiver,
+        a.assetName,
+        a.signature,
+        a.severity,
+        a.status,
+        a.message,
+        a.toolSource,
+        a.sourceKey,
+      ]),
+    )
     .digest('hex')
     .slice(0, 40);
   return `content:${digest}:${Math.floor(i.now / CONTENT_WINDOW_MS)}`;

@@ -55,7 +55,11 @@ export class Delivery {
     const bearer = /^Bearer\s+(.+)$/i.exec(this.req.get('authorization') ?? '')?.[1]?.trim();
     const apiKey = (typeof q === 'string' && q) || this.req.get('x-api-key') || bearer || keyInBody;
     if (!apiKey) {
-      this.problem(401, 'unauthorized', 'Missing API key: pass ?api_key=…, the X-API-Key header or Authorization: Bearer …');
+      this.problem(
+        401,
+        'unauthorized',
+        'Missing API key: pass ?api_key=…, the X-API-Key header or Authorization: Bearer …',
+      );
       return null;
     }
     const company = await this.deps.keys.lookup(apiKey);
@@ -72,7 +76,11 @@ export class Delivery {
   verifySignature(): boolean {
     const secret = this.company?.hmacSecret;
     if (!secret) return true;
-    const check = verifyWebhookSignature(secret, { signature: this.req.get('x-signature'), timestamp: this.req.get('x-timestamp') }, this.raw);
+    const check = verifyWebhookSignature(
+      secret,
+      { signature: this.req.get('x-signature'), timestamp: this.req.get('x-timestamp') },
+      this.raw,
+    );
     if (!check.ok) this.reject(401, 'invalid_signature', check.reason);
     return check.ok;
   }
@@ -119,7 +127,9 @@ export class Delivery {
     const company = this.company!;
     const header = headerDeliveryId((n) => this.req.get(n));
     if (header && header.length > MAX_DELIVERY_ID) {
-      const fields = [{ field: 'X-Delivery-ID', message: `X-Delivery-ID must be at most ${MAX_DELIVERY_ID} characters` }];
+      const fields = [
+        { field: 'X-Delivery-ID', message: `X-Delivery-ID must be at most ${MAX_DELIVERY_ID} characters` },
+      ];
       this.reject(422, 'validation_failed', fields[0]!.message, { fields });
       return null;
     }
@@ -127,7 +137,15 @@ export class Delivery {
     const rows: AlertRow[] = items.map((item, index) => ({
       id: randomUUID(),
       companyId: company.id,
-      deliveryId: deliveryIdFor({ receiver: this.receiver, alert: item.alert, itemDeliveryId: item.itemDeliveryId ?? null, header, index, count: items.length, now }),
+      deliveryId: deliveryIdFor({
+        receiver: this.receiver,
+        alert: item.alert,
+        itemDeliveryId: item.itemDeliveryId ?? null,
+        header,
+        index,
+        count: items.length,
+        now,
+      }),
       assetName: item.alert.assetName,
       signature: item.alert.signature,
       aggregationKey: aggregationKey(item.alert.assetName, item.alert.signature),
@@ -144,14 +162,30 @@ export class Delivery {
       companyId: company.id,
       ratePerMinute: company.ratePerMinute,
       alerts: rows,
-      ...(company.hmacSecret && signature ? { signature: { value: signature, deliveryKey: rows.map((r) => r.deliveryId).join(',').slice(0, 2000) } } : {}),
+      ...(company.hmacSecret && signature
+        ? {
+            signature: {
+              value: signature,
+              deliveryKey: rows
+                .map((r) => r.deliveryId)
+                .join(',')
+                .slice(0, 2000),
+            },
+          }
+        : {}),
     });
     if (result.kind === 'rate_limited') {
-      this.reject(429, 'rate_limited', `Too many alerts for this company; retry in ${result.retryAfterSeconds} s`, { retryAfter: result.retryAfterSeconds });
+      this.reject(429, 'rate_limited', `Too many alerts for this company; retry in ${result.retryAfterSeconds} s`, {
+        retryAfter: result.retryAfterSeconds,
+      });
       return null;
     }
     if (result.kind === 'replayed') {
-      this.reject(401, 'invalid_signature', 'This signed request was already received with another delivery id (replay protection)');
+      this.reject(
+        401,
+        'invalid_signature',
+        'This signed request was already received with another delivery id (replay protection)',
+      );
       return null;
     }
     return result.alerts;

@@ -21,13 +21,18 @@ export function genericHandler(deps: WebhookDeps) {
       const stored = await d.store(valid.map((it) => ({ alert: it.alert, itemDeliveryId: it.deliveryId })));
       if (!stored) return;
       const [a] = stored;
-      if (a!.duplicate) res.status(200).json({ alert_id: a!.alertId, delivery_id: a!.deliveryId, status: 'duplicate', duplicate: true });
+      if (a!.duplicate)
+        res
+          .status(200)
+          .json({ alert_id: a!.alertId, delivery_id: a!.deliveryId, status: 'duplicate', duplicate: true });
       else res.status(202).json({ alert_id: a!.alertId, delivery_id: a!.deliveryId, status: 'accepted' });
       return;
     }
     const rejected = invalidItems.map((it) => ({ index: it.index, status: 'rejected', fields: it.errors }));
     if (valid.length === 0) {
-      d.reject(422, 'validation_failed', `No alert in the batch is valid (${invalidItems.length} rejected)`, { results: rejected });
+      d.reject(422, 'validation_failed', `No alert in the batch is valid (${invalidItems.length} rejected)`, {
+        results: rejected,
+      });
       return;
     }
     const stored = await d.store(valid.map((it) => ({ alert: it.alert, itemDeliveryId: it.deliveryId })));

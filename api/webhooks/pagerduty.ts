@@ -8,8 +8,14 @@ import { isRecord } from '../receivers/mapping.ts';
 import { Delivery, type ProblemFormat, type WebhookDeps } from './delivery.ts';
 
 const pagerDutyFormat: ProblemFormat = (status, _error, message, extra) => {
-  if (status === 429) return { status: 'throttle event', message: 'Requests for this service are arriving too quickly. Please retry later.' };
-  const fields = Array.isArray(extra.fields) ? (extra.fields as Array<{ message: string }>).map((f) => f.message) : [message];
+  if (status === 429)
+    return {
+      status: 'throttle event',
+      message: 'Requests for this service are arriving too quickly. Please retry later.',
+    };
+  const fields = Array.isArray(extra.fields)
+    ? (extra.fields as Array<{ message: string }>).map((f) => f.message)
+    : [message];
   return { status: 'invalid event', message: 'Event object is invalid', errors: fields };
 };
 
@@ -23,7 +29,9 @@ export function pagerDutyHandler(deps: WebhookDeps) {
     if (!(await d.authenticate(req.get('x-routing-key') || inBody))) return;
     const mapped = mapPagerDuty(body, d.mapping);
     if (!mapped.ok) {
-      d.reject(400, 'invalid_event', mapped.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: mapped.errors });
+      d.reject(400, 'invalid_event', mapped.errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
+        fields: mapped.errors,
+      });
       return;
     }
     // PagerDuty makes up a dedup_key for a trigger that has none, and tells the caller.

@@ -13,7 +13,10 @@ export interface ReceiverRoute {
 export function receiverRoutes(deps: WebhookDeps, opts: { cloudwatch?: CloudWatchOptions } = {}): ReceiverRoute[] {
   return [
     ...nativeRoutes(deps),
-    { paths: ['/api/webhooks/events/v2', '/api/webhooks/events/v2/enqueue', '/api/webhooks/v2/enqueue'], handler: pagerDutyHandler(deps) },
+    {
+      paths: ['/api/webhooks/events/v2', '/api/webhooks/events/v2/enqueue', '/api/webhooks/v2/enqueue'],
+      handler: pagerDutyHandler(deps),
+    },
     { paths: ['/api/webhooks/cloudwatch'], handler: cloudWatchHandler(deps, opts.cloudwatch) },
   ];
 }

@@ -33,7 +33,21 @@ function prng(seed: number): () => number {
   };
 }
 
-const NASTY = ['\u0000', '\ud800', '\udfff', 'a\u0000b', '|', '', ' ', '💥', 'x'.repeat(300), 'あ'.repeat(400), '{"a":', '\\', '"'];
+const NASTY = [
+  '\u0000',
+  '\ud800',
+  '\udfff',
+  'a\u0000b',
+  '|',
+  '',
+  ' ',
+  '💥',
+  'x'.repeat(300),
+  'あ'.repeat(400),
+  '{"a":',
+  '\\',
+  '"',
+];
 
 function mutate(value: unknown, rnd: () => number, depth = 0): unknown {
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
@@ -58,11 +72,23 @@ function mutate(value: unknown, rnd: () => number, depth = 0): unknown {
   return value;
 }
 
-function generate(rnd: () => number, seed: unknown, apiKey: string): { body: string | Uint8Array; type: string | null } {
+function generate(
+  rnd: () => number,
+  seed: unknown,
+  apiKey: string,
+): { body: string | Uint8Array; type: string | null } {
   const roll = rnd();
-  const type = roll < 0.8 ? 'application/json' : roll < 0.88 ? 'text/plain' : roll < 0.94 ? 'application/x-www-form-urlencoded' : null;
+  const type =
+    roll < 0.8
+      ? 'application/json'
+      : roll < 0.88
+        ? 'text/plain'
+        : roll < 0.94
+          ? 'application/x-www-form-urlencoded'
+          : null;
   let doc = mutate(seed, rnd);
-  if (doc && typeof doc === 'object' && !Array.isArray(doc) && 'routing_key' in doc && rnd() < 0.8) doc = { ...doc, routing_key: apiKey };
+  if (doc && typeof doc === 'object' && !Array.isArray(doc) && 'routing_key' in doc && rnd() < 0.8)
+    doc = { ...doc, routing_key: apiKey };
   if (rnd() < 0.04) {
     const depth = 20 + Math.floor(rnd() * 200);
     doc = { deep: JSON.parse(`${'['.repeat(depth)}1${']'.repeat(depth)}`) as unknown };
@@ -79,11 +105,32 @@ let company: TestCompany;
 let certDir: string;
 beforeAll(async () => {
   certDir = mkdtempSync(path.join(tmpdir(), 'aw-fuzz-'));
-  execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(certDir, 'k.pem'),
-    '-out', path.join(certDir, 'c.pem'), '-days', '2', '-subj', '/CN=sns.amazonaws.com'], { stdio: 'pipe' });
+  execFileSync(
+    '/usr/bin/openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      path.join(certDir, 'k.pem'),
+      '-out',
+      path.join(certDir, 'c.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=sns.amazonaws.com',
+    ],
+    { stdio: 'pipe' },
+  );
   const pem = readFileSync(path.join(certDir, 'c.pem'), 'utf8');
   // No router: this is about what the webhook answers and stores, not about thousands of workflows.
-  stack = await startStack({ startRouter: false, env: { WEBHOOK_RATE_PER_MINUTE: '0' }, cloudwatch: { sns: { fetchCertificate: async () => pem } } });
+  stack = await startStack({
+    startRouter: false,
+    env: { WEBHOOK_RATE_PER_MINUTE: '0' },
+    cloudwatch: { sns: { fetchCertificate: async () => pem } },
+  });
   company = await createCompany(stack.sql);
 });
 afterAll(async () => {
@@ -92,40 +139,44 @@ afterAll(async () => {
 });
 
 describe('webhook fuzz', () => {
-  it(`answers ${BODIES} generated bodies with no 5xx and stores nothing of a refused one`, { timeout: 240_000 }, async () => {
-    const seed = Number(process.env.FUZZ_SEED ?? 20261123);
-    const rnd = prng(seed);
-    const seeds = ROUTES.map((r) => ({ ...r, docs: r.seeds.map(load) }));
-    const statuses = new Map<number, number>();
-    const refused: string[] = [];
-    const serverErrors: string[] = [];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let i = next++; i < BODIES; i = next++) {
-        const r = seeds[Math.floor(rnd() * seeds.length)]!;
-        const { body, type } = generate(rnd, r.docs[Math.floor(rnd() * r.docs.length)], company.apiKey);
-        const deliveryId = `fz-${seed}-${i}`;
-        const headers: Record<string, string> = { 'x-delivery-id': deliveryId };
-        if (type) headers['content-type'] = type;
-        const res = await fetch(`${stack.url}/api/webhooks/${r.route}?api_key=${company.apiKey}`, {
-          method: 'POST',
-          headers,
-          body: body as BodyInit,
-        });
-        await res.arrayBuffer();
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        if (res.status >= 500) serverErrors.push(`${r.route} #${i}: ${res.status} ${String(body).slice(0, 200)}`);
-        else if (res.status >= 400) refused.push(deliveryId);
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, worker));
-    console.log(`fuzz seed ${seed}: ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
-    expect(serverErrors).toEqual([]);
-    expect(refused.length).toBeGreaterThan(BODIES / 10);
-    // Rows carry the request's delivery id (or "<id>#<n>" for the n-th alert of a multi-alert request).
-    const [left] = await stack.sql<{ n: number }[]>`
+  it(
+    `answers ${BODIES} generated bodies with no 5xx and stores nothing of a refused one`,
+    { timeout: 240_000 },
+    async () => {
+      const seed = Number(process.env.FUZZ_SEED ?? 20261123);
+      const rnd = prng(seed);
+      const seeds = ROUTES.map((r) => ({ ...r, docs: r.seeds.map(load) }));
+      const statuses = new Map<number, number>();
+      const refused: string[] = [];
+      const serverErrors: string[] = [];
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let i = next++; i < BODIES; i = next++) {
+          const r = seeds[Math.floor(rnd() * seeds.length)]!;
+          const { body, type } = generate(rnd, r.docs[Math.floor(rnd() * r.docs.length)], company.apiKey);
+          const deliveryId = `fz-${seed}-${i}`;
+          const headers: Record<string, string> = { 'x-delivery-id': deliveryId };
+          if (type) headers['content-type'] = type;
+          const res = await fetch(`${stack.url}/api/webhooks/${r.route}?api_key=${company.apiKey}`, {
+            method: 'POST',
+            headers,
+            body: body as BodyInit,
+          });
+          await res.arrayBuffer();
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          if (res.status >= 500) serverErrors.push(`${r.route} #${i}: ${res.status} ${String(body).slice(0, 200)}`);
+          else if (res.status >= 400) refused.push(deliveryId);
+        }
+      };
+      await Promise.all(Array.from({ length: 16 }, worker));
+      console.log(`fuzz seed ${seed}: ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
+      expect(serverErrors).toEqual([]);
+      expect(refused.length).toBeGreaterThan(BODIES / 10);
+      // Rows carry the request's delivery id (or "<id>#<n>" for the n-th alert of a multi-alert request).
+      const [left] = await stack.sql<{ n: number }[]>`
       SELECT count(*)::int AS n FROM alerts
       WHERE company_id = ${company.companyId} AND split_part(delivery_id, '#', 1) = ANY(${refused})`;
-    expect(left!.n).toBe(0);
-  });
+      expect(left!.n).toBe(0);
+    },
+  );
 });

@@ -32,20 +32,28 @@ function wsClient(token: string | null): WsClient {
 function collect<T>(client: WsClient, query: string, variables: Record<string, unknown> = {}) {
   const received: T[] = [];
   const errors: unknown[] = [];
-  const dispose = client.subscribe<T>({ query, variables }, {
-    next: (v) => {
-      if (v.data) received.push(v.data as T);
-      if (v.errors) errors.push(v.errors);
+  const dispose = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (v) => {
+        if (v.data) received.push(v.data as T);
+        if (v.errors) errors.push(v.errors);
+      },
+      error: (e) => errors.push(e),
+      complete: () => {},
     },
-    error: (e) => errors.push(e),
-    complete: () => {},
-  });
+  );
   return { received, errors, dispose };
 }
 
 async function firstIncidentId(token: string, companyName: string, signature: string): Promise<string> {
   return eventually(async () => {
-    const r = await graphql<{ incidents: Array<{ id: string; signature: string; companyName: string }> }>(stack.url, '{ incidents { id signature companyName } }', {}, token);
+    const r = await graphql<{ incidents: Array<{ id: string; signature: string; companyName: string }> }>(
+      stack.url,
+      '{ incidents { id signature companyName } }',
+      {},
+      token,
+    );
     return r.data?.incidents.find((i) => i.signature === signature && i.companyName === companyName)?.id;
   }, `an incident for ${signature}`);
 }
@@ -65,8 +73,14 @@ afterAll(async () => {
 
 describe('GraphQL API', () => {
   it('refuses a wrong password and an anonymous read', async () => {
-    const bad = await graphql(stack.url, 'mutation { login(email: "nobody@example.test", password: "x") { accessToken } }');
-    expect(bad.errors?.[0]).toMatchObject({ message: 'Invalid email or password', extensions: { code: 'UNAUTHENTICATED' } });
+    const bad = await graphql(
+      stack.url,
+      'mutation { login(email: "nobody@example.test", password: "x") { accessToken } }',
+    );
+    expect(bad.errors?.[0]).toMatchObject({
+      message: 'Invalid email or password',
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
     const anon = await graphql(stack.url, '{ incidents { id } }');
     expect(anon.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
@@ -75,7 +89,11 @@ describe('GraphQL API', () => {
     const target = await createUser(stack.sql, 'technician', [acme.companyId]);
     const codes: Array<string | undefined> = [];
     for (let i = 0; i < 11; i++) {
-      const r = await graphql(stack.url, 'mutation($e: String!) { login(email: $e, password: "guess") { accessToken } }', { e: target.email });
+      const r = await graphql(
+        stack.url,
+        'mutation($e: String!) { login(email: $e, password: "guess") { accessToken } }',
+        { e: target.email },
+      );
       codes.push(r.errors?.[0]?.extensions?.code);
     }
     expect(codes.slice(0, 10).every((c) => c === 'UNAUTHENTICATED')).toBe(true);
@@ -84,10 +102,25 @@ describe('GraphQL API', () => {
 
   it('shows a posted alert as an incident with its alerts, decision and Temporal link', async () => {
     const token = await login(stack.url, admin.email, admin.password);
-    expect((await postAlert(stack.url, acme.apiKey, { asset_name: 'srv-app-01', signature: 'disk_full', severity: 'high', message: 'disk 97%', tool_source: 'Datadog' })).status).toBe(202);
+    expect(
+      (
+        await postAlert(stack.url, acme.apiKey, {
+          asset_name: 'srv-app-01',
+          signature: 'disk_full',
+          severity: 'high',
+          message: 'disk 97%',
+          tool_source: 'Datadog',
+        })
+      ).status,
+    ).toBe(202);
     const id = await firstIncidentId(token, 'Acme Corp', 'disk_full');
     const incident = await eventually(async () => {
-      const r = await graphql<{ incident: Record<string, unknown> & { status: string } }>(stack.url, `query($id: ID!) { incident(id: $id) { ${INCIDENT} } }`, { id }, token);
+      const r = await graphql<{ incident: Record<string, unknown> & { status: string } }>(
+        stack.url,
+        `query($id: ID!) { incident(id: $id) { ${INCIDENT} } }`,
+        { id },
+        token,
+      );
       return r.data?.incident.status === 'resolved' ? r.data.incident : undefined;
     }, 'the low-risk incident to resolve');
     expect(incident).toMatchObject({
@@ -100,21 +133,57 @@ describe('GraphQL API', () => {
       decision: { action: 'auto_remediate', runbookName: 'Clean temp files', riskLevel: 'low', source: 'rules' },
       execution: { executor: 'dry_run', dryRun: true, status: 'Success' },
     });
-    expect(incident.temporalUrl).toMatch(/^http:\/\/localhost:8233\/namespaces\/default\/workflows\/incident%3Acomp-[^/]+%7Cdisk_full\/[0-9a-f-]+\/history$/);
-    expect((incident.timeline as Array<{ kind: string }>).map((e) => e.kind)).toEqual(['created', 'decided', 'remediation_started', 'remediation_finished', 'resolved']);
+    expect(incident.temporalUrl).toMatch(
+      /^http:\/\/localhost:8233\/namespaces\/default\/workflows\/incident%3Acomp-[^/]+%7Cdisk_full\/[0-9a-f-]+\/history$/,
+    );
+    expect((incident.timeline as Array<{ kind: string }>).map((e) => e.kind)).toEqual([
+      'created',
+      'decided',
+      'remediation_started',
+      'remediation_finished',
+      'resolved',
+    ]);
   });
 
   it('pushes incidentUpdated over graphql-ws, only to users who may see the company', async () => {
     const adminToken = await login(stack.url, admin.email, admin.password);
     const globexToken = await login(stack.url, globexTech.email, globexTech.password);
-    const forAdmin = collect<{ incidentUpdated: { id: string; status: string; signature: string } }>(wsClient(adminToken), 'subscription { incidentUpdated { id status signature } }');
-    const forGlobex = collect<{ incidentUpdated: { id: string; companyName: string } }>(wsClient(globexToken), 'subscription { incidentUpdated { id companyName } }');
+    const forAdmin = collect<{ incidentUpdated: { id: string; status: string; signature: string } }>(
+      wsClient(adminToken),
+      'subscription { incidentUpdated { id status signature } }',
+    );
+    const forGlobex = collect<{ incidentUpdated: { id: string; companyName: string } }>(
+      wsClient(globexToken),
+      'subscription { incidentUpdated { id companyName } }',
+    );
     // A warm-up alert proves the subscriptions are live before the one under test is sent.
-    await postAlert(stack.url, globex.apiKey, { asset_name: 'warm-up', signature: 'cpu_high', severity: 'low', message: 'warm-up', tool_source: 'test' });
-    await eventually(async () => forAdmin.received.some((d) => d.incidentUpdated.signature === 'cpu_high'), 'the warm-up update');
+    await postAlert(stack.url, globex.apiKey, {
+      asset_name: 'warm-up',
+      signature: 'cpu_high',
+      severity: 'low',
+      message: 'warm-up',
+      tool_source: 'test',
+    });
+    await eventually(
+      async () => forAdmin.received.some((d) => d.incidentUpdated.signature === 'cpu_high'),
+      'the warm-up update',
+    );
     await eventually(async () => forGlobex.received.length > 0, 'the warm-up update for Globex');
-    await postAlert(stack.url, acme.apiKey, { asset_name: 'srv-web-01', signature: 'service_down:nginx', severity: 'critical', message: 'nginx down', tool_source: 'Prometheus' });
-    await eventually(async () => forAdmin.received.some((d) => d.incidentUpdated.signature === 'service_down:nginx' && d.incidentUpdated.status === 'awaiting_approval'), 'a live awaiting_approval update');
+    await postAlert(stack.url, acme.apiKey, {
+      asset_name: 'srv-web-01',
+      signature: 'service_down:nginx',
+      severity: 'critical',
+      message: 'nginx down',
+      tool_source: 'Prometheus',
+    });
+    await eventually(
+      async () =>
+        forAdmin.received.some(
+          (d) =>
+            d.incidentUpdated.signature === 'service_down:nginx' && d.incidentUpdated.status === 'awaiting_approval',
+        ),
+      'a live awaiting_approval update',
+    );
     expect(forAdmin.errors).toEqual([]);
     // Globex saw its own warm-up incident, and nothing of Acme's.
     expect(new Set(forGlobex.received.map((d) => d.incidentUpdated.companyName))).toEqual(new Set(['Globex']));
@@ -132,37 +201,74 @@ describe('GraphQL API', () => {
     const adminToken = await login(stack.url, admin.email, admin.password);
     const id = await firstIncidentId(adminToken, 'Acme Corp', 'service_down:nginx');
     const token = await login(stack.url, globexTech.email, globexTech.password);
-    const list = await graphql<{ incidents: Array<{ id: string; companyName: string }> }>(stack.url, '{ incidents { id companyName } }', {}, token);
+    const list = await graphql<{ incidents: Array<{ id: string; companyName: string }> }>(
+      stack.url,
+      '{ incidents { id companyName } }',
+      {},
+      token,
+    );
     expect(list.data?.incidents.map((i) => i.companyName)).toEqual(['Globex']);
-    const one = await graphql<{ incident: unknown }>(stack.url, 'query($id: ID!) { incident(id: $id) { id } }', { id }, token);
+    const one = await graphql<{ incident: unknown }>(
+      stack.url,
+      'query($id: ID!) { incident(id: $id) { id } }',
+      { id },
+      token,
+    );
     expect(one.data?.incident).toBeNull();
     const approve = await graphql(stack.url, 'mutation($id: ID!) { approveIncident(id: $id) { id } }', { id }, token);
-    expect(approve.errors?.[0]).toMatchObject({ message: `Incident ${id} not found`, extensions: { code: 'NOT_FOUND' } });
+    expect(approve.errors?.[0]).toMatchObject({
+      message: `Incident ${id} not found`,
+      extensions: { code: 'NOT_FOUND' },
+    });
   });
 
   it('lets the technician see but not approve a high-risk runbook, and the MSP admin approve it to resolution', async () => {
     const adminToken = await login(stack.url, admin.email, admin.password);
     const techToken = await login(stack.url, acmeTech.email, acmeTech.password);
     const id = await firstIncidentId(techToken, 'Acme Corp', 'service_down:nginx');
-    const seen = await graphql<{ incident: { viewerCanApprove: boolean; status: string } }>(stack.url, 'query($id: ID!) { incident(id: $id) { status viewerCanApprove } }', { id }, techToken);
+    const seen = await graphql<{ incident: { viewerCanApprove: boolean; status: string } }>(
+      stack.url,
+      'query($id: ID!) { incident(id: $id) { status viewerCanApprove } }',
+      { id },
+      techToken,
+    );
     expect(seen.data?.incident).toEqual({ status: 'awaiting_approval', viewerCanApprove: false });
 
-    const denied = await graphql(stack.url, 'mutation($id: ID!) { approveIncident(id: $id) { id } }', { id }, techToken);
-    expect(denied.errors?.[0]).toMatchObject({ message: 'A technician may not approve a high-risk runbook', extensions: { code: 'FORBIDDEN' } });
+    const denied = await graphql(
+      stack.url,
+      'mutation($id: ID!) { approveIncident(id: $id) { id } }',
+      { id },
+      techToken,
+    );
+    expect(denied.errors?.[0]).toMatchObject({
+      message: 'A technician may not approve a high-risk runbook',
+      extensions: { code: 'FORBIDDEN' },
+    });
 
-    const approved = await graphql<{ approveIncident: { approval: { status: string; decidedBy: string; comment: string } } }>(
+    const approved = await graphql<{
+      approveIncident: { approval: { status: string; decidedBy: string; comment: string } };
+    }>(
       stack.url,
       'mutation($id: ID!) { approveIncident(id: $id, comment: "change window open") { approval { status decidedBy comment } } }',
       { id },
       adminToken,
     );
-    expect(approved.data?.approveIncident.approval).toEqual({ status: 'approved', decidedBy: admin.email, comment: 'change window open' });
+    expect(approved.data?.approveIncident.approval).toEqual({
+      status: 'approved',
+      decidedBy: admin.email,
+      comment: 'change window open',
+    });
 
     const again = await graphql(stack.url, 'mutation($id: ID!) { rejectIncident(id: $id) { id } }', { id }, adminToken);
     expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
 
     const done = await eventually(async () => {
-      const r = await graphql<{ incident: { status: string; execution: { output: string } } }>(stack.url, 'query($id: ID!) { incident(id: $id) { status execution { output } } }', { id }, techToken);
+      const r = await graphql<{ incident: { status: string; execution: { output: string } } }>(
+        stack.url,
+        'query($id: ID!) { incident(id: $id) { status execution { output } } }',
+        { id },
+        techToken,
+      );
       return r.data?.incident.status === 'resolved' ? r.data.incident : undefined;
     }, 'the approved incident to resolve');
     expect(done.execution.output).toContain('$ sudo systemctl restart nginx');
@@ -182,10 +288,20 @@ describe('GraphQL API', () => {
       const feed = collect<{ incidentUpdated: { id: string } }>(client, 'subscription { incidentUpdated { id } }');
       let n = 0;
       // Keep incidents changing until the server ends the stream: the first events arrive, later ones are refused.
-      await eventually(async () => {
-        await postAlert(shortLived.url, company.apiKey, { asset_name: `srv-${n++}`, signature: 'cpu_high', severity: 'low', message: 'tick', tool_source: 'test' });
-        return JSON.stringify(feed.errors).includes('Your session has expired; log in again');
-      }, 'the subscription to end on expiry', 15_000);
+      await eventually(
+        async () => {
+          await postAlert(shortLived.url, company.apiKey, {
+            asset_name: `srv-${n++}`,
+            signature: 'cpu_high',
+            severity: 'low',
+            message: 'tick',
+            tool_source: 'test',
+          });
+          return JSON.stringify(feed.errors).includes('Your session has expired; log in again');
+        },
+        'the subscription to end on expiry',
+        15_000,
+      );
       expect(feed.received.length).toBeGreaterThan(0);
     } finally {
       await shortLived.stop();

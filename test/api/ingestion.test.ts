@@ -14,17 +14,28 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const valid = { asset_name: 'srv-1', signature: 'unknown_check', severity: 'high', message: 'm', tool_source: 'Prometheus' };
+const valid = {
+  asset_name: 'srv-1',
+  signature: 'unknown_check',
+  severity: 'high',
+  message: 'm',
+  tool_source: 'Prometheus',
+};
 let seq = 0;
 const unique = (over: Record<string, unknown> = {}) => ({ ...valid, delivery_id: `d-${Date.now()}-${seq++}`, ...over });
 
 const count = async (sqlWhere: string, companyId: string): Promise<number> => {
-  const [r] = await stack.sql.unsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM alerts WHERE company_id = $1 AND ${sqlWhere}`, [companyId]);
+  const [r] = await stack.sql.unsafe<{ n: number }[]>(
+    `SELECT count(*)::int AS n FROM alerts WHERE company_id = $1 AND ${sqlWhere}`,
+    [companyId],
+  );
   return r!.n;
 };
 
 async function incidentsOf(companyId: string) {
-  return stack.sql<{ id: string; status: string; alert_count: number; workflow_id: string; source_resolved_at: string | null }[]>`
+  return stack.sql<
+    { id: string; status: string; alert_count: number; workflow_id: string; source_resolved_at: string | null }[]
+  >`
     SELECT id, status, alert_count, workflow_id, source_resolved_at FROM incidents WHERE company_id = ${companyId} ORDER BY created_at`;
 }
 
@@ -37,11 +48,17 @@ describe('bad input', () => {
   it('answers NUL, lone surrogates, deep nesting and wrong content types with a 4xx, stores nothing and records why', async () => {
     const company = await createCompany(stack.sql);
     const send = (body: string, type = 'application/json') =>
-      fetch(`${stack.url}/api/webhooks/alerts?api_key=${company.apiKey}`, { method: 'POST', headers: { 'content-type': type }, body });
+      fetch(`${stack.url}/api/webhooks/alerts?api_key=${company.apiKey}`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+      });
     const nul = await send(JSON.stringify({ ...valid, message: 'a\u0000b' }));
     expect(nul.status).toBe(400);
     expect(await nul.json()).toMatchObject({ error: 'invalid_content', message: expect.stringContaining('"message"') });
-    expect((await send('{"asset_name":"\\ud800","signature":"s","severity":"high","message":"m","tool_source":"t"}')).status).toBe(400);
+    expect(
+      (await send('{"asset_name":"\\ud800","signature":"s","severity":"high","message":"m","tool_source":"t"}')).status,
+    ).toBe(400);
     expect((await send(`{"a":${'['.repeat(100)}${']'.repeat(100)}}`)).status).toBe(400);
     expect((await send(JSON.stringify(valid), 'text/plain')).status).toBe(415);
     expect((await send(JSON.stringify(valid), 'application/x-www-form-urlencoded')).status).toBe(415);
@@ -49,7 +66,9 @@ describe('bad input', () => {
 
     const token = await adminOf(company.companyId);
     const rejected = await eventually(async () => {
-      const r = await graphql<{ rejectedDeliveries: Array<{ httpStatus: number; error: string; reason: string; bodyExcerpt: string }> }>(
+      const r = await graphql<{
+        rejectedDeliveries: Array<{ httpStatus: number; error: string; reason: string; bodyExcerpt: string }>;
+      }>(
         stack.url,
         'query($c:ID!){rejectedDeliveries(companyId:$c){httpStatus error reason bodyExcerpt receiver}}',
         { c: company.companyId },
@@ -68,7 +87,11 @@ describe('batches', () => {
     const items = [unique(), unique({ severity: 'urgent' }), unique({ asset_name: 'srv-2' }), unique()];
     const res = await postAlert(stack.url, company.apiKey, { alerts: items });
     expect(res.status).toBe(202);
-    const body = (await res.json()) as { accepted: number; rejected: number; results: Array<{ index: number; status: string; fields?: unknown }> };
+    const body = (await res.json()) as {
+      accepted: number;
+      rejected: number;
+      results: Array<{ index: number; status: string; fields?: unknown }>;
+    };
     expect(body).toMatchObject({ accepted: 3, duplicates: 0, rejected: 1 });
     expect(body.results.map((r) => r.status)).toEqual(['accepted', 'rejected', 'accepted', 'accepted']);
     expect(body.results[1]!.fields).toEqual([expect.objectContaining({ field: expect.stringContaining('severity') })]);
@@ -79,7 +102,11 @@ describe('batches', () => {
     expect(await again.json()).toMatchObject({ accepted: 0, duplicates: 3, rejected: 1 });
     expect(await count('true', company.companyId)).toBe(3);
 
-    const tooMany = await postAlert(stack.url, company.apiKey, Array.from({ length: 1001 }, () => unique()));
+    const tooMany = await postAlert(
+      stack.url,
+      company.apiKey,
+      Array.from({ length: 1001 }, () => unique()),
+    );
     expect(tooMany.status).toBe(422);
     expect(await count('true', company.companyId)).toBe(3);
   });
@@ -89,13 +116,19 @@ describe('storms and poison keys', () => {
   it('turns a 1,000-alert storm on two keys into two incidents with exact counts and short histories', async () => {
     const company = await createCompany(stack.sql);
     for (let b = 0; b < 20; b++) {
-      const batch = Array.from({ length: 50 }, (_, i) => unique({ asset_name: `storm-${(b * 50 + i) % 2}`, message: `storm ${b}/${i}` }));
+      const batch = Array.from({ length: 50 }, (_, i) =>
+        unique({ asset_name: `storm-${(b * 50 + i) % 2}`, message: `storm ${b}/${i}` }),
+      );
       expect((await postAlert(stack.url, company.apiKey, batch)).status).toBe(202);
     }
-    const incidents = await eventually(async () => {
-      const rows = await incidentsOf(company.companyId);
-      return rows.length === 2 && rows.every((r) => r.alert_count === 500) && rows;
-    }, 'two incidents of 500 alerts each', 60_000);
+    const incidents = await eventually(
+      async () => {
+        const rows = await incidentsOf(company.companyId);
+        return rows.length === 2 && rows.every((r) => r.alert_count === 500) && rows;
+      },
+      'two incidents of 500 alerts each',
+      60_000,
+    );
     expect(await count('routed_at IS NULL', company.companyId)).toBe(0);
     for (const i of incidents) {
       const d = await stack.temporal.workflow.getHandle(i.workflow_id).describe();
@@ -108,16 +141,26 @@ describe('storms and poison keys', () => {
     const poison = await createCompany(stack.sql);
     const other = await createCompany(stack.sql);
     const long = 'あ'.repeat(255);
-    const batch = Array.from({ length: 200 }, (_, i) => unique({ asset_name: long, signature: long, message: `poison ${i}` }));
+    const batch = Array.from({ length: 200 }, (_, i) =>
+      unique({ asset_name: long, signature: long, message: `poison ${i}` }),
+    );
     expect((await postAlert(stack.url, poison.apiKey, batch)).status).toBe(202);
     const started = Date.now();
     expect((await postAlert(stack.url, other.apiKey, unique({ asset_name: 'srv-ok' }))).status).toBe(202);
-    await eventually(async () => (await incidentsOf(other.companyId)).length === 1, 'the other company\'s incident', 15_000);
+    await eventually(
+      async () => (await incidentsOf(other.companyId)).length === 1,
+      "the other company's incident",
+      15_000,
+    );
     expect(Date.now() - started).toBeLessThan(15_000);
-    const [inc] = await eventually(async () => {
-      const rows = await incidentsOf(poison.companyId);
-      return rows.length === 1 && rows[0]!.alert_count === 200 && rows;
-    }, 'the long-key incident with all 200 alerts', 30_000);
+    const [inc] = await eventually(
+      async () => {
+        const rows = await incidentsOf(poison.companyId);
+        return rows.length === 1 && rows[0]!.alert_count === 200 && rows;
+      },
+      'the long-key incident with all 200 alerts',
+      30_000,
+    );
     expect(Buffer.byteLength(inc!.workflow_id)).toBeLessThanOrEqual(200);
   });
 });
@@ -143,26 +186,44 @@ describe('dead letters', () => {
       const res = await postAlert(stack.url, company.apiKey, unique({ asset_name: long, signature: long }));
       const { alert_id } = (await res.json()) as { alert_id: string };
       await eventually(async () => {
-        const [row] = await stack.sql`SELECT route_attempts, route_error, dead_lettered_at, routed_at FROM alerts WHERE id = ${alert_id}`;
+        const [row] =
+          await stack.sql`SELECT route_attempts, route_error, dead_lettered_at, routed_at FROM alerts WHERE id = ${alert_id}`;
         return row?.dead_lettered_at ? row : JSON.stringify(row) === '' && row;
       }, 'the alert to be dead-lettered');
       await refused.stop();
 
       const token = await adminOf(company.companyId);
       const q = 'query($c:ID!){deadLetteredAlerts(companyId:$c){id routeAttempts routeError}}';
-      const seen = await graphql<{ deadLetteredAlerts: Array<{ id: string; routeAttempts: number; routeError: string }> }>(stack.url, q, { c: company.companyId }, token);
-      expect(seen.data?.deadLetteredAlerts).toEqual([{ id: alert_id, routeAttempts: 2, routeError: expect.stringMatching(/WorkflowId|length|exceed/i) }]);
+      const seen = await graphql<{
+        deadLetteredAlerts: Array<{ id: string; routeAttempts: number; routeError: string }>;
+      }>(stack.url, q, { c: company.companyId }, token);
+      expect(seen.data?.deadLetteredAlerts).toEqual([
+        { id: alert_id, routeAttempts: 2, routeError: expect.stringMatching(/WorkflowId|length|exceed/i) },
+      ]);
       const tech = await createUser(stack.sql, 'technician', [company.companyId]);
-      const techView = await graphql(stack.url, q, { c: company.companyId }, await login(stack.url, tech.email, tech.password));
+      const techView = await graphql(
+        stack.url,
+        q,
+        { c: company.companyId },
+        await login(stack.url, tech.email, tech.password),
+      );
       expect(techView.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       const strangerView = await graphql(stack.url, q, { c: company.companyId }, await adminOf(stranger.companyId));
       expect(strangerView.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
       retried = new AlertRouter({ sql: stack.sql, temporal: stack.temporal, pollIntervalMs: 100 });
       await retried.start();
-      const retry = await graphql<{ retryDeadLetteredAlerts: number }>(stack.url, 'mutation($c:ID!){retryDeadLetteredAlerts(companyId:$c)}', { c: company.companyId }, token);
+      const retry = await graphql<{ retryDeadLetteredAlerts: number }>(
+        stack.url,
+        'mutation($c:ID!){retryDeadLetteredAlerts(companyId:$c)}',
+        { c: company.companyId },
+        token,
+      );
       expect(retry.data?.retryDeadLetteredAlerts).toBe(1);
-      await eventually(async () => (await incidentsOf(company.companyId)).length === 1, 'the retried alert to open its incident');
+      await eventually(
+        async () => (await incidentsOf(company.companyId)).length === 1,
+        'the retried alert to open its incident',
+      );
     } finally {
       await refused.stop();
       await retried?.stop();
@@ -178,7 +239,9 @@ describe('priority score in the row', () => {
     const base = { severity: 'low' as const, assetCritical: false, toolSourceCount: 1, ageHours: 0 };
     for (const n of [0, 1, 2, 5, 10, 11, 12, 50]) {
       const [r] = await stack.sql<{ bonus: number }[]>`SELECT alert_count_bonus(${n}::int) AS bonus`;
-      expect(r!.bonus, `${n} alerts`).toBe(priorityScore({ ...base, alertCount: n }) - priorityScore({ ...base, alertCount: 1 }));
+      expect(r!.bonus, `${n} alerts`).toBe(
+        priorityScore({ ...base, alertCount: n }) - priorityScore({ ...base, alertCount: 1 }),
+      );
     }
   });
 });
@@ -189,7 +252,11 @@ describe('API keys', () => {
     expect((await postAlert(stack.url, company.apiKey, unique())).status).toBe(202); // now cached
     const { hashApiKey } = await import('../../domain/api-keys.ts');
     await stack.sql`UPDATE companies SET api_key_hash = ${hashApiKey('ak_rotated_key_0001')} WHERE id = ${company.companyId}`;
-    await eventually(async () => (await postAlert(stack.url, company.apiKey, unique())).status === 401, 'the old key to be refused', 5_000);
+    await eventually(
+      async () => (await postAlert(stack.url, company.apiKey, unique())).status === 401,
+      'the old key to be refused',
+      5_000,
+    );
     expect((await postAlert(stack.url, 'ak_rotated_key_0001', unique())).status).toBe(202);
   });
 });
@@ -199,19 +266,28 @@ describe('signed deliveries', () => {
     const company = await createCompany(stack.sql, { hmacSecret: 'whsec_replay' });
     const body = JSON.stringify(valid);
     const ts = String(Math.floor(Date.now() / 1000));
-    const headers = (id: string) => ({ 'x-timestamp': ts, 'x-signature': signWebhook('whsec_replay', ts, body), 'x-delivery-id': id });
+    const headers = (id: string) => ({
+      'x-timestamp': ts,
+      'x-signature': signWebhook('whsec_replay', ts, body),
+      'x-delivery-id': id,
+    });
     expect((await postAlert(stack.url, company.apiKey, body, headers('first'))).status).toBe(202);
     expect((await postAlert(stack.url, company.apiKey, body, headers('first'))).status).toBe(200);
     const replay = await postAlert(stack.url, company.apiKey, body, headers('second'));
     expect(replay.status).toBe(401);
-    expect(await replay.json()).toMatchObject({ error: 'invalid_signature', message: expect.stringContaining('replay') });
+    expect(await replay.json()).toMatchObject({
+      error: 'invalid_signature',
+      message: expect.stringContaining('replay'),
+    });
     expect(await count('true', company.companyId)).toBe(1);
   });
 });
 
 describe('resolve at source', () => {
   const timeline = async (incidentId: string) =>
-    (await stack.sql<{ kind: string; message: string }[]>`SELECT kind, message FROM incident_events WHERE incident_id = ${incidentId} ORDER BY seq`);
+    await stack.sql<
+      { kind: string; message: string }[]
+    >`SELECT kind, message FROM incident_events WHERE incident_id = ${incidentId} ORDER BY seq`;
 
   it('resolves an incident once every alert has recovered at its source', async () => {
     const company = await createCompany(stack.sql);
@@ -231,12 +307,19 @@ describe('resolve at source', () => {
     }, 'the incident to resolve at source');
     expect(done!.id).toBe(open!.id);
     expect(done!.source_resolved_at).not.toBeNull();
-    expect((await timeline(done!.id)).at(-1)).toMatchObject({ kind: 'resolved', message: expect.stringContaining('recovered at its source') });
+    expect((await timeline(done!.id)).at(-1)).toMatchObject({
+      kind: 'resolved',
+      message: expect.stringContaining('recovered at its source'),
+    });
     expect(await count('resolved_at IS NOT NULL', company.companyId)).toBe(2);
 
     const token = await adminOf(company.companyId);
     const r = await graphql<{ incident: { sourceResolvedAt: string; alerts: Array<{ status: string }> } }>(
-      stack.url, 'query($id:ID!){incident(id:$id){sourceResolvedAt alerts{status}}}', { id: done!.id }, token);
+      stack.url,
+      'query($id:ID!){incident(id:$id){sourceResolvedAt alerts{status}}}',
+      { id: done!.id },
+      token,
+    );
     expect(r.data?.incident.sourceResolvedAt).toBeTruthy();
     expect(r.data?.incident.alerts.map((a) => a.status).sort()).toEqual(['firing', 'firing', 'resolved', 'resolved']);
   });
@@ -244,7 +327,10 @@ describe('resolve at source', () => {
   it('only records it when the company keeps such incidents open', async () => {
     const company = await createCompany(stack.sql, { settings: { groupWaitSeconds: 0, autoResolveAtSource: false } });
     await postAlert(stack.url, company.apiKey, unique({ source_key: 'fp-k', asset_name: 'srv-k' }));
-    await eventually(async () => (await incidentsOf(company.companyId))[0]?.status === 'escalated', 'the escalated incident');
+    await eventually(
+      async () => (await incidentsOf(company.companyId))[0]?.status === 'escalated',
+      'the escalated incident',
+    );
     await postAlert(stack.url, company.apiKey, unique({ source_key: 'fp-k', asset_name: 'srv-k', status: 'resolved' }));
     const [kept] = await eventually(async () => {
       const rows = await incidentsOf(company.companyId);

@@ -68,24 +68,36 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const alert = { asset_name: 'srv-p', signature: 'proc_check', severity: 'high', message: 'm', tool_source: 'Prometheus' };
+const alert = {
+  asset_name: 'srv-p',
+  signature: 'proc_check',
+  severity: 'high',
+  message: 'm',
+  tool_source: 'Prometheus',
+};
 
 describe('several API processes', () => {
   it('stores 100 identical deliveries sent in parallel to two processes once', async () => {
     const company = await createCompany(sql);
     const answers = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => postAlert(i % 2 ? a.url : b.url, company.apiKey, alert, { 'x-delivery-id': 'same-delivery' })),
+      Array.from({ length: 100 }, (_, i) =>
+        postAlert(i % 2 ? a.url : b.url, company.apiKey, alert, { 'x-delivery-id': 'same-delivery' }),
+      ),
     );
     const statuses = answers.map((r) => r.status);
     expect(statuses.filter((s) => s === 202)).toHaveLength(1);
     expect(statuses.filter((s) => s === 200)).toHaveLength(99);
-    const ids = new Set(await Promise.all(answers.map(async (r) => ((await r.json()) as { alert_id: string }).alert_id)));
+    const ids = new Set(
+      await Promise.all(answers.map(async (r) => ((await r.json()) as { alert_id: string }).alert_id)),
+    );
     expect(ids.size).toBe(1);
-    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM alerts WHERE company_id = ${company.companyId}`;
+    const [row] = await sql<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM alerts WHERE company_id = ${company.companyId}`;
     expect(row!.n).toBe(1);
   });
 
-  it('holds a company\'s rate limit across processes', async () => {
+  it("holds a company's rate limit across processes", async () => {
     const company = await createCompany(sql, { settings: { groupWaitSeconds: 0, webhookRatePerMinute: 10 } });
     const statuses: number[] = [];
     for (let i = 0; i < 30; i++) {
@@ -108,7 +120,12 @@ describe('several API processes', () => {
       while (!stop) {
         const id = `kill-${n++}`;
         try {
-          const res = await postAlert(victim.url, company.apiKey, { ...alert, asset_name: `srv-${n % 10}`, message: id }, { 'x-delivery-id': id });
+          const res = await postAlert(
+            victim.url,
+            company.apiKey,
+            { ...alert, asset_name: `srv-${n % 10}`, message: id },
+            { 'x-delivery-id': id },
+          );
           if (res.status === 202 || res.status === 200) acknowledged.push(id);
         } catch {
           return; // the connection died with the process
@@ -126,15 +143,21 @@ describe('several API processes', () => {
     expect(stored.length).toBe(acknowledged.length);
     // The surviving processes route everything, including what the dead one had claimed (its lease runs out).
     let left: readonly unknown[] = [];
-    await eventually(async () => {
-      left = await sql`
+    await eventually(
+      async () => {
+        left = await sql`
         SELECT id, routed_at, route_error, route_attempts, route_next_at FROM alerts
         WHERE company_id = ${company.companyId} AND incident_id IS NULL LIMIT 3`;
-      return left.length === 0;
-    }, 'every stored alert to join its incident', 40_000).catch((err: Error) => {
+        return left.length === 0;
+      },
+      'every stored alert to join its incident',
+      40_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; still unlinked: ${JSON.stringify(left)}`);
     });
-    const incidents = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM incidents WHERE company_id = ${company.companyId}`;
+    const incidents = await sql<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM incidents WHERE company_id = ${company.companyId}`;
     expect(incidents[0]!.n).toBe(10);
   });
 });

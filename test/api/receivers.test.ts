@@ -13,7 +13,8 @@ import { createCompany, type TestCompany } from '../helpers/fixtures.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 const FIXTURES = new URL('../fixtures/receivers/', import.meta.url);
-const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as Record<string, unknown>;
+const fixture = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as Record<string, unknown>;
 const CERT_URL = 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem';
 
 let stack: Stack;
@@ -25,8 +26,25 @@ const confirmations: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'aw-sns-e2e-'));
-  execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'),
-    '-out', path.join(dir, 'c.pem'), '-days', '2', '-subj', '/CN=sns.amazonaws.com'], { stdio: 'pipe' });
+  execFileSync(
+    '/usr/bin/openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      path.join(dir, 'k.pem'),
+      '-out',
+      path.join(dir, 'c.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=sns.amazonaws.com',
+    ],
+    { stdio: 'pipe' },
+  );
   key = createPrivateKey(readFileSync(path.join(dir, 'k.pem')));
   pem = readFileSync(path.join(dir, 'c.pem'), 'utf8');
   stack = await startStack({
@@ -60,7 +78,9 @@ async function incidentsOnceRouted(companyId: string) {
   return eventually(async () => {
     const [pending] = await stack.sql<{ n: number }[]>`
       SELECT count(*)::int AS n FROM alerts WHERE company_id = ${companyId} AND status = 'firing' AND incident_id IS NULL`;
-    const rows = await stack.sql<{ id: string; status: string }[]>`SELECT id, status FROM incidents WHERE company_id = ${companyId}`;
+    const rows = await stack.sql<
+      { id: string; status: string }[]
+    >`SELECT id, status FROM incidents WHERE company_id = ${companyId}`;
     return pending!.n === 0 && rows.length > 0 && rows.every((r) => r.status === 'escalated') && rows;
   }, 'the firing alerts to open escalated incidents');
 }
@@ -76,10 +96,25 @@ async function expectResolvedAtSource(companyId: string, opened: number) {
 }
 
 const cases: Array<{ name: string; route: string; firing: string; resolved: string }> = [
-  { name: 'Prometheus Alertmanager', route: 'alertmanager', firing: 'alertmanager-firing.json', resolved: 'alertmanager-resolved.json' },
+  {
+    name: 'Prometheus Alertmanager',
+    route: 'alertmanager',
+    firing: 'alertmanager-firing.json',
+    resolved: 'alertmanager-resolved.json',
+  },
   { name: 'Grafana alerting', route: 'grafana', firing: 'grafana-firing.json', resolved: 'grafana-resolved.json' },
-  { name: 'Datadog (recommended template)', route: 'datadog', firing: 'datadog-recommended-triggered.json', resolved: 'datadog-recommended-recovered.json' },
-  { name: 'Datadog (default template)', route: 'datadog', firing: 'datadog-default-triggered.json', resolved: 'datadog-default-recovered.json' },
+  {
+    name: 'Datadog (recommended template)',
+    route: 'datadog',
+    firing: 'datadog-recommended-triggered.json',
+    resolved: 'datadog-recommended-recovered.json',
+  },
+  {
+    name: 'Datadog (default template)',
+    route: 'datadog',
+    firing: 'datadog-default-triggered.json',
+    resolved: 'datadog-default-recovered.json',
+  },
 ];
 
 describe('native receivers: firing, then resolved at source', () => {
@@ -93,7 +128,7 @@ describe('native receivers: firing, then resolved at source', () => {
     await expectResolvedAtSource(company.companyId, opened.length);
   });
 
-  it('PagerDuty Events API v2, with the routing_key as the integration key and PagerDuty\'s answers', async () => {
+  it("PagerDuty Events API v2, with the routing_key as the integration key and PagerDuty's answers", async () => {
     const company = await createCompany(stack.sql);
     const trigger = { ...fixture('pagerduty-trigger.json'), routing_key: company.apiKey };
     const res = await post('events/v2/enqueue', null, trigger);
@@ -101,10 +136,22 @@ describe('native receivers: firing, then resolved at source', () => {
     const answer = (await res.json()) as { status: string; dedup_key: string };
     expect(answer).toMatchObject({ status: 'success', message: 'Event processed' });
     await incidentsOnceRouted(company.companyId);
-    const bad = await post('events/v2', null, { routing_key: company.apiKey, event_action: 'trigger', payload: { summary: 'x' } });
+    const bad = await post('events/v2', null, {
+      routing_key: company.apiKey,
+      event_action: 'trigger',
+      payload: { summary: 'x' },
+    });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ status: 'invalid event', message: 'Event object is invalid', errors: expect.any(Array) });
-    const ack = await post('events/v2', null, { routing_key: company.apiKey, event_action: 'acknowledge', dedup_key: answer.dedup_key });
+    expect(await bad.json()).toMatchObject({
+      status: 'invalid event',
+      message: 'Event object is invalid',
+      errors: expect.any(Array),
+    });
+    const ack = await post('events/v2', null, {
+      routing_key: company.apiKey,
+      event_action: 'acknowledge',
+      dedup_key: answer.dedup_key,
+    });
     expect(ack.status).toBe(202);
     const resolve = { ...fixture('pagerduty-resolve.json'), routing_key: company.apiKey, dedup_key: answer.dedup_key };
     expect((await post('events/v2', null, resolve)).status).toBe(202);
@@ -118,7 +165,11 @@ describe('native receivers: firing, then resolved at source', () => {
   it('Zabbix, through the shipped media type script', async () => {
     const company = await createCompany(stack.sql);
     const send = async (params: string) => {
-      const req = runZabbixScript({ ...fixture(params), URL: `${stack.url}/api/webhooks/zabbix`, api_key: company.apiKey });
+      const req = runZabbixScript({
+        ...fixture(params),
+        URL: `${stack.url}/api/webhooks/zabbix`,
+        api_key: company.apiKey,
+      });
       return fetch(req.url, { method: 'POST', headers: req.headers, body: req.body });
     };
     expect((await send('zabbix-media-params-problem.json')).status).toBe(202);
@@ -130,7 +181,11 @@ describe('native receivers: firing, then resolved at source', () => {
 });
 
 /** Runs integrations/zabbix/alert-whisperer.js as Zabbix would and returns the request it makes. */
-function runZabbixScript(params: Record<string, unknown>): { url: string; headers: Record<string, string>; body: string } {
+function runZabbixScript(params: Record<string, unknown>): {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+} {
   const script = readFileSync(new URL('../../integrations/zabbix/alert-whisperer.js', import.meta.url), 'utf8');
   let captured: { url: string; headers: Record<string, string>; body: string } | null = null;
   class HttpRequest {
@@ -157,11 +212,20 @@ function runZabbixScript(params: Record<string, unknown>): { url: string; header
 describe('CloudWatch through Amazon SNS', () => {
   const topic = 'arn:aws:sns:us-east-1:123456789012:alert-whisperer';
   function snsSign(m: Record<string, unknown>, signingKey = key): Record<string, unknown> {
-    const msg: Record<string, unknown> = { ...m, SignatureVersion: '2', SigningCertURL: m.SigningCertURL ?? CERT_URL, Timestamp: new Date().toISOString() };
-    const names = msg.Type === 'Notification'
-      ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
-      : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
-    const text = names.filter((n) => msg[n] !== undefined).map((n) => `${n}\n${String(msg[n])}\n`).join('');
+    const msg: Record<string, unknown> = {
+      ...m,
+      SignatureVersion: '2',
+      SigningCertURL: m.SigningCertURL ?? CERT_URL,
+      Timestamp: new Date().toISOString(),
+    };
+    const names =
+      msg.Type === 'Notification'
+        ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
+        : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
+    const text = names
+      .filter((n) => msg[n] !== undefined)
+      .map((n) => `${n}\n${String(msg[n])}\n`)
+      .join('');
     return { ...msg, Signature: sign('sha256', Buffer.from(text), signingKey).toString('base64') };
   }
   const alarm = (state: 'ALARM' | 'OK') =>
@@ -177,11 +241,21 @@ describe('CloudWatch through Amazon SNS', () => {
   it('confirms a subscription only once its signature checks out', async () => {
     const company = await createCompany(stack.sql);
     const subscribeUrl = `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(topic)}&Token=tok`;
-    const confirmation = snsSign({ Type: 'SubscriptionConfirmation', MessageId: randomUUID(), TopicArn: topic, Token: 'tok', Message: 'You have chosen to subscribe', SubscribeURL: subscribeUrl });
+    const confirmation = snsSign({
+      Type: 'SubscriptionConfirmation',
+      MessageId: randomUUID(),
+      TopicArn: topic,
+      Token: 'tok',
+      Message: 'You have chosen to subscribe',
+      SubscribeURL: subscribeUrl,
+    });
     const forged = { ...confirmation, Token: 'other' };
     expect((await post('cloudwatch', company, JSON.stringify(forged), text)).status).toBe(403);
     expect(confirmations).toEqual([]);
-    const evilHost = snsSign({ ...confirmation, SigningCertURL: 'https://sns.us-east-1.amazonaws.com.evil.example/x.pem' });
+    const evilHost = snsSign({
+      ...confirmation,
+      SigningCertURL: 'https://sns.us-east-1.amazonaws.com.evil.example/x.pem',
+    });
     const fetchesBefore = certFetches.length;
     expect((await post('cloudwatch', company, JSON.stringify(evilHost), text)).status).toBe(403);
     expect(certFetches.length).toBe(fetchesBefore);
@@ -194,7 +268,9 @@ describe('CloudWatch through Amazon SNS', () => {
     const company = await createCompany(stack.sql);
     const otherKeyDir = mkdtempSync(path.join(tmpdir(), 'aw-sns-other-'));
     try {
-      execFileSync('/usr/bin/openssl', ['genpkey', '-algorithm', 'RSA', '-out', path.join(otherKeyDir, 'k.pem')], { stdio: 'pipe' });
+      execFileSync('/usr/bin/openssl', ['genpkey', '-algorithm', 'RSA', '-out', path.join(otherKeyDir, 'k.pem')], {
+        stdio: 'pipe',
+      });
       const forged = snsSign(alarm('ALARM'), createPrivateKey(readFileSync(path.join(otherKeyDir, 'k.pem'))));
       expect((await post('cloudwatch', company, JSON.stringify(forged), text)).status).toBe(403);
     } finally {
@@ -206,7 +282,9 @@ describe('CloudWatch through Amazon SNS', () => {
     await incidentsOnceRouted(company.companyId);
     expect((await post('cloudwatch', company, JSON.stringify(alarm('OK')), text)).status).toBe(202);
     await expectResolvedAtSource(company.companyId, 1);
-    const [asset] = await stack.sql<{ asset_name: string }[]>`SELECT asset_name FROM incidents WHERE company_id = ${company.companyId}`;
+    const [asset] = await stack.sql<
+      { asset_name: string }[]
+    >`SELECT asset_name FROM incidents WHERE company_id = ${company.companyId}`;
     expect(asset!.asset_name).toMatch(/^i-/);
   });
 });

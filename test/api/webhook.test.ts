@@ -6,7 +6,13 @@ import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.
 
 let stack: Stack;
 let acme: TestCompany;
-const valid = { asset_name: 'srv-app-01', signature: 'cpu_high', severity: 'critical', message: 'CPU 95%', tool_source: 'Datadog' };
+const valid = {
+  asset_name: 'srv-app-01',
+  signature: 'cpu_high',
+  severity: 'critical',
+  message: 'CPU 95%',
+  tool_source: 'Datadog',
+};
 
 async function alertCount(companyId: string): Promise<number> {
   const [r] = await stack.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM alerts WHERE company_id = ${companyId}`;
@@ -27,13 +33,19 @@ describe('webhook', () => {
     expect(res.status).toBe(202);
     const body = (await res.json()) as { alert_id: string; status: string };
     expect(body.status).toBe('accepted');
-    const [row] = await stack.sql<{ severity: string; aggregation_key: string }[]>`SELECT severity, aggregation_key FROM alerts WHERE id = ${body.alert_id}`;
+    const [row] = await stack.sql<
+      { severity: string; aggregation_key: string }[]
+    >`SELECT severity, aggregation_key FROM alerts WHERE id = ${body.alert_id}`;
     expect(row).toEqual({ severity: 'critical', aggregation_key: 'srv-app-01|cpu_high' });
     const incidentId = await eventually(async () => {
-      const [a] = await stack.sql<{ incident_id: string | null }[]>`SELECT incident_id FROM alerts WHERE id = ${body.alert_id}`;
+      const [a] = await stack.sql<
+        { incident_id: string | null }[]
+      >`SELECT incident_id FROM alerts WHERE id = ${body.alert_id}`;
       return a?.incident_id;
     }, 'the alert to join an incident');
-    const [incident] = await stack.sql<{ workflow_id: string }[]>`SELECT workflow_id FROM incidents WHERE id = ${incidentId}`;
+    const [incident] = await stack.sql<
+      { workflow_id: string }[]
+    >`SELECT workflow_id FROM incidents WHERE id = ${incidentId}`;
     expect(incident?.workflow_id).toBe(`incident:${acme.companyId}:srv-app-01|cpu_high`);
   });
 
@@ -71,12 +83,18 @@ describe('webhook', () => {
     const body = (await res.json()) as { error: string; fields: Array<{ field: string; message: string }> };
     expect(body.error).toBe('validation_failed');
     expect(body.fields.map((f) => f.field).sort()).toEqual(['message', 'severity', 'signature', 'tool_source']);
-    expect(body.fields.find((f) => f.field === 'severity')?.message).toBe('severity must be one of: critical, high, medium, low');
+    expect(body.fields.find((f) => f.field === 'severity')?.message).toBe(
+      'severity must be one of: critical, high, medium, low',
+    );
   });
 
   it('rejects an unknown or missing API key with 401', async () => {
     expect((await postAlert(stack.url, 'ak_wrong', valid)).status).toBe(401);
-    const res = await fetch(`${stack.url}/api/webhooks/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(valid) });
+    const res = await fetch(`${stack.url}/api/webhooks/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(valid),
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: 'unauthorized' });
   });
@@ -130,24 +148,36 @@ describe('webhook', () => {
     await stack.router.stop();
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await postAlert(stack.url, company.apiKey, { ...valid, asset_name: `srv-${i % 2}`, message: `burst ${i}` });
+      const res = await postAlert(stack.url, company.apiKey, {
+        ...valid,
+        asset_name: `srv-${i % 2}`,
+        message: `burst ${i}`,
+      });
       expect(res.status).toBe(202);
       ids.push(((await res.json()) as { alert_id: string }).alert_id);
     }
-    const [unrouted] = await stack.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM alerts WHERE id = ANY(${ids}) AND routed_at IS NULL`;
+    const [unrouted] = await stack.sql<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM alerts WHERE id = ANY(${ids}) AND routed_at IS NULL`;
     expect(unrouted?.n).toBe(5);
 
     const { AlertRouter } = await import('../../api/alert-router.ts');
     stack.router = new AlertRouter({ sql: stack.sql, temporal: stack.temporal, pollIntervalMs: 200 });
     await stack.router.start();
     const incidents = await eventually(async () => {
-      const rows = await stack.sql<{ incident_id: string }[]>`SELECT DISTINCT incident_id FROM alerts WHERE id = ANY(${ids}) AND incident_id IS NOT NULL`;
-      const [pending] = await stack.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM alerts WHERE id = ANY(${ids}) AND incident_id IS NULL`;
+      const rows = await stack.sql<
+        { incident_id: string }[]
+      >`SELECT DISTINCT incident_id FROM alerts WHERE id = ANY(${ids}) AND incident_id IS NOT NULL`;
+      const [pending] = await stack.sql<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM alerts WHERE id = ANY(${ids}) AND incident_id IS NULL`;
       return pending?.n === 0 ? rows : undefined;
     }, 'all five alerts to reach their incidents');
     // srv-0 and srv-1: two keys, two incidents, five alerts between them.
     expect(incidents).toHaveLength(2);
-    const counts = await stack.sql<{ alert_count: number }[]>`SELECT alert_count FROM incidents WHERE id = ANY(${incidents.map((r) => r.incident_id)}) ORDER BY alert_count`;
+    const counts = await stack.sql<
+      { alert_count: number }[]
+    >`SELECT alert_count FROM incidents WHERE id = ANY(${incidents.map((r) => r.incident_id)}) ORDER BY alert_count`;
     expect(counts.map((c) => c.alert_count)).toEqual([2, 3]);
   });
   it('does not open a second incident when the router redelivers an alert its closed incident already handled', async () => {
@@ -159,10 +189,15 @@ describe('webhook', () => {
         SELECT i.id, i.status FROM alerts a JOIN incidents i ON i.id = a.incident_id WHERE a.id = ${alertId}`;
       return r?.status === 'resolved' ? r : undefined;
     }, 'the low-risk incident to resolve');
-    const [incident] = await stack.sql<{ workflow_id: string }[]>`SELECT workflow_id FROM incidents WHERE id = ${first.id}`;
+    const [incident] = await stack.sql<
+      { workflow_id: string }[]
+    >`SELECT workflow_id FROM incidents WHERE id = ${first.id}`;
     const completedRuns = async (): Promise<number> => {
       let n = 0;
-      for await (const _run of stack.temporal.workflow.list({ query: `WorkflowId = "${incident!.workflow_id}" AND ExecutionStatus = "Completed"` })) n += 1;
+      for await (const _run of stack.temporal.workflow.list({
+        query: `WorkflowId = "${incident!.workflow_id}" AND ExecutionStatus = "Completed"`,
+      }))
+        n += 1;
       return n;
     };
     const runsBefore = await completedRuns();
@@ -176,7 +211,9 @@ describe('webhook', () => {
     }, 'the redelivery');
     await eventually(async () => (await completedRuns()) > runsBefore, 'the redelivery run to finish');
 
-    const incidents = await stack.sql<{ id: string }[]>`SELECT id FROM incidents WHERE company_id = ${company.companyId}`;
+    const incidents = await stack.sql<
+      { id: string }[]
+    >`SELECT id FROM incidents WHERE company_id = ${company.companyId}`;
     expect(incidents.map((i) => i.id)).toEqual([first.id]);
     const [linked] = await stack.sql<{ incident_id: string }[]>`SELECT incident_id FROM alerts WHERE id = ${alertId}`;
     expect(linked?.incident_id).toBe(first.id);
@@ -190,10 +227,15 @@ describe('webhook', () => {
     // Without any id, the same content within the minute is a retry of the same alert.
     const retry = await postAlert(stack.url, company.apiKey, valid);
     expect(retry.status).toBe(200);
-    expect(await retry.json()).toMatchObject({ alert_id: ((await a.json()) as { alert_id: string }).alert_id, duplicate: true });
+    expect(await retry.json()).toMatchObject({
+      alert_id: ((await a.json()) as { alert_id: string }).alert_id,
+      duplicate: true,
+    });
     const long = await postAlert(stack.url, company.apiKey, valid, { 'x-delivery-id': 'x'.repeat(201) });
     expect(long.status).toBe(422);
-    expect(await long.json()).toMatchObject({ fields: [{ field: 'X-Delivery-ID', message: 'X-Delivery-ID must be at most 200 characters' }] });
+    expect(await long.json()).toMatchObject({
+      fields: [{ field: 'X-Delivery-ID', message: 'X-Delivery-ID must be at most 200 characters' }],
+    });
     expect(await alertCount(company.companyId)).toBe(2);
   });
   it('records the error and keeps the alert while Temporal is unreachable, then routes it once it is back', async () => {
@@ -203,7 +245,11 @@ describe('webhook', () => {
     const { AlertRouter } = await import('../../api/alert-router.ts');
     // Nothing listens on port 1: every signal fails as it would with Temporal down.
     const deadConnection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
-    const down = new AlertRouter({ sql: stack.sql, temporal: new Client({ connection: deadConnection }), pollIntervalMs: 200 });
+    const down = new AlertRouter({
+      sql: stack.sql,
+      temporal: new Client({ connection: deadConnection }),
+      pollIntervalMs: 200,
+    });
     await down.start();
     const res = await postAlert(stack.url, company.apiKey, { ...valid, asset_name: 'srv-outage' });
     expect(res.status).toBe(202);
@@ -221,7 +267,9 @@ describe('webhook', () => {
     stack.router = new AlertRouter({ sql: stack.sql, temporal: stack.temporal, pollIntervalMs: 200 });
     await stack.router.start();
     const routed = await eventually(async () => {
-      const [a] = await stack.sql<{ incident_id: string | null; route_error: string | null }[]>`SELECT incident_id, route_error FROM alerts WHERE id = ${alertId}`;
+      const [a] = await stack.sql<
+        { incident_id: string | null; route_error: string | null }[]
+      >`SELECT incident_id, route_error FROM alerts WHERE id = ${alertId}`;
       return a?.incident_id ? a : undefined;
     }, 'the alert to reach its incident after the outage');
     expect(routed.route_error).toBeNull();

@@ -18,18 +18,43 @@ const KEYS = 100;
 // ---- load generator: runs in the forked child --------------------------------------------------------------------
 // kind closed: `concurrency` lanes for `seconds`; open: `rate` requests/s, paced; count: `total` requests.
 // batch: alerts a request, 0 = one alert object as the whole body.
-interface Job { url: string; kind: 'closed' | 'open' | 'count'; seconds: number; concurrency: number; rate: number;
-  total: number; batch: number; prefix: string; tag: string }
-interface Result { requests: number; alerts: number; statuses: Record<string, number>; elapsedMs: number; p50: number;
-  p99: number; max: number; cpuMs: number }
+interface Job {
+  url: string;
+  kind: 'closed' | 'open' | 'count';
+  seconds: number;
+  concurrency: number;
+  rate: number;
+  total: number;
+  batch: number;
+  prefix: string;
+  tag: string;
+}
+interface Result {
+  requests: number;
+  alerts: number;
+  statuses: Record<string, number>;
+  elapsedMs: number;
+  p50: number;
+  p99: number;
+  max: number;
+  cpuMs: number;
+}
 
 // Signature storm_check has no runbook: incidents escalate and stay open. Same severity and tool throughout.
-const alert = (i: number, job: Pick<Job, 'prefix' | 'tag'>) => ({ asset_name: `${job.prefix}${i % KEYS}`,
-  signature: 'storm_check', severity: 'high', message: `CPU above 95 % for 5 minutes (sample ${i})`,
-  tool_source: 'Prometheus', delivery_id: `${job.tag}-${i}` });
+const alert = (i: number, job: Pick<Job, 'prefix' | 'tag'>) => ({
+  asset_name: `${job.prefix}${i % KEYS}`,
+  signature: 'storm_check',
+  severity: 'high',
+  message: `CPU above 95 % for 5 minutes (sample ${i})`,
+  tool_source: 'Prometheus',
+  delivery_id: `${job.tag}-${i}`,
+});
 const bodyOf = (n: number, job: Job): string =>
-  JSON.stringify(job.batch === 0 ? alert(n, job)
-    : { alerts: Array.from({ length: job.batch }, (_, j) => alert(n * job.batch + j, job)) });
+  JSON.stringify(
+    job.batch === 0
+      ? alert(n, job)
+      : { alerts: Array.from({ length: job.batch }, (_, j) => alert(n * job.batch + j, job)) },
+  );
 
 /** One POST over a keep-alive agent; never rejects (a transport error becomes the status). */
 function post(agent: http.Agent, url: URL, payload: string, extra: Record<string, string> = {}) {
@@ -69,7 +94,7 @@ async function runJob(job: Job): Promise<Result> {
   if (job.kind === 'open') {
     // Latency counts from when a request was due, not when it left: a stalled server shows instead of hiding.
     const pending: Promise<void>[] = [];
-    for (const total = Math.round(job.rate * job.seconds); n < total; ) {
+    for (const total = Math.round(job.rate * job.seconds); n < total;) {
       const due = start + (n * 1000) / job.rate;
       const wait = due - performance.now();
       if (wait > 0.5) await new Promise((r) => setTimeout(r, wait));
@@ -91,18 +116,29 @@ async function runJob(job: Job): Promise<Result> {
   const used = process.cpuUsage(cpu);
   agent.destroy();
   lat.sort((a, b) => a - b);
-  return { requests: lat.length, alerts, statuses, elapsedMs, p50: pct(lat, 50), p99: pct(lat, 99),
-    max: lat.at(-1) ?? NaN, cpuMs: (used.user + used.system) / 1000 };
+  return {
+    requests: lat.length,
+    alerts,
+    statuses,
+    elapsedMs,
+    p50: pct(lat, 50),
+    p99: pct(lat, 99),
+    max: lat.at(-1) ?? NaN,
+    cpuMs: (used.user + used.system) / 1000,
+  };
 }
 
 if (process.argv[2] === 'loadgen') {
   process.on('message', (job: Job) => void runJob(job).then((r) => process.send!(r)));
   process.on('disconnect', () => process.exit(0)); // the bench is gone: so is its load
 } else {
-  main().then((failed) => process.exit(failed ? 1 : 0), (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+  main().then(
+    (failed) => process.exit(failed ? 1 : 0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }
 
 // ---- CPU accounting: the machine may be shared, so tell our processes' share from everyone else's -----------------
@@ -113,7 +149,10 @@ function cpuTicks(): { ours: number; busy: number; steal: number } {
   for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
       const s = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ').map(Number);
+      const f = s
+        .slice(s.lastIndexOf(')') + 2)
+        .split(' ')
+        .map(Number);
       // utime stime cutime cstime: ended PostgreSQL backends land in their parent's c-times.
       procs.set(Number(d), { ppid: f[1]!, ticks: f[11]! + f[12]! + f[13]! + f[14]! });
     } catch {
@@ -121,7 +160,7 @@ function cpuTicks(): { ours: number; busy: number; steal: number } {
     }
   }
   const mine = new Set([process.pid]);
-  for (let size = 0; size !== mine.size; ) {
+  for (let size = 0; size !== mine.size;) {
     size = mine.size;
     for (const [pid, p] of procs) if (mine.has(p.ppid)) mine.add(pid);
   }
@@ -152,15 +191,25 @@ async function main(): Promise<boolean> {
     if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer, not ${process.env[name]}`);
     return v;
   };
-  const [SECONDS, CONC, RATE, BATCH] = [env('BENCH_SECONDS', 10), env('BENCH_CONCURRENCY', 32), env('BENCH_RATE', 1000),
-    env('BENCH_BATCH', 50)];
-  const [SAMPLES, STORM, STORM_BATCH] = [env('LATENCY_SAMPLES', 20), env('STORM_ALERTS', 100_000),
-    Math.min(env('STORM_BATCH', 500), 1000)];
+  const [SECONDS, CONC, RATE, BATCH] = [
+    env('BENCH_SECONDS', 10),
+    env('BENCH_CONCURRENCY', 32),
+    env('BENCH_RATE', 1000),
+    env('BENCH_BATCH', 50),
+  ];
+  const [SAMPLES, STORM, STORM_BATCH] = [
+    env('LATENCY_SAMPLES', 20),
+    env('STORM_ALERTS', 100_000),
+    Math.min(env('STORM_BATCH', 500), 1000),
+  ];
   if (STORM % KEYS || STORM % STORM_BATCH) throw new Error('STORM_ALERTS must be a multiple of 100 and of STORM_BATCH');
   const run = Date.now().toString(36);
   const [f0, f1] = [(v: number) => v.toFixed(0), (v: number) => v.toFixed(1)];
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
   const stops: Array<[string, () => Promise<unknown>]> = [];
   const rows: string[][] = [];
   const othersSeen: number[] = [];
@@ -174,9 +223,11 @@ async function main(): Promise<boolean> {
       const core = (ticks: number) => (ticks * 1000) / wall;
       const foreign = Math.max(0, core(c2.busy - c.busy) - core(c2.ours - c.ours));
       othersSeen.push(foreign + core(c2.steal - c.steal));
-      return `cpu (% of one core, ${cpus().length} cores): ours ${f0(core(c2.ours - c.ours))} % (API process ` +
+      return (
+        `cpu (% of one core, ${cpus().length} cores): ours ${f0(core(c2.ours - c.ours))} % (API process ` +
         `${f0((u.user + u.system) / 10 / wall)} %${gen ? `, load gen ${f0((gen.cpuMs * 100) / wall)} %` : ''}), ` +
-        `other processes ${f0(foreign)} %, VM steal ${f0(core(c2.steal - c.steal))} %`;
+        `other processes ${f0(foreign)} %, VM steal ${f0(core(c2.steal - c.steal))} %`
+      );
     };
   };
 
@@ -185,28 +236,45 @@ async function main(): Promise<boolean> {
   const drive = (job: Partial<Job> & Pick<Job, 'url' | 'kind'>): Promise<Result> =>
     new Promise((resolve) => {
       gen.once('message', (r) => resolve(r as Result));
-      gen.send({ seconds: SECONDS, concurrency: CONC, rate: RATE, total: 0, batch: 0, prefix: 'srv-', tag: run,
-        ...job });
+      gen.send({
+        seconds: SECONDS,
+        concurrency: CONC,
+        rate: RATE,
+        total: 0,
+        batch: 0,
+        prefix: 'srv-',
+        tag: run,
+        ...job,
+      });
     });
   const others = (r: Result) => {
     const bad = Object.entries(r.statuses).filter(([s]) => s !== '202');
     return bad.length ? ` [${bad.map(([s, n]) => `${s}×${n}`).join(', ')}]` : '';
   };
   const report = (what: string, r: Result, cpu: string) =>
-    console.log(`  ${what}: ${r.requests} requests in ${f1(r.elapsedMs / 1000)} s, p50 ${f1(r.p50)} ms, ` +
-      `p99 ${f1(r.p99)} ms, max ${f1(r.max)} ms${others(r)}\n    ${cpu}`);
+    console.log(
+      `  ${what}: ${r.requests} requests in ${f1(r.elapsedMs / 1000)} s, p50 ${f1(r.p50)} ms, ` +
+        `p99 ${f1(r.p99)} ms, max ${f1(r.max)} ms${others(r)}\n    ${cpu}`,
+    );
   // The figure as a multiple of the goal (or of bare express, whose multiple the goal itself is).
   const verdict = (x: number, goal: number, times = x / goal) =>
     `${times.toFixed(2)}×, ${x >= goal ? 'MET' : 'NOT MET'}`;
   const lat = (r: Result) => `p50 ${f1(r.p50)}, p99 ${f1(r.p99)} ms${others(r)}`;
 
   try {
-    console.log(`Ingest benchmark: ${SECONDS} s phases, ${CONC} connections, ${KEYS} keys, storm of ${STORM}; ` +
-      `load average ${load()}\n`);
+    console.log(
+      `Ingest benchmark: ${SECONDS} s phases, ${CONC} connections, ${KEYS} keys, storm of ${STORM}; ` +
+        `load average ${load()}\n`,
+    );
     const dir = mkdtempSync(path.join(tmpdir(), 'aw-ingest-'));
     stops.push(['temp dir', async () => rmSync(dir, { recursive: true, force: true })]);
-    const db = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), persistent: false,
-      database: 'alert_whisperer_bench', log: () => {} });
+    const db = await startEmbeddedPostgres({
+      dataDir: dir,
+      port: await freePort(),
+      persistent: false,
+      database: 'alert_whisperer_bench',
+      log: () => {},
+    });
     stops.push(['PostgreSQL', () => db.stop()]);
     const sql = createSql(db.url);
     stops.push(['sql', () => sql.end({ timeout: 5 })]);
@@ -214,25 +282,42 @@ async function main(): Promise<boolean> {
     const dev = await startTemporalDevServer({});
     stops.push(['Temporal dev server', () => dev.stop()]);
     const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) };
-    Runtime.install({ logger: quiet as never, shutdownSignals: [],
-      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
-    const config = { ...loadConfig({ REMEDIATION_MODE: 'dry_run', WEBHOOK_RATE_PER_MINUTE: '0' }), databaseUrl: db.url,
-      temporalAddress: dev.address, jwtSecret: 'bench-secret-that-is-long-enough-for-hs256' };
+    Runtime.install({
+      logger: quiet as never,
+      shutdownSignals: [],
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+    });
+    const config = {
+      ...loadConfig({ REMEDIATION_MODE: 'dry_run', WEBHOOK_RATE_PER_MINUTE: '0' }),
+      databaseUrl: db.url,
+      temporalAddress: dev.address,
+      jwtSecret: 'bench-secret-that-is-long-enough-for-hs256',
+    };
     const worker = await startWorker({ address: dev.address, sql, config });
     stops.push(['worker', () => worker.stop()]);
     const connection = await Connection.connect({ address: dev.address });
     stops.push(['client connection', () => connection.close()]);
     const temporal = new Client({ connection, namespace: config.temporalNamespace });
-    stops.push(['workflows', async () => {
-      // Open incident workflows would keep the dev server busy on shutdown: end them first.
-      const keys = await sql<{ c: string; k: string }[]>`SELECT DISTINCT company_id c, aggregation_key k FROM alerts`;
-      await Promise.all(keys.map((k) =>
-        temporal.workflow.getHandle(incidentWorkflowId(k.c, k.k)).terminate('bench over').catch(() => {})));
-    }]);
+    stops.push([
+      'workflows',
+      async () => {
+        // Open incident workflows would keep the dev server busy on shutdown: end them first.
+        const keys = await sql<{ c: string; k: string }[]>`SELECT DISTINCT company_id c, aggregation_key k FROM alerts`;
+        await Promise.all(
+          keys.map((k) =>
+            temporal.workflow
+              .getHandle(incidentWorkflowId(k.c, k.k))
+              .terminate('bench over')
+              .catch(() => {}),
+          ),
+        );
+      },
+    ]);
     const api = await createApiServer({ sql, temporal, config });
     const base = `http://127.0.0.1:${await api.listen(0, '127.0.0.1')}`;
     stops.push(['API', () => api.close()]);
-    const newRouter = async () => { // as api/main.ts builds it
+    const newRouter = async () => {
+      // as api/main.ts builds it
       const r = new AlertRouter({ sql, temporal, leaseSeconds: config.routeLeaseSeconds, log: (x) => console.warn(x) });
       return r.start().then(() => r);
     };
@@ -241,10 +326,16 @@ async function main(): Promise<boolean> {
     const company = () => createCompany(sql, { settings: { groupWaitSeconds: 0 }, runbooks: [] });
     const hook = (apiKey: string) => `${base}/api/webhooks/alerts?api_key=${encodeURIComponent(apiKey)}`;
     // Served by the route queue's partial index, so polling it does not slow the router down.
-    const unrouted = async (id: string) => (await sql<{ n: number }[]>`SELECT count(*)::int n FROM alerts
-      WHERE company_id = ${id} AND routed_at IS NULL AND dead_lettered_at IS NULL`)[0]!.n;
-    const unlinked = async (id: string) => (await sql<{ n: number }[]>`SELECT count(*)::int n FROM alerts
-      WHERE company_id = ${id} AND incident_id IS NULL`)[0]!.n;
+    const unrouted = async (id: string) =>
+      (
+        await sql<{ n: number }[]>`SELECT count(*)::int n FROM alerts
+      WHERE company_id = ${id} AND routed_at IS NULL AND dead_lettered_at IS NULL`
+      )[0]!.n;
+    const unlinked = async (id: string) =>
+      (
+        await sql<{ n: number }[]>`SELECT count(*)::int n FROM alerts
+      WHERE company_id = ${id} AND incident_id IS NULL`
+      )[0]!.n;
     const until = async (check: () => Promise<boolean>, ms: number, every = 250) => {
       for (const end = Date.now() + ms; Date.now() < end; await sleep(every)) if (await check()) return true;
       return false;
@@ -272,13 +363,21 @@ async function main(): Promise<boolean> {
     const s = await drive({ url: hook(single.apiKey), kind: 'closed', tag: `${run}-s` });
     report('single alert, closed loop', s, m(s));
     const sRps = (s.requests / s.elapsedMs) * 1000;
-    rows.push([`single, ${CONC} connections`, `${f0(sRps)} req/s, ${lat(s)}`, '≥ 0.5× bare',
-      verdict(sRps / bareRps, 0.5, sRps / bareRps)]);
+    rows.push([
+      `single, ${CONC} connections`,
+      `${f0(sRps)} req/s, ${lat(s)}`,
+      '≥ 0.5× bare',
+      verdict(sRps / bareRps, 0.5, sRps / bareRps),
+    ]);
     m = meter();
     const o = await drive({ url: hook(single.apiKey), kind: 'open', tag: `${run}-o` });
     report(`single alert, open loop ${RATE}/s`, o, m(o));
-    rows.push([`single, open loop ${RATE}/s (${f0((o.requests / o.elapsedMs) * 1000)}/s served)`, lat(o),
-      'p99 ≤ 50 ms', o.p99 <= 50 ? 'MET' : 'NOT MET']);
+    rows.push([
+      `single, open loop ${RATE}/s (${f0((o.requests / o.elapsedMs) * 1000)}/s served)`,
+      lat(o),
+      'p99 ≤ 50 ms',
+      o.p99 <= 50 ? 'MET' : 'NOT MET',
+    ]);
     if (!(await until(async () => (await unlinked(single.companyId)) === 0, 120_000, 500))) {
       console.log(`  single-alert phases: ${await unlinked(single.companyId)} alerts still unlinked after 120 s`);
     }
@@ -288,12 +387,18 @@ async function main(): Promise<boolean> {
     const user = await createUser(sql, 'company_admin', [viewer.companyId]);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
     const gql = async (query: string, variables: object, token?: string) => {
-      const r = await post(agent, new URL(`${base}/graphql`), JSON.stringify({ query, variables }),
-        token ? { authorization: `Bearer ${token}` } : {});
+      const r = await post(
+        agent,
+        new URL(`${base}/graphql`),
+        JSON.stringify({ query, variables }),
+        token ? { authorization: `Bearer ${token}` } : {},
+      );
       return JSON.parse(r.text) as { data: Record<string, unknown> | null; errors?: unknown };
     };
-    const loggedIn = await gql('mutation($e:String!,$p:String!){login(email:$e,password:$p){accessToken}}',
-      { e: user.email, p: user.password });
+    const loggedIn = await gql('mutation($e:String!,$p:String!){login(email:$e,password:$p){accessToken}}', {
+      e: user.email,
+      p: user.password,
+    });
     const token = (loggedIn.data?.login as { accessToken: string } | undefined)?.accessToken;
     if (!token) throw new Error(`login failed: ${JSON.stringify(loggedIn.errors)}`);
     const seen: number[] = [];
@@ -325,15 +430,23 @@ async function main(): Promise<boolean> {
     const sp = await drive({ url: hook(batched.apiKey), kind: 'closed', tag: `${run}-sp` });
     report('single alert, router stopped', sp, m(sp));
     const pausedRps = (sp.requests / sp.elapsedMs) * 1000;
-    rows.push(['single, router stopped (reference)', `${f0(pausedRps)} req/s, ${lat(sp)}`, '',
-      `${(pausedRps / bareRps).toFixed(2)}× bare`]);
+    rows.push([
+      'single, router stopped (reference)',
+      `${f0(pausedRps)} req/s, ${lat(sp)}`,
+      '',
+      `${(pausedRps / bareRps).toFixed(2)}× bare`,
+    ]);
     await drive({ url: hook(batched.apiKey), kind: 'closed', seconds: 1, batch: BATCH, tag: `${run}-bw` });
     m = meter();
     const bt = await drive({ url: hook(batched.apiKey), kind: 'closed', batch: BATCH, tag: `${run}-bt` });
     report(`batched (${BATCH}/request)`, bt, m(bt));
     const aps = (bt.alerts / bt.elapsedMs) * 1000;
-    rows.push([`batched, ${BATCH} alerts/request`, `${f0(aps)} alerts/s, ${lat(bt)}`, '≥ 10,000 alerts/s',
-      verdict(aps, 10_000)]);
+    rows.push([
+      `batched, ${BATCH} alerts/request`,
+      `${f0(aps)} alerts/s, ${lat(bt)}`,
+      '≥ 10,000 alerts/s',
+      verdict(aps, 10_000),
+    ]);
 
     // 4. Drain: a fresh router on that backlog, until every stored alert has its routed_at.
     const backlog = await unrouted(batched.companyId);
@@ -348,10 +461,16 @@ async function main(): Promise<boolean> {
       FROM alerts WHERE company_id = ${batched.companyId}`;
     const rate = (st!.n / drainMs) * 1000;
     const late = `${drained ? '' : ' (timed out)'}${st!.failed ? `, ${st!.failed} with route errors` : ''}`;
-    console.log(`  drain: ${st!.n}/${backlog} routed in ${f1(drainMs / 1000)} s${late}; ` +
-      `${f0(st!.n / Math.max(st!.span, 0.001))}/s between first and last routed_at\n    ${m()}`);
-    rows.push([`router drain, ${backlog} on ${KEYS} keys`, `${f0(rate)} alerts/s${late}`, '≥ 2,000 alerts/s',
-      verdict(rate, 2000)]);
+    console.log(
+      `  drain: ${st!.n}/${backlog} routed in ${f1(drainMs / 1000)} s${late}; ` +
+        `${f0(st!.n / Math.max(st!.span, 0.001))}/s between first and last routed_at\n    ${m()}`,
+    );
+    rows.push([
+      `router drain, ${backlog} on ${KEYS} keys`,
+      `${f0(rate)} alerts/s${late}`,
+      '≥ 2,000 alerts/s',
+      verdict(rate, 2000),
+    ]);
     await until(async () => (await unlinked(batched.companyId)) === 0, 60_000, 1000);
 
     // 6. Storm: STORM alerts on 100 keys in batched posts with the router running; then exact counts, zero loss.
@@ -359,32 +478,61 @@ async function main(): Promise<boolean> {
     const per = STORM / KEYS;
     m = meter();
     const t0 = performance.now();
-    const posts = await drive({ url: hook(storm.apiKey), kind: 'count', total: STORM / STORM_BATCH, batch: STORM_BATCH,
-      prefix: 'storm-srv-', tag: `${run}-st` });
+    const posts = await drive({
+      url: hook(storm.apiKey),
+      kind: 'count',
+      total: STORM / STORM_BATCH,
+      batch: STORM_BATCH,
+      prefix: 'storm-srv-',
+      tag: `${run}-st`,
+    });
     report(`storm posts (${STORM_BATCH}/request)`, posts, m(posts));
-    const check = async (full = false) => (await sql<Record<string, number>[]>`
+    const check = async (full = false) =>
+      (
+        await sql<Record<string, number>[]>`
       SELECT (SELECT count(*)::int FROM alerts WHERE company_id = ${storm.companyId}) alerts,
         (SELECT count(*)::int FROM alerts WHERE company_id = ${storm.companyId} AND incident_id IS NULL) unlinked,
         count(*)::int incidents, coalesce(sum(alert_count), 0)::int counted,
-        count(*) FILTER (WHERE alert_count <> ${per})::int off, ${full
-          ? sql`count(*) FILTER (WHERE alert_count <> (SELECT count(*) FROM alerts a WHERE a.incident_id = i.id))::int`
-          : sql`0`} mismatched
-      FROM incidents i WHERE company_id = ${storm.companyId}`)[0]!;
+        count(*) FILTER (WHERE alert_count <> ${per})::int off, ${
+          full
+            ? sql`count(*) FILTER (WHERE alert_count <> (SELECT count(*) FROM alerts a WHERE a.incident_id = i.id))::int`
+            : sql`0`
+        } mismatched
+      FROM incidents i WHERE company_id = ${storm.companyId}`
+      )[0]!;
     m = meter();
-    const settled = await until(async () => {
-      const c = await check();
-      return c.unlinked === 0 && c.counted === STORM && c.off === 0;
-    }, 180_000, 500);
+    const settled = await until(
+      async () => {
+        const c = await check();
+        return c.unlinked === 0 && c.counted === STORM && c.off === 0;
+      },
+      180_000,
+      500,
+    );
     const stormMs = performance.now() - t0;
     const c = await check(true);
-    failed = !(posts.alerts === STORM && c.alerts === STORM && c.unlinked === 0 && c.incidents === KEYS &&
-      c.counted === STORM && c.off === 0 && c.mismatched === 0);
-    console.log(`  storm: ${settled ? '' : 'NOT '}settled ${f1(stormMs / 1000)} s after the first post\n` +
-      `    ${JSON.stringify({ accepted: posts.alerts, ...c })}\n    ${m()}`);
-    const counts = c.off ? `${c.incidents}, Σ ${c.counted}, ${c.off} ≠ ${per}`
+    failed = !(
+      posts.alerts === STORM &&
+      c.alerts === STORM &&
+      c.unlinked === 0 &&
+      c.incidents === KEYS &&
+      c.counted === STORM &&
+      c.off === 0 &&
+      c.mismatched === 0
+    );
+    console.log(
+      `  storm: ${settled ? '' : 'NOT '}settled ${f1(stormMs / 1000)} s after the first post\n` +
+        `    ${JSON.stringify({ accepted: posts.alerts, ...c })}\n    ${m()}`,
+    );
+    const counts = c.off
+      ? `${c.incidents}, Σ ${c.counted}, ${c.off} ≠ ${per}`
       : `${c.incidents} × ${per} = ${c.counted}`;
-    rows.push([`storm, ${STORM} alerts on ${KEYS} keys`, `${counts}, ${c.unlinked} unlinked, ${f1(stormMs / 1000)} s`,
-      `${KEYS} × ${per}, no loss`, failed ? 'FAILED' : 'MET']);
+    rows.push([
+      `storm, ${STORM} alerts on ${KEYS} keys`,
+      `${counts}, ${c.unlinked} unlinked, ${f1(stormMs / 1000)} s`,
+      `${KEYS} × ${per}, no loss`,
+      failed ? 'FAILED' : 'MET',
+    ]);
   } finally {
     console.log('\nStopping…');
     for (const [name, stop] of stops.reverse()) await stop().catch((e: Error) => console.error(name, e.message));
@@ -392,10 +540,17 @@ async function main(): Promise<boolean> {
 
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of [['figure', 'measured', 'goal', 'verdict'], ...rows]) {
-    console.log(`  ${r.slice(0, 3).map((v, i) => v.padEnd(w[i]!)).join('  ')}  ${r[3]}`.trimEnd());
+    console.log(
+      `  ${r
+        .slice(0, 3)
+        .map((v, i) => v.padEnd(w[i]!))
+        .join('  ')}  ${r[3]}`.trimEnd(),
+    );
   }
   const avg = othersSeen.reduce((a, x) => a + x, 0) / Math.max(1, othersSeen.length);
-  console.log(`\n  Other processes and VM steal took ${f0(avg)} % of a core on average during the phases (max ` +
-    `${f0(Math.max(0, ...othersSeen))} %); load average now ${load()}.`);
+  console.log(
+    `\n  Other processes and VM steal took ${f0(avg)} % of a core on average during the phases (max ` +
+      `${f0(Math.max(0, ...othersSeen))} %); load average now ${load()}.`,
+  );
   return failed;
 }

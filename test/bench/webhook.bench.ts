@@ -45,9 +45,20 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function quietRuntime(): void {
-  const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string, meta?: unknown) => console.error(m, meta ?? '') };
+  const quiet = {
+    log() {},
+    trace() {},
+    debug() {},
+    info() {},
+    warn() {},
+    error: (m: string, meta?: unknown) => console.error(m, meta ?? ''),
+  };
   // Core's own logs (e.g. "Task not found" while open workflows are terminated at the end) too.
-  Runtime.install({ logger: quiet as never, shutdownSignals: [], telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  Runtime.install({
+    logger: quiet as never,
+    shutdownSignals: [],
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
 }
 
 function step(what: string, since: number): void {
@@ -111,10 +122,17 @@ async function main(): Promise<void> {
   let temporal: Client | null = null;
 
   try {
-    console.log(`Alert Whisperer webhook benchmark: ${REQUESTS} requests, concurrency ${CONCURRENCY}, ${KEYS} aggregation keys\n`);
+    console.log(
+      `Alert Whisperer webhook benchmark: ${REQUESTS} requests, concurrency ${CONCURRENCY}, ${KEYS} aggregation keys\n`,
+    );
     console.log('Starting the stack on 127.0.0.1:');
     let t = performance.now();
-    const db: EmbeddedDatabase = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), persistent: false, database: 'alert_whisperer_bench' });
+    const db: EmbeddedDatabase = await startEmbeddedPostgres({
+      dataDir: dir,
+      port: await freePort(),
+      persistent: false,
+      database: 'alert_whisperer_bench',
+    });
     stops.push(['PostgreSQL', () => db.stop()]);
     const dbSql = createSql(db.url);
     sql = dbSql;
@@ -158,7 +176,9 @@ async function main(): Promise<void> {
     const warm = await createCompany(dbSql, { settings: { groupWaitSeconds: 0 } });
     await load(url, warm.apiKey, WARMUP, CONCURRENCY, 'warm');
     await waitUntil(async () => {
-      const [r] = await dbSql<{ n: number }[]>`SELECT count(*)::int AS n FROM alerts WHERE company_id = ${warm.companyId} AND incident_id IS NULL`;
+      const [r] = await dbSql<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM alerts WHERE company_id = ${warm.companyId} AND incident_id IS NULL`;
       return r?.n === 0;
     }, 30_000);
 
@@ -186,7 +206,10 @@ async function main(): Promise<void> {
     };
     const atLastAccept = await progress();
     const routedAt = await waitUntil(async () => (await progress()).unrouted === 0, SETTLE_TIMEOUT_MS);
-    const linkedAt = await waitUntil(async () => (await progress()).unlinked === 0, Math.max(0, SETTLE_TIMEOUT_MS - (performance.now() - loadEnd)));
+    const linkedAt = await waitUntil(
+      async () => (await progress()).unlinked === 0,
+      Math.max(0, SETTLE_TIMEOUT_MS - (performance.now() - loadEnd)),
+    );
     clearInterval(sampler);
     const rssAfter = process.memoryUsage().rss;
     rssPeak = Math.max(rssPeak, rssAfter);
@@ -202,29 +225,46 @@ async function main(): Promise<void> {
 
     const sorted = [...run.latencies].sort((a, b) => a - b);
     const accepted = run.statuses.get(202) ?? 0;
-    const others = [...run.statuses].filter(([s]) => s !== 202).map(([s, n]) => `${s}×${n}`).join(', ');
+    const others = [...run.statuses]
+      .filter(([s]) => s !== 202)
+      .map(([s, n]) => `${s}×${n}`)
+      .join(', ');
     const alerts = counts?.alerts ?? 0;
     const incidents = counts?.incidents ?? 0;
     const reduction = alerts > 0 ? (1 - incidents / alerts) * 100 : 0;
-    const lag = (at: number | null): string => (at === null ? `> ${sec(SETTLE_TIMEOUT_MS)} (timed out)` : sec(at - loadEnd));
-    const fromFirst = (at: number | null): string => (at === null ? 'n/a' : `${((alerts / (at - run.startedAt)) * 1000).toFixed(0)} alerts/s`);
+    const lag = (at: number | null): string =>
+      at === null ? `> ${sec(SETTLE_TIMEOUT_MS)} (timed out)` : sec(at - loadEnd);
+    const fromFirst = (at: number | null): string =>
+      at === null ? 'n/a' : `${((alerts / (at - run.startedAt)) * 1000).toFixed(0)} alerts/s`;
 
     const rows: Array<[string, string]> = [
       ['webhook requests', `${REQUESTS} (${accepted} × 202${others ? `, ${others}` : ''})`],
       ['wall time', sec(run.elapsedMs)],
       ['throughput', `${((REQUESTS / run.elapsedMs) * 1000).toFixed(0)} req/s`],
-      ['latency p50 / p95 / p99', `${ms(percentile(sorted, 50))} / ${ms(percentile(sorted, 95))} / ${ms(percentile(sorted, 99))}`],
+      [
+        'latency p50 / p95 / p99',
+        `${ms(percentile(sorted, 50))} / ${ms(percentile(sorted, 95))} / ${ms(percentile(sorted, 99))}`,
+      ],
       ['latency max', ms(sorted[sorted.length - 1] ?? NaN)],
-      ['event-loop delay p50 / p99 / max', `${ms(loopDelay.percentile(50) / 1e6)} / ${ms(loopDelay.percentile(99) / 1e6)} / ${ms(loopDelay.max / 1e6)}`],
+      [
+        'event-loop delay p50 / p99 / max',
+        `${ms(loopDelay.percentile(50) / 1e6)} / ${ms(loopDelay.percentile(99) / 1e6)} / ${ms(loopDelay.max / 1e6)}`,
+      ],
       ['routed / linked by the last 202', `${alerts - atLastAccept.unrouted} / ${alerts - atLastAccept.unlinked}`],
       ['routing lag (all routed_at)', lag(routedAt)],
       ['linking lag (all incident_id)', lag(linkedAt)],
       ['end-to-end rate (first post → linked)', fromFirst(linkedAt)],
       ['left unrouted / unlinked', `${left.unrouted} / ${left.unlinked}`],
-      ['noise reduction', `${alerts} alerts → ${incidents} incidents (${incidents > 0 ? `${reduction.toFixed(1)} % noise reduction` : 'no incident yet'})`],
+      [
+        'noise reduction',
+        `${alerts} alerts → ${incidents} incidents (${incidents > 0 ? `${reduction.toFixed(1)} % noise reduction` : 'no incident yet'})`,
+      ],
       ['incidents by status', statuses?.statuses ?? ''],
       ['distinct incident ids on alerts', String(counts?.linked_incidents ?? 0)],
-      ['RSS start / before / after / peak', `${mib(rssStart)} / ${mib(rssBefore)} / ${mib(rssAfter)} / ${mib(rssPeak)}`],
+      [
+        'RSS start / before / after / peak',
+        `${mib(rssStart)} / ${mib(rssBefore)} / ${mib(rssAfter)} / ${mib(rssPeak)}`,
+      ],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     console.log('');
@@ -236,7 +276,9 @@ async function main(): Promise<void> {
     if (sql && temporal) {
       const client = temporal;
       try {
-        const keys = await sql<{ company_id: string; aggregation_key: string }[]>`SELECT DISTINCT company_id, aggregation_key FROM alerts`;
+        const keys = await sql<
+          { company_id: string; aggregation_key: string }[]
+        >`SELECT DISTINCT company_id, aggregation_key FROM alerts`;
         await Promise.all(
           keys.map((k) =>
             client.workflow
@@ -250,7 +292,17 @@ async function main(): Promise<void> {
       }
     }
     // Router before API before worker before connections before sql before servers before the temp dir.
-    const order = ['router', 'API', 'worker', 'worker connection', 'client connection', 'sql', 'Temporal dev server', 'PostgreSQL', 'temp dir'];
+    const order = [
+      'router',
+      'API',
+      'worker',
+      'worker connection',
+      'client connection',
+      'sql',
+      'Temporal dev server',
+      'PostgreSQL',
+      'temp dir',
+    ];
     stops.sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
     for (const [name, stop] of stops) {
       try {

@@ -133,7 +133,9 @@ describe('dashboard (real browser)', () => {
 
   it('approves from the detail view and shows the dry-run remediation result live', async () => {
     expect(incidentId, 'the previous test found the incident').toBeTruthy();
-    const [dbIncident] = await stack.sql<Array<{ workflow_id: string }>>`SELECT workflow_id FROM incidents WHERE id = ${incidentId!}`;
+    const [dbIncident] = await stack.sql<
+      Array<{ workflow_id: string }>
+    >`SELECT workflow_id FROM incidents WHERE id = ${incidentId!}`;
     expect(dbIncident?.workflow_id).toMatch(/^incident:/);
 
     await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"]`).click();
@@ -171,7 +173,9 @@ describe('dashboard (real browser)', () => {
       .toContain('systemctl restart nginx');
     expect(await detail.textContent()).toContain('Approved from the e2e test: restart nginx');
     // The list row follows too, without a reload.
-    await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"][data-status="resolved"]`).waitFor({ state: 'visible' });
+    await page
+      .locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"][data-status="resolved"]`)
+      .waitFor({ state: 'visible' });
     expect(navigations, 'the page must not reload').toEqual([]);
 
     // The app is one viewport tall with scrolling panels, so a full-page shot alone would cut the
@@ -187,17 +191,33 @@ describe('dashboard (real browser)', () => {
   it('shows an Alertmanager incident recovering at its source, live', async () => {
     const labels = { alertname: 'HostDown', instance: 'db-07:9100', severity: 'critical' };
     const notification = (status: 'firing' | 'resolved') => ({
-      version: '4', status, receiver: 'alert-whisperer', groupKey: '{}:{alertname="HostDown"}', truncatedAlerts: 0,
-      groupLabels: { alertname: 'HostDown' }, commonLabels: labels, commonAnnotations: {}, externalURL: 'http://am:9093',
-      alerts: [{
-        status, labels, annotations: { summary: 'db-07 is down' }, startsAt: '2026-11-23T08:00:00Z',
-        endsAt: status === 'resolved' ? '2026-11-23T08:05:00Z' : '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prom/graph', fingerprint: 'e2e0000000000001',
-      }],
+      version: '4',
+      status,
+      receiver: 'alert-whisperer',
+      groupKey: '{}:{alertname="HostDown"}',
+      truncatedAlerts: 0,
+      groupLabels: { alertname: 'HostDown' },
+      commonLabels: labels,
+      commonAnnotations: {},
+      externalURL: 'http://am:9093',
+      alerts: [
+        {
+          status,
+          labels,
+          annotations: { summary: 'db-07 is down' },
+          startsAt: '2026-11-23T08:00:00Z',
+          endsAt: status === 'resolved' ? '2026-11-23T08:05:00Z' : '0001-01-01T00:00:00Z',
+          generatorURL: 'http://prom/graph',
+          fingerprint: 'e2e0000000000001',
+        },
+      ],
     });
-    const send = (status: 'firing' | 'resolved') => fetch(`${stack.url}/api/webhooks/alertmanager?api_key=${company.apiKey}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(notification(status)),
-    });
+    const send = (status: 'firing' | 'resolved') =>
+      fetch(`${stack.url}/api/webhooks/alertmanager?api_key=${company.apiKey}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(notification(status)),
+      });
     expect((await send('firing')).status).toBe(202);
     const row = page.locator('[data-testid="incident-row"]', { hasText: 'db-07' });
     await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
@@ -210,7 +230,9 @@ describe('dashboard (real browser)', () => {
     expect((await send('resolved')).status).toBe(202);
     await expect.poll(() => status.textContent(), { timeout: UI_TIMEOUT }).toBe('Resolved');
     await detail.getByTestId('source-resolved').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    expect(await detail.getByTestId('alert-state').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('recovery')]));
+    expect(await detail.getByTestId('alert-state').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('recovery')]),
+    );
     expect(await detail.textContent()).toContain('recovered at its source');
   });
 

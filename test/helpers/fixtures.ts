@@ -12,14 +12,30 @@ export interface TestCompany {
 }
 
 export const DEFAULT_RUNBOOKS: Array<{ signature: string; riskLevel: RiskLevel; name: string; actions: string[] }> = [
-  { signature: 'disk_full', riskLevel: 'low', name: 'Clean temp files', actions: ['find /tmp -type f -mtime +1 -delete', 'df -h /'] },
-  { signature: 'service_down:nginx', riskLevel: 'high', name: 'Restart nginx', actions: ['sudo systemctl restart nginx'] },
+  {
+    signature: 'disk_full',
+    riskLevel: 'low',
+    name: 'Clean temp files',
+    actions: ['find /tmp -type f -mtime +1 -delete', 'df -h /'],
+  },
+  {
+    signature: 'service_down:nginx',
+    riskLevel: 'high',
+    name: 'Restart nginx',
+    actions: ['sudo systemctl restart nginx'],
+  },
   { signature: 'memory_high', riskLevel: 'medium', name: 'Recycle app pool', actions: ['sudo systemctl restart app'] },
 ];
 
 export async function createCompany(
   sql: Sql,
-  opts: { name?: string; settings?: CompanySettings; hmacSecret?: string; runbooks?: typeof DEFAULT_RUNBOOKS; assets?: Array<{ name: string; instanceId?: string; critical?: boolean }> } = {},
+  opts: {
+    name?: string;
+    settings?: CompanySettings;
+    hmacSecret?: string;
+    runbooks?: typeof DEFAULT_RUNBOOKS;
+    assets?: Array<{ name: string; instanceId?: string; critical?: boolean }>;
+  } = {},
 ): Promise<TestCompany> {
   const suffix = randomUUID().slice(0, 8);
   const companyId = `comp-${suffix}`;

@@ -32,7 +32,11 @@ export function quietRuntime(): void {
   runtimeInstalled = true;
   try {
     // Core logs too: terminating workflows at the end of a test makes the core warn about tasks it no longer finds.
-    Runtime.install({ logger: quietLogger as never, shutdownSignals: [], telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+    Runtime.install({
+      logger: quietLogger as never,
+      shutdownSignals: [],
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+    });
   } catch {
     // already installed by an earlier helper in this process
   }
@@ -77,7 +81,12 @@ export async function startStack(
   });
   const connection = await Connection.connect({ address: temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const api = await createApiServer({ sql, temporal, config, ...(opts.cloudwatch ? { cloudwatch: opts.cloudwatch } : {}) });
+  const api = await createApiServer({
+    sql,
+    temporal,
+    config,
+    ...(opts.cloudwatch ? { cloudwatch: opts.cloudwatch } : {}),
+  });
   const port = await api.listen(0, '127.0.0.1');
   const router = new AlertRouter({ sql, temporal, pollIntervalMs: 200 });
   if (opts.startRouter !== false) await router.start();
@@ -101,7 +110,11 @@ export async function startStack(
 }
 
 /** Polls until `check` returns a value (not undefined/false), failing with the last seen state. */
-export async function eventually<T>(check: () => Promise<T | undefined | false | null>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false | null>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -114,7 +127,9 @@ export async function eventually<T>(check: () => Promise<T | undefined | false |
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`Timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+  throw new Error(
+    `Timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+  );
 }
 
 export async function graphql<T = Record<string, unknown>>(
@@ -132,12 +147,21 @@ export async function graphql<T = Record<string, unknown>>(
 }
 
 export async function login(url: string, email: string, password: string): Promise<string> {
-  const r = await graphql<{ login: { accessToken: string } }>(url, 'mutation($e:String!,$p:String!){login(email:$e,password:$p){accessToken}}', { e: email, p: password });
+  const r = await graphql<{ login: { accessToken: string } }>(
+    url,
+    'mutation($e:String!,$p:String!){login(email:$e,password:$p){accessToken}}',
+    { e: email, p: password },
+  );
   if (!r.data) throw new Error(`login failed: ${JSON.stringify(r.errors)}`);
   return r.data.login.accessToken;
 }
 
-export async function postAlert(url: string, apiKey: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export async function postAlert(
+  url: string,
+  apiKey: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${url}/api/webhooks/alerts?api_key=${encodeURIComponent(apiKey)}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

@@ -5,5 +5,7 @@ import { findExecutable } from '../../lib/temporal-dev-server.ts';
 
 export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const found = findExecutable('temporal-test-server', 'TEMPORAL_TEST_SERVER_PATH');
-  return TestWorkflowEnvironment.createTimeSkipping(found ? { server: { executable: { type: 'existing-path', path: found } } } : {});
+  return TestWorkflowEnvironment.createTimeSkipping(
+    found ? { server: { executable: { type: 'existing-path', path: found } } } : {},
+  );
 }

@@ -34,7 +34,10 @@ async function startMoto(): Promise<Moto> {
   let log = '';
   let spawnError: Error | null = null;
   // Own process group, so stopping it also stops anything a pyenv shim put in between.
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const keep = (d: Buffer) => {
     log = (log + d.toString()).slice(-4000);
   };
@@ -53,7 +56,8 @@ async function startMoto(): Promise<Moto> {
   };
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (spawnError) throw new Error(`Could not start moto_server (pip install 'moto[server]'): ${(spawnError as Error).message}`);
+    if (spawnError)
+      throw new Error(`Could not start moto_server (pip install 'moto[server]'): ${(spawnError as Error).message}`);
     if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}:\n${log}`);
     try {
       const res = await fetch(`${url}/moto-api/`);
@@ -77,7 +81,11 @@ function activityEnv(): MockActivityEnvironment {
 }
 
 /** MockActivityEnvironment.run does not infer the activity's result type: keep it. */
-function runIn<A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+function runIn<A extends unknown[], R>(
+  env: MockActivityEnvironment,
+  fn: (...args: A) => Promise<R>,
+  ...args: A
+): Promise<R> {
   return env.run<A, R, typeof fn>(fn, ...args);
 }
 
@@ -110,7 +118,15 @@ describe('SSM executor against moto', () => {
     (await ssm.send(new ListCommandsCommand({ InstanceId: instance }))).Commands ?? [];
 
   const activities = (over: Partial<SsmDeps> = {}) =>
-    createSsmActivities({ sql, mode: 'ssm', credentialsConfigured: true, region: 'us-east-1', pollIntervalMs: 50, endpoint: moto.url, ...over });
+    createSsmActivities({
+      sql,
+      mode: 'ssm',
+      credentialsConfigured: true,
+      region: 'us-east-1',
+      pollIntervalMs: 50,
+      endpoint: moto.url,
+      ...over,
+    });
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -153,7 +169,8 @@ describe('SSM executor against moto', () => {
         Parameters: { commands: ['find /tmp -type f -mtime +1 -delete', 'df -h /'] },
       });
 
-      const [row] = await sql`SELECT executor, command_id, status, instance_ids, commands, finished_at FROM executions WHERE incident_id = ${incidentId}`;
+      const [row] =
+        await sql`SELECT executor, command_id, status, instance_ids, commands, finished_at FROM executions WHERE incident_id = ${incidentId}`;
       expect(row).toEqual({
         executor: 'ssm',
         command_id: ref.commandId,
@@ -174,8 +191,17 @@ describe('SSM executor against moto', () => {
       const company = await createCompany(sql, { assets: [{ name: 'srv-web-02', instanceId: instance }] });
       const incidentId = await createIncidentRow(sql, company.companyId, 'srv-web-02');
       const { sendSsmCommand } = activities();
-      const input = { companyId: company.companyId, incidentId, attempt: 1, assetName: 'srv-web-02', runbook: await diskFullRunbook(sql, company.companyId) };
-      const [a, b] = await Promise.all([runIn(activityEnv(), sendSsmCommand, input), runIn(activityEnv(), sendSsmCommand, input)]);
+      const input = {
+        companyId: company.companyId,
+        incidentId,
+        attempt: 1,
+        assetName: 'srv-web-02',
+        runbook: await diskFullRunbook(sql, company.companyId),
+      };
+      const [a, b] = await Promise.all([
+        runIn(activityEnv(), sendSsmCommand, input),
+        runIn(activityEnv(), sendSsmCommand, input),
+      ]);
       expect(a.commandId).toBe(b.commandId);
       expect((await commandsFor(instance)).map((c) => c.CommandId)).toEqual([a.commandId]);
     });
@@ -195,7 +221,13 @@ describe('SSM executor against moto', () => {
         }),
       );
       const { sendSsmCommand } = activities();
-      const ref = await runIn(activityEnv(), sendSsmCommand, { companyId: company.companyId, incidentId, attempt: 1, assetName: 'srv-web-03', runbook });
+      const ref = await runIn(activityEnv(), sendSsmCommand, {
+        companyId: company.companyId,
+        incidentId,
+        attempt: 1,
+        assetName: 'srv-web-03',
+        runbook,
+      });
       expect(ref.commandId).toBe(sent.Command?.CommandId);
       expect((await commandsFor(instance)).map((c) => c.CommandId)).toEqual([ref.commandId]);
     });
@@ -224,16 +256,23 @@ describe('SSM executor against moto', () => {
       const { sendSsmCommand } = activities();
       const before = (await ssm.send(new ListCommandsCommand({}))).Commands?.length ?? 0;
 
-      const err = await runIn(activityEnv(), sendSsmCommand, { companyId: company.companyId, incidentId, attempt: 1, assetName: 'srv-legacy-01', runbook: await diskFullRunbook(sql, company.companyId) })
-        .then(
-          () => null,
-          (e: unknown) => e,
-        );
+      const err = await runIn(activityEnv(), sendSsmCommand, {
+        companyId: company.companyId,
+        incidentId,
+        attempt: 1,
+        assetName: 'srv-legacy-01',
+        runbook: await diskFullRunbook(sql, company.companyId),
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(ApplicationFailure);
       const failure = err as ApplicationFailure;
       expect(failure.type).toBe('NoSsmTarget');
       expect(failure.nonRetryable).toBe(true);
-      expect(failure.message).toBe('Asset "srv-legacy-01" has no EC2/managed instance id, so SSM has nowhere to run "Clean temp files"');
+      expect(failure.message).toBe(
+        'Asset "srv-legacy-01" has no EC2/managed instance id, so SSM has nowhere to run "Clean temp files"',
+      );
 
       // Nothing was sent and nothing recorded.
       expect((await ssm.send(new ListCommandsCommand({}))).Commands?.length ?? 0).toBe(before);
@@ -265,7 +304,8 @@ describe('SSM executor against moto', () => {
       expect(Number.isNaN(Date.parse(result.finishedAt))).toBe(false);
       expect(heartbeats).toContainEqual({ instanceId: instance });
 
-      const [row] = await sql`SELECT status, output, error, finished_at FROM executions WHERE incident_id = ${incidentId} AND attempt = 1`;
+      const [row] =
+        await sql`SELECT status, output, error, finished_at FROM executions WHERE incident_id = ${incidentId} AND attempt = 1`;
       expect(row).toEqual({ status: 'Success', output: '', error: '', finished_at: result.finishedAt });
     });
 
@@ -323,7 +363,11 @@ describe('SSM executor against moto', () => {
 
     it('auto-remediates a low-risk disk_full alert through SSM and shows the moto command in GraphQL', async () => {
       const instance = instanceId();
-      const company = await createCompany(sql, { settings: { groupWaitSeconds: 0 }, runbooks: DEFAULT_RUNBOOKS, assets: [{ name: 'srv-db-01', instanceId: instance }] });
+      const company = await createCompany(sql, {
+        settings: { groupWaitSeconds: 0 },
+        runbooks: DEFAULT_RUNBOOKS,
+        assets: [{ name: 'srv-db-01', instanceId: instance }],
+      });
       const admin = await createUser(sql, 'msp_admin', []);
       const token = await login(stack.url, admin.email, admin.password);
 
@@ -342,15 +386,50 @@ describe('SSM executor against moto', () => {
         status: string;
         autoRemediated: boolean;
         escalationReason: string | null;
-        execution: { executor: string; dryRun: boolean; commandId: string; documentName: string; instanceIds: string[]; commands: string[]; status: string; output: string | null; error: string | null; finishedAt: string | null } | null;
+        execution: {
+          executor: string;
+          dryRun: boolean;
+          commandId: string;
+          documentName: string;
+          instanceIds: string[];
+          commands: string[];
+          status: string;
+          output: string | null;
+          error: string | null;
+          finishedAt: string | null;
+        } | null;
         timeline: Array<{ kind: string; message: string }>;
       };
       const incident = await eventually(async () => {
         const r = await graphql<{ incidents: IncidentView[] }>(
           stack.url,
-          `{ incidents(limit: 500) { id companyId status autoRemediated escalationReason
-               execution { executor dryRun commandId documentName instanceIds commands status output error finishedAt }
-               timeline { kind message } } }`,
+          `
+            {
+              incidents(limit: 500) {
+                id
+                companyId
+                status
+                autoRemediated
+                escalationReason
+                execution {
+                  executor
+                  dryRun
+                  commandId
+                  documentName
+                  instanceIds
+                  commands
+                  status
+                  output
+                  error
+                  finishedAt
+                }
+                timeline {
+                  kind
+                  message
+                }
+              }
+            }
+          `,
           {},
           token,
         );

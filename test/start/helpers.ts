@@ -141,7 +141,7 @@ export function pidsOf(site: Site): { start?: ProcessRecord; temporal?: ProcessR
   } catch {
     // not running
   }
-  const postgres = postgresPid > 0 ? recordOf(postgresPid) ?? undefined : undefined;
+  const postgres = postgresPid > 0 ? (recordOf(postgresPid) ?? undefined) : undefined;
   return { start: records.start, temporal: records['Temporal dev server'], postgres };
 }
 

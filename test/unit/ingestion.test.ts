@@ -20,12 +20,25 @@ describe('parseJsonBody', () => {
   });
 
   it('refuses NUL, unpaired surrogates, invalid UTF-8 and deep nesting, naming where', () => {
-    expect(parseJsonBody(json('{"message":"a\\u0000b"}'), 'application/json')).toMatchObject({ ok: false, status: 400, message: expect.stringContaining('"message"') });
-    expect(parseJsonBody(json('{"x":["ok","\\ud800"]}'), 'application/json')).toMatchObject({ ok: false, message: expect.stringContaining('"x[1]"') });
+    expect(parseJsonBody(json('{"message":"a\\u0000b"}'), 'application/json')).toMatchObject({
+      ok: false,
+      status: 400,
+      message: expect.stringContaining('"message"'),
+    });
+    expect(parseJsonBody(json('{"x":["ok","\\ud800"]}'), 'application/json')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('"x[1]"'),
+    });
     expect(parseJsonBody(json('{"x":"\\udc00z"}'), 'application/json').ok).toBe(false);
     expect(parseJsonBody(json('{"x":"\\ud83d\\ude00"}'), 'application/json').ok).toBe(true); // a real pair: 😀
-    expect(parseJsonBody(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]), 'application/json')).toMatchObject({ ok: false, error: 'invalid_encoding' });
-    expect(parseJsonBody(json(`${'['.repeat(40)}${']'.repeat(40)}`), 'application/json')).toMatchObject({ ok: false, message: expect.stringContaining('nested') });
+    expect(parseJsonBody(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]), 'application/json')).toMatchObject({
+      ok: false,
+      error: 'invalid_encoding',
+    });
+    expect(parseJsonBody(json(`${'['.repeat(40)}${']'.repeat(40)}`), 'application/json')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('nested'),
+    });
     expect(parseJsonBody(json(''), 'application/json')).toMatchObject({ ok: false, status: 400 });
     expect(parseJsonBody(json('{"a":'), 'application/json')).toMatchObject({ ok: false, error: 'invalid_json' });
   });
@@ -51,7 +64,9 @@ describe('deliveryIdFor', () => {
     expect(deliveryIdFor({ ...base, alert: alert(), itemDeliveryId: 'd-1', header: 'h' })).toBe('d-1');
     expect(deliveryIdFor({ ...base, alert: alert(), header: 'h' })).toBe('h');
     expect(deliveryIdFor({ ...base, alert: alert(), header: 'h', index: 2, count: 3 })).toBe('h#2');
-    expect(deliveryIdFor({ ...base, alert: alert({ sourceDeliveryId: 'fp:t:firing' }) })).toBe('alertmanager:fp:t:firing');
+    expect(deliveryIdFor({ ...base, alert: alert({ sourceDeliveryId: 'fp:t:firing' }) })).toBe(
+      'alertmanager:fp:t:firing',
+    );
     const a = deliveryIdFor({ ...base, alert: alert() });
     expect(a).toMatch(/^content:[0-9a-f]{40}:2$/);
     expect(deliveryIdFor({ ...base, alert: alert(), now: 179_999 })).toBe(a);
@@ -71,7 +86,11 @@ describe('deliveryIdFor', () => {
 });
 
 describe('planLane', () => {
-  const a = (id: string, severity: NormalizedAlert['severity'] = 'high', toolSource = 'Prometheus') => ({ id, severity, toolSource });
+  const a = (id: string, severity: NormalizedAlert['severity'] = 'high', toolSource = 'Prometheus') => ({
+    id,
+    severity,
+    toolSource,
+  });
 
   it('sends the first alert and changes, and carries repeats by id while no incident row exists', () => {
     const plan = planLane([a('1'), a('2'), a('3', 'critical'), a('4'), a('5', 'high', 'Datadog')], null);
@@ -106,16 +125,28 @@ describe('incidentWorkflowId', () => {
     const long = incidentWorkflowId('comp-acme', `${'あ'.repeat(255)}|${'あ'.repeat(255)}`);
     expect(Buffer.byteLength(long)).toBeLessThanOrEqual(MAX_READABLE_WORKFLOW_ID_BYTES);
     expect(long).toMatch(/^incident:comp-acme:sha256:[0-9a-f]{64}$/);
-    expect(incidentWorkflowId('comp-acme', `${'a'.repeat(250)}|x`)).not.toBe(incidentWorkflowId('comp-acme', `${'a'.repeat(250)}|y`));
-    expect(incidentWorkflowId('comp-a', `${'a'.repeat(250)}|x`)).not.toBe(incidentWorkflowId('comp-b', `${'a'.repeat(250)}|x`));
+    expect(incidentWorkflowId('comp-acme', `${'a'.repeat(250)}|x`)).not.toBe(
+      incidentWorkflowId('comp-acme', `${'a'.repeat(250)}|y`),
+    );
+    expect(incidentWorkflowId('comp-a', `${'a'.repeat(250)}|x`)).not.toBe(
+      incidentWorkflowId('comp-b', `${'a'.repeat(250)}|x`),
+    );
   });
 });
 
 describe('routing failures', () => {
   it('tells an outage from an alert of its own', () => {
-    const unavailable = Object.assign(new Error('14 UNAVAILABLE: connect ECONNREFUSED'), { code: 14, details: 'x', metadata: {} });
+    const unavailable = Object.assign(new Error('14 UNAVAILABLE: connect ECONNREFUSED'), {
+      code: 14,
+      details: 'x',
+      metadata: {},
+    });
     expect(classifyRouteError(unavailable).outage).toBe(true);
-    const invalid = Object.assign(new Error('3 INVALID_ARGUMENT: WorkflowId length exceeds limit.'), { code: 3, details: 'x', metadata: {} });
+    const invalid = Object.assign(new Error('3 INVALID_ARGUMENT: WorkflowId length exceeds limit.'), {
+      code: 3,
+      details: 'x',
+      metadata: {},
+    });
     expect(classifyRouteError(new Error('Failed to signalWithStart Workflow', { cause: invalid })).outage).toBe(false);
   });
 
@@ -129,7 +160,9 @@ describe('routing failures', () => {
 
 describe('redactedExcerpt', () => {
   it('blanks secrets, the key used and characters PostgreSQL would refuse', () => {
-    const body = Buffer.from('{"routing_key":"R0UT1NGKEY","password":"hunter2","note":"ak_live_123456 and \\u0000","x":"\u0000"}');
+    const body = Buffer.from(
+      '{"routing_key":"R0UT1NGKEY","password":"hunter2","note":"ak_live_123456 and \\u0000","x":"\u0000"}',
+    );
     const text = redactedExcerpt(body, ['ak_live_123456']);
     expect(text).not.toContain('R0UT1NGKEY');
     expect(text).not.toContain('hunter2');
@@ -144,9 +177,18 @@ describe('createErrorHandler', () => {
     const r = { statusCode: 0, headers: {} as Record<string, string>, body: null as unknown, headersSent: false };
     const res = {
       ...r,
-      set(k: string, v: string) { r.headers[k] = v; return res; },
-      status(c: number) { r.statusCode = c; return res; },
-      json(b: unknown) { r.body = b; return res; },
+      set(k: string, v: string) {
+        r.headers[k] = v;
+        return res;
+      },
+      status(c: number) {
+        r.statusCode = c;
+        return res;
+      },
+      json(b: unknown) {
+        r.body = b;
+        return res;
+      },
     };
     return { res, r };
   };
@@ -157,7 +199,12 @@ describe('createErrorHandler', () => {
     const handle = createErrorHandler((l) => lines.push(l));
     for (let i = 0; i < 3; i++) {
       const { res, r } = fakeRes();
-      handle(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), {} as never, res as never, () => {});
+      handle(
+        Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+        {} as never,
+        res as never,
+        () => {},
+      );
       expect(r.statusCode).toBe(503);
       expect(r.headers['Retry-After']).toBe('5');
     }

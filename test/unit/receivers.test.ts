@@ -6,7 +6,13 @@ import { mapAlertmanager, mapGrafana } from '../../api/receivers/alertmanager.ts
 import { mapDatadog, parseDatadogTitle } from '../../api/receivers/datadog.ts';
 import { MAX_BATCH, parseGenericAlerts } from '../../api/receivers/generic.ts';
 import {
-  boundLabels, checkAlert, hostOf, normalizeSeverity, truncateMessage, type ReceiverDefaults, applyMapping,
+  boundLabels,
+  checkAlert,
+  hostOf,
+  normalizeSeverity,
+  truncateMessage,
+  type ReceiverDefaults,
+  applyMapping,
 } from '../../api/receivers/mapping.ts';
 import { assignDedupKey, mapPagerDuty, pagerDutyErrorBody, summarySlug } from '../../api/receivers/pagerduty.ts';
 import type { FieldError, NormalizedAlert, ReceiverMapping, ReceiverResult } from '../../api/receivers/types.ts';
@@ -41,8 +47,13 @@ describe('Alertmanager', () => {
       sourceKey: '5c1e1a2f9d0b7e44',
       sourceDeliveryId: '5c1e1a2f9d0b7e44:2024-03-11T09:14:27.912Z:firing',
       labels: {
-        alertname: 'NodeFilesystemAlmostOutOfSpace', device: '/dev/sda1', fstype: 'ext4', instance: '10.0.1.15:9100',
-        job: 'node', mountpoint: '/', severity: 'warning',
+        alertname: 'NodeFilesystemAlmostOutOfSpace',
+        device: '/dev/sda1',
+        fstype: 'ext4',
+        instance: '10.0.1.15:9100',
+        job: 'node',
+        mountpoint: '/',
+        severity: 'warning',
       },
     });
     expect(alerts[1]).toMatchObject({ assetName: '10.0.1.16', sourceKey: 'a7f02c93b8d41e60' });
@@ -59,14 +70,18 @@ describe('Alertmanager', () => {
   it('takes the host of a blackbox URL instance and maps severity critical', () => {
     const [alert] = alertsOf(mapAlertmanager(fixture('alertmanager-probe-failure.json')));
     expect(alert).toMatchObject({
-      assetName: 'server.example.org', signature: 'ProbeFailure', severity: 'critical',
+      assetName: 'server.example.org',
+      signature: 'ProbeFailure',
+      severity: 'critical',
       message: 'BlackBox Probe Failure: https://server.example.org',
     });
   });
 
   it('is lenient with missing labels: job, then "unknown"; no severity is medium; no fingerprint hashes labels', () => {
     const body = (labels: Record<string, string>) => ({
-      version: '4', status: 'firing', alerts: [{ status: 'firing', labels }],
+      version: '4',
+      status: 'firing',
+      alerts: [{ status: 'firing', labels }],
     });
     const [byJob] = alertsOf(mapAlertmanager(body({ alertname: 'Down', job: 'api' })));
     expect(byJob).toMatchObject({ assetName: 'api', severity: 'medium', message: 'Down' });
@@ -81,15 +96,20 @@ describe('Alertmanager', () => {
 
   it('applies a company mapping, falling back to the defaults when its labels are absent', () => {
     const mapping = {
-      assetFrom: ['mountpoint_host', 'job'], signatureFrom: ['device'], severityMap: { warning: 'high' as const },
+      assetFrom: ['mountpoint_host', 'job'],
+      signatureFrom: ['device'],
+      severityMap: { warning: 'high' as const },
     };
     const [alert] = alertsOf(mapAlertmanager(fixture('alertmanager-firing.json'), mapping));
     expect(alert).toMatchObject({ assetName: 'node', signature: '/dev/sda1', severity: 'high' });
     const [fallback] = alertsOf(mapAlertmanager(fixture('alertmanager-firing.json'), { assetFrom: ['nope'] }));
     expect(fallback!.assetName).toBe('10.0.1.15');
-    const [bySeverityLabel] = alertsOf(mapAlertmanager(fixture('alertmanager-firing.json'), {
-      severityFrom: ['fstype'], severityMap: { ext4: 'critical' },
-    }));
+    const [bySeverityLabel] = alertsOf(
+      mapAlertmanager(fixture('alertmanager-firing.json'), {
+        severityFrom: ['fstype'],
+        severityMap: { ext4: 'critical' },
+      }),
+    );
     expect(bySeverityLabel!.severity).toBe('critical');
   });
 
@@ -124,7 +144,8 @@ describe('Grafana', () => {
       ['web-02.eu-1.example.com', 'High CPU usage', 'medium', 'Grafana', 'firing'],
     ]);
     expect(alerts[0]).toMatchObject({
-      message: 'This alert was triggered for zone us-1', sourceKey: 'c6eadffa33fcdf37',
+      message: 'This alert was triggered for zone us-1',
+      sourceKey: 'c6eadffa33fcdf37',
     });
     expect(alerts[0]!.labels.grafana_folder).toBe('Infrastructure');
   });
@@ -148,11 +169,18 @@ describe('PagerDuty Events API v2', () => {
     if (!r.ok) return;
     expect(r.alerts).toHaveLength(1);
     expect(r.alerts[0]).toMatchObject({
-      assetName: 'prod-datapipe03.example.com', signature: 'disk', severity: 'critical',
+      assetName: 'prod-datapipe03.example.com',
+      signature: 'disk',
+      severity: 'critical',
       toolSource: 'Sample Monitoring Service',
-      status: 'firing', sourceKey: 'srv01/mysql', sourceDeliveryId: 'srv01/mysql:trigger',
+      status: 'firing',
+      sourceKey: 'srv01/mysql',
+      sourceDeliveryId: 'srv01/mysql:trigger',
       labels: {
-        source: 'prod-datapipe03.example.com', component: 'mysql', group: 'prod-datapipe', class: 'disk',
+        source: 'prod-datapipe03.example.com',
+        component: 'mysql',
+        group: 'prod-datapipe',
+        class: 'disk',
         'load avg': '0.75',
       },
     });
@@ -161,14 +189,21 @@ describe('PagerDuty Events API v2', () => {
     );
   });
 
-  it('answers acknowledge with no alert, and resolve with placeholders and the trigger\'s sourceKey', () => {
+  it("answers acknowledge with no alert, and resolve with placeholders and the trigger's sourceKey", () => {
     expect(mapPagerDuty(fixture('pagerduty-acknowledge.json'))).toEqual({
-      ok: true, action: 'acknowledge', routingKey: ROUTING_KEY, dedupKey: 'srv01/mysql', alerts: [],
+      ok: true,
+      action: 'acknowledge',
+      routingKey: ROUTING_KEY,
+      dedupKey: 'srv01/mysql',
+      alerts: [],
     });
     const r = mapPagerDuty(fixture('pagerduty-resolve.json'));
     if (!r.ok) throw new Error('resolve rejected');
     expect(r.alerts[0]).toMatchObject({
-      assetName: '-', signature: '-', status: 'resolved', sourceKey: 'srv01/mysql',
+      assetName: '-',
+      signature: '-',
+      status: 'resolved',
+      sourceKey: 'srv01/mysql',
       sourceDeliveryId: 'srv01/mysql:resolve',
       toolSource: 'PagerDuty Events API',
     });
@@ -179,10 +214,14 @@ describe('PagerDuty Events API v2', () => {
     if (!r.ok) throw new Error('rejected');
     expect(r.dedupKey).toBeNull();
     expect(r.alerts[0]).toMatchObject({
-      signature: 'example_alert_on', severity: 'medium', sourceKey: null, sourceDeliveryId: null,
+      signature: 'example_alert_on',
+      severity: 'medium',
+      sourceKey: null,
+      sourceDeliveryId: null,
     });
     expect(assignDedupKey(r.alerts[0]!, 'gen-1')).toMatchObject({
-      sourceKey: 'gen-1', sourceDeliveryId: 'gen-1:trigger',
+      sourceKey: 'gen-1',
+      sourceDeliveryId: 'gen-1:trigger',
     });
     expect(summarySlug('Disk 97% full on db-01', 'db-01')).toBe(summarySlug('Disk 98% full on db-01', 'db-01'));
   });
@@ -212,21 +251,30 @@ describe('PagerDuty Events API v2', () => {
       event_action: 'event_action must be one of: trigger, acknowledge, resolve',
     });
     const long = mapPagerDuty({
-      routing_key: 'k', event_action: 'trigger', payload: { summary: 'x'.repeat(1025), source: 's', severity: 'info' },
+      routing_key: 'k',
+      event_action: 'trigger',
+      payload: { summary: 'x'.repeat(1025), source: 's', severity: 'info' },
     });
     expect(errorsOf(long)['payload.summary']).toBe('payload.summary must be at most 1024 characters');
     expect(pagerDutyErrorBody([{ field: 'dedup_key', message: 'dedup_key is required for resolve events' }])).toEqual({
-      status: 'invalid event', message: 'Event object is invalid', errors: ['dedup_key is required for resolve events'],
+      status: 'invalid event',
+      message: 'Event object is invalid',
+      errors: ['dedup_key is required for resolve events'],
     });
   });
 });
 
 describe('Datadog', () => {
-  it('reads transition, host and name from the default template\'s title', () => {
+  it("reads transition, host and name from the default template's title", () => {
     const [alert] = alertsOf(mapDatadog(fixture('datadog-default-triggered.json')));
     expect(alert).toMatchObject({
-      assetName: 'web-01', signature: 'CPU usage is high', severity: 'high', toolSource: 'Datadog', status: 'firing',
-      sourceDeliveryId: 'datadog:event:7350193547283645421', labels: { host: 'web-01' },
+      assetName: 'web-01',
+      signature: 'CPU usage is high',
+      severity: 'high',
+      toolSource: 'Datadog',
+      status: 'firing',
+      sourceDeliveryId: 'datadog:event:7350193547283645421',
+      labels: { host: 'web-01' },
     });
     expect(alert!.message).toMatch(/^@webhook-alert-whisperer CPU usage on web-01/);
     const [recovered] = alertsOf(mapDatadog(fixture('datadog-default-recovered.json')));
@@ -236,7 +284,10 @@ describe('Datadog', () => {
   it('maps the recommended template: cycle key, priority, tags', () => {
     const [alert] = alertsOf(mapDatadog(fixture('datadog-recommended-triggered.json')));
     expect(alert).toMatchObject({
-      assetName: 'web-01', signature: 'CPU usage is high', severity: 'high', status: 'firing',
+      assetName: 'web-01',
+      signature: 'CPU usage is high',
+      severity: 'high',
+      status: 'firing',
       sourceKey: 'datadog:7350193547271054629',
       sourceDeliveryId: 'datadog:7350193547271054629:Triggered:1700000000000',
       labels: { env: 'prod', host: 'web-01', role: 'frontend', service: 'shop' },
@@ -258,18 +309,29 @@ describe('Datadog', () => {
   });
 
   it('applies a company mapping over tags', () => {
-    const [alert] = alertsOf(mapDatadog(fixture('datadog-recommended-triggered.json'), {
-      assetFrom: ['service'], severityFrom: ['env'], severityMap: { prod: 'critical' },
-    }));
+    const [alert] = alertsOf(
+      mapDatadog(fixture('datadog-recommended-triggered.json'), {
+        assetFrom: ['service'],
+        severityFrom: ['env'],
+        severityMap: { prod: 'critical' },
+      }),
+    );
     expect(alert).toMatchObject({ assetName: 'shop', severity: 'critical' });
   });
 
   it('parses Datadog titles', () => {
     expect(parseDatadogTitle('[P1] [Re-Triggered on {host:db-01,device:/dev/sda}] Disk full')).toEqual({
-      priority: 'P1', transition: 'Re-Triggered', scope: [['host', 'db-01'], ['device', '/dev/sda']], name: 'Disk full',
+      priority: 'P1',
+      transition: 'Re-Triggered',
+      scope: [
+        ['host', 'db-01'],
+        ['device', '/dev/sda'],
+      ],
+      name: 'Disk full',
     });
     expect(parseDatadogTitle('[Triggered] [Memory Alert]')).toMatchObject({
-      transition: 'Triggered', name: 'Memory Alert',
+      transition: 'Triggered',
+      name: 'Memory Alert',
     });
     expect(parseDatadogTitle('[prod] CPU high')).toEqual({ scope: [], name: '[prod] CPU high' });
   });
@@ -328,19 +390,26 @@ describe('Zabbix media type', () => {
     expect(body).toMatchObject({ event_id: '1043017', event_value: '1', event_recovery_id: '', event_nseverity: '2' });
     const [alert] = alertsOf(mapZabbix(body));
     expect(alert).toMatchObject({
-      assetName: 'srv-app-01', signature: 'Linux: High CPU utilization', severity: 'medium', toolSource: 'Zabbix',
-      status: 'firing', sourceKey: 'zabbix:1043017', sourceDeliveryId: 'zabbix:1043017:1',
+      assetName: 'srv-app-01',
+      signature: 'Linux: High CPU utilization',
+      severity: 'medium',
+      toolSource: 'Zabbix',
+      status: 'firing',
+      sourceKey: 'zabbix:1043017',
+      sourceDeliveryId: 'zabbix:1043017:1',
       labels: { class: 'os', component: 'cpu', scope: 'performance', target: 'linux' },
     });
     expect(alert!.message).toMatch(/^Problem started at 09:14:27/);
   });
 
-  it('maps the recovery to resolved with the problem\'s sourceKey, and an update to no alert', () => {
+  it("maps the recovery to resolved with the problem's sourceKey, and an update to no alert", () => {
     const posted = (name: string) => JSON.parse(runZabbixScript(fixture(name)).requests[0]!.body) as unknown;
     const firing = alertsOf(mapZabbix(posted('zabbix-media-params-problem.json')));
     const [resolved] = alertsOf(mapZabbix(posted('zabbix-media-params-recovery.json')));
     expect(resolved).toMatchObject({
-      status: 'resolved', sourceKey: firing[0]!.sourceKey, sourceDeliveryId: 'zabbix:1043017:0',
+      status: 'resolved',
+      sourceKey: firing[0]!.sourceKey,
+      sourceDeliveryId: 'zabbix:1043017:0',
     });
     expect(alertsOf(mapZabbix(posted('zabbix-media-params-update.json')))).toEqual([]);
   });
@@ -348,7 +417,8 @@ describe('Zabbix media type', () => {
   it('fails the notification (so Zabbix retries or reports it) on an error answer or a missing key', () => {
     expect(String(runZabbixScript(fixture('zabbix-media-params-problem.json'), 503).thrown)).toMatch(/HTTP 503/);
     const noKey = {
-      ...(fixture('zabbix-media-params-problem.json') as object), api_key: '<put your Alert Whisperer API key>',
+      ...(fixture('zabbix-media-params-problem.json') as object),
+      api_key: '<put your Alert Whisperer API key>',
     };
     const run = runZabbixScript(noKey);
     expect(String(run.thrown)).toMatch(/api_key/);
@@ -357,25 +427,36 @@ describe('Zabbix media type', () => {
 
   it('maps Zabbix severities, and a company severityMap by their English names', () => {
     const body = (nseverity: string) => ({
-      event_id: '1', event_value: '1', event_nseverity: nseverity, event_severity: 'x',
+      event_id: '1',
+      event_value: '1',
+      event_nseverity: nseverity,
+      event_severity: 'x',
     });
     expect(['0', '1', '2', '3', '4', '5'].map((n) => alertsOf(mapZabbix(body(n)))[0]!.severity)).toEqual([
-      'low', 'low', 'medium', 'medium', 'high', 'critical',
+      'low',
+      'low',
+      'medium',
+      'medium',
+      'high',
+      'critical',
     ]);
     expect(alertsOf(mapZabbix(body('3'), { severityMap: { average: 'high' } }))[0]!.severity).toBe('high');
     expect(alertsOf(mapZabbix({ event_id: '2', event_value: '1', event_severity: 'Disaster' }))[0]).toMatchObject({
-      severity: 'critical', assetName: 'unknown', signature: 'zabbix_problem',
+      severity: 'critical',
+      assetName: 'unknown',
+      signature: 'zabbix_problem',
     });
   });
 
-  it('rejects bodies that are not the script\'s', () => {
+  it("rejects bodies that are not the script's", () => {
     expect(errorsOf(mapZabbix({ event_id: 'abc', event_value: '2', event_tags: [{ tag: 1 }] }))).toEqual({
       event_id: 'event_id must be a number ({EVENT.ID})',
       event_value: 'event_value must be "0" or "1"',
       'event_tags[0]': 'event_tags[0] must be an object {"tag": string, "value": string}',
     });
     expect(errorsOf(mapZabbix({}))).toEqual({
-      event_id: 'event_id is required', event_value: 'event_value is required',
+      event_id: 'event_id is required',
+      event_value: 'event_value is required',
     });
   });
 
@@ -386,7 +467,13 @@ describe('Zabbix media type', () => {
     const start = lines.indexOf('      script: |') + 1;
     let end = start;
     while (end < lines.length && (lines[end] === '' || lines[end]!.startsWith('        '))) end++;
-    expect(lines.slice(start, end).map((l) => l.slice(8)).join('\n').trimEnd()).toBe(ZABBIX_SCRIPT.trimEnd());
+    expect(
+      lines
+        .slice(start, end)
+        .map((l) => l.slice(8))
+        .join('\n')
+        .trimEnd(),
+    ).toBe(ZABBIX_SCRIPT.trimEnd());
     const macros = ['{EVENT.ID}', '{EVENT.VALUE}', '{EVENT.NSEVERITY}', '{EVENT.TAGSJSON}', '{EVENT.UPDATE.STATUS}'];
     for (const macro of macros) {
       expect(yaml).toContain(`'${macro}'`);
@@ -400,14 +487,24 @@ describe('generic JSON', () => {
     expect(r).toEqual({
       ok: true,
       batch: false,
-      items: [{
-        index: 0, ok: true, deliveryId: null,
-        alert: {
-          assetName: 'srv-app-01', signature: 'disk_full', severity: 'high', message: 'Disk 97% full',
-          toolSource: 'Datadog',
-          status: 'firing', sourceKey: null, sourceDeliveryId: null, labels: {},
+      items: [
+        {
+          index: 0,
+          ok: true,
+          deliveryId: null,
+          alert: {
+            assetName: 'srv-app-01',
+            signature: 'disk_full',
+            severity: 'high',
+            message: 'Disk 97% full',
+            toolSource: 'Datadog',
+            status: 'firing',
+            sourceKey: null,
+            sourceDeliveryId: null,
+            labels: {},
+          },
         },
-      }],
+      ],
     });
   });
 
@@ -423,10 +520,11 @@ describe('generic JSON', () => {
     expect(r.items[0]!.ok && r.items[0]!.alert.labels).toEqual({ mount: '/var', team: 'ops', threshold: '95' });
   });
 
-  it('maps a resolved alert with the firing one\'s source_key', () => {
+  it("maps a resolved alert with the firing one's source_key", () => {
     const r = parseGenericAlerts(fixture('generic-resolved.json'));
     expect(r.ok && r.items[0]!.ok && r.items[0]!.alert).toMatchObject({
-      status: 'resolved', sourceKey: 'nagios:srv-app-01:disk_var',
+      status: 'resolved',
+      sourceKey: 'nagios:srv-app-01:disk_var',
     });
   });
 
@@ -436,7 +534,8 @@ describe('generic JSON', () => {
     const expected = validateAlertPayload(body);
     expect(r).toEqual({ ok: false, errors: expected.ok ? [] : expected.errors });
     expect(parseGenericAlerts('x')).toEqual({
-      ok: false, errors: [{ field: '(body)', message: 'body must be a JSON object' }],
+      ok: false,
+      errors: [{ field: '(body)', message: 'body must be a JSON object' }],
     });
   });
 
@@ -497,40 +596,72 @@ describe('shared mapping helpers', () => {
   it('normalises severities with the default table and a company map', () => {
     const words = ['critical', 'ERROR', 'page', 'Warning', 'info', 'none', 'P3', 'Not classified', 'bogus', undefined];
     expect(words.map((s) => normalizeSeverity(s))).toEqual([
-      'critical', 'high', 'high', 'medium', 'low', 'low', 'medium', 'low', null, null,
+      'critical',
+      'high',
+      'high',
+      'medium',
+      'low',
+      'low',
+      'medium',
+      'low',
+      null,
+      null,
     ]);
     expect(normalizeSeverity('warning', { warning: 'critical' })).toBe('critical');
   });
 
   it('strips ports and schemes from instances', () => {
-    expect(['10.0.0.5:9100', '[::1]:9100', 'https://web-01.example.com/health', 'db-01'].map(hostOf))
-      .toEqual(['10.0.0.5', '::1', 'web-01.example.com', 'db-01']);
+    expect(['10.0.0.5:9100', '[::1]:9100', 'https://web-01.example.com/health', 'db-01'].map(hostOf)).toEqual([
+      '10.0.0.5',
+      '::1',
+      'web-01.example.com',
+      'db-01',
+    ]);
   });
 
   it('checkAlert names every broken rule under the given path', () => {
     const alert: NormalizedAlert = {
-      assetName: 'a|b', signature: '', severity: 'urgent' as never, message: 'm', toolSource: 't'.repeat(101),
-      status: 'firing', sourceKey: null, sourceDeliveryId: null, labels: {},
+      assetName: 'a|b',
+      signature: '',
+      severity: 'urgent' as never,
+      message: 'm',
+      toolSource: 't'.repeat(101),
+      status: 'firing',
+      sourceKey: null,
+      sourceDeliveryId: null,
+      labels: {},
     };
     expect(checkAlert(alert, 'alerts[1]').map((e) => e.field)).toEqual([
-      'alerts[1].assetName', 'alerts[1].signature', 'alerts[1].toolSource', 'alerts[1].severity',
+      'alerts[1].assetName',
+      'alerts[1].signature',
+      'alerts[1].toolSource',
+      'alerts[1].severity',
     ]);
   });
 
   it('applyMapping tries the company list first, then the receiver defaults', () => {
     const d: ReceiverDefaults = {
-      asset: 'dflt', signature: 'sig', severityCandidates: ['bogus', 'warning'], severity: 'low',
+      asset: 'dflt',
+      signature: 'sig',
+      severityCandidates: ['bogus', 'warning'],
+      severity: 'low',
     };
     expect(applyMapping({ instance: 'h:1' }, { assetFrom: ['instance'] }, d)).toEqual({
-      assetName: 'h', signature: 'sig', severity: 'medium',
+      assetName: 'h',
+      signature: 'sig',
+      severity: 'medium',
     });
     // Settings JSON nothing validated: a malformed override is ignored, never a crash.
     const junk = { assetFrom: 'instance', signatureFrom: [5], severityMap: 'x' } as unknown as ReceiverMapping;
     expect(applyMapping({ instance: 'h:1' }, junk, d)).toEqual({
-      assetName: 'dflt', signature: 'sig', severity: 'medium',
+      assetName: 'dflt',
+      signature: 'sig',
+      severity: 'medium',
     });
     expect(applyMapping({}, { assetFrom: ['instance'] }, { ...d, severityCandidates: [] })).toEqual({
-      assetName: 'dflt', signature: 'sig', severity: 'low',
+      assetName: 'dflt',
+      signature: 'sig',
+      severity: 'low',
     });
   });
 });

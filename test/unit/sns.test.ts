@@ -40,8 +40,21 @@ function makeCert(name: string): Pair {
   const certFile = path.join(dir, `${name}.pem`);
   execFileSync(
     '/usr/bin/openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2',
-      '-subj', '/CN=sns.amazonaws.com'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=sns.amazonaws.com',
+    ],
     { stdio: 'pipe' },
   );
   return { key: createPrivateKey(readFileSync(keyFile)), pem: readFileSync(certFile, 'utf8') };
@@ -69,12 +82,17 @@ function snsSign(body: Body, opts: { version?: '1' | '2'; key?: KeyObject; at?: 
     SigningCertURL: opts.certUrl ?? CERT_URL,
     Timestamp: new Date(opts.at ?? NOW).toISOString(),
   };
-  const names = m.Type === 'Notification'
-    ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
-    : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
-  const toSign = names.filter((n) => m[n] !== undefined).map((n) => `${n}\n${String(m[n])}\n`).join('');
-  m.Signature = sign(version === '1' ? 'sha1' : 'sha256', Buffer.from(toSign, 'utf8'), opts.key ?? good.key)
-    .toString('base64');
+  const names =
+    m.Type === 'Notification'
+      ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
+      : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
+  const toSign = names
+    .filter((n) => m[n] !== undefined)
+    .map((n) => `${n}\n${String(m[n])}\n`)
+    .join('');
+  m.Signature = sign(version === '1' ? 'sha1' : 'sha256', Buffer.from(toSign, 'utf8'), opts.key ?? good.key).toString(
+    'base64',
+  );
   return m;
 }
 
@@ -213,7 +231,8 @@ describe('SNS signature verification', () => {
     });
     const { v } = verifier({ fetchCertificate });
     const msgs = Array.from({ length: 10 }, (_, i) =>
-      parse(snsSign({ ...fixture('sns-notification.json'), MessageId: `m-${i}` })));
+      parse(snsSign({ ...fixture('sns-notification.json'), MessageId: `m-${i}` })),
+    );
     const pending = Promise.all(msgs.map((m) => v.verify(m)));
     release();
     expect((await pending).every((r) => r.ok)).toBe(true);
@@ -257,8 +276,9 @@ describe('the default certificate fetcher', () => {
     const status = (code: number) => fetchPemCertificate(url, async () => new Response('no', { status: code }));
     await expect(status(302)).rejects.toMatchObject({ message: expect.stringMatching(/HTTP 302/), transient: false });
     await expect(status(503)).rejects.toMatchObject({ transient: true });
-    await expect(fetchPemCertificate(url, async () => Promise.reject(new TypeError('fetch failed')))).rejects
-      .toMatchObject({ message: 'the signing certificate could not be fetched', transient: true });
+    await expect(
+      fetchPemCertificate(url, async () => Promise.reject(new TypeError('fetch failed'))),
+    ).rejects.toMatchObject({ message: 'the signing certificate could not be fetched', transient: true });
   });
 });
 
@@ -335,13 +355,20 @@ describe('SNS envelope parsing', () => {
     expect(fields(parseSnsMessage(null))).toEqual(['(body)']);
   });
   it('names every missing or malformed field', () => {
-    expect(fields(parseSnsMessage({ Type: 'Notification' }))).toEqual(
-      ['Message', 'MessageId', 'Signature', 'SignatureVersion', 'SigningCertURL', 'Timestamp', 'TopicArn'],
-    );
+    expect(fields(parseSnsMessage({ Type: 'Notification' }))).toEqual([
+      'Message',
+      'MessageId',
+      'Signature',
+      'SignatureVersion',
+      'SigningCertURL',
+      'Timestamp',
+      'TopicArn',
+    ]);
     const n = fixture('sns-notification.json');
-    expect(fields(parseSnsMessage({ ...n, Type: 'Bogus', SignatureVersion: 1, Subject: 5 }))).toEqual(
-      ['SignatureVersion', 'Type'],
-    );
+    expect(fields(parseSnsMessage({ ...n, Type: 'Bogus', SignatureVersion: 1, Subject: 5 }))).toEqual([
+      'SignatureVersion',
+      'Type',
+    ]);
     expect(fields(parseSnsMessage({ ...n, Subject: 5 }))).toEqual(['Subject']);
     const { SubscribeURL: _s, Token: _t, ...bare } = fixture('sns-subscription-confirmation.json');
     expect(fields(parseSnsMessage(bare))).toEqual(['SubscribeURL', 'Token']);
@@ -361,26 +388,29 @@ describe('CloudWatch alarm mapping', () => {
   it('maps ALARM to a firing alert', () => {
     expect(map('cloudwatch-alarm.json')).toEqual({
       ok: true,
-      alerts: [{
-        assetName: 'i-0abcd1234ef567890',
-        signature: 'prod-web-high-cpu',
-        severity: 'high',
-        message: 'CPU above 80% on the production web server\nThreshold Crossed: 1 out of the last 1 datapoints '
-          + '[93.4 (02/05/24 09:05:00)] was greater than the threshold (80.0) '
-          + '(minimum 1 datapoint for OK -> ALARM transition).',
-        toolSource: 'CloudWatch',
-        status: 'firing',
-        sourceKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:prod-web-high-cpu',
-        sourceDeliveryId: 'msg-1',
-        labels: {
-          InstanceId: 'i-0abcd1234ef567890',
-          AlarmName: 'prod-web-high-cpu',
-          Region: 'US East (N. Virginia)',
-          AWSAccountId: '123456789012',
-          Namespace: 'AWS/EC2',
-          MetricName: 'CPUUtilization',
+      alerts: [
+        {
+          assetName: 'i-0abcd1234ef567890',
+          signature: 'prod-web-high-cpu',
+          severity: 'high',
+          message:
+            'CPU above 80% on the production web server\nThreshold Crossed: 1 out of the last 1 datapoints ' +
+            '[93.4 (02/05/24 09:05:00)] was greater than the threshold (80.0) ' +
+            '(minimum 1 datapoint for OK -> ALARM transition).',
+          toolSource: 'CloudWatch',
+          status: 'firing',
+          sourceKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:prod-web-high-cpu',
+          sourceDeliveryId: 'msg-1',
+          labels: {
+            InstanceId: 'i-0abcd1234ef567890',
+            AlarmName: 'prod-web-high-cpu',
+            Region: 'US East (N. Virginia)',
+            AWSAccountId: '123456789012',
+            Namespace: 'AWS/EC2',
+            MetricName: 'CPUUtilization',
+          },
         },
-      }],
+      ],
     });
   });
 
@@ -400,24 +430,28 @@ describe('CloudWatch alarm mapping', () => {
   it('maps metric-math, composite and EventBridge alarm shapes', () => {
     expect(map('cloudwatch-metric-math.json')).toMatchObject({
       ok: true,
-      alerts: [{
-        assetName: 'TestInstance',
-        signature: 'EXAMPLE',
-        labels: { InstanceId: 'TestInstance', MetricName: 'NetworkOut', Namespace: 'AWS/EC2' },
-      }],
+      alerts: [
+        {
+          assetName: 'TestInstance',
+          signature: 'EXAMPLE',
+          labels: { InstanceId: 'TestInstance', MetricName: 'NetworkOut', Namespace: 'AWS/EC2' },
+        },
+      ],
     });
     const composite = map('cloudwatch-composite.json');
     expect(composite).toMatchObject({ ok: true, alerts: [{ assetName: 'checkout-unhealthy', status: 'firing' }] });
     expect(composite.ok && composite.alerts[0]?.labels).not.toHaveProperty('MetricName');
     expect(map('cloudwatch-eventbridge-alarm.json')).toMatchObject({
       ok: true,
-      alerts: [{
-        assetName: 'i-12345678901234567',
-        signature: 'ServerCpuTooHigh',
-        status: 'firing',
-        sourceKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh',
-        labels: { Region: 'us-east-1', AWSAccountId: '123456789012', MetricName: 'CPUUtilization' },
-      }],
+      alerts: [
+        {
+          assetName: 'i-12345678901234567',
+          signature: 'ServerCpuTooHigh',
+          status: 'firing',
+          sourceKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh',
+          labels: { Region: 'us-east-1', AWSAccountId: '123456789012', MetricName: 'CPUUtilization' },
+        },
+      ],
     });
   });
 
@@ -449,14 +483,17 @@ describe('CloudWatch alarm mapping', () => {
   });
 
   it("applies the company's mapping: pseudo-labels and a severityMap keyed by lower-cased alarm name", () => {
-    expect(map('cloudwatch-alarm.json', { severityMap: { 'prod-web-high-cpu': 'critical' } }))
-      .toMatchObject({ alerts: [{ severity: 'critical' }] });
-    expect(map('cloudwatch-alarm.json', {
-      assetFrom: ['Missing', 'AWSAccountId'],
-      signatureFrom: ['MetricName'],
-      severityFrom: ['Namespace'],
-      severityMap: { 'aws/ec2': 'low' },
-    })).toMatchObject({ alerts: [{ assetName: '123456789012', signature: 'CPUUtilization', severity: 'low' }] });
+    expect(map('cloudwatch-alarm.json', { severityMap: { 'prod-web-high-cpu': 'critical' } })).toMatchObject({
+      alerts: [{ severity: 'critical' }],
+    });
+    expect(
+      map('cloudwatch-alarm.json', {
+        assetFrom: ['Missing', 'AWSAccountId'],
+        signatureFrom: ['MetricName'],
+        severityFrom: ['Namespace'],
+        severityMap: { 'aws/ec2': 'low' },
+      }),
+    ).toMatchObject({ alerts: [{ assetName: '123456789012', signature: 'CPUUtilization', severity: 'low' }] });
   });
 
   it('names Message when it is not JSON or not an alarm', () => {
@@ -468,16 +505,19 @@ describe('CloudWatch alarm mapping', () => {
     expect(r.ok ? [] : r.errors.map((e) => e.field)).toEqual(['Message.AlarmName', 'Message.NewStateValue']);
     const event = { source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change' };
     const e = mapCloudWatchMessage(JSON.stringify(event), { deliveryId: null });
-    expect(e.ok ? [] : e.errors.map((x) => x.field)).toEqual(
-      ['Message.detail.alarmName', 'Message.detail.state.value'],
-    );
+    expect(e.ok ? [] : e.errors.map((x) => x.field)).toEqual([
+      'Message.detail.alarmName',
+      'Message.detail.state.value',
+    ]);
   });
 
   it('maps a signed SNS delivery end to end', async () => {
     const { v } = verifier();
-    const msg = parse(snsSign(fixture('sns-cloudwatch-alarm.json'), {
-      certUrl: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem',
-    }));
+    const msg = parse(
+      snsSign(fixture('sns-cloudwatch-alarm.json'), {
+        certUrl: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem',
+      }),
+    );
     expect(await v.verify(msg)).toEqual({ ok: true });
     expect(mapCloudWatchMessage(msg.Message, { deliveryId: msg.MessageId })).toMatchObject({
       ok: true,

@@ -140,9 +140,7 @@ describe('pid file', () => {
     await claimDataDir(file, { dataDir: dir, log: (l) => lines.push(l) });
     expect(isAlive(leftover)).toBe(false);
     expect(isAlive(owner)).toBe(true); // its command line is not the recorded one: not ours to touch
-    expect(lines).toEqual([
-      `• Stopping the Temporal dev server an earlier npm start left running (pid ${leftover})…`,
-    ]);
+    expect(lines).toEqual([`• Stopping the Temporal dev server an earlier npm start left running (pid ${leftover})…`]);
     expect(readPidFile(file).start?.pid).toBe(process.pid);
   });
 });

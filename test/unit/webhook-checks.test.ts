@@ -5,7 +5,13 @@ import { validateAlertPayload } from '../../api/webhook-validation.ts';
 
 describe('alert payload validation', () => {
   it('accepts the seed payload and normalises severity case', () => {
-    const r = validateAlertPayload({ asset_name: 'srv-app-01', signature: 'cpu_high', severity: 'CRITICAL', message: 'CPU 95%', tool_source: 'Datadog' });
+    const r = validateAlertPayload({
+      asset_name: 'srv-app-01',
+      signature: 'cpu_high',
+      severity: 'CRITICAL',
+      message: 'CPU 95%',
+      tool_source: 'Datadog',
+    });
     expect(r).toMatchObject({ ok: true, value: { severity: 'critical' } });
   });
   it('names every bad field and the allowed severities', () => {
@@ -17,7 +23,10 @@ describe('alert payload validation', () => {
     expect(fields.severity).toBe('severity must be one of: critical, high, medium, low');
   });
   it('rejects a non-object body', () => {
-    expect(validateAlertPayload([1, 2])).toEqual({ ok: false, errors: [{ field: '(body)', message: 'body must be a JSON object' }] });
+    expect(validateAlertPayload([1, 2])).toEqual({
+      ok: false,
+      errors: [{ field: '(body)', message: 'body must be a JSON object' }],
+    });
   });
 });
 
@@ -25,12 +34,19 @@ describe('HMAC signatures', () => {
   const body = Buffer.from('{"a":1}');
   it('accepts a fresh, correct signature', () => {
     const ts = '1700000000';
-    expect(verifyWebhookSignature('s3cret', { signature: signWebhook('s3cret', ts, body), timestamp: ts }, body, 1700000100)).toEqual({ ok: true });
+    expect(
+      verifyWebhookSignature('s3cret', { signature: signWebhook('s3cret', ts, body), timestamp: ts }, body, 1700000100),
+    ).toEqual({ ok: true });
   });
   it('rejects a wrong signature, a stale timestamp and missing headers', () => {
     const ts = '1700000000';
-    expect(verifyWebhookSignature('s3cret', { signature: signWebhook('other', ts, body), timestamp: ts }, body, 1700000000).ok).toBe(false);
-    expect(verifyWebhookSignature('s3cret', { signature: signWebhook('s3cret', ts, body), timestamp: ts }, body, 1700000301)).toMatchObject({ ok: false, reason: expect.stringContaining('replay') });
+    expect(
+      verifyWebhookSignature('s3cret', { signature: signWebhook('other', ts, body), timestamp: ts }, body, 1700000000)
+        .ok,
+    ).toBe(false);
+    expect(
+      verifyWebhookSignature('s3cret', { signature: signWebhook('s3cret', ts, body), timestamp: ts }, body, 1700000301),
+    ).toMatchObject({ ok: false, reason: expect.stringContaining('replay') });
     expect(verifyWebhookSignature('s3cret', { signature: undefined, timestamp: undefined }, body).ok).toBe(false);
   });
 });

@@ -22,7 +22,11 @@ describe('coalesced alerts and resolve at source', () => {
     const first = alert('high');
     const repeats = Array.from({ length: 300 }, () => randomUUID());
     const handle = await sendAlerts(stack.temporal, acme.companyId, 'srv-c', 'coalesce_check', [first], repeats);
-    const s = await stateWhen(handle, (x) => x.status === 'escalated' && x.alertCount === 301, 'the batch to be absorbed');
+    const s = await stateWhen(
+      handle,
+      (x) => x.status === 'escalated' && x.alertCount === 301,
+      'the batch to be absorbed',
+    );
     await sendAlerts(stack.temporal, acme.companyId, 'srv-c', 'coalesce_check', [first], repeats.slice(0, 50));
     await sendAlerts(stack.temporal, acme.companyId, 'srv-c', 'coalesce_check', [alert('critical', 'Zabbix')]);
     const after = await stateWhen(handle, (x) => x.severity === 'critical', 'the worse alert');
@@ -33,7 +37,9 @@ describe('coalesced alerts and resolve at source', () => {
     expect(JSON.stringify(after).length).toBeLessThan(20_000);
     // The row follows the state once the save activity has run.
     await eventually(async () => {
-      const [row] = await stack.sql<{ alert_count: number }[]>`SELECT alert_count FROM incidents WHERE id = ${s.incidentId}`;
+      const [row] = await stack.sql<
+        { alert_count: number }[]
+      >`SELECT alert_count FROM incidents WHERE id = ${s.incidentId}`;
       return row!.alert_count === 302;
     }, 'the row to count 302 alerts');
   });

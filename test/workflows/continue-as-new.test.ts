@@ -42,32 +42,57 @@ describe('incidentWorkflow continue-as-new', () => {
     });
     await worker.runUntil(async () => {
       // No runbook for this signature: the incident escalates and stays open for a person.
-      const handle = await sendAlert(client, company.companyId, 'srv-db-01', 'replication_lag', alert('high'), taskQueue);
+      const handle = await sendAlert(
+        client,
+        company.companyId,
+        'srv-db-01',
+        'replication_lag',
+        alert('high'),
+        taskQueue,
+      );
       const first = await eventually(async () => {
         const s = await handle.query(stateQuery).catch(() => null);
         return s?.status === 'escalated' ? s : undefined;
       }, 'escalation');
       for (let i = 0; i < 25; i++) {
-        await sendAlert(client, company.companyId, 'srv-db-01', 'replication_lag', alert('high', 'Zabbix', `lag ${i}`), taskQueue);
+        await sendAlert(
+          client,
+          company.companyId,
+          'srv-db-01',
+          'replication_lag',
+          alert('high', 'Zabbix', `lag ${i}`),
+          taskQueue,
+        );
       }
       const continued = await eventually(async () => {
-        const s = await client.workflow.getHandle(handle.workflowId).query(stateQuery).catch(() => null);
+        const s = await client.workflow
+          .getHandle(handle.workflowId)
+          .query(stateQuery)
+          .catch(() => null);
         return s && s.runId !== first.runId && s.alertCount === 26 ? s : undefined;
       }, 'a fresh run with all 26 alerts');
-      expect(continued).toMatchObject({ incidentId: first.incidentId, status: 'escalated', escalationReason: first.escalationReason });
+      expect(continued).toMatchObject({
+        incidentId: first.incidentId,
+        status: 'escalated',
+        escalationReason: first.escalationReason,
+      });
       expect(continued.toolSources.sort()).toEqual(['Prometheus', 'Zabbix']);
 
       const row = await eventually(async () => {
-        const [r] = await sql<{ run_id: string; alert_count: number }[]>`SELECT run_id, alert_count FROM incidents WHERE id = ${first.incidentId}`;
+        const [r] = await sql<
+          { run_id: string; alert_count: number }[]
+        >`SELECT run_id, alert_count FROM incidents WHERE id = ${first.incidentId}`;
         return r?.run_id === continued.runId && r.alert_count === 26 ? r : undefined;
       }, 'the row to follow the fresh run');
       expect(row.alert_count).toBe(26);
-      const kinds = await sql<{ kind: string }[]>`SELECT kind FROM incident_events WHERE incident_id = ${first.incidentId} ORDER BY seq`;
+      const kinds = await sql<
+        { kind: string }[]
+      >`SELECT kind FROM incident_events WHERE incident_id = ${first.incidentId} ORDER BY seq`;
       expect(kinds.map((k) => k.kind)).toContain('continued');
 
-      const resolved = await client.workflow
-        .getHandle(handle.workflowId)
-        .executeUpdate(resolveIncident, { args: [{ incidentId: first.incidentId, actor: actor('technician', [company.companyId]) }] });
+      const resolved = await client.workflow.getHandle(handle.workflowId).executeUpdate(resolveIncident, {
+        args: [{ incidentId: first.incidentId, actor: actor('technician', [company.companyId]) }],
+      });
       expect(resolved.status).toBe('resolved');
       const result = (await client.workflow.getHandle(handle.workflowId).result()) as IncidentState;
       expect(result).toMatchObject({ incidentId: first.incidentId, status: 'resolved', alertCount: 26 });

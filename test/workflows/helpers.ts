@@ -11,7 +11,14 @@ export function alert(severity: Severity = 'critical', toolSource = 'Prometheus'
 }
 
 /** Sends an alert the way the router does: signal-with-start on the business-key workflow id. */
-export async function sendAlert(temporal: Client, companyId: string, assetName: string, signature: string, a: AlertSignal = alert(), taskQueue = TASK_QUEUE): Promise<WorkflowHandle> {
+export async function sendAlert(
+  temporal: Client,
+  companyId: string,
+  assetName: string,
+  signature: string,
+  a: AlertSignal = alert(),
+  taskQueue = TASK_QUEUE,
+): Promise<WorkflowHandle> {
   return sendAlerts(temporal, companyId, assetName, signature, [a], [], taskQueue);
 }
 
@@ -39,7 +46,11 @@ export function actor(role: Role, companyIds: string[], email = `${role}@example
   return { userId: `u-${role}`, email, role, companyIds };
 }
 
-export async function stateWhen(handle: WorkflowHandle, done: (s: IncidentState) => boolean, what: string): Promise<IncidentState> {
+export async function stateWhen(
+  handle: WorkflowHandle,
+  done: (s: IncidentState) => boolean,
+  what: string,
+): Promise<IncidentState> {
   return eventually(async () => {
     const s = await handle.query(stateQuery);
     return done(s) ? s : undefined;

@@ -16,14 +16,18 @@ let acme: TestCompany;
 
 beforeAll(async () => {
   stack = await startStack({ startRouter: false });
-  acme = await createCompany(stack.sql, { assets: [{ name: 'srv-app-01', instanceId: 'i-0123456789abcdef0', critical: true }] });
+  acme = await createCompany(stack.sql, {
+    assets: [{ name: 'srv-app-01', instanceId: 'i-0123456789abcdef0', critical: true }],
+  });
 });
 afterAll(async () => {
   await stack?.stop();
 });
 
 async function row(incidentId: string) {
-  const [r] = await stack.sql<{ status: string; auto_remediated: boolean; alert_count: number; escalation_reason: string | null }[]>`
+  const [r] = await stack.sql<
+    { status: string; auto_remediated: boolean; alert_count: number; escalation_reason: string | null }[]
+  >`
     SELECT status, auto_remediated, alert_count, escalation_reason FROM incidents WHERE id = ${incidentId}`;
   return r;
 }
@@ -34,14 +38,30 @@ describe('incidentWorkflow', () => {
     const result = (await handle.result()) as IncidentState;
     expect(result.status).toBe('resolved');
     expect(result.autoRemediated).toBe(true);
-    expect(result.decision).toMatchObject({ action: 'auto_remediate', source: 'rules', runbook: { name: 'Clean temp files' } });
-    expect(result.execution).toMatchObject({ executor: 'dry_run', status: 'Success', instanceIds: ['i-0123456789abcdef0'] });
+    expect(result.decision).toMatchObject({
+      action: 'auto_remediate',
+      source: 'rules',
+      runbook: { name: 'Clean temp files' },
+    });
+    expect(result.execution).toMatchObject({
+      executor: 'dry_run',
+      status: 'Success',
+      instanceIds: ['i-0123456789abcdef0'],
+    });
     expect(result.execution?.output).toContain('$ df -h /');
     // critical asset: 60 (high) + 20
     expect(result.priorityScore).toBe(80);
     expect(await row(result.incidentId)).toMatchObject({ status: 'resolved', auto_remediated: true, alert_count: 1 });
-    const kinds = await stack.sql<{ kind: string }[]>`SELECT kind FROM incident_events WHERE incident_id = ${result.incidentId} ORDER BY seq`;
-    expect(kinds.map((k) => k.kind)).toEqual(['created', 'decided', 'remediation_started', 'remediation_finished', 'resolved']);
+    const kinds = await stack.sql<
+      { kind: string }[]
+    >`SELECT kind FROM incident_events WHERE incident_id = ${result.incidentId} ORDER BY seq`;
+    expect(kinds.map((k) => k.kind)).toEqual([
+      'created',
+      'decided',
+      'remediation_started',
+      'remediation_finished',
+      'resolved',
+    ]);
   });
 
   it('waits for approval of a high-risk runbook, rejects wrong roles and second decisions, then remediates', async () => {
@@ -49,14 +69,18 @@ describe('incidentWorkflow', () => {
     const pending = await stateWhen(handle, (s) => s.status === 'awaiting_approval', 'approval to be requested');
     expect(pending.approval).toMatchObject({ status: 'pending', riskLevel: 'high' });
 
-    const asTechnician = handle.executeUpdate(approveIncident, { args: [{ incidentId: pending.incidentId, actor: actor('technician', [acme.companyId]) }] });
+    const asTechnician = handle.executeUpdate(approveIncident, {
+      args: [{ incidentId: pending.incidentId, actor: actor('technician', [acme.companyId]) }],
+    });
     await expect(asTechnician).rejects.toThrow(WorkflowUpdateFailedError);
     await asTechnician.catch((err: WorkflowUpdateFailedError) => {
       expect(err.cause).toBeInstanceOf(ApplicationFailure);
       expect((err.cause as ApplicationFailure).type).toBe('InsufficientRole');
       expect(err.cause?.message).toBe('A technician may not approve a high-risk runbook');
     });
-    const otherTenant = handle.executeUpdate(approveIncident, { args: [{ incidentId: pending.incidentId, actor: actor('company_admin', ['comp-other']) }] });
+    const otherTenant = handle.executeUpdate(approveIncident, {
+      args: [{ incidentId: pending.incidentId, actor: actor('company_admin', ['comp-other']) }],
+    });
     await expect(otherTenant).rejects.toThrow(WorkflowUpdateFailedError);
 
     const approved = await handle.executeUpdate(approveIncident, {
@@ -64,7 +88,9 @@ describe('incidentWorkflow', () => {
     });
     expect(approved.approval).toMatchObject({ status: 'approved', decidedBy: 'boss@msp.test', comment: 'go ahead' });
 
-    const twice = handle.executeUpdate(rejectIncident, { args: [{ incidentId: pending.incidentId, actor: actor('msp_admin', []) }] });
+    const twice = handle.executeUpdate(rejectIncident, {
+      args: [{ incidentId: pending.incidentId, actor: actor('msp_admin', []) }],
+    });
     await expect(twice).rejects.toThrow(WorkflowUpdateFailedError);
 
     const result = (await handle.result()) as IncidentState;
@@ -76,13 +102,28 @@ describe('incidentWorkflow', () => {
   it('escalates when the approver rejects, and stays open until a person resolves it', async () => {
     const handle = await sendAlert(stack.temporal, acme.companyId, 'srv-web-02', 'service_down:nginx');
     const pending = await stateWhen(handle, (s) => s.status === 'awaiting_approval', 'approval to be requested');
-    await handle.executeUpdate(rejectIncident, { args: [{ incidentId: pending.incidentId, actor: actor('msp_admin', [], 'boss@msp.test'), comment: 'not during business hours' }] });
+    await handle.executeUpdate(rejectIncident, {
+      args: [
+        {
+          incidentId: pending.incidentId,
+          actor: actor('msp_admin', [], 'boss@msp.test'),
+          comment: 'not during business hours',
+        },
+      ],
+    });
     const escalated = await stateWhen(handle, (s) => s.status === 'escalated', 'escalation');
     expect(escalated.escalationReason).toBe('Runbook rejected by boss@msp.test');
     expect(escalated.execution).toBeNull();
-    expect(await row(pending.incidentId)).toMatchObject({ status: 'escalated', escalation_reason: 'Runbook rejected by boss@msp.test' });
+    expect(await row(pending.incidentId)).toMatchObject({
+      status: 'escalated',
+      escalation_reason: 'Runbook rejected by boss@msp.test',
+    });
 
-    const resolved = await handle.executeUpdate(resolveIncident, { args: [{ incidentId: pending.incidentId, actor: actor('technician', [acme.companyId]), comment: 'restarted by hand' }] });
+    const resolved = await handle.executeUpdate(resolveIncident, {
+      args: [
+        { incidentId: pending.incidentId, actor: actor('technician', [acme.companyId]), comment: 'restarted by hand' },
+      ],
+    });
     expect(resolved.status).toBe('resolved');
     expect(((await handle.result()) as IncidentState).autoRemediated).toBe(false);
   });
@@ -99,7 +140,11 @@ describe('incidentWorkflow', () => {
     const handle = await sendAlert(stack.temporal, acme.companyId, 'srv-db-09', 'replication_lag', first);
     await sendAlert(stack.temporal, acme.companyId, 'srv-db-09', 'replication_lag', alert('critical', 'Datadog'));
     await sendAlert(stack.temporal, acme.companyId, 'srv-db-09', 'replication_lag', first);
-    const s = await stateWhen(handle, (x) => x.alertCount === 2 && x.status === 'escalated', 'two alerts in one escalated incident');
+    const s = await stateWhen(
+      handle,
+      (x) => x.alertCount === 2 && x.status === 'escalated',
+      'two alerts in one escalated incident',
+    );
     expect(s.severity).toBe('critical');
     expect(s.toolSources.sort()).toEqual(['Datadog', 'Zabbix']);
     // critical 90 + one duplicate 2 + two tools 10
@@ -118,7 +163,9 @@ describe('incidentWorkflow', () => {
     expect(b.runId).not.toBe(a.runId);
     expect(b.incidentId).not.toBe(a.incidentId);
     expect([a.alertCount, b.alertCount]).toEqual([1, 1]);
-    const rows = await stack.sql<{ status: string }[]>`SELECT status FROM incidents WHERE workflow_id = ${a.workflowId}`;
+    const rows = await stack.sql<
+      { status: string }[]
+    >`SELECT status FROM incidents WHERE workflow_id = ${a.workflowId}`;
     expect(rows.map((r) => r.status)).toEqual(['resolved', 'resolved']);
   });
 
@@ -132,7 +179,14 @@ describe('incidentWorkflow', () => {
       activities: createActivities({ sql: stack.sql, config: loadConfig({ REMEDIATION_MODE: 'ssm' }) }),
     });
     try {
-      const handle = await sendAlert(stack.temporal, company.companyId, 'web-without-instance', 'disk_full', alert(), taskQueue);
+      const handle = await sendAlert(
+        stack.temporal,
+        company.companyId,
+        'web-without-instance',
+        'disk_full',
+        alert(),
+        taskQueue,
+      );
       const s = await stateWhen(handle, (x) => x.status === 'escalated', 'escalation');
       expect(s.escalationReason).toBe(
         'Remediation could not run: Asset "web-without-instance" has no EC2/managed instance id, so SSM has nowhere to run "Clean temp files"',
@@ -162,7 +216,9 @@ describe('incidentWorkflow', () => {
       const handle = await sendAlert(stack.temporal, company.companyId, 'srv-app-01', 'disk_full', alert(), taskQueue);
       const s = await stateWhen(handle, (x) => x.status === 'escalated', 'escalation');
       expect(s.execution).toMatchObject({ status: 'Failed' });
-      expect(s.escalationReason).toBe('Runbook "Clean temp files" ended Failed: Job for nginx.service failed because the control process exited with error code.');
+      expect(s.escalationReason).toBe(
+        'Runbook "Clean temp files" ended Failed: Job for nginx.service failed because the control process exited with error code.',
+      );
       expect(s.autoRemediated).toBe(false);
       await handle.terminate('test done');
     } finally {

@@ -18,7 +18,9 @@ describe('replay of saved incidentWorkflow histories', () => {
   it.each(files)('%s replays without nondeterminism', async (file) => {
     quietRuntime();
     const history = historyFromJSON(JSON.parse(readFileSync(path.join(DIR, file), 'utf8')));
-    const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, [{ workflowId: file, history }]);
+    const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, [
+      { workflowId: file, history },
+    ]);
     for await (const result of results) {
       expect(result.error).toBeUndefined();
     }

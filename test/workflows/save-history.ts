@@ -14,7 +14,13 @@ import { loadConfig } from '../../lib/config.ts';
 import { execFileSync } from 'node:child_process';
 import { findTemporalCli, freePort, startTemporalDevServer } from '../../lib/temporal-dev-server.ts';
 import { createWorker } from '../../worker/create-worker.ts';
-import { approveIncident, rejectIncident, resolveIncident, sourceResolved, stateQuery } from '../../workflows/messages.ts';
+import {
+  approveIncident,
+  rejectIncident,
+  resolveIncident,
+  sourceResolved,
+  stateQuery,
+} from '../../workflows/messages.ts';
 import type { IncidentState } from '../../workflows/types.ts';
 import { createCompany } from '../helpers/fixtures.ts';
 import { actor, alert, sendAlert, sendAlerts } from './helpers.ts';
@@ -36,7 +42,11 @@ const server = await startTemporalDevServer({});
 const sql = createSql(db.url);
 try {
   await migrate(sql);
-  const config = { ...loadConfig({ REMEDIATION_MODE: 'dry_run' }), databaseUrl: db.url, temporalAddress: server.address };
+  const config = {
+    ...loadConfig({ REMEDIATION_MODE: 'dry_run' }),
+    databaseUrl: db.url,
+    temporalAddress: server.address,
+  };
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const worker = await createWorker({ connection: nativeConnection, sql, config });
   const temporal = new Client({ connection: await Connection.connect({ address: server.address }) });
@@ -44,7 +54,13 @@ try {
     const company = await createCompany(sql);
     const auto = await sendAlert(temporal, company.companyId, 'srv-app-01', 'disk_full', alert('high'));
     await auto.result();
-    const approved = await sendAlert(temporal, company.companyId, 'srv-web-01', 'service_down:nginx', alert('critical'));
+    const approved = await sendAlert(
+      temporal,
+      company.companyId,
+      'srv-web-01',
+      'service_down:nginx',
+      alert('critical'),
+    );
     await sendAlert(temporal, company.companyId, 'srv-web-01', 'service_down:nginx', alert('high', 'Datadog'));
     const waitFor = async (handle: typeof approved, status: IncidentState['status']): Promise<IncidentState> => {
       for (;;) {
@@ -54,27 +70,71 @@ try {
       }
     };
     const pending = await waitFor(approved, 'awaiting_approval');
-    await approved.executeUpdate(approveIncident, { args: [{ incidentId: pending.incidentId, actor: actor('msp_admin', []) }] });
+    await approved.executeUpdate(approveIncident, {
+      args: [{ incidentId: pending.incidentId, actor: actor('msp_admin', []) }],
+    });
     await approved.result();
 
-    const rejected = await sendAlert(temporal, company.companyId, 'srv-web-02', 'service_down:nginx', alert('critical'));
+    const rejected = await sendAlert(
+      temporal,
+      company.companyId,
+      'srv-web-02',
+      'service_down:nginx',
+      alert('critical'),
+    );
     const toReject = await waitFor(rejected, 'awaiting_approval');
-    await rejected.executeUpdate(rejectIncident, { args: [{ incidentId: toReject.incidentId, actor: actor('msp_admin', []), comment: 'not now' }] });
+    await rejected.executeUpdate(rejectIncident, {
+      args: [{ incidentId: toReject.incidentId, actor: actor('msp_admin', []), comment: 'not now' }],
+    });
     const escalated = await waitFor(rejected, 'escalated');
-    await rejected.executeUpdate(resolveIncident, { args: [{ incidentId: escalated.incidentId, actor: actor('technician', [company.companyId]), comment: 'fixed by hand' }] });
+    await rejected.executeUpdate(resolveIncident, {
+      args: [
+        { incidentId: escalated.incidentId, actor: actor('technician', [company.companyId]), comment: 'fixed by hand' },
+      ],
+    });
     await rejected.result();
 
     // The router's coalesced lane (alerts in full plus repeats by id), then every alert recovering at source.
-    const coalesced = await sendAlerts(temporal, company.companyId, 'srv-db-02', 'replication_lag', [alert('high')], ['r-1', 'r-2']);
-    await sendAlerts(temporal, company.companyId, 'srv-db-02', 'replication_lag', [alert('critical', 'Zabbix')], ['r-3']);
+    const coalesced = await sendAlerts(
+      temporal,
+      company.companyId,
+      'srv-db-02',
+      'replication_lag',
+      [alert('high')],
+      ['r-1', 'r-2'],
+    );
+    await sendAlerts(
+      temporal,
+      company.companyId,
+      'srv-db-02',
+      'replication_lag',
+      [alert('critical', 'Zabbix')],
+      ['r-3'],
+    );
     const open = await waitFor(coalesced, 'escalated');
     await coalesced.signal(sourceResolved, { incidentId: open.incidentId, resolvedAt: new Date().toISOString() });
     await coalesced.result();
 
-    const recorded = [['auto-remediated', auto], ['approved', approved], ['rejected-resolved', rejected], ['coalesced-resolved-at-source', coalesced]] as const;
+    const recorded = [
+      ['auto-remediated', auto],
+      ['approved', approved],
+      ['rejected-resolved', rejected],
+      ['coalesced-resolved-at-source', coalesced],
+    ] as const;
     for (const [name, handle] of recorded) {
       // The CLI writes the standard proto3 JSON that historyFromJSON reads (and Temporal Web downloads).
-      const json = execFileSync(findTemporalCli() ?? 'temporal', ['workflow', 'show', '--address', server.address, '--workflow-id', handle.workflowId, '--run-id', (await handle.describe()).runId, '--output', 'json']);
+      const json = execFileSync(findTemporalCli() ?? 'temporal', [
+        'workflow',
+        'show',
+        '--address',
+        server.address,
+        '--workflow-id',
+        handle.workflowId,
+        '--run-id',
+        (await handle.describe()).runId,
+        '--output',
+        'json',
+      ]);
       const file = outFile(name);
       writeFileSync(file, json);
       console.log(`saved ${path.basename(file)}`);
@@ -87,7 +147,11 @@ try {
   const small = await startTemporalDevServer({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 } });
   try {
     const smallConnection = await NativeConnection.connect({ address: small.address });
-    const smallWorker = await createWorker({ connection: smallConnection, sql, config: { ...config, temporalAddress: small.address } });
+    const smallWorker = await createWorker({
+      connection: smallConnection,
+      sql,
+      config: { ...config, temporalAddress: small.address },
+    });
     const smallClient = new Client({ connection: await Connection.connect({ address: small.address }) });
     await smallWorker.runUntil(async () => {
       const company = await createCompany(sql);
@@ -98,15 +162,32 @@ try {
         s = await handle.query(stateQuery).catch(() => null);
       }
       const firstRunId = s.runId;
-      for (let i = 0; i < 25; i++) await sendAlert(smallClient, company.companyId, 'srv-db-01', 'replication_lag', alert('high', 'Zabbix'));
+      for (let i = 0; i < 25; i++)
+        await sendAlert(smallClient, company.companyId, 'srv-db-01', 'replication_lag', alert('high', 'Zabbix'));
       const latest = smallClient.workflow.getHandle(handle.workflowId);
       while ((s = await latest.query(stateQuery).catch(() => null))?.runId === firstRunId || s?.alertCount !== 26) {
         await new Promise((r) => setTimeout(r, 200));
       }
-      await latest.executeUpdate(resolveIncident, { args: [{ incidentId: s.incidentId, actor: actor('technician', [company.companyId]) }] });
+      await latest.executeUpdate(resolveIncident, {
+        args: [{ incidentId: s.incidentId, actor: actor('technician', [company.companyId]) }],
+      });
       await latest.result();
-      for (const [name, runId] of [['continued', firstRunId], ['resumed-resolved', s.runId]] as const) {
-        const json = execFileSync(findTemporalCli() ?? 'temporal', ['workflow', 'show', '--address', small.address, '--workflow-id', handle.workflowId, '--run-id', runId, '--output', 'json']);
+      for (const [name, runId] of [
+        ['continued', firstRunId],
+        ['resumed-resolved', s.runId],
+      ] as const) {
+        const json = execFileSync(findTemporalCli() ?? 'temporal', [
+          'workflow',
+          'show',
+          '--address',
+          small.address,
+          '--workflow-id',
+          handle.workflowId,
+          '--run-id',
+          runId,
+          '--output',
+          'json',
+        ]);
         const file = outFile(name);
         writeFileSync(file, json);
         console.log(`saved ${path.basename(file)}`);

@@ -37,7 +37,14 @@ describe('incidentWorkflow timers (time skipping)', () => {
       activities: createActivities({ sql, config: loadConfig({ REMEDIATION_MODE: 'dry_run' }) }),
     });
     await worker.runUntil(async () => {
-      const handle = await sendAlert(env.client, company.companyId, 'srv-web-01', 'service_down:nginx', alert('critical'), taskQueue);
+      const handle = await sendAlert(
+        env.client,
+        company.companyId,
+        'srv-web-01',
+        'service_down:nginx',
+        alert('critical'),
+        taskQueue,
+      );
       // 30 s group wait, then the approval request; at 5 min the critical response SLA breaches, at 60 min the
       // resolution SLA, and at 60.5 min the approval expires.
       await env.sleep('2 minutes');
@@ -47,7 +54,12 @@ describe('incidentWorkflow timers (time skipping)', () => {
 
       await env.sleep('10 minutes');
       const breached = await handle.query(stateQuery);
-      expect(breached).toMatchObject({ status: 'awaiting_approval', slaBreached: true, slaResponseBreached: true, escalationLevel: 1 });
+      expect(breached).toMatchObject({
+        status: 'awaiting_approval',
+        slaBreached: true,
+        slaResponseBreached: true,
+        escalationLevel: 1,
+      });
 
       await env.sleep('1 hour');
       const expired = await handle.query(stateQuery);
@@ -57,7 +69,15 @@ describe('incidentWorkflow timers (time skipping)', () => {
       expect(expired.slaResolutionBreached).toBe(true);
       const events = await sql<{ kind: string; message: string }[]>`
         SELECT kind, message FROM incident_events WHERE incident_id = ${expired.incidentId} ORDER BY seq`;
-      expect(events.map((e) => e.kind)).toEqual(['created', 'decided', 'approval_requested', 'sla_breached', 'sla_breached', 'approval_expired', 'escalated']);
+      expect(events.map((e) => e.kind)).toEqual([
+        'created',
+        'decided',
+        'approval_requested',
+        'sla_breached',
+        'sla_breached',
+        'approval_expired',
+        'escalated',
+      ]);
       expect(events.find((e) => e.kind === 'escalated')?.message).toBe('Escalated to level 3: Approval timed out');
       await handle.terminate('test done');
     });

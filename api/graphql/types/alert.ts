@@ -11,8 +11,14 @@ export const AlertRef = builder.objectRef<AlertRecord>('Alert').implement({
     severity: t.expose('severity', { type: SeverityEnum }),
     toolSource: t.exposeString('toolSource'),
     status: t.exposeString('status', { description: 'firing, or resolved: a recovery notification from the source.' }),
-    receiver: t.exposeString('receiver', { description: 'The webhook route it came in on (alerts, alertmanager, events_v2...).' }),
-    resolvedAt: t.expose('resolvedAt', { type: 'DateTime', nullable: true, description: 'When its source reported it recovered.' }),
+    receiver: t.exposeString('receiver', {
+      description: 'The webhook route it came in on (alerts, alertmanager, events_v2...).',
+    }),
+    resolvedAt: t.expose('resolvedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When its source reported it recovered.',
+    }),
     receivedAt: t.expose('receivedAt', { type: 'DateTime' }),
   }),
 });

@@ -2,7 +2,8 @@ import type { Execution } from '../../../workflows/types.ts';
 import { builder } from '../builder.ts';
 
 export const ExecutionRef = builder.objectRef<Execution>('Execution').implement({
-  description: 'A runbook run through AWS SSM Run Command, or through the dry-run executor when no AWS credentials are configured.',
+  description:
+    'A runbook run through AWS SSM Run Command, or through the dry-run executor when no AWS credentials are configured.',
   fields: (t) => ({
     executor: t.exposeString('executor'),
     dryRun: t.boolean({ resolve: (e) => e.executor === 'dry_run' }),

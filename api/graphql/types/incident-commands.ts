@@ -7,12 +7,7 @@ import { GraphQLError } from 'graphql';
 import type { UpdateDefinition } from '@temporalio/common';
 import { companyScope } from '../../auth.ts';
 import { fromState, getIncident } from '../../incident-queries.ts';
-import {
-  acknowledgeIncident,
-  approveIncident,
-  rejectIncident,
-  resolveIncident,
-} from '../../../workflows/messages.ts';
+import { acknowledgeIncident, approveIncident, rejectIncident, resolveIncident } from '../../../workflows/messages.ts';
 import type { IncidentCommand, IncidentState } from '../../../workflows/types.ts';
 import { builder, requireUser, type GraphQLContext } from '../builder.ts';
 import { IncidentRef } from './incident.ts';
@@ -28,7 +23,12 @@ const CODES: Record<string, string> = {
   IncidentClosed: 'CONFLICT',
 };
 
-async function runCommand(ctx: GraphQLContext, id: string, update: UpdateDefinition<IncidentState, [IncidentCommand]>, comment: string | null | undefined) {
+async function runCommand(
+  ctx: GraphQLContext,
+  id: string,
+  update: UpdateDefinition<IncidentState, [IncidentCommand]>,
+  comment: string | null | undefined,
+) {
   const user = requireUser(ctx);
   const incident = await getIncident(ctx.sql, companyScope(user), id);
   if (!incident) throw new GraphQLError(`Incident ${id} not found`, { extensions: { code: 'NOT_FOUND' } });
@@ -42,10 +42,14 @@ async function runCommand(ctx: GraphQLContext, id: string, update: UpdateDefinit
     return fromState(state, incident.companyName);
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-      throw new GraphQLError(err.cause.message, { extensions: { code: CODES[err.cause.type ?? ''] ?? 'BAD_REQUEST', reason: err.cause.type } });
+      throw new GraphQLError(err.cause.message, {
+        extensions: { code: CODES[err.cause.type ?? ''] ?? 'BAD_REQUEST', reason: err.cause.type },
+      });
     }
     if (err instanceof WorkflowNotFoundError) {
-      throw new GraphQLError(`Incident ${id} is closed (${incident.status}); it takes no more commands`, { extensions: { code: 'CONFLICT' } });
+      throw new GraphQLError(`Incident ${id} is closed (${incident.status}); it takes no more commands`, {
+        extensions: { code: 'CONFLICT' },
+      });
     }
     throw err;
   }

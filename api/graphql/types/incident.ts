@@ -2,7 +2,13 @@ import { filter, map, pipe } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import { canApprove } from '../../../domain/rules.ts';
 import { companyScope, loadUser } from '../../auth.ts';
-import { getIncident, incidentAlerts, incidentTimeline, listIncidents, type IncidentRecord } from '../../incident-queries.ts';
+import {
+  getIncident,
+  incidentAlerts,
+  incidentTimeline,
+  listIncidents,
+  type IncidentRecord,
+} from '../../incident-queries.ts';
 import { builder, requireUser } from '../builder.ts';
 import { AlertRef } from './alert.ts';
 import { ApprovalRef } from './approval.ts';
@@ -44,7 +50,7 @@ export const IncidentRef = builder.objectRef<IncidentRecord>('Incident').impleme
     workflowId: t.exposeString('workflowId'),
     runId: t.exposeString('runId'),
     temporalUrl: t.string({
-      description: 'This incident\'s run in Temporal Web.',
+      description: "This incident's run in Temporal Web.",
       resolve: (i, _args, ctx) =>
         `${ctx.config.temporalUiUrl}/namespaces/${encodeURIComponent(ctx.config.temporalNamespace)}/workflows/${encodeURIComponent(i.workflowId)}/${encodeURIComponent(i.runId)}/history`,
     }),
@@ -61,7 +67,12 @@ export const IncidentRef = builder.objectRef<IncidentRecord>('Incident').impleme
     viewerCanApprove: t.boolean({
       description: 'Whether the signed-in user may approve or reject the pending runbook.',
       resolve: (i, _args, ctx) =>
-        Boolean(ctx.user && i.status === 'awaiting_approval' && i.approval?.status === 'pending' && canApprove(ctx.user.role, i.approval.riskLevel)),
+        Boolean(
+          ctx.user &&
+          i.status === 'awaiting_approval' &&
+          i.approval?.status === 'pending' &&
+          canApprove(ctx.user.role, i.approval.riskLevel),
+        ),
     }),
   }),
 });
@@ -102,10 +113,13 @@ builder.subscriptionField('incidentUpdated', (t) =>
         // once, and a notification never leaks another company's incident.
         map(async (incidentId: string) => {
           if (ctx.sessionExpiresAt !== null && Date.now() >= ctx.sessionExpiresAt) {
-            throw new GraphQLError('Your session has expired; log in again', { extensions: { code: 'UNAUTHENTICATED' } });
+            throw new GraphQLError('Your session has expired; log in again', {
+              extensions: { code: 'UNAUTHENTICATED' },
+            });
           }
           const current = await loadUser(ctx.sql, { id: user.id });
-          if (!current) throw new GraphQLError('Your account no longer exists', { extensions: { code: 'UNAUTHENTICATED' } });
+          if (!current)
+            throw new GraphQLError('Your account no longer exists', { extensions: { code: 'UNAUTHENTICATED' } });
           return getIncident(ctx.sql, companyScope(current), incidentId);
         }),
         filter((record: IncidentRecord | null): record is IncidentRecord => record !== null),

@@ -44,7 +44,9 @@ const RejectedDeliveryRef = builder.objectRef<RejectedDeliveryRecord>('RejectedD
 function requireIngestionAdmin(ctx: GraphQLContext, companyId: string): void {
   const user = requireUser(ctx);
   if (!mayAdministerIngestion(user, companyId)) {
-    throw new GraphQLError('Only an admin of this company may see or retry its ingestion', { extensions: { code: 'FORBIDDEN' } });
+    throw new GraphQLError('Only an admin of this company may see or retry its ingestion', {
+      extensions: { code: 'FORBIDDEN' },
+    });
   }
 }
 
@@ -72,7 +74,7 @@ builder.queryField('rejectedDeliveries', (t) =>
 
 builder.mutationField('retryDeadLetteredAlerts', (t) =>
   t.int({
-    description: 'Queues the named dead-lettered alerts (all of the company\'s when none are named) for routing again.',
+    description: "Queues the named dead-lettered alerts (all of the company's when none are named) for routing again.",
     args: { companyId: t.arg.id({ required: true }), alertIds: t.arg.idList({ required: false }) },
     resolve: (_root, args, ctx) => {
       requireIngestionAdmin(ctx, String(args.companyId));

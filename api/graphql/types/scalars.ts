@@ -5,7 +5,8 @@ import { builder } from '../builder.ts';
 builder.scalarType('DateTime', {
   serialize: (value) => String(value),
   parseValue: (value) => {
-    if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw new GraphQLError('DateTime must be an ISO-8601 string');
+    if (typeof value !== 'string' || Number.isNaN(Date.parse(value)))
+      throw new GraphQLError('DateTime must be an ISO-8601 string');
     return value;
   },
 });

@@ -32,7 +32,9 @@ builder.mutationField('login', (t) =>
     resolve: async (_root, { email, password }, ctx) => {
       const retryAfter = ctx.loginLimiter.take(email.trim().toLowerCase());
       if (retryAfter > 0) {
-        throw new GraphQLError(`Too many login attempts for this email; try again in ${retryAfter} s`, { extensions: { code: 'RATE_LIMITED', retryAfter } });
+        throw new GraphQLError(`Too many login attempts for this email; try again in ${retryAfter} s`, {
+          extensions: { code: 'RATE_LIMITED', retryAfter },
+        });
       }
       const found = await loadUser(ctx.sql, { email });
       // One message and one bcrypt comparison in both cases, so neither the answer nor its timing reveals which emails exist.

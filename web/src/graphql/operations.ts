@@ -33,13 +33,54 @@ const INCIDENT_DETAIL = /* GraphQL */ `
     runId
     temporalUrl
     viewerCanApprove
-    decision { action runbookName riskLevel reasoning source confidence }
-    approval { status riskLevel requestedAt deadline decidedBy decidedAt comment }
-    execution {
-      executor dryRun commandId documentName instanceIds commands status output error startedAt finishedAt
+    decision {
+      action
+      runbookName
+      riskLevel
+      reasoning
+      source
+      confidence
     }
-    alerts { id assetName signature message severity toolSource status resolvedAt receivedAt }
-    timeline { seq kind message actor createdAt }
+    approval {
+      status
+      riskLevel
+      requestedAt
+      deadline
+      decidedBy
+      decidedAt
+      comment
+    }
+    execution {
+      executor
+      dryRun
+      commandId
+      documentName
+      instanceIds
+      commands
+      status
+      output
+      error
+      startedAt
+      finishedAt
+    }
+    alerts {
+      id
+      assetName
+      signature
+      message
+      severity
+      toolSource
+      status
+      resolvedAt
+      receivedAt
+    }
+    timeline {
+      seq
+      kind
+      message
+      actor
+      createdAt
+    }
   }
   ${INCIDENT_SUMMARY}
 `
@@ -58,28 +99,36 @@ export const ME = /* GraphQL */ `
 
 export const INCIDENTS = /* GraphQL */ `
   query Incidents($status: IncidentStatus, $severity: Severity, $limit: Int) {
-    incidents(status: $status, severity: $severity, limit: $limit) { ...IncidentSummary }
+    incidents(status: $status, severity: $severity, limit: $limit) {
+      ...IncidentSummary
+    }
   }
   ${INCIDENT_SUMMARY}
 `
 
 export const INCIDENTS_UPDATED = /* GraphQL */ `
   subscription IncidentsUpdated {
-    incidentUpdated { ...IncidentSummary }
+    incidentUpdated {
+      ...IncidentSummary
+    }
   }
   ${INCIDENT_SUMMARY}
 `
 
 export const INCIDENT = /* GraphQL */ `
   query Incident($id: ID!) {
-    incident(id: $id) { ...IncidentDetail }
+    incident(id: $id) {
+      ...IncidentDetail
+    }
   }
   ${INCIDENT_DETAIL}
 `
 
 export const INCIDENT_UPDATED = /* GraphQL */ `
   subscription IncidentUpdated($id: ID!) {
-    incidentUpdated(id: $id) { ...IncidentDetail }
+    incidentUpdated(id: $id) {
+      ...IncidentDetail
+    }
   }
   ${INCIDENT_DETAIL}
 `
