@@ -68,11 +68,12 @@ CREATE TABLE rejected_deliveries (
 );
 CREATE INDEX rejected_deliveries_company ON rejected_deliveries (company_id, received_at DESC);
 
--- API processes cache key lookups; any change to a company's keys or settings tells them to drop it.
+-- API processes cache key lookups (unknown keys too, briefly); any new company or change to a company's
+-- keys or settings tells them to drop what they hold.
 CREATE FUNCTION notify_company_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_notify('company_changed', COALESCE(NEW.id, OLD.id));
   RETURN NULL;
 END $$;
-CREATE TRIGGER companies_changed AFTER UPDATE OR DELETE ON companies
+CREATE TRIGGER companies_changed AFTER INSERT OR UPDATE OR DELETE ON companies
   FOR EACH ROW EXECUTE FUNCTION notify_company_changed();

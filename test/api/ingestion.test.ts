@@ -259,6 +259,17 @@ describe('API keys', () => {
     );
     expect((await postAlert(stack.url, 'ak_rotated_key_0001', unique())).status).toBe(202);
   });
+
+  it("takes a new company's key at once, though it was just looked up as unknown", async () => {
+    const early = `ak_test_early_${Date.now()}`;
+    expect((await postAlert(stack.url, early, unique())).status).toBe(401); // remembered as unknown
+    const { hashApiKey } = await import('../../domain/api-keys.ts');
+    const id = `comp-early-${Date.now()}`;
+    await stack.sql`
+      INSERT INTO companies (id, name, api_key_hash, api_key_hint, settings)
+      VALUES (${id}, 'Early Co', ${hashApiKey(early)}, 'ak_test', ${stack.sql.json({ groupWaitSeconds: 0 })})`;
+    await eventually(async () => (await postAlert(stack.url, early, unique())).status === 202, 'the new key', 3_000);
+  });
 });
 
 describe('signed deliveries', () => {
