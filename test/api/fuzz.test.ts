@@ -1,11 +1,9 @@
 // Every webhook route against 10,000 generated bodies: real payloads of each tool bent out of shape
 // (NUL and lone surrogates, wrong types, deep nesting, huge arrays, cut-off JSON, wrong content types).
 // Nothing may answer 5xx, and a refused request must leave no alert behind (nothing half-stored).
-import { execFileSync } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCertificate } from '../helpers/certificates.ts';
 import { createCompany, type TestCompany } from '../helpers/fixtures.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
@@ -102,29 +100,8 @@ function generate(
 
 let stack: Stack;
 let company: TestCompany;
-let certDir: string;
 beforeAll(async () => {
-  certDir = mkdtempSync(path.join(tmpdir(), 'aw-fuzz-'));
-  execFileSync(
-    '/usr/bin/openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      path.join(certDir, 'k.pem'),
-      '-out',
-      path.join(certDir, 'c.pem'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=sns.amazonaws.com',
-    ],
-    { stdio: 'pipe' },
-  );
-  const pem = readFileSync(path.join(certDir, 'c.pem'), 'utf8');
+  const { pem } = makeCertificate();
   // No router: this is about what the webhook answers and stores, not about thousands of workflows.
   stack = await startStack({
     startRouter: false,
@@ -135,7 +112,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
-  rmSync(certDir, { recursive: true, force: true });
 });
 
 describe('webhook fuzz', () => {

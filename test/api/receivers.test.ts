@@ -2,13 +2,11 @@
 // (test/fixtures/receivers, from the tools' documentation): firing opens an incident, the tool's
 // recovery notification resolves it at source. CloudWatch arrives through SNS, signed with a key and
 // certificate made here; its signature is always verified.
-import { execFileSync } from 'node:child_process';
-import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCertificate } from '../helpers/certificates.ts';
 import { createCompany, type TestCompany } from '../helpers/fixtures.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -18,35 +16,13 @@ const fixture = (name: string): Record<string, unknown> =>
 const CERT_URL = 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem';
 
 let stack: Stack;
-let dir: string;
 let key: KeyObject;
 let pem: string;
 const certFetches: string[] = [];
 const confirmations: string[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'aw-sns-e2e-'));
-  execFileSync(
-    '/usr/bin/openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      path.join(dir, 'k.pem'),
-      '-out',
-      path.join(dir, 'c.pem'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=sns.amazonaws.com',
-    ],
-    { stdio: 'pipe' },
-  );
-  key = createPrivateKey(readFileSync(path.join(dir, 'k.pem')));
-  pem = readFileSync(path.join(dir, 'c.pem'), 'utf8');
+  ({ key, pem } = makeCertificate());
   stack = await startStack({
     env: { WEBHOOK_RATE_PER_MINUTE: '0' },
     cloudwatch: {
@@ -61,7 +37,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function post(route: string, company: TestCompany | null, body: unknown, headers: Record<string, string> = {}) {
@@ -266,16 +241,10 @@ describe('CloudWatch through Amazon SNS', () => {
 
   it('opens an incident on ALARM and resolves it at source on OK; a message signed by another key is refused', async () => {
     const company = await createCompany(stack.sql);
-    const otherKeyDir = mkdtempSync(path.join(tmpdir(), 'aw-sns-other-'));
-    try {
-      execFileSync('/usr/bin/openssl', ['genpkey', '-algorithm', 'RSA', '-out', path.join(otherKeyDir, 'k.pem')], {
-        stdio: 'pipe',
-      });
-      const forged = snsSign(alarm('ALARM'), createPrivateKey(readFileSync(path.join(otherKeyDir, 'k.pem'))));
-      expect((await post('cloudwatch', company, JSON.stringify(forged), text)).status).toBe(403);
-    } finally {
-      rmSync(otherKeyDir, { recursive: true, force: true });
-    }
+    // A key of its own (node:crypto makes one directly; no certificate is needed for the forger).
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const forged = snsSign(alarm('ALARM'), privateKey);
+    expect((await post('cloudwatch', company, JSON.stringify(forged), text)).status).toBe(403);
     const firing = alarm('ALARM');
     expect((await post('cloudwatch', company, JSON.stringify(firing), text)).status).toBe(202);
     expect((await post('cloudwatch', company, JSON.stringify(firing), text)).status).toBe(200); // SNS redelivery
