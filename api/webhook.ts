@@ -12,9 +12,6 @@ import { genericHandler } from './webhooks/generic.ts';
 import type { CloudWatchOptions } from './webhooks/cloudwatch.ts';
 import { receiverRoutes } from './webhooks/routes.ts';
 
-export { ALERT_CHANNEL } from './ingest/alert-writer.ts';
-export { hashApiKey } from '../domain/api-keys.ts';
-
 /** Large enough for a 1,000-alert batch or a big Alertmanager group; a body past it is a 413. */
 export const WEBHOOK_BODY_LIMIT = '4mb';
 

@@ -23,9 +23,7 @@ export function cloudWatchHandler(deps: WebhookDeps, opts: CloudWatchOptions = {
     if (body === undefined) return;
     const parsed = parseSnsMessage(body);
     if (!parsed.ok) {
-      d.reject(422, 'validation_failed', parsed.errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
-        fields: parsed.errors,
-      });
+      d.rejectFields(parsed.errors);
       return;
     }
     const msg = parsed.message;
@@ -56,9 +54,7 @@ export function cloudWatchHandler(deps: WebhookDeps, opts: CloudWatchOptions = {
     }
     const mapped = mapCloudWatchMessage(msg.Message, { deliveryId: msg.MessageId, mapping: d.mapping });
     if (!mapped.ok) {
-      d.reject(422, 'validation_failed', mapped.errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
-        fields: mapped.errors,
-      });
+      d.rejectFields(mapped.errors);
       return;
     }
     if ('ignored' in mapped) {

@@ -2,9 +2,10 @@
 // alert's delivery_id), else the source's own identity of the notification, else a hash of the content
 // within the current minute, so a tool that retries a request without any id does not store it twice.
 import { createHash } from 'node:crypto';
+import { MAX_DELIVERY_ID } from '../receivers/mapping.ts';
 import type { NormalizedAlert } from '../receivers/types.ts';
 
-export const MAX_DELIVERY_ID = 200;
+export { MAX_DELIVERY_ID };
 export const CONTENT_WINDOW_MS = 60_000;
 
 export interface DeliveryIdInput {

@@ -9,7 +9,7 @@ import type { AlertRow, AlertWriter, StoredAlert } from '../ingest/alert-writer.
 import { parseJsonBody } from '../ingest/json-body.ts';
 import type { RejectionLog } from '../ingest/rejections.ts';
 import { verifyWebhookSignature } from '../hmac.ts';
-import type { NormalizedAlert, ReceiverMapping, ReceiverName } from '../receivers/types.ts';
+import type { FieldError, NormalizedAlert, ReceiverMapping, ReceiverName } from '../receivers/types.ts';
 import { deliveryIdFor, headerDeliveryId, MAX_DELIVERY_ID } from './delivery-ids.ts';
 
 export interface WebhookDeps {
@@ -97,6 +97,11 @@ export class Delivery {
   reject(status: number, error: string, message: string, extra: Record<string, unknown> = {}): void {
     this.record(status, error, message);
     this.problem(status, error, message, extra);
+  }
+
+  /** Refuse a payload of the wrong shape, naming every bad field (422, or PagerDuty's 400). */
+  rejectFields(errors: FieldError[], status = 422, error = 'validation_failed'): void {
+    this.reject(status, error, describeFields(errors), { fields: errors });
   }
 
   /** Record a refusal (of the whole delivery or of some of its alerts) without answering. */
@@ -190,4 +195,9 @@ export class Delivery {
     }
     return result.alerts;
   }
+}
+
+/** "field: message; field: message", the sentence a refusal's message and record carry. */
+export function describeFields(errors: FieldError[]): string {
+  return errors.map((e) => `${e.field}: ${e.message}`).join('; ');
 }

@@ -4,7 +4,7 @@
 import type { Request, Response } from 'express';
 import { mapGeneric } from '../receivers/generic.ts';
 import type { FieldError } from '../receivers/types.ts';
-import { Delivery, type WebhookDeps } from './delivery.ts';
+import { Delivery, describeFields, type WebhookDeps } from './delivery.ts';
 
 export function genericHandler(deps: WebhookDeps) {
   return async (req: Request, res: Response): Promise<void> => {
@@ -14,7 +14,7 @@ export function genericHandler(deps: WebhookDeps) {
     const body = d.parse();
     if (body === undefined) return;
     const parsed = mapGeneric(body, d.mapping);
-    if (!parsed.ok) return invalid(d, parsed.errors);
+    if (!parsed.ok) return d.rejectFields(parsed.errors);
     const valid = parsed.items.flatMap((it) => (it.ok ? [it] : []));
     const invalidItems = parsed.items.flatMap((it) => (it.ok ? [] : [it]));
     if (!parsed.batch) {
@@ -54,13 +54,9 @@ export function genericHandler(deps: WebhookDeps) {
   };
 }
 
-function invalid(d: Delivery, errors: FieldError[]): void {
-  d.reject(422, 'validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: errors });
-}
-
 function summary(items: Array<{ index: number; errors: FieldError[] }>): string {
   return items
     .slice(0, 20)
-    .map((it) => `[${it.index}] ${it.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`)
+    .map((it) => `[${it.index}] ${describeFields(it.errors)}`)
     .join(' | ');
 }

@@ -17,9 +17,7 @@ function jsonReceiver(deps: WebhookDeps, receiver: ReceiverName, map: Mapper) {
     if (body === undefined) return;
     const mapped = map(body, d.mapping);
     if (!mapped.ok) {
-      d.reject(422, 'validation_failed', mapped.errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
-        fields: mapped.errors,
-      });
+      d.rejectFields(mapped.errors);
       return;
     }
     if (mapped.alerts.length === 0) {

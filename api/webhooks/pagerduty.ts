@@ -29,9 +29,7 @@ export function pagerDutyHandler(deps: WebhookDeps) {
     if (!(await d.authenticate(req.get('x-routing-key') || inBody))) return;
     const mapped = mapPagerDuty(body, d.mapping);
     if (!mapped.ok) {
-      d.reject(400, 'invalid_event', mapped.errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
-        fields: mapped.errors,
-      });
+      d.rejectFields(mapped.errors, 400, 'invalid_event');
       return;
     }
     // PagerDuty makes up a dedup_key for a trigger that has none, and tells the caller.

@@ -4,9 +4,9 @@
 // certificate made here; its signature is always verified.
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificate } from '../helpers/certificates.ts';
+import { headerObject, runZabbixScript } from '../helpers/zabbix.ts';
 import { createCompany, type TestCompany } from '../helpers/fixtures.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -140,12 +140,14 @@ describe('native receivers: firing, then resolved at source', () => {
   it('Zabbix, through the shipped media type script', async () => {
     const company = await createCompany(stack.sql);
     const send = async (params: string) => {
-      const req = runZabbixScript({
+      const run = runZabbixScript({
         ...fixture(params),
         URL: `${stack.url}/api/webhooks/zabbix`,
         api_key: company.apiKey,
       });
-      return fetch(req.url, { method: 'POST', headers: req.headers, body: req.body });
+      const [req] = run.requests;
+      if (!req) throw new Error(`the media type script made no request: ${String(run.thrown)}`);
+      return fetch(req.url, { method: 'POST', headers: headerObject(req.headers), body: req.body });
     };
     expect((await send('zabbix-media-params-problem.json')).status).toBe(202);
     await incidentsOnceRouted(company.companyId);
@@ -154,35 +156,6 @@ describe('native receivers: firing, then resolved at source', () => {
     await expectResolvedAtSource(company.companyId, 1);
   });
 });
-
-/** Runs integrations/zabbix/alert-whisperer.js as Zabbix would and returns the request it makes. */
-function runZabbixScript(params: Record<string, unknown>): {
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-} {
-  const script = readFileSync(new URL('../../integrations/zabbix/alert-whisperer.js', import.meta.url), 'utf8');
-  let captured: { url: string; headers: Record<string, string>; body: string } | null = null;
-  class HttpRequest {
-    private readonly headers: Record<string, string> = {};
-    addHeader(h: string) {
-      const i = h.indexOf(':');
-      this.headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
-    }
-    setProxy() {}
-    post(url: string, body: string) {
-      captured = { url, headers: this.headers, body };
-      return '{"accepted":1}';
-    }
-    getStatus() {
-      return 202;
-    }
-  }
-  const ctx = vm.createContext({ HttpRequest, Zabbix: { log: () => undefined } });
-  (vm.runInContext(`(function (value) {\n${script}\n})`, ctx) as (v: string) => unknown)(JSON.stringify(params));
-  if (!captured) throw new Error('the media type script made no request');
-  return captured;
-}
 
 describe('CloudWatch through Amazon SNS', () => {
   const topic = 'arn:aws:sns:us-east-1:123456789012:alert-whisperer';

@@ -1,6 +1,5 @@
 // The receivers' mappers on payloads in each tool's real format (test/fixtures/receivers/SOURCES-receivers.md).
 import { readFileSync } from 'node:fs';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { mapAlertmanager, mapGrafana } from '../../api/receivers/alertmanager.ts';
 import { mapDatadog, parseDatadogTitle } from '../../api/receivers/datadog.ts';
@@ -17,6 +16,7 @@ import {
 import { assignDedupKey, mapPagerDuty, pagerDutyErrorBody, summarySlug } from '../../api/receivers/pagerduty.ts';
 import type { FieldError, NormalizedAlert, ReceiverMapping, ReceiverResult } from '../../api/receivers/types.ts';
 import { mapZabbix } from '../../api/receivers/zabbix.ts';
+import { runZabbixScript, ZABBIX_SCRIPT } from '../helpers/zabbix.ts';
 import { validateAlertPayload } from '../../api/webhook-validation.ts';
 
 const ROUTING_KEY = 'e93facc04764012d7bfb002500d5d1a6';
@@ -345,37 +345,6 @@ describe('Datadog', () => {
     expect(errorsOf(mapDatadog([]))).toEqual({ '(body)': 'body must be a JSON object' });
   });
 });
-
-const ZABBIX_SCRIPT = readFileSync(new URL('../../integrations/zabbix/alert-whisperer.js', import.meta.url), 'utf8');
-
-/** Runs the media type script as Zabbix does: the body of function (value) {…}, with HttpRequest and Zabbix. */
-function runZabbixScript(params: unknown, status = 202) {
-  const requests: Array<{ url: string; body: string; headers: string[] }> = [];
-  class FakeHttpRequest {
-    private headers: string[] = [];
-    addHeader(h: string) {
-      this.headers.push(h);
-    }
-    setProxy() {}
-    post(url: string, body: string) {
-      requests.push({ url, body, headers: [...this.headers] });
-      return '{"status":"accepted"}';
-    }
-    getStatus() {
-      return status;
-    }
-  }
-  const context = vm.createContext({ HttpRequest: FakeHttpRequest, Zabbix: { log: () => undefined } });
-  const fn = vm.runInContext(`(function (value) {\n${ZABBIX_SCRIPT}\n})`, context) as (value: string) => unknown;
-  let result: unknown;
-  let thrown: unknown;
-  try {
-    result = fn(JSON.stringify(params));
-  } catch (e) {
-    thrown = e;
-  }
-  return { result, thrown, requests };
-}
 
 describe('Zabbix media type', () => {
   it('posts the problem with the API key header, and the body maps to a firing alert', () => {
