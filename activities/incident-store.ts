@@ -3,7 +3,7 @@
 import type { Sql } from '../db/sql.ts';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla.ts';
 import type { IncidentState, TimelineEvent } from '../workflows/types.ts';
-import type { ReceiverMapping } from '../api/receivers/types.ts';
+import type { CompanySettings } from '../domain/company-settings.ts';
 
 export interface IncidentStoreDeps {
   sql: Sql;
@@ -22,18 +22,6 @@ export interface IncidentContext {
   autoResolveAtSource: boolean;
 }
 
-export interface CompanySettings {
-  groupWaitSeconds?: number;
-  approvalTimeoutSeconds?: number;
-  sla?: Partial<SlaPolicy>;
-  ssm?: { region?: string; endpoint?: string };
-  /** Default true: every alert recovered at source resolves the incident when no runbook is in flight. */
-  autoResolveAtSource?: boolean;
-  /** Alerts a minute accepted from this company (WEBHOOK_RATE_PER_MINUTE when unset; 0 = unlimited). */
-  webhookRatePerMinute?: number;
-  /** Per-receiver overrides of the payload mapping (see docs/receivers.md). */
-  receivers?: Partial<Record<string, ReceiverMapping>>;
-}
 
 export const INCIDENT_CHANNEL = 'incident_updated';
 

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { Sql } from '../db/sql.ts';
 import type { Runbook } from '../domain/types.ts';
-import type { CompanySettings } from './incident-store.ts';
+import type { CompanySettings } from '../domain/company-settings.ts';
 import type { ExecutorKind, SsmCommandRef, SsmCommandResult } from '../workflows/types.ts';
 
 export interface SsmDeps {

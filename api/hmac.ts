@@ -10,8 +10,9 @@ export function signWebhook(secret: string, timestamp: string, body: Buffer | st
 
 export type HmacResult = { ok: true } | { ok: false; reason: string };
 
+/** `secrets`: the current one first, then a rotated one still inside its overlap. */
 export function verifyWebhookSignature(
-  secret: string,
+  secrets: string | readonly string[],
   headers: { signature: string | undefined; timestamp: string | undefined },
   body: Buffer,
   nowSeconds: number = Math.floor(Date.now() / 1000),
@@ -27,10 +28,10 @@ export function verifyWebhookSignature(
       reason: `X-Timestamp is more than ${REPLAY_WINDOW_SECONDS} seconds from the server clock (replay protection)`,
     };
   }
-  const expected = Buffer.from(signWebhook(secret, headers.timestamp, body));
   const given = Buffer.from(headers.signature.trim());
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-    return { ok: false, reason: 'X-Signature does not match the body' };
+  for (const secret of typeof secrets === 'string' ? [secrets] : secrets) {
+    const expected = Buffer.from(signWebhook(secret, headers.timestamp, body));
+    if (expected.length === given.length && timingSafeEqual(expected, given)) return { ok: true };
   }
-  return { ok: true };
+  return { ok: false, reason: 'X-Signature does not match the body' };
 }

@@ -2,7 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { migrate } from '../db/migrate.ts';
 import { createSql } from '../db/sql.ts';
-import { loadConfig } from '../lib/config.ts';
+import { loadConfig, requireSecrets } from '../lib/config.ts';
 import { fatal } from '../lib/fatal.ts';
 import { AlertRouter } from './alert-router.ts';
 import { createApiServer } from './server.ts';
@@ -11,16 +11,12 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl)
     throw new Error('DATABASE_URL is required for `npm run api` (npm start provides one itself)');
-  if (!config.jwtSecret || config.jwtSecret.length < 32) {
-    throw new Error(
-      'JWT_SECRET must be set to a random string of at least 32 characters for `npm run api` (e.g. `openssl rand -hex 32`)',
-    );
-  }
+  const serviceConfig = requireSecrets(config);
   const sql = createSql(config.databaseUrl);
   await migrate(sql);
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const api = await createApiServer({ sql, temporal, config: { ...config, jwtSecret: config.jwtSecret } });
+  const api = await createApiServer({ sql, temporal, config: serviceConfig });
   const router = new AlertRouter({
     sql,
     temporal,

@@ -9,7 +9,7 @@ import { createYoga } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Sql } from '../db/sql.ts';
-import type { Config } from '../lib/config.ts';
+import type { ServiceConfig } from '../lib/config.ts';
 import { authenticate, authenticateSession, createTokenService, type Session } from './auth.ts';
 import { createIncidentPubSub, listenForIncidentUpdates } from './events.ts';
 import type { GraphQLContext } from './graphql/builder.ts';
@@ -17,6 +17,8 @@ import { schema } from './graphql/schema.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { createErrorHandler } from './errors.ts';
 import { createWebhooks } from './webhook.ts';
+import { createSecretBox } from '../lib/secret-box.ts';
+import { sealLegacySecrets } from './tenants/secrets.ts';
 import type { CloudWatchOptions } from './webhooks/cloudwatch.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../web/dist/', import.meta.url));
@@ -37,7 +39,7 @@ export interface ApiServer {
 export async function createApiServer(deps: {
   sql: Sql;
   temporal: Client;
-  config: Config & { jwtSecret: string };
+  config: ServiceConfig;
   /** Where SNS certificates come from; tests serve the ones they sign with. */
   cloudwatch?: CloudWatchOptions;
 }): Promise<ApiServer> {
@@ -74,7 +76,14 @@ export async function createApiServer(deps: {
       res.status(503).json({ status: 'unavailable', message: 'database unreachable' });
     }
   });
-  const webhooks = createWebhooks({ sql, ratePerMinute: config.webhookRatePerMinute, cloudwatch: deps.cloudwatch });
+  const secrets = createSecretBox(config.encryptionKey);
+  await sealLegacySecrets(sql, secrets);
+  const webhooks = createWebhooks({
+    sql,
+    secrets,
+    ratePerMinute: config.webhookRatePerMinute,
+    cloudwatch: deps.cloudwatch,
+  });
   await webhooks.start();
   app.use(webhooks.router);
   // app.all, not app.use: a mount path would be stripped from req.url and yoga would not see its endpoint.

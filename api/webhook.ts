@@ -2,6 +2,7 @@
 // them share authentication, body checks, group-committed storage and the record of refusals
 // (webhooks/delivery.ts). The answer is 2xx only once the alert rows are committed; routing to
 // Temporal happens afterwards (alert-router.ts).
+import type { SecretBox } from '../lib/secret-box.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Sql } from '../db/sql.ts';
 import { AlertWriter } from './ingest/alert-writer.ts';
@@ -21,8 +22,13 @@ export interface Webhooks {
   stop(): Promise<void>;
 }
 
-export function createWebhooks(deps: { sql: Sql; ratePerMinute: number; cloudwatch?: CloudWatchOptions }): Webhooks {
-  const keys = new CompanyKeyCache({ sql: deps.sql, defaultRatePerMinute: deps.ratePerMinute });
+export function createWebhooks(deps: {
+  sql: Sql;
+  secrets: SecretBox;
+  ratePerMinute: number;
+  cloudwatch?: CloudWatchOptions;
+}): Webhooks {
+  const keys = new CompanyKeyCache({ sql: deps.sql, secrets: deps.secrets, defaultRatePerMinute: deps.ratePerMinute });
   const writer = new AlertWriter({ sql: deps.sql });
   const rejections = new RejectionLog(deps.sql);
   const shared: WebhookDeps = { keys, writer, rejections };

@@ -1,7 +1,7 @@
 // Demo data for `npm start`: created once, idempotently, and re-aligned with DEMO_API_KEY,
 // ADMIN_EMAIL and ADMIN_PASSWORD when those are set.
 import { randomBytes } from 'node:crypto';
-import { hashApiKey } from '../domain/api-keys.ts';
+import { hashApiKey, keyHint } from '../domain/api-keys.ts';
 import { hashPassword, verifyPassword } from '../api/auth.ts';
 import type { Sql } from './sql.ts';
 
@@ -36,13 +36,16 @@ export function generateSecret(prefix: string): string {
 export async function seedDemo(sql: Sql, creds: DemoCredentials): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`
-      INSERT INTO companies (id, name, api_key_hash, api_key_hint)
-      VALUES (${creds.companyId}, 'Acme Corp', ${hashApiKey(creds.apiKey)}, ${creds.apiKey.slice(0, 7)})
-      ON CONFLICT (id) DO UPDATE SET api_key_hash = EXCLUDED.api_key_hash, api_key_hint = EXCLUDED.api_key_hint`;
+      INSERT INTO companies (id, name) VALUES (${creds.companyId}, 'Acme Corp') ON CONFLICT (id) DO NOTHING`;
     await tx`
-      INSERT INTO assets (company_id, name, instance_id, critical) VALUES
-        (${creds.companyId}, 'srv-app-01', 'i-0abc1234def567890', true),
-        (${creds.companyId}, 'srv-web-01', 'i-0def4567abc123890', false)
+      INSERT INTO integration_keys (id, company_id, name, key_hash, key_hint)
+      VALUES (${`key-${creds.companyId}`}, ${creds.companyId}, 'Demo key', ${hashApiKey(creds.apiKey)},
+              ${keyHint(creds.apiKey)})
+      ON CONFLICT (id) DO UPDATE SET key_hash = EXCLUDED.key_hash, key_hint = EXCLUDED.key_hint`;
+    await tx`
+      INSERT INTO assets (company_id, name, instance_id, criticality, os, tags) VALUES
+        (${creds.companyId}, 'srv-app-01', 'i-0abc1234def567890', 'critical', 'Ubuntu 22.04', ${['app', 'prod']}),
+        (${creds.companyId}, 'srv-web-01', 'i-0def4567abc123890', 'medium', 'Ubuntu 22.04', ${['web', 'prod']})
       ON CONFLICT DO NOTHING`;
     await tx`
       INSERT INTO runbooks (id, company_id, name, description, signature, risk_level, actions) VALUES

@@ -9,6 +9,8 @@ export interface Config {
   publicUrl: string;
   jwtSecret: string | undefined;
   jwtTtl: string;
+  /** Seals HMAC signing secrets at rest (AES-256-GCM); losing it means re-issuing every company's secret. */
+  encryptionKey: string | undefined;
   remediationMode: 'auto' | 'ssm' | 'dry_run';
   awsRegion: string;
   ssmPollIntervalMs: number;
@@ -44,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/$/, ''),
     jwtSecret: env.JWT_SECRET || undefined,
     jwtTtl: env.JWT_TTL || '12h',
+    encryptionKey: env.ENCRYPTION_KEY || undefined,
     remediationMode: mode,
     awsRegion: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     ssmPollIntervalMs: int(env, 'SSM_POLL_INTERVAL_MS', 2000),
@@ -64,4 +67,22 @@ export function awsCredentialsConfigured(env: NodeJS.ProcessEnv = process.env): 
     env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ||
     env.AWS_CONTAINER_CREDENTIALS_FULL_URI,
   );
+}
+
+/** What the API needs beyond Config: the secrets it cannot run without. */
+export type ServiceConfig = Config & { jwtSecret: string; encryptionKey: string };
+
+/** The API's secrets from the environment, or an error saying how to make them. */
+export function requireSecrets(config: Config): ServiceConfig {
+  for (const [name, value] of [
+    ['JWT_SECRET', config.jwtSecret],
+    ['ENCRYPTION_KEY', config.encryptionKey],
+  ] as const) {
+    if (!value || value.length < 32) {
+      throw new Error(
+        `${name} must be set to a random string of at least 32 characters for \`npm run api\` (e.g. \`openssl rand -hex 32\`)`,
+      );
+    }
+  }
+  return { ...config, jwtSecret: config.jwtSecret!, encryptionKey: config.encryptionKey! };
 }

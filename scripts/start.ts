@@ -2,6 +2,7 @@
 // dev server with its Web UI, migrations, demo data, the worker, the API and the dashboard.
 // It outlives its parts: PostgreSQL or the Temporal dev server that dies, or a worker that fails, is restarted on the
 // same data with backoff. Its parts do not outlive it: they die with it, and the next start stops any left over.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -13,7 +14,7 @@ import { startEmbeddedPostgres } from '../db/embedded.ts';
 import { migrate } from '../db/migrate.ts';
 import { demoCredentials, generateSecret, seedDemo, type DemoCredentials } from '../db/seed.ts';
 import { createSql } from '../db/sql.ts';
-import { loadConfig, type Config } from '../lib/config.ts';
+import { loadConfig, type Config, type ServiceConfig } from '../lib/config.ts';
 import { errorMessage, fatal } from '../lib/fatal.ts';
 import { claimDataDir, recordChild, removePidFile } from '../lib/pid-file.ts';
 import { Supervisor, type Supervised } from '../lib/supervise.ts';
@@ -29,12 +30,17 @@ const report = (line: string) => console.warn(`[start] ${line}`);
 const say = (line: string) => console.log(line);
 
 /** Secrets generated on first start are kept in .data so a second start prints the same login. */
-function localSecrets(): { jwtSecret: string; demo: DemoCredentials } {
+function localSecrets(): { jwtSecret: string; encryptionKey: string; demo: DemoCredentials } {
   const file = path.join(DATA_DIR, 'local-secrets.json');
-  type Saved = { jwtSecret: string; demo: DemoCredentials };
+  type Saved = { jwtSecret: string; encryptionKey?: string; demo: DemoCredentials };
   const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Saved) : null;
   const demo = demoCredentials(process.env, saved?.demo);
-  const secrets = { jwtSecret: process.env.JWT_SECRET || saved?.jwtSecret || generateSecret(''), demo };
+  const secrets = {
+    jwtSecret: process.env.JWT_SECRET || saved?.jwtSecret || generateSecret(''),
+    // Kept with the data it seals: a new key would make every stored signing secret unreadable.
+    encryptionKey: process.env.ENCRYPTION_KEY || saved?.encryptionKey || randomBytes(32).toString('hex'),
+    demo,
+  };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
@@ -99,7 +105,7 @@ interface Services extends Supervised {
 
 /** The in-process services on one fresh database pool: worker, Temporal client, API and alert router. */
 async function startServices(o: {
-  config: Config & { databaseUrl: string; temporalAddress: string; jwtSecret: string };
+  config: ServiceConfig & { databaseUrl: string; temporalAddress: string };
   workflowBundle: { code: string };
 }): Promise<Services> {
   const { config } = o;
@@ -233,7 +239,14 @@ async function main(): Promise<void> {
       await build({ configFile: path.resolve('web/vite.config.ts'), logLevel: 'warn' });
     }
 
-    const runConfig = { ...config, databaseUrl, temporalAddress, temporalUiUrl, jwtSecret: secrets.jwtSecret };
+    const runConfig = {
+      ...config,
+      databaseUrl,
+      temporalAddress,
+      temporalUiUrl,
+      jwtSecret: secrets.jwtSecret,
+      encryptionKey: secrets.encryptionKey,
+    };
     // Bundled once: services restarted after a failure are back in a second instead of re-bundling.
     const logger = new DefaultLogger('WARN');
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger });

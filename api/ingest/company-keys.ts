@@ -1,16 +1,19 @@
-// API key → company, cached. Every delivery needs this lookup and keys change rarely, so each process
+// Integration key → company, cached. Every delivery needs this lookup and keys change rarely, so each process
 // keeps recent answers (unknown keys too, briefly, so a flood of bad keys does not reach the database).
-// A trigger on companies NOTIFYs company_changed on any change; the cache drops everything then, and a
-// TTL bounds staleness should the LISTEN connection be lost.
+// Triggers on companies and integration_keys NOTIFY company_changed; the cache drops everything then, and a
+// TTL bounds staleness should the LISTEN connection be lost. Signing secrets are opened here, once per load.
 import type { Sql } from '../../db/sql.ts';
 import { hashApiKey } from '../../domain/api-keys.ts';
+import type { SecretBox } from '../../lib/secret-box.ts';
 import type { ReceiverMapping } from '../receivers/types.ts';
 
 export const COMPANY_CHANGED_CHANNEL = 'company_changed';
 
 export interface IngestCompany {
   id: string;
-  hmacSecret: string | null;
+  keyId: string;
+  /** Signing secrets to accept: the current one, then a rotated one still inside its overlap. Empty = unsigned. */
+  hmacSecrets: string[];
   /** Alerts a minute for this company; 0 = unlimited. */
   ratePerMinute: number;
   mappings: Partial<Record<string, ReceiverMapping>>;
@@ -21,8 +24,15 @@ interface Entry {
   expiresAt: number;
 }
 
+interface Loaded {
+  company: IngestCompany;
+  /** When this answer stops being true on its own: a key's or a rotated secret's overlap ends (epoch ms). */
+  validUntil: number | null;
+}
+
 export interface CompanyKeyCacheOptions {
   sql: Sql;
+  secrets: SecretBox;
   defaultRatePerMinute: number;
   ttlMs?: number;
   negativeTtlMs?: number;
@@ -32,7 +42,9 @@ export interface CompanyKeyCacheOptions {
 
 export class CompanyKeyCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly inflight = new Map<string, Promise<IngestCompany | null>>();
+  private readonly inflight = new Map<string, Promise<Loaded | null>>();
+  /** When each key's last_used_at was last written by this process. */
+  private readonly touched = new Map<string, number>();
   private unlisten: (() => Promise<void>) | null = null;
 
   constructor(private readonly opts: CompanyKeyCacheOptions) {}
@@ -62,6 +74,7 @@ export class CompanyKeyCache {
       // Map order doubles as recency: re-inserting keeps hot keys from being evicted first.
       this.entries.delete(hash);
       this.entries.set(hash, hit);
+      if (hit.company) this.touch(hit.company.keyId, now);
       return hit.company;
     }
     // Concurrent misses for one key share one query.
@@ -70,30 +83,67 @@ export class CompanyKeyCache {
       pending = this.load(hash).finally(() => this.inflight.delete(hash));
       this.inflight.set(hash, pending);
     }
-    const company = await pending;
+    const loaded = await pending;
+    const company = loaded?.company ?? null;
     const ttl = company ? (this.opts.ttlMs ?? 60_000) : (this.opts.negativeTtlMs ?? 5_000);
+    const expiresAt = Math.min(now + ttl, loaded?.validUntil ?? Infinity);
     this.entries.delete(hash);
-    this.entries.set(hash, { company, expiresAt: now + ttl });
+    this.entries.set(hash, { company, expiresAt });
+    if (company) this.touch(company.keyId, now);
     const max = this.opts.maxEntries ?? 10_000;
     while (this.entries.size > max) this.entries.delete(this.entries.keys().next().value!);
     return company;
   }
 
-  private async load(hash: string): Promise<IngestCompany | null> {
+  /** last_used_at, written at most once a minute per key and process, off the request's path. */
+  private touch(keyId: string, now: number): void {
+    if ((this.touched.get(keyId) ?? 0) > now - 60_000) return;
+    this.touched.set(keyId, now);
+    if (this.touched.size > (this.opts.maxEntries ?? 10_000)) this.touched.clear();
+    this.opts.sql`
+      UPDATE integration_keys SET last_used_at = now()
+      WHERE id = ${keyId} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`.catch(
+      () => undefined,
+    );
+  }
+
+  private async load(hash: string): Promise<Loaded | null> {
     const [row] = await this.opts.sql<
       {
         id: string;
-        hmac_secret: string | null;
+        keyId: string;
+        keyExpiresAt: string | null;
+        hmacSecretSealed: string | null;
+        hmacPreviousSealed: string | null;
+        hmacPreviousExpiresAt: string | null;
         settings: { webhookRatePerMinute?: number; receivers?: IngestCompany['mappings'] };
       }[]
-    >`SELECT id, hmac_secret, settings FROM companies WHERE api_key_hash = ${hash}`;
+    >`
+      SELECT c.id, k.id AS "keyId", k.expires_at AS "keyExpiresAt", c.hmac_secret_sealed AS "hmacSecretSealed",
+             c.hmac_previous_sealed AS "hmacPreviousSealed", c.hmac_previous_expires_at AS "hmacPreviousExpiresAt",
+             c.settings
+      FROM integration_keys k JOIN companies c ON c.id = k.company_id
+      WHERE k.key_hash = ${hash} AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+        AND c.archived_at IS NULL`;
     if (!row) return null;
     const rate = row.settings?.webhookRatePerMinute;
+    const previousEnds = row.hmacPreviousExpiresAt ? Date.parse(row.hmacPreviousExpiresAt) : 0;
+    const previousLive = row.hmacPreviousSealed !== null && previousEnds > Date.now();
+    const hmacSecrets = [row.hmacSecretSealed, previousLive ? row.hmacPreviousSealed : null]
+      .filter((s): s is string => s !== null)
+      .map((s) => this.opts.secrets.open(s));
+    const ends = [row.keyExpiresAt ? Date.parse(row.keyExpiresAt) : null, previousLive ? previousEnds : null].filter(
+      (t) => t !== null,
+    );
     return {
-      id: row.id,
-      hmacSecret: row.hmac_secret,
-      ratePerMinute: typeof rate === 'number' && rate >= 0 ? rate : this.opts.defaultRatePerMinute,
-      mappings: row.settings?.receivers ?? {},
+      company: {
+        id: row.id,
+        keyId: row.keyId,
+        hmacSecrets,
+        ratePerMinute: typeof rate === 'number' && rate >= 0 ? rate : this.opts.defaultRatePerMinute,
+        mappings: row.settings?.receivers ?? {},
+      },
+      validUntil: ends.length > 0 ? Math.min(...ends) : null,
     };
   }
 }

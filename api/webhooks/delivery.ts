@@ -74,10 +74,10 @@ export class Delivery {
 
   /** GitHub-style HMAC when the company has a secret (generic route; other tools cannot sign). */
   verifySignature(): boolean {
-    const secret = this.company?.hmacSecret;
-    if (!secret) return true;
+    const secrets = this.company?.hmacSecrets ?? [];
+    if (secrets.length === 0) return true;
     const check = verifyWebhookSignature(
-      secret,
+      secrets,
       { signature: this.req.get('x-signature'), timestamp: this.req.get('x-timestamp') },
       this.raw,
     );
@@ -167,7 +167,7 @@ export class Delivery {
       companyId: company.id,
       ratePerMinute: company.ratePerMinute,
       alerts: rows,
-      ...(company.hmacSecret && signature
+      ...(company.hmacSecrets.length > 0 && signature
         ? {
             signature: {
               value: signature,

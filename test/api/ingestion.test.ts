@@ -251,7 +251,8 @@ describe('API keys', () => {
     const company = await createCompany(stack.sql);
     expect((await postAlert(stack.url, company.apiKey, unique())).status).toBe(202); // now cached
     const { hashApiKey } = await import('../../domain/api-keys.ts');
-    await stack.sql`UPDATE companies SET api_key_hash = ${hashApiKey('ak_rotated_key_0001')} WHERE id = ${company.companyId}`;
+    await stack.sql`
+      UPDATE integration_keys SET key_hash = ${hashApiKey('ak_rotated_key_0001')} WHERE company_id = ${company.companyId}`;
     await eventually(
       async () => (await postAlert(stack.url, company.apiKey, unique())).status === 401,
       'the old key to be refused',
@@ -265,9 +266,10 @@ describe('API keys', () => {
     expect((await postAlert(stack.url, early, unique())).status).toBe(401); // remembered as unknown
     const { hashApiKey } = await import('../../domain/api-keys.ts');
     const id = `comp-early-${Date.now()}`;
+    await stack.sql`INSERT INTO companies (id, name, settings) VALUES (${id}, 'Early Co', ${stack.sql.json({ groupWaitSeconds: 0 })})`;
     await stack.sql`
-      INSERT INTO companies (id, name, api_key_hash, api_key_hint, settings)
-      VALUES (${id}, 'Early Co', ${hashApiKey(early)}, 'ak_test', ${stack.sql.json({ groupWaitSeconds: 0 })})`;
+      INSERT INTO integration_keys (id, company_id, name, key_hash, key_hint)
+      VALUES (${`key-${id}`}, ${id}, 'Early', ${hashApiKey(early)}, 'ak_test')`;
     await eventually(async () => (await postAlert(stack.url, early, unique())).status === 202, 'the new key', 3_000);
   });
 });

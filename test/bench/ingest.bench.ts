@@ -292,6 +292,7 @@ async function main(): Promise<boolean> {
       databaseUrl: db.url,
       temporalAddress: dev.address,
       jwtSecret: 'bench-secret-that-is-long-enough-for-hs256',
+      encryptionKey: 'bench-encryption-key-that-is-long-enough',
     };
     const worker = await startWorker({ address: dev.address, sql, config });
     stops.push(['worker', () => worker.stop()]);

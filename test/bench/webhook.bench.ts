@@ -151,6 +151,7 @@ async function main(): Promise<void> {
       databaseUrl: db.url,
       temporalAddress: dev.address,
       jwtSecret: 'bench-secret-that-is-long-enough-for-hs256',
+      encryptionKey: 'bench-encryption-key-that-is-long-enough',
     };
 
     t = performance.now();

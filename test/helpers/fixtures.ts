@@ -1,10 +1,14 @@
 // Test tenants, people and runbooks, each with fresh ids so test files never see each other's data.
 import { randomUUID } from 'node:crypto';
 import { hashPassword } from '../../api/auth.ts';
-import { hashApiKey } from '../../domain/api-keys.ts';
+import { hashApiKey, keyHint } from '../../domain/api-keys.ts';
+import { createSecretBox } from '../../lib/secret-box.ts';
 import type { Sql } from '../../db/sql.ts';
 import type { RiskLevel, Role } from '../../domain/types.ts';
-import type { CompanySettings } from '../../activities/incident-store.ts';
+import type { CompanySettings } from '../../domain/company-settings.ts';
+
+/** The ENCRYPTION_KEY of every test stack, so fixtures can seal secrets the API opens. */
+export const TEST_ENCRYPTION_KEY = 'test-encryption-key-that-is-long-enough';
 
 export interface TestCompany {
   companyId: string;
@@ -40,17 +44,23 @@ export async function createCompany(
   const suffix = randomUUID().slice(0, 8);
   const companyId = `comp-${suffix}`;
   const apiKey = `ak_test_${randomUUID()}`;
+  const sealed = opts.hmacSecret ? createSecretBox(TEST_ENCRYPTION_KEY).seal(opts.hmacSecret) : null;
   await sql`
-    INSERT INTO companies (id, name, api_key_hash, api_key_hint, hmac_secret, settings)
-    VALUES (${companyId}, ${opts.name ?? `Company ${suffix}`}, ${hashApiKey(apiKey)}, ${apiKey.slice(0, 7)}, ${opts.hmacSecret ?? null},
+    INSERT INTO companies (id, name, hmac_secret_sealed, settings)
+    VALUES (${companyId}, ${opts.name ?? `Company ${suffix}`}, ${sealed},
             ${sql.json((opts.settings ?? { groupWaitSeconds: 0 }) as never)})`;
+  await sql`
+    INSERT INTO integration_keys (id, company_id, name, key_hash, key_hint)
+    VALUES (${`key-${suffix}`}, ${companyId}, 'Test key', ${hashApiKey(apiKey)}, ${keyHint(apiKey)})`;
   for (const rb of opts.runbooks ?? DEFAULT_RUNBOOKS) {
     await sql`
       INSERT INTO runbooks (id, company_id, name, signature, risk_level, actions)
       VALUES (${`rb-${randomUUID().slice(0, 8)}`}, ${companyId}, ${rb.name}, ${rb.signature}, ${rb.riskLevel}, ${rb.actions})`;
   }
   for (const a of opts.assets ?? []) {
-    await sql`INSERT INTO assets (company_id, name, instance_id, critical) VALUES (${companyId}, ${a.name}, ${a.instanceId ?? null}, ${a.critical ?? false})`;
+    await sql`
+      INSERT INTO assets (company_id, name, instance_id, criticality)
+      VALUES (${companyId}, ${a.name}, ${a.instanceId ?? null}, ${a.critical ? 'critical' : 'medium'})`;
   }
   return { companyId, apiKey };
 }

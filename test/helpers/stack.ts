@@ -6,8 +6,9 @@ import { AlertRouter } from '../../api/alert-router.ts';
 import { createApiServer } from '../../api/server.ts';
 import type { CloudWatchOptions } from '../../api/webhooks/cloudwatch.ts';
 import { createSql, type Sql } from '../../db/sql.ts';
-import { loadConfig, type Config } from '../../lib/config.ts';
+import { loadConfig, type ServiceConfig } from '../../lib/config.ts';
 import { startWorker, WORKFLOWS_PATH } from '../../worker/create-worker.ts';
+import { TEST_ENCRYPTION_KEY } from './fixtures.ts';
 
 let bundle: Promise<{ code: string }> | null = null;
 let runtimeInstalled = false;
@@ -46,7 +47,7 @@ export interface Stack {
   sql: Sql;
   temporal: Client;
   url: string;
-  config: Config & { jwtSecret: string };
+  config: ServiceConfig;
   worker: Worker;
   router: AlertRouter;
   stop(): Promise<void>;
@@ -69,6 +70,7 @@ export async function startStack(
     databaseUrl,
     temporalAddress,
     jwtSecret: 'test-secret-that-is-long-enough-for-hs256',
+    encryptionKey: TEST_ENCRYPTION_KEY,
   };
   const sql = createSql(databaseUrl);
   const running = await startWorker({

@@ -1,0 +1,145 @@
+// Client companies: create, rename, settings, archive. Settings are validated against the one schema in
+// domain/company-settings.ts before they are stored; readers apply the install's defaults to unset keys.
+import { randomUUID } from 'node:crypto';
+import type { Sql } from '../../db/sql.ts';
+import { mergeCompanySettings, parseCompanySettings, type CompanySettings } from '../../domain/company-settings.ts';
+import { audit, type Actor } from './audit.ts';
+import { invalid, TenantError } from './errors.ts';
+
+export interface CompanyRecord {
+  id: string;
+  name: string;
+  settings: CompanySettings;
+  archivedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Hint of the current HMAC signing secret; null when deliveries need no signature. */
+  hmacSecretHint: string | null;
+  hmacPreviousExpiresAt: string | null;
+}
+
+const COLUMNS = (sql: Sql) => sql`
+  id, name, settings, archived_at AS "archivedAt", created_at AS "createdAt", updated_at AS "updatedAt",
+  hmac_secret_hint AS "hmacSecretHint", hmac_previous_expires_at AS "hmacPreviousExpiresAt"`;
+
+export async function listCompanies(
+  sql: Sql,
+  scope: string[] | null,
+  opts: { includeArchived: boolean },
+): Promise<CompanyRecord[]> {
+  return sql<CompanyRecord[]>`
+    SELECT ${COLUMNS(sql)} FROM companies
+    WHERE ${scope === null ? sql`true` : sql`id = ANY(${scope})`}
+      ${opts.includeArchived ? sql`` : sql`AND archived_at IS NULL`}
+    ORDER BY lower(name), id`;
+}
+
+export async function getCompany(sql: Sql, scope: string[] | null, id: string): Promise<CompanyRecord | null> {
+  if (scope !== null && !scope.includes(id)) return null;
+  const [row] = await sql<CompanyRecord[]>`SELECT ${COLUMNS(sql)} FROM companies WHERE id = ${id}`;
+  return row ?? null;
+}
+
+function checkName(name: string): string {
+  const n = name.trim();
+  if (n.length < 1 || n.length > 120) throw invalid([{ field: 'name', message: 'must be 1–120 characters' }]);
+  return n;
+}
+
+function checkSettings(input: unknown): CompanySettings {
+  const r = parseCompanySettings(input);
+  if (!r.ok) throw invalid(r.errors.map((e) => ({ field: `settings.${e.field}`, message: e.message })));
+  return r.settings;
+}
+
+export async function createCompany(
+  sql: Sql,
+  actor: Actor,
+  input: { name: string; settings?: unknown },
+): Promise<CompanyRecord> {
+  const name = checkName(input.name);
+  const settings = checkSettings(input.settings ?? {});
+  const id = `comp-${randomUUID()}`;
+  return sql.begin(async (tx) => {
+    const [taken] = await tx`SELECT 1 FROM companies WHERE lower(name) = lower(${name}) AND archived_at IS NULL`;
+    if (taken) throw invalid([{ field: 'name', message: `a company named "${name}" already exists` }]);
+    const [row] = await tx<CompanyRecord[]>`
+      INSERT INTO companies (id, name, settings) VALUES (${id}, ${name}, ${tx.json(settings as never)})
+      RETURNING ${COLUMNS(sql)}`;
+    await audit(tx, actor, {
+      companyId: id,
+      action: 'company.created',
+      targetType: 'company',
+      targetId: id,
+      data: { name },
+    });
+    return row!;
+  });
+}
+
+export async function updateCompany(
+  sql: Sql,
+  actor: Actor,
+  id: string,
+  input: { name?: string | null; settings?: Record<string, unknown> | null },
+): Promise<CompanyRecord> {
+  return sql.begin(async (tx) => {
+    const [current] = await tx<{ name: string; settings: CompanySettings }[]>`
+      SELECT name, settings FROM companies WHERE id = ${id} FOR UPDATE`;
+    if (!current) throw new TenantError('NOT_FOUND', `Company ${id} not found`);
+    const name = input.name != null ? checkName(input.name) : current.name;
+    // A partial change: keys given replace theirs, keys given as null return to the install's default.
+    const settings = input.settings
+      ? checkSettings(mergeCompanySettings(current.settings, input.settings))
+      : current.settings;
+    const [row] = await tx<CompanyRecord[]>`
+      UPDATE companies SET name = ${name}, settings = ${tx.json(settings as never)}, updated_at = now()
+      WHERE id = ${id} RETURNING ${COLUMNS(sql)}`;
+    const changed = Object.keys(input.settings ?? {});
+    await audit(tx, actor, {
+      companyId: id,
+      action: 'company.updated',
+      targetType: 'company',
+      targetId: id,
+      data: {
+        ...(name !== current.name ? { name: { from: current.name, to: name } } : {}),
+        ...(changed.length
+          ? {
+              settings: Object.fromEntries(
+                changed.map((k) => [
+                  k,
+                  {
+                    from: current.settings[k as keyof CompanySettings] ?? null,
+                    to: (settings as Record<string, unknown>)[k] ?? null,
+                  },
+                ]),
+              ),
+            }
+          : {}),
+      },
+    });
+    return row!;
+  });
+}
+
+export async function setCompanyArchived(
+  sql: Sql,
+  actor: Actor,
+  id: string,
+  archived: boolean,
+): Promise<CompanyRecord> {
+  return sql.begin(async (tx) => {
+    // Archiving stops its integration keys at once (the key cache skips archived companies); data stays.
+    const [row] = await tx<CompanyRecord[]>`
+      UPDATE companies SET archived_at = ${archived ? sql`now()` : null}, updated_at = now()
+      WHERE id = ${id} RETURNING ${COLUMNS(sql)}`;
+    if (!row) throw new TenantError('NOT_FOUND', `Company ${id} not found`);
+    await audit(tx, actor, {
+      companyId: id,
+      action: archived ? 'company.archived' : 'company.restored',
+      targetType: 'company',
+      targetId: id,
+    });
+    return row;
+  });
+}

@@ -1,0 +1,112 @@
+// Every per-company setting in one typed, validated place. The dashboard edits these, the ingest path,
+// the incident workflow's activities and remediation read them; unset fields fall back to the install's
+// defaults (environment), so a company only stores what it changes.
+import { z } from 'zod';
+import { SEVERITIES } from './types.ts';
+
+const minutesBySeverity = z
+  .object(Object.fromEntries(SEVERITIES.map((s) => [s, z.number().int().min(1).max(43_200).optional()])))
+  .strict();
+
+const labelList = z.array(z.string().min(1).max(128)).max(10);
+
+const receiverMapping = z
+  .object({
+    assetFrom: labelList.optional(),
+    signatureFrom: labelList.optional(),
+    severityFrom: labelList.optional(),
+    severityMap: z.record(z.string().min(1).max(64), z.enum(SEVERITIES)).optional(),
+  })
+  .strict();
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const companySettingsSchema = z
+  .object({
+    /** IANA zone for business hours, on-call rotations and times in notifications. */
+    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as "Europe/Berlin"').optional(),
+    /** Seconds an incident waits for related alerts before deciding (Alertmanager's group_wait). */
+    groupWaitSeconds: z.number().int().min(0).max(3_600).optional(),
+    /** Minutes after resolution within which a recurrence of the same asset and signature reopens. */
+    correlationWindowMinutes: z.number().int().min(1).max(1_440).optional(),
+    /** Seconds a risky runbook waits for a human before the incident escalates. */
+    approvalTimeoutSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .optional(),
+    /** Alerts a minute accepted from this company; 0 = unlimited. */
+    webhookRatePerMinute: z.number().int().min(0).max(1_000_000).optional(),
+    /** Whether an incident whose alerts all recovered at source resolves itself (never while a runbook runs). */
+    autoResolveAtSource: z.boolean().optional(),
+    sla: z
+      .object({ responseMinutes: minutesBySeverity.optional(), resolutionMinutes: minutesBySeverity.optional() })
+      .strict()
+      .optional(),
+    /** Where this company's runbooks run: its own AWS region, or an SSM-compatible endpoint (an emulator). */
+    ssm: z
+      .object({
+        region: z
+          .string()
+          .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "eu-west-1"')
+          .optional(),
+        endpoint: z
+          .url({ protocol: /^https?$/ })
+          .max(300)
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    notifications: z
+      .object({
+        /** Who hears about this company's incidents by email when no on-call rotation says otherwise. */
+        emails: z.array(z.email()).max(20).optional(),
+        /** The lowest severity that notifies at all. */
+        minSeverity: z.enum(SEVERITIES).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Per-receiver overrides of the payload mapping (docs/receivers.md). */
+    receivers: z.record(z.string(), receiverMapping).optional(),
+  })
+  .strict();
+
+export type CompanySettings = z.infer<typeof companySettingsSchema>;
+
+export interface SettingsError {
+  /** Dotted path, e.g. "sla.responseMinutes.critical", for the dashboard to show next to the field. */
+  field: string;
+  message: string;
+}
+
+export type SettingsResult = { ok: true; settings: CompanySettings } | { ok: false; errors: SettingsError[] };
+
+export function parseCompanySettings(input: unknown): SettingsResult {
+  const r = companySettingsSchema.safeParse(input);
+  if (r.success) return { ok: true, settings: r.data };
+  return {
+    ok: false,
+    errors: r.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(settings)', message: i.message })),
+  };
+}
+
+/** Applies a partial change: a key set to null goes back to the install's default. */
+export function mergeCompanySettings(
+  current: CompanySettings,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
+  const next: Record<string, unknown> = { ...current };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete next[k];
+    else next[k] = v;
+  }
+  return next;
+}
