@@ -1,5 +1,6 @@
-// Passwords (bcrypt) and access tokens (HS256 JWT). The token carries only the user id;
-// role and companies are re-read per request so that a revoked role takes effect at once.
+// Passwords (bcrypt) and short-lived access tokens (HS256 JWT naming a user and a session). Every request
+// re-reads the user and the session, so a disabled account, a revoked session or a changed role takes
+// effect on the next request; refresh-token rotation lives in sessions.ts.
 import bcrypt from 'bcryptjs';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Sql } from '../db/sql.ts';
@@ -21,17 +22,24 @@ export function verifyPassword(password: string, hash: string): Promise<boolean>
   return bcrypt.compare(password, hash);
 }
 
+export interface TokenClaims {
+  userId: string;
+  sessionId: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
 export interface TokenService {
-  sign(userId: string): Promise<string>;
-  /** The user id and expiry (epoch ms) of a valid token, or null. */
-  verify(token: string): Promise<{ userId: string; expiresAt: number } | null>;
+  sign(userId: string, sessionId: string): Promise<string>;
+  /** The claims of a valid token, or null. */
+  verify(token: string): Promise<TokenClaims | null>;
 }
 
 export function createTokenService(secret: string, ttl: string): TokenService {
   const key = new TextEncoder().encode(secret);
   return {
-    sign: (userId) =>
-      new SignJWT({})
+    sign: (userId, sessionId) =>
+      new SignJWT({ sid: sessionId })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(userId)
         .setIssuedAt()
@@ -41,7 +49,10 @@ export function createTokenService(secret: string, ttl: string): TokenService {
     async verify(token) {
       try {
         const { payload } = await jwtVerify(token, key, { issuer: 'alert-whisperer', algorithms: ['HS256'] });
-        return payload.sub && payload.exp ? { userId: payload.sub, expiresAt: payload.exp * 1000 } : null;
+        const sid = payload.sid;
+        return payload.sub && payload.exp && typeof sid === 'string'
+          ? { userId: payload.sub, sessionId: sid, expiresAt: payload.exp * 1000 }
+          : null;
       } catch {
         return null;
       }
@@ -52,55 +63,52 @@ export function createTokenService(secret: string, ttl: string): TokenService {
 export async function loadUser(
   sql: Sql,
   where: { id: string } | { email: string },
-): Promise<(AuthUser & { passwordHash: string }) | null> {
-  const rows = await sql<
-    { id: string; email: string; name: string; role: Role; password_hash: string; company_ids: string[] }[]
-  >`
-    SELECT u.id, u.email, u.name, u.role, u.password_hash,
-           coalesce(array_agg(uc.company_id) FILTER (WHERE uc.company_id IS NOT NULL), '{}') AS company_ids
+): Promise<(AuthUser & { passwordHash: string | null; disabled: boolean }) | null> {
+  const [r] = await sql<(AuthUser & { passwordHash: string | null; disabled: boolean })[]>`
+    SELECT u.id, u.email, u.name, u.role, u.password_hash AS "passwordHash", u.disabled_at IS NOT NULL AS disabled,
+           coalesce(array_agg(uc.company_id) FILTER (WHERE uc.company_id IS NOT NULL), '{}') AS "companyIds"
     FROM users u LEFT JOIN user_companies uc ON uc.user_id = u.id
     WHERE ${'id' in where ? sql`u.id = ${where.id}` : sql`lower(u.email) = lower(${where.email})`}
     GROUP BY u.id`;
-  const r = rows[0];
-  if (!r) return null;
-  return {
-    id: r.id,
-    email: r.email,
-    name: r.name,
-    role: r.role,
-    companyIds: r.company_ids,
-    passwordHash: r.password_hash,
-  };
+  return r ?? null;
 }
 
 export interface Session {
   user: AuthUser;
+  sessionId: string;
+  /** When the access token expires (epoch ms): live subscriptions end then unless re-authenticated. */
   expiresAt: number;
 }
 
-/** Resolve a `Bearer …` header value to the user it names and when the token expires, or null. */
+export interface SessionPolicy {
+  /** Minutes without a request or refresh after which a session ends. */
+  idleMinutes: number;
+}
+
+/**
+ * The user and session a bearer token names, if the session is live: not revoked, not past its absolute end
+ * or its idle timeout, and the user not disabled. Touches last_seen_at at most once a minute.
+ */
 export async function authenticateSession(
   sql: Sql,
   tokens: TokenService,
   header: string | null | undefined,
+  policy: SessionPolicy,
 ): Promise<Session | null> {
   const match = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
   if (!match?.[1]) return null;
-  const verified = await tokens.verify(match[1]);
-  if (!verified) return null;
-  const found = await loadUser(sql, { id: verified.userId });
-  if (!found) return null;
-  const { passwordHash: _omit, ...user } = found;
-  return { user, expiresAt: verified.expiresAt };
-}
-
-/** Resolve a `Bearer …` header value to the user it names, or null. */
-export async function authenticate(
-  sql: Sql,
-  tokens: TokenService,
-  header: string | null | undefined,
-): Promise<AuthUser | null> {
-  return (await authenticateSession(sql, tokens, header))?.user ?? null;
+  const claims = await tokens.verify(match[1]);
+  if (!claims) return null;
+  const [live] = await sql<{ stale: boolean }[]>`
+    SELECT last_seen_at < now() - interval '1 minute' AS stale FROM sessions
+    WHERE id = ${claims.sessionId} AND user_id = ${claims.userId} AND revoked_at IS NULL AND expires_at > now()
+      AND last_seen_at > now() - make_interval(mins => ${policy.idleMinutes})`;
+  if (!live) return null;
+  const found = await loadUser(sql, { id: claims.userId });
+  if (!found || found.disabled) return null;
+  if (live.stale) await sql`UPDATE sessions SET last_seen_at = now() WHERE id = ${claims.sessionId}`;
+  const { passwordHash: _p, disabled: _d, ...user } = found;
+  return { user, sessionId: claims.sessionId, expiresAt: claims.expiresAt };
 }
 
 /** The companies a user may see; null means every company (MSP admin). */

@@ -10,7 +10,10 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Sql } from '../db/sql.ts';
 import type { ServiceConfig } from '../lib/config.ts';
-import { authenticate, authenticateSession, createTokenService, type Session } from './auth.ts';
+import { createTokenService } from './auth.ts';
+import { createAuthRoutes } from './auth-routes.ts';
+import { createContextFactory } from './graphql/context.ts';
+import { createUserEvents, listenForUserChanges } from './user-events.ts';
 import { createIncidentPubSub, listenForIncidentUpdates } from './events.ts';
 import type { GraphQLContext } from './graphql/builder.ts';
 import { schema } from './graphql/schema.ts';
@@ -44,16 +47,27 @@ export async function createApiServer(deps: {
   cloudwatch?: CloudWatchOptions;
 }): Promise<ApiServer> {
   const { sql, temporal, config } = deps;
-  const tokens = createTokenService(config.jwtSecret, config.jwtTtl);
+  const tokens = createTokenService(config.jwtSecret, config.accessTokenTtl);
   const pubsub = createIncidentPubSub();
   const stopListening = await listenForIncidentUpdates(sql, pubsub);
+  const userEvents = createUserEvents();
+  const stopUserEvents = await listenForUserChanges(sql, userEvents);
   // Ten login attempts per email per minute: plenty for a person, slow for a password guesser.
   const loginLimiter = new RateLimiter(10);
-  const base = { sql, temporal, tokens, pubsub, config, loginLimiter };
-  const withSession = (session: Session | null): GraphQLContext => ({
-    ...base,
-    user: session?.user ?? null,
-    sessionExpiresAt: session?.expiresAt ?? null,
+  const secrets = createSecretBox(config.encryptionKey);
+  await sealLegacySecrets(sql, secrets);
+  // Secure cookies need TLS; behind a TLS-terminating proxy PUBLIC_URL says https.
+  const cookies = { secure: (req: Request) => req.secure || config.publicUrl.startsWith('https:') };
+  const contexts = createContextFactory({
+    sql,
+    temporal,
+    tokens,
+    pubsub,
+    userEvents,
+    config,
+    loginLimiter,
+    secrets,
+    cookies,
   });
 
   const yoga = createYoga<{ req: Request; res: Response }, GraphQLContext>({
@@ -61,8 +75,7 @@ export async function createApiServer(deps: {
     graphqlEndpoint: '/graphql',
     graphiql: config.graphiql ? { subscriptionsProtocol: 'WS' } : false,
     landingPage: false,
-    context: async ({ request }) =>
-      withSession(await authenticateSession(sql, tokens, request.headers.get('authorization'))),
+    context: ({ req, res }) => contexts.forHttp(req, res),
     logging: 'warn',
   });
 
@@ -76,8 +89,6 @@ export async function createApiServer(deps: {
       res.status(503).json({ status: 'unavailable', message: 'database unreachable' });
     }
   });
-  const secrets = createSecretBox(config.encryptionKey);
-  await sealLegacySecrets(sql, secrets);
   const webhooks = createWebhooks({
     sql,
     secrets,
@@ -86,6 +97,7 @@ export async function createApiServer(deps: {
   });
   await webhooks.start();
   app.use(webhooks.router);
+  app.use(createAuthRoutes({ sql, tokens, idleMinutes: config.sessionIdleMinutes, cookies }));
   // app.all, not app.use: a mount path would be stripped from req.url and yoga would not see its endpoint.
   app.all(yoga.graphqlEndpoint, (req, res, next) => {
     yoga.handle(req, res, { req, res }).catch(next);
@@ -103,9 +115,9 @@ export async function createApiServer(deps: {
   const wsServer = useServer(
     {
       schema,
-      context: async (ctx) => withSession(await authenticateSession(sql, tokens, bearerFrom(ctx.connectionParams))),
+      context: (ctx) => contexts.forSocket(bearerFrom(ctx.connectionParams), ctx.extra.request),
       // Refuse the socket up front when the token is bad, rather than failing every subscription.
-      onConnect: async (ctx) => (await authenticate(sql, tokens, bearerFrom(ctx.connectionParams))) !== null,
+      onConnect: async (ctx) => (await contexts.session(bearerFrom(ctx.connectionParams))) !== null,
     },
     wss,
   );
@@ -131,6 +143,7 @@ export async function createApiServer(deps: {
       // postgres.js shares one LISTEN connection per pool; when another listener (the alert router) has
       // already unlistened at shutdown, that connection may be gone, and there is nothing left to undo.
       await stopListening().catch(() => undefined);
+      await stopUserEvents().catch(() => undefined);
       await webhooks.stop();
     },
   };

@@ -8,7 +8,6 @@ export interface Config {
   host: string;
   publicUrl: string;
   jwtSecret: string | undefined;
-  jwtTtl: string;
   /** Seals HMAC signing secrets at rest (AES-256-GCM); losing it means re-issuing every company's secret. */
   encryptionKey: string | undefined;
   remediationMode: 'auto' | 'ssm' | 'dry_run';
@@ -20,6 +19,12 @@ export interface Config {
   /** Seconds a router's claim on alerts holds; a process that dies mid-pass delays its alerts this long. */
   routeLeaseSeconds: number;
   graphiql: boolean;
+  /** NODE_ENV=production: errors masked, no secrets or links in logs, no GraphiQL. */
+  production: boolean;
+  /** Access-token lifetime (ASVS: 15–30 min); the refresh cookie renews it. */
+  accessTokenTtl: string;
+  /** Minutes without a request or refresh after which a session ends. */
+  sessionIdleMinutes: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -45,7 +50,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || '0.0.0.0',
     publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/$/, ''),
     jwtSecret: env.JWT_SECRET || undefined,
-    jwtTtl: env.JWT_TTL || '12h',
     encryptionKey: env.ENCRYPTION_KEY || undefined,
     remediationMode: mode,
     awsRegion: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
@@ -55,6 +59,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookRatePerMinute: int(env, 'WEBHOOK_RATE_PER_MINUTE', 600),
     routeLeaseSeconds: Math.max(int(env, 'ROUTE_LEASE_SECONDS', 30), 1),
     graphiql: env.NODE_ENV !== 'production',
+    production: env.NODE_ENV === 'production',
+    accessTokenTtl: env.ACCESS_TOKEN_TTL || '15m',
+    sessionIdleMinutes: Math.max(int(env, 'SESSION_IDLE_MINUTES', 60), 1),
   };
 }
 

@@ -6,6 +6,8 @@ import type { Sql } from '../../db/sql.ts';
 import type { Config } from '../../lib/config.ts';
 import type { AuthUser, TokenService } from '../auth.ts';
 import type { IncidentPubSub } from '../events.ts';
+import type { UserEvents } from '../user-events.ts';
+import type { SecretBox } from '../../lib/secret-box.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 
 export interface GraphQLContext {
@@ -17,13 +19,23 @@ export interface GraphQLContext {
   pubsub: IncidentPubSub;
   config: Config;
   user: AuthUser | null;
+  /** The caller's session (null when signed out): logout and the session list name it. */
+  sessionId: string | null;
   /** When the caller's token expires (epoch ms); long-lived subscriptions end then. */
   sessionExpiresAt: number | null;
+  /** Who is asking, for the audit log and the session list. */
+  client: { ip: string | null; userAgent: string | null };
+  /** Sets or clears the refresh cookie; null over WebSocket, where no cookie can be set. */
+  refreshCookie: { set(token: string): void; clear(): void } | null;
+  /** Reads and writes the tenant administration needs beyond the context's own. */
+  tenants: { secrets: SecretBox; sessionIdleMinutes: number };
+  /** Session revocations and role changes, per user id, for live subscriptions to re-check. */
+  userEvents: UserEvents;
 }
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
-  Scalars: { DateTime: { Input: string; Output: string } };
+  Scalars: { DateTime: { Input: string; Output: string }; JSON: { Input: unknown; Output: unknown } };
   DefaultFieldNullability: false;
 }>({ defaultFieldNullability: false });
 

@@ -10,5 +10,11 @@ import './types/incident-event.ts';
 import './types/incident.ts';
 import './types/incident-commands.ts';
 import './types/ingestion.ts';
+import './types/session.ts';
+import './types/company.ts';
+import './types/integration-key.ts';
+import './types/asset.ts';
+import './types/people.ts';
+import './types/audit.ts';
 
 export const schema = builder.toSchema();

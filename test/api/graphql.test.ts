@@ -274,7 +274,7 @@ describe('GraphQL API', () => {
     expect(done.execution.output).toContain('$ sudo systemctl restart nginx');
   });
   it('ends a live subscription with UNAUTHENTICATED once the token expires', async () => {
-    const shortLived = await startStack({ env: { JWT_TTL: '2s' }, startRouter: true });
+    const shortLived = await startStack({ env: { ACCESS_TOKEN_TTL: '2s' }, startRouter: true });
     try {
       const user = await createUser(shortLived.sql, 'msp_admin', []);
       const company = await createCompany(shortLived.sql);

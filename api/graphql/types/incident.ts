@@ -1,7 +1,8 @@
 import { filter, map, pipe } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import { canApprove } from '../../../domain/rules.ts';
-import { companyScope, loadUser } from '../../auth.ts';
+import { companyScope } from '../../auth.ts';
+import { liveUser, withUserChanges, type LiveEvent } from '../live-session.ts';
 import {
   getIncident,
   incidentAlerts,
@@ -104,23 +105,21 @@ builder.subscriptionField('incidentUpdated', (t) =>
     description: 'Every change to an incident the subscriber may see; pass `id` to follow one incident.',
     args: { id: t.arg.id() },
     subscribe: (_root, args, ctx) => {
-      const user = requireUser(ctx);
+      requireUser(ctx);
       const only = args.id ? String(args.id) : null;
       return pipe(
-        ctx.pubsub.subscribe('incidentUpdated'),
-        filter((incidentId: string) => only === null || incidentId === only),
-        // Re-read the user and the row per event: a revoked user or company membership stops the stream at
+        withUserChanges(
+          ctx,
+          pipe(
+            ctx.pubsub.subscribe('incidentUpdated'),
+            filter((incidentId: string) => only === null || incidentId === only),
+          ),
+        ),
+        // Re-read the user and the row per event: a revoked session, user or membership stops the stream at
         // once, and a notification never leaks another company's incident.
-        map(async (incidentId: string) => {
-          if (ctx.sessionExpiresAt !== null && Date.now() >= ctx.sessionExpiresAt) {
-            throw new GraphQLError('Your session has expired; log in again', {
-              extensions: { code: 'UNAUTHENTICATED' },
-            });
-          }
-          const current = await loadUser(ctx.sql, { id: user.id });
-          if (!current)
-            throw new GraphQLError('Your account no longer exists', { extensions: { code: 'UNAUTHENTICATED' } });
-          return getIncident(ctx.sql, companyScope(current), incidentId);
+        map(async (e: LiveEvent<string>) => {
+          const current = await liveUser(ctx);
+          return e.kind === 'event' ? getIncident(ctx.sql, companyScope(current), e.value) : null;
         }),
         filter((record: IncidentRecord | null): record is IncidentRecord => record !== null),
       );

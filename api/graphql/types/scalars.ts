@@ -10,3 +10,9 @@ builder.scalarType('DateTime', {
     return value;
   },
 });
+
+/** Free-form JSON: company settings, validated against domain/company-settings.ts where they are written. */
+builder.scalarType('JSON', {
+  serialize: (value) => value,
+  parseValue: (value) => value,
+});
