@@ -94,7 +94,12 @@ export function parseCompanySettings(input: unknown): SettingsResult {
   if (r.success) return { ok: true, settings: r.data };
   return {
     ok: false,
-    errors: r.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(settings)', message: i.message })),
+    errors: r.error.issues.flatMap((i) =>
+      // An unknown key is named itself, so a typo ("groupWaitSecond") is marked where it was made.
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((k) => ({ field: [...i.path.map(String), k].join('.'), message: 'is not a setting' }))
+        : [{ field: i.path.map(String).join('.') || '(settings)', message: i.message }],
+    ),
   };
 }
 
