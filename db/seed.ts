@@ -33,7 +33,18 @@ export function generateSecret(prefix: string): string {
   return `${prefix}${randomBytes(18).toString('base64url')}`;
 }
 
-export async function seedDemo(sql: Sql, creds: DemoCredentials): Promise<void> {
+/** Which stored credentials an existing tenant takes from `creds`; omitted = all (npm start's saved values). */
+export interface Realign {
+  apiKey: boolean;
+  adminPassword: boolean;
+  technicianPassword: boolean;
+}
+
+export async function seedDemo(
+  sql: Sql,
+  creds: DemoCredentials,
+  realign: Realign = { apiKey: true, adminPassword: true, technicianPassword: true },
+): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`
       INSERT INTO companies (id, name) VALUES (${creds.companyId}, 'Acme Corp') ON CONFLICT (id) DO NOTHING`;
@@ -41,7 +52,7 @@ export async function seedDemo(sql: Sql, creds: DemoCredentials): Promise<void> 
       INSERT INTO integration_keys (id, company_id, name, key_hash, key_hint)
       VALUES (${`key-${creds.companyId}`}, ${creds.companyId}, 'Demo key', ${hashApiKey(creds.apiKey)},
               ${keyHint(creds.apiKey)})
-      ON CONFLICT (id) DO UPDATE SET key_hash = EXCLUDED.key_hash, key_hint = EXCLUDED.key_hint`;
+      ON CONFLICT (id) DO ${realign.apiKey ? tx`UPDATE SET key_hash = EXCLUDED.key_hash, key_hint = EXCLUDED.key_hint` : tx`NOTHING`}`;
     await tx`
       INSERT INTO assets (company_id, name, instance_id, criticality, os, tags) VALUES
         (${creds.companyId}, 'srv-app-01', 'i-0abc1234def567890', 'critical', 'Ubuntu 22.04', ${['app', 'prod']}),
@@ -61,6 +72,7 @@ export async function seedDemo(sql: Sql, creds: DemoCredentials): Promise<void> 
         name: 'MSP Admin',
         role: 'msp_admin',
         password: creds.adminPassword,
+        realign: realign.adminPassword,
       },
       {
         id: 'user-tech',
@@ -68,14 +80,18 @@ export async function seedDemo(sql: Sql, creds: DemoCredentials): Promise<void> 
         name: 'Acme Technician',
         role: 'technician',
         password: creds.technicianPassword,
+        realign: realign.technicianPassword,
       },
     ]) {
       const [existing] = await tx<
-        { email: string; password_hash: string }[]
+        { email: string; password_hash: string | null }[]
       >`SELECT email, password_hash FROM users WHERE id = ${u.id}`;
       if (!existing) {
         await tx`INSERT INTO users (id, email, name, role, password_hash) VALUES (${u.id}, ${u.email}, ${u.name}, ${u.role}, ${await hashPassword(u.password)})`;
-      } else if (existing.email !== u.email || !(await verifyPassword(u.password, existing.password_hash))) {
+      } else if (
+        u.realign &&
+        (existing.email !== u.email || !(await verifyPassword(u.password, existing.password_hash ?? '')))
+      ) {
         await tx`UPDATE users SET email = ${u.email}, password_hash = ${await hashPassword(u.password)} WHERE id = ${u.id}`;
       }
       await tx`INSERT INTO user_companies (user_id, company_id) VALUES (${u.id}, ${creds.companyId}) ON CONFLICT DO NOTHING`;

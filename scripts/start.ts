@@ -211,7 +211,13 @@ async function main(): Promise<void> {
     try {
       const applied = await migrate(setupSql);
       if (applied.length) say(`• Applied migrations: ${applied.join(', ')}`);
-      await seedDemo(setupSql, secrets.demo);
+      // Created on the first start; afterwards only what the environment names is re-set, so a password or key
+      // changed in the dashboard survives a restart.
+      await seedDemo(setupSql, secrets.demo, {
+        apiKey: Boolean(process.env.DEMO_API_KEY),
+        adminPassword: Boolean(process.env.ADMIN_PASSWORD),
+        technicianPassword: Boolean(process.env.TECHNICIAN_PASSWORD),
+      });
     } finally {
       await setupSql.end({ timeout: 5 });
     }

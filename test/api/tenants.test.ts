@@ -311,8 +311,10 @@ describe('assets', () => {
       'line 3: instanceId',
       'line 3: criticality',
     ]);
-    const [{ n }] = await stack.sql`SELECT count(*)::int AS n FROM assets WHERE company_id = ${companyId}`;
-    expect(n).toBe(0);
+    const [count] = await stack.sql<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM assets WHERE company_id = ${companyId}`;
+    expect(count!.n).toBe(0);
     const good = await gql<{ importAssets: { created: number; updated: number } }>(
       'mutation($c:ID!,$csv:String!){ importAssets(companyId:$c,csv:$csv) { created updated } }',
       {
