@@ -14,7 +14,7 @@ import { startEmbeddedPostgres } from '../db/embedded.ts';
 import { migrate } from '../db/migrate.ts';
 import { demoCredentials, generateSecret, seedDemo, type DemoCredentials } from '../db/seed.ts';
 import { createSql } from '../db/sql.ts';
-import { loadConfig, type Config, type ServiceConfig } from '../lib/config.ts';
+import { loadConfig, type ServiceConfig } from '../lib/config.ts';
 import { errorMessage, fatal } from '../lib/fatal.ts';
 import { claimDataDir, recordChild, removePidFile } from '../lib/pid-file.ts';
 import { Supervisor, type Supervised } from '../lib/supervise.ts';
