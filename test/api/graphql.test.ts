@@ -261,6 +261,11 @@ describe('GraphQL API', () => {
 
     const again = await graphql(stack.url, 'mutation($id: ID!) { rejectIncident(id: $id) { id } }', { id }, adminToken);
     expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    // The approval is in the audit log, kept apart from the incident; the refused commands are not.
+    const audited = await stack.sql`SELECT action, actor_email, data FROM audit_log WHERE target_id = ${id}`;
+    expect(audited.map((a) => [a.action, a.actor_email, a.data.comment])).toEqual([
+      ['incident.approved', admin.email, 'change window open'],
+    ]);
 
     const done = await eventually(async () => {
       const r = await graphql<{ incident: { status: string; execution: { output: string } } }>(

@@ -10,7 +10,16 @@ import { fromState, getIncident } from '../../incident-queries.ts';
 import { acknowledgeIncident, approveIncident, rejectIncident, resolveIncident } from '../../../workflows/messages.ts';
 import type { IncidentCommand, IncidentState } from '../../../workflows/types.ts';
 import { builder, requireUser, type GraphQLContext } from '../builder.ts';
+import { audit } from '../../tenants/audit.ts';
+import { actorOf } from './tenant-errors.ts';
 import { IncidentRef } from './incident.ts';
+
+const AUDIT_ACTIONS: Record<string, string> = {
+  approveIncident: 'incident.approved',
+  rejectIncident: 'incident.rejected',
+  acknowledgeIncident: 'incident.acknowledged',
+  resolveIncident: 'incident.resolved',
+};
 
 const CODES: Record<string, string> = {
   Forbidden: 'FORBIDDEN',
@@ -39,6 +48,18 @@ async function runCommand(
   };
   try {
     const state = await ctx.temporal.workflow.getHandle(incident.workflowId).executeUpdate(update, { args: [command] });
+    // After the workflow accepted it: a refused command changed nothing and is not an action to audit.
+    await audit(ctx.sql, actorOf(ctx), {
+      companyId: incident.companyId,
+      action: AUDIT_ACTIONS[update.name] ?? `incident.${update.name}`,
+      targetType: 'incident',
+      targetId: incident.id,
+      data: {
+        signature: incident.signature,
+        assetName: incident.assetName,
+        ...(comment ? { comment: comment.slice(0, 2000) } : {}),
+      },
+    });
     return fromState(state, incident.companyName);
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
