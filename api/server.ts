@@ -21,6 +21,7 @@ import { RateLimiter } from './rate-limit.ts';
 import { createErrorHandler } from './errors.ts';
 import { createWebhooks } from './webhook.ts';
 import { createSecretBox } from '../lib/secret-box.ts';
+import { createMailer } from '../lib/mailer.ts';
 import { sealLegacySecrets } from './tenants/secrets.ts';
 import type { CloudWatchOptions } from './webhooks/cloudwatch.ts';
 
@@ -57,6 +58,7 @@ export async function createApiServer(deps: {
   const secrets = createSecretBox(config.encryptionKey);
   await sealLegacySecrets(sql, secrets);
   // Secure cookies need TLS; behind a TLS-terminating proxy PUBLIC_URL says https.
+  const mailer = config.smtpUrl ? createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom }) : null;
   const cookies = { secure: (req: Request) => req.secure || config.publicUrl.startsWith('https:') };
   const contexts = createContextFactory({
     sql,
@@ -67,6 +69,7 @@ export async function createApiServer(deps: {
     config,
     loginLimiter,
     secrets,
+    mailer,
     cookies,
   });
 
@@ -144,6 +147,7 @@ export async function createApiServer(deps: {
       // already unlistened at shutdown, that connection may be gone, and there is nothing left to undo.
       await stopListening().catch(() => undefined);
       await stopUserEvents().catch(() => undefined);
+      mailer?.close();
       await webhooks.stop();
     },
   };

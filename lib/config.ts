@@ -18,6 +18,12 @@ export interface Config {
   webhookRatePerMinute: number;
   /** Seconds a router's claim on alerts holds; a process that dies mid-pass delays its alerts this long. */
   routeLeaseSeconds: number;
+  /** Express "trust proxy": which proxies may name the client in X-Forwarded-For; false = the socket's peer. */
+  trustProxy: boolean | number | string;
+  /** The largest WebSocket message the API reads, in bytes. */
+  wsMaxPayloadBytes: number;
+  /** WebSockets per process that have not finished connection_init yet; more are refused. */
+  wsMaxUnauthenticated: number;
   graphiql: boolean;
   /** NODE_ENV=production: errors masked, no secrets or links in logs, no GraphiQL. */
   production: boolean;
@@ -25,6 +31,9 @@ export interface Config {
   accessTokenTtl: string;
   /** Minutes without a request or refresh after which a session ends. */
   sessionIdleMinutes: number;
+  /** smtp://user:pass@host:port (or smtps://); unset = no email, links are shown to the admin instead. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -33,6 +42,14 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
   return n;
+}
+
+/** TRUST_PROXY as express takes it: true/false, a hop count, or addresses and subnets ("loopback, 10.0.0.0/8"). */
+function trustProxy(raw: string | undefined): boolean | number | string {
+  const value = raw?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -58,10 +75,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultApprovalTimeoutSeconds: int(env, 'APPROVAL_TIMEOUT_SECONDS', 3600),
     webhookRatePerMinute: int(env, 'WEBHOOK_RATE_PER_MINUTE', 600),
     routeLeaseSeconds: Math.max(int(env, 'ROUTE_LEASE_SECONDS', 30), 1),
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    wsMaxPayloadBytes: Math.max(int(env, 'WS_MAX_PAYLOAD_BYTES', 65_536), 1024),
+    wsMaxUnauthenticated: Math.max(int(env, 'WS_MAX_UNAUTHENTICATED', 100), 1),
     graphiql: env.NODE_ENV !== 'production',
     production: env.NODE_ENV === 'production',
     accessTokenTtl: env.ACCESS_TOKEN_TTL || '15m',
     sessionIdleMinutes: Math.max(int(env, 'SESSION_IDLE_MINUTES', 60), 1),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM || 'Alert Whisperer <alert-whisperer@localhost>',
   };
 }
 

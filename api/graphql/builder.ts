@@ -8,6 +8,7 @@ import type { AuthUser, TokenService } from '../auth.ts';
 import type { IncidentPubSub } from '../events.ts';
 import type { UserEvents } from '../user-events.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
+import type { Mailer } from '../../lib/mailer.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 
 export interface GraphQLContext {
@@ -28,7 +29,7 @@ export interface GraphQLContext {
   /** Sets or clears the refresh cookie; null over WebSocket, where no cookie can be set. */
   refreshCookie: { set(token: string): void; clear(): void } | null;
   /** Reads and writes the tenant administration needs beyond the context's own. */
-  tenants: { secrets: SecretBox; sessionIdleMinutes: number };
+  tenants: { secrets: SecretBox; sessionIdleMinutes: number; mailer: Mailer | null };
   /** Session revocations and role changes, per user id, for live subscriptions to re-check. */
   userEvents: UserEvents;
 }

@@ -6,6 +6,7 @@ import type { Request, Response } from 'express';
 import type { Sql } from '../../db/sql.ts';
 import type { ServiceConfig } from '../../lib/config.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
+import type { Mailer } from '../../lib/mailer.ts';
 import { clearRefreshCookie, setRefreshCookie, type CookiePolicy } from '../auth-routes.ts';
 import { authenticateSession, type Session, type TokenService } from '../auth.ts';
 import type { IncidentPubSub } from '../events.ts';
@@ -22,6 +23,7 @@ export interface ContextDeps {
   config: ServiceConfig;
   loginLimiter: RateLimiter;
   secrets: SecretBox;
+  mailer: Mailer | null;
   cookies: CookiePolicy;
 }
 
@@ -35,7 +37,7 @@ export function createContextFactory(deps: ContextDeps) {
     userEvents: deps.userEvents,
     config,
     loginLimiter: deps.loginLimiter,
-    tenants: { secrets: deps.secrets, sessionIdleMinutes: config.sessionIdleMinutes },
+    tenants: { secrets: deps.secrets, sessionIdleMinutes: config.sessionIdleMinutes, mailer: deps.mailer },
   };
   const policy = { idleMinutes: config.sessionIdleMinutes };
   const build = (

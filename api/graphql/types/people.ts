@@ -3,6 +3,7 @@
 import { builder, requireUser } from '../builder.ts';
 import { requireCompanyMember } from '../../tenants/access.ts';
 import {
+  getPerson,
   invitePerson,
   issuePasswordLink,
   listPeople,
@@ -29,19 +30,57 @@ const PersonRef = builder.objectRef<PersonRecord>('Person').implement({
   }),
 });
 
-const PasswordLinkRef = builder.objectRef<{ person: PersonRecord; url: string }>('PasswordLink').implement({
-  description: 'A one-time link (72 h) to set a password; give it to the person over a channel you trust.',
+interface PasswordLink {
+  person: PersonRecord;
+  url: string;
+  /** Null when no SMTP is configured; otherwise whether the email went out (and why not). */
+  email: { sent: boolean; error: string | null } | null;
+}
+
+const LinkEmailRef = builder
+  .objectRef<NonNullable<PasswordLink['email']>>('LinkEmail')
+  .implement({
+    fields: (t) => ({ sent: t.exposeBoolean('sent'), error: t.exposeString('error', { nullable: true }) }),
+  });
+
+const PasswordLinkRef = builder.objectRef<PasswordLink>('PasswordLink').implement({
+  description:
+    'A one-time link (72 h) to set a password. Emailed when SMTP is configured; otherwise give it to the person ' +
+    'over a channel you trust.',
   fields: (t) => ({
     person: t.field({ type: PersonRef, resolve: (p) => p.person }),
     url: t.exposeString('url'),
+    email: t.field({ type: LinkEmailRef, nullable: true, resolve: (p) => p.email }),
   }),
 });
 
-function linkUrl(ctx: GraphQLContext, token: string, email: string): string {
+/** Emails the link where SMTP is configured; in development without SMTP the console is where it shows. */
+async function deliverLink(ctx: GraphQLContext, person: PersonRecord, token: string, invited: boolean) {
   const url = `${ctx.config.publicUrl}/#/set-password?token=${token}`;
-  // Development has no mail: the console is where whoever runs it finds the link. Never in production logs.
-  if (!ctx.config.production) console.log(`[people] password link for ${email}: ${url}`);
-  return url;
+  const mailer = ctx.tenants.mailer;
+  if (!mailer) {
+    if (!ctx.config.production) console.log(`[people] password link for ${person.email}: ${url}`);
+    return { person, url, email: null };
+  }
+  try {
+    await mailer.send({
+      to: person.email,
+      subject: invited ? 'You are invited to Alert Whisperer' : 'Set your Alert Whisperer password',
+      text: [
+        `Hello ${person.name},`,
+        '',
+        invited
+          ? `${ctx.user?.name ?? 'An administrator'} invited you to Alert Whisperer. Set your password here:`
+          : 'Set a new password for Alert Whisperer here:',
+        url,
+        '',
+        'The link works once, for 72 hours. If you did not expect this email, ignore it.',
+      ].join('\n'),
+    });
+    return { person, url, email: { sent: true, error: null } };
+  } catch (err) {
+    return { person, url, email: { sent: false, error: (err as Error).message } };
+  }
 }
 
 builder.queryField('people', (t) =>
@@ -80,7 +119,7 @@ builder.mutationField('invitePerson', (t) =>
           companyIds: input.companyIds.map(String),
           categories: input.categories ?? [],
         });
-        return { person, url: linkUrl(ctx, token, person.email) };
+        return deliverLink(ctx, person, token, true);
       }),
   }),
 );
@@ -135,9 +174,8 @@ builder.mutationField('issuePasswordLink', (t) =>
       guard(async () => {
         const me = requireUser(ctx);
         const token = await issuePasswordLink(ctx.sql, actorOf(ctx), me, String(id));
-        const { getPerson } = await import('../../tenants/people.ts');
         const person = (await getPerson(ctx.sql, String(id)))!;
-        return { person, url: linkUrl(ctx, token, person.email) };
+        return deliverLink(ctx, person, token, false);
       }),
   }),
 );
