@@ -116,6 +116,7 @@ export async function invitePerson(
     );
   }
   return sql.begin(async (tx) => {
+    await requireLiveCompanies(tx, companyIds);
     const [taken] = await tx`SELECT 1 FROM users WHERE lower(email) = lower(${input.email.trim()})`;
     if (taken) throw invalid([{ field: 'email', message: 'someone with this email already has an account' }]);
     const id = `user-${randomUUID()}`;
@@ -133,6 +134,15 @@ export async function invitePerson(
     });
     return { person: (await getPerson(tx, id))!, token };
   });
+}
+
+/** Memberships only in companies that exist and are not archived. */
+async function requireLiveCompanies(tx: TransactionSql, companyIds: string[]): Promise<void> {
+  if (companyIds.length === 0) return;
+  const found = await tx<{ id: string }[]>`
+    SELECT id FROM companies WHERE id = ANY(${companyIds}) AND archived_at IS NULL`;
+  const missing = companyIds.filter((c) => !found.some((f) => f.id === c));
+  if (missing.length) throw invalid([{ field: 'companyIds', message: `no active company ${missing.join(', ')}` }]);
 }
 
 async function managed(tx: TransactionSql, by: AuthUser, id: string): Promise<PersonRecord> {
@@ -167,6 +177,10 @@ export async function updatePerson(
         categories = ${input.categories ?? before.categories}, updated_at = now()
       WHERE id = ${id}`;
     if (input.companyIds) {
+      await requireLiveCompanies(
+        tx,
+        companyIds.filter((c) => !before.companyIds.includes(c)),
+      );
       await tx`DELETE FROM user_companies WHERE user_id = ${id} AND NOT (company_id = ANY(${companyIds}))`;
       for (const c of companyIds) {
         await tx`INSERT INTO user_companies (user_id, company_id) VALUES (${id}, ${c}) ON CONFLICT DO NOTHING`;

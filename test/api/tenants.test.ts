@@ -406,6 +406,13 @@ describe('people', () => {
     );
     expect(hidden.data!.company).toBeNull();
     expect(await auditActions(companyId)).toEqual(expect.arrayContaining(['user.invited']));
+    const nowhere = await gql('mutation($i:InviteInput!){ invitePerson(input:$i) { url } }', {
+      i: { email: `n-${Date.now()}@client.example`, name: 'N', role: 'technician', companyIds: ['comp-nowhere'] },
+    });
+    expect(nowhere.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: [{ field: 'companyIds' }],
+    });
   });
 
   it('lets a company admin manage only their own company’s people, never granting msp_admin', async () => {
