@@ -15,10 +15,8 @@ import {
 import type { createIncidentStoreActivities } from '../activities/incident-store.ts';
 import type { createDecisionActivities } from '../activities/decision.ts';
 import type { createSsmActivities } from '../activities/ssm.ts';
-import { maxSeverity } from '../domain/severity.ts';
-import { priorityScore } from '../domain/priority.ts';
-import { slaDeadlines } from '../domain/sla.ts';
-import { canApprove } from '../domain/rules.ts';
+import { AlertInbox } from './alert-inbox.ts';
+import * as T from './incident-state.ts';
 import {
   acknowledgeIncident,
   alertReceived,
@@ -29,14 +27,7 @@ import {
   sourceResolved,
   stateQuery,
 } from './messages.ts';
-import type {
-  AlertSignal,
-  IncidentCommand,
-  IncidentState,
-  IncidentWorkflowInput,
-  SourceResolution,
-  TimelineEvent,
-} from './types.ts';
+import type { AlertSignal, IncidentCommand, IncidentState, IncidentWorkflowInput, SourceResolution } from './types.ts';
 
 type StoreActivities = ReturnType<typeof createIncidentStoreActivities>;
 type DecisionActivities = ReturnType<typeof createDecisionActivities>;
@@ -72,58 +63,25 @@ const ssmWait = proxyActivities<Pick<SsmActivities, 'waitForSsmCommand'>>({
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 4 },
 });
 
-const MINUTE = 60_000;
-
-/** Redelivered alert ids are recognised among this many recent ones; older redeliveries are caught in PostgreSQL. */
-const RECENT_ALERT_IDS = 200;
-/** Ids a run remembers to drop redeliveries; bounded so a long-lived incident's state stays small. */
-const SEEN_ALERT_IDS = 2000;
-/** Distinct tools kept on the incident; a bound on state, far above any real stack. */
-const MAX_TOOL_SOURCES = 20;
-/** Alert ids a timeline event lists; the count says the rest. */
-const EVENT_ALERT_IDS = 20;
-
 /**
  * Returns the incident's final state, or null when every alert that started the run had already been
  * handled by an earlier incident (a redelivery after that incident closed).
  */
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentState | null> {
   const info = workflowInfo();
-  const seen = new Set<string>(input.resume?.recentAlertIds ?? []);
-  let pending: AlertSignal[] = [];
-  // Repeats the router sent by id (no incident row existed yet): counted and linked, nothing else.
-  let pendingRepeats: string[] = [];
-  // Alerts that arrive once the incident has resolved open the next incident of this key.
-  const late: AlertSignal[] = [];
-  const lateRepeats: string[] = [];
+  const inbox = new AlertInbox(input.resume?.recentAlertIds);
   let ctx: Awaited<ReturnType<StoreActivities['loadIncidentContext']>> | undefined;
-  let closed = false;
-  let events: TimelineEvent[] = [];
-  // Alert ids absorbed since the last save: each save links only these to the incident row.
-  let unsavedAlertIds: string[] = [];
+  // Timeline events and alert ids since the last save: each save writes and links only these.
+  let journal = T.emptyJournal();
   // Saves in flight: a continue-as-new waits for them so no timeline event is lost.
   let saving = 0;
 
-  /** False for an id already seen: the router delivers at least once. */
-  const firstSighting = (alertId: string): boolean => {
-    if (seen.has(alertId)) return false;
-    seen.add(alertId);
-    if (seen.size > SEEN_ALERT_IDS) seen.delete(seen.values().next().value!);
-    return true;
-  };
-  const accept = (alert: AlertSignal): void => {
-    if (firstSighting(alert.alertId)) (closed ? late : pending).push(alert);
-  };
-  const acceptRepeat = (alertId: string): void => {
-    if (firstSighting(alertId)) (closed ? lateRepeats : pendingRepeats).push(alertId);
-  };
-  const hasPending = (): boolean => pending.length > 0 || pendingRepeats.length > 0;
-  for (const alert of input.carriedAlerts ?? []) accept(alert);
-  for (const id of input.carriedRepeatIds ?? []) acceptRepeat(id);
-  setHandler(alertReceived, accept);
+  for (const alert of input.carriedAlerts ?? []) inbox.accept(alert);
+  for (const id of input.carriedRepeatIds ?? []) inbox.acceptRepeat(id);
+  setHandler(alertReceived, (alert) => inbox.accept(alert));
   setHandler(alertsReceived, (batch) => {
-    for (const a of batch.alerts) accept(a);
-    for (const id of batch.repeatIds) acceptRepeat(id);
+    for (const a of batch.alerts) inbox.accept(a);
+    for (const id of batch.repeatIds) inbox.acceptRepeat(id);
   });
 
   let state: IncidentState | undefined = input.resume ? { ...input.resume, runId: info.runId } : undefined;
@@ -135,69 +93,32 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   const now = (): string => new Date(Date.now()).toISOString();
 
-  const event = (
-    kind: string,
-    message: string,
-    actor: string | null = null,
-    data: Record<string, unknown> | null = null,
-  ): void => {
-    const s = current();
-    s.version += 1;
-    s.updatedAt = now();
-    events.push({ seq: s.version, kind, message, actor, data, createdAt: s.updatedAt });
-  };
-
   /** Persist the state, the new timeline events and the newly joined alerts in one transaction. */
   const save = async (): Promise<void> => {
     const s = current();
-    const batch = events;
-    const newAlertIds = unsavedAlertIds;
-    events = [];
-    unsavedAlertIds = [];
+    const batch = journal;
+    journal = T.emptyJournal();
     saving += 1;
     try {
-      await store.saveIncident({ state: { ...s }, events: batch, newAlertIds });
+      await store.saveIncident({ state: { ...s }, events: batch.events, newAlertIds: batch.alertIds });
     } finally {
       saving -= 1;
     }
   };
 
-  const absorb = (alerts: AlertSignal[], repeatIds: string[] = []): void => {
-    const s = current();
-    for (const a of alerts) {
-      s.alertCount += 1;
-      s.recentAlertIds.push(a.alertId);
-      unsavedAlertIds.push(a.alertId);
-      s.severity = maxSeverity(s.severity, a.severity);
-      if (!s.toolSources.includes(a.toolSource) && s.toolSources.length < MAX_TOOL_SOURCES)
-        s.toolSources.push(a.toolSource);
-    }
-    s.alertCount += repeatIds.length;
-    unsavedAlertIds.push(...repeatIds);
-    // A firing alert after the source said everything recovered: the problem is back.
-    if (alerts.length > 0 && s.sourceResolvedAt) s.sourceResolvedAt = null;
-    s.recentAlertIds.splice(0, Math.max(s.recentAlertIds.length - RECENT_ALERT_IDS, 0));
-    s.priorityScore = priorityScore({
-      severity: s.severity,
-      assetCritical: s.assetCritical,
-      alertCount: s.alertCount,
-      toolSourceCount: s.toolSources.length,
-      ageHours: (Date.now() - Date.parse(s.createdAt)) / (60 * MINUTE),
-    });
+  /** Raises a validator's refusal as the typed failure the API maps to a code. */
+  const refuseIf = (refusal: T.Refusal | null): void => {
+    if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.type);
   };
 
   const flushAlerts = async (): Promise<void> => {
-    if (!hasPending()) return;
-    const batch = pending;
-    const repeats = pendingRepeats;
-    pending = [];
-    pendingRepeats = [];
-    absorb(batch, repeats);
+    if (!inbox.hasPending()) return;
+    const { alerts: batch, repeatIds: repeats } = inbox.take();
+    const s = current();
+    T.absorb(s, journal, batch, repeats, Date.now());
     const n = batch.length + repeats.length;
-    event('alerts_correlated', `${n} more alert(s) correlated (${current().alertCount} in total)`, null, {
-      alertIds: [...batch.map((a) => a.alertId), ...repeats].slice(0, EVENT_ALERT_IDS),
-      ...(n > EVENT_ALERT_IDS ? { alertCount: n } : {}),
-    });
+    const message = `${n} more alert(s) correlated (${s.alertCount} in total)`;
+    T.record(s, journal, now(), 'alerts_correlated', message, null, T.alertBatchData(batch, repeats));
     await save();
   };
 
@@ -213,10 +134,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     const until = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     for (;;) {
       const remaining = until === undefined ? undefined : Math.max(until - Date.now(), 0);
-      const wake = (): boolean => done() || hasPending() || (mayContinue && workflowInfo().continueAsNewSuggested);
+      const wake = (): boolean =>
+        done() || inbox.hasPending() || (mayContinue && workflowInfo().continueAsNewSuggested);
       if (remaining === undefined) await condition(wake);
       else await condition(wake, remaining);
-      if (hasPending()) await flushAlerts();
+      if (inbox.hasPending()) await flushAlerts();
       if (done()) return true;
       if (mayContinue && workflowInfo().continueAsNewSuggested) return 'continue';
       // A steady stream of alerts must not hold the deadline off: it ends the wait even if the last wake was an alert.
@@ -225,21 +147,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   };
 
   const escalate = async (reason: string): Promise<void> => {
-    const s = current();
-    s.status = 'escalated';
-    s.escalated = true;
-    s.escalationLevel += 1;
-    s.escalationReason = reason;
-    event('escalated', `Escalated to level ${s.escalationLevel}: ${reason}`);
+    T.escalate(current(), journal, now(), reason);
     await save();
   };
 
   const resolve = async (message: string, actor: string | null, autoRemediated: boolean): Promise<void> => {
-    const s = current();
-    s.status = 'resolved';
-    s.autoRemediated = autoRemediated;
-    s.resolvedAt = now();
-    event('resolved', message, actor);
+    T.resolve(current(), journal, now(), message, actor, autoRemediated);
     await save();
   };
 
@@ -247,15 +160,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const autoResolvesAtSource = (): boolean => ctx?.autoResolveAtSource ?? true;
 
   // ---- open the incident ---------------------------------------------------------------
-  await condition(() => state !== undefined || pending.length > 0);
+  await condition(() => state !== undefined || inbox.hasPendingAlerts());
   if (!state) {
     let opening: AlertSignal[] = [];
     let openingRepeats: string[] = [];
     for (;;) {
-      const candidates = pending;
-      const candidateRepeats = pendingRepeats;
-      pending = [];
-      pendingRepeats = [];
+      const { alerts: candidates, repeatIds: candidateRepeats } = inbox.take();
       ctx = await store.loadIncidentContext({
         companyId: input.companyId,
         assetName: input.assetName,
@@ -267,144 +177,71 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       if (fresh.length > 0) {
         // Alerts that arrived during the look-up open the incident too (saveIncident still refuses to take
         // an alert another incident owns); runs recorded before this check was added did exactly this.
-        opening = [...fresh, ...pending];
-        openingRepeats = [...candidateRepeats.filter((id) => !linked.has(id)), ...pendingRepeats];
-        pending = [];
-        pendingRepeats = [];
+        const arrived = inbox.take();
+        opening = [...fresh, ...arrived.alerts];
+        openingRepeats = [...candidateRepeats.filter((id) => !linked.has(id)), ...arrived.repeatIds];
         break;
       }
-      if (pending.length === 0) {
-        closed = true;
+      if (!inbox.hasPendingAlerts()) {
+        inbox.close();
         await condition(allHandlersFinished);
-        if (late.length > 0) {
+        const late = inbox.carried();
+        if (late.alerts.length > 0) {
           return await continueAsNew<typeof incidentWorkflow>({
             ...input,
-            carriedAlerts: late,
-            carriedRepeatIds: lateRepeats,
+            carriedAlerts: late.alerts,
+            carriedRepeatIds: late.repeatIds,
             resume: undefined,
           });
         }
         return null;
       }
     }
-    const first = opening[0]!;
-    const createdAt = now();
-    const deadlines = slaDeadlines(Date.parse(createdAt), first.severity, ctx.sla);
-    state = {
-      incidentId: uuid4(),
-      companyId: input.companyId,
-      workflowId: info.workflowId,
-      runId: info.runId,
-      aggregationKey: input.aggregationKey,
-      assetName: input.assetName,
-      signature: input.signature,
-      severity: first.severity,
-      status: 'new',
-      priorityScore: 0,
-      assetCritical: ctx.assetCritical,
-      alertCount: 0,
-      recentAlertIds: [],
-      toolSources: [],
-      decision: null,
-      approval: null,
-      execution: null,
-      acknowledgement: null,
-      autoRemediated: false,
-      escalated: false,
-      escalationLevel: 0,
-      escalationReason: null,
-      slaResponseDeadline: new Date(deadlines.responseDeadline).toISOString(),
-      slaResolutionDeadline: new Date(deadlines.resolutionDeadline).toISOString(),
-      slaBreached: false,
-      slaResponseBreached: false,
-      slaResolutionBreached: false,
-      createdAt,
-      updatedAt: createdAt,
-      resolvedAt: null,
-      version: 0,
-    };
-    absorb(opening, openingRepeats);
+    const opened = T.openIncident(
+      {
+        incidentId: uuid4(),
+        companyId: input.companyId,
+        workflowId: info.workflowId,
+        runId: info.runId,
+        aggregationKey: input.aggregationKey,
+        assetName: input.assetName,
+        signature: input.signature,
+        assetCritical: ctx.assetCritical,
+        sla: ctx.sla,
+        first: opening[0]!,
+      },
+      now(),
+    );
+    state = opened;
+    T.absorb(opened, journal, opening, openingRepeats, Date.now());
     const n = opening.length + openingRepeats.length;
-    event('created', `Incident opened on ${input.assetName} for "${input.signature}" from ${n} alert(s)`, null, {
-      alertIds: [...opening.map((a) => a.alertId), ...openingRepeats].slice(0, EVENT_ALERT_IDS),
-      ...(n > EVENT_ALERT_IDS ? { alertCount: n } : {}),
-    });
+    const message = `Incident opened on ${input.assetName} for "${input.signature}" from ${n} alert(s)`;
+    T.record(opened, journal, now(), 'created', message, null, T.alertBatchData(opening, openingRepeats));
     await save();
   } else {
     ctx = await store.loadIncidentContext({ companyId: input.companyId, assetName: input.assetName, alertIds: [] });
     // The row learns the new run id, so "Open in Temporal Web" leads to the live run.
-    event('continued', 'Continued in a fresh workflow run to keep the history short');
+    T.record(current(), journal, now(), 'continued', 'Continued in a fresh workflow run to keep the history short');
     await save();
   }
 
   // ---- commands from people -------------------------------------------------------------
-  const mayActOn = (cmd: IncidentCommand): void => {
-    const s = current();
-    if (cmd.incidentId !== s.incidentId) {
-      throw ApplicationFailure.nonRetryable(
-        'That incident is closed; a newer incident of the same alert is open',
-        'IncidentClosed',
-      );
-    }
-    if (cmd.actor.role !== 'msp_admin' && !cmd.actor.companyIds.includes(s.companyId)) {
-      throw ApplicationFailure.nonRetryable('You do not have access to this incident', 'Forbidden');
-    }
-  };
-  const validateApprovalDecision = (cmd: IncidentCommand): void => {
-    mayActOn(cmd);
-    const s = current();
-    if (!s.approval || s.status !== 'awaiting_approval') {
-      throw ApplicationFailure.nonRetryable(
-        `Incident is ${s.status}; there is no approval pending`,
-        'NoPendingApproval',
-      );
-    }
-    if (s.approval.status !== 'pending') {
-      throw ApplicationFailure.nonRetryable(
-        `Approval was already ${s.approval.status} by ${s.approval.decidedBy ?? 'the timeout'}`,
-        'AlreadyDecided',
-      );
-    }
-    // The timer may not have fired yet (a worker outage, a busy activation): the deadline itself decides.
-    if (Date.now() >= Date.parse(s.approval.deadline)) {
-      throw ApplicationFailure.nonRetryable(
-        `The approval deadline (${s.approval.deadline}) has passed`,
-        'ApprovalExpired',
-      );
-    }
-    if (!canApprove(cmd.actor.role, s.approval.riskLevel)) {
-      throw ApplicationFailure.nonRetryable(
-        `A ${cmd.actor.role} may not approve a ${s.approval.riskLevel}-risk runbook`,
-        'InsufficientRole',
-      );
-    }
-  };
   const decide =
     (status: 'approved' | 'rejected') =>
     (cmd: IncidentCommand): IncidentState => {
-      const s = current();
-      const approval = s.approval!;
-      approval.status = status;
-      approval.decidedBy = cmd.actor.email;
-      approval.decidedAt = now();
-      approval.comment = cmd.comment ?? null;
-      event(status, `Runbook ${status} by ${cmd.actor.email}${cmd.comment ? `: ${cmd.comment}` : ''}`, cmd.actor.email);
-      return s;
+      T.decideApproval(current(), journal, now(), status, cmd);
+      return current();
     };
+  const validateApprovalDecision = (cmd: IncidentCommand): void =>
+    refuseIf(T.refuseApprovalDecision(current(), cmd, Date.now()));
   setHandler(approveIncident, decide('approved'), { validator: validateApprovalDecision });
   setHandler(sourceResolved, async (r: SourceResolution) => {
     const s = current();
     // A resolution meant for an earlier incident of this key, or one already recorded, changes nothing.
     if (r.incidentId !== s.incidentId || s.status === 'resolved' || s.sourceResolvedAt) return;
-    s.sourceResolvedAt = r.resolvedAt;
-    if (autoResolvesAtSource() && s.status !== 'remediating') {
+    if (T.recoverAtSource(s, journal, now(), r.resolvedAt, autoResolvesAtSource())) {
       await resolve('Resolved: every alert recovered at its source', null, false);
     } else {
-      const why =
-        s.status === 'remediating'
-          ? 'the runbook in flight finishes first'
-          : 'this company resolves such incidents by hand';
-      event('resolved_at_source', `Every alert recovered at its source; ${why}`);
       await save();
     }
   });
@@ -412,84 +249,36 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   setHandler(
     acknowledgeIncident,
     async (cmd) => {
-      const s = current();
-      s.acknowledgement = { by: cmd.actor.email, at: now() };
-      event(
-        'acknowledged',
-        `Acknowledged by ${cmd.actor.email}${cmd.comment ? `: ${cmd.comment}` : ''}`,
-        cmd.actor.email,
-      );
+      T.acknowledge(current(), journal, now(), cmd);
       await save();
-      return s;
+      return current();
     },
-    {
-      validator: (cmd) => {
-        mayActOn(cmd);
-        const s = current();
-        if (s.status === 'resolved')
-          throw ApplicationFailure.nonRetryable('Incident is already resolved', 'AlreadyResolved');
-        if (s.acknowledgement)
-          throw ApplicationFailure.nonRetryable(
-            `Already acknowledged by ${s.acknowledgement.by}`,
-            'AlreadyAcknowledged',
-          );
-      },
-    },
+    { validator: (cmd) => refuseIf(T.refuseAcknowledge(current(), cmd)) },
   );
   setHandler(
     resolveIncident,
     async (cmd) => {
-      await resolve(`Resolved by ${cmd.actor.email}${cmd.comment ? `: ${cmd.comment}` : ''}`, cmd.actor.email, false);
+      T.resolveByHand(current(), journal, now(), cmd);
+      await save();
       return current();
     },
-    {
-      validator: (cmd) => {
-        mayActOn(cmd);
-        const s = current();
-        if (s.status === 'resolved')
-          throw ApplicationFailure.nonRetryable('Incident is already resolved', 'AlreadyResolved');
-        if (s.status === 'remediating') {
-          throw ApplicationFailure.nonRetryable(
-            'A runbook is running; wait for its result before resolving by hand',
-            'RemediationRunning',
-          );
-        }
-      },
-    },
+    { validator: (cmd) => refuseIf(T.refuseResolve(current(), cmd)) },
   );
 
   // ---- SLA clock, alongside everything else ---------------------------------------------
-  const responded = (): boolean => {
-    const s = current();
-    return (
-      s.acknowledgement !== null ||
-      s.status === 'remediating' ||
-      s.status === 'resolved' ||
-      (s.approval !== null && s.approval.status !== 'pending' && s.approval.status !== 'expired')
-    );
-  };
-  const breachSla = async (which: 'Response' | 'Resolution', deadline: string): Promise<void> => {
-    const s = current();
-    s.slaBreached = true;
-    s.escalated = true;
-    s.escalationLevel += 1;
-    s.escalationReason = `${which} SLA breached`;
-    event('sla_breached', `${which} SLA breached (deadline ${deadline}); escalated to level ${s.escalationLevel}`);
-    await save();
-  };
   const watchSla = async (): Promise<void> => {
     const s = current();
     const untilMs = (iso: string): number => Math.max(Date.parse(iso) - Date.now(), 0);
-    if (!s.slaResponseBreached && !(await condition(() => responded(), untilMs(s.slaResponseDeadline)))) {
-      s.slaResponseBreached = true;
-      await breachSla('Response', s.slaResponseDeadline);
+    if (!s.slaResponseBreached && !(await condition(() => T.responded(s), untilMs(s.slaResponseDeadline)))) {
+      T.breachSla(s, journal, now(), 'Response');
+      await save();
     }
     if (
       !s.slaResolutionBreached &&
       !(await condition(() => s.status === 'resolved', untilMs(s.slaResolutionDeadline)))
     ) {
-      s.slaResolutionBreached = true;
-      await breachSla('Resolution', s.slaResolutionDeadline);
+      T.breachSla(s, journal, now(), 'Resolution');
+      await save();
     }
   };
   const sla = watchSla();
@@ -522,29 +311,14 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         confidence: 0,
       };
     }
-    s.decision = d;
-    event('decided', d.reasoning, null, { action: d.action, source: d.source, runbook: d.runbook?.name ?? null });
+    T.recordDecision(s, journal, now(), d);
     if (s.status !== 'new') {
       // A person resolved the incident while the decision was being made: record it, act on nothing.
       await save();
     } else if (d.action === 'escalate' || !d.runbook) {
       await escalate(d.reasoning);
     } else if (d.action === 'request_approval') {
-      const requestedAt = now();
-      s.status = 'awaiting_approval';
-      s.approval = {
-        status: 'pending',
-        riskLevel: d.runbook.riskLevel,
-        requestedAt,
-        deadline: new Date(Date.parse(requestedAt) + ctx.approvalTimeoutSeconds * 1000).toISOString(),
-        decidedBy: null,
-        decidedAt: null,
-        comment: null,
-      };
-      event(
-        'approval_requested',
-        `Approval requested for ${d.runbook.riskLevel}-risk runbook "${d.runbook.name}" (expires ${s.approval.deadline})`,
-      );
+      T.requestApproval(s, journal, now(), ctx.approvalTimeoutSeconds);
       await save();
     } else {
       s.status = 'remediating';
@@ -567,15 +341,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         Math.max(Date.parse(approval.deadline) - Date.now(), 0),
         true,
       );
-      if (outcome === 'continue')
-        return await continueWithFreshHistory(input, current(), pending, pendingRepeats, () => saving === 0);
+      if (outcome === 'continue') return await continueWithFreshHistory(input, current(), inbox, () => saving === 0);
       if (current().status !== 'awaiting_approval') continue; // resolved by hand meanwhile
       if (outcome === false) {
-        approval.status = 'expired';
-        event(
-          'approval_expired',
-          `No decision within the approval timeout (${Math.round(ctx.approvalTimeoutSeconds / 60)} min)`,
-        );
+        T.expireApproval(s, journal, now(), ctx.approvalTimeoutSeconds);
         await escalate('Approval timed out');
       } else if (approval.status === 'rejected') {
         await escalate(`Runbook rejected by ${approval.decidedBy ?? 'an approver'}`);
@@ -591,8 +360,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
     // Escalated (or new after a resume): a person owns it now; wait for resolveIncident.
     const outcome = await waitFor(() => current().status === 'resolved', undefined, true);
-    if (outcome === 'continue')
-      return await continueWithFreshHistory(input, current(), pending, pendingRepeats, () => saving === 0);
+    if (outcome === 'continue') return await continueWithFreshHistory(input, current(), inbox, () => saving === 0);
   }
 
   async function remediate(s: IncidentState): Promise<void> {
@@ -610,27 +378,12 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         assetName: s.assetName,
         runbook,
       });
-      s.execution = { ...ref, status: 'InProgress', output: null, error: null, finishedAt: null };
-      event(
-        'remediation_started',
-        `${ref.executor === 'dry_run' ? 'DRY RUN: would send' : 'Sent'} ${ref.documentName} to ${ref.instanceIds.join(', ')} (${ref.commands.length} command(s))`,
-        null,
-        { commandId: ref.commandId, executor: ref.executor, commands: ref.commands },
-      );
+      T.startRemediation(s, journal, now(), ref);
       await save();
       const result = await ssmWait.waitForSsmCommand({ companyId: s.companyId, incidentId: s.incidentId, ref });
-      s.execution = {
-        ...s.execution,
-        status: result.status,
-        output: result.output,
-        error: result.error,
-        finishedAt: result.finishedAt,
-      };
-      event('remediation_finished', `Runbook "${runbook.name}" finished: ${result.status}`, null, {
-        status: result.status,
-      });
+      T.finishRemediation(s, journal, now(), result);
       // Alerts that came in while the runbook ran belong to the problem it just fixed.
-      if (hasPending()) await flushAlerts();
+      if (inbox.hasPending()) await flushAlerts();
       if (result.status === 'Success') {
         await resolve(
           `${ref.executor === 'dry_run' ? 'Resolved by dry-run runbook' : 'Auto-remediated by runbook'} "${runbook.name}"`,
@@ -651,15 +404,16 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   }
 
   // ---- close -------------------------------------------------------------------------------
-  closed = true;
+  inbox.close();
   await sla;
   await condition(allHandlersFinished);
-  if (late.length > 0 || pending.length > 0 || lateRepeats.length > 0 || pendingRepeats.length > 0) {
+  if (inbox.hasCarried()) {
     // The same key fired again after resolution: that is a new incident, in a new run of this workflow ID.
+    const next = inbox.carried();
     return await continueAsNew<typeof incidentWorkflow>({
       ...input,
-      carriedAlerts: [...pending, ...late],
-      carriedRepeatIds: [...pendingRepeats, ...lateRepeats],
+      carriedAlerts: next.alerts,
+      carriedRepeatIds: next.repeatIds,
       resume: undefined,
     });
   }
@@ -669,15 +423,16 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 async function continueWithFreshHistory(
   input: IncidentWorkflowInput,
   state: IncidentState,
-  pending: AlertSignal[],
-  pendingRepeats: string[],
+  inbox: AlertInbox,
   savesDone: () => boolean,
 ): Promise<never> {
   await condition(() => allHandlersFinished() && savesDone());
+  // Still open: nothing came late, and whatever is pending moves to the fresh run.
+  const pending = inbox.take();
   return await continueAsNew<typeof incidentWorkflow>({
     ...input,
-    carriedAlerts: pending,
-    carriedRepeatIds: pendingRepeats,
+    carriedAlerts: pending.alerts,
+    carriedRepeatIds: pending.repeatIds,
     resume: state,
   });
 }
