@@ -4,10 +4,9 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import express, { type Request, type Response } from 'express';
+import express, { type Request } from 'express';
 import { createYoga } from 'graphql-yoga';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import proxyAddr from 'proxy-addr';
 import type { Sql } from '../db/sql.ts';
 import type { ServiceConfig } from '../lib/config.ts';
 import { createTokenService } from './auth.ts';
@@ -17,7 +16,10 @@ import { createUserEvents, listenForUserChanges } from './user-events.ts';
 import { createIncidentPubSub, listenForIncidentUpdates } from './events.ts';
 import type { GraphQLContext } from './graphql/builder.ts';
 import { schema } from './graphql/schema.ts';
-import { RateLimiter } from './rate-limit.ts';
+import { graphqlBodyLimit, graphqlLimits } from './graphql/limits.ts';
+import { serveGraphqlWs, type YogaServerContext } from './graphql/ws.ts';
+import { LoginThrottle } from './login-throttle.ts';
+import { securityHeaders } from './security-headers.ts';
 import { createErrorHandler } from './errors.ts';
 import { createWebhooks } from './webhook.ts';
 import { createSecretBox } from '../lib/secret-box.ts';
@@ -26,12 +28,6 @@ import { sealLegacySecrets } from './tenants/secrets.ts';
 import type { CloudWatchOptions } from './webhooks/cloudwatch.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../web/dist/', import.meta.url));
-
-/** graphql-ws clients send the token as connection params; accept either spelling of the key. */
-function bearerFrom(params: Record<string, unknown> | undefined): string | null {
-  const value = params?.authorization ?? params?.Authorization;
-  return typeof value === 'string' ? value : null;
-}
 
 export interface ApiServer {
   app: express.Express;
@@ -53,8 +49,8 @@ export async function createApiServer(deps: {
   const stopListening = await listenForIncidentUpdates(sql, pubsub);
   const userEvents = createUserEvents();
   const stopUserEvents = await listenForUserChanges(sql, userEvents);
-  // Ten login attempts per email per minute: plenty for a person, slow for a password guesser.
-  const loginLimiter = new RateLimiter(10);
+  // Failed logins per (email, client address) and per address, in memory of this process (api/login-throttle.ts).
+  const loginThrottle = new LoginThrottle();
   const secrets = createSecretBox(config.encryptionKey);
   await sealLegacySecrets(sql, secrets);
   // Secure cookies need TLS; behind a TLS-terminating proxy PUBLIC_URL says https.
@@ -67,23 +63,35 @@ export async function createApiServer(deps: {
     pubsub,
     userEvents,
     config,
-    loginLimiter,
+    loginThrottle,
     secrets,
     mailer,
     cookies,
   });
 
-  const yoga = createYoga<{ req: Request; res: Response }, GraphQLContext>({
+  const yoga = createYoga<YogaServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: config.graphiql ? { subscriptionsProtocol: 'WS' } : false,
     landingPage: false,
-    context: ({ req, res }) => contexts.forHttp(req, res),
+    plugins: graphqlLimits({ production: config.production }),
+    // Unexpected errors read "Unexpected error." in any case; only a development run adds their details.
+    maskedErrors: { isDev: !config.production && process.env.NODE_ENV === 'development' },
+    // The same context factory over HTTP and WebSocket (api/graphql/ws.ts passes `socket`).
+    context: (init) =>
+      'socket' in init
+        ? contexts.forSocket(init.socket.authorization, init.socket.request, init.socket.ip)
+        : contexts.forHttp(init.req, init.res),
     logging: 'warn',
   });
 
   const app = express();
   app.disable('x-powered-by');
+  // Off by default: X-Forwarded-For is only believed from the proxies TRUST_PROXY names.
+  app.set('trust proxy', config.trustProxy);
+  app.use(
+    securityHeaders({ publicUrl: config.publicUrl, graphiql: config.graphiql, graphqlEndpoint: yoga.graphqlEndpoint }),
+  );
   app.get('/healthz', async (_req, res) => {
     try {
       await sql`SELECT 1`;
@@ -102,7 +110,7 @@ export async function createApiServer(deps: {
   app.use(webhooks.router);
   app.use(createAuthRoutes({ sql, tokens, idleMinutes: config.sessionIdleMinutes, cookies }));
   // app.all, not app.use: a mount path would be stripped from req.url and yoga would not see its endpoint.
-  app.all(yoga.graphqlEndpoint, (req, res, next) => {
+  app.all(yoga.graphqlEndpoint, graphqlBodyLimit(), (req, res, next) => {
     yoga.handle(req, res, { req, res }).catch(next);
   });
   if (existsSync(WEB_DIST)) {
@@ -114,16 +122,15 @@ export async function createApiServer(deps: {
   app.use(createErrorHandler());
 
   const server = createServer(app);
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-  const wsServer = useServer(
-    {
-      schema,
-      context: (ctx) => contexts.forSocket(bearerFrom(ctx.connectionParams), ctx.extra.request),
-      // Refuse the socket up front when the token is bad, rather than failing every subscription.
-      onConnect: async (ctx) => (await contexts.session(bearerFrom(ctx.connectionParams))) !== null,
-    },
-    wss,
-  );
+  const ws = serveGraphqlWs({
+    server,
+    yoga,
+    maxPayloadBytes: config.wsMaxPayloadBytes,
+    maxUnauthenticated: config.wsMaxUnauthenticated,
+    production: config.production,
+    clientAddress: (request) => proxyAddr(request, app.get('trust proxy fn')),
+    authenticate: async (authorization) => (await contexts.session(authorization)) !== null,
+  });
 
   return {
     app,
@@ -137,8 +144,7 @@ export async function createApiServer(deps: {
         });
       }),
     async close() {
-      await wsServer.dispose();
-      wss.close();
+      await ws.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

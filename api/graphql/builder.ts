@@ -9,14 +9,14 @@ import type { IncidentPubSub } from '../events.ts';
 import type { UserEvents } from '../user-events.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import type { Mailer } from '../../lib/mailer.ts';
-import type { RateLimiter } from '../rate-limit.ts';
+import type { LoginThrottle } from '../login-throttle.ts';
 
 export interface GraphQLContext {
   sql: Sql;
   temporal: Client;
   tokens: TokenService;
-  /** Failed-login throttle per email, against password guessing. */
-  loginLimiter: RateLimiter;
+  /** Failed-login throttle per (email, client address) and per address, against password guessing. */
+  loginThrottle: LoginThrottle;
   pubsub: IncidentPubSub;
   config: Config;
   user: AuthUser | null;

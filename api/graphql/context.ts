@@ -10,7 +10,7 @@ import type { Mailer } from '../../lib/mailer.ts';
 import { clearRefreshCookie, setRefreshCookie, type CookiePolicy } from '../auth-routes.ts';
 import { authenticateSession, type Session, type TokenService } from '../auth.ts';
 import type { IncidentPubSub } from '../events.ts';
-import type { RateLimiter } from '../rate-limit.ts';
+import type { LoginThrottle } from '../login-throttle.ts';
 import type { UserEvents } from '../user-events.ts';
 import type { GraphQLContext } from './builder.ts';
 
@@ -21,7 +21,7 @@ export interface ContextDeps {
   pubsub: IncidentPubSub;
   userEvents: UserEvents;
   config: ServiceConfig;
-  loginLimiter: RateLimiter;
+  loginThrottle: LoginThrottle;
   secrets: SecretBox;
   mailer: Mailer | null;
   cookies: CookiePolicy;
@@ -36,7 +36,7 @@ export function createContextFactory(deps: ContextDeps) {
     pubsub: deps.pubsub,
     userEvents: deps.userEvents,
     config,
-    loginLimiter: deps.loginLimiter,
+    loginThrottle: deps.loginThrottle,
     tenants: { secrets: deps.secrets, sessionIdleMinutes: config.sessionIdleMinutes, mailer: deps.mailer },
   };
   const policy = { idleMinutes: config.sessionIdleMinutes };
@@ -65,14 +65,15 @@ export function createContextFactory(deps: ContextDeps) {
         },
       );
     },
-    async forSocket(authorization: string | null, req: IncomingMessage): Promise<GraphQLContext> {
+    /** `ip` is the client as TRUST_PROXY sees it (api/graphql/ws.ts); the socket's peer otherwise. */
+    async forSocket(
+      authorization: string | null,
+      req: IncomingMessage,
+      ip = req.socket.remoteAddress ?? null,
+    ): Promise<GraphQLContext> {
       const session = await authenticateSession(sql, tokens, authorization, policy);
       const ua = req.headers['user-agent'];
-      return build(
-        session,
-        { ip: req.socket.remoteAddress ?? null, userAgent: typeof ua === 'string' ? ua : null },
-        null,
-      );
+      return build(session, { ip, userAgent: typeof ua === 'string' ? ua : null }, null);
     },
   };
 }

@@ -53,10 +53,12 @@ builder.mutationField('login', (t) =>
     description: 'Opens a session: returns an access token and sets the HttpOnly refresh cookie.',
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
     resolve: async (_root, { email, password }, ctx) => {
-      const retryAfter = ctx.loginLimiter.take(email.trim().toLowerCase());
-      if (retryAfter > 0) {
-        throw new GraphQLError(`Too many login attempts for this email; try again in ${retryAfter} s`, {
-          extensions: { code: 'RATE_LIMITED', retryAfter },
+      // Charged now, refunded below on success: only failures count (api/login-throttle.ts).
+      const refused = ctx.loginThrottle.take(email, ctx.client.ip);
+      if (refused) {
+        const from = refused.scope === 'account' ? 'for this email from your address' : 'from your address';
+        throw new GraphQLError(`Too many login attempts ${from}; try again in ${refused.retryAfter} s`, {
+          extensions: { code: 'RATE_LIMITED', retryAfter: refused.retryAfter },
         });
       }
       const found = await loadUser(ctx.sql, { email });
@@ -76,6 +78,7 @@ builder.mutationField('login', (t) =>
         throw new GraphQLError('Invalid email or password', { extensions: { code: 'UNAUTHENTICATED' } });
       }
       const { passwordHash: _p, disabled: _d, ...user } = found;
+      ctx.loginThrottle.succeeded(email, ctx.client.ip);
       return signIn(ctx, user);
     },
   }),

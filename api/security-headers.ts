@@ -1,0 +1,66 @@
+// Security headers on everything the API serves (helmet). The dashboard in web/dist is a Vite build: its scripts and
+// styles are files of its own origin, it talks only to its own origin (fetch, and graphql-ws over ws:/wss:), and no
+// site may frame it. HSTS only when PUBLIC_URL is https: over plain http a browser ignores it, and a wrong one would
+// pin a name to TLS that the operator has not set up. GraphiQL, served outside production only, is a page Yoga
+// renders from a CDN with inline scripts: GET on the GraphQL path gets a looser policy there, and nowhere else.
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+
+/** The graphql-ws origin matching PUBLIC_URL (browsers that predate CSP 3 do not count ws: as 'self'). */
+function socketOrigin(publicUrl: string): string[] {
+  try {
+    const url = new URL(publicUrl);
+    return [`${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}`];
+  } catch {
+    return [];
+  }
+}
+
+export function securityHeaders(options: {
+  publicUrl: string;
+  graphiql: boolean;
+  graphqlEndpoint: string;
+}): RequestHandler {
+  const https = options.publicUrl.startsWith('https:');
+  const directives = {
+    'default-src': ["'self'"],
+    'script-src': ["'self'"],
+    'script-src-attr': ["'none'"],
+    'style-src': ["'self'"],
+    'img-src': ["'self'", 'data:'],
+    'font-src': ["'self'"],
+    'connect-src': ["'self'", ...socketOrigin(options.publicUrl)],
+    'object-src': ["'none'"],
+    'base-uri': ["'self'"],
+    'form-action': ["'self'"],
+    'frame-ancestors': ["'none'"],
+    'upgrade-insecure-requests': https ? [] : null,
+  };
+  const common = {
+    strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    xFrameOptions: { action: 'deny' as const },
+    referrerPolicy: { policy: 'no-referrer' as const },
+  };
+  const everywhere = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives } });
+  if (!options.graphiql) return everywhere;
+
+  const cdn = 'https://unpkg.com';
+  const forGraphiql = helmet({
+    ...common,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        ...directives,
+        // Inline bootstrap, the editor from the CDN, and its web workers built from blobs.
+        'script-src': ["'self'", "'unsafe-inline'", "'unsafe-eval'", cdn, 'blob:'],
+        'worker-src': ["'self'", 'blob:'],
+        'style-src': ["'self'", "'unsafe-inline'", cdn],
+        'font-src': ["'self'", 'data:', cdn],
+        'img-src': ["'self'", 'data:', cdn, 'https://raw.githubusercontent.com'],
+        'connect-src': [...directives['connect-src'], cdn],
+      },
+    },
+  });
+  return (req, res, next) =>
+    (req.method === 'GET' && req.path === options.graphqlEndpoint ? forGraphiql : everywhere)(req, res, next);
+}
