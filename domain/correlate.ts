@@ -1,0 +1,207 @@
+// Which alerts belong together: one pure function of the alerts (in event time) and a company's correlation
+// configuration, shared by the live path, the what-if lab and `npm run bench:correlation`. Rules, in order:
+//   same key   — the configured fields match an open group whose last alert is within the window;
+//   host fault — an asset with an open host-level fault (host down, unreachable) takes its other alerts;
+//   recurrence — the key's earlier group went quiet longer than the window: a new group, linked to it.
+// A host fault also takes the asset's groups opened up to a minute before it (its symptoms, seen first because
+// checks run on different intervals): they merge into it, and the placement names them.
+// Signatures are compared in canonical form, so the same fault named by two tools ("HighCPU", "cpu_high",
+// "CPU utilization is too high") shares a key. Every placement says which rule and fields matched.
+import { canonicalSignature, isHostFault } from './signatures.ts';
+
+export type KeyField = 'asset' | 'signature' | 'tool' | `label:${string}`;
+
+export interface CorrelationConfig {
+  /** Off: every alert is its own incident. */
+  autoCorrelate: boolean;
+  keyFields: KeyField[];
+  /** A group stays open this long after its last alert (1–60). */
+  windowMinutes: number;
+  /** Alerts a group needs before it is an incident (1–100); smaller groups are kept but page nobody. */
+  minAlerts: number;
+  /** An open host-level fault on an asset takes that asset's other alerts. */
+  hostFaults: boolean;
+  /** Compare signatures in canonical form, so two tools' names for one fault match. */
+  crossTool: boolean;
+}
+
+export const DEFAULT_CORRELATION: CorrelationConfig = {
+  autoCorrelate: true,
+  keyFields: ['asset', 'signature'],
+  windowMinutes: 15,
+  minAlerts: 1,
+  hostFaults: true,
+  crossTool: true,
+};
+
+export interface CorrelationAlert {
+  id: string;
+  /** Event time, epoch ms. */
+  at: number;
+  asset: string;
+  signature: string;
+  tool: string;
+  labels?: Record<string, string>;
+}
+
+export type Rule = 'opened' | 'same_key' | 'host_fault' | 'recurrence' | 'alone';
+
+export interface Placement {
+  alertId: string;
+  groupId: string;
+  rule: Rule;
+  /** What matched, for the incident's "why are these together": fields, and "cross_tool" when tools differ. */
+  matched: string[];
+  /** For a recurrence: the group it recurs after. */
+  recurrenceOf?: string;
+  /** Groups merged into this one by this placement (a host fault taking symptoms seen just before it). */
+  merged?: string[];
+}
+
+export interface Group {
+  id: string;
+  key: string;
+  asset: string;
+  signature: string;
+  firstAt: number;
+  lastAt: number;
+  alertIds: string[];
+  tools: string[];
+  hostFault: boolean;
+  recurrenceOf: string | null;
+  /** Whether it reached minAlerts and so is an incident. */
+  opened: boolean;
+  /** Set when a host fault took this group's alerts. */
+  mergedInto: string | null;
+}
+
+const MINUTE = 60_000;
+/** How long before a host fault its symptoms may have been seen. */
+export const HOST_FAULT_LOOKBACK_MS = 60_000;
+
+export function correlationKey(a: CorrelationAlert, config: CorrelationConfig): string {
+  return config.keyFields
+    .map((f) => {
+      if (f === 'asset') return a.asset;
+      if (f === 'signature') return config.crossTool ? canonicalSignature(a.signature) : a.signature;
+      if (f === 'tool') return a.tool;
+      return a.labels?.[f.slice('label:'.length)] ?? '';
+    })
+    .join('|');
+}
+
+/** Streaming correlation: feed alerts in event time (a late one is placed at the latest time seen). */
+export class Correlator {
+  private readonly byKey = new Map<string, Group>();
+  private readonly hostFaultByAsset = new Map<string, Group>();
+  private readonly all: Group[] = [];
+  private clock = -Infinity;
+  private seq = 0;
+
+  constructor(
+    private readonly config: CorrelationConfig,
+    private readonly newId: (n: number) => string = (n) => `g${n}`,
+  ) {}
+
+  groups(): Group[] {
+    return this.all;
+  }
+
+  place(a: CorrelationAlert): Placement {
+    const at = Math.max(a.at, this.clock);
+    this.clock = at;
+    const window = this.config.windowMinutes * MINUTE;
+    const live = (g: Group | undefined): g is Group => g !== undefined && at - g.lastAt <= window;
+    if (!this.config.autoCorrelate) return this.join(this.open(a, at, '', null), a, at, 'alone', []);
+
+    const key = correlationKey(a, this.config);
+    const same = this.byKey.get(key);
+    if (live(same)) {
+      const matched = [...this.config.keyFields];
+      if (!same.tools.includes(a.tool)) matched.push('cross_tool');
+      return this.join(same, a, at, 'same_key', matched);
+    }
+    const fault = this.hostFaultByAsset.get(a.asset);
+    if (this.config.hostFaults && live(fault) && !isHostFault(a.signature)) {
+      // Later alerts of this key follow it into the fault's group while that stays open.
+      this.byKey.set(key, fault);
+      return this.join(fault, a, at, 'host_fault', ['asset', `host_fault:${canonicalSignature(fault.signature)}`]);
+    }
+    const group = this.open(a, at, key, same ?? null);
+    this.byKey.set(key, group);
+    const merged = group.hostFault ? this.takeSymptoms(group, at) : [];
+    if (group.hostFault) this.hostFaultByAsset.set(a.asset, group);
+    const placed = same
+      ? this.join(group, a, at, 'recurrence', [...this.config.keyFields], same.id)
+      : this.join(group, a, at, 'opened', [...this.config.keyFields]);
+    return merged.length ? { ...placed, merged } : placed;
+  }
+
+  /** A new host fault takes the asset's groups that began within the lookback: they were its first symptoms. */
+  private takeSymptoms(fault: Group, at: number): string[] {
+    const taken: string[] = [];
+    for (const g of this.all) {
+      if (g === fault || g.mergedInto || g.hostFault || g.asset !== fault.asset) continue;
+      if (at - g.firstAt > HOST_FAULT_LOOKBACK_MS) continue;
+      fault.alertIds.push(...g.alertIds);
+      for (const t of g.tools) if (!fault.tools.includes(t)) fault.tools.push(t);
+      g.alertIds = [];
+      g.mergedInto = fault.id;
+      g.opened = false;
+      for (const [k, v] of this.byKey) if (v === g) this.byKey.set(k, fault);
+      taken.push(g.id);
+    }
+    return taken;
+  }
+
+  private open(a: CorrelationAlert, at: number, key: string, previous: Group | null): Group {
+    const g: Group = {
+      id: this.newId(++this.seq),
+      key,
+      asset: a.asset,
+      signature: a.signature,
+      firstAt: at,
+      lastAt: at,
+      alertIds: [],
+      tools: [],
+      hostFault: this.config.hostFaults && isHostFault(a.signature),
+      recurrenceOf: previous?.id ?? null,
+      opened: false,
+      mergedInto: null,
+    };
+    this.all.push(g);
+    return g;
+  }
+
+  private join(
+    g: Group,
+    a: CorrelationAlert,
+    at: number,
+    rule: Rule,
+    matched: string[],
+    recurrenceOf?: string,
+  ): Placement {
+    g.alertIds.push(a.id);
+    g.lastAt = at;
+    if (!g.tools.includes(a.tool)) g.tools.push(a.tool);
+    if (g.alertIds.length >= this.config.minAlerts) g.opened = true;
+    return { alertId: a.id, groupId: g.id, rule, matched, ...(recurrenceOf ? { recurrenceOf } : {}) };
+  }
+}
+
+/**
+ * Batch correlation for the lab and the bench: sorts by event time (stable) and places every alert. `groupOf`
+ * is each alert's final group, after merges.
+ */
+export function correlate(
+  alerts: CorrelationAlert[],
+  config: CorrelationConfig = DEFAULT_CORRELATION,
+): { placements: Placement[]; groups: Group[]; groupOf: Map<string, string> } {
+  const c = new Correlator(config);
+  const sorted = alerts.map((a, i) => ({ a, i })).sort((x, y) => x.a.at - y.a.at || x.i - y.i);
+  const placements = sorted.map(({ a }) => c.place(a));
+  const groups = c.groups().filter((g) => !g.mergedInto);
+  const groupOf = new Map<string, string>();
+  for (const g of groups) for (const id of g.alertIds) groupOf.set(id, g.id);
+  return { placements, groups, groupOf };
+}
