@@ -111,18 +111,19 @@ export class Correlator {
     const at = Math.max(a.at, this.clock);
     this.clock = at;
     const window = this.config.windowMinutes * MINUTE;
-    const live = (g: Group | undefined): g is Group => g !== undefined && at - g.lastAt <= window;
+    // A plain boolean, not a type guard: a group that is not live may still exist (a recurrence links to it).
+    const live = (g: Group | undefined): boolean => g !== undefined && at - g.lastAt <= window;
     if (!this.config.autoCorrelate) return this.join(this.open(a, at, '', null), a, at, 'alone', []);
 
     const key = correlationKey(a, this.config);
     const same = this.byKey.get(key);
-    if (live(same)) {
-      const matched = [...this.config.keyFields];
+    if (same && live(same)) {
+      const matched: string[] = [...this.config.keyFields];
       if (!same.tools.includes(a.tool)) matched.push('cross_tool');
       return this.join(same, a, at, 'same_key', matched);
     }
     const fault = this.hostFaultByAsset.get(a.asset);
-    if (this.config.hostFaults && live(fault) && !isHostFault(a.signature)) {
+    if (fault && this.config.hostFaults && live(fault) && !isHostFault(a.signature)) {
       // Later alerts of this key follow it into the fault's group while that stays open.
       this.byKey.set(key, fault);
       return this.join(fault, a, at, 'host_fault', ['asset', `host_fault:${canonicalSignature(fault.signature)}`]);
