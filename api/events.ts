@@ -1,16 +1,64 @@
-// Fans PostgreSQL NOTIFY out to GraphQL subscribers. Notifications carry only ids; the
-// subscription resolver re-reads the row, scoped to the subscriber.
+// Fans PostgreSQL NOTIFY out to GraphQL subscribers. Notifications carry only ids; the subscription resolver re-reads
+// the row, scoped to the subscriber.
+//
+// A notification sent while the LISTEN connection is down (PostgreSQL restarted, a network blip) is lost for good.
+// postgres.js reconnects and listens again by itself, calling onlisten each time; on every listen after the first
+// we publish the ids of incidents changed since shortly before the last thing we heard (at most CATCH_UP.windowMs
+// back, at most CATCH_UP.limit of them), so live dashboards re-read what they missed.
 import { createPubSub } from 'graphql-yoga';
 import type { Sql } from '../db/sql.ts';
 import { INCIDENT_CHANNEL } from '../activities/incident-store.ts';
 
 export type IncidentPubSub = ReturnType<typeof createIncidentPubSub>;
 
+export const CATCH_UP = {
+  windowMs: 5 * 60_000,
+  limit: 500,
+  /** Covers the clock difference between this process and PostgreSQL, which stamps updated_at. */
+  slackMs: 5_000,
+};
+
 export function createIncidentPubSub() {
   return createPubSub<{ incidentUpdated: [incidentId: string] }>();
 }
 
+/** Ids of incidents changed after `since`, oldest first, bounded by CATCH_UP. */
+export async function incidentsChangedSince(sql: Sql, since: number, now = Date.now()): Promise<string[]> {
+  const from = new Date(Math.max(since - CATCH_UP.slackMs, now - CATCH_UP.windowMs)).toISOString();
+  const rows = await sql<{ id: string }[]>`
+    SELECT id FROM (
+      SELECT id, updated_at FROM incidents WHERE updated_at > ${from}::timestamptz
+      ORDER BY updated_at DESC LIMIT ${CATCH_UP.limit}
+    ) latest ORDER BY updated_at`;
+  return rows.map((r) => r.id);
+}
+
 export async function listenForIncidentUpdates(sql: Sql, pubsub: IncidentPubSub): Promise<() => Promise<void>> {
-  const sub = await sql.listen(INCIDENT_CHANNEL, (incidentId) => pubsub.publish('incidentUpdated', incidentId));
-  return () => sub.unlisten();
+  let lastHeard = Date.now();
+  let listens = 0;
+  let stopped = false;
+  const publish = (incidentId: string) => {
+    // After a reconnect postgres.js listens with a copy of this callback that unlisten no longer reaches.
+    if (stopped) return;
+    lastHeard = Date.now();
+    pubsub.publish('incidentUpdated', incidentId);
+  };
+  const catchUp = async () => {
+    const since = lastHeard;
+    lastHeard = Date.now();
+    const ids = await incidentsChangedSince(sql, since);
+    if (stopped) return;
+    for (const id of ids) pubsub.publish('incidentUpdated', id);
+  };
+  const sub = await sql.listen(INCIDENT_CHANNEL, publish, () => {
+    listens += 1;
+    if (listens === 1) return;
+    // If the connection drops again before this read, the next listen catches up from the same point.
+    const from = lastHeard;
+    catchUp().catch(() => (lastHeard = Math.min(lastHeard, from)));
+  });
+  return async () => {
+    stopped = true;
+    await sub.unlisten();
+  };
 }
