@@ -16,6 +16,8 @@ export default defineConfig({
     proxy: {
       '/graphql': { target: 'http://localhost:3000', ws: true, changeOrigin: true },
       '/api': { target: 'http://localhost:3000', changeOrigin: true },
+      // The refresh cookie's path: POST /auth/refresh and /auth/logout.
+      '/auth': { target: 'http://localhost:3000', changeOrigin: true },
     },
   },
 })

@@ -1,24 +1,22 @@
 import { computed, ref } from 'vue'
-import { request, setToken, token } from '../graphql/client'
-import { LOGIN, ME } from '../graphql/operations'
-import type { AuthPayload, User } from '../graphql/types'
+import { request } from '../graphql/client'
+import { LOGIN, SET_PASSWORD_WITH_LINK } from '../graphql/operations'
+import { logout as endServerSession, refreshSession, sessionUser, startSession } from '../graphql/session'
+import type { AuthPayload } from '../graphql/types'
 
 // Module-level so every caller shares one session.
-const user = ref<User | null>(null)
 const restoring = ref(false)
 let restored = false
 
+/** On page load: the refresh cookie, if any, brings the session back (the access token lives in memory only). */
 async function restore(): Promise<void> {
-  // A token survives reload via localStorage but the user object does not; fetch it once.
-  if (restored || !token.value) return
+  if (restored) return
   restored = true
   restoring.value = true
   try {
-    const { me } = await request<{ me: User | null }>(ME)
-    if (me) user.value = me
-    else setToken(null)
+    await refreshSession()
   } catch {
-    setToken(null)
+    // Server unreachable: show the login form; signing in tries again.
   } finally {
     restoring.value = false
   }
@@ -26,24 +24,26 @@ async function restore(): Promise<void> {
 
 async function login(email: string, password: string): Promise<void> {
   const { login } = await request<{ login: AuthPayload }>(LOGIN, { email, password })
-  setToken(login.accessToken)
-  user.value = login.user
-  restored = true
+  startSession(login)
 }
 
-function logout(): void {
-  setToken(null)
-  user.value = null
-  restored = false
+/** An invitation or password-reset link: sets the password and signs in. */
+async function setPasswordWithLink(token: string, password: string): Promise<void> {
+  const { setPasswordWithLink } = await request<{ setPasswordWithLink: AuthPayload }>(SET_PASSWORD_WITH_LINK, {
+    token,
+    password,
+  })
+  startSession(setPasswordWithLink)
 }
 
 export function useAuth() {
   void restore()
   return {
-    user: computed(() => (token.value ? user.value : null)),
-    isAuthenticated: computed(() => !!token.value && !!user.value),
+    user: sessionUser,
+    isAuthenticated: computed(() => sessionUser.value !== null),
     restoring: computed(() => restoring.value),
     login,
-    logout,
+    setPasswordWithLink,
+    logout: endServerSession,
   }
 }

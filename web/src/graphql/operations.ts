@@ -93,8 +93,10 @@ export const LOGIN = /* GraphQL */ `
   }
 `
 
-export const ME = /* GraphQL */ `
-  query Me { me { ${USER_FIELDS} } }
+export const SET_PASSWORD_WITH_LINK = /* GraphQL */ `
+  mutation SetPasswordWithLink($token: String!, $password: String!) {
+    setPasswordWithLink(token: $token, password: $password) { accessToken user { ${USER_FIELDS} } }
+  }
 `
 
 export const INCIDENTS = /* GraphQL */ `

@@ -1,0 +1,128 @@
+// The Settings tab's form state: every key of domain/company-settings.ts as text, empty meaning "the install
+// default", and back to the partial patch updateCompany takes (only the keys that changed; null = default).
+import type { Severity } from '../../graphql/types'
+import type { CompanySettings } from '../../graphql/tenant-types'
+import type { FieldProblem } from '../../graphql/errors'
+
+export const SEVERITIES: Severity[] = ['critical', 'high', 'medium', 'low']
+
+export const NUMBER_FIELDS = [
+  { key: 'groupWaitSeconds', label: 'Group wait (seconds)', hint: 'Wait for related alerts before deciding; 0–3600' },
+  {
+    key: 'correlationWindowMinutes',
+    label: 'Correlation window (minutes)',
+    hint: 'A recurrence within this reopens the incident; 1–1440',
+  },
+  {
+    key: 'approvalTimeoutSeconds',
+    label: 'Approval timeout (seconds)',
+    hint: 'Then the incident escalates; 60–604800',
+  },
+  { key: 'webhookRatePerMinute', label: 'Webhook rate (alerts a minute)', hint: '0 = unlimited' },
+] as const
+
+type NumberKey = (typeof NUMBER_FIELDS)[number]['key']
+type BySeverity = Record<Severity, string>
+
+export interface SettingsForm {
+  name: string
+  timeZone: string
+  numbers: Record<NumberKey, string>
+  /** '' = default, 'true' | 'false' */
+  autoResolveAtSource: string
+  responseMinutes: BySeverity
+  resolutionMinutes: BySeverity
+  ssmRegion: string
+  ssmEndpoint: string
+  /** one address per line, or separated by commas */
+  emails: string
+  minSeverity: Severity | ''
+}
+
+const text = (v: number | string | undefined) => (v === undefined ? '' : String(v))
+const bySeverity = (m: Partial<Record<Severity, number>> | undefined): BySeverity =>
+  Object.fromEntries(SEVERITIES.map((s) => [s, text(m?.[s])])) as BySeverity
+
+export function toForm(name: string, s: CompanySettings): SettingsForm {
+  return {
+    name,
+    timeZone: s.timeZone ?? '',
+    numbers: Object.fromEntries(NUMBER_FIELDS.map((f) => [f.key, text(s[f.key])])) as Record<NumberKey, string>,
+    autoResolveAtSource: s.autoResolveAtSource === undefined ? '' : String(s.autoResolveAtSource),
+    responseMinutes: bySeverity(s.sla?.responseMinutes),
+    resolutionMinutes: bySeverity(s.sla?.resolutionMinutes),
+    ssmRegion: s.ssm?.region ?? '',
+    ssmEndpoint: s.ssm?.endpoint ?? '',
+    emails: (s.notifications?.emails ?? []).join('\n'),
+    minSeverity: s.notifications?.minSeverity ?? '',
+  }
+}
+
+/** Drops empty values; an object left empty is null (the default). */
+function compact<T extends Record<string, unknown>>(o: T): T | null {
+  const kept = Object.entries(o).filter(([, v]) => v !== undefined && v !== '' && v !== null)
+  return kept.length ? (Object.fromEntries(kept) as T) : null
+}
+
+/** Whole numbers only; what the browser can check before the server checks the ranges. */
+function checkNumbers(form: SettingsForm): FieldProblem[] {
+  const problems: FieldProblem[] = []
+  const check = (field: string, v: string) => {
+    if (v.trim() !== '' && !/^\d+$/.test(v.trim())) problems.push({ field, message: 'must be a whole number' })
+  }
+  for (const f of NUMBER_FIELDS) check(f.key, form.numbers[f.key])
+  for (const s of SEVERITIES) {
+    check(`sla.responseMinutes.${s}`, form.responseMinutes[s])
+    check(`sla.resolutionMinutes.${s}`, form.resolutionMinutes[s])
+  }
+  return problems
+}
+
+function toSettings(form: SettingsForm): Record<string, unknown> {
+  const int = (v: string) => (v.trim() === '' ? undefined : Number(v.trim()))
+  const minutes = (m: BySeverity) => compact(Object.fromEntries(SEVERITIES.map((s) => [s, int(m[s])])))
+  const emails = form.emails
+    .split(/[\s,;]+/)
+    .map((e) => e.trim())
+    .filter(Boolean)
+  return {
+    timeZone: form.timeZone.trim() || null,
+    ...Object.fromEntries(NUMBER_FIELDS.map((f) => [f.key, int(form.numbers[f.key]) ?? null])),
+    autoResolveAtSource: form.autoResolveAtSource === '' ? null : form.autoResolveAtSource === 'true',
+    sla: compact({
+      responseMinutes: minutes(form.responseMinutes),
+      resolutionMinutes: minutes(form.resolutionMinutes),
+    }),
+    ssm: compact({ region: form.ssmRegion.trim(), endpoint: form.ssmEndpoint.trim() }),
+    notifications: compact({ emails: emails.length ? emails : undefined, minSeverity: form.minSeverity }),
+  }
+}
+
+/** The change to send, or the problems to show first. Unchanged keys are left out (the audit log stays clear). */
+export function toPatch(
+  before: SettingsForm,
+  after: SettingsForm,
+): { problems: FieldProblem[] } | { name?: string; settings?: Record<string, unknown> } {
+  const problems = checkNumbers(after)
+  if (!after.name.trim()) problems.push({ field: 'name', message: 'is required' })
+  if (problems.length) return { problems }
+  const old = toSettings(before)
+  const next = toSettings(after)
+  const changed = Object.keys(next).filter((k) => JSON.stringify(old[k]) !== JSON.stringify(next[k]))
+  return {
+    ...(after.name.trim() !== before.name ? { name: after.name.trim() } : {}),
+    ...(changed.length ? { settings: Object.fromEntries(changed.map((k) => [k, next[k]])) } : {}),
+  }
+}
+
+export const KNOWN_FIELDS = [
+  'name',
+  'timeZone',
+  ...NUMBER_FIELDS.map((f) => f.key),
+  'autoResolveAtSource',
+  ...SEVERITIES.flatMap((s) => [`sla.responseMinutes.${s}`, `sla.resolutionMinutes.${s}`]),
+  'ssm.region',
+  'ssm.endpoint',
+  'notifications.emails',
+  'notifications.minSeverity',
+]

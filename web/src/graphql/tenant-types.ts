@@ -1,0 +1,138 @@
+// Hand-written mirror of the tenant administration schema (api/graphql/types/*.ts); DateTime is an ISO string.
+import type { Role, Severity } from './types'
+
+/** domain/company-settings.ts: only what a company changed; unset keys take the install's defaults. */
+export interface CompanySettings {
+  timeZone?: string
+  groupWaitSeconds?: number
+  correlationWindowMinutes?: number
+  approvalTimeoutSeconds?: number
+  webhookRatePerMinute?: number
+  autoResolveAtSource?: boolean
+  sla?: {
+    responseMinutes?: Partial<Record<Severity, number>>
+    resolutionMinutes?: Partial<Record<Severity, number>>
+  }
+  ssm?: { region?: string; endpoint?: string }
+  notifications?: { emails?: string[]; minSeverity?: Severity }
+  receivers?: Record<string, unknown>
+}
+
+export interface CompanySummary {
+  id: string
+  name: string
+  archivedAt: string | null
+  createdAt: string
+}
+
+export interface CompanyDetail extends CompanySummary {
+  settings: CompanySettings
+  signingSecretHint: string | null
+  previousSigningSecretExpiresAt: string | null
+}
+
+export interface IntegrationKey {
+  id: string
+  name: string
+  keyHint: string
+  createdAt: string
+  lastUsedAt: string | null
+  expiresAt: string | null
+  revokedAt: string | null
+  active: boolean
+}
+
+export interface WebhookUrl {
+  receiver: string
+  tool: string
+  url: string
+}
+
+export interface IssuedKey {
+  key: IntegrationKey
+  apiKey: string
+  webhookUrls: WebhookUrl[]
+}
+
+export interface SigningSecret {
+  secret: string
+  example: string
+}
+
+export type Criticality = 'low' | 'medium' | 'high' | 'critical'
+export const CRITICALITIES: Criticality[] = ['low', 'medium', 'high', 'critical']
+
+export interface Asset {
+  name: string
+  instanceId: string | null
+  assetType: string
+  os: string | null
+  tags: string[]
+  criticality: Criticality
+  createdAt: string
+}
+
+export interface AssetInput {
+  name: string
+  instanceId: string | null
+  assetType: string | null
+  os: string | null
+  tags: string[]
+  criticality: Criticality
+}
+
+export interface UnregisteredAsset {
+  name: string
+  alertCount: number
+  lastSeenAt: string
+  toolSources: string[]
+}
+
+export interface Person {
+  id: string
+  email: string
+  name: string
+  role: Role
+  companyIds: string[]
+  categories: string[]
+  disabledAt: string | null
+  invitePending: boolean
+  lastSeenAt: string | null
+  createdAt: string
+}
+
+export interface PasswordLink {
+  person: Person
+  url: string
+}
+
+export interface AuditEntry {
+  id: string
+  at: string
+  companyId: string | null
+  actorEmail: string | null
+  action: string
+  targetType: string | null
+  targetId: string | null
+  ip: string | null
+  data: Record<string, unknown>
+}
+
+export interface AuditFilters {
+  companyId: string
+  action: string
+  actorEmail: string
+  /** datetime-local values, converted to ISO when sent */
+  from: string
+  to: string
+}
+
+export interface SessionInfo {
+  id: string
+  createdAt: string
+  lastSeenAt: string
+  expiresAt: string
+  ip: string | null
+  userAgent: string | null
+  current: boolean
+}
