@@ -58,6 +58,7 @@ export function useIncident(id: Ref<string | null>) {
           if (data.incidentUpdated.id === current) incident.value = data.incidentUpdated
         },
         (e) => (error.value = e.message),
+        { onResync: () => void load(current) },
       )
       void load(current)
     },

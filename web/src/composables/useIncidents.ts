@@ -60,6 +60,7 @@ export function useIncidents(filters: Ref<IncidentFilters>, limit = 200) {
     undefined,
     (data) => upsert(data.incidentUpdated),
     (e) => (error.value = e.message),
+    { onResync: () => void load() },
   )
   onScopeDispose(unsubscribe)
 

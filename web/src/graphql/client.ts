@@ -8,8 +8,11 @@ import { errorFrom, GraphQLRequestError, hasCode, type GraphQLErrorLike } from '
 import { freshToken, invalidateToken, onTokenChange, refreshSession } from './session'
 
 const connectedRef = ref(false)
+const streamingRef = ref(0)
 /** True while the subscription socket is open and acknowledged — drives the "live" indicator. */
 export const connected = readonly(connectedRef)
+/** How many live subscriptions the page holds (pages without any show no live indicator). */
+export const streaming = readonly(streamingRef)
 
 interface GraphQLResponse<T> {
   data?: T | null
@@ -76,8 +79,11 @@ function createSocket(): Client {
       await new Promise((resolve) => setTimeout(resolve, ms))
     },
     on: {
-      connected: () => {
-        if (client === wsClient) connectedRef.value = true
+      connected: (_socket, _payload, wasRetry) => {
+        if (client !== wsClient) return
+        connectedRef.value = true
+        // Back after a dropped connection: whatever happened meanwhile was not streamed.
+        for (const sub of live) if (wasRetry || sub.resync) resync(sub)
       },
       closed: (event) => {
         if (client === wsClient) connectedRef.value = false
@@ -102,12 +108,21 @@ interface LiveSubscription {
   payload: { query: string; variables?: Record<string, unknown> }
   onData: (data: unknown) => void
   onError?: (error: Error) => void
+  /** Called when the stream is back after a gap (reconnect, or a restart after its token ran out): reload. */
+  onResync?: () => void
+  /** Set when the stream ended and will be restarted: resync once the new socket is up. */
+  resync: boolean
   current: Stream | null
   /** When the stream last recovered from UNAUTHENTICATED, so a session that keeps failing is not retried forever. */
   recoveredAt: number
 }
 
 const live = new Set<LiveSubscription>()
+
+function resync(sub: LiveSubscription): void {
+  sub.resync = false
+  sub.onResync?.()
+}
 
 function toError(err: unknown): Error {
   if (err instanceof Error) return err
@@ -123,6 +138,8 @@ async function fail(sub: LiveSubscription, stream: Stream, err: unknown): Promis
   const unauthenticated = Array.isArray(err) && hasCode(err as GraphQLErrorLike[], 'UNAUTHENTICATED')
   if (unauthenticated && Date.now() - sub.recoveredAt > 10_000) {
     sub.recoveredAt = Date.now()
+    // The event that met the expired token was not delivered: reload once the stream is back.
+    sub.resync = true
     // The server ended the stream with the token (expired or session revoked). A successful refresh swaps the
     // socket and restarts every stream; a failed one ends the session and the app shows the login form.
     const renewed = await refreshSession().catch(() => undefined)
@@ -149,18 +166,23 @@ export function subscribe<T>(
   variables: Record<string, unknown> | undefined,
   onData: (data: T) => void,
   onError?: (error: Error) => void,
+  opts: { onResync?: () => void } = {},
 ): () => void {
   const sub: LiveSubscription = {
     payload: variables ? { query, variables } : { query },
     onData: onData as (data: unknown) => void,
     onError,
+    onResync: opts.onResync,
+    resync: false,
     current: null,
     recoveredAt: 0,
   }
   live.add(sub)
+  streamingRef.value = live.size
   sub.current = start(sub, socket())
   return () => {
     live.delete(sub)
+    streamingRef.value = live.size
     sub.current?.stop()
     sub.current = null
   }

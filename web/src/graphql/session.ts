@@ -15,12 +15,13 @@ export const signedIn = () => tokenRef.value !== null
 
 /** Refresh this long before the access token expires (or at three quarters of a shorter lifetime). */
 const REFRESH_LEAD_MS = 60_000
-/** A request made this close to expiry refreshes first. */
+/** A request made this close to expiry (or within the last quarter of a shorter lifetime) refreshes first. */
 const MIN_VALIDITY_MS = 20_000
 const RETRY_MS = 10_000
 const SESSION_HEADERS = { 'X-Requested-With': 'fetch' }
 
 let expiresAt = 0
+let lifetime = 0
 let timer: ReturnType<typeof setTimeout> | undefined
 let inFlight: Promise<string | null> | null = null
 /** Bumped whenever the session starts or ends, so a refresh answered after a logout is dropped. */
@@ -63,7 +64,7 @@ export function startSession(payload: AuthPayload): void {
   const now = Date.now()
   // Without a readable exp, refresh in a minute rather than never.
   expiresAt = tokenExpiry(payload.accessToken) || now + 2 * REFRESH_LEAD_MS
-  const lifetime = expiresAt - now
+  lifetime = expiresAt - now
   schedule(Math.max(lifetime - Math.min(REFRESH_LEAD_MS, lifetime / 4), 1000))
   for (const l of listeners) l(payload.accessToken)
 }
@@ -116,7 +117,7 @@ export function refreshSession(): Promise<string | null> {
  */
 export async function freshToken(): Promise<string | null> {
   if (!tokenRef.value) return inFlight ? inFlight.catch(() => null) : null
-  if (expiresAt - Date.now() > MIN_VALIDITY_MS) return tokenRef.value
+  if (expiresAt - Date.now() > Math.min(MIN_VALIDITY_MS, lifetime / 4)) return tokenRef.value
   return refreshSession().catch(() => tokenRef.value)
 }
 
