@@ -22,7 +22,6 @@ export interface IncidentContext {
   autoResolveAtSource: boolean;
 }
 
-
 export const INCIDENT_CHANNEL = 'incident_updated';
 
 export function createIncidentStoreActivities(deps: IncidentStoreDeps) {

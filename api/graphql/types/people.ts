@@ -37,11 +37,9 @@ interface PasswordLink {
   email: { sent: boolean; error: string | null } | null;
 }
 
-const LinkEmailRef = builder
-  .objectRef<NonNullable<PasswordLink['email']>>('LinkEmail')
-  .implement({
-    fields: (t) => ({ sent: t.exposeBoolean('sent'), error: t.exposeString('error', { nullable: true }) }),
-  });
+const LinkEmailRef = builder.objectRef<NonNullable<PasswordLink['email']>>('LinkEmail').implement({
+  fields: (t) => ({ sent: t.exposeBoolean('sent'), error: t.exposeString('error', { nullable: true }) }),
+});
 
 const PasswordLinkRef = builder.objectRef<PasswordLink>('PasswordLink').implement({
   description:
