@@ -128,6 +128,7 @@ describe('onboarding a client (real browser)', () => {
     expect(link.hash).toMatch(/^#\/set-password\?token=/);
     const row = page.getByTestId('people-table').getByRole('row', { name: /Terry Tech/ });
     await row.getByText('Invite pending').waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'onboarding-people.png'), fullPage: true });
 
     // A fresh browser opens the link (on this stack's address) and sets a password: signed in at once.
     const tech = await newPage('technician');
@@ -208,6 +209,7 @@ describe('onboarding a client (real browser)', () => {
     const nav = phone.getByRole('link', { name: 'Companies', exact: true });
     if (await nav.isVisible()) await nav.click({ timeout: 2000 }).catch(() => undefined);
     await phone.getByTestId('login-email').waitFor();
+    expect(await phone.getByTestId('session-ended').textContent()).toContain('Your session has ended');
     await phone.reload();
     await phone.getByTestId('login-email').waitFor();
     expect(await phone.getByTestId('current-user').count()).toBe(0);
@@ -247,6 +249,7 @@ describe('onboarding a client (real browser)', () => {
     await field('Response, critical').waitFor();
     expect(await field('SSM region').textContent()).toContain('AWS region');
     expect(await field('Group wait (seconds)').count()).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, 'onboarding-settings-errors.png'), fullPage: true });
 
     await page.getByLabel('Response, critical').fill('10');
     await page.getByLabel('SSM region').fill('eu-west-1');

@@ -10,8 +10,9 @@ const userRef = ref<User | null>(null)
 
 /** Who is signed in, or null. Updated by every refresh (a changed role or membership shows at once). */
 export const sessionUser = computed(() => userRef.value)
-/** True while there is an access token in memory. */
-export const signedIn = () => tokenRef.value !== null
+const endedRef = ref<string | null>(null)
+/** Why the session ended when it was not this tab's own logout (for the login form to say). */
+export const sessionEnded = computed(() => endedRef.value)
 
 /** Refresh this long before the access token expires (or at three quarters of a shorter lifetime). */
 const REFRESH_LEAD_MS = 60_000
@@ -59,6 +60,7 @@ function schedule(delay: number): void {
 export function startSession(payload: AuthPayload): void {
   const fresh = tokenRef.value === null
   if (fresh) epoch++
+  endedRef.value = null
   tokenRef.value = payload.accessToken
   userRef.value = payload.user
   const now = Date.now()
@@ -69,11 +71,12 @@ export function startSession(payload: AuthPayload): void {
   for (const l of listeners) l(payload.accessToken)
 }
 
-/** Forgets the session in this tab (the server side is ended by logout()). */
-export function endSession(): void {
+/** Forgets the session in this tab (the server side is ended by logout()); `reason` is shown at sign-in. */
+export function endSession(reason: string | null = null): void {
   epoch++
   clearTimeout(timer)
   const had = tokenRef.value !== null
+  endedRef.value = had ? reason : null
   tokenRef.value = null
   userRef.value = null
   expiresAt = 0
@@ -97,7 +100,7 @@ export function refreshSession(): Promise<string | null> {
       // Logged out (or in as someone else) while this was in flight: its answer is no longer ours.
       if (epoch !== started) return tokenRef.value
       if (res.status === 401) {
-        endSession()
+        endSession('Your session has ended. Please sign in again.')
         return null
       }
       if (!res.ok) throw new Error(`Could not renew the session: HTTP ${res.status}`)
