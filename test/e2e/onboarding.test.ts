@@ -66,7 +66,7 @@ describe('onboarding a client (real browser)', () => {
     await stack?.stop();
   });
 
-  it('creates a company and a key, receives its alert, and invites a technician who sees only that company', async () => {
+  it('creates a company and key, takes its alert, invites a technician who sees only that company', async () => {
     // Another client's incident, which the new technician must never see.
     const otherAlert = await postAlert(stack.url, other.apiKey, {
       asset_name: 'initech-db-01',
@@ -163,7 +163,7 @@ describe('onboarding a client (real browser)', () => {
       .waitFor();
   });
 
-  it('keeps the session across a reload without Web Storage, and "Log out everywhere" ends other browsers', async () => {
+  it('keeps the session across a reload without Web Storage; "Log out everywhere" ends other browsers', async () => {
     const user = await createUser(stack.sql, 'technician', [other.companyId]);
     const laptop = await newPage('laptop');
     await signIn(laptop, user.email, user.password);
@@ -224,7 +224,7 @@ describe('onboarding a client (real browser)', () => {
     expect(await laptop.getByTestId('current-user').count()).toBe(0);
   });
 
-  it('shows each settings and CSV error next to what it concerns, registers a seen asset, exports the audit log', async () => {
+  it('shows settings and CSV errors where they belong, registers a seen asset, exports the audit log', async () => {
     const name = `Stark Clinics ${randomUUID().slice(0, 6)}`;
     const company = await createCompany(stack.sql, { name });
     const page = await newPage('admin-settings');

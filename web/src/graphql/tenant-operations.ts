@@ -104,7 +104,9 @@ export const PEOPLE = /* GraphQL */ `
 `
 
 export const INVITE_PERSON = /* GraphQL */ `
-  mutation InvitePerson($input: InviteInput!) { invitePerson(input: $input) { person { ${PERSON_FIELDS} } url } }
+  mutation InvitePerson($input: InviteInput!) {
+    invitePerson(input: $input) { person { ${PERSON_FIELDS} } url email { sent error } }
+  }
 `
 
 export const UPDATE_PERSON = /* GraphQL */ `
@@ -122,5 +124,7 @@ export const ENABLE_PERSON = /* GraphQL */ `
 `
 
 export const ISSUE_PASSWORD_LINK = /* GraphQL */ `
-  mutation IssuePasswordLink($id: ID!) { issuePasswordLink(id: $id) { person { ${PERSON_FIELDS} } url } }
+  mutation IssuePasswordLink($id: ID!) {
+    issuePasswordLink(id: $id) { person { ${PERSON_FIELDS} } url email { sent error } }
+  }
 `

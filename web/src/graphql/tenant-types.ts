@@ -104,6 +104,8 @@ export interface Person {
 export interface PasswordLink {
   person: Person
   url: string
+  /** Null without SMTP_URL; otherwise whether the email went out */
+  email: { sent: boolean; error: string | null } | null
 }
 
 export interface AuditEntry {
