@@ -4,6 +4,8 @@ import { createPubSub } from 'graphql-yoga';
 import type { Sql } from '../db/sql.ts';
 
 export const USER_CHANGED_CHANNEL = 'user_changed';
+/** Published after the LISTEN connection came back: changes may have been missed, so every subscriber re-checks. */
+export const EVERY_USER = '*';
 
 export type UserEvents = ReturnType<typeof createUserEvents>;
 
@@ -12,6 +14,22 @@ export function createUserEvents() {
 }
 
 export async function listenForUserChanges(sql: Sql, events: UserEvents): Promise<() => Promise<void>> {
-  const sub = await sql.listen(USER_CHANGED_CHANNEL, (userId) => events.publish('userChanged', userId));
-  return () => sub.unlisten();
+  let listens = 0;
+  let stopped = false;
+  const sub = await sql.listen(
+    USER_CHANGED_CHANNEL,
+    (userId) => {
+      // After a reconnect postgres.js listens with a copy of this callback that unlisten no longer reaches.
+      if (!stopped) events.publish('userChanged', userId);
+    },
+    () => {
+      // postgres.js listens again by itself after a reconnect; what was revoked meanwhile is re-checked by all.
+      listens += 1;
+      if (listens > 1 && !stopped) events.publish('userChanged', EVERY_USER);
+    },
+  );
+  return async () => {
+    stopped = true;
+    await sub.unlisten();
+  };
 }

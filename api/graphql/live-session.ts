@@ -4,6 +4,7 @@
 import { GraphQLError } from 'graphql';
 import { filter, map, pipe, Repeater } from 'graphql-yoga';
 import { loadUser, type AuthUser } from '../auth.ts';
+import { EVERY_USER } from '../user-events.ts';
 import { requireUser, type GraphQLContext } from './builder.ts';
 
 function ended(message: string): GraphQLError {
@@ -38,7 +39,7 @@ export function withUserChanges<T>(ctx: GraphQLContext, source: AsyncIterable<T>
     ),
     pipe(
       ctx.userEvents.subscribe('userChanged'),
-      filter((id: string) => id === userId),
+      filter((id: string) => id === userId || id === EVERY_USER),
       map((): LiveEvent<T> => ({ kind: 'user' })),
     ),
   ]);

@@ -27,6 +27,7 @@ let connection: Connection;
 let api: ApiServer;
 let url = '';
 let ws: WsClient | undefined;
+let wsRevoked: WsClient | undefined;
 
 const startPostgres = () =>
   startEmbeddedPostgres({
@@ -58,6 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ws?.dispose();
+  await wsRevoked?.dispose();
   await api?.close();
   await connection?.close();
   await sql?.end({ timeout: 5 });
@@ -97,6 +99,47 @@ describe('LISTEN after a PostgreSQL restart', () => {
       return received.includes(live);
     }, 'the subscription to be live');
 
+    // A second subscriber whose session is revoked without its NOTIFY (triggers off), as if that too had been
+    // sent while the connection was down: after the re-listen its subscription re-checks and ends (through the
+    // re-check every subscriber makes then, or the catch-up's incident event, whichever comes first).
+    const other = await createUser(sql, 'msp_admin', []);
+    const otherToken = await login(url, other.email, other.password);
+    const revokedErrors: Array<{ extensions?: { code?: string } }> = [];
+    let otherConnected = false;
+    wsRevoked = createClient({
+      url: `${url.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${otherToken}` },
+      retryAttempts: 0,
+      lazy: false,
+      on: { connected: () => (otherConnected = true) },
+    });
+    wsRevoked.subscribe(
+      { query: 'subscription { incidentUpdated { id } }' },
+      {
+        next: (v) => revokedErrors.push(...((v.errors ?? []) as never[])),
+        error: (e) =>
+          revokedErrors.push(
+            ...(Array.isArray(e)
+              ? e
+              : [
+                  {
+                    message:
+                      String((e as { code?: number; reason?: string }).code) +
+                      ' ' +
+                      String((e as { reason?: string }).reason),
+                  },
+                ]),
+          ),
+        complete: () => {},
+      },
+    );
+    await eventually(async () => otherConnected, 'the second subscriber to connect');
+    await sql.begin(async (tx) => {
+      await tx`SET LOCAL session_replication_role = replica`;
+      await tx`UPDATE sessions SET revoked_at = now() WHERE user_id = ${other.id}`;
+    });
+
     // A change whose NOTIFY never arrives: as if it had been sent while the connection was down.
     await touchIncident(sql, missed, false);
     await new Promise((r) => setTimeout(r, 300));
@@ -107,6 +150,11 @@ describe('LISTEN after a PostgreSQL restart', () => {
 
     // postgres.js listens again with a backoff that grows while the database is away; then the catch-up runs.
     await eventually(async () => received.includes(missed), 'the missed change after the restart', 60_000);
+    await eventually(
+      async () => revokedErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED'),
+      `the silently revoked session to end its subscription ${JSON.stringify(revokedErrors).slice(0, 300)}`,
+      10_000,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const before = received.length;
     await touchIncident(sql, live);
