@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSql, type Sql } from '../../db/sql.ts';
 import { freePort } from '../../lib/temporal-dev-server.ts';
-import { createCompany } from '../helpers/fixtures.ts';
+import { createCompany, TEST_ENCRYPTION_KEY } from '../helpers/fixtures.ts';
 import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
 interface ApiProcess {
@@ -20,6 +20,7 @@ async function startApi(env: Record<string, string> = {}): Promise<ApiProcess> {
       DATABASE_URL: inject('databaseUrl'),
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
+      ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
       PORT: String(port),
       HOST: '127.0.0.1',
       ROUTE_LEASE_SECONDS: '2',
