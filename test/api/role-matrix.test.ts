@@ -1,0 +1,413 @@
+// Every query, mutation and subscription × every kind of caller, on company A's objects: the MSP admin, A's
+// admin and technician, B's admin and technician (another company), an admin with no company, and no one
+// signed in. The schema is introspected so an operation without a row here fails this test by name.
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schema } from '../../api/graphql/schema.ts';
+import type { Role } from '../../domain/types.ts';
+import { createCompany, createUser, type TestCompany } from '../helpers/fixtures.ts';
+import { eventually, graphql, login, postAlert, startStack, type Stack } from '../helpers/stack.ts';
+
+const ACTORS = ['msp', 'adminA', 'techA', 'adminB', 'techB', 'noCompany', 'anon'] as const;
+type ActorName = (typeof ACTORS)[number];
+
+/**
+ * ok: data, no error. refused: FORBIDDEN or NOT_FOUND and nothing returned. unauth: UNAUTHENTICATED.
+ * hidden: answered, but nothing of company A in it. reached: past authorization (the workflow or the input may
+ * still say no, but never UNAUTHENTICATED, FORBIDDEN or NOT_FOUND from scoping).
+ */
+type Outcome = 'ok' | 'refused' | 'unauth' | 'hidden' | 'reached';
+type Expect = Record<ActorName, Outcome>;
+
+const signedIn = (o: Partial<Expect> & { rest: Outcome }): Expect => ({
+  msp: o.msp ?? o.rest,
+  adminA: o.adminA ?? o.rest,
+  techA: o.techA ?? o.rest,
+  adminB: o.adminB ?? o.rest,
+  techB: o.techB ?? o.rest,
+  noCompany: o.noCompany ?? o.rest,
+  anon: 'unauth',
+});
+/** A's admins only; A's technician is told no, everyone else cannot see A at all. */
+const ADMIN_OF_A = signedIn({ msp: 'ok', adminA: 'ok', techA: 'refused', rest: 'refused' });
+const MEMBER_OF_A_READ = signedIn({ msp: 'ok', adminA: 'ok', techA: 'ok', rest: 'hidden' });
+const MSP_ONLY = signedIn({ msp: 'ok', rest: 'refused' });
+const SELF = signedIn({ rest: 'ok' });
+
+let stack: Stack;
+let A: TestCompany;
+let B: TestCompany;
+let incidentId = '';
+const tokens = {} as Record<ActorName, string | undefined>;
+const creds = {} as Record<ActorName, { role: Role; companies: () => string[] }>;
+
+interface Op {
+  expect: Expect;
+  /** Runs the operation as `token`; fresh objects come from setup (run as the MSP admin or in SQL). */
+  run: (
+    token: string | undefined,
+    actor: ActorName,
+  ) => Promise<{ data: unknown; errors?: Array<{ extensions?: { code?: string } }> }>;
+}
+
+const gql =
+  (query: string, variables: Record<string, unknown> = {}) =>
+  (token: string | undefined) =>
+    graphql(stack.url, query, variables, token);
+
+async function asMsp<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const r = await graphql<T>(stack.url, query, variables, tokens.msp);
+  if (!r.data) throw new Error(JSON.stringify(r.errors));
+  return r.data;
+}
+
+/** A fresh user like `actor` (same role and companies), signed in: for operations that end sessions. */
+async function freshToken(actor: ActorName): Promise<string | undefined> {
+  if (actor === 'anon') return undefined;
+  const c = creds[actor];
+  const u = await createUser(stack.sql, c.role, c.companies());
+  return login(stack.url, u.email, u.password);
+}
+
+async function freshKey() {
+  const r = await asMsp<{ createIntegrationKey: { key: { id: string } } }>(
+    'mutation($c:ID!){ createIntegrationKey(companyId:$c,name:"matrix") { key { id } } }',
+    { c: A.companyId },
+  );
+  return r.createIntegrationKey.key.id;
+}
+
+async function freshPerson() {
+  const r = await asMsp<{ invitePerson: { person: { id: string } } }>(
+    'mutation($i:InviteInput!){ invitePerson(input:$i) { person { id } } }',
+    {
+      i: {
+        email: `m-${Math.random().toString(36).slice(2)}@a.example`,
+        name: 'M',
+        role: 'technician',
+        companyIds: [A.companyId],
+      },
+    },
+  );
+  return r.invitePerson.person.id;
+}
+
+const INCIDENT_COMMAND = signedIn({ msp: 'reached', adminA: 'reached', techA: 'reached', rest: 'refused' });
+
+const OPS: Record<string, Op> = {
+  // ---- queries
+  me: { expect: { ...SELF, anon: 'ok' }, run: (t) => gql('{ me { id } }')(t) },
+  incidents: { expect: MEMBER_OF_A_READ, run: (t) => gql('{ incidents { id companyId } }')(t) },
+  incident: {
+    expect: MEMBER_OF_A_READ,
+    run: (t) => gql('query($id:ID!){ incident(id:$id) { id } }', { id: incidentId })(t),
+  },
+  deadLetteredAlerts: {
+    expect: ADMIN_OF_A,
+    run: (t) => gql('query($c:ID!){ deadLetteredAlerts(companyId:$c) { id } }', { c: A.companyId })(t),
+  },
+  rejectedDeliveries: {
+    expect: ADMIN_OF_A,
+    run: (t) => gql('query($c:ID!){ rejectedDeliveries(companyId:$c) { id } }', { c: A.companyId })(t),
+  },
+  mySessions: { expect: SELF, run: (t) => gql('{ mySessions { id current } }')(t) },
+  companies: { expect: MEMBER_OF_A_READ, run: (t) => gql('{ companies { id name } }')(t) },
+  company: {
+    expect: MEMBER_OF_A_READ,
+    run: (t) => gql('query($c:ID!){ company(id:$c) { id name settings assets { name } } }', { c: A.companyId })(t),
+  },
+  people: {
+    expect: signedIn({ msp: 'ok', adminA: 'ok', techA: 'ok', rest: 'refused' }),
+    run: (t) => gql('query($c:ID!){ people(companyId:$c) { id email } }', { c: A.companyId })(t),
+  },
+  auditLog: {
+    expect: ADMIN_OF_A,
+    run: (t) => gql('query($c:ID!){ auditLog(companyId:$c) { id action } }', { c: A.companyId })(t),
+  },
+  auditLogCsv: {
+    expect: ADMIN_OF_A,
+    run: (t) => gql('query($c:ID!){ auditLogCsv(companyId:$c) }', { c: A.companyId })(t),
+  },
+  // ---- incident commands: the workflow decides state and role rules; scoping is asserted here
+  acknowledgeIncident: {
+    expect: INCIDENT_COMMAND,
+    run: (t) => gql('mutation($id:ID!){ acknowledgeIncident(id:$id) { id } }', { id: incidentId })(t),
+  },
+  approveIncident: {
+    expect: INCIDENT_COMMAND,
+    run: (t) => gql('mutation($id:ID!){ approveIncident(id:$id) { id } }', { id: incidentId })(t),
+  },
+  rejectIncident: {
+    expect: INCIDENT_COMMAND,
+    run: (t) => gql('mutation($id:ID!){ rejectIncident(id:$id) { id } }', { id: incidentId })(t),
+  },
+  resolveIncident: {
+    expect: INCIDENT_COMMAND,
+    run: (t) => gql('mutation($id:ID!){ resolveIncident(id:$id) { id } }', { id: incidentId })(t),
+  },
+  retryDeadLetteredAlerts: {
+    expect: ADMIN_OF_A,
+    run: (t) => gql('mutation($c:ID!){ retryDeadLetteredAlerts(companyId:$c) }', { c: A.companyId })(t),
+  },
+  // ---- your own account and sessions (fresh users, so the matrix's own sessions survive)
+  login: {
+    expect: { ...SELF, anon: 'ok' },
+    run: async () => {
+      const u = await createUser(stack.sql, 'technician', []);
+      return graphql(stack.url, 'mutation($e:String!,$p:String!){ login(email:$e,password:$p) { accessToken } }', {
+        e: u.email,
+        p: u.password,
+      });
+    },
+  },
+  setPasswordWithLink: {
+    // Public: the one-time token is the authority; a made-up one is bad input for anyone.
+    expect: { ...signedIn({ rest: 'reached' }), anon: 'reached' },
+    run: (t) =>
+      gql('mutation { setPasswordWithLink(token:"made-up", password:"long enough password") { accessToken } }')(t),
+  },
+  changePassword: {
+    expect: signedIn({ rest: 'reached' }),
+    run: async (_t, actor) =>
+      gql('mutation { changePassword(currentPassword:"wrong", newPassword:"long enough password") }')(
+        await freshToken(actor),
+      ),
+  },
+  logout: { expect: SELF, run: async (_t, actor) => gql('mutation { logout }')(await freshToken(actor)) },
+  logoutAll: { expect: SELF, run: async (_t, actor) => gql('mutation { logoutAll }')(await freshToken(actor)) },
+  revokeSession: {
+    // Another person's session is never yours to end: not found, whoever asks.
+    expect: signedIn({ rest: 'refused' }),
+    run: async (t) => {
+      const [s] = await stack.sql<
+        { id: string }[]
+      >`SELECT id FROM sessions WHERE user_id = 'user-matrix-victim' LIMIT 1`;
+      return gql('mutation($id:ID!){ revokeSession(id:$id) }', { id: s!.id })(t);
+    },
+  },
+  // ---- companies
+  createCompany: {
+    expect: MSP_ONLY,
+    run: (t) => gql('mutation($n:String!){ createCompany(input:{name:$n}) { id } }', { n: `M ${Math.random()}` })(t),
+  },
+  updateCompany: {
+    expect: ADMIN_OF_A,
+    run: (t) =>
+      gql('mutation($c:ID!){ updateCompany(id:$c, input:{settings:{groupWaitSeconds:0}}) { id } }', { c: A.companyId })(
+        t,
+      ),
+  },
+  archiveCompany: {
+    expect: signedIn({ msp: 'ok', adminA: 'refused', techA: 'refused', rest: 'refused' }),
+    run: async (t) => {
+      const c = await createCompany(stack.sql);
+      await stack.sql`INSERT INTO user_companies (user_id, company_id) SELECT user_id, ${c.companyId} FROM user_companies WHERE company_id = ${A.companyId}`;
+      return gql('mutation($c:ID!){ archiveCompany(id:$c) { id } }', { c: c.companyId })(t);
+    },
+  },
+  restoreCompany: {
+    expect: signedIn({ msp: 'ok', adminA: 'refused', techA: 'refused', rest: 'refused' }),
+    run: (t) => gql('mutation($c:ID!){ restoreCompany(id:$c) { id } }', { c: A.companyId })(t),
+  },
+  // ---- keys and secrets
+  createIntegrationKey: {
+    expect: ADMIN_OF_A,
+    run: (t) =>
+      gql('mutation($c:ID!){ createIntegrationKey(companyId:$c,name:"x") { apiKey } }', { c: A.companyId })(t),
+  },
+  rotateIntegrationKey: {
+    expect: ADMIN_OF_A,
+    run: async (t) =>
+      gql('mutation($c:ID!,$k:ID!){ rotateIntegrationKey(companyId:$c,keyId:$k) { apiKey } }', {
+        c: A.companyId,
+        k: await freshKey(),
+      })(t),
+  },
+  revokeIntegrationKey: {
+    expect: ADMIN_OF_A,
+    run: async (t) =>
+      gql('mutation($c:ID!,$k:ID!){ revokeIntegrationKey(companyId:$c,keyId:$k) { id } }', {
+        c: A.companyId,
+        k: await freshKey(),
+      })(t),
+  },
+  rotateSigningSecret: {
+    expect: ADMIN_OF_A,
+    run: (t) => gql('mutation($c:ID!){ rotateSigningSecret(companyId:$c) { secret } }', { c: A.companyId })(t),
+  },
+  removeSigningSecret: {
+    expect: ADMIN_OF_A,
+    run: (t) => gql('mutation($c:ID!){ removeSigningSecret(companyId:$c) }', { c: A.companyId })(t),
+  },
+  // ---- assets
+  saveAsset: {
+    expect: ADMIN_OF_A,
+    run: (t) =>
+      gql('mutation($c:ID!){ saveAsset(companyId:$c,input:{name:"m-asset"}) { name } }', { c: A.companyId })(t),
+  },
+  deleteAsset: {
+    expect: ADMIN_OF_A,
+    run: async (t) => {
+      const name = `del-${Math.random().toString(36).slice(2)}`;
+      await stack.sql`INSERT INTO assets (company_id, name) VALUES (${A.companyId}, ${name})`;
+      return gql('mutation($c:ID!,$n:String!){ deleteAsset(companyId:$c,name:$n) }', { c: A.companyId, n: name })(t);
+    },
+  },
+  importAssets: {
+    expect: ADMIN_OF_A,
+    run: (t) =>
+      gql('mutation($c:ID!){ importAssets(companyId:$c,csv:"name\\nimp-1\\n") { created } }', { c: A.companyId })(t),
+  },
+  // ---- people
+  invitePerson: {
+    expect: ADMIN_OF_A,
+    run: (t) =>
+      gql('mutation($i:InviteInput!){ invitePerson(input:$i) { url } }', {
+        i: {
+          email: `i-${Math.random().toString(36).slice(2)}@a.example`,
+          name: 'I',
+          role: 'technician',
+          companyIds: [A.companyId],
+        },
+      })(t),
+  },
+  updatePerson: {
+    expect: ADMIN_OF_A,
+    run: async (t) =>
+      gql('mutation($id:ID!){ updatePerson(id:$id,input:{name:"N"}) { id } }', { id: await freshPerson() })(t),
+  },
+  disablePerson: {
+    expect: ADMIN_OF_A,
+    run: async (t) => gql('mutation($id:ID!){ disablePerson(id:$id) { id } }', { id: await freshPerson() })(t),
+  },
+  enablePerson: {
+    expect: ADMIN_OF_A,
+    run: async (t) => gql('mutation($id:ID!){ enablePerson(id:$id) { id } }', { id: await freshPerson() })(t),
+  },
+  issuePasswordLink: {
+    expect: ADMIN_OF_A,
+    run: async (t) => gql('mutation($id:ID!){ issuePasswordLink(id:$id) { url } }', { id: await freshPerson() })(t),
+  },
+};
+
+/** Does the answer mention anything of company A? */
+function mentionsA(data: unknown): boolean {
+  const text = JSON.stringify(data ?? null);
+  return text.includes(A.companyId) || text.includes(incidentId);
+}
+
+/** Every outcome an answer satisfies. */
+function outcomeOf(r: { data: unknown; errors?: Array<{ extensions?: { code?: string } }> }): Outcome[] {
+  const code = r.errors?.[0]?.extensions?.code;
+  if (code === 'UNAUTHENTICATED') return ['unauth'];
+  const found: Outcome[] = [];
+  const scoped = code === 'FORBIDDEN' || code === 'NOT_FOUND';
+  if (!r.errors?.length) found.push('ok');
+  if (!mentionsA(r.data)) found.push(scoped ? 'refused' : 'hidden');
+  if (!scoped) found.push('reached');
+  return found.length ? found : ['reached'];
+}
+
+beforeAll(async () => {
+  stack = await startStack();
+  A = await createCompany(stack.sql, { name: 'Matrix A' });
+  B = await createCompany(stack.sql, { name: 'Matrix B' });
+  creds.msp = { role: 'msp_admin', companies: () => [] };
+  creds.adminA = { role: 'company_admin', companies: () => [A.companyId] };
+  creds.techA = { role: 'technician', companies: () => [A.companyId] };
+  creds.adminB = { role: 'company_admin', companies: () => [B.companyId] };
+  creds.techB = { role: 'technician', companies: () => [B.companyId] };
+  creds.noCompany = { role: 'company_admin', companies: () => [] };
+  for (const a of ACTORS) tokens[a] = await freshToken(a);
+  // Someone whose session nobody else may end.
+  await stack.sql`INSERT INTO users (id, email, name, role) VALUES ('user-matrix-victim', 'victim@matrix.example', 'V', 'technician')
+    ON CONFLICT DO NOTHING`;
+  await stack.sql`INSERT INTO sessions (id, user_id, expires_at) VALUES (${`sess-victim-${Date.now()}`}, 'user-matrix-victim', now() + interval '1 day')`;
+  await postAlert(stack.url, A.apiKey, {
+    asset_name: 'srv-matrix',
+    signature: 'service_down:nginx',
+    severity: 'critical',
+    message: 'down',
+    tool_source: 'Prometheus',
+  });
+  incidentId = await eventually(async () => {
+    const [row] = await stack.sql<{ id: string }[]>`SELECT id FROM incidents WHERE company_id = ${A.companyId}`;
+    return row?.id;
+  }, 'company A’s incident');
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('role × operation matrix', () => {
+  it('covers every query, mutation and subscription of the schema', () => {
+    const fields = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((t) =>
+      Object.keys(t!.getFields()),
+    );
+    expect([...Object.keys(OPS), 'incidentUpdated'].sort()).toEqual(fields.sort());
+  });
+
+  it('answers each caller as the policy says, leaking nothing of company A outside it', async () => {
+    const table: string[] = [];
+    const wrong: string[] = [];
+    let cells = 0;
+    // Incident commands change state: resolve runs last so the others meet an open incident.
+    const order = Object.keys(OPS).sort((x, y) => Number(x === 'resolveIncident') - Number(y === 'resolveIncident'));
+    for (const name of order) {
+      const op = OPS[name]!;
+      const row: string[] = [];
+      for (const actor of ACTORS) {
+        const r = await op.run(tokens[actor], actor);
+        const got = outcomeOf(r);
+        const want = op.expect[actor];
+        cells++;
+        row.push(`${actor}:${got.includes(want) ? want : `✗${got[0]}`}`);
+        if (!got.includes(want))
+          wrong.push(`${name} as ${actor}: wanted ${want}, got ${JSON.stringify(r).slice(0, 200)}`);
+      }
+      table.push(`${name.padEnd(24)} ${row.join(' ')}`);
+    }
+    console.log(`\n${table.join('\n')}\n${cells} cells`);
+    expect(wrong).toEqual([]);
+    expect(cells).toBe(Object.keys(OPS).length * ACTORS.length);
+  });
+
+  it('streams company A’s incident only to those who may see it; signed out is refused at connect', async () => {
+    const results: Record<string, { got: string[]; closed: number | null }> = {};
+    const clients = ACTORS.map((actor) => {
+      results[actor] = { got: [], closed: null };
+      const client = createClient({
+        url: `${stack.url.replace('http', 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: tokens[actor] ? { authorization: `Bearer ${tokens[actor]}` } : {},
+        retryAttempts: 0,
+        on: { closed: (e) => (results[actor]!.closed = (e as { code: number }).code) },
+      });
+      client.subscribe<{ incidentUpdated: { id: string } }>(
+        { query: 'subscription { incidentUpdated { id } }' },
+        {
+          next: (v) => v.data && results[actor]!.got.push(v.data.incidentUpdated.id),
+          error: () => {},
+          complete: () => {},
+        },
+      );
+      return client;
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      await stack.sql`UPDATE incidents SET updated_at = now() WHERE id = ${incidentId}`;
+      await stack.sql`SELECT pg_notify('incident_updated', ${incidentId})`;
+      await eventually(
+        async () => ['msp', 'adminA', 'techA'].every((a) => results[a]!.got.includes(incidentId)),
+        'A’s members',
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      for (const a of ['adminB', 'techB', 'noCompany']) expect(results[a]!.got, a).not.toContain(incidentId);
+      expect(results.anon!.closed).toBe(4403);
+    } finally {
+      await Promise.all(clients.map((c) => c.dispose()));
+    }
+  });
+});
