@@ -1,6 +1,7 @@
 // Moves stored alerts to their incident workflows. The webhook never waits on Temporal: it commits
 // the rows and returns; this loop claims unrouted rows (NOTIFY wakes it, a poll backs it up), commits
-// the claim, and only then talks to Temporal. Per lane (company + aggregation key) it sends one
+// the claim, places each alert in its correlation group (routing/placement.ts), and only then talks to
+// Temporal. Per lane (one group: one incident's workflow ID) it sends one
 // signalWithStart carrying the alerts that change the incident; plain repeats of an open incident are
 // counted in PostgreSQL and never reach Temporal. Delivery is at least once; workflows drop ids they saw.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
@@ -20,6 +21,7 @@ import {
   type ClaimedAlert,
   type RouteFailure,
 } from './routing/queue.ts';
+import { placeAlerts, type PlacedAlert } from './routing/placement.ts';
 import { applyResolutions } from './routing/resolutions.ts';
 
 /** Lanes signalled at once. */
@@ -132,19 +134,23 @@ export class AlertRouter {
 
     const firing = claimed.filter((a) => a.status === 'firing');
     const notes = claimed.filter((a) => a.status === 'resolved');
-    const workflowIdFor = this.opts.workflowIdFor ?? incidentWorkflowId;
-    const lanes = new Map<string, ClaimedAlert[]>();
-    for (const a of firing) {
-      const id = workflowIdFor(a.companyId, a.aggregationKey);
-      const lane = lanes.get(id);
+    const { routable } = await placeAlerts(
+      sql,
+      firing,
+      this.opts.workflowIdFor ?? incidentWorkflowId,
+      this.opts.leaseSeconds ?? 30,
+    );
+    const lanes = new Map<string, PlacedAlert[]>();
+    for (const a of routable) {
+      const lane = lanes.get(a.workflowId);
       if (lane) lane.push(a);
-      else lanes.set(id, [a]);
+      else lanes.set(a.workflowId, [a]);
     }
     const open = await openIncidents(sql, [...lanes.keys()]);
     const routed: string[] = [];
     const failures: RouteFailure[] = [];
     const repeats: Array<{ alertId: string; incidentId: string }> = [];
-    const sends: Array<{ workflowId: string; first: ClaimedAlert; batch: AlertBatch; ids: string[] }> = [];
+    const sends: Array<{ workflowId: string; first: PlacedAlert; batch: AlertBatch; ids: string[] }> = [];
     for (const [workflowId, alerts] of lanes) {
       const row = open.get(workflowId);
       const incident: OpenIncident | null = row
@@ -170,7 +176,7 @@ export class AlertRouter {
 
     let reached = 0;
     const queue = [...sends];
-    const attempts = new Map(claimed.map((a) => [a.id, a.routeAttempts]));
+    const attempts = new Map([...claimed, ...routable].map((a) => [a.id, a.routeAttempts]));
     const runLane = async (): Promise<void> => {
       for (let s = queue.shift(); s; s = queue.shift()) {
         try {
@@ -245,12 +251,12 @@ export class AlertRouter {
     );
   }
 
-  private async signal(workflowId: string, first: ClaimedAlert, batch: AlertBatch): Promise<void> {
+  private async signal(workflowId: string, first: PlacedAlert, batch: AlertBatch): Promise<void> {
     const input: IncidentWorkflowInput = {
       companyId: first.companyId,
       assetName: first.assetName,
       signature: first.signature,
-      aggregationKey: first.aggregationKey,
+      aggregationKey: first.groupKey,
     };
     // A deadline per call, so one slow lane cannot hold up the pass for long.
     await this.opts.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>

@@ -47,6 +47,8 @@ export interface AlertRecord {
   receiver: string;
   resolvedAt: string | null;
   receivedAt: string;
+  /** Why it joined its incident: the rule and the fields that matched. */
+  correlation: { rule: string; matched: string[] } | null;
 }
 
 export interface TimelineRecord {
@@ -199,7 +201,7 @@ export async function getIncident(sql: Sql, scope: string[] | null, id: string):
 export async function incidentAlerts(sql: Sql, incidentId: string, limit = 100): Promise<AlertRecord[]> {
   const rows = await sql<AlertRecord[]>`
     SELECT id, asset_name AS "assetName", signature, message, severity, tool_source AS "toolSource", status, receiver,
-      resolved_at AS "resolvedAt", received_at AS "receivedAt"
+      resolved_at AS "resolvedAt", received_at AS "receivedAt", correlation
     FROM alerts WHERE incident_id = ${incidentId} ORDER BY received_at DESC, id DESC
     LIMIT ${Math.min(Math.max(limit, 1), 500)}`;
   return rows.reverse();

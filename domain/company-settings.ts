@@ -34,8 +34,30 @@ export const companySettingsSchema = z
     timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as "Europe/Berlin"').optional(),
     /** Seconds an incident waits for related alerts before deciding (Alertmanager's group_wait). */
     groupWaitSeconds: z.number().int().min(0).max(3_600).optional(),
-    /** Minutes after resolution within which a recurrence of the same asset and signature reopens. */
-    correlationWindowMinutes: z.number().int().min(1).max(1_440).optional(),
+    /** Which alerts become one incident (domain/correlate.ts); unset fields take DEFAULT_CORRELATION. */
+    correlation: z
+      .object({
+        autoCorrelate: z.boolean().optional(),
+        keyFields: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^(asset|signature|tool|label:[A-Za-z_][A-Za-z0-9_.-]{0,63})$/,
+                'must be asset, signature, tool or label:<name>',
+              ),
+          )
+          .min(1)
+          .max(5)
+          .refine((f) => new Set(f).size === f.length, 'must not repeat a field')
+          .optional(),
+        windowMinutes: z.number().int().min(1).max(60).optional(),
+        minAlerts: z.number().int().min(1).max(100).optional(),
+        hostFaults: z.boolean().optional(),
+        crossTool: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
     /** Seconds a risky runbook waits for a human before the incident escalates. */
     approvalTimeoutSeconds: z
       .number()

@@ -66,6 +66,8 @@ export interface Group {
   firstAt: number;
   lastAt: number;
   alertIds: string[];
+  /** Alerts it holds (a restored group knows its count, not its alert ids). */
+  count: number;
   tools: string[];
   hostFault: boolean;
   recurrenceOf: string | null;
@@ -73,6 +75,28 @@ export interface Group {
   opened: boolean;
   /** Set when a host fault took this group's alerts. */
   mergedInto: string | null;
+  /** Its incident is over (resolved): nothing joins it any more, and the key's next alert is a recurrence. */
+  closed?: boolean;
+}
+
+export interface CorrelatorOptions {
+  newId?: (n: number) => string;
+  /**
+   * Whether a new host fault takes the asset's groups opened just before it. The lab and the bench do; the live
+   * router does not yet, because those groups' alerts are already with another incident.
+   */
+  mergeSymptoms?: boolean;
+}
+
+/** A company's stored settings over the defaults. */
+export function correlationConfigOf(
+  stored: Partial<Omit<CorrelationConfig, 'keyFields'>> & { keyFields?: string[] } = {},
+): CorrelationConfig {
+  return {
+    ...DEFAULT_CORRELATION,
+    ...stored,
+    keyFields: (stored.keyFields as KeyField[] | undefined) ?? DEFAULT_CORRELATION.keyFields,
+  };
 }
 
 const MINUTE = 60_000;
@@ -97,14 +121,36 @@ export class Correlator {
   private readonly all: Group[] = [];
   private clock = -Infinity;
   private seq = 0;
+  private readonly newId: (n: number) => string;
+  private readonly mergeSymptoms: boolean;
 
   constructor(
     private readonly config: CorrelationConfig,
-    private readonly newId: (n: number) => string = (n) => `g${n}`,
-  ) {}
+    options: CorrelatorOptions = {},
+  ) {
+    this.newId = options.newId ?? ((n) => `g${n}`);
+    this.mergeSymptoms = options.mergeSymptoms ?? true;
+  }
 
   groups(): Group[] {
     return this.all;
+  }
+
+  /**
+   * Continues from stored groups: each key's latest group and the assets' host faults. Their alert lists may be
+   * empty: `count` says how many alerts they hold.
+   */
+  restore(groups: Group[]): void {
+    for (const g of groups) {
+      this.all.push(g);
+      const key = this.byKey.get(g.key);
+      if (!key || key.firstAt <= g.firstAt) this.byKey.set(g.key, g);
+      if (g.hostFault && !g.closed) {
+        const fault = this.hostFaultByAsset.get(g.asset);
+        if (!fault || fault.lastAt <= g.lastAt) this.hostFaultByAsset.set(g.asset, g);
+      }
+      this.clock = Math.max(this.clock, g.lastAt);
+    }
   }
 
   place(a: CorrelationAlert): Placement {
@@ -112,7 +158,7 @@ export class Correlator {
     this.clock = at;
     const window = this.config.windowMinutes * MINUTE;
     // A plain boolean, not a type guard: a group that is not live may still exist (a recurrence links to it).
-    const live = (g: Group | undefined): boolean => g !== undefined && at - g.lastAt <= window;
+    const live = (g: Group | undefined): boolean => g !== undefined && !g.closed && at - g.lastAt <= window;
     if (!this.config.autoCorrelate) return this.join(this.open(a, at, '', null), a, at, 'alone', []);
 
     const key = correlationKey(a, this.config);
@@ -130,7 +176,7 @@ export class Correlator {
     }
     const group = this.open(a, at, key, same ?? null);
     this.byKey.set(key, group);
-    const merged = group.hostFault ? this.takeSymptoms(group, at) : [];
+    const merged = group.hostFault && this.mergeSymptoms ? this.takeSymptoms(group, at) : [];
     if (group.hostFault) this.hostFaultByAsset.set(a.asset, group);
     const placed = same
       ? this.join(group, a, at, 'recurrence', [...this.config.keyFields], same.id)
@@ -145,6 +191,8 @@ export class Correlator {
       if (g === fault || g.mergedInto || g.hostFault || g.asset !== fault.asset) continue;
       if (at - g.firstAt > HOST_FAULT_LOOKBACK_MS) continue;
       fault.alertIds.push(...g.alertIds);
+      fault.count += g.count;
+      g.count = 0;
       for (const t of g.tools) if (!fault.tools.includes(t)) fault.tools.push(t);
       g.alertIds = [];
       g.mergedInto = fault.id;
@@ -164,6 +212,7 @@ export class Correlator {
       firstAt: at,
       lastAt: at,
       alertIds: [],
+      count: 0,
       tools: [],
       hostFault: this.config.hostFaults && isHostFault(a.signature),
       recurrenceOf: previous?.id ?? null,
@@ -183,9 +232,10 @@ export class Correlator {
     recurrenceOf?: string,
   ): Placement {
     g.alertIds.push(a.id);
+    g.count += 1;
     g.lastAt = at;
     if (!g.tools.includes(a.tool)) g.tools.push(a.tool);
-    if (g.alertIds.length >= this.config.minAlerts) g.opened = true;
+    if (g.count >= this.config.minAlerts) g.opened = true;
     return { alertId: a.id, groupId: g.id, rule, matched, ...(recurrenceOf ? { recurrenceOf } : {}) };
   }
 }
@@ -197,8 +247,9 @@ export class Correlator {
 export function correlate(
   alerts: CorrelationAlert[],
   config: CorrelationConfig = DEFAULT_CORRELATION,
+  options: CorrelatorOptions = {},
 ): { placements: Placement[]; groups: Group[]; groupOf: Map<string, string> } {
-  const c = new Correlator(config);
+  const c = new Correlator(config, options);
   const sorted = alerts.map((a, i) => ({ a, i })).sort((x, y) => x.a.at - y.a.at || x.i - y.i);
   const placements = sorted.map(({ a }) => c.place(a));
   const groups = c.groups().filter((g) => !g.mergedInto);

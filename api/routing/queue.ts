@@ -19,6 +19,11 @@ export interface ClaimedAlert {
   sourceKey: string | null;
   receivedAt: string;
   routeAttempts: number;
+  labels: Record<string, string>;
+  /** Set once the alert was placed in a correlation group (a claim that died after placing it leaves it set). */
+  groupId: string | null;
+  /** Set when an earlier delivery already joined it to an incident (a redelivery after a crash). */
+  incidentId: string | null;
 }
 
 export interface OpenIncidentRow {
@@ -55,7 +60,8 @@ export async function claimAlerts(sql: Sql, o: ClaimOptions): Promise<ClaimedAle
     FROM picked WHERE alerts.id = picked.id
     RETURNING alerts.id, company_id AS "companyId", asset_name AS "assetName", signature,
       aggregation_key AS "aggregationKey", severity, message, tool_source AS "toolSource", status,
-      source_key AS "sourceKey", received_at AS "receivedAt", route_attempts AS "routeAttempts"`;
+      source_key AS "sourceKey", received_at AS "receivedAt", route_attempts AS "routeAttempts",
+      labels, group_id AS "groupId", incident_id AS "incidentId"`;
 }
 
 export async function openIncidents(sql: Sql, workflowIds: string[]): Promise<Map<string, OpenIncidentRow>> {

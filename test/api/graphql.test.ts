@@ -128,13 +128,13 @@ describe('GraphQL API', () => {
       assetName: 'srv-app-01',
       alertCount: 1,
       priorityScore: 60,
-      workflowId: `incident:${acme.companyId}:srv-app-01|disk_full`,
+      workflowId: `incident:${acme.companyId}:srv-app-01|disk_full|#1`,
       alerts: [{ message: 'disk 97%', severity: 'high', toolSource: 'Datadog' }],
       decision: { action: 'auto_remediate', runbookName: 'Clean temp files', riskLevel: 'low', source: 'rules' },
       execution: { executor: 'dry_run', dryRun: true, status: 'Success' },
     });
     expect(incident.temporalUrl).toMatch(
-      /^http:\/\/localhost:8233\/namespaces\/default\/workflows\/incident%3Acomp-[^/]+%7Cdisk_full\/[0-9a-f-]+\/history$/,
+      /^http:\/\/localhost:8233\/namespaces\/default\/workflows\/incident%3Acomp-[^/]+%7Cdisk_full%7C%231\/[0-9a-f-]+\/history$/,
     );
     expect((incident.timeline as Array<{ kind: string }>).map((e) => e.kind)).toEqual([
       'created',

@@ -161,4 +161,39 @@ describe('several API processes', () => {
     >`SELECT count(*)::int AS n FROM incidents WHERE company_id = ${company.companyId}`;
     expect(incidents[0]!.n).toBe(10);
   });
+
+  it('routes 50 concurrent alerts of one key through two processes into one incident, one recurrence', async () => {
+    const company = await createCompany(sql);
+    // The key's previous group went quiet 20 minutes ago: the next alert opens a recurrence. Both processes route
+    // at once, and without one decision per company each would open its own recurrence.
+    const [quiet] = await sql<{ id: string }[]>`
+      INSERT INTO correlation_groups (id, company_id, correlation_key, seq, workflow_id, asset_name, signature,
+        host_fault, rule, first_at, last_at, alert_count, opened_at)
+      VALUES (gen_random_uuid()::text, ${company.companyId}, 'srv-r|proc_check', 1,
+        ${`incident:${company.companyId}:quiet`}, 'srv-r', 'proc_check', false, 'opened',
+        now() - interval '25 minutes', now() - interval '20 minutes', 3, now() - interval '25 minutes')
+      RETURNING id`;
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        postAlert(i % 2 ? a.url : b.url, company.apiKey, { ...alert, asset_name: 'srv-r', message: `m${i}` }),
+      ),
+    );
+    expect(answers.map((r) => r.status)).toEqual(Array(50).fill(202));
+    const linked = await eventually(async () => {
+      const rows = await sql<{ incident_id: string | null; route_error: string | null }[]>`
+        SELECT incident_id, route_error FROM alerts WHERE company_id = ${company.companyId}`;
+      return rows.length === 50 && rows.every((r) => r.incident_id) ? rows : undefined;
+    }, 'all 50 alerts to join an incident');
+    expect(new Set(linked.map((r) => r.incident_id)).size).toBe(1);
+    const incidents = await sql<{ alert_count: number; workflow_id: string }[]>`
+      SELECT alert_count, workflow_id FROM incidents WHERE company_id = ${company.companyId}`;
+    expect(incidents).toEqual([{ alert_count: 50, workflow_id: `incident:${company.companyId}:srv-r|proc_check|#2` }]);
+    const groups = await sql<{ seq: number; rule: string; recurrence_of: string | null; alert_count: number }[]>`
+      SELECT seq, rule, recurrence_of, alert_count FROM correlation_groups
+      WHERE company_id = ${company.companyId} ORDER BY seq`;
+    expect(groups).toEqual([
+      { seq: 1, rule: 'opened', recurrence_of: null, alert_count: 3 },
+      { seq: 2, rule: 'recurrence', recurrence_of: quiet!.id, alert_count: 50 },
+    ]);
+  });
 });

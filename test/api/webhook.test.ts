@@ -46,7 +46,7 @@ describe('webhook', () => {
     const [incident] = await stack.sql<
       { workflow_id: string }[]
     >`SELECT workflow_id FROM incidents WHERE id = ${incidentId}`;
-    expect(incident?.workflow_id).toBe(`incident:${acme.companyId}:srv-app-01|cpu_high`);
+    expect(incident?.workflow_id).toBe(`incident:${acme.companyId}:srv-app-01|cpu_high|#1`);
   });
 
   it('accepts the API key in the X-API-Key header too', async () => {

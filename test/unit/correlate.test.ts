@@ -1,6 +1,12 @@
 // The correlation function the live path, the lab and the bench share: rules, explanations, and canonical names.
 import { describe, expect, it } from 'vitest';
-import { correlate, Correlator, DEFAULT_CORRELATION, type CorrelationAlert } from '../../domain/correlate.ts';
+import {
+  correlate,
+  Correlator,
+  DEFAULT_CORRELATION,
+  type CorrelationAlert,
+  type Group,
+} from '../../domain/correlate.ts';
 import { canonicalSignature, isHostFault } from '../../domain/signatures.ts';
 import { generateCorpus } from '../bench/correlation-corpus.ts';
 import { score, seedBaseline } from '../bench/correlation-score.ts';
@@ -92,5 +98,56 @@ describe('correlate', () => {
     const seed = score(truth, seedBaseline(corpus));
     expect(ours.precision).toBeGreaterThanOrEqual(0.99);
     expect(ours.f1).toBeGreaterThan(seed.f1);
+  });
+});
+
+describe('Correlator.restore', () => {
+  const stored = (over: Partial<Group>): Group => ({
+    id: 'g-stored',
+    key: 'srv-1|cpu_high',
+    asset: 'srv-1',
+    signature: 'cpu_high',
+    firstAt: 0,
+    lastAt: 10 * 60_000,
+    alertIds: [],
+    count: 4,
+    tools: ['Prometheus'],
+    hostFault: false,
+    recurrenceOf: null,
+    opened: true,
+    mergedInto: null,
+    ...over,
+  });
+  const alert = (at: number, signature = 'cpu_high') => ({
+    id: `a${at}`,
+    at,
+    asset: 'srv-1',
+    signature,
+    tool: 'Prometheus',
+  });
+
+  it('continues a stored group within its window and counts on from its stored count', () => {
+    const c = new Correlator({ ...DEFAULT_CORRELATION, minAlerts: 5 });
+    const g = stored({ opened: false });
+    c.restore([g]);
+    expect(c.place(alert(20 * 60_000))).toMatchObject({ groupId: 'g-stored', rule: 'same_key' });
+    expect(g.count).toBe(5);
+    expect(g.opened).toBe(true);
+  });
+
+  it('opens a recurrence after a closed group, even inside the window', () => {
+    const c = new Correlator(DEFAULT_CORRELATION, { newId: () => 'g-new' });
+    c.restore([stored({ closed: true })]);
+    expect(c.place(alert(11 * 60_000))).toMatchObject({
+      groupId: 'g-new',
+      rule: 'recurrence',
+      recurrenceOf: 'g-stored',
+    });
+  });
+
+  it('attaches to a stored open host fault of the asset', () => {
+    const c = new Correlator(DEFAULT_CORRELATION);
+    c.restore([stored({ id: 'g-down', key: 'srv-1|host_down', signature: 'host_down', hostFault: true })]);
+    expect(c.place(alert(12 * 60_000))).toMatchObject({ groupId: 'g-down', rule: 'host_fault' });
   });
 });

@@ -20,5 +20,14 @@ export const AlertRef = builder.objectRef<AlertRecord>('Alert').implement({
       description: 'When its source reported it recovered.',
     }),
     receivedAt: t.expose('receivedAt', { type: 'DateTime' }),
+    correlationRule: t.string({
+      nullable: true,
+      description: 'The rule that placed it in its incident: opened, same_key, host_fault, recurrence or alone.',
+      resolve: (a) => a.correlation?.rule ?? null,
+    }),
+    correlationMatched: t.stringList({
+      description: 'What matched: key fields, cross_tool, or host_fault:<fault>.',
+      resolve: (a) => a.correlation?.matched ?? [],
+    }),
   }),
 });

@@ -11,7 +11,9 @@ import {
   type IncidentRecord,
 } from '../../incident-queries.ts';
 import { builder, requireUser } from '../builder.ts';
+import { incidentCorrelation } from '../../correlation-queries.ts';
 import { AlertRef } from './alert.ts';
+import { IncidentCorrelationRef } from './correlation.ts';
 import { ApprovalRef } from './approval.ts';
 import { DecisionRef } from './decision.ts';
 import { IncidentStatusEnum, SeverityEnum } from './enums.ts';
@@ -19,7 +21,7 @@ import { ExecutionRef } from './execution.ts';
 import { IncidentEventRef } from './incident-event.ts';
 
 export const IncidentRef = builder.objectRef<IncidentRecord>('Incident').implement({
-  description: 'Correlated alerts of one asset and signature, handled by one incidentWorkflow run.',
+  description: "One correlation group's alerts (see `correlation`), handled by one incidentWorkflow run.",
   fields: (t) => ({
     id: t.exposeID('id'),
     companyId: t.exposeID('companyId'),
@@ -63,6 +65,12 @@ export const IncidentRef = builder.objectRef<IncidentRecord>('Incident').impleme
       description: 'The latest alerts (alertCount says how many there are in all), oldest first.',
       args: { limit: t.arg.int({ defaultValue: 100, description: '1–500' }) },
       resolve: (i, args, ctx) => incidentAlerts(ctx.sql, i.id, args.limit ?? 100),
+    }),
+    correlation: t.field({
+      type: IncidentCorrelationRef,
+      nullable: true,
+      description: 'Why its alerts are together; null for incidents opened before correlation groups.',
+      resolve: (i, _args, ctx) => incidentCorrelation(ctx.sql, i),
     }),
     timeline: t.field({ type: [IncidentEventRef], resolve: (i, _args, ctx) => incidentTimeline(ctx.sql, i.id) }),
     viewerCanApprove: t.boolean({

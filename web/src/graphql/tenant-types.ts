@@ -5,7 +5,14 @@ import type { Role, Severity } from './types'
 export interface CompanySettings {
   timeZone?: string
   groupWaitSeconds?: number
-  correlationWindowMinutes?: number
+  correlation?: {
+    autoCorrelate?: boolean
+    keyFields?: string[]
+    windowMinutes?: number
+    minAlerts?: number
+    hostFaults?: boolean
+    crossTool?: boolean
+  }
   approvalTimeoutSeconds?: number
   webhookRatePerMinute?: number
   autoResolveAtSource?: boolean

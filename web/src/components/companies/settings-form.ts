@@ -9,11 +9,6 @@ export const SEVERITIES: Severity[] = ['critical', 'high', 'medium', 'low']
 export const NUMBER_FIELDS = [
   { key: 'groupWaitSeconds', label: 'Group wait (seconds)', hint: 'Wait for related alerts before deciding; 0–3600' },
   {
-    key: 'correlationWindowMinutes',
-    label: 'Correlation window (minutes)',
-    hint: 'A recurrence within this reopens the incident; 1–1440',
-  },
-  {
     key: 'approvalTimeoutSeconds',
     label: 'Approval timeout (seconds)',
     hint: 'Then the incident escalates; 60–604800',
@@ -37,9 +32,31 @@ export interface SettingsForm {
   /** one address per line, or separated by commas */
   emails: string
   minSeverity: Severity | ''
+  correlation: CorrelationForm
 }
 
-const text = (v: number | string | undefined) => (v === undefined ? '' : String(v))
+/** domain/correlate.ts's configuration; '' = default, booleans as 'true' | 'false'. */
+export interface CorrelationForm {
+  autoCorrelate: string
+  /** comma separated: asset, signature, tool, label:<name> */
+  keyFields: string
+  windowMinutes: string
+  minAlerts: string
+  hostFaults: string
+  crossTool: string
+}
+
+export const CORRELATION_NUMBERS = [
+  { key: 'windowMinutes', label: 'Window (minutes)', hint: 'Open this long after the last alert; 1–60, default 15' },
+  { key: 'minAlerts', label: 'Minimum alerts', hint: 'Before an incident opens; 1–100, default 1' },
+] as const
+export const CORRELATION_SWITCHES = [
+  { key: 'autoCorrelate', label: 'Auto-correlate', off: 'No: every alert is its own incident' },
+  { key: 'hostFaults', label: 'Host faults take the host’s alerts', off: 'No' },
+  { key: 'crossTool', label: 'Match one fault named by two tools', off: 'No: compare names as sent' },
+] as const
+
+const text = (v: number | string | boolean | undefined) => (v === undefined ? '' : String(v))
 const bySeverity = (m: Partial<Record<Severity, number>> | undefined): BySeverity =>
   Object.fromEntries(SEVERITIES.map((s) => [s, text(m?.[s])])) as BySeverity
 
@@ -55,6 +72,14 @@ export function toForm(name: string, s: CompanySettings): SettingsForm {
     ssmEndpoint: s.ssm?.endpoint ?? '',
     emails: (s.notifications?.emails ?? []).join('\n'),
     minSeverity: s.notifications?.minSeverity ?? '',
+    correlation: {
+      autoCorrelate: text(s.correlation?.autoCorrelate),
+      keyFields: (s.correlation?.keyFields ?? []).join(', '),
+      windowMinutes: text(s.correlation?.windowMinutes),
+      minAlerts: text(s.correlation?.minAlerts),
+      hostFaults: text(s.correlation?.hostFaults),
+      crossTool: text(s.correlation?.crossTool),
+    },
   }
 }
 
@@ -71,6 +96,7 @@ function checkNumbers(form: SettingsForm): FieldProblem[] {
     if (v.trim() !== '' && !/^\d+$/.test(v.trim())) problems.push({ field, message: 'must be a whole number' })
   }
   for (const f of NUMBER_FIELDS) check(f.key, form.numbers[f.key])
+  for (const f of CORRELATION_NUMBERS) check(`correlation.${f.key}`, form.correlation[f.key])
   for (const s of SEVERITIES) {
     check(`sla.responseMinutes.${s}`, form.responseMinutes[s])
     check(`sla.resolutionMinutes.${s}`, form.resolutionMinutes[s])
@@ -95,7 +121,24 @@ function toSettings(form: SettingsForm): Record<string, unknown> {
     }),
     ssm: compact({ region: form.ssmRegion.trim(), endpoint: form.ssmEndpoint.trim() }),
     notifications: compact({ emails: emails.length ? emails : undefined, minSeverity: form.minSeverity }),
+    correlation: correlationSettings(form.correlation, int),
   }
+}
+
+function correlationSettings(c: CorrelationForm, int: (v: string) => number | undefined) {
+  const flag = (v: string) => (v === '' ? undefined : v === 'true')
+  const fields = c.keyFields
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean)
+  return compact({
+    autoCorrelate: flag(c.autoCorrelate),
+    keyFields: fields.length ? fields : undefined,
+    windowMinutes: int(c.windowMinutes),
+    minAlerts: int(c.minAlerts),
+    hostFaults: flag(c.hostFaults),
+    crossTool: flag(c.crossTool),
+  })
 }
 
 /** The change to send, or the problems to show first. Unchanged keys are left out (the audit log stays clear). */
@@ -125,4 +168,7 @@ export const KNOWN_FIELDS = [
   'ssm.endpoint',
   'notifications.emails',
   'notifications.minSeverity',
+  ...['autoCorrelate', 'keyFields', 'windowMinutes', 'minAlerts', 'hostFaults', 'crossTool'].map(
+    (k) => `correlation.${k}`,
+  ),
 ]
