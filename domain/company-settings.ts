@@ -2,6 +2,7 @@
 // the incident workflow's activities and remediation read them; unset fields fall back to the install's
 // defaults (environment), so a company only stores what it changes.
 import { z } from 'zod';
+import { maintenanceWindowSchema } from './silences.ts';
 import { SEVERITIES } from './types.ts';
 
 const minutesBySeverity = z
@@ -96,6 +97,8 @@ export const companySettingsSchema = z
       })
       .strict()
       .optional(),
+    /** Recurring windows (in `timeZone`, default UTC) whose alerts are stored but page nobody. */
+    maintenanceWindows: z.array(maintenanceWindowSchema).max(20).optional(),
     /** Per-receiver overrides of the payload mapping (docs/receivers.md). */
     receivers: z.record(z.string(), receiverMapping).optional(),
   })

@@ -16,5 +16,6 @@ import './types/integration-key.ts';
 import './types/asset.ts';
 import './types/people.ts';
 import './types/audit.ts';
+import './types/silence.ts';
 
 export const schema = builder.toSchema();

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Sql, TransactionSql } from '../../db/sql.ts';
 import { correlationConfigOf, correlationKey, Correlator, type Group, type Placement } from '../../domain/correlate.ts';
 import type { CompanySettings } from '../../domain/company-settings.ts';
+import { muteAlerts } from './muting.ts';
 import type { ClaimedAlert } from './queue.ts';
 
 export interface PlacedAlert extends ClaimedAlert {
@@ -84,12 +85,22 @@ export async function placeAlerts(
       ))
         known.set(g.id, g);
     }
-    const toPlace = firing.filter((a) => !a.groupId || (!a.incidentId && known.get(a.groupId)?.closed !== false));
-    for (const g of known.values()) await renameUnstarted(tx, g, workflowIdFor);
+    const settings = await tx<{ id: string; settings: CompanySettings | null }[]>`
+      SELECT id, settings FROM companies WHERE id = ANY(${companies})`;
+    const settingsOf = new Map(settings.map((c) => [c.id, c.settings ?? {}]));
+    const configOf = new Map(settings.map((c) => [c.id, correlationConfigOf(c.settings?.correlation ?? {})]));
 
-    const settings = await tx<{ id: string; correlation: CompanySettings['correlation'] | null }[]>`
-      SELECT id, settings->'correlation' AS correlation FROM companies WHERE id = ANY(${companies})`;
-    const configOf = new Map(settings.map((c) => [c.id, correlationConfigOf(c.correlation ?? {})]));
+    // Only alerts not yet placed: one a crash left placed was not muted when it was placed.
+    const fresh = firing.filter((a) => !a.groupId);
+    const muted = new Set<string>();
+    for (const companyId of companies) {
+      const mine = fresh.filter((a) => a.companyId === companyId);
+      for (const id of await muteAlerts(tx, companyId, mine, settingsOf.get(companyId) ?? {})) muted.add(id);
+    }
+    const toPlace = firing.filter(
+      (a) => !muted.has(a.id) && (!a.groupId || (!a.incidentId && known.get(a.groupId)?.closed !== false)),
+    );
+    for (const g of known.values()) await renameUnstarted(tx, g, workflowIdFor);
 
     const placements = new Map<string, Placement>();
     const groups = new Map<string, Stored>();
@@ -156,6 +167,7 @@ export async function placeAlerts(
     const routable: PlacedAlert[] = [];
     const held: string[] = [];
     for (const a of firing) {
+      if (muted.has(a.id)) continue;
       const g = groupOf(a);
       if (g.opened) routable.push({ ...a, groupId: g.id, workflowId: g.workflowId, groupKey: g.key });
       else held.push(a.id);

@@ -50,7 +50,11 @@ export async function applyResolutions(sql: Sql, notes: ClaimedAlert[]): Promise
           ORDER BY i.created_at DESC LIMIT 1) AS "workflowId",
         EXISTS (SELECT 1 FROM alerts f
           WHERE f.company_id = r.company_id AND f.source_key = r.source_key AND f.status = 'firing'
-            AND f.incident_id IS NULL AND f.dead_lettered_at IS NULL AND f.received_at <= r.received_at) AS unlinked,
+            AND f.incident_id IS NULL AND f.dead_lettered_at IS NULL AND f.received_at <= r.received_at
+            -- Muted alerts and those held below a minimum count join no incident: nothing to wait for.
+            AND f.muted_by IS NULL
+            AND (f.group_id IS NULL OR EXISTS (
+              SELECT 1 FROM correlation_groups g WHERE g.id = f.group_id AND g.opened_at IS NOT NULL))) AS unlinked,
         (SELECT f.asset_name FROM alerts f WHERE f.company_id = r.company_id AND f.source_key = r.source_key
           AND f.status = 'firing' ORDER BY f.received_at DESC LIMIT 1) AS "assetName",
         (SELECT f.signature FROM alerts f WHERE f.company_id = r.company_id AND f.source_key = r.source_key

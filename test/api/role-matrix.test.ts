@@ -32,6 +32,8 @@ const signedIn = (o: Partial<Expect> & { rest: Outcome }): Expect => ({
 /** A's admins only; A's technician is told no, everyone else cannot see A at all. */
 const ADMIN_OF_A = signedIn({ msp: 'ok', adminA: 'ok', techA: 'refused', rest: 'refused' });
 const MEMBER_OF_A_READ = signedIn({ msp: 'ok', adminA: 'ok', techA: 'ok', rest: 'hidden' });
+/** Any member of A; everyone else cannot see A at all. */
+const MEMBER_OF_A = signedIn({ msp: 'ok', adminA: 'ok', techA: 'ok', rest: 'refused' });
 const MSP_ONLY = signedIn({ msp: 'ok', rest: 'refused' });
 const SELF = signedIn({ rest: 'ok' });
 
@@ -115,7 +117,11 @@ const OPS: Record<string, Op> = {
   companies: { expect: MEMBER_OF_A_READ, run: (t) => gql('{ companies { id name } }')(t) },
   company: {
     expect: MEMBER_OF_A_READ,
-    run: (t) => gql('query($c:ID!){ company(id:$c) { id name settings assets { name } } }', { c: A.companyId })(t),
+    run: (t) =>
+      gql(
+        'query($c:ID!){ company(id:$c) { id name settings assets { name } silences { id } mutedAlerts { total } } }',
+        { c: A.companyId },
+      )(t),
   },
   people: {
     expect: signedIn({ msp: 'ok', adminA: 'ok', techA: 'ok', rest: 'refused' }),
@@ -258,6 +264,24 @@ const OPS: Record<string, Op> = {
     expect: ADMIN_OF_A,
     run: (t) =>
       gql('mutation($c:ID!){ importAssets(companyId:$c,csv:"name\\nimp-1\\n") { created } }', { c: A.companyId })(t),
+  },
+  // ---- silences: any member of the company
+  createSilence: {
+    expect: MEMBER_OF_A,
+    run: (t) =>
+      gql(
+        'mutation($c:ID!){ createSilence(input:{companyId:$c,matchers:[{field:"asset",op:"=",value:"m-x"}],durationMinutes:5,comment:"matrix"}) { id } }',
+        { c: A.companyId },
+      )(t),
+  },
+  expireSilence: {
+    expect: MEMBER_OF_A,
+    run: async (t) => {
+      const id = `sil-${Math.random().toString(36).slice(2)}`;
+      await stack.sql`INSERT INTO silences (id, company_id, matchers, starts_at, ends_at, comment, created_by)
+        VALUES (${id}, ${A.companyId}, '[{"field":"asset","op":"=","value":"x"}]', now(), now() + interval '1 hour', 'm', 'm')`;
+      return gql('mutation($id:ID!){ expireSilence(id:$id) { id } }', { id })(t);
+    },
   },
   // ---- people
   invitePerson: {
