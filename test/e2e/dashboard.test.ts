@@ -236,6 +236,55 @@ describe('dashboard (real browser)', () => {
     expect(await detail.textContent()).toContain('recovered at its source');
   });
 
+  it('says why alerts are together, silences an incident from its page, and lists what the silence muted', async () => {
+    const alert = {
+      asset_name: 'db-09',
+      signature: 'queue_stuck',
+      severity: 'high',
+      message: 'orders queue is not draining',
+      tool_source: 'Zabbix',
+    };
+    expect((await postAlert(stack.url, company.apiKey, alert)).status).toBe(202);
+    const row = page.locator('[data-testid="incident-row"]', { hasText: 'db-09' });
+    await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await row.click();
+    const detail = page.getByTestId('incident-detail');
+    await expect
+      .poll(() => detail.getByTestId('incident-status').textContent(), { timeout: UI_TIMEOUT })
+      .toBe('Escalated');
+    expect(await detail.getByTestId('correlation-reason').allTextContents()).toEqual([
+      expect.stringMatching(/1 alert\(s\): opened the incident\s*\(asset, signature\)/),
+    ]);
+
+    await detail.getByTestId('silence-button').click();
+    await detail.getByTestId('silence-duration').selectOption('resolve');
+    // No reason given: the server's refusal shows next to the field, and nothing is created.
+    await detail.getByTestId('silence-submit').click();
+    await detail.getByText('say why, for whoever sees the muted alerts').waitFor({ state: 'visible' });
+    await detail.getByTestId('silence-comment').fill('DBA is rebuilding the queue');
+    await detail.getByTestId('silence-submit').click();
+    await expect.poll(() => detail.getByTestId('silence-created').textContent()).toContain('this incident resolves');
+
+    const res = await postAlert(stack.url, company.apiKey, { ...alert, message: 'still not draining' });
+    const { alert_id: mutedId } = (await res.json()) as { alert_id: string };
+    await expect
+      .poll(async () => {
+        const [a] = await stack.sql<{ muted_by: unknown }[]>`SELECT muted_by FROM alerts WHERE id = ${mutedId}`;
+        return a?.muted_by;
+      })
+      .toMatchObject({ kind: 'silence' });
+
+    await page.goto(`${stack.url}/#/companies/${company.companyId}/silences`);
+    const silence = page.getByTestId('silence-row');
+    await silence.waitFor({ state: 'visible' });
+    expect(await silence.textContent()).toContain('asset = db-09, signature = queue_stuck');
+    expect(await silence.textContent()).toContain('its incident');
+    expect(await page.getByTestId('muted-total').textContent()).toBe('(1)');
+    expect(await page.getByTestId('muted-alert-row').textContent()).toContain('db-09');
+    await silence.getByTestId('expire-silence').click();
+    await expect.poll(() => silence.textContent()).toContain('expired');
+  });
+
   it("shows a technician of another company none of the first company's incidents", async () => {
     expect(incidentId, 'the earlier test created an incident').toBeTruthy();
     const techContext = await browser.newContext({ viewport: { width: 1400, height: 900 } });

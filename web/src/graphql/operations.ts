@@ -73,6 +73,20 @@ const INCIDENT_DETAIL = /* GraphQL */ `
       status
       resolvedAt
       receivedAt
+      correlationRule
+      correlationMatched
+    }
+    correlation {
+      key
+      rule
+      recurrenceOf
+      firstAlertAt
+      lastAlertAt
+      reasons {
+        rule
+        matched
+        alertCount
+      }
     }
     timeline {
       seq

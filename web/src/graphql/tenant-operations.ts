@@ -128,3 +128,31 @@ export const ISSUE_PASSWORD_LINK = /* GraphQL */ `
     issuePasswordLink(id: $id) { person { ${PERSON_FIELDS} } url email { sent error } }
   }
 `
+
+const SILENCE_FIELDS =
+  'id companyId matchers { field op value } startsAt endsAt effectiveEndsAt comment createdBy createdAt untilResolved state mutedCount'
+
+export const SILENCES = /* GraphQL */ `
+  query Silences($companyId: ID!) {
+    company(id: $companyId) {
+      id
+      silences { ${SILENCE_FIELDS} }
+      mutedAlerts(limit: 50) {
+        total
+        alerts { id assetName signature severity toolSource message receivedAt mutedByKind silenceId maintenanceWindow }
+      }
+    }
+  }
+`
+
+export const CREATE_SILENCE = /* GraphQL */ `
+  mutation CreateSilence($input: SilenceInput!) {
+    createSilence(input: $input) { ${SILENCE_FIELDS} }
+  }
+`
+
+export const EXPIRE_SILENCE = /* GraphQL */ `
+  mutation ExpireSilence($id: ID!) {
+    expireSilence(id: $id) { ${SILENCE_FIELDS} }
+  }
+`

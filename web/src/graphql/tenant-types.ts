@@ -22,6 +22,7 @@ export interface CompanySettings {
   }
   ssm?: { region?: string; endpoint?: string }
   notifications?: { emails?: string[]; minSeverity?: Severity }
+  maintenanceWindows?: MaintenanceWindow[]
   receivers?: Record<string, unknown>
 }
 
@@ -144,4 +145,54 @@ export interface SessionInfo {
   ip: string | null
   userAgent: string | null
   current: boolean
+}
+
+export interface Matcher {
+  field: string
+  op: string
+  value: string
+}
+
+export interface MaintenanceWindow {
+  name: string
+  days: string[]
+  start: string
+  end: string
+  matchers?: Matcher[]
+}
+
+export interface Silence {
+  id: string
+  companyId: string
+  matchers: Matcher[]
+  startsAt: string
+  endsAt: string
+  effectiveEndsAt: string
+  comment: string
+  createdBy: string
+  createdAt: string
+  untilResolved: string | null
+  state: 'pending' | 'active' | 'expired'
+  mutedCount: number
+}
+
+export interface MutedAlert {
+  id: string
+  assetName: string
+  signature: string
+  severity: Severity
+  toolSource: string
+  message: string
+  receivedAt: string
+  mutedByKind: 'silence' | 'maintenance'
+  silenceId: string | null
+  maintenanceWindow: string | null
+}
+
+export interface SilenceInput {
+  companyId: string
+  matchers: Matcher[]
+  durationMinutes?: number
+  untilResolved?: string
+  comment: string
 }

@@ -29,6 +29,19 @@ export interface Alert {
   /** when the source reported this firing alert recovered */
   resolvedAt: string | null
   receivedAt: string
+  /** the rule that placed it in its incident: opened, same_key, host_fault, recurrence, alone */
+  correlationRule: string | null
+  correlationMatched: string[]
+}
+
+/** Why an incident's alerts are together (api/graphql/types/correlation.ts). */
+export interface IncidentCorrelation {
+  key: string
+  rule: string
+  recurrenceOf: string | null
+  firstAlertAt: string
+  lastAlertAt: string
+  reasons: Array<{ rule: string; matched: string[]; alertCount: number }>
 }
 
 export interface Decision {
@@ -110,4 +123,5 @@ export interface Incident extends IncidentSummary {
   alerts: Alert[]
   timeline: IncidentEvent[]
   viewerCanApprove: boolean
+  correlation: IncidentCorrelation | null
 }
