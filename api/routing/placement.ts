@@ -7,7 +7,7 @@ import type { Sql, TransactionSql } from '../../db/sql.ts';
 import { correlationConfigOf, correlationKey, Correlator, type Group, type Placement } from '../../domain/correlate.ts';
 import type { CompanySettings } from '../../domain/company-settings.ts';
 import { muteAlerts } from './muting.ts';
-import type { ClaimedAlert } from './queue.ts';
+import { CLAIMED_COLUMNS, type ClaimedAlert } from './queue.ts';
 
 export interface PlacedAlert extends ClaimedAlert {
   groupId: string;
@@ -181,10 +181,7 @@ export async function placeAlerts(
         UPDATE alerts SET routed_at = NULL, route_next_at = now() + make_interval(secs => ${leaseSeconds})
         WHERE group_id = ANY(${justOpened.map((g) => g.id)}) AND routed_at IS NOT NULL AND incident_id IS NULL
           AND NOT (id = ANY(${firing.map((a) => a.id)}))
-        RETURNING id, company_id AS "companyId", asset_name AS "assetName", signature,
-          aggregation_key AS "aggregationKey", severity, message, tool_source AS "toolSource", status,
-          source_key AS "sourceKey", received_at AS "receivedAt", route_attempts AS "routeAttempts",
-          labels, group_id AS "groupId", incident_id AS "incidentId"`;
+        RETURNING ${tx.unsafe(CLAIMED_COLUMNS)}`;
       for (const a of released) {
         const g = groups.get(a.groupId!)!;
         routable.push({ ...a, groupId: g.id, workflowId: g.workflowId, groupKey: g.key });

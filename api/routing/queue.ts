@@ -26,6 +26,12 @@ export interface ClaimedAlert {
   incidentId: string | null;
 }
 
+/** The columns of a ClaimedAlert, for every statement that hands alerts to the router. */
+export const CLAIMED_COLUMNS = `alerts.id, company_id AS "companyId", asset_name AS "assetName", signature,
+  aggregation_key AS "aggregationKey", severity, message, tool_source AS "toolSource", status,
+  source_key AS "sourceKey", received_at AS "receivedAt", route_attempts AS "routeAttempts",
+  labels, group_id AS "groupId", incident_id AS "incidentId"`;
+
 export interface OpenIncidentRow {
   id: string;
   workflowId: string;
@@ -58,10 +64,7 @@ export async function claimAlerts(sql: Sql, o: ClaimOptions): Promise<ClaimedAle
     )
     UPDATE alerts SET route_next_at = now() + make_interval(secs => ${o.leaseSeconds}), route_attempts = route_attempts + 1
     FROM picked WHERE alerts.id = picked.id
-    RETURNING alerts.id, company_id AS "companyId", asset_name AS "assetName", signature,
-      aggregation_key AS "aggregationKey", severity, message, tool_source AS "toolSource", status,
-      source_key AS "sourceKey", received_at AS "receivedAt", route_attempts AS "routeAttempts",
-      labels, group_id AS "groupId", incident_id AS "incidentId"`;
+    RETURNING ${sql.unsafe(CLAIMED_COLUMNS)}`;
 }
 
 export async function openIncidents(sql: Sql, workflowIds: string[]): Promise<Map<string, OpenIncidentRow>> {
