@@ -91,12 +91,11 @@ export async function placeAlerts(
     const configOf = new Map(settings.map((c) => [c.id, correlationConfigOf(c.settings?.correlation ?? {})]));
 
     // Only alerts not yet placed: one a crash left placed was not muted when it was placed.
-    const fresh = firing.filter((a) => !a.groupId);
-    const muted = new Set<string>();
-    for (const companyId of companies) {
-      const mine = fresh.filter((a) => a.companyId === companyId);
-      for (const id of await muteAlerts(tx, companyId, mine, settingsOf.get(companyId) ?? {})) muted.add(id);
-    }
+    const muted = await muteAlerts(
+      tx,
+      firing.filter((a) => !a.groupId),
+      settingsOf,
+    );
     const toPlace = firing.filter(
       (a) => !muted.has(a.id) && (!a.groupId || (!a.incidentId && known.get(a.groupId)?.closed !== false)),
     );
