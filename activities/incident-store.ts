@@ -67,7 +67,8 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             id, company_id, workflow_id, run_id, aggregation_key, asset_name, signature, severity, status,
             priority_score, alert_count, tool_sources, decision, approval, execution, auto_remediated,
             escalated, escalation_reason, approval_deadline, sla_response_deadline, sla_resolution_deadline,
-            sla_breached, version, created_at, updated_at, resolved_at, source_resolved_at
+            sla_breached, version, created_at, updated_at, resolved_at, source_resolved_at,
+            acknowledgement, assignee, resolution_note, reopen_count, escalation_level, final_state
           ) VALUES (
             ${s.incidentId}, ${s.companyId}, ${s.workflowId}, ${s.runId}, ${s.aggregationKey}, ${s.assetName},
             ${s.signature}, ${s.severity}, ${s.status},
@@ -75,7 +76,10 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             ${s.decision ? tx.json(s.decision as never) : null}, ${s.approval ? tx.json(s.approval as never) : null},
             ${s.execution ? tx.json(s.execution as never) : null}, ${s.autoRemediated}, ${s.escalated},
             ${s.escalationReason}, ${s.approval?.deadline ?? null}, ${s.slaResponseDeadline}, ${s.slaResolutionDeadline},
-            ${s.slaBreached}, ${s.version}, ${s.createdAt}, ${s.updatedAt}, ${s.resolvedAt}, ${s.sourceResolvedAt ?? null}
+            ${s.slaBreached}, ${s.version}, ${s.createdAt}, ${s.updatedAt}, ${s.resolvedAt}, ${s.sourceResolvedAt ?? null},
+            ${s.acknowledgement ? tx.json(s.acknowledgement as never) : null},
+            ${s.assignee ? tx.json(s.assignee as never) : null}, ${s.resolutionNote ?? null}, ${s.reopenCount ?? 0},
+            ${s.escalationLevel}, ${s.status === 'resolved' ? tx.json(finalState(s) as never) : null}
           )
           ON CONFLICT (id) DO UPDATE SET
             run_id = EXCLUDED.run_id, severity = EXCLUDED.severity, status = EXCLUDED.status,
@@ -86,7 +90,10 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             execution = EXCLUDED.execution, auto_remediated = EXCLUDED.auto_remediated, escalated = EXCLUDED.escalated,
             escalation_reason = EXCLUDED.escalation_reason, approval_deadline = EXCLUDED.approval_deadline,
             sla_breached = EXCLUDED.sla_breached, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
-            resolved_at = EXCLUDED.resolved_at
+            resolved_at = EXCLUDED.resolved_at, acknowledgement = EXCLUDED.acknowledgement,
+            assignee = EXCLUDED.assignee, resolution_note = EXCLUDED.resolution_note,
+            reopen_count = EXCLUDED.reopen_count, escalation_level = EXCLUDED.escalation_level,
+            final_state = COALESCE(EXCLUDED.final_state, incidents.final_state)
           WHERE incidents.version < EXCLUDED.version`;
         // Only the alerts that joined since the last save, and never one that another incident already owns.
         if (input.newAlertIds.length > 0) {
@@ -105,4 +112,9 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
       });
     },
   };
+}
+
+/** The state a reopen starts from: written only as the incident resolves, without the redelivery memory. */
+function finalState(s: IncidentState): IncidentState {
+  return { ...s, recentAlertIds: [] };
 }

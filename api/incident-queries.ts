@@ -2,7 +2,7 @@
 import type { Sql } from '../db/sql.ts';
 import type { Decision } from '../domain/rules.ts';
 import type { IncidentStatus, Severity } from '../domain/types.ts';
-import type { Approval, Execution, IncidentState } from '../workflows/types.ts';
+import type { Approval, Assignment, Execution, IncidentState } from '../workflows/types.ts';
 
 export interface IncidentRecord {
   id: string;
@@ -22,8 +22,13 @@ export interface IncidentRecord {
   approval: Approval | null;
   execution: Execution | null;
   acknowledgedBy: string | null;
+  acknowledgedAt: string | null;
+  assignee: Assignment | null;
+  resolutionNote: string | null;
+  reopenCount: number;
   autoRemediated: boolean;
   escalated: boolean;
+  escalationLevel: number;
   escalationReason: string | null;
   approvalDeadline: string | null;
   slaResponseDeadline: string;
@@ -76,7 +81,11 @@ interface IncidentRow {
   decision: Decision | null;
   approval: Approval | null;
   execution: Execution | null;
-  acknowledged_by: string | null;
+  acknowledgement: { by: string; at: string } | null;
+  assignee: Assignment | null;
+  resolution_note: string | null;
+  reopen_count: number;
+  escalation_level: number;
   auto_remediated: boolean;
   escalated: boolean;
   escalation_reason: string | null;
@@ -108,9 +117,14 @@ function fromRow(r: IncidentRow): IncidentRecord {
     decision: r.decision,
     approval: r.approval,
     execution: r.execution,
-    acknowledgedBy: r.acknowledged_by,
+    acknowledgedBy: r.acknowledgement?.by ?? null,
+    acknowledgedAt: r.acknowledgement?.at ?? null,
+    assignee: r.assignee,
+    resolutionNote: r.resolution_note,
+    reopenCount: r.reopen_count,
     autoRemediated: r.auto_remediated,
     escalated: r.escalated,
+    escalationLevel: r.escalation_level,
     escalationReason: r.escalation_reason,
     approvalDeadline: r.approval_deadline,
     slaResponseDeadline: r.sla_response_deadline,
@@ -143,8 +157,13 @@ export function fromState(s: IncidentState, companyName: string): IncidentRecord
     approval: s.approval,
     execution: s.execution,
     acknowledgedBy: s.acknowledgement?.by ?? null,
+    acknowledgedAt: s.acknowledgement?.at ?? null,
+    assignee: s.assignee ?? null,
+    resolutionNote: s.resolutionNote ?? null,
+    reopenCount: s.reopenCount ?? 0,
     autoRemediated: s.autoRemediated,
     escalated: s.escalated,
+    escalationLevel: s.escalationLevel,
     escalationReason: s.escalationReason,
     approvalDeadline: s.approval?.deadline ?? null,
     slaResponseDeadline: s.slaResponseDeadline,
@@ -159,15 +178,20 @@ export function fromState(s: IncidentState, companyName: string): IncidentRecord
 
 export interface IncidentFilter {
   status?: IncidentStatus | null;
+  /** Only incidents assigned to this user. */
+  assigneeId?: string | null;
   severity?: Severity | null;
   limit?: number | null;
 }
 
-// The incident row as GraphQL serves it: with its company's name and who acknowledged it.
+// The incident row as GraphQL serves it, with its company's name; final_state stays out (a reopen reads it).
 function selectIncidents(sql: Sql) {
   return sql`
-    SELECT i.*, c.name AS company_name,
-      (SELECT e.actor FROM incident_events e WHERE e.incident_id = i.id AND e.kind = 'acknowledged' ORDER BY e.seq LIMIT 1) AS acknowledged_by
+    SELECT i.id, i.company_id, i.workflow_id, i.run_id, i.aggregation_key, i.asset_name, i.signature, i.severity,
+      i.status, i.priority_score, i.alert_count, i.tool_sources, i.decision, i.approval, i.execution,
+      i.acknowledgement, i.assignee, i.resolution_note, i.reopen_count, i.escalation_level, i.auto_remediated,
+      i.escalated, i.escalation_reason, i.approval_deadline, i.sla_response_deadline, i.sla_resolution_deadline,
+      i.sla_breached, i.source_resolved_at, i.created_at, i.updated_at, i.resolved_at, c.name AS company_name
     FROM incidents i JOIN companies c ON c.id = i.company_id`;
 }
 
@@ -187,6 +211,7 @@ export async function listIncidents(
     WHERE ${inScope(sql, scope)}
       ${filter.status ? sql`AND i.status = ${filter.status}` : sql``}
       ${filter.severity ? sql`AND i.severity = ${filter.severity}` : sql``}
+      ${filter.assigneeId ? sql`AND i.assignee_id = ${filter.assigneeId}` : sql``}
     ORDER BY (i.status = 'resolved'), i.priority_score DESC, i.created_at DESC
     LIMIT ${limit}`;
   return rows.map(fromRow);
@@ -210,4 +235,11 @@ export async function incidentAlerts(sql: Sql, incidentId: string, limit = 100):
 export async function incidentTimeline(sql: Sql, incidentId: string): Promise<TimelineRecord[]> {
   return sql<TimelineRecord[]>`
     SELECT seq, kind, message, actor, created_at AS "createdAt" FROM incident_events WHERE incident_id = ${incidentId} ORDER BY seq`;
+}
+
+/** The state a closed incident resolved with, for a reopen to start from; null while it is open or unknown. */
+export async function finalIncidentState(sql: Sql, scope: string[] | null, id: string): Promise<IncidentState | null> {
+  const [r] = await sql<{ finalState: IncidentState | null }[]>`
+    SELECT i.final_state AS "finalState" FROM incidents i WHERE i.id = ${id} AND ${inScope(sql, scope)}`;
+  return r?.finalState ?? null;
 }

@@ -9,7 +9,19 @@ export type RiskLevel = (typeof RISK_LEVELS)[number];
 export const ROLES = ['msp_admin', 'company_admin', 'technician'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const INCIDENT_STATUSES = ['new', 'awaiting_approval', 'remediating', 'escalated', 'resolved'] as const;
+// new → acknowledged → in_progress → resolved is the path people walk; awaiting_approval and remediating are the
+// automation's; escalated is where a failed automation or a breached SLA hands the incident to the next person;
+// reopened is a resolved incident someone found was not.
+export const INCIDENT_STATUSES = [
+  'new',
+  'acknowledged',
+  'in_progress',
+  'awaiting_approval',
+  'remediating',
+  'escalated',
+  'reopened',
+  'resolved',
+] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
 export interface Runbook {

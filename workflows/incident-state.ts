@@ -1,7 +1,7 @@
 // The incident's state transitions, apart from Temporal: open, absorb alerts, decide, request and record an
-// approval, acknowledge, escalate, breach an SLA, resolve. Each changes the state it is given, appends its
-// timeline event to the journal, and takes the time as an argument, so the workflow stays deterministic and
-// these stay plainly unit-testable. Validators return the refusal instead of throwing, for the workflow to raise.
+// approval, escalate, breach an SLA, resolve (people's commands are in incident-lifecycle.ts). Each changes the
+// state it is given, appends its timeline event to the journal, and takes the time as an argument, so the
+// workflow stays deterministic and these stay plainly unit-testable. Validators return the refusal instead of throwing, for the workflow to raise.
 import type { Decision } from '../domain/rules.ts';
 import { canApprove } from '../domain/rules.ts';
 import { priorityScore } from '../domain/priority.ts';
@@ -91,6 +91,9 @@ export function openIncident(p: OpenParams, now: string): IncidentState {
     approval: null,
     execution: null,
     acknowledgement: null,
+    assignee: null,
+    resolutionNote: null,
+    reopenCount: 0,
     autoRemediated: false,
     escalated: false,
     escalationLevel: 0,
@@ -204,7 +207,7 @@ export function expireApproval(s: IncidentState, j: Journal, now: string, timeou
   );
 }
 
-function withComment(text: string, cmd: IncidentCommand): string {
+export function withComment(text: string, cmd: IncidentCommand): string {
   return `${text}${cmd.comment ? `: ${cmd.comment}` : ''}`;
 }
 
@@ -221,15 +224,6 @@ export function decideApproval(
   approval.decidedAt = now;
   approval.comment = cmd.comment ?? null;
   record(s, j, now, status, withComment(`Runbook ${status} by ${cmd.actor.email}`, cmd), cmd.actor.email);
-}
-
-export function acknowledge(s: IncidentState, j: Journal, now: string, cmd: IncidentCommand): void {
-  s.acknowledgement = { by: cmd.actor.email, at: now };
-  record(s, j, now, 'acknowledged', withComment(`Acknowledged by ${cmd.actor.email}`, cmd), cmd.actor.email);
-}
-
-export function resolveByHand(s: IncidentState, j: Journal, now: string, cmd: IncidentCommand): void {
-  resolve(s, j, now, withComment(`Resolved by ${cmd.actor.email}`, cmd), cmd.actor.email, false);
 }
 
 /** Whether someone has responded, which stops the response SLA clock. */
@@ -338,29 +332,6 @@ export function refuseApprovalDecision(s: IncidentState, cmd: IncidentCommand, n
     return {
       type: 'InsufficientRole',
       message: `A ${cmd.actor.role} may not approve a ${s.approval.riskLevel}-risk runbook`,
-    };
-  }
-  return null;
-}
-
-export function refuseAcknowledge(s: IncidentState, cmd: IncidentCommand): Refusal | null {
-  const actor = refuseActor(s, cmd);
-  if (actor) return actor;
-  if (s.status === 'resolved') return { type: 'AlreadyResolved', message: 'Incident is already resolved' };
-  if (s.acknowledgement) {
-    return { type: 'AlreadyAcknowledged', message: `Already acknowledged by ${s.acknowledgement.by}` };
-  }
-  return null;
-}
-
-export function refuseResolve(s: IncidentState, cmd: IncidentCommand): Refusal | null {
-  const actor = refuseActor(s, cmd);
-  if (actor) return actor;
-  if (s.status === 'resolved') return { type: 'AlreadyResolved', message: 'Incident is already resolved' };
-  if (s.status === 'remediating') {
-    return {
-      type: 'RemediationRunning',
-      message: 'A runbook is running; wait for its result before resolving by hand',
     };
   }
   return null;

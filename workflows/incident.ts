@@ -16,15 +16,19 @@ import type { createIncidentStoreActivities } from '../activities/incident-store
 import type { createDecisionActivities } from '../activities/decision.ts';
 import type { createSsmActivities } from '../activities/ssm.ts';
 import { AlertInbox } from './alert-inbox.ts';
+import * as L from './incident-lifecycle.ts';
 import * as T from './incident-state.ts';
 import {
   acknowledgeIncident,
   alertReceived,
   alertsReceived,
   approveIncident,
+  assignIncident,
   rejectIncident,
+  reopenIncident,
   resolveIncident,
   sourceResolved,
+  startIncidentWork,
   stateQuery,
 } from './messages.ts';
 import type { AlertSignal, IncidentCommand, IncidentState, IncidentWorkflowInput, SourceResolution } from './types.ts';
@@ -32,6 +36,9 @@ import type { AlertSignal, IncidentCommand, IncidentState, IncidentWorkflowInput
 type StoreActivities = ReturnType<typeof createIncidentStoreActivities>;
 type DecisionActivities = ReturnType<typeof createDecisionActivities>;
 type SsmActivities = ReturnType<typeof createSsmActivities>;
+
+/** How long a run started by a reopen waits for that Update; a refused reopen leaves it nothing else to do. */
+const REOPEN_WAIT = '1 minute';
 
 // Writes to PostgreSQL are idempotent, so they may retry for as long as the database is away.
 const store = proxyActivities<StoreActivities>({
@@ -159,6 +166,27 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // Runs recorded before the setting existed have no such field in their context: the default applies.
   const autoResolvesAtSource = (): boolean => ctx?.autoResolveAtSource ?? true;
 
+  // Only a run started to reopen a closed incident takes reopenIncident: a run that has just resolved is closing,
+  // and the caller's retry starts the run that can.
+  const reopening = state?.status === 'resolved';
+  setHandler(
+    reopenIncident,
+    async (cmd) => {
+      L.reopen(current(), journal, now(), cmd);
+      await save();
+      return current();
+    },
+    {
+      validator: (cmd) =>
+        refuseIf(
+          reopening || current().status !== 'resolved'
+            ? L.refuseReopen(current(), cmd)
+            : { type: 'IncidentClosing', message: 'The incident is closing; reopen it again in a moment' },
+        ),
+    },
+  );
+  if (reopening && !(await condition(() => current().status !== 'resolved', REOPEN_WAIT))) return current();
+
   // ---- open the incident ---------------------------------------------------------------
   await condition(() => state !== undefined || inbox.hasPendingAlerts());
   if (!state) {
@@ -220,9 +248,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     await save();
   } else {
     ctx = await store.loadIncidentContext({ companyId: input.companyId, assetName: input.assetName, alertIds: [] });
-    // The row learns the new run id, so "Open in Temporal Web" leads to the live run.
-    T.record(current(), journal, now(), 'continued', 'Continued in a fresh workflow run to keep the history short');
-    await save();
+    if (!reopening) {
+      // The row learns the new run id, so "Open in Temporal Web" leads to the live run.
+      T.record(current(), journal, now(), 'continued', 'Continued in a fresh workflow run to keep the history short');
+      await save();
+    }
   }
 
   // ---- commands from people -------------------------------------------------------------
@@ -249,20 +279,38 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   setHandler(
     acknowledgeIncident,
     async (cmd) => {
-      T.acknowledge(current(), journal, now(), cmd);
+      L.acknowledge(current(), journal, now(), cmd);
       await save();
       return current();
     },
-    { validator: (cmd) => refuseIf(T.refuseAcknowledge(current(), cmd)) },
+    { validator: (cmd) => refuseIf(L.refuseAcknowledge(current(), cmd)) },
+  );
+  setHandler(
+    startIncidentWork,
+    async (cmd) => {
+      L.startWork(current(), journal, now(), cmd);
+      await save();
+      return current();
+    },
+    { validator: (cmd) => refuseIf(L.refuseStartWork(current(), cmd)) },
+  );
+  setHandler(
+    assignIncident,
+    async (cmd) => {
+      L.assign(current(), journal, now(), cmd);
+      await save();
+      return current();
+    },
+    { validator: (cmd) => refuseIf(L.refuseAssign(current(), cmd)) },
   );
   setHandler(
     resolveIncident,
     async (cmd) => {
-      T.resolveByHand(current(), journal, now(), cmd);
+      L.resolveByHand(current(), journal, now(), cmd);
       await save();
       return current();
     },
-    { validator: (cmd) => refuseIf(T.refuseResolve(current(), cmd)) },
+    { validator: (cmd) => refuseIf(L.refuseResolve(current(), cmd)) },
   );
 
   // ---- SLA clock, alongside everything else ---------------------------------------------
@@ -284,11 +332,14 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const sla = watchSla();
 
   // ---- gather, decide, approve, remediate ----------------------------------------------
-  if (current().status === 'new') {
+  // Undecided and not with the automation: a person acknowledging or starting work early does not stop the
+  // decision (a safe runbook still runs), only a resolution does.
+  const undecided = (): boolean => !current().decision && (current().status === 'new' || L.takenByPerson(current()));
+  if (undecided()) {
     // Like Alertmanager's group_wait: let a burst settle so the decision sees the whole incident.
-    await waitFor(() => current().status !== 'new', ctx.groupWaitSeconds * 1000);
+    await waitFor(() => current().status === 'resolved', ctx.groupWaitSeconds * 1000);
   }
-  if (current().status === 'new') {
+  if (undecided()) {
     const s = current();
     let d: Awaited<ReturnType<DecisionActivities['decideIncident']>>;
     try {
@@ -312,8 +363,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       };
     }
     T.recordDecision(s, journal, now(), d);
-    if (s.status !== 'new') {
-      // A person resolved the incident while the decision was being made: record it, act on nothing.
+    if (s.status === 'resolved' || ((d.action === 'escalate' || !d.runbook) && L.takenByPerson(s))) {
+      // A person resolved the incident while the decision was being made, or already has it in hand:
+      // record the decision, act on nothing.
       await save();
     } else if (d.action === 'escalate' || !d.runbook) {
       await escalate(d.reasoning);

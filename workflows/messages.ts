@@ -1,6 +1,13 @@
 // Message definitions for incidentWorkflow: the only workflow module the API imports.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AlertBatch, AlertSignal, IncidentCommand, IncidentState, SourceResolution } from './types.ts';
+import type {
+  AlertBatch,
+  AlertSignal,
+  AssignCommand,
+  IncidentCommand,
+  IncidentState,
+  SourceResolution,
+} from './types.ts';
 
 /** A stored alert joins the incident. Sent by routers before alertsReceived existed; kept for runs in flight. */
 export const alertReceived = defineSignal<[AlertSignal]>('alertReceived');
@@ -20,8 +27,20 @@ export const rejectIncident = defineUpdate<IncidentState, [IncidentCommand]>('re
 /** A technician takes the incident: stops the response SLA clock. */
 export const acknowledgeIncident = defineUpdate<IncidentState, [IncidentCommand]>('acknowledgeIncident');
 
-/** A technician closes an incident that automation could not. */
+/** Someone is working on it (status in_progress); they become the assignee if nobody is. */
+export const startIncidentWork = defineUpdate<IncidentState, [IncidentCommand]>('startIncidentWork');
+
+/** Hands the incident to a person of its company: a technician may take it, a lead may give it to anyone. */
+export const assignIncident = defineUpdate<IncidentState, [AssignCommand]>('assignIncident');
+
+/** A technician closes an incident that automation could not; the comment is the resolution note. */
 export const resolveIncident = defineUpdate<IncidentState, [IncidentCommand]>('resolveIncident');
+
+/**
+ * A resolved incident opens again. Sent with update-with-start: a closed incident's workflow starts a new run
+ * from its final state (incidents.final_state) just to take this Update.
+ */
+export const reopenIncident = defineUpdate<IncidentState, [IncidentCommand]>('reopenIncident');
 
 /** The live state of the incident. */
 export const stateQuery = defineQuery<IncidentState>('state');

@@ -36,7 +36,10 @@ export interface IncidentWorkflowInput {
   carriedAlerts?: AlertSignal[];
   /** Repeat alert ids carried the same way. */
   carriedRepeatIds?: string[];
-  /** Set when the workflow continued-as-new to keep its history short. */
+  /**
+   * Set when the workflow continued-as-new to keep its history short; or, holding a resolved state, when a
+   * reopenIncident Update started a run of a closed incident (the run ends unless the Update reopens it).
+   */
   resume?: IncidentState;
 }
 
@@ -97,6 +100,19 @@ export interface Acknowledgement {
   at: string;
 }
 
+/** Who owns the incident now, and who gave it to them (null: the on-call rotation or the escalation chain). */
+export interface Assignment {
+  userId: string;
+  email: string;
+  at: string;
+  by: string | null;
+}
+
+/** The person an assignIncident command hands the incident to; the API checks they belong to the company. */
+export interface AssignCommand extends IncidentCommand {
+  assignee: { userId: string; email: string };
+}
+
 export interface IncidentState {
   incidentId: string;
   companyId: string;
@@ -117,6 +133,12 @@ export interface IncidentState {
   approval: Approval | null;
   execution: Execution | null;
   acknowledgement: Acknowledgement | null;
+  /** Absent in runs recorded before assignment existed. */
+  assignee?: Assignment | null;
+  /** What the person who resolved it wrote; absent in runs recorded before it existed. */
+  resolutionNote?: string | null;
+  /** Times a person reopened the incident after it resolved. */
+  reopenCount?: number;
   autoRemediated: boolean;
   escalated: boolean;
   escalationLevel: number;

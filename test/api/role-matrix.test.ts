@@ -148,6 +148,19 @@ const OPS: Record<string, Op> = {
     expect: INCIDENT_COMMAND,
     run: (t) => gql('mutation($id:ID!){ rejectIncident(id:$id) { id } }', { id: incidentId })(t),
   },
+  startIncidentWork: {
+    expect: INCIDENT_COMMAND,
+    run: (t) => gql('mutation($id:ID!){ startIncidentWork(id:$id) { id } }', { id: incidentId })(t),
+  },
+  // An unknown assignee: the company scope is checked before the person, so outsiders still see NOT_FOUND.
+  assignIncident: {
+    expect: INCIDENT_COMMAND,
+    run: (t) => gql('mutation($id:ID!){ assignIncident(id:$id, userId:"nobody") { id } }', { id: incidentId })(t),
+  },
+  reopenIncident: {
+    expect: INCIDENT_COMMAND,
+    run: (t) => gql('mutation($id:ID!){ reopenIncident(id:$id) { id } }', { id: incidentId })(t),
+  },
   resolveIncident: {
     expect: INCIDENT_COMMAND,
     run: (t) => gql('mutation($id:ID!){ resolveIncident(id:$id) { id } }', { id: incidentId })(t),

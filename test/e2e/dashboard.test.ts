@@ -39,6 +39,7 @@ describe('dashboard (real browser)', () => {
   let other: TestCompany;
   let admin: TestUser;
   let otherTech: TestUser;
+  let companyTech: TestUser;
   let incidentId: string | undefined;
   const issues: BrowserIssues = { pageErrors: [], consoleErrors: [] };
   let reportedPageErrors = 0;
@@ -52,6 +53,7 @@ describe('dashboard (real browser)', () => {
     other = await createCompany(stack.sql, { name: 'Globex Legal' });
     admin = await createUser(stack.sql, 'msp_admin', []);
     otherTech = await createUser(stack.sql, 'technician', [other.companyId]);
+    companyTech = await createUser(stack.sql, 'technician', [company.companyId]);
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: [
@@ -283,6 +285,51 @@ describe('dashboard (real browser)', () => {
     expect(await page.getByTestId('muted-alert-row').textContent()).toContain('db-09');
     await silence.getByTestId('expire-silence').click();
     await expect.poll(() => silence.textContent()).toContain('expired');
+  });
+
+  it('acknowledges, assigns, starts work, resolves with a note and reopens an incident from its page', async () => {
+    const alert = {
+      asset_name: 'app-07',
+      signature: 'queue_stuck',
+      severity: 'high',
+      message: 'payments queue stuck',
+      tool_source: 'Datadog',
+    };
+    expect((await postAlert(stack.url, company.apiKey, alert)).status).toBe(202);
+    await page.goto(stack.url);
+    const row = page.locator('[data-testid="incident-row"]', { hasText: 'app-07' });
+    await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await row.click();
+    const detail = page.getByTestId('incident-detail');
+    const status = detail.getByTestId('incident-status');
+    await expect.poll(() => status.textContent(), { timeout: UI_TIMEOUT }).toBe('Escalated');
+
+    await detail.getByTestId('acknowledge-button').click();
+    await expect.poll(() => status.textContent()).toBe('Acknowledged');
+    expect(await detail.getByTestId('acknowledged-by').textContent()).toContain(admin.email);
+    expect(await detail.getByTestId('acknowledge-button').count()).toBe(0);
+
+    await detail.getByTestId('assign-select').selectOption(companyTech.id);
+    await detail.getByTestId('assign-button').click();
+    await expect.poll(() => detail.getByTestId('assignee-email').textContent()).toBe(companyTech.email);
+
+    await detail.getByTestId('start-work-button').click();
+    await expect.poll(() => status.textContent()).toBe('In progress');
+    // Starting work keeps the person it was given to.
+    expect(await detail.getByTestId('assignee-email').textContent()).toBe(companyTech.email);
+
+    await detail.getByTestId('decision-comment').fill('Restarted the payments consumer');
+    await detail.getByTestId('resolve-button').click();
+    await expect.poll(() => status.textContent()).toBe('Resolved');
+    expect(await detail.getByTestId('resolution-note').textContent()).toBe('Restarted the payments consumer');
+
+    await detail.getByTestId('decision-comment').fill('Stuck again');
+    await detail.getByTestId('reopen-button').click();
+    await expect.poll(() => status.textContent(), { timeout: UI_TIMEOUT }).toBe('Reopened');
+    expect(await detail.getByTestId('acknowledge-button').count()).toBe(1);
+    const kinds = await detail.locator('[data-testid="timeline-event"]').allTextContents();
+    expect(kinds.join('\n')).toContain(`Assigned to ${companyTech.email} by ${admin.email}`);
+    expect(kinds.join('\n')).toContain(`Reopened by ${admin.email}: Stuck again`);
   });
 
   it("shows a technician of another company none of the first company's incidents", async () => {

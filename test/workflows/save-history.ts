@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { startEmbeddedPostgres } from '../../db/embedded.ts';
 import { migrate } from '../../db/migrate.ts';
@@ -15,13 +15,17 @@ import { execFileSync } from 'node:child_process';
 import { findTemporalCli, freePort, startTemporalDevServer } from '../../lib/temporal-dev-server.ts';
 import { createWorker } from '../../worker/create-worker.ts';
 import {
+  acknowledgeIncident,
   approveIncident,
+  assignIncident,
   rejectIncident,
+  reopenIncident,
   resolveIncident,
   sourceResolved,
+  startIncidentWork,
   stateQuery,
 } from '../../workflows/messages.ts';
-import type { IncidentState } from '../../workflows/types.ts';
+import { TASK_QUEUE, type IncidentState } from '../../workflows/types.ts';
 import { createCompany } from '../helpers/fixtures.ts';
 import { actor, alert, sendAlert, sendAlerts } from './helpers.ts';
 
@@ -115,11 +119,53 @@ try {
     await coalesced.signal(sourceResolved, { incidentId: open.incidentId, resolvedAt: new Date().toISOString() });
     await coalesced.result();
 
+    // People walk an escalated incident: acknowledge, start work, hand it over, resolve with a note; then a
+    // reopen starts a run of the closed incident (update-with-start) that a second resolution ends.
+    const walked = await sendAlert(temporal, company.companyId, 'srv-q-01', 'queue_stuck', alert('high'));
+    const held = await waitFor(walked, 'escalated');
+    const tech = actor('technician', [company.companyId]);
+    const lead = actor('company_admin', [company.companyId]);
+    const cmd = (a = tech, comment?: string) => ({
+      incidentId: held.incidentId,
+      actor: a,
+      ...(comment ? { comment } : {}),
+    });
+    await walked.executeUpdate(acknowledgeIncident, { args: [cmd()] });
+    await walked.executeUpdate(startIncidentWork, { args: [cmd()] });
+    await walked.executeUpdate(assignIncident, {
+      args: [{ ...cmd(lead), assignee: { userId: lead.userId, email: lead.email } }],
+    });
+    const final = await walked.executeUpdate(resolveIncident, { args: [cmd(lead, 'restarted consumers')] });
+    await walked.result();
+    const walkedRunId = (await walked.describe()).runId;
+    await temporal.workflow.executeUpdateWithStart(reopenIncident, {
+      args: [cmd(tech, 'lag is back')],
+      startWorkflowOperation: new WithStartWorkflowOperation('incidentWorkflow', {
+        workflowId: walked.workflowId,
+        taskQueue: TASK_QUEUE,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [
+          {
+            companyId: company.companyId,
+            assetName: 'srv-q-01',
+            signature: 'queue_stuck',
+            aggregationKey: held.aggregationKey,
+            resume: final,
+          },
+        ],
+      }),
+    });
+    const reopened = temporal.workflow.getHandle(walked.workflowId);
+    await reopened.executeUpdate(resolveIncident, { args: [cmd(tech, 'scaled consumers')] });
+    await reopened.result();
+
     const recorded = [
       ['auto-remediated', auto],
       ['approved', approved],
       ['rejected-resolved', rejected],
       ['coalesced-resolved-at-source', coalesced],
+      ['lifecycle', temporal.workflow.getHandle(walked.workflowId, walkedRunId)],
+      ['reopened', reopened],
     ] as const;
     for (const [name, handle] of recorded) {
       // The CLI writes the standard proto3 JSON that historyFromJSON reads (and Temporal Web downloads).

@@ -2,6 +2,9 @@ import type { IncidentStatus, Role } from './graphql/types'
 
 export const STATUS_LABELS: Record<IncidentStatus, string> = {
   new: 'New',
+  acknowledged: 'Acknowledged',
+  in_progress: 'In progress',
+  reopened: 'Reopened',
   awaiting_approval: 'Awaiting approval',
   remediating: 'Remediating',
   escalated: 'Escalated',

@@ -1,14 +1,25 @@
-// approveIncident, rejectIncident, acknowledgeIncident, resolveIncident: Temporal Updates on the
-// incident's workflow. The workflow's validators decide (role, pending approval, already decided);
-// their message reaches the caller as the GraphQL error.
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+// People's commands on an incident: Temporal Updates on its workflow. The workflow's validators decide (role,
+// status, already done); their message reaches the caller as the GraphQL error, with one code per refusal type.
+import {
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { GraphQLError } from 'graphql';
-import type { UpdateDefinition } from '@temporalio/common';
-import { companyScope } from '../../auth.ts';
-import { fromState, getIncident } from '../../incident-queries.ts';
-import { acknowledgeIncident, approveIncident, rejectIncident, resolveIncident } from '../../../workflows/messages.ts';
-import type { IncidentCommand, IncidentState } from '../../../workflows/types.ts';
+import { companyScope, type AuthUser } from '../../auth.ts';
+import { finalIncidentState, fromState, getIncident, type IncidentRecord } from '../../incident-queries.ts';
+import {
+  acknowledgeIncident,
+  approveIncident,
+  assignIncident,
+  rejectIncident,
+  reopenIncident,
+  resolveIncident,
+  startIncidentWork,
+} from '../../../workflows/messages.ts';
+import { TASK_QUEUE, type AssignCommand, type IncidentCommand, type IncidentState } from '../../../workflows/types.ts';
 import { builder, requireUser, type GraphQLContext } from '../builder.ts';
 import { audit } from '../../tenants/audit.ts';
 import { actorOf } from './tenant-errors.ts';
@@ -18,7 +29,10 @@ const AUDIT_ACTIONS: Record<string, string> = {
   approveIncident: 'incident.approved',
   rejectIncident: 'incident.rejected',
   acknowledgeIncident: 'incident.acknowledged',
+  startIncidentWork: 'incident.work_started',
+  assignIncident: 'incident.assigned',
   resolveIncident: 'incident.resolved',
+  reopenIncident: 'incident.reopened',
 };
 
 const CODES: Record<string, string> = {
@@ -28,62 +42,188 @@ const CODES: Record<string, string> = {
   AlreadyDecided: 'CONFLICT',
   AlreadyResolved: 'CONFLICT',
   AlreadyAcknowledged: 'CONFLICT',
+  AlreadyInProgress: 'CONFLICT',
+  AlreadyAssigned: 'CONFLICT',
+  AutomationRunning: 'CONFLICT',
   RemediationRunning: 'CONFLICT',
   IncidentClosed: 'CONFLICT',
+  IncidentClosing: 'CONFLICT',
+  NotResolved: 'CONFLICT',
 };
 
-async function runCommand(
+const NOTE_MAX = 2000;
+
+function notFound(id: string): GraphQLError {
+  return new GraphQLError(`Incident ${id} not found`, { extensions: { code: 'NOT_FOUND' } });
+}
+
+function commandOf(user: AuthUser, incident: IncidentRecord, comment: string | null | undefined): IncidentCommand {
+  return {
+    incidentId: incident.id,
+    actor: { userId: user.id, email: user.email, role: user.role, companyIds: user.companyIds },
+    ...(comment ? { comment: comment.slice(0, NOTE_MAX) } : {}),
+  };
+}
+
+/** Maps a refused Update to its code; anything else is not a refusal and goes up as it is. */
+function refusal(err: unknown, incident: IncidentRecord): GraphQLError | null {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    return new GraphQLError(err.cause.message, {
+      extensions: { code: CODES[err.cause.type ?? ''] ?? 'BAD_REQUEST', reason: err.cause.type },
+    });
+  }
+  if (err instanceof WorkflowNotFoundError) {
+    return new GraphQLError(`Incident ${incident.id} is closed (${incident.status}); it takes no more commands`, {
+      extensions: { code: 'CONFLICT' },
+    });
+  }
+  return null;
+}
+
+async function audited(
+  ctx: GraphQLContext,
+  name: string,
+  incident: IncidentRecord,
+  data: Record<string, unknown>,
+): Promise<void> {
+  // After the workflow accepted it: a refused command changed nothing and is not an action to audit.
+  await audit(ctx.sql, actorOf(ctx), {
+    companyId: incident.companyId,
+    action: AUDIT_ACTIONS[name] ?? `incident.${name}`,
+    targetType: 'incident',
+    targetId: incident.id,
+    data: { signature: incident.signature, assetName: incident.assetName, ...data },
+  });
+}
+
+async function runCommand<C extends IncidentCommand>(
   ctx: GraphQLContext,
   id: string,
-  update: UpdateDefinition<IncidentState, [IncidentCommand]>,
-  comment: string | null | undefined,
+  update: UpdateDefinition<IncidentState, [C]>,
+  build: (user: AuthUser, incident: IncidentRecord) => Promise<C>,
 ) {
   const user = requireUser(ctx);
   const incident = await getIncident(ctx.sql, companyScope(user), id);
-  if (!incident) throw new GraphQLError(`Incident ${id} not found`, { extensions: { code: 'NOT_FOUND' } });
-  const command: IncidentCommand = {
-    incidentId: incident.id,
-    actor: { userId: user.id, email: user.email, role: user.role, companyIds: user.companyIds },
-    ...(comment ? { comment: comment.slice(0, 2000) } : {}),
-  };
+  if (!incident) throw notFound(id);
+  const command = await build(user, incident);
   try {
     const state = await ctx.temporal.workflow.getHandle(incident.workflowId).executeUpdate(update, { args: [command] });
-    // After the workflow accepted it: a refused command changed nothing and is not an action to audit.
-    await audit(ctx.sql, actorOf(ctx), {
-      companyId: incident.companyId,
-      action: AUDIT_ACTIONS[update.name] ?? `incident.${update.name}`,
-      targetType: 'incident',
-      targetId: incident.id,
-      data: {
-        signature: incident.signature,
-        assetName: incident.assetName,
-        ...(comment ? { comment: comment.slice(0, 2000) } : {}),
-      },
-    });
+    const { comment, assignee } = command as Partial<AssignCommand>;
+    await audited(ctx, update.name, incident, { ...(comment ? { comment } : {}), ...(assignee ? { assignee } : {}) });
     return fromState(state, incident.companyName);
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-      throw new GraphQLError(err.cause.message, {
-        extensions: { code: CODES[err.cause.type ?? ''] ?? 'BAD_REQUEST', reason: err.cause.type },
-      });
-    }
-    if (err instanceof WorkflowNotFoundError) {
-      throw new GraphQLError(`Incident ${id} is closed (${incident.status}); it takes no more commands`, {
-        extensions: { code: 'CONFLICT' },
-      });
-    }
-    throw err;
+    throw refusal(err, incident) ?? err;
   }
 }
 
-const commands = { approveIncident, rejectIncident, acknowledgeIncident, resolveIncident } as const;
+/** The person to assign: active, and a member of the incident's company (an MSP admin is a member of all). */
+async function assigneeOf(ctx: GraphQLContext, incident: IncidentRecord, userId: string) {
+  const [person] = await ctx.sql<{ userId: string; email: string }[]>`
+    SELECT u.id AS "userId", u.email FROM users u
+    WHERE u.id = ${userId} AND u.disabled_at IS NULL
+      AND (u.role = 'msp_admin'
+        OR EXISTS (SELECT 1 FROM user_companies m WHERE m.user_id = u.id AND m.company_id = ${incident.companyId}))`;
+  if (!person) {
+    throw new GraphQLError(`No active member of ${incident.companyName} has the id ${userId}`, {
+      extensions: { code: 'BAD_USER_INPUT', field: 'userId' },
+    });
+  }
+  return person;
+}
 
-for (const [name, update] of Object.entries(commands)) {
+/**
+ * A resolved incident's workflow run has ended: update-with-start begins a run from the state it resolved with,
+ * whose validator decides like any other; a run still open (closing, or a newer incident of the key) takes the
+ * Update itself. A run caught closing is asked once more a moment later.
+ */
+async function reopen(ctx: GraphQLContext, id: string, comment: string | null | undefined) {
+  const user = requireUser(ctx);
+  const scope = companyScope(user);
+  const incident = await getIncident(ctx.sql, scope, id);
+  if (!incident) throw notFound(id);
+  const final = await finalIncidentState(ctx.sql, scope, id);
+  if (incident.status !== 'resolved' || !final) {
+    throw new GraphQLError(`Incident is ${incident.status}, not resolved`, {
+      extensions: { code: 'CONFLICT', reason: 'NotResolved' },
+    });
+  }
+  const command = commandOf(user, incident, comment);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const state = await updateWithStart(ctx.temporal, incident, final, command);
+      await audited(ctx, 'reopenIncident', incident, comment ? { comment: command.comment } : {});
+      return fromState(state, incident.companyName);
+    } catch (err) {
+      const closing = err instanceof WorkflowUpdateFailedError && (err.cause as ApplicationFailure)?.type;
+      if (closing === 'IncidentClosing' && attempt < 3) {
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+        continue;
+      }
+      throw refusal(err, incident) ?? err;
+    }
+  }
+}
+
+function updateWithStart(temporal: Client, incident: IncidentRecord, final: IncidentState, cmd: IncidentCommand) {
+  const start = new WithStartWorkflowOperation('incidentWorkflow', {
+    workflowId: incident.workflowId,
+    taskQueue: TASK_QUEUE,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [
+      {
+        companyId: incident.companyId,
+        assetName: incident.assetName,
+        signature: incident.signature,
+        aggregationKey: incident.aggregationKey,
+        resume: final,
+      },
+    ],
+  });
+  return temporal.workflow.executeUpdateWithStart(reopenIncident, { args: [cmd], startWorkflowOperation: start });
+}
+
+const plain = { approveIncident, rejectIncident, acknowledgeIncident, startIncidentWork } as const;
+for (const [name, update] of Object.entries(plain)) {
   builder.mutationField(name, (t) =>
     t.field({
       type: IncidentRef,
       args: { id: t.arg.id({ required: true }), comment: t.arg.string() },
-      resolve: (_root, args, ctx) => runCommand(ctx, String(args.id), update, args.comment),
+      resolve: (_root, args, ctx) =>
+        runCommand(ctx, String(args.id), update, async (user, incident) => commandOf(user, incident, args.comment)),
     }),
   );
 }
+
+builder.mutationField('resolveIncident', (t) =>
+  t.field({
+    type: IncidentRef,
+    description: 'Close an incident by hand; `comment` is the resolution note shown on the incident.',
+    args: { id: t.arg.id({ required: true }), comment: t.arg.string() },
+    resolve: (_root, args, ctx) =>
+      runCommand(ctx, String(args.id), resolveIncident, async (user, incident) =>
+        commandOf(user, incident, args.comment),
+      ),
+  }),
+);
+
+builder.mutationField('assignIncident', (t) =>
+  t.field({
+    type: IncidentRef,
+    description: 'Hand the incident to a member of its company. A technician may only take it themselves.',
+    args: { id: t.arg.id({ required: true }), userId: t.arg.id({ required: true }), comment: t.arg.string() },
+    resolve: (_root, args, ctx) =>
+      runCommand(ctx, String(args.id), assignIncident, async (user, incident) => ({
+        ...commandOf(user, incident, args.comment),
+        assignee: await assigneeOf(ctx, incident, String(args.userId)),
+      })),
+  }),
+);
+
+builder.mutationField('reopenIncident', (t) =>
+  t.field({
+    type: IncidentRef,
+    description: 'Open a resolved incident again (the problem came back, or the fix did not hold).',
+    args: { id: t.arg.id({ required: true }), comment: t.arg.string() },
+    resolve: (_root, args, ctx) => reopen(ctx, String(args.id), args.comment),
+  }),
+);

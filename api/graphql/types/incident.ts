@@ -20,6 +20,16 @@ import { IncidentStatusEnum, SeverityEnum } from './enums.ts';
 import { ExecutionRef } from './execution.ts';
 import { IncidentEventRef } from './incident-event.ts';
 
+const AssignmentRef = builder.objectRef<NonNullable<IncidentRecord['assignee']>>('Assignment').implement({
+  description: 'Who owns the incident, since when, and who gave it to them (null: the rotation or the chain).',
+  fields: (t) => ({
+    userId: t.exposeID('userId'),
+    email: t.exposeString('email'),
+    at: t.expose('at', { type: 'DateTime' }),
+    by: t.exposeString('by', { nullable: true }),
+  }),
+});
+
 export const IncidentRef = builder.objectRef<IncidentRecord>('Incident').implement({
   description: "One correlation group's alerts (see `correlation`), handled by one incidentWorkflow run.",
   fields: (t) => ({
@@ -47,6 +57,14 @@ export const IncidentRef = builder.objectRef<IncidentRecord>('Incident').impleme
     }),
     approvalDeadline: t.expose('approvalDeadline', { type: 'DateTime', nullable: true }),
     acknowledgedBy: t.exposeString('acknowledgedBy', { nullable: true }),
+    acknowledgedAt: t.expose('acknowledgedAt', { type: 'DateTime', nullable: true }),
+    assignee: t.field({ type: AssignmentRef, nullable: true, resolve: (i) => i.assignee }),
+    resolutionNote: t.exposeString('resolutionNote', {
+      nullable: true,
+      description: 'What the person who resolved it wrote.',
+    }),
+    reopenCount: t.exposeInt('reopenCount'),
+    escalationLevel: t.exposeInt('escalationLevel'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     resolvedAt: t.expose('resolvedAt', { type: 'DateTime', nullable: true }),
@@ -92,9 +110,13 @@ builder.queryField('incidents', (t) =>
     args: {
       status: t.arg({ type: IncidentStatusEnum }),
       severity: t.arg({ type: SeverityEnum }),
+      assignedToMe: t.arg.boolean({ description: "Only the signed-in user's incidents." }),
       limit: t.arg.int({ description: 'At most 500; 100 by default.' }),
     },
-    resolve: (_root, args, ctx) => listIncidents(ctx.sql, companyScope(requireUser(ctx)), args),
+    resolve: (_root, args, ctx) => {
+      const user = requireUser(ctx);
+      return listIncidents(ctx.sql, companyScope(user), { ...args, assigneeId: args.assignedToMe ? user.id : null });
+    },
   }),
 );
 

@@ -3,10 +3,13 @@ import { request, subscribe } from '../graphql/client'
 import {
   ACKNOWLEDGE_INCIDENT,
   APPROVE_INCIDENT,
+  ASSIGN_INCIDENT,
   INCIDENT,
   INCIDENT_UPDATED,
   REJECT_INCIDENT,
+  REOPEN_INCIDENT,
   RESOLVE_INCIDENT,
+  START_INCIDENT_WORK,
 } from '../graphql/operations'
 import type { Incident } from '../graphql/types'
 
@@ -66,13 +69,13 @@ export function useIncident(id: Ref<string | null>) {
   )
   onScopeDispose(stop)
 
-  async function run(mutation: string, field: string, comment?: string): Promise<void> {
+  async function run(mutation: string, field: string, comment?: string, extra: object = {}): Promise<void> {
     const current = id.value
     if (!current || busy.value) return
     busy.value = true
     actionError.value = null
     try {
-      const vars = { id: current, comment: comment?.trim() || null }
+      const vars = { id: current, comment: comment?.trim() || null, ...extra }
       const data = await request<Record<string, Incident>>(mutation, vars)
       const updated = data[field]
       if (updated && id.value === current) incident.value = updated
@@ -93,6 +96,10 @@ export function useIncident(id: Ref<string | null>) {
     approve: (comment?: string) => run(APPROVE_INCIDENT, 'approveIncident', comment),
     reject: (comment?: string) => run(REJECT_INCIDENT, 'rejectIncident', comment),
     acknowledge: () => run(ACKNOWLEDGE_INCIDENT, 'acknowledgeIncident'),
+    startWork: () => run(START_INCIDENT_WORK, 'startIncidentWork'),
+    assign: (userId: string, comment?: string) => run(ASSIGN_INCIDENT, 'assignIncident', comment, { userId }),
+    /** The comment is the resolution note. */
     resolve: (comment?: string) => run(RESOLVE_INCIDENT, 'resolveIncident', comment),
+    reopen: (comment?: string) => run(REOPEN_INCIDENT, 'reopenIncident', comment),
   }
 }

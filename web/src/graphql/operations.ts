@@ -13,6 +13,12 @@ const INCIDENT_SUMMARY = /* GraphQL */ `
     escalated
     slaBreached
     acknowledgedBy
+    assignee {
+      userId
+      email
+      at
+      by
+    }
     createdAt
     updatedAt
   }
@@ -28,6 +34,9 @@ const INCIDENT_DETAIL = /* GraphQL */ `
     slaResolutionDeadline
     approvalDeadline
     resolvedAt
+    resolutionNote
+    reopenCount
+    acknowledgedAt
     sourceResolvedAt
     workflowId
     runId
@@ -160,3 +169,13 @@ export const APPROVE_INCIDENT = mutation('approveIncident')
 export const REJECT_INCIDENT = mutation('rejectIncident')
 export const ACKNOWLEDGE_INCIDENT = mutation('acknowledgeIncident')
 export const RESOLVE_INCIDENT = mutation('resolveIncident')
+export const START_INCIDENT_WORK = mutation('startIncidentWork')
+export const REOPEN_INCIDENT = mutation('reopenIncident')
+export const ASSIGN_INCIDENT = /* GraphQL */ `
+  mutation AssignIncident($id: ID!, $userId: ID!, $comment: String) {
+    assignIncident(id: $id, userId: $userId, comment: $comment) {
+      ...IncidentDetail
+    }
+  }
+  ${INCIDENT_DETAIL}
+`

@@ -2,7 +2,16 @@
 
 export type Role = 'msp_admin' | 'company_admin' | 'technician'
 export type Severity = 'critical' | 'high' | 'medium' | 'low'
-export type IncidentStatus = 'new' | 'awaiting_approval' | 'remediating' | 'escalated' | 'resolved'
+export type IncidentStatus =
+  'new' | 'acknowledged' | 'in_progress' | 'awaiting_approval' | 'remediating' | 'escalated' | 'reopened' | 'resolved'
+
+/** Who owns an incident; `by` is null when the rotation or the escalation chain gave it to them. */
+export interface Assignment {
+  userId: string
+  email: string
+  at: string
+  by: string | null
+}
 
 export interface User {
   id: string
@@ -100,6 +109,7 @@ export interface IncidentSummary {
   escalated: boolean
   slaBreached: boolean
   acknowledgedBy: string | null
+  assignee: Assignment | null
   createdAt: string
   updatedAt: string
 }
@@ -112,6 +122,10 @@ export interface Incident extends IncidentSummary {
   slaResolutionDeadline: string
   approvalDeadline: string | null
   resolvedAt: string | null
+  /** what the person who resolved it wrote */
+  resolutionNote: string | null
+  reopenCount: number
+  acknowledgedAt: string | null
   /** when every alert had recovered at its source */
   sourceResolvedAt: string | null
   workflowId: string

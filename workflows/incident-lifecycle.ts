@@ -1,0 +1,124 @@
+// What people do to an incident, apart from Temporal: acknowledge, start work, assign, resolve with a note,
+// reopen. Like incident-state.ts each transition changes the state it is given and journals its timeline event;
+// each validator returns the refusal (a type the API maps to a code, and a message the person reads).
+import type { AssignCommand, IncidentCommand, IncidentState } from './types.ts';
+import type { IncidentStatus } from '../domain/types.ts';
+import { record, refuseActor, resolve, withComment, type Journal, type Refusal } from './incident-state.ts';
+
+/** Statuses in which a person owns the incident: the automation has handed it over or not taken it yet. */
+const HELD_BY_PEOPLE: readonly IncidentStatus[] = ['new', 'acknowledged', 'in_progress', 'escalated', 'reopened'];
+
+export function heldByPeople(s: IncidentState): boolean {
+  return HELD_BY_PEOPLE.includes(s.status);
+}
+
+/** A person has the incident in hand: the decision and the escalation to "escalated" leave their status alone. */
+export function takenByPerson(s: IncidentState): boolean {
+  return s.status === 'acknowledged' || s.status === 'in_progress';
+}
+
+function refuseClosed(s: IncidentState): Refusal | null {
+  return s.status === 'resolved' ? { type: 'AlreadyResolved', message: 'Incident is already resolved' } : null;
+}
+
+/**
+ * Stops the response clock. While the automation holds the incident (an approval pending, a runbook running)
+ * the status stays theirs; otherwise it becomes acknowledged.
+ */
+export function acknowledge(s: IncidentState, j: Journal, now: string, cmd: IncidentCommand): void {
+  s.acknowledgement = { by: cmd.actor.email, at: now };
+  if (s.status === 'new' || s.status === 'escalated' || s.status === 'reopened') s.status = 'acknowledged';
+  record(s, j, now, 'acknowledged', withComment(`Acknowledged by ${cmd.actor.email}`, cmd), cmd.actor.email);
+}
+
+export function refuseAcknowledge(s: IncidentState, cmd: IncidentCommand): Refusal | null {
+  const refusal = refuseActor(s, cmd) ?? refuseClosed(s);
+  if (refusal) return refusal;
+  if (s.acknowledgement && s.status !== 'reopened') {
+    return { type: 'AlreadyAcknowledged', message: `Already acknowledged by ${s.acknowledgement.by}` };
+  }
+  return null;
+}
+
+/** Someone is working on it: implies an acknowledgement, and makes them the assignee if nobody is. */
+export function startWork(s: IncidentState, j: Journal, now: string, cmd: IncidentCommand): void {
+  if (!s.acknowledgement || s.status === 'reopened') s.acknowledgement = { by: cmd.actor.email, at: now };
+  if (!s.assignee) s.assignee = { userId: cmd.actor.userId, email: cmd.actor.email, at: now, by: cmd.actor.email };
+  s.status = 'in_progress';
+  record(s, j, now, 'in_progress', withComment(`Work started by ${cmd.actor.email}`, cmd), cmd.actor.email);
+}
+
+export function refuseStartWork(s: IncidentState, cmd: IncidentCommand): Refusal | null {
+  const refusal = refuseActor(s, cmd) ?? refuseClosed(s);
+  if (refusal) return refusal;
+  if (s.status === 'in_progress') return { type: 'AlreadyInProgress', message: 'Work on this incident has started' };
+  if (!heldByPeople(s)) {
+    const what = s.status === 'remediating' ? 'A runbook is running' : 'A runbook is waiting for approval';
+    return { type: 'AutomationRunning', message: `${what}; decide or wait for it before starting work by hand` };
+  }
+  return null;
+}
+
+export function assign(s: IncidentState, j: Journal, now: string, cmd: AssignCommand): void {
+  const previous = s.assignee?.email ?? null;
+  s.assignee = { userId: cmd.assignee.userId, email: cmd.assignee.email, at: now, by: cmd.actor.email };
+  const text =
+    cmd.assignee.userId === cmd.actor.userId
+      ? `Taken by ${cmd.assignee.email}`
+      : `Assigned to ${cmd.assignee.email} by ${cmd.actor.email}`;
+  record(s, j, now, 'assigned', withComment(text, cmd), cmd.actor.email, {
+    assignee: cmd.assignee.email,
+    previous,
+  });
+}
+
+export function refuseAssign(s: IncidentState, cmd: AssignCommand): Refusal | null {
+  const refusal = refuseActor(s, cmd) ?? refuseClosed(s);
+  if (refusal) return refusal;
+  // A technician takes work; handing it to someone else is a lead's call, as in PagerDuty's responder role.
+  if (cmd.actor.role === 'technician' && cmd.assignee.userId !== cmd.actor.userId) {
+    return { type: 'InsufficientRole', message: 'A technician may only assign an incident to themselves' };
+  }
+  if (s.assignee?.userId === cmd.assignee.userId) {
+    return { type: 'AlreadyAssigned', message: `Already assigned to ${s.assignee.email}` };
+  }
+  return null;
+}
+
+/** A person closes the incident; their comment is the resolution note. */
+export function resolveByHand(s: IncidentState, j: Journal, now: string, cmd: IncidentCommand): void {
+  s.resolutionNote = cmd.comment ?? null;
+  resolve(s, j, now, withComment(`Resolved by ${cmd.actor.email}`, cmd), cmd.actor.email, false);
+}
+
+export function refuseResolve(s: IncidentState, cmd: IncidentCommand): Refusal | null {
+  const refusal = refuseActor(s, cmd) ?? refuseClosed(s);
+  if (refusal) return refusal;
+  if (s.status === 'remediating') {
+    return {
+      type: 'RemediationRunning',
+      message: 'A runbook is running; wait for its result before resolving by hand',
+    };
+  }
+  return null;
+}
+
+/**
+ * The problem is back, or the fix was not one: the incident opens again for people, keeping its history, alerts
+ * and SLA deadlines (a resolution deadline already passed breaches at once: the resolution did not hold).
+ */
+export function reopen(s: IncidentState, j: Journal, now: string, cmd: IncidentCommand): void {
+  s.status = 'reopened';
+  s.resolvedAt = null;
+  s.resolutionNote = null;
+  s.autoRemediated = false;
+  s.reopenCount = (s.reopenCount ?? 0) + 1;
+  record(s, j, now, 'reopened', withComment(`Reopened by ${cmd.actor.email}`, cmd), cmd.actor.email);
+}
+
+export function refuseReopen(s: IncidentState, cmd: IncidentCommand): Refusal | null {
+  const refusal = refuseActor(s, cmd);
+  if (refusal) return refusal;
+  if (s.status !== 'resolved') return { type: 'NotResolved', message: `Incident is ${s.status}, not resolved` };
+  return null;
+}
