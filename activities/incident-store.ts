@@ -4,6 +4,10 @@ import type { Sql } from '../db/sql.ts';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla.ts';
 import type { IncidentState, TimelineEvent } from '../workflows/types.ts';
 import type { CompanySettings } from '../domain/company-settings.ts';
+import { categoryOf } from '../domain/on-call.ts';
+
+/** PagerDuty's default for an unacknowledged incident before it moves on. */
+export const DEFAULT_ACK_TIMEOUT_MINUTES = 30;
 
 export interface IncidentStoreDeps {
   sql: Sql;
@@ -20,6 +24,10 @@ export interface IncidentContext {
   assetCritical: boolean;
   /** Whether an incident whose alerts all recovered at source resolves itself (unless a runbook is running). */
   autoResolveAtSource: boolean;
+  /** Which rotation the incident pages (domain/on-call.ts categoryOf); absent in runs recorded before it. */
+  category?: string | null;
+  /** Minutes the person an incident was given has to acknowledge it before the next in line gets it. */
+  ackTimeoutMinutes?: number;
 }
 
 export const INCIDENT_CHANNEL = 'incident_updated';
@@ -43,13 +51,21 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             SELECT id FROM alerts WHERE company_id = ${input.companyId} AND id = ANY(${input.alertIds}) AND incident_id IS NOT NULL`
         : [];
       const s = company.settings ?? {};
+      const [first] = input.alertIds?.length
+        ? await sql<{ labels: Record<string, string> | null; signature: string }[]>`
+            SELECT labels, signature FROM alerts WHERE company_id = ${input.companyId} AND id = ANY(${input.alertIds})
+            ORDER BY received_at LIMIT 1`
+        : [];
       return {
+        category: first ? categoryOf(first.signature, first.labels) : null,
+        ackTimeoutMinutes: s.onCall?.ackTimeoutMinutes ?? DEFAULT_ACK_TIMEOUT_MINUTES,
         linkedAlertIds: linked.map((r) => r.id),
         groupWaitSeconds: s.groupWaitSeconds ?? deps.defaultGroupWaitSeconds,
         approvalTimeoutSeconds: s.approvalTimeoutSeconds ?? deps.defaultApprovalTimeoutSeconds,
         sla: {
           responseMinutes: { ...DEFAULT_SLA_POLICY.responseMinutes, ...s.sla?.responseMinutes },
           resolutionMinutes: { ...DEFAULT_SLA_POLICY.resolutionMinutes, ...s.sla?.resolutionMinutes },
+          ...(s.sla?.businessHours ? { businessHours: s.sla.businessHours, timeZone: s.timeZone ?? 'UTC' } : {}),
         },
         assetCritical: asset?.critical ?? false,
         autoResolveAtSource: s.autoResolveAtSource ?? true,
@@ -68,7 +84,7 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             priority_score, alert_count, tool_sources, decision, approval, execution, auto_remediated,
             escalated, escalation_reason, approval_deadline, sla_response_deadline, sla_resolution_deadline,
             sla_breached, version, created_at, updated_at, resolved_at, source_resolved_at,
-            acknowledgement, assignee, resolution_note, reopen_count, escalation_level, final_state
+            acknowledgement, assignee, resolution_note, reopen_count, escalation_level, final_state, category
           ) VALUES (
             ${s.incidentId}, ${s.companyId}, ${s.workflowId}, ${s.runId}, ${s.aggregationKey}, ${s.assetName},
             ${s.signature}, ${s.severity}, ${s.status},
@@ -79,7 +95,8 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             ${s.slaBreached}, ${s.version}, ${s.createdAt}, ${s.updatedAt}, ${s.resolvedAt}, ${s.sourceResolvedAt ?? null},
             ${s.acknowledgement ? tx.json(s.acknowledgement as never) : null},
             ${s.assignee ? tx.json(s.assignee as never) : null}, ${s.resolutionNote ?? null}, ${s.reopenCount ?? 0},
-            ${s.escalationLevel}, ${s.status === 'resolved' ? tx.json(finalState(s) as never) : null}
+            ${s.escalationLevel}, ${s.status === 'resolved' ? tx.json(finalState(s) as never) : null},
+            ${s.category ?? null}
           )
           ON CONFLICT (id) DO UPDATE SET
             run_id = EXCLUDED.run_id, severity = EXCLUDED.severity, status = EXCLUDED.status,

@@ -3,10 +3,22 @@ import type { Sql } from '../db/sql.ts';
 import { awsCredentialsConfigured, type Config } from '../lib/config.ts';
 import { createDecisionActivities } from './decision.ts';
 import { createIncidentStoreActivities } from './incident-store.ts';
+import { createMailer, type Mailer } from '../lib/mailer.ts';
+import { createNotifyActivities } from './notify.ts';
+import { createOnCallActivities } from './on-call.ts';
 import { createSsmActivities } from './ssm.ts';
 
-export function createActivities(deps: { sql: Sql; config: Config; ssmEndpoint?: string }) {
+export function createActivities(deps: { sql: Sql; config: Config; ssmEndpoint?: string; mailer?: Mailer | null }) {
+  // Without SMTP_URL nobody is emailed; the bell and chat webhooks still page.
+  const mailer =
+    deps.mailer !== undefined
+      ? deps.mailer
+      : deps.config.smtpUrl
+        ? createMailer({ smtpUrl: deps.config.smtpUrl, from: deps.config.mailFrom })
+        : null;
   return {
+    ...createNotifyActivities({ sql: deps.sql, mailer, publicUrl: deps.config.publicUrl }),
+    ...createOnCallActivities({ sql: deps.sql }),
     ...createIncidentStoreActivities({
       sql: deps.sql,
       defaultGroupWaitSeconds: deps.config.defaultGroupWaitSeconds,

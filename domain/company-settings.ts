@@ -2,7 +2,8 @@
 // the incident workflow's activities and remediation read them; unset fields fall back to the install's
 // defaults (environment), so a company only stores what it changes.
 import { z } from 'zod';
-import { maintenanceWindowSchema } from './silences.ts';
+import { HHMM, maintenanceWindowSchema } from './silences.ts';
+import { DAYS } from './wall-clock.ts';
 import { SEVERITIES } from './types.ts';
 
 const minutesBySeverity = z
@@ -71,7 +72,20 @@ export const companySettingsSchema = z
     /** Whether an incident whose alerts all recovered at source resolves itself (never while a runbook runs). */
     autoResolveAtSource: z.boolean().optional(),
     sla: z
-      .object({ responseMinutes: minutesBySeverity.optional(), resolutionMinutes: minutesBySeverity.optional() })
+      .object({
+        responseMinutes: minutesBySeverity.optional(),
+        resolutionMinutes: minutesBySeverity.optional(),
+        /** Only these hours count toward the deadlines, in `timeZone` (default UTC). */
+        businessHours: z
+          .object({
+            days: z.array(z.enum(DAYS)).min(1).max(7),
+            start: z.string().regex(HHMM, 'must be HH:MM'),
+            end: z.string().regex(HHMM, 'must be HH:MM'),
+          })
+          .strict()
+          .refine((h) => h.end > h.start, { message: 'must end after it starts, on the same day', path: ['end'] })
+          .optional(),
+      })
       .strict()
       .optional(),
     /** Where this company's runbooks run: its own AWS region, or an SSM-compatible endpoint (an emulator). */
@@ -94,6 +108,27 @@ export const companySettingsSchema = z
         emails: z.array(z.email()).max(20).optional(),
         /** The lowest severity that notifies at all. */
         minSeverity: z.enum(SEVERITIES).optional(),
+        /** Chat channels told about every escalation: Slack-compatible or Microsoft Teams incoming webhooks. */
+        webhooks: z
+          .array(
+            z
+              .object({
+                name: z.string().min(1).max(60),
+                url: z.url({ protocol: /^https?$/ }).max(500),
+                format: z.enum(['slack', 'teams']),
+              })
+              .strict(),
+          )
+          .max(10)
+          .refine((w) => new Set(w.map((x) => x.name)).size === w.length, 'names must differ')
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    onCall: z
+      .object({
+        /** Minutes the person given an incident has to acknowledge it before the next in line gets it. */
+        ackTimeoutMinutes: z.number().int().min(1).max(1_440).optional(),
       })
       .strict()
       .optional(),

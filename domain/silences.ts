@@ -2,6 +2,9 @@
 // windows in the company's time zone. A muted alert is stored and counted but opens no incident and pages nobody.
 // Pure: the router passes the alert, the active silences and the company's windows.
 import { z } from 'zod';
+import { DAYS, wallClock, type Day } from './wall-clock.ts';
+
+export { DAYS, wallClock, type Day };
 
 export const MATCHER_FIELD = /^(asset|signature|tool|severity|label:[A-Za-z_][A-Za-z0-9_.-]{0,63})$/;
 
@@ -22,9 +25,7 @@ export type Matcher = z.infer<typeof matcherSchema>;
 
 export const matchersSchema = z.array(matcherSchema).min(1, 'needs at least one matcher').max(20);
 
-export const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-export type Day = (typeof DAYS)[number];
-const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+export const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 export const maintenanceWindowSchema = z
   .object({
@@ -75,20 +76,6 @@ export function matchesAll(a: MutableAlert, matchers: Matcher[]): boolean {
     const hit = new RegExp(`^(?:${m.value})$`).test(v);
     return m.op === '=~' ? hit : !hit;
   });
-}
-
-/** Weekday and minutes since midnight of `at` on the wall clock of `timeZone`. */
-export function wallClock(at: number, timeZone: string): { day: number; minutes: number } {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    weekday: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(at);
-  const get = (t: string) => parts.find((p) => p.type === t)!.value;
-  const day = DAYS.indexOf(get('weekday').toLowerCase().slice(0, 3) as Day);
-  return { day, minutes: Number(get('hour')) * 60 + Number(get('minute')) };
 }
 
 const toMinutes = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3));

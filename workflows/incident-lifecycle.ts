@@ -122,3 +122,46 @@ export function refuseReopen(s: IncidentState, cmd: IncidentCommand): Refusal | 
   if (s.status !== 'resolved') return { type: 'NotResolved', message: `Incident is ${s.status}, not resolved` };
   return null;
 }
+
+// ---- assignment by the rotation ---------------------------------------------------------------
+
+/** The rotation gives an unowned incident to the person on call (or next in the round-robin). */
+export function assignFromRotation(
+  s: IncidentState,
+  j: Journal,
+  now: string,
+  person: { userId: string; email: string },
+): void {
+  s.assignee = { userId: person.userId, email: person.email, at: now, by: null };
+  const on = s.category ? ` (on call for ${s.category})` : ' (on call)';
+  record(s, j, now, 'assigned', `Assigned to ${person.email}${on}`, null, { assignee: person.email, previous: null });
+}
+
+/** Nobody acknowledged in time: the incident moves to the next in line, and the one who had it is skipped from now. */
+export function passOver(
+  s: IncidentState,
+  j: Journal,
+  now: string,
+  next: { userId: string; email: string } | null,
+  ackTimeoutMinutes: number,
+): void {
+  const previous = s.assignee;
+  if (previous) s.passedOver = [...(s.passedOver ?? []), previous.userId];
+  const who = previous?.email ?? 'nobody';
+  if (next) s.assignee = { userId: next.userId, email: next.email, at: now, by: null };
+  record(
+    s,
+    j,
+    now,
+    'ack_timeout',
+    `Not acknowledged by ${who} within ${ackTimeoutMinutes} min` +
+      (next ? `; handed to ${next.email}` : '; nobody else is in line'),
+    null,
+    { previous: previous?.email ?? null, assignee: next?.email ?? null },
+  );
+}
+
+/** Whether the incident waits on its assignee's acknowledgement (the ack timeout runs). */
+export function awaitingAcknowledgement(s: IncidentState): boolean {
+  return heldByPeople(s) && s.assignee != null && s.acknowledgement === null;
+}

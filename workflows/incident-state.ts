@@ -66,6 +66,8 @@ export interface OpenParams {
   signature: string;
   assetCritical: boolean;
   sla: SlaPolicy;
+  /** Which rotation it pages; null when neither a label nor the signature says. */
+  category?: string | null;
   /** The alert whose severity sets the SLA; it joins with the rest through absorb. */
   first: AlertSignal;
 }
@@ -84,6 +86,7 @@ export function openIncident(p: OpenParams, now: string): IncidentState {
     status: 'new',
     priorityScore: 0,
     assetCritical: p.assetCritical,
+    category: p.category ?? null,
     alertCount: 0,
     recentAlertIds: [],
     toolSources: [],

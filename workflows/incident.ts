@@ -16,6 +16,7 @@ import type { createIncidentStoreActivities } from '../activities/incident-store
 import type { createDecisionActivities } from '../activities/decision.ts';
 import type { createSsmActivities } from '../activities/ssm.ts';
 import { AlertInbox } from './alert-inbox.ts';
+import { mayPassOn, page, pagesPeople, passOn, type Pager } from './paging.ts';
 import * as L from './incident-lifecycle.ts';
 import * as T from './incident-state.ts';
 import {
@@ -153,9 +154,15 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
   };
 
+  // Pages run one at a time: an SLA breach and an escalation at once must not both hand the incident out.
+  const pager: Pager = { state: current, journal: () => journal, now, save };
+  let paging: Promise<void> = Promise.resolve();
+  const serially = (fn: () => Promise<void>): Promise<void> => (paging = paging.then(fn));
+
   const escalate = async (reason: string): Promise<void> => {
     T.escalate(current(), journal, now(), reason);
     await save();
+    if (pagesPeople()) await serially(() => page(pager, reason));
   };
 
   const resolve = async (message: string, actor: string | null, autoRemediated: boolean): Promise<void> => {
@@ -236,6 +243,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         signature: input.signature,
         assetCritical: ctx.assetCritical,
         sla: ctx.sla,
+        category: ctx.category ?? null,
         first: opening[0]!,
       },
       now(),
@@ -320,6 +328,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     if (!s.slaResponseBreached && !(await condition(() => T.responded(s), untilMs(s.slaResponseDeadline)))) {
       T.breachSla(s, journal, now(), 'Response');
       await save();
+      if (pagesPeople()) await serially(() => page(pager, 'Response SLA breached'));
     }
     if (
       !s.slaResolutionBreached &&
@@ -327,6 +336,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     ) {
       T.breachSla(s, journal, now(), 'Resolution');
       await save();
+      if (pagesPeople()) await serially(() => page(pager, 'Resolution SLA breached'));
     }
   };
   const sla = watchSla();
@@ -410,9 +420,20 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       await remediate(s);
       continue;
     }
-    // Escalated (or new after a resume): a person owns it now; wait for resolveIncident.
-    const outcome = await waitFor(() => current().status === 'resolved', undefined, true);
+    // Escalated (or new after a resume): a person owns it now; wait for resolveIncident. Whoever was given it
+    // has the ack timeout to acknowledge before the next in line gets it.
+    const ackTimeoutMinutes = ctx.ackTimeoutMinutes ?? 30;
+    const waitsOnAck = L.awaitingAcknowledgement(s) && mayPassOn(s) && pagesPeople();
+    const assignee = s.assignee?.userId;
+    const outcome = await waitFor(
+      () =>
+        current().status === 'resolved' ||
+        (waitsOnAck && (current().acknowledgement !== null || current().assignee?.userId !== assignee)),
+      waitsOnAck ? ackTimeoutMinutes * 60_000 : undefined,
+      true,
+    );
     if (outcome === 'continue') return await continueWithFreshHistory(input, current(), inbox, () => saving === 0);
+    if (outcome === false) await serially(() => passOn(pager, ackTimeoutMinutes));
   }
 
   async function remediate(s: IncidentState): Promise<void> {

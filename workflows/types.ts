@@ -137,6 +137,10 @@ export interface IncidentState {
   assignee?: Assignment | null;
   /** What the person who resolved it wrote; absent in runs recorded before it existed. */
   resolutionNote?: string | null;
+  /** Which rotation it pages (domain/on-call.ts); absent in runs recorded before categories. */
+  category?: string | null;
+  /** People it was given to who did not acknowledge in time: the next in line skips them. */
+  passedOver?: string[];
   /** Times a person reopened the incident after it resolved. */
   reopenCount?: number;
   autoRemediated: boolean;

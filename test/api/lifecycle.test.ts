@@ -67,8 +67,11 @@ async function openIncident(asset: string): Promise<string> {
   return eventually(async () => {
     const [r] = await stack.sql<{ id: string; status: string }[]>`
       SELECT id, status FROM incidents WHERE company_id = ${company.companyId} AND asset_name = ${asset}`;
-    return r?.status === 'escalated' ? r.id : undefined;
-  }, 'the incident to escalate');
+    if (r?.status !== 'escalated') return undefined;
+    // Paged too: the timeline order below is then fixed.
+    const [paged] = await stack.sql`SELECT 1 FROM incident_events WHERE incident_id = ${r.id} AND kind = 'notified'`;
+    return paged ? r.id : undefined;
+  }, 'the incident to escalate and page');
 }
 
 describe('incident lifecycle', () => {
@@ -143,6 +146,7 @@ describe('incident lifecycle', () => {
       'created',
       'decided',
       'escalated',
+      'notified',
       'acknowledged',
       'in_progress',
       'assigned',

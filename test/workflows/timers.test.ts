@@ -74,9 +74,12 @@ describe('incidentWorkflow timers (time skipping)', () => {
         'decided',
         'approval_requested',
         'sla_breached',
+        'notified',
         'sla_breached',
+        'notified',
         'approval_expired',
         'escalated',
+        'notified',
       ]);
       expect(events.find((e) => e.kind === 'escalated')?.message).toBe('Escalated to level 3: Approval timed out');
       await handle.terminate('test done');

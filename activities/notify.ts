@@ -1,0 +1,210 @@
+// Telling people an incident needs them: in the app (the bell), by email and in the company's chat channels.
+// Each outside delivery is claimed as a row first and marked sent after, so a retry of this activity resends only
+// what did not go out; in-app notifications are unique per person and event.
+import { ApplicationFailure } from '@temporalio/common';
+import type { Sql } from '../db/sql.ts';
+import type { CompanySettings } from '../domain/company-settings.ts';
+import {
+  ESCALATION_CHAIN,
+  STEP_LABELS,
+  atLeast,
+  noticeText,
+  noticeTitle,
+  slackPayload,
+  stepOfLevel,
+  teamsPayload,
+  type EscalationNotice,
+  type EscalationStep,
+} from '../domain/escalation.ts';
+import type { Severity } from '../domain/types.ts';
+import type { Mailer } from '../lib/mailer.ts';
+import { onCallBackup, type OnCallPerson } from './on-call-lookup.ts';
+
+export const NOTIFICATION_CHANNEL = 'notification_added';
+const WEBHOOK_TIMEOUT_MS = 10_000;
+
+export interface EscalationInput {
+  companyId: string;
+  incidentId: string;
+  /** The timeline event this notice belongs to: with the incident id, the key that makes retries idempotent. */
+  eventSeq: number;
+  level: number;
+  reason: string;
+  severity: Severity;
+  status: string;
+  assetName: string;
+  signature: string;
+  assigneeId: string | null;
+  /** Picks the rotation whose backup is paged. */
+  category: string | null;
+}
+
+export interface EscalationResult {
+  step: EscalationStep;
+  /** Emails of the people of that step. */
+  people: string[];
+  inApp: number;
+  emails: number;
+  webhooks: number;
+}
+
+type Person = OnCallPerson;
+
+export function createNotifyActivities(deps: { sql: Sql; mailer: Mailer | null; publicUrl: string }) {
+  const { sql } = deps;
+
+  async function peopleOf(step: EscalationStep, input: EscalationInput, nowMs: number): Promise<Person[]> {
+    const active = sql`u.disabled_at IS NULL`;
+    switch (step) {
+      case 'assignee':
+        if (!input.assigneeId) return [];
+        return sql<Person[]>`
+          SELECT u.id, u.email, u.notification_prefs AS prefs FROM users u WHERE u.id = ${input.assigneeId} AND ${active}`;
+      case 'on_call_backup':
+        return onCallBackup(sql, input.companyId, input.category, nowMs, input.assigneeId);
+      case 'company_admins':
+        return sql<Person[]>`
+          SELECT u.id, u.email, u.notification_prefs AS prefs FROM users u
+          JOIN user_companies m ON m.user_id = u.id AND m.company_id = ${input.companyId}
+          WHERE u.role = 'company_admin' AND ${active} ORDER BY u.email`;
+      case 'msp_admins':
+        return sql<Person[]>`
+          SELECT u.id, u.email, u.notification_prefs AS prefs FROM users u
+          WHERE u.role = 'msp_admin' AND ${active} ORDER BY u.email`;
+    }
+  }
+
+  /** Claims a delivery; false when an earlier attempt already sent it. */
+  async function claim(key: string, channel: 'email' | 'webhook', target: string): Promise<boolean> {
+    const rows = await sql`
+      INSERT INTO notification_deliveries (event_key, channel, target, status)
+      VALUES (${key}, ${channel}, ${target}, 'sending')
+      ON CONFLICT (event_key, channel, target) DO UPDATE
+        SET status = 'sending', attempts = notification_deliveries.attempts + 1, error = NULL
+        WHERE notification_deliveries.status <> 'sent'
+      RETURNING 1`;
+    return rows.length > 0;
+  }
+
+  async function settle(key: string, channel: string, target: string, error: string | null): Promise<void> {
+    await sql`
+      UPDATE notification_deliveries
+      SET status = ${error ? 'failed' : 'sent'}, error = ${error}, sent_at = ${error ? null : sql`now()`}
+      WHERE event_key = ${key} AND channel = ${channel} AND target = ${target}`;
+  }
+
+  async function postWebhook(url: string, body: unknown): Promise<void> {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    // Name the status only: the URL carries the channel's secret token.
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  }
+
+  return {
+    /**
+     * Pages the escalation step of `level` (or the next step with anybody in it) and the company's chat channels.
+     * Throws, for Temporal to retry, when a delivery failed; what went out is not sent again.
+     */
+    async notifyEscalation(input: EscalationInput): Promise<EscalationResult> {
+      const [company] = await sql<{ name: string; settings: CompanySettings }[]>`
+        SELECT name, settings FROM companies WHERE id = ${input.companyId}`;
+      if (!company) throw ApplicationFailure.nonRetryable(`Company ${input.companyId} not found`, 'CompanyGone');
+      const config = company.settings?.notifications ?? {};
+      const key = `${input.incidentId}:${input.eventSeq}`;
+      const nowMs = Date.now();
+
+      let stepIndex = stepOfLevel(input.level);
+      let people: Person[] = [];
+      for (; stepIndex < ESCALATION_CHAIN.length; stepIndex++) {
+        people = await peopleOf(ESCALATION_CHAIN[stepIndex]!, input, nowMs);
+        if (people.length > 0) break;
+      }
+      const step = ESCALATION_CHAIN[Math.min(stepIndex, ESCALATION_CHAIN.length - 1)]!;
+      const notice: EscalationNotice = {
+        incidentId: input.incidentId,
+        companyName: company.name,
+        assetName: input.assetName,
+        signature: input.signature,
+        severity: input.severity,
+        status: input.status,
+        level: input.level,
+        reason: `${input.reason} (paging the ${STEP_LABELS[step]})`,
+        url: `${deps.publicUrl}/#/incidents/${encodeURIComponent(input.incidentId)}`,
+      };
+      const title = noticeTitle(notice);
+      const text = noticeText(notice);
+
+      // In the app always: the bell is where a muted person still finds it.
+      let inApp = 0;
+      if (people.length > 0) {
+        const rows = people.map((p) => ({
+          user_id: p.id,
+          company_id: input.companyId,
+          incident_id: input.incidentId,
+          event_key: key,
+          kind: 'escalation',
+          title,
+          body: text,
+          severity: input.severity,
+        }));
+        const inserted = await sql`
+          WITH ins AS (
+            INSERT INTO notifications ${sql(rows)} ON CONFLICT (user_id, event_key) DO NOTHING RETURNING id
+          )
+          SELECT pg_notify(${NOTIFICATION_CHANNEL}, id::text) FROM ins`;
+        inApp = inserted.length;
+      }
+
+      const failures: string[] = [];
+      const companyFloor = config.minSeverity;
+      if (atLeast(input.severity, companyFloor)) {
+        const addresses = new Set<string>();
+        for (const p of people) {
+          if (p.prefs?.email !== false && atLeast(input.severity, p.prefs?.minSeverity)) addresses.add(p.email);
+        }
+        for (const e of config.emails ?? []) addresses.add(e);
+        if (deps.mailer) {
+          for (const to of addresses) {
+            if (!(await claim(key, 'email', to))) continue;
+            try {
+              await deps.mailer.send({ to, subject: title, text });
+              await settle(key, 'email', to, null);
+            } catch (err) {
+              await settle(key, 'email', to, (err as Error).message);
+              failures.push(`email to ${to}: ${(err as Error).message}`);
+            }
+          }
+        }
+        for (const hook of config.webhooks ?? []) {
+          if (!(await claim(key, 'webhook', hook.name))) continue;
+          try {
+            await postWebhook(hook.url, hook.format === 'teams' ? teamsPayload(notice) : slackPayload(notice));
+            await settle(key, 'webhook', hook.name, null);
+          } catch (err) {
+            const why = (err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message;
+            await settle(key, 'webhook', hook.name, why);
+            failures.push(`webhook "${hook.name}": ${why}`);
+          }
+        }
+      }
+      if (failures.length > 0) throw new Error(`Notification not delivered: ${failures.join('; ')}`);
+      // Counted from the rows, so a retry that had little left to send still reports everything that went out.
+      const sent = await sql<{ channel: string; n: number }[]>`
+        SELECT channel, count(*)::int AS n FROM notification_deliveries
+        WHERE event_key = ${key} AND status = 'sent' GROUP BY channel`;
+      const [bell] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM notifications WHERE event_key = ${key}`;
+      const count = (c: string) => sent.find((r) => r.channel === c)?.n ?? 0;
+      return {
+        step,
+        people: people.map((p) => p.email),
+        inApp: Math.max(inApp, bell?.n ?? 0),
+        emails: count('email'),
+        webhooks: count('webhook'),
+      };
+    },
+  };
+}

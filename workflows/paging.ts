@@ -1,0 +1,109 @@
+// Paging people from the incident workflow: give an unowned incident to whoever is on call, tell the escalation
+// step of its level (bell, email, chat), and pass it on when its assignee does not acknowledge in time. Every
+// page is an activity with retries, recorded on the timeline either way.
+import { ActivityFailure, patched, proxyActivities } from '@temporalio/workflow';
+import type { createNotifyActivities } from '../activities/notify.ts';
+import type { createOnCallActivities } from '../activities/on-call.ts';
+import { ESCALATION_CHAIN, STEP_LABELS } from '../domain/escalation.ts';
+import * as L from './incident-lifecycle.ts';
+import * as T from './incident-state.ts';
+import type { IncidentState } from './types.ts';
+
+type NotifyActivities = ReturnType<typeof createNotifyActivities>;
+type OnCallActivities = ReturnType<typeof createOnCallActivities>;
+
+const notify = proxyActivities<NotifyActivities>({
+  // Relays and chat webhooks hiccup: each retry resends only what did not go out (deliveries are claimed rows).
+  // After about an hour of trying the timeline says what failed; the bell, written first, still has the page.
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 9 },
+});
+
+const onCall = proxyActivities<OnCallActivities>({
+  // A read of PostgreSQL: retried for as long as the database is away, like the incident store.
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/** Runs recorded before paging existed replay without it. */
+export const PAGING_PATCH = 'page-people';
+
+export function pagesPeople(): boolean {
+  return patched(PAGING_PATCH);
+}
+
+export interface Pager {
+  state: () => IncidentState;
+  journal: () => T.Journal;
+  now: () => string;
+  save: () => Promise<void>;
+}
+
+/** Gives an unowned incident to the person on call, then tells the escalation step of its level. */
+export async function page(p: Pager, reason: string): Promise<void> {
+  const s = p.state();
+  if (!s.assignee) {
+    const pick = await onCall.pickAssignee({
+      companyId: s.companyId,
+      category: s.category ?? null,
+      exclude: s.passedOver ?? [],
+    });
+    if (pick) {
+      L.assignFromRotation(s, p.journal(), p.now(), pick);
+      await p.save();
+    }
+  }
+  await tell(p, reason);
+}
+
+/** The assignee did not acknowledge in time: the next in line gets it, or the chain goes a level up. */
+export async function passOn(p: Pager, ackTimeoutMinutes: number): Promise<void> {
+  const s = p.state();
+  const next = await onCall.pickAssignee({
+    companyId: s.companyId,
+    category: s.category ?? null,
+    exclude: [...(s.passedOver ?? []), ...(s.assignee ? [s.assignee.userId] : [])],
+  });
+  L.passOver(s, p.journal(), p.now(), next, ackTimeoutMinutes);
+  if (next) {
+    await p.save();
+    await tell(p, `Not acknowledged in ${ackTimeoutMinutes} min; handed to ${next.email}`);
+  } else {
+    T.escalate(s, p.journal(), p.now(), `Nobody acknowledged within ${ackTimeoutMinutes} min`);
+    await p.save();
+    await tell(p, s.escalationReason!);
+  }
+}
+
+/** Whether another ack timeout may still move the incident: once the chain's last step was paged, it waits. */
+export function mayPassOn(s: IncidentState): boolean {
+  return s.escalationLevel <= ESCALATION_CHAIN.length;
+}
+
+async function tell(p: Pager, reason: string): Promise<void> {
+  const s = p.state();
+  try {
+    const r = await notify.notifyEscalation({
+      companyId: s.companyId,
+      incidentId: s.incidentId,
+      eventSeq: s.version,
+      level: Math.max(s.escalationLevel, 1),
+      reason,
+      severity: s.severity,
+      status: s.status,
+      assetName: s.assetName,
+      signature: s.signature,
+      assigneeId: s.assignee?.userId ?? null,
+      category: s.category ?? null,
+    });
+    const who = r.people.length > 0 ? `: ${r.people.join(', ')}` : ' (nobody there)';
+    const how = `in app ${r.inApp}, email ${r.emails}, chat ${r.webhooks}`;
+    T.record(s, p.journal(), p.now(), 'notified', `Paged the ${STEP_LABELS[r.step]}${who} (${how})`, null, {
+      ...r,
+    });
+  } catch (err) {
+    const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+    T.record(s, p.journal(), p.now(), 'notification_failed', cause.slice(0, 500));
+  }
+  await p.save();
+}
