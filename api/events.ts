@@ -8,6 +8,7 @@
 import { createPubSub } from 'graphql-yoga';
 import type { Sql } from '../db/sql.ts';
 import { INCIDENT_CHANNEL } from '../activities/incident-store.ts';
+import { NOTIFICATION_CHANNEL } from '../activities/notify.ts';
 
 export type IncidentPubSub = ReturnType<typeof createIncidentPubSub>;
 
@@ -19,7 +20,7 @@ export const CATCH_UP = {
 };
 
 export function createIncidentPubSub() {
-  return createPubSub<{ incidentUpdated: [incidentId: string] }>();
+  return createPubSub<{ incidentUpdated: [incidentId: string]; notificationAdded: [notificationId: string] }>();
 }
 
 /** Ids of incidents changed after `since`, oldest first, bounded by CATCH_UP. */
@@ -56,6 +57,21 @@ export async function listenForIncidentUpdates(sql: Sql, pubsub: IncidentPubSub)
     // If the connection drops again before this read, the next listen catches up from the same point.
     const from = lastHeard;
     catchUp().catch(() => (lastHeard = Math.min(lastHeard, from)));
+  });
+  return async () => {
+    stopped = true;
+    await sub.unlisten();
+  };
+}
+
+/**
+ * New in-app notifications, by id. No catch-up after a reconnect: the bell re-reads its list and count whenever
+ * its stream resyncs, which is when it could have missed one.
+ */
+export async function listenForNotifications(sql: Sql, pubsub: IncidentPubSub): Promise<() => Promise<void>> {
+  let stopped = false;
+  const sub = await sql.listen(NOTIFICATION_CHANNEL, (id) => {
+    if (!stopped) pubsub.publish('notificationAdded', id);
   });
   return async () => {
     stopped = true;

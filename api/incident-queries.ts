@@ -26,6 +26,7 @@ export interface IncidentRecord {
   assignee: Assignment | null;
   resolutionNote: string | null;
   reopenCount: number;
+  category: string | null;
   autoRemediated: boolean;
   escalated: boolean;
   escalationLevel: number;
@@ -85,6 +86,7 @@ interface IncidentRow {
   assignee: Assignment | null;
   resolution_note: string | null;
   reopen_count: number;
+  category: string | null;
   escalation_level: number;
   auto_remediated: boolean;
   escalated: boolean;
@@ -122,6 +124,7 @@ function fromRow(r: IncidentRow): IncidentRecord {
     assignee: r.assignee,
     resolutionNote: r.resolution_note,
     reopenCount: r.reopen_count,
+    category: r.category,
     autoRemediated: r.auto_remediated,
     escalated: r.escalated,
     escalationLevel: r.escalation_level,
@@ -161,6 +164,7 @@ export function fromState(s: IncidentState, companyName: string): IncidentRecord
     assignee: s.assignee ?? null,
     resolutionNote: s.resolutionNote ?? null,
     reopenCount: s.reopenCount ?? 0,
+    category: s.category ?? null,
     autoRemediated: s.autoRemediated,
     escalated: s.escalated,
     escalationLevel: s.escalationLevel,
@@ -189,7 +193,7 @@ function selectIncidents(sql: Sql) {
   return sql`
     SELECT i.id, i.company_id, i.workflow_id, i.run_id, i.aggregation_key, i.asset_name, i.signature, i.severity,
       i.status, i.priority_score, i.alert_count, i.tool_sources, i.decision, i.approval, i.execution,
-      i.acknowledgement, i.assignee, i.resolution_note, i.reopen_count, i.escalation_level, i.auto_remediated,
+      i.acknowledgement, i.assignee, i.resolution_note, i.reopen_count, i.escalation_level, i.auto_remediated, i.category,
       i.escalated, i.escalation_reason, i.approval_deadline, i.sla_response_deadline, i.sla_resolution_deadline,
       i.sla_breached, i.source_resolved_at, i.created_at, i.updated_at, i.resolved_at, c.name AS company_name
     FROM incidents i JOIN companies c ON c.id = i.company_id`;

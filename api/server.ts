@@ -13,7 +13,7 @@ import { createTokenService } from './auth.ts';
 import { createAuthRoutes } from './auth-routes.ts';
 import { createContextFactory } from './graphql/context.ts';
 import { createUserEvents, listenForUserChanges } from './user-events.ts';
-import { createIncidentPubSub, listenForIncidentUpdates } from './events.ts';
+import { createIncidentPubSub, listenForIncidentUpdates, listenForNotifications } from './events.ts';
 import type { GraphQLContext } from './graphql/builder.ts';
 import { schema } from './graphql/schema.ts';
 import { graphqlBodyLimit, graphqlLimits } from './graphql/limits.ts';
@@ -47,6 +47,7 @@ export async function createApiServer(deps: {
   const tokens = createTokenService(config.jwtSecret, config.accessTokenTtl);
   const pubsub = createIncidentPubSub();
   const stopListening = await listenForIncidentUpdates(sql, pubsub);
+  const stopNotifications = await listenForNotifications(sql, pubsub);
   const userEvents = createUserEvents();
   const stopUserEvents = await listenForUserChanges(sql, userEvents);
   // Failed logins per (email, client address) and per address, in memory of this process (api/login-throttle.ts).
@@ -152,6 +153,7 @@ export async function createApiServer(deps: {
       // postgres.js shares one LISTEN connection per pool; when another listener (the alert router) has
       // already unlistened at shutdown, that connection may be gone, and there is nothing left to undo.
       await stopListening().catch(() => undefined);
+      await stopNotifications().catch(() => undefined);
       await stopUserEvents().catch(() => undefined);
       mailer?.close();
       await webhooks.stop();

@@ -65,15 +65,31 @@ export function addBusinessMinutes(startMs: number, minutes: number, hours: Busi
     const businessDay = hours.days.includes(DAYS[day]!);
     if (businessDay && m >= open && m < close) {
       const step = Math.min(left, close - m);
-      t += step * 60_000;
-      left -= step;
+      const next = backOntoWallClock(t + step * 60_000, day, close, timeZone);
+      left -= (next - t) / 60_000;
+      t = next;
     } else {
       // To today's opening, or to the next midnight; seconds past the minute are dropped on the first jump.
-      const jump = businessDay && m < open ? open - m : 24 * 60 - m;
-      t = Math.floor(t / 60_000) * 60_000 + jump * 60_000;
+      const toOpen = businessDay && m < open;
+      const jump = toOpen ? open - m : 24 * 60 - m;
+      const next = Math.floor(t / 60_000) * 60_000 + jump * 60_000;
+      t = toOpen ? backOntoWallClock(next, day, open, timeZone) : backOntoWallClock(next, (day + 1) % 7, 0, timeZone);
     }
   }
   return t;
+}
+
+/**
+ * A move of N wall-clock minutes lands N minutes later only when the clocks do not spring forward on the way; over a
+ * skipped hour it lands that hour past `target` (minutes on weekday `day`). Steps back onto `target` when that wall
+ * time exists, so no business time is skipped and none outside the window is counted.
+ */
+function backOntoWallClock(at: number, day: number, target: number, timeZone: string): number {
+  const landed = wallClock(at, timeZone);
+  if (landed.day !== day || landed.minutes <= target) return at;
+  const back = at - (landed.minutes - target) * 60_000;
+  const w = wallClock(back, timeZone);
+  return w.day === day && w.minutes >= target ? back : at;
 }
 
 // ---- status ----------------------------------------------------------------------------------

@@ -17,5 +17,7 @@ import './types/asset.ts';
 import './types/people.ts';
 import './types/audit.ts';
 import './types/silence.ts';
+import './types/notification.ts';
+import './types/on-call.ts';
 
 export const schema = builder.toSchema();

@@ -95,6 +95,17 @@ async function freshPerson() {
   return r.invitePerson.person.id;
 }
 
+/** A fresh rotation of company A, with nobody in it but a new technician of A. */
+async function scheduleOfA(): Promise<string> {
+  const member = await createUser(stack.sql, 'technician', [A.companyId]);
+  const id = `sch-${Math.random().toString(36).slice(2)}`;
+  await stack.sql`INSERT INTO on_call_schedules (id, company_id, name, category, layers)
+    VALUES (${id}, ${A.companyId}, ${id}, ${id}, ${stack.sql.json([
+      { userIds: [member.id], rotationDays: 7, handoffTime: '09:00', startDate: '2026-01-05' },
+    ] as never)})`;
+  return id;
+}
+
 const INCIDENT_COMMAND = signedIn({ msp: 'reached', adminA: 'reached', techA: 'reached', rest: 'refused' });
 
 const OPS: Record<string, Op> = {
@@ -114,12 +125,56 @@ const OPS: Record<string, Op> = {
     run: (t) => gql('query($c:ID!){ rejectedDeliveries(companyId:$c) { id } }', { c: A.companyId })(t),
   },
   mySessions: { expect: SELF, run: (t) => gql('{ mySessions { id current } }')(t) },
+  notifications: { expect: SELF, run: (t) => gql('{ notifications { id title } }')(t) },
+  unreadNotificationCount: { expect: SELF, run: (t) => gql('{ unreadNotificationCount }')(t) },
+  myNotificationPreferences: { expect: SELF, run: (t) => gql('{ myNotificationPreferences { email } }')(t) },
+  markNotificationsRead: { expect: SELF, run: (t) => gql('mutation { markNotificationsRead }')(t) },
+  setMyNotificationPreferences: {
+    expect: SELF,
+    run: (t) => gql('mutation { setMyNotificationPreferences(email: true) { email } }')(t),
+  },
+  // ---- on-call rotations: company admins edit, the schedule's company scopes every id
+  saveOnCallSchedule: {
+    expect: ADMIN_OF_A,
+    run: async (t) => {
+      const member = await createUser(stack.sql, 'technician', [A.companyId]);
+      const name = `m-${Math.random().toString(36).slice(2)}`;
+      return gql(
+        'mutation($c:ID!,$n:String!,$u:ID!){ saveOnCallSchedule(input:{companyId:$c,name:$n,category:$n,layers:[{userIds:[$u],rotationDays:7,handoffTime:"09:00",startDate:"2026-01-05"}]}) { id } }',
+        { c: A.companyId, n: name, u: member.id },
+      )(t);
+    },
+  },
+  deleteOnCallSchedule: {
+    expect: ADMIN_OF_A,
+    run: async (t) => gql('mutation($id:ID!){ deleteOnCallSchedule(id:$id) }', { id: await scheduleOfA() })(t),
+  },
+  addOnCallOverride: {
+    expect: ADMIN_OF_A,
+    run: async (t) => {
+      const member = await createUser(stack.sql, 'technician', [A.companyId]);
+      return gql(
+        'mutation($s:ID!,$u:ID!){ addOnCallOverride(input:{scheduleId:$s,userId:$u,startsAt:"2030-01-01T00:00:00Z",endsAt:"2030-01-02T00:00:00Z"}) { id } }',
+        { s: await scheduleOfA(), u: member.id },
+      )(t);
+    },
+  },
+  removeOnCallOverride: {
+    expect: ADMIN_OF_A,
+    run: async (t) => {
+      const member = await createUser(stack.sql, 'technician', [A.companyId]);
+      const id = `ovr-${Math.random().toString(36).slice(2)}`;
+      await stack.sql`INSERT INTO on_call_overrides (id, schedule_id, user_id, starts_at, ends_at)
+        VALUES (${id}, ${await scheduleOfA()}, ${member.id}, '2030-01-01', '2030-01-02')`;
+      return gql('mutation($id:ID!){ removeOnCallOverride(id:$id) { id } }', { id })(t);
+    },
+  },
   companies: { expect: MEMBER_OF_A_READ, run: (t) => gql('{ companies { id name } }')(t) },
   company: {
     expect: MEMBER_OF_A_READ,
     run: (t) =>
       gql(
-        'query($c:ID!){ company(id:$c) { id name settings assets { name } silences { id } mutedAlerts { total } } }',
+        'query($c:ID!){ company(id:$c) { id name settings assets { name } silences { id } mutedAlerts { total } onCallSchedules { id onCallNow { email } } } }',
         { c: A.companyId },
       )(t),
   },
@@ -383,7 +438,7 @@ describe('role × operation matrix', () => {
     const fields = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((t) =>
       Object.keys(t!.getFields()),
     );
-    expect([...Object.keys(OPS), 'incidentUpdated'].sort()).toEqual(fields.sort());
+    expect([...Object.keys(OPS), 'incidentUpdated', 'notificationAdded'].sort()).toEqual(fields.sort());
   });
 
   it('answers each caller as the policy says, leaking nothing of company A outside it', async () => {

@@ -1,6 +1,7 @@
 import { filter, map, pipe } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import { canApprove } from '../../../domain/rules.ts';
+import { SLA_STATUSES, slaStatus } from '../../../domain/sla.ts';
 import { companyScope } from '../../auth.ts';
 import { liveUser, withUserChanges, type LiveEvent } from '../live-session.ts';
 import {
@@ -30,6 +31,29 @@ const AssignmentRef = builder.objectRef<NonNullable<IncidentRecord['assignee']>>
   }),
 });
 
+const SlaStatusEnum = builder.enumType('SlaStatus', {
+  description: 'ok, at_risk (under a quarter of the window left), breached; met once resolved in time.',
+  values: SLA_STATUSES,
+});
+
+/** The SLA clock as people see it now: response until someone responds, then resolution. */
+function slaOf(i: IncidentRecord) {
+  return slaStatus(
+    {
+      createdAt: i.createdAt,
+      responded:
+        i.acknowledgedBy !== null ||
+        ['remediating', 'resolved', 'in_progress'].includes(i.status) ||
+        (i.approval !== null && i.approval.status !== 'pending' && i.approval.status !== 'expired'),
+      resolved: i.status === 'resolved',
+      breached: i.slaBreached,
+      responseDeadline: i.slaResponseDeadline,
+      resolutionDeadline: i.slaResolutionDeadline,
+    },
+    Date.now(),
+  );
+}
+
 export const IncidentRef = builder.objectRef<IncidentRecord>('Incident').implement({
   description: "One correlation group's alerts (see `correlation`), handled by one incidentWorkflow run.",
   fields: (t) => ({
@@ -50,6 +74,22 @@ export const IncidentRef = builder.objectRef<IncidentRecord>('Incident').impleme
     slaResponseDeadline: t.expose('slaResponseDeadline', { type: 'DateTime' }),
     slaResolutionDeadline: t.expose('slaResolutionDeadline', { type: 'DateTime' }),
     slaBreached: t.exposeBoolean('slaBreached'),
+    slaStatus: t.field({ type: SlaStatusEnum, resolve: (i) => slaOf(i).status }),
+    slaDeadline: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'The deadline that counts now; null once resolved.',
+      resolve: (i) => slaOf(i).deadline,
+    }),
+    slaSecondsLeft: t.int({
+      nullable: true,
+      description: 'Seconds to slaDeadline (negative once past).',
+      resolve: (i) => {
+        const left = slaOf(i).msLeft;
+        return left === null ? null : Math.round(left / 1000);
+      },
+    }),
+    category: t.exposeString('category', { nullable: true, description: 'Which on-call rotation it pages.' }),
     sourceResolvedAt: t.expose('sourceResolvedAt', {
       type: 'DateTime',
       nullable: true,
