@@ -19,6 +19,9 @@ const INCIDENT_SUMMARY = /* GraphQL */ `
       at
       by
     }
+    slaStatus
+    slaDeadline
+    category
     createdAt
     updatedAt
   }

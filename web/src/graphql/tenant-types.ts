@@ -19,9 +19,15 @@ export interface CompanySettings {
   sla?: {
     responseMinutes?: Partial<Record<Severity, number>>
     resolutionMinutes?: Partial<Record<Severity, number>>
+    businessHours?: { days: string[]; start: string; end: string }
   }
+  onCall?: { ackTimeoutMinutes?: number }
   ssm?: { region?: string; endpoint?: string }
-  notifications?: { emails?: string[]; minSeverity?: Severity }
+  notifications?: {
+    emails?: string[]
+    minSeverity?: Severity
+    webhooks?: Array<{ name: string; url: string; format: 'slack' | 'teams' }>
+  }
   maintenanceWindows?: MaintenanceWindow[]
   receivers?: Record<string, unknown>
 }

@@ -5,6 +5,8 @@ export type Severity = 'critical' | 'high' | 'medium' | 'low'
 export type IncidentStatus =
   'new' | 'acknowledged' | 'in_progress' | 'awaiting_approval' | 'remediating' | 'escalated' | 'reopened' | 'resolved'
 
+export type SlaStatus = 'ok' | 'at_risk' | 'breached' | 'met'
+
 /** Who owns an incident; `by` is null when the rotation or the escalation chain gave it to them. */
 export interface Assignment {
   userId: string
@@ -110,6 +112,10 @@ export interface IncidentSummary {
   slaBreached: boolean
   acknowledgedBy: string | null
   assignee: Assignment | null
+  slaStatus: SlaStatus
+  /** the deadline that counts now (response, then resolution); null once resolved */
+  slaDeadline: string | null
+  category: string | null
   createdAt: string
   updatedAt: string
 }

@@ -3,6 +3,7 @@
 import type { Severity } from '../../graphql/types'
 import type { CompanySettings } from '../../graphql/tenant-types'
 import type { FieldProblem } from '../../graphql/errors'
+import { PAGING_FIELDS, pagingParts, toPagingForm, type PagingForm } from './paging-form'
 
 export const SEVERITIES: Severity[] = ['critical', 'high', 'medium', 'low']
 
@@ -33,6 +34,7 @@ export interface SettingsForm {
   emails: string
   minSeverity: Severity | ''
   correlation: CorrelationForm
+  paging: PagingForm
 }
 
 /** domain/correlate.ts's configuration; '' = default, booleans as 'true' | 'false'. */
@@ -80,6 +82,7 @@ export function toForm(name: string, s: CompanySettings): SettingsForm {
       hostFaults: text(s.correlation?.hostFaults),
       crossTool: text(s.correlation?.crossTool),
     },
+    paging: toPagingForm(s),
   }
 }
 
@@ -111,6 +114,7 @@ function toSettings(form: SettingsForm): Record<string, unknown> {
     .split(/[\s,;]+/)
     .map((e) => e.trim())
     .filter(Boolean)
+  const paging = pagingParts(form.paging).parts
   return {
     timeZone: form.timeZone.trim() || null,
     ...Object.fromEntries(NUMBER_FIELDS.map((f) => [f.key, int(form.numbers[f.key]) ?? null])),
@@ -118,9 +122,16 @@ function toSettings(form: SettingsForm): Record<string, unknown> {
     sla: compact({
       responseMinutes: minutes(form.responseMinutes),
       resolutionMinutes: minutes(form.resolutionMinutes),
+      businessHours: paging.businessHours,
     }),
+    onCall: compact({ ackTimeoutMinutes: paging.ackTimeoutMinutes }),
+    maintenanceWindows: paging.maintenanceWindows ?? null,
     ssm: compact({ region: form.ssmRegion.trim(), endpoint: form.ssmEndpoint.trim() }),
-    notifications: compact({ emails: emails.length ? emails : undefined, minSeverity: form.minSeverity }),
+    notifications: compact({
+      emails: emails.length ? emails : undefined,
+      minSeverity: form.minSeverity,
+      webhooks: paging.webhooks,
+    }),
     correlation: correlationSettings(form.correlation, int),
   }
 }
@@ -146,7 +157,7 @@ export function toPatch(
   before: SettingsForm,
   after: SettingsForm,
 ): { problems: FieldProblem[] } | { name?: string; settings?: Record<string, unknown> } {
-  const problems = checkNumbers(after)
+  const problems = [...checkNumbers(after), ...pagingParts(after.paging).problems]
   if (!after.name.trim()) problems.push({ field: 'name', message: 'is required' })
   if (problems.length) return { problems }
   const old = toSettings(before)
@@ -168,6 +179,7 @@ export const KNOWN_FIELDS = [
   'ssm.endpoint',
   'notifications.emails',
   'notifications.minSeverity',
+  ...PAGING_FIELDS,
   ...['autoCorrelate', 'keyFields', 'windowMinutes', 'minAlerts', 'hostFaults', 'crossTool'].map(
     (k) => `correlation.${k}`,
   ),

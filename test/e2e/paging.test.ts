@@ -1,0 +1,144 @@
+// Paging as people see it in a real Chromium against the real stack: a company admin edits the SLA policy
+// (business hours, with the server's and the browser's errors under their fields), and the on-call technician's
+// bell lights up live when an incident is given to them.
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WEB_DIST } from '../../api/server.ts';
+import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
+import { postAlert, startStack, type Stack } from '../helpers/stack.ts';
+
+const UI_TIMEOUT = 30_000;
+
+describe('paging in the dashboard (real browser)', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let company: TestCompany;
+  let admin: TestUser;
+  let tech: TestUser;
+  const pageErrors: string[] = [];
+
+  async function signedIn(user: TestUser): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(stack.url);
+    await page.getByTestId('login-email').fill(user.email);
+    await page.getByTestId('login-password').fill(user.password);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('current-user').waitFor({ state: 'visible' });
+    return page;
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error(`The dashboard is not built (${WEB_DIST})`);
+    stack = await startStack();
+    company = await createCompany(stack.sql, { name: `Wayne Dental ${randomUUID().slice(0, 6)}` });
+    admin = await createUser(stack.sql, 'company_admin', [company.companyId]);
+    tech = await createUser(stack.sql, 'technician', [company.companyId]);
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('edits an SLA policy with business hours, showing each refusal under its field', async () => {
+    const page = await signedIn(admin);
+    await page.goto(`${stack.url}/#/companies/${company.companyId}/settings`);
+    await page.getByTestId('sla-response-high').fill('20');
+    await page.getByLabel('Time zone').fill('Europe/Berlin');
+    for (const d of ['mon', 'tue', 'wed', 'thu', 'fri']) await page.getByTestId(`business-day-${d}`).check();
+    await page.getByTestId('business-start').fill('09:00');
+    await page.getByTestId('business-end').fill('08:00');
+    await page.getByTestId('chat-webhooks').fill('ops | hipchat | https://chat.example/hook');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+
+    const field = (testId: string) =>
+      page
+        .locator('.field')
+        .filter({ has: page.getByTestId(testId) })
+        .locator('.field-error');
+    // The browser catches the malformed line before sending anything.
+    await expect
+      .poll(() => field('chat-webhooks').textContent())
+      .toContain('line 1: write "name | slack or teams | URL"');
+    await page.getByTestId('chat-webhooks').fill('ops | slack | https://chat.example/hook');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    // The server's: closing before opening.
+    await expect.poll(() => field('business-end').textContent()).toBe('must end after it starts, on the same day');
+
+    await page.getByTestId('business-end').fill('17:30');
+    await page.getByTestId('ack-timeout').fill('10');
+    await page.getByTestId('maintenance-windows').fill('Patching | sat | 22:00-02:00 | asset =~ db-.*');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').getByText('Saved').waitFor();
+    const [row] = await stack.sql<Array<{ settings: Record<string, unknown> }>>`
+      SELECT settings FROM companies WHERE id = ${company.companyId}`;
+    expect(row!.settings).toMatchObject({
+      timeZone: 'Europe/Berlin',
+      sla: {
+        responseMinutes: { high: 20 },
+        businessHours: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:30' },
+      },
+      onCall: { ackTimeoutMinutes: 10 },
+      notifications: { webhooks: [{ name: 'ops', format: 'slack', url: 'https://chat.example/hook' }] },
+      maintenanceWindows: [
+        {
+          name: 'Patching',
+          days: ['sat'],
+          start: '22:00',
+          end: '02:00',
+          matchers: [{ field: 'asset', op: '=~', value: 'db-.*' }],
+        },
+      ],
+    });
+    // Read back into the form as saved.
+    await page.reload();
+    await expect.poll(() => page.getByTestId('business-end').inputValue(), { timeout: UI_TIMEOUT }).toBe('17:30');
+    expect(await page.getByTestId('business-day-sat').isChecked()).toBe(false);
+    await page.context().close();
+  });
+
+  it("lights up the on-call technician's bell live, and opens the incident given to them", async () => {
+    await stack.sql`
+      UPDATE companies SET settings = settings - 'sla' - 'notifications' || '{"groupWaitSeconds": 0}'
+      WHERE id = ${company.companyId}`;
+    await stack.sql`
+      INSERT INTO on_call_schedules (id, company_id, name, category, layers)
+      VALUES (${`sch-${randomUUID().slice(0, 8)}`}, ${company.companyId}, 'Everything', NULL, ${stack.sql.json([
+        { userIds: [tech.id], rotationDays: 7, handoffTime: '09:00', startDate: '2026-01-05' },
+      ] as never)})`;
+    const page = await signedIn(tech);
+    await page.getByTestId('bell').waitFor();
+    expect(await page.getByTestId('bell-count').count()).toBe(0);
+    // Live: the socket is up before the page is sent.
+    await page.locator('.live.on').waitFor();
+
+    const res = await postAlert(stack.url, company.apiKey, {
+      asset_name: 'q-07',
+      signature: 'queue_stuck',
+      severity: 'high',
+      message: 'invoices queue stuck',
+      tool_source: 'Datadog',
+    });
+    expect(res.status).toBe(202);
+    await expect.poll(() => page.getByTestId('bell-count').textContent(), { timeout: UI_TIMEOUT }).toBe('1');
+    await page.getByTestId('bell').click();
+    const item = page.getByTestId('notification').first();
+    expect(await item.textContent()).toContain('queue_stuck on q-07');
+    await item.click();
+    const detail = page.getByTestId('incident-detail');
+    await expect.poll(() => detail.getByTestId('assignee-email').textContent()).toBe(tech.email);
+    expect(await detail.getByTestId('sla-status').textContent()).toMatch(/^SLA (ok|at risk) · in \d+ minutes?$/);
+    expect(await page.getByTestId('bell-count').count()).toBe(0);
+    await page.context().close();
+  });
+});
