@@ -19,5 +19,6 @@ import './types/audit.ts';
 import './types/silence.ts';
 import './types/notification.ts';
 import './types/on-call.ts';
+import './types/correlation-lab.ts';
 
 export const schema = builder.toSchema();

@@ -1,10 +1,9 @@
 // Correlation on the live path (router → PostgreSQL groups → incident workflows), in event time: alerts are
 // stored with the received_at a monitoring tool would have produced over the last hour, then routed, so the
 // window, recurrence and minimum count are exercised without waiting for real minutes to pass.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aggregationKey } from '../../domain/correlation.ts';
 import { createCompany, createUser } from '../helpers/fixtures.ts';
+import { storeAlerts, routeAll, type StoredAlert } from '../helpers/event-time.ts';
 import { eventually, graphql, login, startStack, type Stack } from '../helpers/stack.ts';
 
 let stack: Stack;
@@ -16,41 +15,9 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const MINUTE = 60_000;
-
-interface Sent {
-  asset: string;
-  signature: string;
-  tool?: string;
-  minutesAgo: number;
-  labels?: Record<string, string>;
-}
-
-async function store(companyId: string, alerts: Sent[]): Promise<string[]> {
-  const ids: string[] = [];
-  for (const a of alerts) {
-    const id = randomUUID();
-    ids.push(id);
-    await stack.sql`
-      INSERT INTO alerts (id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
-        tool_source, received_at, labels)
-      VALUES (${id}, ${companyId}, ${id}, ${a.asset}, ${a.signature}, ${aggregationKey(a.asset, a.signature)}, 'high',
-        ${`${a.signature} on ${a.asset}`}, ${a.tool ?? 'Prometheus'},
-        ${new Date(Date.now() - a.minutesAgo * MINUTE).toISOString()}, ${stack.sql.json(a.labels ?? {})})`;
-  }
-  return ids;
-}
-
-/** Routes until nothing is left to claim, then waits for every routable alert to reach its incident. */
-async function route(ids: string[]): Promise<void> {
-  while ((await stack.router.routeBatch()) > 0);
-  await eventually(async () => {
-    const [r] = await stack.sql<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM alerts a JOIN correlation_groups g ON g.id = a.group_id
-      WHERE a.id = ANY(${ids}) AND g.opened_at IS NOT NULL AND a.incident_id IS NULL`;
-    return r!.n === 0;
-  }, 'the alerts to reach their incidents');
-}
+type Sent = StoredAlert;
+const store = (companyId: string, alerts: Sent[]) => storeAlerts(stack, companyId, alerts);
+const route = (ids: string[]) => routeAll(stack, ids);
 
 async function incidentOf(alertId: string): Promise<{ id: string; status: string; alert_count: number }> {
   const [r] = await stack.sql<{ id: string; status: string; alert_count: number }[]>`

@@ -125,6 +125,13 @@ const OPS: Record<string, Op> = {
     run: (t) => gql('query($c:ID!){ rejectedDeliveries(companyId:$c) { id } }', { c: A.companyId })(t),
   },
   mySessions: { expect: SELF, run: (t) => gql('{ mySessions { id current } }')(t) },
+  correlationLab: {
+    expect: MEMBER_OF_A,
+    run: (t) =>
+      gql('query($c:ID!){ correlationLab(companyId:$c, settings:{}) { alertCount proposed { incidentCount } } }', {
+        c: A.companyId,
+      })(t),
+  },
   notifications: { expect: SELF, run: (t) => gql('{ notifications { id title } }')(t) },
   unreadNotificationCount: { expect: SELF, run: (t) => gql('{ unreadNotificationCount }')(t) },
   myNotificationPreferences: { expect: SELF, run: (t) => gql('{ myNotificationPreferences { email } }')(t) },
