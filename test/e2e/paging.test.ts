@@ -17,7 +17,6 @@ describe('paging in the dashboard (real browser)', () => {
   let browser: Browser;
   let company: TestCompany;
   let admin: TestUser;
-  let tech: TestUser;
   const pageErrors: string[] = [];
 
   async function signedIn(user: TestUser): Promise<Page> {
@@ -38,7 +37,6 @@ describe('paging in the dashboard (real browser)', () => {
     stack = await startStack();
     company = await createCompany(stack.sql, { name: `Wayne Dental ${randomUUID().slice(0, 6)}` });
     admin = await createUser(stack.sql, 'company_admin', [company.companyId]);
-    tech = await createUser(stack.sql, 'technician', [company.companyId]);
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
@@ -107,13 +105,42 @@ describe('paging in the dashboard (real browser)', () => {
     await page.context().close();
   });
 
+  it('tries a correlation setting on the stored alerts before saving it', async () => {
+    for (const asset of ['lab-web-1', 'lab-web-2']) {
+      const res = await postAlert(stack.url, company.apiKey, {
+        asset_name: asset,
+        signature: 'http_5xx',
+        severity: 'high',
+        message: 'errors',
+        tool_source: 'Datadog',
+      });
+      expect(res.status).toBe(202);
+    }
+    const page = await signedIn(admin);
+    await page.goto(`${stack.url}/#/companies/${company.companyId}/settings`);
+    await page.getByLabel('Key fields').fill('signature');
+    await page.getByTestId('lab-run').click();
+    const summary = page.getByTestId('lab-summary');
+    await summary.waitFor();
+    // By signature alone the two assets' errors are one incident; the saved setting (asset, signature) makes two.
+    expect((await summary.textContent())!.replace(/\s+/g, ' ')).toMatch(
+      /^2 alerts would make 1 incidents \(noise reduction 50%\); the saved settings make 2 \(0%\)/,
+    );
+    expect(await page.getByTestId('lab-incident').count()).toBe(1);
+    // Nothing was saved.
+    const [row] = await stack.sql<Array<{ settings: Record<string, unknown> }>>`
+      SELECT settings FROM companies WHERE id = ${company.companyId}`;
+    expect(row!.settings).not.toHaveProperty('correlation');
+    await page.context().close();
+  });
+
   it("lights up the on-call technician's bell live, and opens the incident given to them", async () => {
-    await stack.sql`
-      UPDATE companies SET settings = settings - 'sla' - 'notifications' || '{"groupWaitSeconds": 0}'
-      WHERE id = ${company.companyId}`;
+    // A company of its own: the earlier tests' incidents must not page this technician.
+    const paged = await createCompany(stack.sql);
+    const tech = await createUser(stack.sql, 'technician', [paged.companyId]);
     await stack.sql`
       INSERT INTO on_call_schedules (id, company_id, name, category, layers)
-      VALUES (${`sch-${randomUUID().slice(0, 8)}`}, ${company.companyId}, 'Everything', NULL, ${stack.sql.json([
+      VALUES (${`sch-${randomUUID().slice(0, 8)}`}, ${paged.companyId}, 'Everything', NULL, ${stack.sql.json([
         { userIds: [tech.id], rotationDays: 7, handoffTime: '09:00', startDate: '2026-01-05' },
       ] as never)})`;
     const page = await signedIn(tech);
@@ -122,7 +149,7 @@ describe('paging in the dashboard (real browser)', () => {
     // Live: the socket is up before the page is sent.
     await page.locator('.live.on').waitFor();
 
-    const res = await postAlert(stack.url, company.apiKey, {
+    const res = await postAlert(stack.url, paged.apiKey, {
       asset_name: 'q-07',
       signature: 'queue_stuck',
       severity: 'high',

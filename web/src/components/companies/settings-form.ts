@@ -136,6 +136,11 @@ function toSettings(form: SettingsForm): Record<string, unknown> {
   }
 }
 
+/** The correlation part as settings; what the lab tries before anything is saved. */
+export function correlationOf(c: CorrelationForm): Record<string, unknown> {
+  return correlationSettings(c, (v) => (/^\d+$/.test(v.trim()) ? Number(v.trim()) : undefined)) ?? {}
+}
+
 function correlationSettings(c: CorrelationForm, int: (v: string) => number | undefined) {
   const flag = (v: string) => (v === '' ? undefined : v === 'true')
   const fields = c.keyFields
