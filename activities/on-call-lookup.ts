@@ -25,7 +25,8 @@ export async function onCallNow(
   const at = new Date(atMs).toISOString();
   const overrides = await sql<OnCallOverride[]>`
     SELECT user_id AS "userId", layer, starts_at AS "startsAt", ends_at AS "endsAt" FROM on_call_overrides
-    WHERE schedule_id = ${schedule.id} AND starts_at <= ${at} AND ends_at > ${at}`;
+    WHERE schedule_id = ${schedule.id} AND starts_at <= ${at} AND ends_at > ${at}
+    ORDER BY starts_at, id`;
   const ids = onCallAt(schedule.layers, overrides, atMs, schedule.timeZone ?? 'UTC');
   const people = await sql<OnCallPerson[]>`
     SELECT u.id, u.email, u.notification_prefs AS prefs FROM users u

@@ -8,9 +8,9 @@ const DAY_MS = 86_400_000;
 export const onCallLayerSchema = z
   .object({
     /** People in rotation order; the first takes the shift that starts on `startDate`. */
-    userIds: z.array(z.string().min(1).max(100)).min(1).max(50),
+    userIds: z.array(z.string().min(1).max(100)).min(1, 'needs at least one person').max(50, 'at most 50 people'),
     /** 1 = daily, 7 = weekly. */
-    rotationDays: z.number().int().min(1).max(28),
+    rotationDays: z.number().int('must be a whole number of days').min(1, 'at least 1 day').max(28, 'at most 28 days'),
     /** Wall-clock handoff in the company's time zone, "HH:MM". */
     handoffTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'),
     /** The date (YYYY-MM-DD, company time zone) the first person's first shift starts. */

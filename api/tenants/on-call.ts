@@ -38,7 +38,7 @@ const scheduleSchema = z
       .regex(/^[a-z0-9][a-z0-9 _-]{0,39}$/, 'letters, digits, spaces, - and _')
       .nullable()
       .optional(),
-    layers: z.array(onCallLayerSchema).min(1, 'needs a primary layer').max(3),
+    layers: z.array(onCallLayerSchema).min(1, 'needs a primary layer').max(2, 'a primary and a backup at most'),
   })
   .strict();
 export type ScheduleInput = z.input<typeof scheduleSchema>;
@@ -79,7 +79,7 @@ export async function listSchedules(sql: Sql, user: AuthUser, companyId: string)
     SELECT o.id, o.schedule_id AS "scheduleId", o.user_id AS "userId", u.email AS "userEmail", o.layer,
       o.starts_at AS "startsAt", o.ends_at AS "endsAt", o.created_by AS "createdBy"
     FROM on_call_overrides o JOIN users u ON u.id = o.user_id
-    WHERE o.schedule_id = ANY(${rows.map((r) => r.id)}) AND o.ends_at > now() ORDER BY o.starts_at`;
+    WHERE o.schedule_id = ANY(${rows.map((r) => r.id)}) AND o.ends_at > now() ORDER BY o.starts_at, o.id`;
   const tz = await timeZoneOf(sql, companyId);
   const now = Date.now();
   const ids = [...new Set(rows.flatMap((r) => r.layers.flatMap((l) => l.userIds)))];
@@ -124,10 +124,11 @@ export async function saveSchedule(
   input: ScheduleInput,
   id: string | null,
 ): Promise<ScheduleRecord> {
+  // Who may comes first: someone without the right learns nothing about what the input lacks.
+  requireCompanyAdmin(user, String(input.companyId ?? ''));
   const parsed = scheduleSchema.safeParse(input);
   if (!parsed.success) throw problems(parsed.error.issues);
   const v = parsed.data;
-  requireCompanyAdmin(user, v.companyId);
   for (const [i, layer] of v.layers.entries())
     await checkPeople(sql, v.companyId, layer.userIds, `layers.${i}.userIds`);
   const scheduleId = id ?? `sch-${randomUUID()}`;
@@ -138,6 +139,8 @@ export async function saveSchedule(
           UPDATE on_call_schedules SET name = ${v.name}, category = ${v.category ?? null}, layers = ${tx.json(v.layers as never)}
           WHERE id = ${id} AND company_id = ${v.companyId} RETURNING 1`;
         if (updated.length === 0) throw new TenantError('NOT_FOUND', `Schedule ${id} not found`);
+        // Overrides of a layer that is gone would do nothing; they go with it.
+        await tx`DELETE FROM on_call_overrides WHERE schedule_id = ${id} AND layer >= ${v.layers.length}`;
       } else {
         await tx`
           INSERT INTO on_call_schedules (id, company_id, name, category, layers)
@@ -198,6 +201,12 @@ export async function addOverride(
   if (!parsed.success) throw problems(parsed.error.issues);
   const v = parsed.data;
   const companyId = await scheduleCompany(sql, user, v.scheduleId);
+  const [schedule] = await sql<
+    { layers: OnCallLayer[] }[]
+  >`SELECT layers FROM on_call_schedules WHERE id = ${v.scheduleId}`;
+  if (v.layer >= (schedule?.layers.length ?? 0)) {
+    throw invalid([{ field: 'layer', message: 'this schedule has no such layer (0 primary, 1 backup)' }]);
+  }
   await checkPeople(sql, companyId, [v.userId], 'userId');
   const id = `ovr-${randomUUID()}`;
   await sql.begin(async (tx) => {
