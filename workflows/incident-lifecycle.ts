@@ -1,9 +1,25 @@
 // What people do to an incident, apart from Temporal: acknowledge, start work, assign, resolve with a note,
 // reopen. Like incident-state.ts each transition changes the state it is given and journals its timeline event;
 // each validator returns the refusal (a type the API maps to a code, and a message the person reads).
-import type { AssignCommand, IncidentCommand, IncidentState } from './types.ts';
+import type {
+  AbsorbCommand,
+  AssignCommand,
+  DetachCommand,
+  IncidentCommand,
+  IncidentState,
+  MergeCommand,
+} from './types.ts';
+import { maxSeverity } from '../domain/severity.ts';
 import type { IncidentStatus } from '../domain/types.ts';
-import { record, refuseActor, resolve, withComment, type Journal, type Refusal } from './incident-state.ts';
+import {
+  MAX_TOOL_SOURCES,
+  record,
+  refuseActor,
+  resolve,
+  withComment,
+  type Journal,
+  type Refusal,
+} from './incident-state.ts';
 
 /** Statuses in which a person owns the incident: the automation has handed it over or not taken it yet. */
 const HELD_BY_PEOPLE: readonly IncidentStatus[] = ['new', 'acknowledged', 'in_progress', 'escalated', 'reopened'];
@@ -164,4 +180,69 @@ export function passOver(
 /** Whether the incident waits on its assignee's acknowledgement (the ack timeout runs). */
 export function awaitingAcknowledgement(s: IncidentState): boolean {
   return heldByPeople(s) && s.assignee != null && s.acknowledgement === null;
+}
+
+// ---- merge and split by hand ------------------------------------------------------------------
+
+/** This incident ends, merged into another; the person's link between the two is the resolution note. */
+export function mergeInto(s: IncidentState, j: Journal, now: string, cmd: MergeCommand): void {
+  s.mergedInto = cmd.into.incidentId;
+  s.resolutionNote = `Merged into ${cmd.into.label}`;
+  resolve(s, j, now, withComment(`Merged into ${cmd.into.label} by ${cmd.actor.email}`, cmd), cmd.actor.email, false);
+  j.events.at(-1)!.data = { mergedInto: cmd.into.incidentId };
+}
+
+export function refuseMerge(s: IncidentState, cmd: MergeCommand): Refusal | null {
+  const refusal = refuseActor(s, cmd) ?? refuseClosed(s);
+  if (refusal) return refusal;
+  if (cmd.into.incidentId === s.incidentId) return { type: 'SameIncident', message: 'An incident cannot take itself' };
+  if (s.status === 'remediating') {
+    return { type: 'RemediationRunning', message: 'A runbook is running; merge it once the runbook has finished' };
+  }
+  return null;
+}
+
+export function absorbMerged(s: IncidentState, j: Journal, now: string, cmd: AbsorbCommand): void {
+  const src = cmd.source;
+  s.alertCount += src.alertCount;
+  s.severity = maxSeverity(s.severity, src.severity);
+  for (const t of src.toolSources)
+    if (!s.toolSources.includes(t) && s.toolSources.length < MAX_TOOL_SOURCES) s.toolSources.push(t);
+  record(
+    s,
+    j,
+    now,
+    'merged',
+    withComment(`Took in ${src.label} (${src.alertCount} alerts), merged by ${cmd.actor.email}`, cmd),
+    cmd.actor.email,
+    {
+      source: src.incidentId,
+      alertCount: src.alertCount,
+    },
+  );
+}
+
+export function refuseAbsorb(s: IncidentState, cmd: AbsorbCommand): Refusal | null {
+  return refuseActor(s, cmd) ?? refuseClosed(s);
+}
+
+export function detach(s: IncidentState, j: Journal, now: string, cmd: DetachCommand): void {
+  s.alertCount = Math.max(s.alertCount - cmd.alertCount, 0);
+  record(
+    s,
+    j,
+    now,
+    'split',
+    withComment(`${cmd.alertCount} alert(s) split off into a new incident by ${cmd.actor.email}`, cmd),
+    cmd.actor.email,
+  );
+}
+
+export function refuseDetach(s: IncidentState, cmd: DetachCommand): Refusal | null {
+  const refusal = refuseActor(s, cmd) ?? refuseClosed(s);
+  if (refusal) return refusal;
+  if (cmd.alertCount < 1 || cmd.alertCount >= s.alertCount) {
+    return { type: 'InvalidSplit', message: 'Split off at least one alert, and leave at least one' };
+  }
+  return null;
 }

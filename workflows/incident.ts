@@ -17,19 +17,16 @@ import type { createDecisionActivities } from '../activities/decision.ts';
 import type { createSsmActivities } from '../activities/ssm.ts';
 import { AlertInbox } from './alert-inbox.ts';
 import { mayPassOn, page, pagesPeople, passOn, type Pager } from './paging.ts';
+import { refuseIf, registerPeopleCommands } from './people-commands.ts';
 import * as L from './incident-lifecycle.ts';
 import * as T from './incident-state.ts';
 import {
-  acknowledgeIncident,
   alertReceived,
   alertsReceived,
   approveIncident,
-  assignIncident,
   rejectIncident,
   reopenIncident,
-  resolveIncident,
   sourceResolved,
-  startIncidentWork,
   stateQuery,
 } from './messages.ts';
 import type { AlertSignal, IncidentCommand, IncidentState, IncidentWorkflowInput, SourceResolution } from './types.ts';
@@ -112,11 +109,6 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     } finally {
       saving -= 1;
     }
-  };
-
-  /** Raises a validator's refusal as the typed failure the API maps to a code. */
-  const refuseIf = (refusal: T.Refusal | null): void => {
-    if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.type);
   };
 
   const flushAlerts = async (): Promise<void> => {
@@ -284,42 +276,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
   });
   setHandler(rejectIncident, decide('rejected'), { validator: validateApprovalDecision });
-  setHandler(
-    acknowledgeIncident,
-    async (cmd) => {
-      L.acknowledge(current(), journal, now(), cmd);
-      await save();
-      return current();
-    },
-    { validator: (cmd) => refuseIf(L.refuseAcknowledge(current(), cmd)) },
-  );
-  setHandler(
-    startIncidentWork,
-    async (cmd) => {
-      L.startWork(current(), journal, now(), cmd);
-      await save();
-      return current();
-    },
-    { validator: (cmd) => refuseIf(L.refuseStartWork(current(), cmd)) },
-  );
-  setHandler(
-    assignIncident,
-    async (cmd) => {
-      L.assign(current(), journal, now(), cmd);
-      await save();
-      return current();
-    },
-    { validator: (cmd) => refuseIf(L.refuseAssign(current(), cmd)) },
-  );
-  setHandler(
-    resolveIncident,
-    async (cmd) => {
-      L.resolveByHand(current(), journal, now(), cmd);
-      await save();
-      return current();
-    },
-    { validator: (cmd) => refuseIf(L.refuseResolve(current(), cmd)) },
-  );
+  registerPeopleCommands({ state: current, journal: () => journal, now, save });
 
   // ---- SLA clock, alongside everything else ---------------------------------------------
   const watchSla = async (): Promise<void> => {

@@ -3,7 +3,10 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   AlertBatch,
   AlertSignal,
+  AbsorbCommand,
   AssignCommand,
+  DetachCommand,
+  MergeCommand,
   IncidentCommand,
   IncidentState,
   SourceResolution,
@@ -41,6 +44,15 @@ export const resolveIncident = defineUpdate<IncidentState, [IncidentCommand]>('r
  * from its final state (incidents.final_state) just to take this Update.
  */
 export const reopenIncident = defineUpdate<IncidentState, [IncidentCommand]>('reopenIncident');
+
+/** A person merges this incident into another: it resolves, pointing there. */
+export const mergeIncident = defineUpdate<IncidentState, [MergeCommand]>('mergeIncident');
+
+/** The incident another was merged into takes that one's alerts (already moved in PostgreSQL) into its count. */
+export const absorbIncident = defineUpdate<IncidentState, [AbsorbCommand]>('absorbIncident');
+
+/** A person split some alerts off into a new incident: they no longer count here. */
+export const detachAlerts = defineUpdate<IncidentState, [DetachCommand]>('detachAlerts');
 
 /** The live state of the incident. */
 export const stateQuery = defineQuery<IncidentState>('state');

@@ -108,6 +108,21 @@ export interface Assignment {
   by: string | null;
 }
 
+/** mergeIncident: this incident ends, merged into another (its alerts move there in PostgreSQL). */
+export interface MergeCommand extends IncidentCommand {
+  into: { incidentId: string; label: string };
+}
+
+/** absorbIncident: the incident takes in a merged one's alerts (counted; they were moved in PostgreSQL). */
+export interface AbsorbCommand extends IncidentCommand {
+  source: { incidentId: string; label: string; alertCount: number; severity: Severity; toolSources: string[] };
+}
+
+/** detachAlerts: alerts split off into a new incident of their own. */
+export interface DetachCommand extends IncidentCommand {
+  alertCount: number;
+}
+
 /** The person an assignIncident command hands the incident to; the API checks they belong to the company. */
 export interface AssignCommand extends IncidentCommand {
   assignee: { userId: string; email: string };
@@ -141,6 +156,8 @@ export interface IncidentState {
   category?: string | null;
   /** People it was given to who did not acknowledge in time: the next in line skips them. */
   passedOver?: string[];
+  /** The incident this one was merged into, if it was. */
+  mergedInto?: string | null;
   /** Times a person reopened the incident after it resolved. */
   reopenCount?: number;
   autoRemediated: boolean;
