@@ -84,7 +84,8 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             priority_score, alert_count, tool_sources, decision, approval, execution, auto_remediated,
             escalated, escalation_reason, approval_deadline, sla_response_deadline, sla_resolution_deadline,
             sla_breached, version, created_at, updated_at, resolved_at, source_resolved_at,
-            acknowledgement, assignee, resolution_note, reopen_count, escalation_level, final_state, category
+            acknowledgement, assignee, resolution_note, reopen_count, escalation_level, final_state, category,
+            merged_into
           ) VALUES (
             ${s.incidentId}, ${s.companyId}, ${s.workflowId}, ${s.runId}, ${s.aggregationKey}, ${s.assetName},
             ${s.signature}, ${s.severity}, ${s.status},
@@ -96,7 +97,7 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             ${s.acknowledgement ? tx.json(s.acknowledgement as never) : null},
             ${s.assignee ? tx.json(s.assignee as never) : null}, ${s.resolutionNote ?? null}, ${s.reopenCount ?? 0},
             ${s.escalationLevel}, ${s.status === 'resolved' ? tx.json(finalState(s) as never) : null},
-            ${s.category ?? null}
+            ${s.category ?? null}, ${s.mergedInto ?? null}
           )
           ON CONFLICT (id) DO UPDATE SET
             run_id = EXCLUDED.run_id, severity = EXCLUDED.severity, status = EXCLUDED.status,
@@ -110,7 +111,7 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             resolved_at = EXCLUDED.resolved_at, acknowledgement = EXCLUDED.acknowledgement,
             assignee = EXCLUDED.assignee, resolution_note = EXCLUDED.resolution_note,
             reopen_count = EXCLUDED.reopen_count, escalation_level = EXCLUDED.escalation_level,
-            final_state = COALESCE(EXCLUDED.final_state, incidents.final_state)
+            final_state = COALESCE(EXCLUDED.final_state, incidents.final_state), merged_into = EXCLUDED.merged_into
           WHERE incidents.version < EXCLUDED.version`;
         // Only the alerts that joined since the last save, and never one that another incident already owns.
         if (input.newAlertIds.length > 0) {

@@ -151,6 +151,11 @@ export class Correlator {
       }
       this.clock = Math.max(this.clock, g.lastAt);
     }
+    // A group merged by hand into another: its key's alerts go to that one from now on.
+    for (const g of groups) {
+      const into = g.mergedInto ? groups.find((x) => x.id === g.mergedInto) : undefined;
+      if (into && this.byKey.get(g.key) === g) this.byKey.set(g.key, into);
+    }
   }
 
   place(a: CorrelationAlert): Placement {

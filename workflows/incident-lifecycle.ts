@@ -227,7 +227,8 @@ export function refuseAbsorb(s: IncidentState, cmd: AbsorbCommand): Refusal | nu
 }
 
 export function detach(s: IncidentState, j: Journal, now: string, cmd: DetachCommand): void {
-  s.alertCount = Math.max(s.alertCount - cmd.alertCount, 0);
+  // Plain repeats are counted in PostgreSQL, not here: the count keeps at least the alert that opened it.
+  s.alertCount = Math.max(s.alertCount - cmd.alertCount, 1);
   record(
     s,
     j,
@@ -238,11 +239,10 @@ export function detach(s: IncidentState, j: Journal, now: string, cmd: DetachCom
   );
 }
 
+/** Whether any alert stays behind is the API's check: it sees every linked alert, repeats included. */
 export function refuseDetach(s: IncidentState, cmd: DetachCommand): Refusal | null {
   const refusal = refuseActor(s, cmd) ?? refuseClosed(s);
   if (refusal) return refusal;
-  if (cmd.alertCount < 1 || cmd.alertCount >= s.alertCount) {
-    return { type: 'InvalidSplit', message: 'Split off at least one alert, and leave at least one' };
-  }
+  if (cmd.alertCount < 1) return { type: 'InvalidSplit', message: 'Split off at least one alert' };
   return null;
 }

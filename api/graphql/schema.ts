@@ -20,5 +20,6 @@ import './types/silence.ts';
 import './types/notification.ts';
 import './types/on-call.ts';
 import './types/correlation-lab.ts';
+import './types/incident-merge.ts';
 
 export const schema = builder.toSchema();

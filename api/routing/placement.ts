@@ -41,13 +41,15 @@ interface GroupRow {
   closed: boolean;
   /** Its workflow has opened an incident (so its workflow ID is final). */
   started: boolean;
+  /** The group a person merged it into. */
+  mergedInto: string | null;
 }
 
 const GROUP_COLUMNS = `id, company_id AS "companyId", correlation_key AS "correlationKey", seq,
   workflow_id AS "workflowId", asset_name AS "assetName", signature, host_fault AS "hostFault",
   recurrence_of AS "recurrenceOf", first_at AS "firstAt", last_at AS "lastAt", alert_count AS "alertCount", tools,
   opened_at IS NOT NULL AS opened, correlation_group_closed(workflow_id) AS closed,
-  EXISTS (SELECT 1 FROM incidents i WHERE i.workflow_id = g.workflow_id) AS started`;
+  EXISTS (SELECT 1 FROM incidents i WHERE i.workflow_id = g.workflow_id) AS started, merged_into AS "mergedInto"`;
 
 /** A company's groups as the correlator continues them, with what it needs to write them back. */
 interface Stored extends Group {
@@ -218,8 +220,28 @@ function toCorrelationAlert(a: ClaimedAlert) {
   };
 }
 
-/** Each key's latest group (live or not: a recurrence links to it) and the assets' latest host faults. */
+/**
+ * Each key's latest group (live or not: a recurrence links to it), the assets' latest host faults, and the groups
+ * those were merged into by hand.
+ */
 async function loadGroups(
+  tx: TransactionSql,
+  companyId: string,
+  keys: string[],
+  assets: string[],
+): Promise<GroupRow[]> {
+  const rows = await latestGroups(tx, companyId, keys, assets);
+  const into = [...new Set(rows.flatMap((g) => (g.mergedInto ? [g.mergedInto] : [])))].filter(
+    (id) => !rows.some((g) => g.id === id),
+  );
+  if (into.length === 0) return rows;
+  return [
+    ...rows,
+    ...(await tx.unsafe<GroupRow[]>(`SELECT ${GROUP_COLUMNS} FROM correlation_groups g WHERE id = ANY($1)`, [into])),
+  ];
+}
+
+async function latestGroups(
   tx: TransactionSql,
   companyId: string,
   keys: string[],
@@ -253,7 +275,7 @@ function toGroup(row: GroupRow, groups: Map<string, Stored>): Stored {
     hostFault: row.hostFault,
     recurrenceOf: row.recurrenceOf,
     opened: row.opened,
-    mergedInto: null,
+    mergedInto: row.mergedInto,
     closed: row.closed,
     seq: row.seq,
     workflowId: row.workflowId,

@@ -223,6 +223,16 @@ const OPS: Record<string, Op> = {
     expect: INCIDENT_COMMAND,
     run: (t) => gql('mutation($id:ID!){ reopenIncident(id:$id) { id } }', { id: incidentId })(t),
   },
+  // Nothing to merge or split: the incident scope is checked first, so outsiders see NOT_FOUND and members a 4xx.
+  mergeIncidents: {
+    expect: INCIDENT_COMMAND,
+    run: (t) =>
+      gql('mutation($id:ID!){ mergeIncidents(targetId:$id, sourceIds:[]) { id } }', { id: incidentId })(t),
+  },
+  splitIncident: {
+    expect: INCIDENT_COMMAND,
+    run: (t) => gql('mutation($id:ID!){ splitIncident(id:$id, alertIds:["nope"]) { id } }', { id: incidentId })(t),
+  },
   resolveIncident: {
     expect: INCIDENT_COMMAND,
     run: (t) => gql('mutation($id:ID!){ resolveIncident(id:$id) { id } }', { id: incidentId })(t),

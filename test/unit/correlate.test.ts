@@ -126,6 +126,14 @@ describe('Correlator.restore', () => {
     tool: 'Prometheus',
   });
 
+  it('sends the alerts of a group merged by hand to the group it was merged into', () => {
+    const c = new Correlator(DEFAULT_CORRELATION);
+    const target = stored({ id: 'g-target', key: 'srv-9|psp_timeout', asset: 'srv-9', signature: 'psp_timeout' });
+    c.restore([stored({ closed: true, mergedInto: 'g-target' }), target]);
+    expect(c.place(alert(12 * 60_000))).toMatchObject({ groupId: 'g-target', rule: 'same_key' });
+    expect(target.count).toBe(5);
+  });
+
   it('continues a stored group within its window and counts on from its stored count', () => {
     const c = new Correlator({ ...DEFAULT_CORRELATION, minAlerts: 5 });
     const g = stored({ opened: false });

@@ -124,4 +124,37 @@ describe('incident lifecycle', () => {
     expect(L.refuseResolve(s, cmd())).toBeNull();
     expect(L.refuseStartWork(s, cmd())).toBeNull();
   });
+
+  it('merges into another incident, takes a merged one in, and splits alerts off', () => {
+    const { s: source, j } = opened();
+    const into = { incidentId: 'inc-2', label: 'payments / psp_timeout (inc-2)' };
+    expect(L.refuseMerge(source, { ...cmd(), into: { ...into, incidentId: 'inc-1' } })?.type).toBe('SameIncident');
+    source.status = 'remediating';
+    expect(L.refuseMerge(source, { ...cmd(), into })?.type).toBe('RemediationRunning');
+    source.status = 'escalated';
+    L.mergeInto(source, j, at(1), { ...cmd(), into });
+    expect(source).toMatchObject({
+      status: 'resolved',
+      mergedInto: 'inc-2',
+      resolutionNote: `Merged into ${into.label}`,
+    });
+    expect(L.refuseMerge(source, { ...cmd(), into })?.type).toBe('AlreadyResolved');
+
+    const { s: target, j: tj } = opened();
+    target.alertCount = 2;
+    const src = {
+      incidentId: 'inc-9',
+      label: 'shop-1 / checkout_errors (inc-9)',
+      alertCount: 3,
+      severity: 'critical' as const,
+      toolSources: ['Datadog'],
+    };
+    L.absorbMerged(target, tj, at(2), { ...cmd(), source: src });
+    expect(target).toMatchObject({ alertCount: 5, severity: 'critical', toolSources: ['Datadog'] });
+    expect(tj.events.at(-1)?.message).toBe(`Took in ${src.label} (3 alerts), merged by tech@a.example`);
+
+    L.detach(target, tj, at(3), { ...cmd(), alertCount: 2 });
+    expect(target.alertCount).toBe(3);
+    expect(L.refuseDetach(target, { ...cmd(), alertCount: 0 })?.type).toBe('InvalidSplit');
+  });
 });

@@ -33,6 +33,8 @@ const AUDIT_ACTIONS: Record<string, string> = {
   assignIncident: 'incident.assigned',
   resolveIncident: 'incident.resolved',
   reopenIncident: 'incident.reopened',
+  mergeIncidents: 'incident.merged',
+  splitIncident: 'incident.split',
 };
 
 const CODES: Record<string, string> = {
@@ -49,15 +51,21 @@ const CODES: Record<string, string> = {
   IncidentClosed: 'CONFLICT',
   IncidentClosing: 'CONFLICT',
   NotResolved: 'CONFLICT',
+  SameIncident: 'BAD_USER_INPUT',
+  InvalidSplit: 'BAD_USER_INPUT',
 };
 
 const NOTE_MAX = 2000;
 
-function notFound(id: string): GraphQLError {
+export function notFound(id: string): GraphQLError {
   return new GraphQLError(`Incident ${id} not found`, { extensions: { code: 'NOT_FOUND' } });
 }
 
-function commandOf(user: AuthUser, incident: IncidentRecord, comment: string | null | undefined): IncidentCommand {
+export function commandOf(
+  user: AuthUser,
+  incident: IncidentRecord,
+  comment: string | null | undefined,
+): IncidentCommand {
   return {
     incidentId: incident.id,
     actor: { userId: user.id, email: user.email, role: user.role, companyIds: user.companyIds },
@@ -66,7 +74,7 @@ function commandOf(user: AuthUser, incident: IncidentRecord, comment: string | n
 }
 
 /** Maps a refused Update to its code; anything else is not a refusal and goes up as it is. */
-function refusal(err: unknown, incident: IncidentRecord): GraphQLError | null {
+export function refusal(err: unknown, incident: IncidentRecord): GraphQLError | null {
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     return new GraphQLError(err.cause.message, {
       extensions: { code: CODES[err.cause.type ?? ''] ?? 'BAD_REQUEST', reason: err.cause.type },
@@ -80,7 +88,7 @@ function refusal(err: unknown, incident: IncidentRecord): GraphQLError | null {
   return null;
 }
 
-async function audited(
+export async function audited(
   ctx: GraphQLContext,
   name: string,
   incident: IncidentRecord,
