@@ -226,8 +226,7 @@ const OPS: Record<string, Op> = {
   // Nothing to merge or split: the incident scope is checked first, so outsiders see NOT_FOUND and members a 4xx.
   mergeIncidents: {
     expect: INCIDENT_COMMAND,
-    run: (t) =>
-      gql('mutation($id:ID!){ mergeIncidents(targetId:$id, sourceIds:[]) { id } }', { id: incidentId })(t),
+    run: (t) => gql('mutation($id:ID!){ mergeIncidents(targetId:$id, sourceIds:[]) { id } }', { id: incidentId })(t),
   },
   splitIncident: {
     expect: INCIDENT_COMMAND,
