@@ -332,6 +332,48 @@ describe('dashboard (real browser)', () => {
     expect(kinds.join('\n')).toContain(`Reopened by ${admin.email}: Stuck again`);
   });
 
+  it('merges one incident into another from its page, then splits an alert back off', async () => {
+    for (const asset of ['merge-a', 'merge-b']) {
+      const res = await postAlert(stack.url, company.apiKey, {
+        asset_name: asset,
+        signature: 'queue_stuck',
+        severity: 'high',
+        message: `${asset} queue stuck`,
+        tool_source: 'Zabbix',
+      });
+      expect(res.status).toBe(202);
+    }
+    await page.goto(stack.url);
+    const rowA = page.locator('[data-testid="incident-row"]', { hasText: 'merge-a' });
+    const rowB = page.locator('[data-testid="incident-row"]', { hasText: 'merge-b' });
+    await rowB.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await rowA.click();
+    const detail = page.getByTestId('incident-detail');
+    await expect
+      .poll(() => detail.getByTestId('incident-status').textContent(), { timeout: UI_TIMEOUT })
+      .toBe('Escalated');
+    await detail.getByTestId('merge-open').click();
+    await detail.getByTestId('merge-target').selectOption({ label: 'merge-b — queue_stuck (1 alerts)' });
+    await detail.getByTestId('merge-button').click();
+    // The page moves to the incident it was merged into, which now holds both alerts.
+    await expect.poll(() => detail.locator('h2').textContent()).toBe('merge-b');
+    await expect.poll(() => detail.getByTestId('alert-row').count()).toBe(2);
+    await expect.poll(() => rowA.first().getAttribute('data-status')).toBe('resolved');
+
+    await detail.getByRole('checkbox', { name: 'Choose alert merge-a queue stuck' }).check();
+    await detail.getByTestId('split-button').click();
+    await expect.poll(() => detail.getByTestId('alert-row').count()).toBe(1);
+    // The split-off alert opens an incident of its own, live in the list.
+    await expect
+      .poll(
+        () => page.locator('[data-testid="incident-row"][data-status="escalated"]', { hasText: 'merge-a' }).count(),
+        {
+          timeout: UI_TIMEOUT,
+        },
+      )
+      .toBe(1);
+  });
+
   it("shows a technician of another company none of the first company's incidents", async () => {
     expect(incidentId, 'the earlier test created an incident').toBeTruthy();
     const techContext = await browser.newContext({ viewport: { width: 1400, height: 900 } });

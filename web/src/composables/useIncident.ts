@@ -4,6 +4,8 @@ import {
   ACKNOWLEDGE_INCIDENT,
   APPROVE_INCIDENT,
   ASSIGN_INCIDENT,
+  MERGE_INCIDENTS,
+  SPLIT_INCIDENT,
   INCIDENT,
   INCIDENT_UPDATED,
   REJECT_INCIDENT,
@@ -12,6 +14,7 @@ import {
   START_INCIDENT_WORK,
 } from '../graphql/operations'
 import type { Incident } from '../graphql/types'
+import { go } from '../router'
 
 export function useIncident(id: Ref<string | null>) {
   const incident = ref<Incident | null>(null)
@@ -101,5 +104,21 @@ export function useIncident(id: Ref<string | null>) {
     /** The comment is the resolution note. */
     resolve: (comment?: string) => run(RESOLVE_INCIDENT, 'resolveIncident', comment),
     reopen: (comment?: string) => run(REOPEN_INCIDENT, 'reopenIncident', comment),
+    split: (alertIds: string[]) => run(SPLIT_INCIDENT, 'splitIncident', undefined, { alertIds }),
+    /** Merges this incident into `targetId`, then shows the target. */
+    mergeInto: async (targetId: string) => {
+      const current = id.value
+      if (!current || busy.value) return
+      busy.value = true
+      actionError.value = null
+      try {
+        await request(MERGE_INCIDENTS, { targetId, sourceIds: [current] })
+        go('incidents', targetId)
+      } catch (e) {
+        actionError.value = (e as Error).message
+      } finally {
+        busy.value = false
+      }
+    },
   }
 }

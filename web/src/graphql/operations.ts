@@ -174,6 +174,22 @@ export const ACKNOWLEDGE_INCIDENT = mutation('acknowledgeIncident')
 export const RESOLVE_INCIDENT = mutation('resolveIncident')
 export const START_INCIDENT_WORK = mutation('startIncidentWork')
 export const REOPEN_INCIDENT = mutation('reopenIncident')
+export const MERGE_INCIDENTS = /* GraphQL */ `
+  mutation MergeIncidents($targetId: ID!, $sourceIds: [ID!]!) {
+    mergeIncidents(targetId: $targetId, sourceIds: $sourceIds) {
+      ...IncidentDetail
+    }
+  }
+  ${INCIDENT_DETAIL}
+`
+export const SPLIT_INCIDENT = /* GraphQL */ `
+  mutation SplitIncident($id: ID!, $alertIds: [ID!]!) {
+    splitIncident(id: $id, alertIds: $alertIds) {
+      ...IncidentDetail
+    }
+  }
+  ${INCIDENT_DETAIL}
+`
 export const ASSIGN_INCIDENT = /* GraphQL */ `
   mutation AssignIncident($id: ID!, $userId: ID!, $comment: String) {
     assignIncident(id: $id, userId: $userId, comment: $comment) {
