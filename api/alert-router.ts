@@ -56,6 +56,8 @@ export class AlertRouter {
   private outage: string | null = null;
   private outagePasses = 0;
   private cursor = '';
+  /** The last claim took a full share of some company's queue: route again at once. */
+  private backlogged = false;
 
   constructor(private readonly opts: AlertRouterOptions) {}
 
@@ -87,7 +89,8 @@ export class AlertRouter {
         this.reportOutage(`alert router: ${(err as Error).message}`);
       }
       if (this.stopped) break;
-      if (claimed >= (this.opts.batchSize ?? 2000) && !this.outage) continue; // a full claim: more is waiting
+      // A full claim, or one company at its share of it: more is waiting, so no pause to gather.
+      if ((claimed >= (this.opts.batchSize ?? 2000) || this.backlogged) && !this.outage) continue;
       if (claimed > 0 && !this.outage) {
         // A partial claim under a steady stream: let a few milliseconds of alerts gather so the next pass
         // routes them together, instead of spending a pass (and its queries) on every few alerts.
@@ -129,6 +132,9 @@ export class AlertRouter {
       leaseSeconds: this.opts.leaseSeconds ?? 30,
       afterCompanyId: this.cursor,
     });
+    const perCompany = new Map<string, number>();
+    for (const a of claimed) perCompany.set(a.companyId, (perCompany.get(a.companyId) ?? 0) + 1);
+    this.backlogged = [...perCompany.values()].some((n) => n >= (this.opts.perCompany ?? 500));
     if (claimed.length === 0) return 0;
     this.cursor = claimed[claimed.length - 1]!.companyId;
 

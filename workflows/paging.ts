@@ -42,6 +42,8 @@ export interface Pager {
 /** Gives an unowned incident to the person on call, then tells the escalation step of its level. */
 export async function page(p: Pager, reason: string): Promise<void> {
   const s = p.state();
+  // Resolved meanwhile (a recovery at source, a person): nobody needs paging any more.
+  if (s.status === 'resolved') return;
   if (!s.assignee) {
     const pick = await onCall.pickAssignee({
       companyId: s.companyId,
@@ -82,6 +84,7 @@ export function mayPassOn(s: IncidentState): boolean {
 
 async function tell(p: Pager, reason: string): Promise<void> {
   const s = p.state();
+  if (s.status === 'resolved') return;
   try {
     const r = await notify.notifyEscalation({
       companyId: s.companyId,

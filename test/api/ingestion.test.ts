@@ -320,8 +320,7 @@ describe('resolve at source', () => {
     }, 'the incident to resolve at source');
     expect(done!.id).toBe(open!.id);
     expect(done!.source_resolved_at).not.toBeNull();
-    expect((await timeline(done!.id)).at(-1)).toMatchObject({
-      kind: 'resolved',
+    expect((await timeline(done!.id)).find((e) => e.kind === 'resolved')).toMatchObject({
       message: expect.stringContaining('recovered at its source'),
     });
     expect(await count('resolved_at IS NOT NULL', company.companyId)).toBe(2);
@@ -350,6 +349,7 @@ describe('resolve at source', () => {
       return rows[0]?.source_resolved_at ? rows : null;
     }, 'the recovery to be recorded');
     expect(kept!.status).toBe('escalated');
-    expect((await timeline(kept!.id)).at(-1)).toMatchObject({ kind: 'resolved_at_source' });
+    // Paging the escalation runs alongside, so the recovery is one of the latest events, not always the last.
+    expect((await timeline(kept!.id)).map((e) => e.kind)).toContain('resolved_at_source');
   });
 });

@@ -55,6 +55,9 @@ describe('coalesced alerts and resolve at source', () => {
     expect(done.autoRemediated).toBe(false);
     const events = await stack.sql<{ kind: string; message: string }[]>`
       SELECT kind, message FROM incident_events WHERE incident_id = ${s.incidentId} ORDER BY seq`;
-    expect(events.at(-1)).toMatchObject({ kind: 'resolved', message: 'Resolved: every alert recovered at its source' });
+    // Paging the escalation may still finish after the resolution: the resolution is there, once.
+    expect(events.filter((e) => e.kind === 'resolved')).toEqual([
+      { kind: 'resolved', message: 'Resolved: every alert recovered at its source' },
+    ]);
   });
 });
