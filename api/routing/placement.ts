@@ -4,15 +4,21 @@
 // across a call to Temporal.
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../../db/sql.ts';
-import { correlationConfigOf, correlationKey, Correlator, type Placement } from '../../domain/correlate.ts';
-import type { CompanySettings } from '../../domain/company-settings.ts';
-import { muteAlerts } from './muting.ts';
+import {
+  correlationConfigOf,
+  correlationKey,
+  Correlator,
+  type CorrelationAlert,
+  type Placement,
+} from '../../domain/correlate.ts';
+import { mutings, readCompanies } from './muting.ts';
 import {
   GROUP_COLUMNS,
   loadGroups,
   renameUnstarted,
   toGroup,
-  writeGroups,
+  writePlacement,
+  type AlertPlacement,
   type GroupRow,
   type Stored,
 } from './groups.ts';
@@ -58,40 +64,48 @@ export async function placeAlerts(
       ))
         known.set(g.id, g);
     }
-    const settings = await tx<{ id: string; settings: CompanySettings | null }[]>`
-      SELECT id, settings FROM companies WHERE id = ANY(${companies})`;
-    const settingsOf = new Map(settings.map((c) => [c.id, c.settings ?? {}]));
-    const configOf = new Map(settings.map((c) => [c.id, correlationConfigOf(c.settings?.correlation ?? {})]));
+    const earliest = firing.reduce((m, a) => (a.receivedAt < m ? a.receivedAt : m), firing[0]!.receivedAt);
+    const companyInfo = await readCompanies(tx, companies, earliest);
+    const configOf = (companyId: string) => correlationConfigOf(companyInfo.get(companyId)?.settings.correlation ?? {});
 
     // Only alerts not yet placed: one a crash left placed was not muted when it was placed.
-    const muted = await muteAlerts(
-      tx,
+    const muted = mutings(
       firing.filter((a) => !a.groupId),
-      settingsOf,
+      companyInfo,
     );
     const toPlace = firing.filter(
       (a) => !muted.has(a.id) && (!a.groupId || (!a.incidentId && known.get(a.groupId)?.closed !== false)),
     );
     for (const g of known.values()) await renameUnstarted(tx, g, workflowIdFor);
 
-    const placements = new Map<string, Placement>();
-    const groups = new Map<string, Stored>();
+    // Every company's groups in one read: the claim's keys and assets, per company.
+    const byCompany = new Map<string, { config: ReturnType<typeof configOf>; input: CorrelationAlert[] }>();
     for (const companyId of companies) {
       const alerts = toPlace
         .filter((a) => a.companyId === companyId)
         .sort((x, y) => x.receivedAt.localeCompare(y.receivedAt) || x.id.localeCompare(y.id));
-      if (alerts.length === 0) continue;
-      const config = configOf.get(companyId) ?? correlationConfigOf();
-      const input = alerts.map((a) => toCorrelationAlert(a));
-      const keys = [...new Set(input.map((a) => correlationKey(a, config)))];
-      const assets = [...new Set(input.map((a) => a.asset))];
-      const stored = await loadGroups(tx, companyId, keys, assets);
+      if (alerts.length > 0)
+        byCompany.set(companyId, { config: configOf(companyId), input: alerts.map(toCorrelationAlert) });
+    }
+    const stored = await loadGroups(
+      tx,
+      [...byCompany].map(([companyId, { config, input }]) => ({
+        companyId,
+        keys: [...new Set(input.map((a) => correlationKey(a, config)))],
+        assets: [...new Set(input.map((a) => a.asset))],
+      })),
+    );
+
+    const placements = new Map<string, Placement>();
+    const groups = new Map<string, Stored>();
+    for (const [companyId, { config, input }] of byCompany) {
+      const own = stored.filter((g) => g.companyId === companyId);
       const nextSeq = new Map<string, number>();
-      for (const g of stored) nextSeq.set(g.correlationKey, Math.max(nextSeq.get(g.correlationKey) ?? 1, g.seq + 1));
+      for (const g of own) nextSeq.set(g.correlationKey, Math.max(nextSeq.get(g.correlationKey) ?? 1, g.seq + 1));
 
       const correlator = new Correlator(config, { newId: () => randomUUID(), mergeSymptoms: false });
-      for (const g of stored) await renameUnstarted(tx, g, workflowIdFor);
-      correlator.restore(stored.map((g) => toGroup(g, groups)));
+      for (const g of own) await renameUnstarted(tx, g, workflowIdFor);
+      correlator.restore(own.map((g) => toGroup(g, groups)));
       for (const a of input) {
         const p = correlator.place(a);
         placements.set(a.id, p);
@@ -114,19 +128,6 @@ export async function placeAlerts(
       }
     }
 
-    await writeGroups(
-      tx,
-      [...groups.values()].filter((g) => g.added > 0),
-    );
-    const placedNow = toPlace.map((a) => ({ a, p: placements.get(a.id)! }));
-    if (placedNow.length) {
-      await tx`
-        UPDATE alerts a SET group_id = v.group_id, correlation = v.why::jsonb
-        FROM unnest(${placedNow.map((x) => x.a.id)}::text[], ${placedNow.map((x) => x.p.groupId)}::text[],
-                    ${placedNow.map((x) => JSON.stringify(why(x.p)))}::text[]) AS v(id, group_id, why)
-        WHERE a.id = v.id`;
-    }
-
     const groupOf = (a: ClaimedAlert): { id: string; workflowId: string; key: string; opened: boolean } => {
       const p = placements.get(a.id);
       if (p) {
@@ -138,13 +139,27 @@ export async function placeAlerts(
     };
     const routable: PlacedAlert[] = [];
     const held: string[] = [];
+    const written: AlertPlacement[] = [];
     for (const a of firing) {
-      if (muted.has(a.id)) continue;
+      const mute = muted.get(a.id);
+      const p = placements.get(a.id);
+      if (mute) {
+        written.push({ id: a.id, groupId: null, why: null, mutedBy: mute, done: true });
+        continue;
+      }
       const g = groupOf(a);
       if (g.opened) routable.push({ ...a, groupId: g.id, workflowId: g.workflowId, groupKey: g.key });
       else held.push(a.id);
+      if (p || !g.opened) {
+        written.push({ id: a.id, groupId: p?.groupId ?? null, why: p ? why(p) : null, mutedBy: null, done: !g.opened });
+      }
     }
-    if (held.length) await tx`UPDATE alerts SET routed_at = now(), route_error = NULL WHERE id = ANY(${held})`;
+    // Groups, placements, held and muted alerts: one statement.
+    await writePlacement(
+      tx,
+      [...groups.values()].filter((g) => g.added > 0),
+      written,
+    );
 
     // Groups that just reached the minimum: the alerts they held until now go to the incident too.
     const justOpened = [...groups.values()].filter((g) => g.opened && !g.wasOpened && !g.isNew);
@@ -165,7 +180,7 @@ export async function placeAlerts(
   });
 }
 
-function toCorrelationAlert(a: ClaimedAlert) {
+function toCorrelationAlert(a: ClaimedAlert): CorrelationAlert {
   return {
     id: a.id,
     at: Date.parse(a.receivedAt),
