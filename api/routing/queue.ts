@@ -82,13 +82,27 @@ export async function openIncidents(sql: Sql, workflowIds: string[]): Promise<Ma
  * that resolved since it was read takes none: those alerts stay claimed and go to the next incident of
  * their key once the claim's lease runs out.
  */
-export async function linkRepeats(sql: Sql, links: Array<{ alertId: string; incidentId: string }>): Promise<void> {
+/** Where the placement put an alert, written with its routing so a routed row is updated once, not twice. */
+export interface Placed {
+  groupId: string | null;
+  why: { rule: string; matched: string[] } | null;
+}
+
+const whyText = (p: Placed | undefined) => (p?.why ? JSON.stringify(p.why) : null);
+
+export async function linkRepeats(
+  sql: Sql,
+  links: Array<{ alertId: string; incidentId: string; placed?: Placed }>,
+): Promise<void> {
   if (links.length === 0) return;
   await sql`
     WITH v AS (
-      SELECT * FROM unnest(${links.map((l) => l.alertId)}::text[], ${links.map((l) => l.incidentId)}::text[]) AS v(id, incident_id)
+      SELECT * FROM unnest(${links.map((l) => l.alertId)}::text[], ${links.map((l) => l.incidentId)}::text[],
+        ${links.map((l) => l.placed?.groupId ?? null)}::text[], ${links.map((l) => whyText(l.placed))}::text[])
+        AS v(id, incident_id, group_id, why)
     ), linked AS (
-      UPDATE alerts a SET incident_id = v.incident_id, routed_at = now(), route_error = NULL
+      UPDATE alerts a SET incident_id = v.incident_id, routed_at = now(), route_error = NULL,
+        group_id = COALESCE(v.group_id, a.group_id), correlation = COALESCE(v.why::jsonb, a.correlation)
       FROM v JOIN incidents i ON i.id = v.incident_id AND i.status <> 'resolved'
       WHERE a.id = v.id AND a.incident_id IS NULL
       RETURNING a.incident_id
@@ -103,9 +117,14 @@ export async function linkRepeats(sql: Sql, links: Array<{ alertId: string; inci
     RETURNING pg_notify(${INCIDENT_CHANNEL}, i.id)`;
 }
 
-export async function markRouted(sql: Sql, ids: string[]): Promise<void> {
+export async function markRouted(sql: Sql, ids: string[], placed: Map<string, Placed> = new Map()): Promise<void> {
   if (ids.length === 0) return;
-  await sql`UPDATE alerts SET routed_at = now(), route_error = NULL WHERE id = ANY(${ids}) AND routed_at IS NULL`;
+  await sql`
+    UPDATE alerts a SET routed_at = now(), route_error = NULL,
+      group_id = COALESCE(v.group_id, a.group_id), correlation = COALESCE(v.why::jsonb, a.correlation)
+    FROM unnest(${ids}::text[], ${ids.map((id) => placed.get(id)?.groupId ?? null)}::text[],
+                ${ids.map((id) => whyText(placed.get(id)))}::text[]) AS v(id, group_id, why)
+    WHERE a.id = v.id AND a.routed_at IS NULL`;
 }
 
 export interface RouteFailure {
