@@ -139,7 +139,13 @@ export class AlertRouter {
     if (claimed.length === 0) return 0;
     this.cursor = claimed[claimed.length - 1]!.companyId;
 
-    const firing = claimed.filter((a) => a.status === 'firing');
+    // An alert its incident already took (its routing was not recorded: a failed write, a crash) is done.
+    const done = claimed.filter((a) => a.status === 'firing' && a.incidentId);
+    await markRouted(
+      sql,
+      done.map((a) => a.id),
+    );
+    const firing = claimed.filter((a) => a.status === 'firing' && !a.incidentId);
     const notes = claimed.filter((a) => a.status === 'resolved');
     const { routable } = await placeAlerts(
       sql,

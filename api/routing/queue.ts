@@ -100,11 +100,14 @@ export async function linkRepeats(
       SELECT * FROM unnest(${links.map((l) => l.alertId)}::text[], ${links.map((l) => l.incidentId)}::text[],
         ${links.map((l) => l.placed?.groupId ?? null)}::text[], ${links.map((l) => whyText(l.placed))}::text[])
         AS v(id, incident_id, group_id, why)
+    ), locked AS (
+      -- Rows locked in id order, as the incident store's link takes them: the two never deadlock.
+      SELECT a.id FROM alerts a WHERE a.id = ANY(${links.map((l) => l.alertId)}) ORDER BY a.id FOR UPDATE
     ), linked AS (
       UPDATE alerts a SET incident_id = v.incident_id, routed_at = now(), route_error = NULL,
         group_id = COALESCE(v.group_id, a.group_id), correlation = COALESCE(v.why::jsonb, a.correlation)
       FROM v JOIN incidents i ON i.id = v.incident_id AND i.status <> 'resolved'
-      WHERE a.id = v.id AND a.incident_id IS NULL
+      WHERE a.id = v.id AND a.incident_id IS NULL AND a.id IN (SELECT id FROM locked)
       RETURNING a.incident_id
     ), counts AS (
       SELECT incident_id, count(*)::int AS n FROM linked GROUP BY incident_id
@@ -120,11 +123,15 @@ export async function linkRepeats(
 export async function markRouted(sql: Sql, ids: string[], placed: Map<string, Placed> = new Map()): Promise<void> {
   if (ids.length === 0) return;
   await sql`
+    WITH locked AS (
+      -- In id order, as the workflow's save links the same rows: the two never deadlock.
+      SELECT id FROM alerts WHERE id = ANY(${ids}) ORDER BY id FOR UPDATE
+    )
     UPDATE alerts a SET routed_at = now(), route_error = NULL,
       group_id = COALESCE(v.group_id, a.group_id), correlation = COALESCE(v.why::jsonb, a.correlation)
     FROM unnest(${ids}::text[], ${ids.map((id) => placed.get(id)?.groupId ?? null)}::text[],
                 ${ids.map((id) => whyText(placed.get(id)))}::text[]) AS v(id, group_id, why)
-    WHERE a.id = v.id AND a.routed_at IS NULL`;
+    WHERE a.id = v.id AND a.routed_at IS NULL AND a.id IN (SELECT id FROM locked)`;
 }
 
 export interface RouteFailure {
