@@ -116,12 +116,8 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
         // Only the alerts that joined since the last save, and never one that another incident already owns.
         if (input.newAlertIds.length > 0) {
           await tx`
-            WITH locked AS (
-              -- In id order, as the router's writes take the same rows: the two never deadlock.
-              SELECT id FROM alerts WHERE id = ANY(${input.newAlertIds}) ORDER BY id FOR UPDATE
-            )
             UPDATE alerts SET incident_id = ${s.incidentId}
-            WHERE company_id = ${s.companyId} AND id IN (SELECT id FROM locked) AND incident_id IS NULL`;
+            WHERE company_id = ${s.companyId} AND id = ANY(${input.newAlertIds}) AND incident_id IS NULL`;
         }
         for (const e of input.events) {
           await tx`

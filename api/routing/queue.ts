@@ -90,24 +90,27 @@ export interface Placed {
 
 const whyText = (p: Placed | undefined) => (p?.why ? JSON.stringify(p.why) : null);
 
+// Both writes below select their rows with `id = ANY(ids)` alone, as the incident store's link does: an index scan
+// in id order, so they lock rows in the same order as each other and never deadlock. The values for each row are
+// looked up by its position in the arrays rather than joined, which would lock in the join's order.
+
 export async function linkRepeats(
   sql: Sql,
   links: Array<{ alertId: string; incidentId: string; placed?: Placed }>,
 ): Promise<void> {
   if (links.length === 0) return;
+  const ids = links.map((l) => l.alertId);
+  const incidents = links.map((l) => l.incidentId);
+  const groups = links.map((l) => l.placed?.groupId ?? null);
+  const whys = links.map((l) => whyText(l.placed));
   await sql`
-    WITH v AS (
-      SELECT * FROM unnest(${links.map((l) => l.alertId)}::text[], ${links.map((l) => l.incidentId)}::text[],
-        ${links.map((l) => l.placed?.groupId ?? null)}::text[], ${links.map((l) => whyText(l.placed))}::text[])
-        AS v(id, incident_id, group_id, why)
-    ), locked AS (
-      -- Rows locked in id order, as the incident store's link takes them: the two never deadlock.
-      SELECT a.id FROM alerts a WHERE a.id = ANY(${links.map((l) => l.alertId)}) ORDER BY a.id FOR UPDATE
-    ), linked AS (
-      UPDATE alerts a SET incident_id = v.incident_id, routed_at = now(), route_error = NULL,
-        group_id = COALESCE(v.group_id, a.group_id), correlation = COALESCE(v.why::jsonb, a.correlation)
-      FROM v JOIN incidents i ON i.id = v.incident_id AND i.status <> 'resolved'
-      WHERE a.id = v.id AND a.incident_id IS NULL AND a.id IN (SELECT id FROM locked)
+    WITH linked AS (
+      UPDATE alerts a SET incident_id = i.id, routed_at = now(), route_error = NULL,
+        group_id = COALESCE((${groups}::text[])[array_position(${ids}::text[], a.id)], a.group_id),
+        correlation = COALESCE(((${whys}::text[])[array_position(${ids}::text[], a.id)])::jsonb, a.correlation)
+      FROM incidents i
+      WHERE a.id = ANY(${ids}::text[]) AND a.incident_id IS NULL
+        AND i.id = (${incidents}::text[])[array_position(${ids}::text[], a.id)] AND i.status <> 'resolved'
       RETURNING a.incident_id
     ), counts AS (
       SELECT incident_id, count(*)::int AS n FROM linked GROUP BY incident_id
@@ -122,16 +125,13 @@ export async function linkRepeats(
 
 export async function markRouted(sql: Sql, ids: string[], placed: Map<string, Placed> = new Map()): Promise<void> {
   if (ids.length === 0) return;
+  const groups = ids.map((id) => placed.get(id)?.groupId ?? null);
+  const whys = ids.map((id) => whyText(placed.get(id)));
   await sql`
-    WITH locked AS (
-      -- In id order, as the workflow's save links the same rows: the two never deadlock.
-      SELECT id FROM alerts WHERE id = ANY(${ids}) ORDER BY id FOR UPDATE
-    )
     UPDATE alerts a SET routed_at = now(), route_error = NULL,
-      group_id = COALESCE(v.group_id, a.group_id), correlation = COALESCE(v.why::jsonb, a.correlation)
-    FROM unnest(${ids}::text[], ${ids.map((id) => placed.get(id)?.groupId ?? null)}::text[],
-                ${ids.map((id) => whyText(placed.get(id)))}::text[]) AS v(id, group_id, why)
-    WHERE a.id = v.id AND a.routed_at IS NULL AND a.id IN (SELECT id FROM locked)`;
+      group_id = COALESCE((${groups}::text[])[array_position(${ids}::text[], a.id)], a.group_id),
+      correlation = COALESCE(((${whys}::text[])[array_position(${ids}::text[], a.id)])::jsonb, a.correlation)
+    WHERE a.id = ANY(${ids}::text[]) AND a.routed_at IS NULL`;
 }
 
 export interface RouteFailure {
