@@ -17,7 +17,6 @@ import {
   linkRepeats,
   markFailed,
   markRouted,
-  type Placed,
   openIncidents,
   type ClaimedAlert,
   type RouteFailure,
@@ -162,10 +161,7 @@ export class AlertRouter {
     const open = await openIncidents(sql, [...lanes.keys()]);
     const routed: string[] = [];
     const failures: RouteFailure[] = [];
-    const repeats: Array<{ alertId: string; incidentId: string; placed: Placed }> = [];
-    const placed = new Map<string, Placed>(
-      routable.map((a) => [a.id, { groupId: a.why ? a.groupId : null, why: a.why }]),
-    );
+    const repeats: Array<{ alertId: string; incidentId: string }> = [];
     const sends: Array<{ workflowId: string; first: PlacedAlert; batch: AlertBatch; ids: string[] }> = [];
     for (const [workflowId, alerts] of lanes) {
       const row = open.get(workflowId);
@@ -178,9 +174,7 @@ export class AlertRouter {
           }
         : null;
       const plan = planLane(alerts, incident);
-      for (const a of plan.repeatsOfOpen) {
-        repeats.push({ alertId: a.id, incidentId: incident!.id, placed: placed.get(a.id)! });
-      }
+      for (const a of plan.repeatsOfOpen) repeats.push({ alertId: a.id, incidentId: incident!.id });
       if (plan.changes.length > 0 || plan.repeatIds.length > 0) {
         sends.push({
           workflowId,
@@ -208,7 +202,7 @@ export class AlertRouter {
       }
     };
     await Promise.all(Array.from({ length: Math.min(ROUTING_CONCURRENCY, queue.length) }, runLane));
-    await markRouted(sql, routed, placed);
+    await markRouted(sql, routed);
 
     // Resolutions after the firing alerts of the same claim, so a firing-then-resolved pair lands in order.
     if (notes.length > 0) {

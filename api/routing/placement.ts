@@ -29,11 +29,6 @@ export interface PlacedAlert extends ClaimedAlert {
   workflowId: string;
   /** The group's key: the incident's aggregation key. */
   groupKey: string;
-  /**
-   * Why it joined, when this pass placed it. The router writes it with the alert's routing (linkRepeats,
-   * markRouted); an alert whose routing fails is placed again on its retry.
-   */
-  why: { rule: string; matched: string[] } | null;
 }
 
 export interface PlacementResult {
@@ -153,14 +148,13 @@ export async function placeAlerts(
         continue;
       }
       const g = groupOf(a);
-      if (g.opened) {
-        routable.push({ ...a, groupId: g.id, workflowId: g.workflowId, groupKey: g.key, why: p ? why(p) : null });
-      } else {
-        held.push(a.id);
-        written.push({ id: a.id, groupId: p?.groupId ?? null, why: p ? why(p) : null, mutedBy: null, done: true });
+      if (g.opened) routable.push({ ...a, groupId: g.id, workflowId: g.workflowId, groupKey: g.key });
+      else held.push(a.id);
+      if (p || !g.opened) {
+        written.push({ id: a.id, groupId: p?.groupId ?? null, why: p ? why(p) : null, mutedBy: null, done: !g.opened });
       }
     }
-    // Groups, held and muted alerts: one statement. Routable alerts get their placement with their routing.
+    // Groups, placements, held and muted alerts: one statement.
     await writePlacement(
       tx,
       [...groups.values()].filter((g) => g.added > 0),
@@ -177,7 +171,7 @@ export async function placeAlerts(
         RETURNING ${tx.unsafe(CLAIMED_COLUMNS)}`;
       for (const a of released) {
         const g = groups.get(a.groupId!)!;
-        routable.push({ ...a, groupId: g.id, workflowId: g.workflowId, groupKey: g.key, why: null });
+        routable.push({ ...a, groupId: g.id, workflowId: g.workflowId, groupKey: g.key });
       }
     }
     // In event time, so a lane's first alert (which names the incident) is its earliest.

@@ -82,35 +82,15 @@ export async function openIncidents(sql: Sql, workflowIds: string[]): Promise<Ma
  * that resolved since it was read takes none: those alerts stay claimed and go to the next incident of
  * their key once the claim's lease runs out.
  */
-/** Where the placement put an alert, written with its routing so a routed row is updated once, not twice. */
-export interface Placed {
-  groupId: string | null;
-  why: { rule: string; matched: string[] } | null;
-}
-
-const whyText = (p: Placed | undefined) => (p?.why ? JSON.stringify(p.why) : null);
-
-// Both writes below select their rows with `id = ANY(ids)` alone, as the incident store's link does: an index scan
-// in id order, so they lock rows in the same order as each other and never deadlock. The values for each row are
-// looked up by its position in the arrays rather than joined, which would lock in the join's order.
-
-export async function linkRepeats(
-  sql: Sql,
-  links: Array<{ alertId: string; incidentId: string; placed?: Placed }>,
-): Promise<void> {
+export async function linkRepeats(sql: Sql, links: Array<{ alertId: string; incidentId: string }>): Promise<void> {
   if (links.length === 0) return;
-  const ids = links.map((l) => l.alertId);
-  const incidents = links.map((l) => l.incidentId);
-  const groups = links.map((l) => l.placed?.groupId ?? null);
-  const whys = links.map((l) => whyText(l.placed));
   await sql`
-    WITH linked AS (
-      UPDATE alerts a SET incident_id = i.id, routed_at = now(), route_error = NULL,
-        group_id = COALESCE((${groups}::text[])[array_position(${ids}::text[], a.id)], a.group_id),
-        correlation = COALESCE(((${whys}::text[])[array_position(${ids}::text[], a.id)])::jsonb, a.correlation)
-      FROM incidents i
-      WHERE a.id = ANY(${ids}::text[]) AND a.incident_id IS NULL
-        AND i.id = (${incidents}::text[])[array_position(${ids}::text[], a.id)] AND i.status <> 'resolved'
+    WITH v AS (
+      SELECT * FROM unnest(${links.map((l) => l.alertId)}::text[], ${links.map((l) => l.incidentId)}::text[]) AS v(id, incident_id)
+    ), linked AS (
+      UPDATE alerts a SET incident_id = v.incident_id, routed_at = now(), route_error = NULL
+      FROM v JOIN incidents i ON i.id = v.incident_id AND i.status <> 'resolved'
+      WHERE a.id = v.id AND a.incident_id IS NULL
       RETURNING a.incident_id
     ), counts AS (
       SELECT incident_id, count(*)::int AS n FROM linked GROUP BY incident_id
@@ -123,15 +103,9 @@ export async function linkRepeats(
     RETURNING pg_notify(${INCIDENT_CHANNEL}, i.id)`;
 }
 
-export async function markRouted(sql: Sql, ids: string[], placed: Map<string, Placed> = new Map()): Promise<void> {
+export async function markRouted(sql: Sql, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  const groups = ids.map((id) => placed.get(id)?.groupId ?? null);
-  const whys = ids.map((id) => whyText(placed.get(id)));
-  await sql`
-    UPDATE alerts a SET routed_at = now(), route_error = NULL,
-      group_id = COALESCE((${groups}::text[])[array_position(${ids}::text[], a.id)], a.group_id),
-      correlation = COALESCE(((${whys}::text[])[array_position(${ids}::text[], a.id)])::jsonb, a.correlation)
-    WHERE a.id = ANY(${ids}::text[]) AND a.routed_at IS NULL`;
+  await sql`UPDATE alerts SET routed_at = now(), route_error = NULL WHERE id = ANY(${ids}) AND routed_at IS NULL`;
 }
 
 export interface RouteFailure {
