@@ -2,9 +2,10 @@
 // login, a live incident arriving over the subscription, approving it, and tenant isolation.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
+import { launchChromium } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
 import { postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -54,19 +55,7 @@ describe('dashboard (real browser)', () => {
     admin = await createUser(stack.sql, 'msp_admin', []);
     otherTech = await createUser(stack.sql, 'technician', [other.companyId]);
     companyTech = await createUser(stack.sql, 'technician', [company.companyId]);
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT);

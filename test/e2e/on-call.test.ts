@@ -3,9 +3,10 @@
 // next hour; a technician of the company sees it all, read-only.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
+import { launchChromium } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
@@ -60,19 +61,7 @@ describe('on-call tab (real browser)', () => {
     admin = await createUser(stack.sql, 'company_admin', [company.companyId]);
     techA = await createUser(stack.sql, 'technician', [company.companyId]);
     techB = await createUser(stack.sql, 'technician', [company.companyId]);
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     // The admin's browser is in another time zone than the company: override times are the browser's local time.
     adminContext = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: 'America/New_York' });
     page = await adminContext.newPage();

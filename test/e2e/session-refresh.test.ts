@@ -4,9 +4,10 @@
 // live stream and on a request, without the user noticing.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
+import { launchChromium } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
 import { postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -69,10 +70,7 @@ describe('session refresh (real browser, 10 s access tokens)', () => {
     }
     stack = await startStack({ env: { ACCESS_TOKEN_TTL: `${TTL_SECONDS}s` } });
     company = await createCompany(stack.sql, { name: 'Umbrella Labs' });
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   afterEach(() => {
