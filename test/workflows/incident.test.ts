@@ -8,7 +8,7 @@ import { loadConfig } from '../../lib/config.ts';
 import { approveIncident, rejectIncident, resolveIncident } from '../../workflows/messages.ts';
 import type { IncidentState, SsmCommandResult } from '../../workflows/types.ts';
 import { createCompany, type TestCompany } from '../helpers/fixtures.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 import { actor, alert, sendAlert, stateWhen } from './helpers.ts';
 
 let stack: Stack;
@@ -114,10 +114,12 @@ describe('incidentWorkflow', () => {
     const escalated = await stateWhen(handle, (s) => s.status === 'escalated', 'escalation');
     expect(escalated.escalationReason).toBe('Runbook rejected by boss@msp.test');
     expect(escalated.execution).toBeNull();
-    expect(await row(pending.incidentId)).toMatchObject({
-      status: 'escalated',
-      escalation_reason: 'Runbook rejected by boss@msp.test',
-    });
+    // The query answers from the run's memory; the row follows once the save activity commits.
+    const saved = await eventually(async () => {
+      const r = await row(pending.incidentId);
+      return r?.status === 'escalated' ? r : undefined;
+    }, 'the escalation to be saved');
+    expect(saved).toMatchObject({ status: 'escalated', escalation_reason: 'Runbook rejected by boss@msp.test' });
 
     const resolved = await handle.executeUpdate(resolveIncident, {
       args: [
@@ -150,7 +152,8 @@ describe('incidentWorkflow', () => {
     // critical 90 + one duplicate 2 + two tools 10
     expect(s.priorityScore).toBe(102);
     await stateWhen(handle, () => true, 'state');
-    expect((await row(s.incidentId))?.alert_count).toBe(2);
+    // The row follows the run's memory once its save commits.
+    await eventually(async () => (await row(s.incidentId))?.alert_count === 2, 'the row to count both alerts');
     await handle.terminate('test done');
   });
 
