@@ -86,10 +86,16 @@ builder.subscriptionField('notificationAdded', (t) =>
       requireUser(ctx);
       return pipe(
         withUserChanges(ctx, ctx.pubsub.subscribe('notificationAdded')),
-        // Re-read as the current user: someone else's notification id yields nothing.
+        // Re-read as the current user: someone else's notification id yields nothing. A change of the user (a
+        // revoked session, a disabled account) ends the stream with UNAUTHENTICATED; a notification racing that
+        // change is dropped rather than thrown a second time from a stream that is already ending.
         map(async (e: LiveEvent<string>) => {
-          const me = await liveUser(ctx);
-          return e.kind === 'event' ? getNotification(ctx.sql, me.id, e.value) : null;
+          if (e.kind === 'user') {
+            await liveUser(ctx);
+            return null;
+          }
+          const me = await liveUser(ctx).catch(() => null);
+          return me ? getNotification(ctx.sql, me.id, e.value) : null;
         }),
         filter((n: NotificationRecord | null): n is NotificationRecord => n !== null),
       );
