@@ -118,9 +118,10 @@ async function splitIncident(ctx: GraphQLContext, id: string, alertIds: string[]
   // A group of their own, under a key of its own, so the incident's key keeps its group; the router opens it.
   const key = `${incident.aggregationKey}~split`;
   await ctx.sql.begin(async (tx) => {
-    const [{ seq }] = (await tx<{ seq: number }[]>`
+    const [next] = await tx<{ seq: number }[]>`
       SELECT coalesce(max(seq), 0) + 1 AS seq FROM correlation_groups
-      WHERE company_id = ${incident.companyId} AND correlation_key = ${key}`) as unknown as [{ seq: number }];
+      WHERE company_id = ${incident.companyId} AND correlation_key = ${key}`;
+    const seq = next!.seq;
     const groupId = randomUUID();
     const first = found[0]!;
     await tx`
