@@ -30,7 +30,7 @@ export async function liveUser(ctx: GraphQLContext): Promise<AuthUser> {
 export type LiveEvent<T> = { kind: 'event'; value: T } | { kind: 'user' };
 
 /** Merges `source` with this subscriber's user_changed events; the caller re-checks with liveUser on each. */
-export function withUserChanges<T>(ctx: GraphQLContext, source: AsyncIterable<T>): AsyncIterable<LiveEvent<T>> {
+function withUserChanges<T>(ctx: GraphQLContext, source: AsyncIterable<T>): AsyncIterable<LiveEvent<T>> {
   const userId = requireUser(ctx).id;
   return Repeater.merge([
     pipe(
@@ -43,4 +43,41 @@ export function withUserChanges<T>(ctx: GraphQLContext, source: AsyncIterable<T>
       map((): LiveEvent<T> => ({ kind: 'user' })),
     ),
   ]);
+}
+
+/**
+ * `source`'s events read as the subscriber is now: `read` gets the live user and the event (null skips it), and a
+ * user change ends the stream with UNAUTHENTICATED. A plain iterator instead of yoga's map/filter on purpose: an
+ * error thrown inside `map` is kept by its Repeater and rethrown from `return()`, which graphql-ws calls without
+ * awaiting when the client closes the socket at that moment, so it surfaced as an unhandled rejection. Here the
+ * error reaches only the caller of `next()`, and `return()` just releases the sources.
+ */
+export function liveStream<T, R>(
+  ctx: GraphQLContext,
+  source: AsyncIterable<T>,
+  read: (user: AuthUser, value: T) => Promise<R | null>,
+): AsyncIterableIterator<R> {
+  const events = withUserChanges(ctx, source)[Symbol.asyncIterator]();
+  const close = async (): Promise<IteratorReturnResult<undefined>> => {
+    await events.return?.().catch(() => undefined);
+    return { value: undefined, done: true };
+  };
+  const stream: AsyncIterableIterator<R> = {
+    async next() {
+      for (let e = await events.next(); !e.done; e = await events.next()) {
+        try {
+          const user = await liveUser(ctx);
+          const value = e.value.kind === 'event' ? await read(user, e.value.value) : null;
+          if (value !== null) return { value, done: false };
+        } catch (err) {
+          await close();
+          throw err;
+        }
+      }
+      return close();
+    },
+    return: close,
+    [Symbol.asyncIterator]: () => stream,
+  };
+  return stream;
 }

@@ -43,7 +43,7 @@ async function refresh(cookie: string, headers: Record<string, string> = { 'x-re
 const me = async (token: string) =>
   (await graphql<{ me: { id: string } | null }>(stack.url, '{ me { id } }', {}, token)).data?.me;
 
-function subscribe(token: string) {
+function subscribe(token: string, query = 'subscription { incidentUpdated { id } }') {
   const client = createClient({
     url: `${stack.url.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,
@@ -54,7 +54,7 @@ function subscribe(token: string) {
   const errors: Array<{ extensions?: { code?: string }; message: string }> = [];
   let completed = false;
   client.subscribe(
-    { query: 'subscription { incidentUpdated { id } }' },
+    { query },
     {
       next: (v) => {
         if (v.errors) errors.push(...(v.errors as never[]));
@@ -192,6 +192,39 @@ describe('logout and the session list', () => {
     await eventually(async () => feedDesk.done() && feedWall.done(), 'both subscriptions to end', 5000);
     expect(feedWall.errors[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await refresh(wall.cookie)).status).toBe(401);
+  });
+
+  it('a socket closing as its session is revoked ends quietly, the bell and the incident feed alike', async () => {
+    const user = await createUser(stack.sql, 'technician', []);
+    const bell = 'subscription { notificationAdded { id } }';
+    // The bell and the incident feed each end with UNAUTHENTICATED when the session goes.
+    const s = await signIn(user);
+    const feeds = [subscribe(s.accessToken, bell), subscribe(s.accessToken)];
+    await new Promise((r) => setTimeout(r, 300));
+    await graphql(stack.url, 'mutation { logout }', {}, s.accessToken);
+    await eventually(async () => feeds.every((f) => f.done()), 'both feeds to end', 5000);
+    expect(feeds.map((f) => f.errors[0]?.extensions?.code)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED']);
+    // A client that closes its socket at the moment its session is revoked (the user logs out in another tab)
+    // leaves no error behind: an unhandled rejection would fail this file.
+    for (const delay of [0, 1, 3, 6, 10, 20]) {
+      const next = await signIn(user);
+      const client = createClient({
+        url: `${stack.url.replace('http', 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${next.accessToken}` },
+        retryAttempts: 0,
+      });
+      const sink = { next: () => {}, error: () => {}, complete: () => {} };
+      client.subscribe({ query: bell }, sink);
+      client.subscribe({ query: 'subscription { incidentUpdated { id } }' }, sink);
+      await new Promise((r) => setTimeout(r, 150));
+      await Promise.all([
+        graphql(stack.url, 'mutation { logoutAll }', {}, next.accessToken),
+        new Promise((r) => setTimeout(r, delay)).then(() => client.dispose()),
+      ]);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await me((await signIn(user)).accessToken)).toEqual({ id: user.id });
   });
 
   it('disabling a user ends their sessions and subscriptions; changing a password ends the other sessions', async () => {

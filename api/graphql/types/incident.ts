@@ -1,9 +1,8 @@
-import { filter, map, pipe } from 'graphql-yoga';
-import { GraphQLError } from 'graphql';
+import { filter, pipe } from 'graphql-yoga';
 import { canApprove } from '../../../domain/rules.ts';
 import { SLA_STATUSES, slaStatus } from '../../../domain/sla.ts';
 import { companyScope } from '../../auth.ts';
-import { liveUser, withUserChanges, type LiveEvent } from '../live-session.ts';
+import { liveStream } from '../live-session.ts';
 import {
   getIncident,
   incidentAlerts,
@@ -177,26 +176,17 @@ builder.subscriptionField('incidentUpdated', (t) =>
     subscribe: (_root, args, ctx) => {
       requireUser(ctx);
       const only = args.id ? String(args.id) : null;
-      return pipe(
-        withUserChanges(
-          ctx,
-          pipe(
-            ctx.pubsub.subscribe('incidentUpdated'),
-            filter((incidentId: string) => only === null || incidentId === only),
-          ),
+      // Re-read the row per event within the live user's scope: a revoked session, user or membership stops the
+      // stream at once, and a notification never leaks another company's incident.
+      return liveStream(
+        ctx,
+        pipe(
+          ctx.pubsub.subscribe('incidentUpdated'),
+          filter((incidentId: string) => only === null || incidentId === only),
         ),
-        // Re-read the user and the row per event: a revoked session, user or membership stops the stream at
-        // once, and a notification never leaks another company's incident.
-        map(async (e: LiveEvent<string>) => {
-          const current = await liveUser(ctx);
-          return e.kind === 'event' ? getIncident(ctx.sql, companyScope(current), e.value) : null;
-        }),
-        filter((record: IncidentRecord | null): record is IncidentRecord => record !== null),
+        (current, incidentId: string) => getIncident(ctx.sql, companyScope(current), incidentId),
       );
     },
-    resolve: (record) => {
-      if (!record) throw new GraphQLError('Incident vanished');
-      return record;
-    },
+    resolve: (record) => record,
   }),
 );

@@ -1,7 +1,5 @@
 // The bell: a person's in-app notifications, their unread count, marking them read, a live stream of new ones,
 // and the person's own delivery preferences.
-import { filter, map, pipe } from 'graphql-yoga';
-import { GraphQLError } from 'graphql';
 import {
   getNotification,
   getPrefs,
@@ -12,7 +10,7 @@ import {
   type NotificationPrefs,
   type NotificationRecord,
 } from '../../notifications.ts';
-import { liveUser, withUserChanges, type LiveEvent } from '../live-session.ts';
+import { liveStream } from '../live-session.ts';
 import { builder, requireUser } from '../builder.ts';
 import { SeverityEnum } from './enums.ts';
 
@@ -84,25 +82,11 @@ builder.subscriptionField('notificationAdded', (t) =>
     description: 'Each new notification of yours, as it is written.',
     subscribe: (_root, _args, ctx) => {
       requireUser(ctx);
-      return pipe(
-        withUserChanges(ctx, ctx.pubsub.subscribe('notificationAdded')),
-        // Re-read as the current user: someone else's notification id yields nothing. A change of the user (a
-        // revoked session, a disabled account) ends the stream with UNAUTHENTICATED; a notification racing that
-        // change is dropped rather than thrown a second time from a stream that is already ending.
-        map(async (e: LiveEvent<string>) => {
-          if (e.kind === 'user') {
-            await liveUser(ctx);
-            return null;
-          }
-          const me = await liveUser(ctx).catch(() => null);
-          return me ? getNotification(ctx.sql, me.id, e.value) : null;
-        }),
-        filter((n: NotificationRecord | null): n is NotificationRecord => n !== null),
+      // Re-read as the current user: someone else's notification id yields nothing.
+      return liveStream(ctx, ctx.pubsub.subscribe('notificationAdded'), (me, id: string) =>
+        getNotification(ctx.sql, me.id, id),
       );
     },
-    resolve: (n) => {
-      if (!n) throw new GraphQLError('Notification vanished');
-      return n;
-    },
+    resolve: (n) => n,
   }),
 );
