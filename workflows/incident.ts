@@ -165,6 +165,21 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // Runs recorded before the setting existed have no such field in their context: the default applies.
   const autoResolvesAtSource = (): boolean => ctx?.autoResolveAtSource ?? true;
 
+  // ---- commands from people -------------------------------------------------------------
+  // Registered before the first await: an Update that reaches a continued run while it loads its context would
+  // otherwise be rejected for want of a handler. Before the incident opens, their validators refuse (not ready).
+  const decide =
+    (status: 'approved' | 'rejected') =>
+    (cmd: IncidentCommand): IncidentState => {
+      T.decideApproval(current(), journal, now(), status, cmd);
+      return current();
+    };
+  const validateApprovalDecision = (cmd: IncidentCommand): void =>
+    refuseIf(T.refuseApprovalDecision(current(), cmd, Date.now()));
+  setHandler(approveIncident, decide('approved'), { validator: validateApprovalDecision });
+  setHandler(rejectIncident, decide('rejected'), { validator: validateApprovalDecision });
+  registerPeopleCommands({ state: current, journal: () => journal, now, save });
+
   // Only a run started to reopen a closed incident takes reopenIncident: a run that has just resolved is closing,
   // and the caller's retry starts the run that can.
   const reopening = state?.status === 'resolved';
@@ -255,16 +270,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
   }
 
-  // ---- commands from people -------------------------------------------------------------
-  const decide =
-    (status: 'approved' | 'rejected') =>
-    (cmd: IncidentCommand): IncidentState => {
-      T.decideApproval(current(), journal, now(), status, cmd);
-      return current();
-    };
-  const validateApprovalDecision = (cmd: IncidentCommand): void =>
-    refuseIf(T.refuseApprovalDecision(current(), cmd, Date.now()));
-  setHandler(approveIncident, decide('approved'), { validator: validateApprovalDecision });
+  // Signals wait in Temporal's buffer until this handler exists, so it comes once the incident is open.
   setHandler(sourceResolved, async (r: SourceResolution) => {
     const s = current();
     // A resolution meant for an earlier incident of this key, or one already recorded, changes nothing.
@@ -275,8 +281,6 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       await save();
     }
   });
-  setHandler(rejectIncident, decide('rejected'), { validator: validateApprovalDecision });
-  registerPeopleCommands({ state: current, journal: () => journal, now, save });
 
   // ---- SLA clock, alongside everything else ---------------------------------------------
   const watchSla = async (): Promise<void> => {
