@@ -23,6 +23,7 @@ import {
 } from './routing/queue.ts';
 import { placeAlerts, type PlacedAlert } from './routing/placement.ts';
 import { applyResolutions } from './routing/resolutions.ts';
+import { foldSymptomIncidents } from './routing/symptoms.ts';
 
 /** Lanes signalled at once. */
 const ROUTING_CONCURRENCY = 16;
@@ -58,6 +59,8 @@ export class AlertRouter {
   private cursor = '';
   /** The last claim took a full share of some company's queue: route again at once. */
   private backlogged = false;
+  /** Symptom incidents wait to be merged into their host fault's (at start: whatever a crash left). */
+  private folding = true;
 
   constructor(private readonly opts: AlertRouterOptions) {}
 
@@ -135,7 +138,10 @@ export class AlertRouter {
     const perCompany = new Map<string, number>();
     for (const a of claimed) perCompany.set(a.companyId, (perCompany.get(a.companyId) ?? 0) + 1);
     this.backlogged = [...perCompany.values()].some((n) => n >= (this.opts.perCompany ?? 500));
-    if (claimed.length === 0) return 0;
+    if (claimed.length === 0) {
+      await this.fold();
+      return 0;
+    }
     this.cursor = claimed[claimed.length - 1]!.companyId;
 
     // An alert its incident already took (its routing was not recorded: a failed write, a crash) is done.
@@ -146,12 +152,13 @@ export class AlertRouter {
     );
     const firing = claimed.filter((a) => a.status === 'firing' && !a.incidentId);
     const notes = claimed.filter((a) => a.status === 'resolved');
-    const { routable } = await placeAlerts(
+    const { routable, folds } = await placeAlerts(
       sql,
       firing,
       this.opts.workflowIdFor ?? incidentWorkflowId,
       this.opts.leaseSeconds ?? 30,
     );
+    if (folds > 0) this.folding = true;
     const lanes = new Map<string, PlacedAlert[]>();
     for (const a of routable) {
       const lane = lanes.get(a.workflowId);
@@ -230,6 +237,7 @@ export class AlertRouter {
       }
     }
     await markFailed(sql, failures);
+    await this.fold();
 
     const outages = failures.filter((f) => !f.counts);
     if (sends.length > 0 && reached === 0 && outages.length > 0)
@@ -241,6 +249,11 @@ export class AlertRouter {
         `alert router: dead-lettered ${dead} alert(s) after repeated failures (${failures.find((f) => f.deadLetter)!.error})`,
       );
     return claimed.length;
+  }
+
+  /** Merges the incidents host faults took as symptoms, while any wait (their lanes were signalled above). */
+  private async fold(): Promise<void> {
+    if (this.folding) this.folding = (await foldSymptomIncidents(this.opts.sql, this.opts.temporal)) > 0;
   }
 
   private failure(id: string, kind: ReturnType<typeof classifyRouteError>, attempts: number): RouteFailure {

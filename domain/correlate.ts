@@ -81,11 +81,6 @@ export interface Group {
 
 export interface CorrelatorOptions {
   newId?: (n: number) => string;
-  /**
-   * Whether a new host fault takes the asset's groups opened just before it. The lab and the bench do; the live
-   * router does not yet, because those groups' alerts are already with another incident.
-   */
-  mergeSymptoms?: boolean;
 }
 
 /** A company's stored settings over the defaults. */
@@ -114,22 +109,26 @@ export function correlationKey(a: CorrelationAlert, config: CorrelationConfig): 
     .join('|');
 }
 
+/** What an alert joining a host fault matched: its asset, under that fault. */
+export function hostFaultMatch(fault: Pick<Group, 'signature'>): string[] {
+  return ['asset', `host_fault:${canonicalSignature(fault.signature)}`];
+}
+
 /** Streaming correlation: feed alerts in event time (a late one is placed at the latest time seen). */
 export class Correlator {
   private readonly byKey = new Map<string, Group>();
   private readonly hostFaultByAsset = new Map<string, Group>();
   private readonly all: Group[] = [];
+  private readonly byId = new Map<string, Group>();
   private clock = -Infinity;
   private seq = 0;
   private readonly newId: (n: number) => string;
-  private readonly mergeSymptoms: boolean;
 
   constructor(
     private readonly config: CorrelationConfig,
     options: CorrelatorOptions = {},
   ) {
     this.newId = options.newId ?? ((n) => `g${n}`);
-    this.mergeSymptoms = options.mergeSymptoms ?? true;
   }
 
   groups(): Group[] {
@@ -143,6 +142,7 @@ export class Correlator {
   restore(groups: Group[]): void {
     for (const g of groups) {
       this.all.push(g);
+      this.byId.set(g.id, g);
       const key = this.byKey.get(g.key);
       if (!key || key.firstAt <= g.firstAt) this.byKey.set(g.key, g);
       if (g.hostFault && !g.closed) {
@@ -177,11 +177,11 @@ export class Correlator {
     if (fault && this.config.hostFaults && live(fault) && !isHostFault(a.signature)) {
       // Later alerts of this key follow it into the fault's group while that stays open.
       this.byKey.set(key, fault);
-      return this.join(fault, a, at, 'host_fault', ['asset', `host_fault:${canonicalSignature(fault.signature)}`]);
+      return this.join(fault, a, at, 'host_fault', hostFaultMatch(fault));
     }
     const group = this.open(a, at, key, same ?? null);
     this.byKey.set(key, group);
-    const merged = group.hostFault && this.mergeSymptoms ? this.takeSymptoms(group, at) : [];
+    const merged = group.hostFault ? this.takeSymptoms(group, at) : [];
     if (group.hostFault) this.hostFaultByAsset.set(a.asset, group);
     const placed = same
       ? this.join(group, a, at, 'recurrence', [...this.config.keyFields], same.id)
@@ -189,11 +189,24 @@ export class Correlator {
     return merged.length ? { ...placed, merged } : placed;
   }
 
-  /** A new host fault takes the asset's groups that began within the lookback: they were its first symptoms. */
+  /** The group an alert placed in `groupId` ends up in, after the merges since. */
+  finalGroup(groupId: string): Group | undefined {
+    let g = this.byId.get(groupId);
+    for (const seen = new Set<string>(); g?.mergedInto && !seen.has(g.id);) {
+      seen.add(g.id);
+      g = this.byId.get(g.mergedInto) ?? g;
+    }
+    return g;
+  }
+
+  /**
+   * A new host fault takes the asset's groups that began within the lookback: they were its first symptoms. A
+   * closed one stays as it is (a person resolved it).
+   */
   private takeSymptoms(fault: Group, at: number): string[] {
     const taken: string[] = [];
     for (const g of this.all) {
-      if (g === fault || g.mergedInto || g.hostFault || g.asset !== fault.asset) continue;
+      if (g === fault || g.mergedInto || g.hostFault || g.closed || g.asset !== fault.asset) continue;
       if (at - g.firstAt > HOST_FAULT_LOOKBACK_MS) continue;
       fault.alertIds.push(...g.alertIds);
       fault.count += g.count;
@@ -225,6 +238,7 @@ export class Correlator {
       mergedInto: null,
     };
     this.all.push(g);
+    this.byId.set(g.id, g);
     return g;
   }
 

@@ -31,10 +31,7 @@ export interface LabRun {
 }
 
 export function simulate(alerts: CorrelationAlert[], config: CorrelationConfig): LabRun {
-  const { placements, groups, groupOf } = correlate(alerts, config, {
-    newId: (n) => `g${n}`,
-    mergeSymptoms: true,
-  });
+  const { placements, groups, groupOf } = correlate(alerts, config, { newId: (n) => `g${n}` });
   const firstRule = new Map<string, string>();
   for (const p of placements) if (!firstRule.has(p.groupId)) firstRule.set(p.groupId, p.rule);
   const out: LabGroup[] = groups.map((g) => ({

@@ -188,7 +188,11 @@ export function awaitingAcknowledgement(s: IncidentState): boolean {
 export function mergeInto(s: IncidentState, j: Journal, now: string, cmd: MergeCommand): void {
   s.mergedInto = cmd.into.incidentId;
   s.resolutionNote = `Merged into ${cmd.into.label}`;
-  resolve(s, j, now, withComment(`Merged into ${cmd.into.label} by ${cmd.actor.email}`, cmd), cmd.actor.email, false);
+  const message = cmd.byCorrelation
+    ? `Merged into ${cmd.into.label}: the host fault that followed on its asset`
+    : withComment(`Merged into ${cmd.into.label} by ${cmd.actor.email}`, cmd);
+  const actor = cmd.byCorrelation ? null : cmd.actor.email;
+  resolve(s, j, now, message, actor, false);
   j.events.at(-1)!.data = { mergedInto: cmd.into.incidentId };
 }
 
@@ -199,27 +203,28 @@ export function refuseMerge(s: IncidentState, cmd: MergeCommand): Refusal | null
   if (s.status === 'remediating') {
     return { type: 'RemediationRunning', message: 'A runbook is running; merge it once the runbook has finished' };
   }
+  // The correlation only folds in an incident no person has taken up: their work is never taken from them.
+  if (cmd.byCorrelation && (s.acknowledgement !== null || s.status === 'in_progress' || s.status === 'reopened')) {
+    return { type: 'TakenUp', message: `The incident is ${s.status}; it stays as it is` };
+  }
   return null;
 }
 
 export function absorbMerged(s: IncidentState, j: Journal, now: string, cmd: AbsorbCommand): void {
   const src = cmd.source;
+  if (s.absorbed?.includes(src.incidentId)) return;
+  s.absorbed = [...(s.absorbed ?? []), src.incidentId].slice(-100);
   s.alertCount += src.alertCount;
   s.severity = maxSeverity(s.severity, src.severity);
   for (const t of src.toolSources)
     if (!s.toolSources.includes(t) && s.toolSources.length < MAX_TOOL_SOURCES) s.toolSources.push(t);
-  record(
-    s,
-    j,
-    now,
-    'merged',
-    withComment(`Took in ${src.label} (${src.alertCount} alerts), merged by ${cmd.actor.email}`, cmd),
-    cmd.actor.email,
-    {
-      source: src.incidentId,
-      alertCount: src.alertCount,
-    },
-  );
+  const message = cmd.byCorrelation
+    ? `Took in ${src.label} (${src.alertCount} alerts): symptoms seen on the asset just before this host fault`
+    : withComment(`Took in ${src.label} (${src.alertCount} alerts), merged by ${cmd.actor.email}`, cmd);
+  record(s, j, now, 'merged', message, cmd.byCorrelation ? null : cmd.actor.email, {
+    source: src.incidentId,
+    alertCount: src.alertCount,
+  });
 }
 
 export function refuseAbsorb(s: IncidentState, cmd: AbsorbCommand): Refusal | null {

@@ -111,11 +111,14 @@ export interface Assignment {
 /** mergeIncident: this incident ends, merged into another (its alerts move there in PostgreSQL). */
 export interface MergeCommand extends IncidentCommand {
   into: { incidentId: string; label: string };
+  /** Merged by the correlation, not a person (a host fault took its symptoms): only while nobody took it up. */
+  byCorrelation?: boolean;
 }
 
 /** absorbIncident: the incident takes in a merged one's alerts (counted; they were moved in PostgreSQL). */
 export interface AbsorbCommand extends IncidentCommand {
   source: { incidentId: string; label: string; alertCount: number; severity: Severity; toolSources: string[] };
+  byCorrelation?: boolean;
 }
 
 /** detachAlerts: alerts split off into a new incident of their own. */
@@ -158,6 +161,8 @@ export interface IncidentState {
   passedOver?: string[];
   /** The incident this one was merged into, if it was. */
   mergedInto?: string | null;
+  /** Incidents merged into this one: taking one in again (a retried command) changes nothing. */
+  absorbed?: string[];
   /** Times a person reopened the incident after it resolved. */
   reopenCount?: number;
   autoRemediated: boolean;

@@ -39,6 +39,8 @@ export interface Stored extends Group {
   companyId: string;
   isNew: boolean;
   wasOpened: boolean;
+  /** Its workflow has opened an incident. */
+  started: boolean;
   added: number;
 }
 
@@ -62,15 +64,22 @@ export interface GroupLookup {
   companyId: string;
   keys: string[];
   assets: string[];
+  /** Assets a host-fault alert of the claim is on: their groups since `symptomsSince` may be its symptoms. */
+  faultAssets: string[];
 }
 
 /**
  * For every company of a claim at once: each key's latest group (live or not: a recurrence links to it), the
- * assets' latest host faults, and the groups those were merged into by hand.
+ * assets' latest host faults, the groups those were merged into, and the groups a new host fault may take.
  */
-export async function loadGroups(tx: TransactionSql, lookups: GroupLookup[]): Promise<GroupRow[]> {
+export async function loadGroups(
+  tx: TransactionSql,
+  lookups: GroupLookup[],
+  symptomsSince: string | null,
+): Promise<GroupRow[]> {
   const keyPairs = lookups.flatMap((l) => l.keys.map((k) => [l.companyId, k] as const));
   const assetPairs = lookups.flatMap((l) => l.assets.map((a) => [l.companyId, a] as const));
+  const faultPairs = symptomsSince ? lookups.flatMap((l) => l.faultAssets.map((a) => [l.companyId, a] as const)) : [];
   const rows = await tx.unsafe<GroupRow[]>(
     `SELECT ${GROUP_COLUMNS} FROM (
        SELECT DISTINCT ON (c.company_id, c.correlation_key) c.* FROM correlation_groups c
@@ -84,8 +93,24 @@ export async function loadGroups(tx: TransactionSql, lookups: GroupLookup[]): Pr
        JOIN unnest($3::text[], $4::text[]) AS h(company_id, asset)
          ON c.company_id = h.company_id AND c.asset_name = h.asset
        WHERE c.host_fault ORDER BY c.company_id, c.asset_name, c.last_at DESC
+     ) g
+     UNION
+     SELECT ${GROUP_COLUMNS} FROM (
+       SELECT c.* FROM correlation_groups c
+       JOIN unnest($5::text[], $6::text[]) AS f(company_id, asset)
+         ON c.company_id = f.company_id AND c.asset_name = f.asset
+       WHERE NOT c.host_fault AND c.merged_into IS NULL AND c.last_at >= $7::timestamptz
+         AND c.first_at >= $7::timestamptz
      ) g`,
-    [keyPairs.map((p) => p[0]), keyPairs.map((p) => p[1]), assetPairs.map((p) => p[0]), assetPairs.map((p) => p[1])],
+    [
+      keyPairs.map((p) => p[0]),
+      keyPairs.map((p) => p[1]),
+      assetPairs.map((p) => p[0]),
+      assetPairs.map((p) => p[1]),
+      faultPairs.map((p) => p[0]),
+      faultPairs.map((p) => p[1]),
+      symptomsSince ?? new Date(0).toISOString(),
+    ],
   );
   const into = [...new Set(rows.flatMap((g) => (g.mergedInto ? [g.mergedInto] : [])))].filter(
     (id) => !rows.some((g) => g.id === id),
@@ -118,6 +143,7 @@ export function toGroup(row: GroupRow, groups: Map<string, Stored>): Stored {
     companyId: row.companyId,
     isNew: false,
     wasOpened: row.opened,
+    started: row.started,
     added: 0,
   };
   groups.set(g.id, g);

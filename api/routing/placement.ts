@@ -8,9 +8,12 @@ import {
   correlationConfigOf,
   correlationKey,
   Correlator,
+  HOST_FAULT_LOOKBACK_MS,
+  hostFaultMatch,
   type CorrelationAlert,
   type Placement,
 } from '../../domain/correlate.ts';
+import { isHostFault } from '../../domain/signatures.ts';
 import { mutings, readCompanies } from './muting.ts';
 import {
   GROUP_COLUMNS,
@@ -23,6 +26,7 @@ import {
   type Stored,
 } from './groups.ts';
 import { CLAIMED_COLUMNS, type ClaimedAlert } from './queue.ts';
+import { recordSymptomMerges, type SymptomMerge } from './symptoms.ts';
 
 export interface PlacedAlert extends ClaimedAlert {
   groupId: string;
@@ -36,6 +40,8 @@ export interface PlacementResult {
   routable: PlacedAlert[];
   /** Alerts kept in groups still below the company's minimum count: stored and linked, paging nobody. */
   held: string[];
+  /** Incidents a new host fault took as its symptoms: to merge into the fault's (routing/symptoms.ts). */
+  folds: number;
 }
 
 export async function placeAlerts(
@@ -44,7 +50,7 @@ export async function placeAlerts(
   workflowIdFor: (companyId: string, key: string) => string,
   leaseSeconds: number,
 ): Promise<PlacementResult> {
-  if (firing.length === 0) return { routable: [], held: [] };
+  if (firing.length === 0) return { routable: [], held: [], folds: 0 };
   return sql.begin(async (tx) => {
     const companies = [...new Set(firing.map((a) => a.companyId))].sort();
     // In one order everywhere, so two processes locking overlapping sets cannot deadlock.
@@ -87,23 +93,33 @@ export async function placeAlerts(
       if (alerts.length > 0)
         byCompany.set(companyId, { config: configOf(companyId), input: alerts.map(toCorrelationAlert) });
     }
+    // A host fault may take its asset's groups of the minute before it (the earliest fault's minute, for all).
+    const faults = [...byCompany.values()].flatMap((c) =>
+      c.config.hostFaults ? c.input.filter((a) => isHostFault(a.signature)) : [],
+    );
+    const symptomsSince = faults.length
+      ? new Date(Math.min(...faults.map((a) => a.at)) - HOST_FAULT_LOOKBACK_MS).toISOString()
+      : null;
     const stored = await loadGroups(
       tx,
       [...byCompany].map(([companyId, { config, input }]) => ({
         companyId,
         keys: [...new Set(input.map((a) => correlationKey(a, config)))],
         assets: [...new Set(input.map((a) => a.asset))],
+        faultAssets: [...new Set(faults.filter((a) => input.includes(a)).map((a) => a.asset))],
       })),
+      symptomsSince,
     );
 
     const placements = new Map<string, Placement>();
     const groups = new Map<string, Stored>();
+    const merges: SymptomMerge[] = [];
     for (const [companyId, { config, input }] of byCompany) {
       const own = stored.filter((g) => g.companyId === companyId);
       const nextSeq = new Map<string, number>();
       for (const g of own) nextSeq.set(g.correlationKey, Math.max(nextSeq.get(g.correlationKey) ?? 1, g.seq + 1));
 
-      const correlator = new Correlator(config, { newId: () => randomUUID(), mergeSymptoms: false });
+      const correlator = new Correlator(config, { newId: () => randomUUID() });
       for (const g of own) await renameUnstarted(tx, g, workflowIdFor);
       correlator.restore(own.map((g) => toGroup(g, groups)));
       for (const a of input) {
@@ -120,13 +136,24 @@ export async function placeAlerts(
             workflowId: workflowIdFor(companyId, `${created.key}|#${seq}`),
             isNew: true,
             wasOpened: false,
+            started: false,
             added: 0,
           });
           groups.set(g.id, g);
         }
         g.added += 1;
+        for (const m of p.merged ?? []) merges.push({ source: groups.get(m)!, target: g });
+      }
+      // A host fault later in the claim took some groups: their alerts of this claim are the fault's too.
+      for (const a of input) {
+        const p = placements.get(a.id)!;
+        const final = correlator.finalGroup(p.groupId)!;
+        if (final.id !== p.groupId)
+          placements.set(a.id, { ...p, groupId: final.id, rule: 'host_fault', matched: hostFaultMatch(final) });
       }
     }
+    // A new group holds its own alerts and those of the symptoms it took.
+    for (const g of groups.values()) if (g.isNew) g.added = g.count;
 
     const groupOf = (a: ClaimedAlert): { id: string; workflowId: string; key: string; opened: boolean } => {
       const p = placements.get(a.id);
@@ -154,12 +181,16 @@ export async function placeAlerts(
         written.push({ id: a.id, groupId: p?.groupId ?? null, why: p ? why(p) : null, mutedBy: null, done: !g.opened });
       }
     }
-    // Groups, placements, held and muted alerts: one statement.
+    // Groups, placements, held and muted alerts: one statement. A group a host fault took is written as merged.
     await writePlacement(
       tx,
-      [...groups.values()].filter((g) => g.added > 0),
+      [...groups.values()].filter((g) => g.added > 0 && !g.mergedInto),
       written,
     );
+    for (const a of await recordSymptomMerges(tx, merges, firing, leaseSeconds)) {
+      const g = groups.get(a.groupId!)!;
+      routable.push({ ...a, groupId: g.id, workflowId: g.workflowId, groupKey: g.key });
+    }
 
     // Groups that just reached the minimum: the alerts they held until now go to the incident too.
     const justOpened = [...groups.values()].filter((g) => g.opened && !g.wasOpened && !g.isNew);
@@ -176,7 +207,7 @@ export async function placeAlerts(
     }
     // In event time, so a lane's first alert (which names the incident) is its earliest.
     routable.sort((x, y) => x.receivedAt.localeCompare(y.receivedAt) || x.id.localeCompare(y.id));
-    return { routable, held };
+    return { routable, held, folds: merges.filter((m) => !m.source.isNew && m.source.wasOpened).length };
   });
 }
 

@@ -142,6 +142,48 @@ describe('grouping beyond one key', () => {
     expect(why!.correlation).toEqual({ rule: 'host_fault', matched: ['asset', 'host_fault:host_down'] });
   });
 
+  it('folds the incident of a symptom seen just before a host fault into the fault’s, and its key follows', async () => {
+    const company = await createCompany(stack.sql);
+    // No runbook for it: its incident escalates, which a merge by the correlation still takes.
+    const [symptom] = await store(company.companyId, [
+      { asset: 'srv-f', signature: 'queue_stuck', tool: 'Prometheus', minutesAgo: 3.5 },
+    ]);
+    await route([symptom!]);
+    const first = await incidentOf(symptom!);
+    // Half a minute later the host is down: the queue was its first symptom.
+    const [down] = await store(company.companyId, [
+      { asset: 'srv-f', signature: 'Host is unreachable', tool: 'Zabbix', minutesAgo: 3 },
+    ]);
+    await route([down!]);
+    const fault = await eventually(async () => {
+      await stack.router.routeBatch();
+      const [f] = await stack.sql<{ id: string; alert_count: number; merged: string | null }[]>`
+        SELECT f.id, f.alert_count, s.merged_into AS merged FROM incidents f, incidents s
+        WHERE f.id = (SELECT incident_id FROM alerts WHERE id = ${down!}) AND s.id = ${first.id}`;
+      return f?.merged === f?.id && f!.alert_count === 2 ? f : undefined;
+    }, 'the symptom’s incident to fold into the fault’s');
+    expect((await incidentOf(symptom!)).id).toBe(fault!.id);
+    const [source] = await stack.sql<{ status: string; resolution_note: string }[]>`
+      SELECT status, resolution_note FROM incidents WHERE id = ${first.id}`;
+    expect(source).toMatchObject({ status: 'resolved', resolution_note: expect.stringMatching(/^Merged into srv-f/) });
+    const lines = await stack.sql<{ kind: string; message: string; actor: string | null }[]>`
+      SELECT kind, message, actor FROM incident_events WHERE incident_id = ${fault!.id} AND kind = 'merged'`;
+    expect(lines).toEqual([
+      {
+        kind: 'merged',
+        message: expect.stringMatching(/^Took in srv-f \/ queue_stuck .*\(1 alerts\): symptoms seen on the asset/),
+        actor: null,
+      },
+    ]);
+    // The symptom's key now follows the fault while it lasts.
+    const [again] = await store(company.companyId, [{ asset: 'srv-f', signature: 'queue_stuck', minutesAgo: 1 }]);
+    await route([again!]);
+    expect((await incidentOf(again!)).id).toBe(fault!.id);
+    const [mark] = await stack.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM correlation_groups WHERE company_id = ${company.companyId} AND absorb_pending`;
+    expect(mark!.n).toBe(0);
+  });
+
   it('joins one fault reported by two tools under different names', async () => {
     const company = await createCompany(stack.sql);
     const ids = await store(company.companyId, [

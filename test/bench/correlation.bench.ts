@@ -13,7 +13,7 @@ const runSeeds = seeds.length ? seeds : [...TUNED, 101, 202, 303, 404, 505];
 const fmt = (s: Score) =>
   `P ${s.precision.toFixed(3)}  R ${s.recall.toFixed(3)}  F1 ${s.f1.toFixed(3)}  noise -${(s.noiseReduction * 100).toFixed(1)}%`;
 
-const totals = { ours: [] as Score[], live: [] as Score[], seed: [] as Score[], alone: [] as Score[] };
+const totals = { ours: [] as Score[], seed: [] as Score[], alone: [] as Score[] };
 console.log('seed  alerts  truth   | ours                                     | seed asset|signature 15 min');
 for (const seed of runSeeds) {
   const corpus: LabelledAlert[] = generateCorpus(seed);
@@ -23,13 +23,6 @@ for (const seed of runSeeds) {
   const ours = score(
     truth,
     corpus.map((a) => groupOf.get(a.id)!),
-  );
-  const liveGroups = correlate(corpus, DEFAULT_CORRELATION, { mergeSymptoms: false }).groupOf;
-  totals.live.push(
-    score(
-      truth,
-      corpus.map((a) => liveGroups.get(a.id)!),
-    ),
   );
   const seedScore = score(truth, seedBaseline(corpus));
   const alone = score(
@@ -54,14 +47,10 @@ for (const [label, pick] of [
   const o = pick(totals.ours);
   const b = pick(totals.seed);
   const a = pick(totals.alone);
-  const l = pick(totals.live);
   if (o.length === 0) continue;
   console.log(`\nMean over ${label} (${o.length}):`);
   console.log(
     `  ours           P ${mean(o, 'precision').toFixed(3)}  R ${mean(o, 'recall').toFixed(3)}  F1 ${mean(o, 'f1').toFixed(3)}  noise reduction ${(mean(o, 'noiseReduction') * 100).toFixed(1)}%`,
-  );
-  console.log(
-    `  live router    P ${mean(l, 'precision').toFixed(3)}  R ${mean(l, 'recall').toFixed(3)}  F1 ${mean(l, 'f1').toFixed(3)}  noise reduction ${(mean(l, 'noiseReduction') * 100).toFixed(1)}%  (symptoms seen before a host fault are not merged yet)`,
   );
   console.log(
     `  seed baseline  P ${mean(b, 'precision').toFixed(3)}  R ${mean(b, 'recall').toFixed(3)}  F1 ${mean(b, 'f1').toFixed(3)}  noise reduction ${(mean(b, 'noiseReduction') * 100).toFixed(1)}%`,

@@ -157,4 +157,35 @@ describe('incident lifecycle', () => {
     expect(target.alertCount).toBe(3);
     expect(L.refuseDetach(target, { ...cmd(), alertCount: 0 })?.type).toBe('InvalidSplit');
   });
+
+  it('lets the correlation fold in only an incident no person took up, and takes each one in once', () => {
+    const into = { incidentId: 'inc-2', label: 'srv / host_down (inc-2)' };
+    const auto = { ...cmd(), into, byCorrelation: true };
+    const { s: source, j } = opened();
+    source.status = 'escalated';
+    expect(L.refuseMerge(source, auto)).toBeNull();
+    L.acknowledge(source, j, at(1), cmd());
+    expect(L.refuseMerge(source, auto)?.type).toBe('TakenUp');
+    expect(L.refuseMerge(source, { ...cmd(), into })).toBeNull();
+
+    const { s: fresh, j: fj } = opened();
+    L.mergeInto(fresh, fj, at(1), auto);
+    expect(fj.events.at(-1)).toMatchObject({
+      message: `Merged into ${into.label}: the host fault that followed on its asset`,
+      actor: null,
+    });
+
+    const { s: target, j: tj } = opened();
+    target.alertCount = 1;
+    const src = { incidentId: 'inc-7', label: 'srv / queue_stuck (inc-7)', alertCount: 2, severity: 'high' as const };
+    const absorb = { ...cmd(), source: { ...src, toolSources: ['Prometheus'] }, byCorrelation: true };
+    L.absorbMerged(target, tj, at(2), absorb);
+    L.absorbMerged(target, tj, at(3), absorb);
+    expect(target.alertCount).toBe(3);
+    expect(tj.events.filter((e) => e.kind === 'merged')).toHaveLength(1);
+    expect(tj.events.at(-1)).toMatchObject({
+      actor: null,
+      message: expect.stringMatching(/symptoms seen on the asset/),
+    });
+  });
 });

@@ -1,11 +1,12 @@
 // Merge and split by hand: a person who knows better than the correlation puts incidents together or takes alerts
 // out of one. Each side's workflow takes an Update (so its count, timeline and status stay its own); the alerts and
-// the correlation groups move in PostgreSQL, where the router reads them.
+// the correlation groups move in PostgreSQL, where the router reads them (the merge itself: api/incident-fold.ts).
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { INCIDENT_CHANNEL } from '../../../activities/incident-store.ts';
 import { incidentWorkflowId } from '../../../domain/correlation.ts';
-import { absorbIncident, detachAlerts, mergeIncident } from '../../../workflows/messages.ts';
+import { detachAlerts } from '../../../workflows/messages.ts';
+import { FoldError, foldIncident } from '../../incident-fold.ts';
 import { companyScope } from '../../auth.ts';
 import { fromState, getIncident, type IncidentRecord } from '../../incident-queries.ts';
 import { ALERT_CHANNEL } from '../../ingest/alert-writer.ts';
@@ -19,8 +20,6 @@ const MAX_SPLIT = 1_000;
 function bad(message: string, field: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field } });
 }
-
-const labelOf = (i: IncidentRecord) => `${i.assetName} / ${i.signature} (${i.id.slice(0, 8)})`;
 
 async function mergeIncidents(ctx: GraphQLContext, targetId: string, sourceIds: string[], comment?: string | null) {
   const user = requireUser(ctx);
@@ -44,40 +43,17 @@ async function mergeIncidents(ctx: GraphQLContext, targetId: string, sourceIds: 
   }
 
   let state = null;
+  const { actor, comment: note } = commandOf(user, target, comment);
   for (const source of sources) {
-    const cmd = { ...commandOf(user, source, comment), into: { incidentId: target.id, label: labelOf(target) } };
+    let moved: number;
     try {
-      await ctx.temporal.workflow.getHandle(source.workflowId).executeUpdate(mergeIncident, { args: [cmd] });
+      ({ state, moved } = await foldIncident(ctx.sql, ctx.temporal, source, target, {
+        actor,
+        ...(note ? { comment: note } : {}),
+      }));
     } catch (err) {
-      throw refusal(err, source) ?? err;
-    }
-    const moved = await ctx.sql.begin(async (tx) => {
-      const rows = await tx`
-        UPDATE alerts SET incident_id = ${target.id} WHERE incident_id = ${source.id} AND company_id = ${target.companyId}
-        RETURNING 1`;
-      // Later alerts of the merged key follow into the target's group (api/routing/placement.ts).
-      await tx`
-        UPDATE correlation_groups SET merged_into = (
-          SELECT id FROM correlation_groups WHERE workflow_id = ${target.workflowId} ORDER BY seq DESC LIMIT 1)
-        WHERE workflow_id = ${source.workflowId} AND company_id = ${target.companyId}`;
-      return rows.length;
-    });
-    const absorb = {
-      ...commandOf(user, target, comment),
-      source: {
-        incidentId: source.id,
-        label: labelOf(source),
-        alertCount: Math.max(source.alertCount, moved),
-        severity: source.severity,
-        toolSources: source.toolSources,
-      },
-    };
-    try {
-      state = await ctx.temporal.workflow
-        .getHandle(target.workflowId)
-        .executeUpdate(absorbIncident, { args: [absorb] });
-    } catch (err) {
-      throw refusal(err, target) ?? err;
+      if (!(err instanceof FoldError)) throw err;
+      throw refusal(err.cause, err.side === 'source' ? source : target) ?? err.cause;
     }
     await audited(ctx, 'mergeIncidents', target, {
       source: source.id,

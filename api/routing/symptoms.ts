@@ -1,0 +1,116 @@
+// A host fault takes the symptoms its asset showed in the minute before it (domain/correlate.ts takeSymptoms), on
+// the live path as in the lab. Within the placement transaction the taken groups point at the fault's group, their
+// waiting alerts move to it, and those a group held below its minimum go to the fault's incident now. A symptom
+// group that already opened an incident is marked absorb_pending; after the fault's workflow has started,
+// foldSymptomIncidents merges that incident into the fault's with the Updates a person's merge uses
+// (api/incident-fold.ts), unless a person has taken it up meanwhile.
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Sql, TransactionSql } from '../../db/sql.ts';
+import { hostFaultMatch } from '../../domain/correlate.ts';
+import type { Actor } from '../../workflows/types.ts';
+import { FoldError, foldIncident, type FoldSide } from '../incident-fold.ts';
+import type { Stored } from './groups.ts';
+import { CLAIMED_COLUMNS, type ClaimedAlert } from './queue.ts';
+
+export interface SymptomMerge {
+  source: Stored;
+  target: Stored;
+}
+
+/** How long a fold waits for either incident to appear before it is given up (a start that never happened). */
+const FOLD_WAIT_MINUTES = 10;
+
+/**
+ * Writes the merges of one placement; returns the alerts the taken groups held, now released to the fault's
+ * incident. Groups new in this claim were never written and need nothing.
+ */
+export async function recordSymptomMerges(
+  tx: TransactionSql,
+  merges: SymptomMerge[],
+  claimed: ClaimedAlert[],
+  leaseSeconds: number,
+): Promise<ClaimedAlert[]> {
+  const stored = merges.filter((m) => !m.source.isNew);
+  if (stored.length === 0) return [];
+  const col = <T>(f: (m: SymptomMerge) => T): T[] => stored.map(f);
+  await tx`
+    UPDATE correlation_groups g SET merged_into = v.target, absorb_pending = v.opened = 1
+    FROM unnest(${col((m) => m.source.id)}::text[], ${col((m) => m.target.id)}::text[],
+      ${col((m) => (m.source.wasOpened ? 1 : 0))}::int[]) AS v(id, target, opened)
+    WHERE g.id = v.id`;
+  // Alerts not yet in an incident follow the group. While the fault's group is an incident they are routed to
+  // it now, under this claim's lease: those a group held below its minimum, and those still queued for the old one.
+  const why = (m: SymptomMerge) => JSON.stringify({ rule: 'host_fault', matched: hostFaultMatch(m.target) });
+  const rows = await tx<Array<ClaimedAlert & { release: number }>>`
+    UPDATE alerts SET group_id = v.target, correlation = v.why::jsonb,
+      routed_at = CASE WHEN v.release = 1 THEN NULL ELSE routed_at END,
+      route_next_at = CASE WHEN v.release = 1 THEN now() + make_interval(secs => ${leaseSeconds}) ELSE route_next_at END
+    FROM unnest(${col((m) => m.source.id)}::text[], ${col((m) => m.target.id)}::text[], ${col(why)}::text[],
+      ${col((m) => (m.target.opened ? 1 : 0))}::int[]) AS v(source, target, why, release)
+    WHERE alerts.group_id = v.source AND alerts.status = 'firing' AND alerts.incident_id IS NULL
+      AND alerts.dead_lettered_at IS NULL
+      AND NOT (alerts.id = ANY(${claimed.map((a) => a.id)}))
+    RETURNING ${tx.unsafe(CLAIMED_COLUMNS)}, v.release`;
+  return rows.filter((r) => r.release === 1).map(({ release: _r, ...a }) => a);
+}
+
+/** The correlation as the actor of its own merges: it may act on the company, and its lines name no person. */
+const CORRELATION: Actor = { userId: 'correlation', email: 'correlation', role: 'msp_admin', companyIds: [] };
+
+interface PendingFold {
+  groupId: string;
+  stale: boolean;
+  source: (FoldSide & { status: string; mergedInto: string | null }) | null;
+  target: (FoldSide & { status: string }) | null;
+}
+
+const SIDE = (t: string) => `${t}.id, ${t}.company_id AS "companyId", ${t}.workflow_id AS "workflowId",
+  ${t}.asset_name AS "assetName", ${t}.signature, ${t}.alert_count AS "alertCount", ${t}.severity,
+  ${t}.tool_sources AS "toolSources", ${t}.status`;
+
+/**
+ * Merges the incidents of symptom groups a host fault took into the fault's incident. A person who took the
+ * symptom's incident up keeps it. Returns how many are left for a later pass (an incident still starting, or
+ * Temporal away).
+ */
+export async function foldSymptomIncidents(sql: Sql, temporal: Client, limit = 20): Promise<number> {
+  const pending = await sql<PendingFold[]>`
+    SELECT g.id AS "groupId", g.first_at < now() - make_interval(mins => ${FOLD_WAIT_MINUTES}) AS stale,
+      (SELECT row_to_json(x) FROM (SELECT ${sql.unsafe(SIDE('s'))}, s.merged_into AS "mergedInto"
+         FROM incidents s WHERE s.workflow_id = g.workflow_id) x) AS source,
+      (SELECT row_to_json(x) FROM (SELECT ${sql.unsafe(SIDE('t'))} FROM incidents t WHERE t.workflow_id = f.workflow_id) x)
+        AS target
+    FROM correlation_groups g JOIN correlation_groups f ON f.id = g.merged_into
+    WHERE g.absorb_pending ORDER BY g.first_at LIMIT ${limit}`;
+  let left = 0;
+  for (let i = 0; i < pending.length; i++) {
+    const { groupId, stale, source, target } = pending[i]!;
+    const done = () => sql`UPDATE correlation_groups SET absorb_pending = false WHERE id = ${groupId}`;
+    if (!source || !target) {
+      // Either incident may still be starting; one that never started in minutes never will.
+      if (stale) await done();
+      else left += 1;
+      continue;
+    }
+    // Resolved meanwhile by someone else: it stays as it is. Merged into this fault already: finish the fold.
+    const sourceMerged = source.mergedInto === target.id;
+    if ((source.status === 'resolved' && !sourceMerged) || target.status === 'resolved') {
+      await done();
+      continue;
+    }
+    try {
+      await foldIncident(sql, temporal, source, target, { actor: CORRELATION, byCorrelation: true, sourceMerged });
+      await done();
+    } catch (err) {
+      // Refused (a person took it up, a runbook is running, one side closed): left as it is. Anything else is
+      // Temporal being away: the mark stays, and a later pass tries again.
+      const cause = err instanceof FoldError ? err.cause : err;
+      if (!(cause instanceof WorkflowUpdateFailedError && cause.cause instanceof ApplicationFailure)) {
+        return left + pending.length - i;
+      }
+      await done();
+    }
+  }
+  return left;
+}
