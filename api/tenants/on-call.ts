@@ -24,7 +24,8 @@ export interface ScheduleRecord {
   layers: OnCallLayer[];
   overrides: OverrideRecord[];
   /** Per layer, who is on call now (after overrides). */
-  onCallNow: Array<{ layer: number; userId: string; email: string | null }>;
+  /** Who the rotation names now; `active` false: disabled or no longer a member, so the pager skips them. */
+  onCallNow: Array<{ layer: number; userId: string; email: string | null; active: boolean }>;
 }
 
 const scheduleSchema = z
@@ -83,13 +84,14 @@ export async function listSchedules(sql: Sql, user: AuthUser, companyId: string)
   const tz = await timeZoneOf(sql, companyId);
   const now = Date.now();
   const ids = [...new Set(rows.flatMap((r) => r.layers.flatMap((l) => l.userIds)))];
-  const emails = new Map(
-    (await sql<{ id: string; email: string }[]>`SELECT id, email FROM users WHERE id = ANY(${ids})`).map((u) => [
-      u.id,
-      u.email,
-    ]),
+  const people = new Map(
+    (
+      await sql<{ id: string; email: string; active: boolean }[]>`
+        SELECT u.id, u.email, u.disabled_at IS NULL AND (u.role = 'msp_admin'
+          OR EXISTS (SELECT 1 FROM user_companies m WHERE m.user_id = u.id AND m.company_id = ${companyId})) AS active
+        FROM users u WHERE u.id = ANY(${[...ids, ...overrides.map((o) => o.userId)]})`
+    ).map((u) => [u.id, u]),
   );
-  for (const o of overrides) emails.set(o.userId, o.userEmail);
   return rows.map((r) => {
     const own = overrides.filter((o) => o.scheduleId === r.id);
     return {
@@ -98,7 +100,8 @@ export async function listSchedules(sql: Sql, user: AuthUser, companyId: string)
       onCallNow: onCallAt(r.layers, own, now, tz).map((userId, layer) => ({
         layer,
         userId,
-        email: emails.get(userId) ?? null,
+        email: people.get(userId)?.email ?? null,
+        active: people.get(userId)?.active ?? false,
       })),
     };
   });

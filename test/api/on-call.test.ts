@@ -129,6 +129,20 @@ describe('on-call rotations', () => {
       token[alice.id],
     );
     expect(read.data!.company.onCallSchedules[0]!.overrides).toEqual([{ userEmail: bob.email }]);
+
+    // Someone disabled after being put on the rota still shows, marked as skipped by the pager.
+    await stack.sql`UPDATE users SET disabled_at = now() WHERE id = ${bob.id}`;
+    const skipped = await graphql<{ company: { onCallSchedules: Array<{ onCallNow: unknown[] }> } }>(
+      stack.url,
+      'query($c: ID!) { company(id: $c) { onCallSchedules { onCallNow { layer userId active } } } }',
+      { c: company.companyId },
+      token[alice.id],
+    );
+    await stack.sql`UPDATE users SET disabled_at = NULL WHERE id = ${bob.id}`;
+    expect(skipped.data!.company.onCallSchedules[0]!.onCallNow).toEqual([
+      { layer: 0, userId: bob.id, active: false },
+      { layer: 1, userId: bob.id, active: false },
+    ]);
   });
 
   it('gives an escalated incident to the person on call, whose bell shows it until read', async () => {

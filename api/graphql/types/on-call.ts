@@ -40,6 +40,9 @@ const OnCallNowRef = builder.objectRef<ScheduleRecord['onCallNow'][number]>('OnC
     layer: t.exposeInt('layer', { description: '0 primary, 1 backup.' }),
     userId: t.exposeID('userId'),
     email: t.exposeString('email', { nullable: true }),
+    active: t.exposeBoolean('active', {
+      description: 'False when they were disabled or left the company: the pager skips them for the next in line.',
+    }),
   }),
 });
 

@@ -27,6 +27,8 @@ export interface OnCallNow {
   layer: number
   userId: string
   email: string | null
+  /** false: disabled or no longer a member; the pager skips them. */
+  active: boolean
 }
 
 export interface OnCallSchedule {
@@ -59,7 +61,7 @@ const SCHEDULE_FIELDS = `
   id name category
   layers { userIds rotationDays handoffTime startDate }
   overrides { id userId userEmail layer startsAt endsAt createdBy }
-  onCallNow { layer userId email }
+  onCallNow { layer userId email active }
 `
 
 export const ON_CALL_SCHEDULES = /* GraphQL */ `
