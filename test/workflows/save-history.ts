@@ -15,9 +15,11 @@ import { execFileSync } from 'node:child_process';
 import { findTemporalCli, freePort, startTemporalDevServer } from '../../lib/temporal-dev-server.ts';
 import { createWorker } from '../../worker/create-worker.ts';
 import {
+  absorbIncident,
   acknowledgeIncident,
   approveIncident,
   assignIncident,
+  mergeIncident,
   rejectIncident,
   reopenIncident,
   resolveIncident,
@@ -159,7 +161,38 @@ try {
     await reopened.executeUpdate(resolveIncident, { args: [cmd(tech, 'scaled consumers')] });
     await reopened.result();
 
+    // The correlation folds a symptom's incident into its host fault's (the router's Updates, one retried).
+    const symptom = await sendAlert(temporal, company.companyId, 'srv-m-01', 'queue_stuck', alert('high'));
+    const fault = await sendAlert(temporal, company.companyId, 'srv-m-01', 'host_down', alert('critical', 'Zabbix'));
+    const [s1, f1] = [await waitFor(symptom, 'escalated'), await waitFor(fault, 'escalated')];
+    const correlation = { ...actor('msp_admin', []), userId: 'correlation', email: 'correlation' };
+    const into = { incidentId: f1.incidentId, label: `srv-m-01 / host_down (${f1.incidentId.slice(0, 8)})` };
+    await symptom.executeUpdate(mergeIncident, {
+      args: [{ incidentId: s1.incidentId, actor: correlation, into, byCorrelation: true }],
+    });
+    await symptom.result();
+    const absorb = {
+      incidentId: f1.incidentId,
+      actor: correlation,
+      byCorrelation: true,
+      source: {
+        incidentId: s1.incidentId,
+        label: `srv-m-01 / queue_stuck (${s1.incidentId.slice(0, 8)})`,
+        alertCount: 1,
+        severity: 'high' as const,
+        toolSources: ['Prometheus'],
+      },
+    };
+    await fault.executeUpdate(absorbIncident, { args: [absorb] });
+    await fault.executeUpdate(absorbIncident, { args: [absorb] });
+    await fault.executeUpdate(resolveIncident, {
+      args: [{ incidentId: f1.incidentId, actor: actor('technician', [company.companyId]), comment: 'host back' }],
+    });
+    await fault.result();
+
     const recorded = [
+      ['merged-by-correlation', symptom],
+      ['absorbed-by-correlation', fault],
       ['auto-remediated', auto],
       ['approved', approved],
       ['rejected-resolved', rejected],
