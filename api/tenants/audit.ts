@@ -60,7 +60,8 @@ export async function listAudit(sql: Sql, f: AuditFilter): Promise<AuditRecord[]
       ${f.from ? sql`AND at >= ${f.from}` : sql``}
       ${f.to ? sql`AND at < ${f.to}` : sql``}
       ${f.before ? sql`AND id < ${f.before}` : sql``}
-    ORDER BY id DESC
+    -- The table's bigint, not the text "id" of the select list (that sorted "99" above "100").
+    ORDER BY audit_log.id DESC
     LIMIT ${limit}`;
 }
 
