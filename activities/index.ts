@@ -4,6 +4,7 @@ import { awsCredentialsConfigured, type Config } from '../lib/config.ts';
 import { createDecisionActivities } from './decision.ts';
 import { createIncidentStoreActivities } from './incident-store.ts';
 import { createMailer, type Mailer } from '../lib/mailer.ts';
+import { createSecretBox } from '../lib/secret-box.ts';
 import { createNotifyActivities } from './notify.ts';
 import { createOnCallActivities } from './on-call.ts';
 import { createSsmActivities } from './ssm.ts';
@@ -17,7 +18,16 @@ export function createActivities(deps: { sql: Sql; config: Config; ssmEndpoint?:
         ? createMailer({ smtpUrl: deps.config.smtpUrl, from: deps.config.mailFrom })
         : null;
   return {
-    ...createNotifyActivities({ sql: deps.sql, mailer, publicUrl: deps.config.publicUrl }),
+    ...createNotifyActivities({
+      sql: deps.sql,
+      mailer,
+      publicUrl: deps.config.publicUrl,
+      // The same key the API sealed chat webhook URLs with; without it those deliveries fail and say why.
+      secrets:
+        deps.config.encryptionKey && deps.config.encryptionKey.length >= 32
+          ? createSecretBox(deps.config.encryptionKey)
+          : null,
+    }),
     ...createOnCallActivities({ sql: deps.sql }),
     ...createIncidentStoreActivities({
       sql: deps.sql,

@@ -18,6 +18,7 @@ import {
 } from '../domain/escalation.ts';
 import type { Severity } from '../domain/types.ts';
 import type { Mailer } from '../lib/mailer.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
 import { onCallBackup, type OnCallPerson } from './on-call-lookup.ts';
 
 export const NOTIFICATION_CHANNEL = 'notification_added';
@@ -50,8 +51,21 @@ export interface EscalationResult {
 
 type Person = OnCallPerson;
 
-export function createNotifyActivities(deps: { sql: Sql; mailer: Mailer | null; publicUrl: string }) {
+export function createNotifyActivities(deps: {
+  sql: Sql;
+  mailer: Mailer | null;
+  publicUrl: string;
+  /** Opens chat webhook URLs sealed in company settings; null when the worker has no ENCRYPTION_KEY. */
+  secrets: SecretBox | null;
+}) {
   const { sql } = deps;
+
+  /** A chat webhook's URL: sealed since they are (api/tenants/chat-webhooks.ts), in clear in older settings. */
+  function urlOf(hook: { url?: string; urlSealed?: string }): string {
+    if (hook.urlSealed === undefined) return hook.url ?? '';
+    if (!deps.secrets) throw new Error('the worker has no ENCRYPTION_KEY to open its sealed URL');
+    return deps.secrets.open(hook.urlSealed);
+  }
 
   async function peopleOf(step: EscalationStep, input: EscalationInput, nowMs: number): Promise<Person[]> {
     const active = sql`u.disabled_at IS NULL`;
@@ -182,7 +196,7 @@ export function createNotifyActivities(deps: { sql: Sql; mailer: Mailer | null; 
         for (const hook of config.webhooks ?? []) {
           if (!(await claim(key, 'webhook', hook.name))) continue;
           try {
-            await postWebhook(hook.url, hook.format === 'teams' ? teamsPayload(notice) : slackPayload(notice));
+            await postWebhook(urlOf(hook), hook.format === 'teams' ? teamsPayload(notice) : slackPayload(notice));
             await settle(key, 'webhook', hook.name, null);
           } catch (err) {
             const why = (err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message;

@@ -24,6 +24,7 @@ import { createErrorHandler } from './errors.ts';
 import { createWebhooks } from './webhook.ts';
 import { createSecretBox } from '../lib/secret-box.ts';
 import { createMailer } from '../lib/mailer.ts';
+import { sealLegacyWebhooks } from './tenants/chat-webhooks.ts';
 import { sealLegacySecrets } from './tenants/secrets.ts';
 import type { CloudWatchOptions } from './webhooks/cloudwatch.ts';
 
@@ -54,6 +55,7 @@ export async function createApiServer(deps: {
   const loginThrottle = new LoginThrottle();
   const secrets = createSecretBox(config.encryptionKey);
   await sealLegacySecrets(sql, secrets);
+  await sealLegacyWebhooks(sql, secrets);
   // Secure cookies need TLS; behind a TLS-terminating proxy PUBLIC_URL says https.
   const mailer = config.smtpUrl ? createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom }) : null;
   const cookies = { secure: (req: Request) => req.secure || config.publicUrl.startsWith('https:') };

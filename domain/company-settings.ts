@@ -114,10 +114,21 @@ export const companySettingsSchema = z
             z
               .object({
                 name: z.string().min(1).max(60),
-                url: z.url({ protocol: /^https?$/ }).max(500),
                 format: z.enum(['slack', 'teams']),
+                /** Given to set or change it; kept sealed (the path is the channel's credential), never read back. */
+                url: z
+                  .url({ protocol: /^https?$/ })
+                  .max(500)
+                  .optional(),
+                urlSealed: z.string().max(2_000).optional(),
+                /** Where it points without its secret path, shown in its place. */
+                urlHint: z.string().max(200).optional(),
               })
-              .strict(),
+              .strict()
+              .refine((w) => w.url !== undefined || w.urlSealed !== undefined, {
+                message: 'give its URL',
+                path: ['url'],
+              }),
           )
           .max(10)
           .refine((w) => new Set(w.map((x) => x.name)).size === w.length, 'names must differ')

@@ -3,7 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../../db/sql.ts';
 import { mergeCompanySettings, parseCompanySettings, type CompanySettings } from '../../domain/company-settings.ts';
+import type { SecretBox } from '../../lib/secret-box.ts';
 import { audit, type Actor } from './audit.ts';
+import { keepSealedWebhooks, readableSettings, sealWebhooks } from './chat-webhooks.ts';
 import { invalid, TenantError } from './errors.ts';
 
 export interface CompanyRecord {
@@ -55,10 +57,11 @@ function checkSettings(input: unknown): CompanySettings {
 export async function createCompany(
   sql: Sql,
   actor: Actor,
-  input: { name: string; settings?: unknown },
+  input: { name: string; settings?: Record<string, unknown> },
+  box: SecretBox,
 ): Promise<CompanyRecord> {
   const name = checkName(input.name);
-  const settings = checkSettings(input.settings ?? {});
+  const settings = sealWebhooks(checkSettings(keepSealedWebhooks(input.settings ?? {}, {})), box);
   const id = `comp-${randomUUID()}`;
   return sql.begin(async (tx) => {
     const [taken] = await tx`SELECT 1 FROM companies WHERE lower(name) = lower(${name}) AND archived_at IS NULL`;
@@ -82,6 +85,7 @@ export async function updateCompany(
   actor: Actor,
   id: string,
   input: { name?: string | null; settings?: Record<string, unknown> | null },
+  box: SecretBox,
 ): Promise<CompanyRecord> {
   return sql.begin(async (tx) => {
     const [current] = await tx<{ name: string; settings: CompanySettings }[]>`
@@ -90,7 +94,10 @@ export async function updateCompany(
     const name = input.name != null ? checkName(input.name) : current.name;
     // A partial change: keys given replace theirs, keys given as null return to the install's default.
     const settings = input.settings
-      ? checkSettings(mergeCompanySettings(current.settings, input.settings))
+      ? sealWebhooks(
+          checkSettings(keepSealedWebhooks(mergeCompanySettings(current.settings, input.settings), current.settings)),
+          box,
+        )
       : current.settings;
     const [row] = await tx<CompanyRecord[]>`
       UPDATE companies SET name = ${name}, settings = ${tx.json(settings as never)}, updated_at = now()
@@ -109,8 +116,8 @@ export async function updateCompany(
                 changed.map((k) => [
                   k,
                   {
-                    from: current.settings[k as keyof CompanySettings] ?? null,
-                    to: (settings as Record<string, unknown>)[k] ?? null,
+                    from: readableSettings(current.settings)[k as keyof CompanySettings] ?? null,
+                    to: readableSettings(settings)[k as keyof CompanySettings] ?? null,
                   },
                 ]),
               ),

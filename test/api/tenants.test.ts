@@ -98,6 +98,50 @@ describe('companies and settings', () => {
     expect(await auditActions(companyId)).toEqual(expect.arrayContaining(['company.created', 'key.created']));
   });
 
+  it('keeps chat webhook URLs sealed: shown as a hint to everyone, kept when saved without one', async () => {
+    const companyId = await newCompany();
+    const url = 'https://hooks.slack.example/services/T000/B000/secretpathXYZ1';
+    const SAVE = 'mutation($c:ID!,$s:JSON){ updateCompany(id:$c,input:{settings:$s}) { settings } }';
+    const hooks = (w: unknown[]) => ({ notifications: { emails: ['ops@client.example'], webhooks: w } });
+    const saved = await gql<{ updateCompany: { settings: unknown } }>(SAVE, {
+      c: companyId,
+      s: hooks([{ name: 'ops', format: 'slack', url }]),
+    });
+    const hint = 'https://hooks.slack.example/…XYZ1';
+    expect(saved.data!.updateCompany.settings).toEqual(hooks([{ name: 'ops', format: 'slack', urlHint: hint }]));
+    const [row] = await stack.sql<{ settings: unknown }[]>`SELECT settings FROM companies WHERE id = ${companyId}`;
+    expect(JSON.stringify(row!.settings)).not.toContain('secretpath');
+
+    // Saved again from the form, which never held the URL: kept. A new name needs its URL.
+    const again = await gql<{ updateCompany: { settings: unknown } }>(SAVE, {
+      c: companyId,
+      s: hooks([{ name: 'ops', format: 'teams', urlHint: 'forged', urlSealed: 'v1.forged' }]),
+    });
+    expect(again.data!.updateCompany.settings).toEqual(hooks([{ name: 'ops', format: 'teams', urlHint: hint }]));
+    const [kept] = await stack.sql<{ settings: unknown }[]>`SELECT settings FROM companies WHERE id = ${companyId}`;
+    expect(JSON.stringify(kept!.settings)).not.toContain('forged');
+    const missing = await gql(SAVE, { c: companyId, s: hooks([{ name: 'noc', format: 'slack' }]) });
+    expect(missing.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: [{ field: 'settings.notifications.webhooks', message: 'webhook 1 ("noc"): give its URL' }],
+    });
+
+    // A technician of the company and the audit log see the hint only.
+    const tech = await createUser(stack.sql, 'technician', [companyId]);
+    const read = await gql<{ company: { settings: unknown } }>(
+      'query($c:ID!){ company(id:$c) { settings } }',
+      { c: companyId },
+      await login(stack.url, tech.email, tech.password),
+    );
+    expect(JSON.stringify(read.data!.company.settings)).toContain(hint);
+    const audit = await gql<{ auditLog: unknown[] }>(
+      'query($c:ID!){ auditLog(companyId:$c, action:"company.updated") { data } }',
+      { c: companyId },
+    );
+    expect(audit.data!.auditLog).toHaveLength(2);
+    expect(JSON.stringify(audit.data)).not.toMatch(/secretpath|v1\./);
+  });
+
   it('refuses bad settings naming each field, and the ingest path reads good ones', async () => {
     const companyId = await newCompany();
     const bad = await gql('mutation($c:ID!,$s:JSON){ updateCompany(id:$c,input:{settings:$s}) { id } }', {
@@ -277,15 +321,26 @@ describe('signing secrets', () => {
     expect(JSON.stringify(entries.data)).not.toContain(secret.slice(6));
   });
 
-  it('seals a secret stored in clear before this release when the API starts', async () => {
-    const company = await createCompany(stack.sql);
+  it('seals a secret or chat webhook URL stored in clear before this release when the API starts', async () => {
+    const chat = { name: 'ops', format: 'slack', url: 'https://chat.example/hooks/legacy-plain' };
+    const company = await createCompany(stack.sql, {
+      settings: { groupWaitSeconds: 0, notifications: { webhooks: [chat] } } as never,
+    });
     await stack.sql`UPDATE companies SET hmac_secret_legacy = 'whsec_legacy_plain' WHERE id = ${company.companyId}`;
     const again = await startStack({ startRouter: false });
     try {
       const [row] = await stack.sql`
-        SELECT hmac_secret_legacy, hmac_secret_sealed FROM companies WHERE id = ${company.companyId}`;
+        SELECT hmac_secret_legacy, hmac_secret_sealed, settings FROM companies WHERE id = ${company.companyId}`;
       expect(row!.hmac_secret_legacy).toBeNull();
       expect(row!.hmac_secret_sealed).toMatch(/^v1\./);
+      expect(row!.settings.notifications.webhooks).toEqual([
+        {
+          name: 'ops',
+          format: 'slack',
+          urlSealed: expect.stringMatching(/^v1\./),
+          urlHint: 'https://chat.example/…lain',
+        },
+      ]);
       const body = JSON.stringify(alert('srv-legacy'));
       const ts = String(Math.floor(Date.now() / 1000));
       const headers = { 'x-timestamp': ts, 'x-signature': signWebhook('whsec_legacy_plain', ts, body) };
@@ -478,6 +533,11 @@ describe('audit log', () => {
     );
     expect(r.data!.auditLog.map((e) => e.action)).toEqual(['auth.login', 'auth.login_failed']);
     expect(r.data!.auditLog[1]!.data.reason).toBe('wrong password');
+    // Newest first by the numeric id, across a change of digit count (9 → 10, 99 → 100).
+    const all = await gql<{ auditLog: Array<{ id: string }> }>('query { auditLog(limit: 1000) { id } }');
+    const ids = all.data!.auditLog.map((e) => Number(e.id));
+    expect(ids.length).toBeGreaterThan(10);
+    expect(ids).toEqual([...ids].sort((a, b) => b - a));
     await expect(stack.sql`UPDATE audit_log SET action = 'x' WHERE actor_email = ${user.email}`).rejects.toThrow(
       /append-only/,
     );

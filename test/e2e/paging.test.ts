@@ -47,6 +47,7 @@ describe('paging in the dashboard (real browser)', () => {
   });
 
   it('edits an SLA policy with business hours, showing each refusal under its field', async () => {
+    const HINT = 'https://chat.example/…hook';
     const page = await signedIn(admin);
     await page.goto(`${stack.url}/#/companies/${company.companyId}/settings`);
     await page.getByTestId('sla-response-high').fill('20');
@@ -85,7 +86,10 @@ describe('paging in the dashboard (real browser)', () => {
         businessHours: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:30' },
       },
       onCall: { ackTimeoutMinutes: 10 },
-      notifications: { webhooks: [{ name: 'ops', format: 'slack', url: 'https://chat.example/hook' }] },
+      // Sealed like a signing secret: the URL is the channel's credential.
+      notifications: {
+        webhooks: [{ name: 'ops', format: 'slack', urlSealed: expect.stringMatching(/^v1\./), urlHint: HINT }],
+      },
       maintenanceWindows: [
         {
           name: 'Patching',
@@ -96,10 +100,19 @@ describe('paging in the dashboard (real browser)', () => {
         },
       ],
     });
-    // Read back into the form as saved.
+    expect(JSON.stringify(row!.settings)).not.toContain('chat.example/hook');
+    // Read back into the form as saved; the webhook shows its hint, and saving again keeps the sealed URL.
     await page.reload();
     await expect.poll(() => page.getByTestId('business-end').inputValue(), { timeout: UI_TIMEOUT }).toBe('17:30');
     expect(await page.getByTestId('business-day-sat').isChecked()).toBe(false);
+    expect(await page.getByTestId('chat-webhooks').inputValue()).toBe(`ops | slack | saved ${HINT}`);
+    await page.getByTestId('ack-timeout').fill('12');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').getByText('Saved').waitFor();
+    const [again] = await stack.sql<Array<{ settings: { notifications: unknown; onCall: unknown } }>>`
+      SELECT settings FROM companies WHERE id = ${company.companyId}`;
+    expect(again!.settings.onCall).toEqual({ ackTimeoutMinutes: 12 });
+    expect(again!.settings.notifications).toEqual(row!.settings.notifications);
     await page.context().close();
   });
 

@@ -12,7 +12,8 @@ import { createActivities } from '../../activities/index.ts';
 import { createSql, type Sql } from '../../db/sql.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { acknowledgeIncident, stateQuery } from '../../workflows/messages.ts';
-import { createCompany, createUser, type TestUser } from '../helpers/fixtures.ts';
+import { createSecretBox } from '../../lib/secret-box.ts';
+import { createCompany, createUser, TEST_ENCRYPTION_KEY, type TestUser } from '../helpers/fixtures.ts';
 import { quietRuntime, workflowBundle } from '../helpers/stack.ts';
 import { createTimeSkippingEnv } from '../helpers/time-skipping.ts';
 import { actor, alert, sendAlert } from './helpers.ts';
@@ -75,7 +76,10 @@ describe('escalation chain (time skipping)', () => {
         groupWaitSeconds: 0,
         sla: { responseMinutes: { high: 60 }, resolutionMinutes: { high: 120 } },
         onCall: { ackTimeoutMinutes: 5 },
-        notifications: { webhooks: [{ name: 'ops', url: chatUrl, format: 'slack' }] },
+        // Sealed as the API stores it: the worker opens it with the same ENCRYPTION_KEY.
+        notifications: {
+          webhooks: [{ name: 'ops', format: 'slack', urlSealed: createSecretBox(TEST_ENCRYPTION_KEY).seal(chatUrl) }],
+        },
       },
     });
     const primary = await createUser(sql, 'technician', [company.companyId]);
@@ -89,7 +93,11 @@ describe('escalation chain (time skipping)', () => {
       ] as never)})`;
 
     const taskQueue = `escalation-${randomUUID()}`;
-    const config = loadConfig({ REMEDIATION_MODE: 'dry_run', SMTP_URL: `smtp://127.0.0.1:${smtpPort}` });
+    const config = loadConfig({
+      REMEDIATION_MODE: 'dry_run',
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    });
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,

@@ -12,6 +12,7 @@ import {
   updateCompany,
   type CompanyRecord,
 } from '../../tenants/companies.ts';
+import { readableSettings } from '../../tenants/chat-webhooks.ts';
 import { TenantError } from '../../tenants/errors.ts';
 import { actorOf, guard } from './tenant-errors.ts';
 
@@ -24,7 +25,8 @@ CompanyRef.implement({
     settings: t.field({
       type: 'JSON',
       description: 'What this company changed from the install defaults (see the settings form for every key).',
-      resolve: (c) => c.settings,
+      // Chat webhooks show a hint, never their URL (api/tenants/chat-webhooks.ts).
+      resolve: (c) => readableSettings(c.settings),
     }),
     archivedAt: t.expose('archivedAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -65,7 +67,12 @@ builder.mutationField('createCompany', (t) =>
     resolve: (_root, { input }, ctx) =>
       guard(async () => {
         requireMspAdmin(requireUser(ctx));
-        return createCompany(ctx.sql, actorOf(ctx), { name: input.name, settings: input.settings ?? {} });
+        return createCompany(
+          ctx.sql,
+          actorOf(ctx),
+          { name: input.name, settings: (input.settings as Record<string, unknown> | null) ?? {} },
+          ctx.tenants.secrets,
+        );
       }),
   }),
 );
@@ -93,10 +100,13 @@ builder.mutationField('updateCompany', (t) =>
             { field: 'settings', message: 'must be an object' },
           ]);
         }
-        return updateCompany(ctx.sql, actorOf(ctx), String(id), {
-          name: input.name ?? null,
-          settings: (settings as Record<string, unknown> | null | undefined) ?? null,
-        });
+        return updateCompany(
+          ctx.sql,
+          actorOf(ctx),
+          String(id),
+          { name: input.name ?? null, settings: (settings as Record<string, unknown> | null | undefined) ?? null },
+          ctx.tenants.secrets,
+        );
       }),
   }),
 );

@@ -26,7 +26,8 @@ export interface CompanySettings {
   notifications?: {
     emails?: string[]
     minSeverity?: Severity
-    webhooks?: Array<{ name: string; url: string; format: 'slack' | 'teams' }>
+    /** Read back with `urlHint` only; sent with `url` to set or change it, without to keep the stored one. */
+    webhooks?: Array<{ name: string; url?: string; urlHint?: string; format: 'slack' | 'teams' }>
   }
   maintenanceWindows?: MaintenanceWindow[]
   receivers?: Record<string, unknown>

@@ -11,7 +11,7 @@ export interface PagingForm {
   businessStart: string
   businessEnd: string
   ackTimeoutMinutes: string
-  /** One per line: name | slack or teams | URL */
+  /** One per line: name | slack or teams | URL, or "saved …" to keep the stored URL */
   webhooks: string
   /** One per line: name | days | HH:MM-HH:MM | matchers (optional, "field op value; …") */
   maintenance: string
@@ -24,7 +24,9 @@ export function toPagingForm(s: CompanySettings): PagingForm {
     businessStart: hours?.start ?? '09:00',
     businessEnd: hours?.end ?? '17:00',
     ackTimeoutMinutes: s.onCall?.ackTimeoutMinutes === undefined ? '' : String(s.onCall.ackTimeoutMinutes),
-    webhooks: (s.notifications?.webhooks ?? []).map((w) => `${w.name} | ${w.format} | ${w.url}`).join('\n'),
+    webhooks: (s.notifications?.webhooks ?? [])
+      .map((w) => `${w.name} | ${w.format} | ${w.url ?? `${KEEP} ${w.urlHint ?? ''}`.trim()}`)
+      .join('\n'),
     maintenance: (s.maintenanceWindows ?? [])
       .map((w) => {
         const base = `${w.name} | ${w.days.join(',')} | ${w.start}-${w.end}`
@@ -42,6 +44,9 @@ const lines = (text: string) =>
     .map((l) => l.trim())
     .filter(Boolean)
 
+/** Stands for the URL the server keeps sealed: it is never sent to the dashboard, so it cannot be shown. */
+const KEEP = 'saved'
+
 function parseWebhooks(text: string, problems: FieldProblem[]) {
   return lines(text).flatMap((line, i) => {
     const [name, format, url] = line.split('|').map((p) => p.trim())
@@ -49,7 +54,8 @@ function parseWebhooks(text: string, problems: FieldProblem[]) {
       problems.push({ field: 'notifications.webhooks', message: `line ${i + 1}: write "name | slack or teams | URL"` })
       return []
     }
-    return [{ name, format, url }]
+    // "saved …": keep the URL stored under this name.
+    return [url === KEEP || url.startsWith(`${KEEP} `) ? { name, format } : { name, format, url }]
   })
 }
 
@@ -85,7 +91,7 @@ function parseWindows(text: string, problems: FieldProblem[]): MaintenanceWindow
 
 export interface PagingParts {
   businessHours: { days: string[]; start: string; end: string } | undefined
-  webhooks: Array<{ name: string; format: string; url: string }> | undefined
+  webhooks: Array<{ name: string; format: string; url?: string }> | undefined
   ackTimeoutMinutes: number | undefined
   maintenanceWindows: MaintenanceWindow[] | undefined
 }
