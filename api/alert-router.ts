@@ -44,6 +44,8 @@ export interface AlertRouterOptions {
   retryBaseMs?: number;
   /** How long a claim holds before another process may take the alerts (ROUTE_LEASE_SECONDS). */
   leaseSeconds?: number;
+  /** Where incident workflows run (TEMPORAL_TASK_QUEUE); the worker polls the same queue. */
+  taskQueue?: string;
   /** Workflow ID of a lane. Tests swap in the unhashed form to produce IDs Temporal refuses. */
   workflowIdFor?: (companyId: string, aggregationKey: string) => string;
   log?: (msg: string) => void;
@@ -287,7 +289,7 @@ export class AlertRouter {
     await this.opts.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
       this.opts.temporal.workflow.signalWithStart('incidentWorkflow', {
         workflowId,
-        taskQueue: TASK_QUEUE,
+        taskQueue: this.opts.taskQueue ?? TASK_QUEUE,
         args: [input],
         signal: alertsReceived,
         signalArgs: [batch],

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     sql,
     temporal,
     leaseSeconds: config.routeLeaseSeconds,
+    taskQueue: config.taskQueue,
     log: (m) => console.warn(`[router] ${m}`),
   });
   await router.start();

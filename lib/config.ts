@@ -3,6 +3,8 @@ export interface Config {
   databaseUrl: string | undefined;
   temporalAddress: string;
   temporalNamespace: string;
+  /** The task queue incident workflows run on: the worker polls it, the router and the API start runs on it. */
+  taskQueue: string;
   temporalUiUrl: string;
   port: number;
   host: string;
@@ -62,6 +64,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     temporalAddress: env.TEMPORAL_ADDRESS || 'localhost:7233',
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    // The same default as TASK_QUEUE (workflows/types.ts), which tests and scripts use without a config.
+    taskQueue: env.TEMPORAL_TASK_QUEUE || 'alert-whisperer',
     temporalUiUrl: (env.TEMPORAL_UI_URL || 'http://localhost:8233').replace(/\/$/, ''),
     port,
     host: env.HOST || '0.0.0.0',

@@ -129,7 +129,13 @@ async function startServices(o: {
     const api = await createApiServer({ sql, temporal, config });
     stops.push(['API', () => api.close()]);
     const log = (m: string) => console.warn(`[router] ${m}`);
-    const router = new AlertRouter({ sql, temporal, leaseSeconds: config.routeLeaseSeconds, log });
+    const router = new AlertRouter({
+      sql,
+      temporal,
+      leaseSeconds: config.routeLeaseSeconds,
+      taskQueue: config.taskQueue,
+      log,
+    });
     await router.start();
     stops.push(['alert router', () => router.stop()]);
     await api.listen(config.port, config.host);

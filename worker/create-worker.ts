@@ -4,7 +4,6 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities/index.ts';
 import type { Sql } from '../db/sql.ts';
 import type { Config } from '../lib/config.ts';
-import { TASK_QUEUE } from '../workflows/types.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -19,7 +18,7 @@ export async function createWorker(deps: {
   return Worker.create({
     connection: deps.connection,
     namespace: deps.config.temporalNamespace,
-    taskQueue: deps.taskQueue ?? TASK_QUEUE,
+    taskQueue: deps.taskQueue ?? deps.config.taskQueue,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: deps.activities ?? createActivities({ sql: deps.sql, config: deps.config }),
   });

@@ -175,6 +175,7 @@ describe('dead letters', () => {
       sql: stack.sql,
       temporal: stack.temporal,
       pollIntervalMs: 100,
+      taskQueue: stack.config.taskQueue,
       maxAttempts: 2,
       retryBaseMs: 50,
       workflowIdFor: (c, k) => `incident:${c}:${k}`,
@@ -211,7 +212,12 @@ describe('dead letters', () => {
       const strangerView = await graphql(stack.url, q, { c: company.companyId }, await adminOf(stranger.companyId));
       expect(strangerView.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
-      retried = new AlertRouter({ sql: stack.sql, temporal: stack.temporal, pollIntervalMs: 100 });
+      retried = new AlertRouter({
+        sql: stack.sql,
+        temporal: stack.temporal,
+        pollIntervalMs: 100,
+        taskQueue: stack.config.taskQueue,
+      });
       await retried.start();
       const retry = await graphql<{ retryDeadLetteredAlerts: number }>(
         stack.url,
@@ -227,7 +233,12 @@ describe('dead letters', () => {
     } finally {
       await refused.stop();
       await retried?.stop();
-      stack.router = new AlertRouter({ sql: stack.sql, temporal: stack.temporal, pollIntervalMs: 200 });
+      stack.router = new AlertRouter({
+        sql: stack.sql,
+        temporal: stack.temporal,
+        pollIntervalMs: 200,
+        taskQueue: stack.config.taskQueue,
+      });
       await stack.router.start();
     }
   });

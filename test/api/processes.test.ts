@@ -24,6 +24,8 @@ async function startApi(env: Record<string, string> = {}): Promise<ApiProcess> {
       PORT: String(port),
       HOST: '127.0.0.1',
       ROUTE_LEASE_SECONDS: '2',
+      // Its routers start runs where this file's worker polls.
+      TEMPORAL_TASK_QUEUE: stack.config.taskQueue,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

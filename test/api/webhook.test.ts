@@ -162,7 +162,12 @@ describe('webhook', () => {
     expect(unrouted?.n).toBe(5);
 
     const { AlertRouter } = await import('../../api/alert-router.ts');
-    stack.router = new AlertRouter({ sql: stack.sql, temporal: stack.temporal, pollIntervalMs: 200 });
+    stack.router = new AlertRouter({
+      sql: stack.sql,
+      temporal: stack.temporal,
+      pollIntervalMs: 200,
+      taskQueue: stack.config.taskQueue,
+    });
     await stack.router.start();
     // One read for both, so the incidents listed are those of the moment nothing was pending.
     const incidents = await eventually(async () => {
@@ -258,7 +263,12 @@ describe('webhook', () => {
     await down.stop();
     await deadConnection.close().catch(() => undefined);
 
-    stack.router = new AlertRouter({ sql: stack.sql, temporal: stack.temporal, pollIntervalMs: 200 });
+    stack.router = new AlertRouter({
+      sql: stack.sql,
+      temporal: stack.temporal,
+      pollIntervalMs: 200,
+      taskQueue: stack.config.taskQueue,
+    });
     await stack.router.start();
     const routed = await eventually(async () => {
       const [a] = await stack.sql<

@@ -1,4 +1,5 @@
 // The real service, in-process, on the test run's PostgreSQL and Temporal: worker, API and router.
+import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -69,6 +70,9 @@ export async function startStack(
     ...loadConfig({ REMEDIATION_MODE: 'dry_run', SSM_POLL_INTERVAL_MS: '200', ...opts.env }),
     databaseUrl,
     temporalAddress,
+    // A queue per stack: test files share one Temporal server, and a worker of another file (stopping when that
+    // file ends, mid-activity) must never take this stack's workflows.
+    taskQueue: opts.taskQueue ?? `aw-test-${randomUUID()}`,
     jwtSecret: 'test-secret-that-is-long-enough-for-hs256',
     encryptionKey: TEST_ENCRYPTION_KEY,
   };
@@ -78,7 +82,6 @@ export async function startStack(
     sql,
     config,
     workflowBundle: await workflowBundle(),
-    ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
     ...(opts.activities ? { activities: opts.activities } : {}),
   });
   const connection = await Connection.connect({ address: temporalAddress });
@@ -90,7 +93,7 @@ export async function startStack(
     ...(opts.cloudwatch ? { cloudwatch: opts.cloudwatch } : {}),
   });
   const port = await api.listen(0, '127.0.0.1');
-  const router = new AlertRouter({ sql, temporal, pollIntervalMs: 200 });
+  const router = new AlertRouter({ sql, temporal, pollIntervalMs: 200, taskQueue: config.taskQueue });
   if (opts.startRouter !== false) await router.start();
   const stack: Stack = {
     sql,

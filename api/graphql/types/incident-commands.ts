@@ -19,7 +19,7 @@ import {
   resolveIncident,
   startIncidentWork,
 } from '../../../workflows/messages.ts';
-import { TASK_QUEUE, type AssignCommand, type IncidentCommand, type IncidentState } from '../../../workflows/types.ts';
+import type { AssignCommand, IncidentCommand, IncidentState } from '../../../workflows/types.ts';
 import { builder, requireUser, type GraphQLContext } from '../builder.ts';
 import { audit } from '../../tenants/audit.ts';
 import { actorOf } from './tenant-errors.ts';
@@ -158,7 +158,7 @@ async function reopen(ctx: GraphQLContext, id: string, comment: string | null | 
   const command = commandOf(user, incident, comment);
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const state = await updateWithStart(ctx.temporal, incident, final, command);
+      const state = await updateWithStart(ctx.temporal, ctx.config.taskQueue, incident, final, command);
       await audited(ctx, 'reopenIncident', incident, comment ? { comment: command.comment } : {});
       return fromState(state, incident.companyName);
     } catch (err) {
@@ -172,10 +172,16 @@ async function reopen(ctx: GraphQLContext, id: string, comment: string | null | 
   }
 }
 
-function updateWithStart(temporal: Client, incident: IncidentRecord, final: IncidentState, cmd: IncidentCommand) {
+function updateWithStart(
+  temporal: Client,
+  taskQueue: string,
+  incident: IncidentRecord,
+  final: IncidentState,
+  cmd: IncidentCommand,
+) {
   const start = new WithStartWorkflowOperation('incidentWorkflow', {
     workflowId: incident.workflowId,
-    taskQueue: TASK_QUEUE,
+    taskQueue,
     workflowIdConflictPolicy: 'USE_EXISTING',
     args: [
       {
