@@ -100,6 +100,20 @@ export type SlaStatus = (typeof SLA_STATUSES)[number];
 /** The share of a deadline's window left below which an incident is at risk. */
 export const AT_RISK_SHARE = 0.25;
 
+/**
+ * Whether someone responded, which stops the response clock: a person acknowledged, a runbook ran, the incident
+ * resolved, or a person decided its approval (an expired one is nobody's answer). The workflow's timer and the
+ * dashboard's status read this one rule.
+ */
+export function responded(i: { acknowledged: boolean; status: string; approvalStatus: string | null }): boolean {
+  return (
+    i.acknowledged ||
+    i.status === 'remediating' ||
+    i.status === 'resolved' ||
+    (i.approvalStatus !== null && i.approvalStatus !== 'pending' && i.approvalStatus !== 'expired')
+  );
+}
+
 export interface SlaClock {
   createdAt: string;
   responded: boolean;

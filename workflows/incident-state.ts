@@ -7,7 +7,7 @@ import { canApprove } from '../domain/rules.ts';
 import { priorityScore } from '../domain/priority.ts';
 import { maxSeverity } from '../domain/severity.ts';
 import type { SlaPolicy } from '../domain/sla.ts';
-import { slaDeadlines } from '../domain/sla.ts';
+import { responded as respondedTo, slaDeadlines } from '../domain/sla.ts';
 import type {
   AlertSignal,
   IncidentCommand,
@@ -231,12 +231,11 @@ export function decideApproval(
 
 /** Whether someone has responded, which stops the response SLA clock. */
 export function responded(s: IncidentState): boolean {
-  return (
-    s.acknowledgement !== null ||
-    s.status === 'remediating' ||
-    s.status === 'resolved' ||
-    (s.approval !== null && s.approval.status !== 'pending' && s.approval.status !== 'expired')
-  );
+  return respondedTo({
+    acknowledged: s.acknowledgement !== null,
+    status: s.status,
+    approvalStatus: s.approval?.status ?? null,
+  });
 }
 
 export function breachSla(s: IncidentState, j: Journal, now: string, which: 'Response' | 'Resolution'): void {

@@ -14,6 +14,7 @@ import {
   AT_RISK_SHARE,
   DEFAULT_SLA_POLICY,
   addBusinessMinutes,
+  responded,
   slaDeadlines,
   slaStatus,
   type BusinessHours,
@@ -228,6 +229,21 @@ describe('slaStatus', () => {
       deadline: null,
       msLeft: null,
     });
+  });
+});
+
+describe('responded', () => {
+  it('stops the response clock on an acknowledgement, a runbook, a resolution or a decided approval', () => {
+    const at = (status: string, approvalStatus: string | null = null, acknowledged = false) =>
+      responded({ acknowledged, status, approvalStatus });
+    expect(at('new')).toBe(false);
+    expect(at('escalated')).toBe(false);
+    expect(at('escalated', null, true)).toBe(true);
+    expect(at('remediating')).toBe(true);
+    expect(at('resolved')).toBe(true);
+    expect(at('awaiting_approval', 'pending')).toBe(false);
+    expect(at('escalated', 'expired')).toBe(false);
+    expect(at('escalated', 'rejected')).toBe(true);
   });
 });
 

@@ -1,6 +1,6 @@
 import { filter, pipe } from 'graphql-yoga';
 import { canApprove } from '../../../domain/rules.ts';
-import { SLA_STATUSES, slaStatus } from '../../../domain/sla.ts';
+import { responded, SLA_STATUSES, slaStatus } from '../../../domain/sla.ts';
 import { companyScope } from '../../auth.ts';
 import { liveStream } from '../live-session.ts';
 import {
@@ -40,10 +40,11 @@ function slaOf(i: IncidentRecord) {
   return slaStatus(
     {
       createdAt: i.createdAt,
-      responded:
-        i.acknowledgedBy !== null ||
-        ['remediating', 'resolved', 'in_progress'].includes(i.status) ||
-        (i.approval !== null && i.approval.status !== 'pending' && i.approval.status !== 'expired'),
+      responded: responded({
+        acknowledged: i.acknowledgedBy !== null,
+        status: i.status,
+        approvalStatus: i.approval?.status ?? null,
+      }),
       resolved: i.status === 'resolved',
       breached: i.slaBreached,
       responseDeadline: i.slaResponseDeadline,
