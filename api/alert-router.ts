@@ -31,6 +31,8 @@ const SIGNAL_DEADLINE_MS = 10_000;
 const WAITING_FOR_LINK = 'Waiting for the alerts it resolves to join their incident';
 /** Pause after a partial claim while alerts keep coming, so passes route batches rather than single alerts. */
 const GATHER_MS = 25;
+/** How often a router looks for symptom folds it did not start itself (one indexed query). */
+const FOLD_SWEEP_MS = 30_000;
 
 export interface AlertRouterOptions {
   sql: Sql;
@@ -63,6 +65,8 @@ export class AlertRouter {
   private backlogged = false;
   /** Symptom incidents wait to be merged into their host fault's (at start: whatever a crash left). */
   private folding = true;
+  /** When this process last looked for folds anyway: another process may have died leaving some. */
+  private foldSweptAt = 0;
 
   constructor(private readonly opts: AlertRouterOptions) {}
 
@@ -255,7 +259,9 @@ export class AlertRouter {
 
   /** Merges the incidents host faults took as symptoms, while any wait (their lanes were signalled above). */
   private async fold(): Promise<void> {
-    if (this.folding) this.folding = (await foldSymptomIncidents(this.opts.sql, this.opts.temporal)) > 0;
+    if (!this.folding && Date.now() - this.foldSweptAt < FOLD_SWEEP_MS) return;
+    this.foldSweptAt = Date.now();
+    this.folding = (await foldSymptomIncidents(this.opts.sql, this.opts.temporal)) > 0;
   }
 
   private failure(id: string, kind: ReturnType<typeof classifyRouteError>, attempts: number): RouteFailure {

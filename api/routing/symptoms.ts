@@ -99,18 +99,29 @@ export async function foldSymptomIncidents(sql: Sql, temporal: Client, limit = 2
       await done();
       continue;
     }
+    const fold = (merged: boolean) =>
+      foldIncident(sql, temporal, source, target, { actor: CORRELATION, byCorrelation: true, sourceMerged: merged });
     try {
-      await foldIncident(sql, temporal, source, target, { actor: CORRELATION, byCorrelation: true, sourceMerged });
+      try {
+        await fold(sourceMerged);
+      } catch (err) {
+        // Another router merged the source a moment ago and may have died before the target took it in: finish.
+        if (!(err instanceof FoldError && err.side === 'source' && refused(err.cause))) throw err;
+        const [now] = await sql<{ mergedInto: string | null }[]>`
+          SELECT merged_into AS "mergedInto" FROM incidents WHERE id = ${source.id}`;
+        if (now?.mergedInto !== target.id) throw err;
+        await fold(true);
+      }
       await done();
     } catch (err) {
       // Refused (a person took it up, a runbook is running, one side closed): left as it is. Anything else is
       // Temporal being away: the mark stays, and a later pass tries again.
-      const cause = err instanceof FoldError ? err.cause : err;
-      if (!(cause instanceof WorkflowUpdateFailedError && cause.cause instanceof ApplicationFailure)) {
-        return left + pending.length - i;
-      }
+      if (!refused(err instanceof FoldError ? err.cause : err)) return left + pending.length - i;
       await done();
     }
   }
   return left;
 }
+
+const refused = (err: unknown): boolean =>
+  err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure;

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCompany, createUser } from '../helpers/fixtures.ts';
 import { storeAlerts, routeAll, type StoredAlert } from '../helpers/event-time.ts';
 import { eventually, graphql, login, startStack, type Stack } from '../helpers/stack.ts';
+import { AlertRouter } from '../../api/alert-router.ts';
+import { mergeIncident } from '../../workflows/messages.ts';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -182,6 +184,46 @@ describe('grouping beyond one key', () => {
     const [mark] = await stack.sql<{ n: number }[]>`
       SELECT count(*)::int AS n FROM correlation_groups WHERE company_id = ${company.companyId} AND absorb_pending`;
     expect(mark!.n).toBe(0);
+  });
+
+  it('finishes a fold another router began and died in: the fault takes the merged symptom in once', async () => {
+    const company = await createCompany(stack.sql);
+    const [symptom, down] = await store(company.companyId, [
+      { asset: 'srv-k', signature: 'queue_stuck', minutesAgo: 3 },
+      { asset: 'srv-k2', signature: 'host_down', tool: 'Zabbix', minutesAgo: 2 },
+    ]);
+    await route([symptom!, down!]);
+    const [first, fault] = [await incidentOf(symptom!), await incidentOf(down!)];
+    const rows = await stack.sql<{ id: string; workflowId: string }[]>`
+      SELECT id, workflow_id AS "workflowId" FROM incidents WHERE id = ANY(${[first.id, fault.id]})`;
+    const wf = (id: string) => rows.find((r) => r.id === id)!.workflowId;
+    // What a router leaves when it dies after the symptom's Update: the mark, and the symptom merged.
+    await stack.sql`
+      UPDATE correlation_groups SET absorb_pending = true,
+        merged_into = (SELECT id FROM correlation_groups WHERE workflow_id = ${wf(fault.id)})
+      WHERE workflow_id = ${wf(first.id)}`;
+    const correlation = { userId: 'correlation', email: 'correlation', role: 'msp_admin' as const, companyIds: [] };
+    await stack.temporal.workflow.getHandle(wf(first.id)).executeUpdate(mergeIncident, {
+      args: [
+        { incidentId: first.id, actor: correlation, into: { incidentId: fault.id, label: 'x' }, byCorrelation: true },
+      ],
+    });
+    // The router that died comes back (or another process sweeps): it finishes what is marked.
+    const restarted = new AlertRouter({ sql: stack.sql, temporal: stack.temporal, taskQueue: stack.config.taskQueue });
+    const taken = await eventually(async () => {
+      await restarted.routeBatch();
+      const [f] = await stack.sql<{ alert_count: number; pending: number }[]>`
+        SELECT alert_count, (SELECT count(*)::int FROM correlation_groups
+          WHERE company_id = ${company.companyId} AND absorb_pending) AS pending
+        FROM incidents WHERE id = ${fault.id}`;
+      return f!.pending === 0 ? f : undefined;
+    }, 'the fold to finish');
+    expect(taken.alert_count).toBe(2);
+    expect((await incidentOf(symptom!)).id).toBe(fault.id);
+    await new AlertRouter({ sql: stack.sql, temporal: stack.temporal, taskQueue: stack.config.taskQueue }).routeBatch();
+    const [again] = await stack.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM incident_events WHERE incident_id = ${fault.id} AND kind = 'merged'`;
+    expect(again!.n).toBe(1);
   });
 
   it('joins one fault reported by two tools under different names', async () => {
