@@ -21,14 +21,38 @@ describe('coalesced alerts and resolve at source', () => {
   it('counts repeats sent by id without keeping them, and drops a redelivered batch', async () => {
     const first = alert('high');
     const repeats = Array.from({ length: 300 }, () => randomUUID());
-    const handle = await sendAlerts(stack.temporal, acme.companyId, 'srv-c', 'coalesce_check', [first], repeats);
+    const handle = await sendAlerts(
+      stack.temporal,
+      acme.companyId,
+      'srv-c',
+      'coalesce_check',
+      [first],
+      repeats,
+      stack.config.taskQueue,
+    );
     const s = await stateWhen(
       handle,
       (x) => x.status === 'escalated' && x.alertCount === 301,
       'the batch to be absorbed',
     );
-    await sendAlerts(stack.temporal, acme.companyId, 'srv-c', 'coalesce_check', [first], repeats.slice(0, 50));
-    await sendAlerts(stack.temporal, acme.companyId, 'srv-c', 'coalesce_check', [alert('critical', 'Zabbix')]);
+    await sendAlerts(
+      stack.temporal,
+      acme.companyId,
+      'srv-c',
+      'coalesce_check',
+      [first],
+      repeats.slice(0, 50),
+      stack.config.taskQueue,
+    );
+    await sendAlerts(
+      stack.temporal,
+      acme.companyId,
+      'srv-c',
+      'coalesce_check',
+      [alert('critical', 'Zabbix')],
+      [],
+      stack.config.taskQueue,
+    );
     const after = await stateWhen(handle, (x) => x.severity === 'critical', 'the worse alert');
     expect(after.alertCount).toBe(302);
     expect(after.toolSources).toEqual(['Prometheus', 'Zabbix']);
@@ -45,7 +69,15 @@ describe('coalesced alerts and resolve at source', () => {
   });
 
   it('resolves when the source recovers, ignoring a recovery meant for an earlier incident', async () => {
-    const handle = await sendAlerts(stack.temporal, acme.companyId, 'srv-d', 'recovery_check', [alert('high')]);
+    const handle = await sendAlerts(
+      stack.temporal,
+      acme.companyId,
+      'srv-d',
+      'recovery_check',
+      [alert('high')],
+      [],
+      stack.config.taskQueue,
+    );
     const s = await stateWhen(handle, (x) => x.status === 'escalated', 'escalation');
     await handle.signal(sourceResolved, { incidentId: 'an-older-incident', resolvedAt: new Date().toISOString() });
     await handle.signal(sourceResolved, { incidentId: s.incidentId, resolvedAt: new Date().toISOString() });

@@ -34,7 +34,14 @@ async function row(incidentId: string) {
 
 describe('incidentWorkflow', () => {
   it('runs a low-risk runbook at once and resolves the incident as auto-remediated', async () => {
-    const handle = await sendAlert(stack.temporal, acme.companyId, 'srv-app-01', 'disk_full', alert('high', 'Datadog'));
+    const handle = await sendAlert(
+      stack.temporal,
+      acme.companyId,
+      'srv-app-01',
+      'disk_full',
+      alert('high', 'Datadog'),
+      stack.config.taskQueue,
+    );
     const result = (await handle.result()) as IncidentState;
     expect(result.status).toBe('resolved');
     expect(result.autoRemediated).toBe(true);
@@ -65,7 +72,14 @@ describe('incidentWorkflow', () => {
   });
 
   it('waits for approval of a high-risk runbook, rejects wrong roles and second decisions, then remediates', async () => {
-    const handle = await sendAlert(stack.temporal, acme.companyId, 'srv-web-01', 'service_down:nginx');
+    const handle = await sendAlert(
+      stack.temporal,
+      acme.companyId,
+      'srv-web-01',
+      'service_down:nginx',
+      alert(),
+      stack.config.taskQueue,
+    );
     const pending = await stateWhen(handle, (s) => s.status === 'awaiting_approval', 'approval to be requested');
     expect(pending.approval).toMatchObject({ status: 'pending', riskLevel: 'high' });
 
@@ -100,7 +114,14 @@ describe('incidentWorkflow', () => {
   });
 
   it('escalates when the approver rejects, and stays open until a person resolves it', async () => {
-    const handle = await sendAlert(stack.temporal, acme.companyId, 'srv-web-02', 'service_down:nginx');
+    const handle = await sendAlert(
+      stack.temporal,
+      acme.companyId,
+      'srv-web-02',
+      'service_down:nginx',
+      alert(),
+      stack.config.taskQueue,
+    );
     const pending = await stateWhen(handle, (s) => s.status === 'awaiting_approval', 'approval to be requested');
     await handle.executeUpdate(rejectIncident, {
       args: [
@@ -131,7 +152,14 @@ describe('incidentWorkflow', () => {
   });
 
   it('escalates with no remediation when no runbook matches', async () => {
-    const handle = await sendAlert(stack.temporal, acme.companyId, 'srv-app-01', 'cpu_high');
+    const handle = await sendAlert(
+      stack.temporal,
+      acme.companyId,
+      'srv-app-01',
+      'cpu_high',
+      alert(),
+      stack.config.taskQueue,
+    );
     const s = await stateWhen(handle, (x) => x.status === 'escalated', 'escalation');
     expect(s.escalationReason).toContain('No runbook handles signature "cpu_high"');
     await handle.terminate('test done');
@@ -139,9 +167,23 @@ describe('incidentWorkflow', () => {
 
   it('correlates alerts of the same key into one incident and ignores a redelivered alert', async () => {
     const first = alert('medium', 'Zabbix');
-    const handle = await sendAlert(stack.temporal, acme.companyId, 'srv-db-09', 'replication_lag', first);
-    await sendAlert(stack.temporal, acme.companyId, 'srv-db-09', 'replication_lag', alert('critical', 'Datadog'));
-    await sendAlert(stack.temporal, acme.companyId, 'srv-db-09', 'replication_lag', first);
+    const handle = await sendAlert(
+      stack.temporal,
+      acme.companyId,
+      'srv-db-09',
+      'replication_lag',
+      first,
+      stack.config.taskQueue,
+    );
+    await sendAlert(
+      stack.temporal,
+      acme.companyId,
+      'srv-db-09',
+      'replication_lag',
+      alert('critical', 'Datadog'),
+      stack.config.taskQueue,
+    );
+    await sendAlert(stack.temporal, acme.companyId, 'srv-db-09', 'replication_lag', first, stack.config.taskQueue);
     const s = await stateWhen(
       handle,
       (x) => x.alertCount === 2 && x.status === 'escalated',
@@ -158,9 +200,23 @@ describe('incidentWorkflow', () => {
   });
 
   it('opens a new incident, in a new run of the same workflow id, for an alert after resolution', async () => {
-    const first = await sendAlert(stack.temporal, acme.companyId, 'srv-app-02', 'disk_full');
+    const first = await sendAlert(
+      stack.temporal,
+      acme.companyId,
+      'srv-app-02',
+      'disk_full',
+      alert(),
+      stack.config.taskQueue,
+    );
     const a = (await first.result()) as IncidentState;
-    const second = await sendAlert(stack.temporal, acme.companyId, 'srv-app-02', 'disk_full');
+    const second = await sendAlert(
+      stack.temporal,
+      acme.companyId,
+      'srv-app-02',
+      'disk_full',
+      alert(),
+      stack.config.taskQueue,
+    );
     const b = (await second.result()) as IncidentState;
     expect(b.workflowId).toBe(a.workflowId);
     expect(b.runId).not.toBe(a.runId);
