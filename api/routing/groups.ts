@@ -80,6 +80,18 @@ export async function loadGroups(
   const keyPairs = lookups.flatMap((l) => l.keys.map((k) => [l.companyId, k] as const));
   const assetPairs = lookups.flatMap((l) => l.assets.map((a) => [l.companyId, a] as const));
   const faultPairs = symptomsSince ? lookups.flatMap((l) => l.faultAssets.map((a) => [l.companyId, a] as const)) : [];
+  // Only a claim with a host-fault alert asks for its asset's recent groups: the storm's hot path skips the branch.
+  const symptoms = symptomsSince
+    ? `
+     UNION
+     SELECT ${GROUP_COLUMNS} FROM (
+       SELECT c.* FROM correlation_groups c
+       JOIN unnest($5::text[], $6::text[]) AS f(company_id, asset)
+         ON c.company_id = f.company_id AND c.asset_name = f.asset
+       WHERE NOT c.host_fault AND c.merged_into IS NULL AND c.last_at >= $7::timestamptz
+         AND c.first_at >= $7::timestamptz
+     ) g`
+    : '';
   const rows = await tx.unsafe<GroupRow[]>(
     `SELECT ${GROUP_COLUMNS} FROM (
        SELECT DISTINCT ON (c.company_id, c.correlation_key) c.* FROM correlation_groups c
@@ -94,22 +106,13 @@ export async function loadGroups(
          ON c.company_id = h.company_id AND c.asset_name = h.asset
        WHERE c.host_fault ORDER BY c.company_id, c.asset_name, c.last_at DESC
      ) g
-     UNION
-     SELECT ${GROUP_COLUMNS} FROM (
-       SELECT c.* FROM correlation_groups c
-       JOIN unnest($5::text[], $6::text[]) AS f(company_id, asset)
-         ON c.company_id = f.company_id AND c.asset_name = f.asset
-       WHERE NOT c.host_fault AND c.merged_into IS NULL AND c.last_at >= $7::timestamptz
-         AND c.first_at >= $7::timestamptz
-     ) g`,
+${symptoms}`,
     [
       keyPairs.map((p) => p[0]),
       keyPairs.map((p) => p[1]),
       assetPairs.map((p) => p[0]),
       assetPairs.map((p) => p[1]),
-      faultPairs.map((p) => p[0]),
-      faultPairs.map((p) => p[1]),
-      symptomsSince ?? new Date(0).toISOString(),
+      ...(symptomsSince ? [faultPairs.map((p) => p[0]), faultPairs.map((p) => p[1]), symptomsSince] : []),
     ],
   );
   const into = [...new Set(rows.flatMap((g) => (g.mergedInto ? [g.mergedInto] : [])))].filter(
