@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceResolved } from '../../workflows/messages.ts';
-import type { IncidentState } from '../../workflows/types.ts';
+import type { AlertSignal, IncidentState } from '../../workflows/types.ts';
 import { createCompany, type TestCompany } from '../helpers/fixtures.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 import { alert, sendAlerts, stateWhen } from './helpers.ts';
@@ -17,42 +17,22 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** A coalesced lane for Acme on this file's task queue, as the router sends it. */
+const raise = (asset: string, signature: string, alerts: AlertSignal[], repeatIds: string[] = []) =>
+  sendAlerts(stack.temporal, acme.companyId, asset, signature, alerts, repeatIds, stack.config.taskQueue);
+
 describe('coalesced alerts and resolve at source', () => {
   it('counts repeats sent by id without keeping them, and drops a redelivered batch', async () => {
     const first = alert('high');
     const repeats = Array.from({ length: 300 }, () => randomUUID());
-    const handle = await sendAlerts(
-      stack.temporal,
-      acme.companyId,
-      'srv-c',
-      'coalesce_check',
-      [first],
-      repeats,
-      stack.config.taskQueue,
-    );
+    const handle = await raise('srv-c', 'coalesce_check', [first], repeats);
     const s = await stateWhen(
       handle,
       (x) => x.status === 'escalated' && x.alertCount === 301,
       'the batch to be absorbed',
     );
-    await sendAlerts(
-      stack.temporal,
-      acme.companyId,
-      'srv-c',
-      'coalesce_check',
-      [first],
-      repeats.slice(0, 50),
-      stack.config.taskQueue,
-    );
-    await sendAlerts(
-      stack.temporal,
-      acme.companyId,
-      'srv-c',
-      'coalesce_check',
-      [alert('critical', 'Zabbix')],
-      [],
-      stack.config.taskQueue,
-    );
+    await raise('srv-c', 'coalesce_check', [first], repeats.slice(0, 50));
+    await raise('srv-c', 'coalesce_check', [alert('critical', 'Zabbix')]);
     const after = await stateWhen(handle, (x) => x.severity === 'critical', 'the worse alert');
     expect(after.alertCount).toBe(302);
     expect(after.toolSources).toEqual(['Prometheus', 'Zabbix']);
@@ -69,15 +49,7 @@ describe('coalesced alerts and resolve at source', () => {
   });
 
   it('resolves when the source recovers, ignoring a recovery meant for an earlier incident', async () => {
-    const handle = await sendAlerts(
-      stack.temporal,
-      acme.companyId,
-      'srv-d',
-      'recovery_check',
-      [alert('high')],
-      [],
-      stack.config.taskQueue,
-    );
+    const handle = await raise('srv-d', 'recovery_check', [alert('high')]);
     const s = await stateWhen(handle, (x) => x.status === 'escalated', 'escalation');
     await handle.signal(sourceResolved, { incidentId: 'an-older-incident', resolvedAt: new Date().toISOString() });
     await handle.signal(sourceResolved, { incidentId: s.incidentId, resolvedAt: new Date().toISOString() });

@@ -32,16 +32,13 @@ async function row(incidentId: string) {
   return r;
 }
 
+/** An alert for Acme on this file's task queue, as the router sends it. */
+const raise = (asset: string, signature: string, a = alert()) =>
+  sendAlert(stack.temporal, acme.companyId, asset, signature, a, stack.config.taskQueue);
+
 describe('incidentWorkflow', () => {
   it('runs a low-risk runbook at once and resolves the incident as auto-remediated', async () => {
-    const handle = await sendAlert(
-      stack.temporal,
-      acme.companyId,
-      'srv-app-01',
-      'disk_full',
-      alert('high', 'Datadog'),
-      stack.config.taskQueue,
-    );
+    const handle = await raise('srv-app-01', 'disk_full', alert('high', 'Datadog'));
     const result = (await handle.result()) as IncidentState;
     expect(result.status).toBe('resolved');
     expect(result.autoRemediated).toBe(true);
@@ -72,14 +69,7 @@ describe('incidentWorkflow', () => {
   });
 
   it('waits for approval of a high-risk runbook, rejects wrong roles and second decisions, then remediates', async () => {
-    const handle = await sendAlert(
-      stack.temporal,
-      acme.companyId,
-      'srv-web-01',
-      'service_down:nginx',
-      alert(),
-      stack.config.taskQueue,
-    );
+    const handle = await raise('srv-web-01', 'service_down:nginx');
     const pending = await stateWhen(handle, (s) => s.status === 'awaiting_approval', 'approval to be requested');
     expect(pending.approval).toMatchObject({ status: 'pending', riskLevel: 'high' });
 
@@ -114,14 +104,7 @@ describe('incidentWorkflow', () => {
   });
 
   it('escalates when the approver rejects, and stays open until a person resolves it', async () => {
-    const handle = await sendAlert(
-      stack.temporal,
-      acme.companyId,
-      'srv-web-02',
-      'service_down:nginx',
-      alert(),
-      stack.config.taskQueue,
-    );
+    const handle = await raise('srv-web-02', 'service_down:nginx');
     const pending = await stateWhen(handle, (s) => s.status === 'awaiting_approval', 'approval to be requested');
     await handle.executeUpdate(rejectIncident, {
       args: [
@@ -152,14 +135,7 @@ describe('incidentWorkflow', () => {
   });
 
   it('escalates with no remediation when no runbook matches', async () => {
-    const handle = await sendAlert(
-      stack.temporal,
-      acme.companyId,
-      'srv-app-01',
-      'cpu_high',
-      alert(),
-      stack.config.taskQueue,
-    );
+    const handle = await raise('srv-app-01', 'cpu_high');
     const s = await stateWhen(handle, (x) => x.status === 'escalated', 'escalation');
     expect(s.escalationReason).toContain('No runbook handles signature "cpu_high"');
     await handle.terminate('test done');
@@ -167,23 +143,9 @@ describe('incidentWorkflow', () => {
 
   it('correlates alerts of the same key into one incident and ignores a redelivered alert', async () => {
     const first = alert('medium', 'Zabbix');
-    const handle = await sendAlert(
-      stack.temporal,
-      acme.companyId,
-      'srv-db-09',
-      'replication_lag',
-      first,
-      stack.config.taskQueue,
-    );
-    await sendAlert(
-      stack.temporal,
-      acme.companyId,
-      'srv-db-09',
-      'replication_lag',
-      alert('critical', 'Datadog'),
-      stack.config.taskQueue,
-    );
-    await sendAlert(stack.temporal, acme.companyId, 'srv-db-09', 'replication_lag', first, stack.config.taskQueue);
+    const handle = await raise('srv-db-09', 'replication_lag', first);
+    await raise('srv-db-09', 'replication_lag', alert('critical', 'Datadog'));
+    await raise('srv-db-09', 'replication_lag', first);
     const s = await stateWhen(
       handle,
       (x) => x.alertCount === 2 && x.status === 'escalated',
@@ -200,23 +162,9 @@ describe('incidentWorkflow', () => {
   });
 
   it('opens a new incident, in a new run of the same workflow id, for an alert after resolution', async () => {
-    const first = await sendAlert(
-      stack.temporal,
-      acme.companyId,
-      'srv-app-02',
-      'disk_full',
-      alert(),
-      stack.config.taskQueue,
-    );
+    const first = await raise('srv-app-02', 'disk_full');
     const a = (await first.result()) as IncidentState;
-    const second = await sendAlert(
-      stack.temporal,
-      acme.companyId,
-      'srv-app-02',
-      'disk_full',
-      alert(),
-      stack.config.taskQueue,
-    );
+    const second = await raise('srv-app-02', 'disk_full');
     const b = (await second.result()) as IncidentState;
     expect(b.workflowId).toBe(a.workflowId);
     expect(b.runId).not.toBe(a.runId);
