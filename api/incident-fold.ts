@@ -1,5 +1,5 @@
 // Folding one incident into another, for a person's merge (api/graphql/types/incident-merge.ts) and for the
-// router's when a host fault takes its asset's symptoms (api/routing/symptom-merge.ts). Each side's workflow
+// router's when a host fault takes its asset's symptoms (api/routing/symptoms.ts). Each side's workflow
 // takes an Update, so its count, timeline and status stay its own; the alerts and the correlation group move
 // in PostgreSQL between the two, where the router and the dashboard read them. Every step may run again after a
 // crash: the source refuses a second merge (it is closed), moving alerts twice moves nothing, and the target

@@ -187,7 +187,8 @@ export async function placeAlerts(
       [...groups.values()].filter((g) => g.added > 0 && !g.mergedInto),
       written,
     );
-    for (const a of await recordSymptomMerges(tx, merges, firing, leaseSeconds)) {
+    const folded = await recordSymptomMerges(tx, merges, firing, leaseSeconds);
+    for (const a of folded.released) {
       const g = groups.get(a.groupId!)!;
       routable.push({ ...a, groupId: g.id, workflowId: g.workflowId, groupKey: g.key });
     }
@@ -207,7 +208,7 @@ export async function placeAlerts(
     }
     // In event time, so a lane's first alert (which names the incident) is its earliest.
     routable.sort((x, y) => x.receivedAt.localeCompare(y.receivedAt) || x.id.localeCompare(y.id));
-    return { routable, held, folds: merges.filter((m) => !m.source.isNew && m.source.wasOpened).length };
+    return { routable, held, folds: folded.pending };
   });
 }
 

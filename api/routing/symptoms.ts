@@ -23,16 +23,16 @@ const FOLD_WAIT_MINUTES = 10;
 
 /**
  * Writes the merges of one placement; returns the alerts the taken groups held, now released to the fault's
- * incident. Groups new in this claim were never written and need nothing.
+ * incident, and how many incidents wait to be folded. Groups new in this claim were never written: nothing to do.
  */
 export async function recordSymptomMerges(
   tx: TransactionSql,
   merges: SymptomMerge[],
   claimed: ClaimedAlert[],
   leaseSeconds: number,
-): Promise<ClaimedAlert[]> {
+): Promise<{ released: ClaimedAlert[]; pending: number }> {
   const stored = merges.filter((m) => !m.source.isNew);
-  if (stored.length === 0) return [];
+  if (stored.length === 0) return { released: [], pending: 0 };
   const col = <T>(f: (m: SymptomMerge) => T): T[] => stored.map(f);
   await tx`
     UPDATE correlation_groups g SET merged_into = v.target, absorb_pending = v.opened = 1
@@ -52,7 +52,10 @@ export async function recordSymptomMerges(
       AND alerts.dead_lettered_at IS NULL
       AND NOT (alerts.id = ANY(${claimed.map((a) => a.id)}))
     RETURNING ${tx.unsafe(CLAIMED_COLUMNS)}, v.release`;
-  return rows.filter((r) => r.release === 1).map(({ release: _r, ...a }) => a);
+  return {
+    released: rows.filter((r) => r.release === 1).map(({ release: _r, ...a }) => a),
+    pending: stored.filter((m) => m.source.wasOpened).length,
+  };
 }
 
 /** The correlation as the actor of its own merges: it may act on the company, and its lines name no person. */
