@@ -2,8 +2,11 @@
 // keeps recent answers (unknown keys too, briefly, so a flood of bad keys does not reach the database).
 // Triggers on companies and integration_keys NOTIFY company_changed; the cache drops everything then, and a
 // TTL bounds staleness should the LISTEN connection be lost. Signing secrets are opened here, once per load.
+// A change made through this process's own GraphQL API also clears its caches at once (dropCachedKeys), so the
+// next delivery sees it without waiting for the notification to come round.
 import type { Sql } from '../../db/sql.ts';
 import { hashApiKey } from '../../domain/api-keys.ts';
+import type { KeyPolicy } from '../../domain/key-policy.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import type { ReceiverMapping } from '../receivers/types.ts';
 
@@ -17,6 +20,16 @@ export interface IngestCompany {
   /** Alerts a minute for this company; 0 = unlimited. */
   ratePerMinute: number;
   mappings: Partial<Record<string, ReceiverMapping>>;
+  /** This key's signing policy and receiver limit, held in the same entry so the check costs no query. */
+  policy: KeyPolicy;
+}
+
+/** The caches of this process, for dropCachedKeys. */
+const live = new Set<CompanyKeyCache>();
+
+/** Drops every cached key answer in this process: called after a key or its policy changed here. */
+export function dropCachedKeys(): void {
+  for (const cache of live) cache.clear();
 }
 
 interface Entry {
@@ -46,6 +59,8 @@ export class CompanyKeyCache {
   /** When each key's last_used_at was last written by this process. */
   private readonly touched = new Map<string, number>();
   private unlisten: (() => Promise<void>) | null = null;
+  /** Bumped by clear(): a load that began before a change must not put its answer back afterwards. */
+  private generation = 0;
 
   constructor(private readonly opts: CompanyKeyCacheOptions) {}
 
@@ -56,14 +71,18 @@ export class CompanyKeyCache {
       () => this.clear(),
     );
     this.unlisten = () => sub.unlisten();
+    live.add(this);
   }
 
   async stop(): Promise<void> {
+    live.delete(this);
     await this.unlisten?.().catch(() => undefined);
   }
 
   clear(): void {
+    this.generation += 1;
     this.entries.clear();
+    this.inflight.clear();
   }
 
   async lookup(apiKey: string): Promise<IngestCompany | null> {
@@ -78,13 +97,19 @@ export class CompanyKeyCache {
       return hit.company;
     }
     // Concurrent misses for one key share one query.
+    const generation = this.generation;
     let pending = this.inflight.get(hash);
     if (!pending) {
-      pending = this.load(hash).finally(() => this.inflight.delete(hash));
+      const started = this.load(hash).finally(() => {
+        if (this.inflight.get(hash) === started) this.inflight.delete(hash);
+      });
+      pending = started;
       this.inflight.set(hash, pending);
     }
     const loaded = await pending;
     const company = loaded?.company ?? null;
+    // Cleared while loading: the answer may predate the change; use it for this request only.
+    if (generation !== this.generation) return company;
     const ttl = company ? (this.opts.ttlMs ?? 60_000) : (this.opts.negativeTtlMs ?? 5_000);
     const expiresAt = Math.min(now + ttl, loaded?.validUntil ?? Infinity);
     this.entries.delete(hash);
@@ -117,11 +142,13 @@ export class CompanyKeyCache {
         hmacPreviousSealed: string | null;
         hmacPreviousExpiresAt: string | null;
         settings: { webhookRatePerMinute?: number; receivers?: IngestCompany['mappings'] };
+        signing: KeyPolicy['signing'];
+        receiver: KeyPolicy['receiver'];
       }[]
     >`
       SELECT c.id, k.id AS "keyId", k.expires_at AS "keyExpiresAt", c.hmac_secret_sealed AS "hmacSecretSealed",
              c.hmac_previous_sealed AS "hmacPreviousSealed", c.hmac_previous_expires_at AS "hmacPreviousExpiresAt",
-             c.settings
+             c.settings, k.signing, k.receiver
       FROM integration_keys k JOIN companies c ON c.id = k.company_id
       WHERE k.key_hash = ${hash} AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
         AND c.archived_at IS NULL`;
@@ -142,6 +169,7 @@ export class CompanyKeyCache {
         hmacSecrets,
         ratePerMinute: typeof rate === 'number' && rate >= 0 ? rate : this.opts.defaultRatePerMinute,
         mappings: row.settings?.receivers ?? {},
+        policy: { signing: row.signing, receiver: row.receiver },
       },
       validUntil: ends.length > 0 ? Math.min(...ends) : null,
     };

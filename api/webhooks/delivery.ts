@@ -1,9 +1,11 @@
-// One webhook delivery through the steps every receiver shares: find the company by its key, check the
-// signature, decode the body, store the alerts (group commit) and answer. A refusal is answered with a
-// clear 4xx and, once the company is known, recorded so its integrator can see why nothing arrived.
+// One webhook delivery through the steps every receiver shares: find the company by its key, hold the key to
+// its policy (receiver limit, signature), decode the body, store the alerts (group commit) and answer. A refusal
+// is answered with a clear 4xx and, once the company is known, recorded so its integrator can see why nothing
+// arrived.
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { aggregationKey } from '../../domain/correlation.ts';
+import { checkKey } from '../../domain/key-policy.ts';
 import type { CompanyKeyCache, IngestCompany } from '../ingest/company-keys.ts';
 import type { AlertRow, AlertWriter, StoredAlert } from '../ingest/alert-writer.ts';
 import { parseJsonBody } from '../ingest/json-body.ts';
@@ -31,6 +33,8 @@ export interface StoreItem {
 export class Delivery {
   company: IngestCompany | null = null;
   private apiKeyUsed: string | null = null;
+  /** The request's X-Signature was verified: only then does it count for replay protection. */
+  private signed = false;
 
   constructor(
     readonly req: Request,
@@ -49,7 +53,11 @@ export class Delivery {
     return this.company?.mappings[this.receiver];
   }
 
-  /** The integration key: ?api_key=, X-API-Key, Authorization: Bearer, or one the payload carries (PagerDuty). */
+  /**
+   * The integration key (?api_key=, X-API-Key, Authorization: Bearer, or one the payload carries: PagerDuty),
+   * held to its policy for this route: a key limited to another receiver is refused, and one that must be
+   * signed here is verified. Every receiver passes through here before its body is mapped or stored.
+   */
   async authenticate(keyInBody: string | null = null): Promise<IngestCompany | null> {
     const q = this.req.query.api_key;
     const bearer = /^Bearer\s+(.+)$/i.exec(this.req.get('authorization') ?? '')?.[1]?.trim();
@@ -69,20 +77,25 @@ export class Delivery {
     }
     this.company = company;
     this.apiKeyUsed = apiKey;
+    const check = checkKey(company.policy, this.receiver, company.hmacSecrets.length > 0);
+    if (check.kind === 'refuse') {
+      this.reject(check.status, check.error, check.reason);
+      return null;
+    }
+    if (check.kind === 'signature' && !this.verifySignature(check.unsignedReason)) return null;
     return company;
   }
 
-  /** GitHub-style HMAC when the company has a secret (generic route; other tools cannot sign). */
-  verifySignature(): boolean {
-    const secrets = this.company?.hmacSecrets ?? [];
-    if (secrets.length === 0) return true;
-    const check = verifyWebhookSignature(
-      secrets,
-      { signature: this.req.get('x-signature'), timestamp: this.req.get('x-timestamp') },
-      this.raw,
-    );
-    if (!check.ok) this.reject(401, 'invalid_signature', check.reason);
-    return check.ok;
+  /** GitHub-style HMAC over the raw body against the company's current (or still overlapping) secret. */
+  private verifySignature(unsignedReason: string): boolean {
+    const headers = { signature: this.req.get('x-signature'), timestamp: this.req.get('x-timestamp') };
+    const check = verifyWebhookSignature(this.company!.hmacSecrets, headers, this.raw);
+    if (check.ok) {
+      this.signed = true;
+      return true;
+    }
+    this.reject(401, 'invalid_signature', !headers.signature && !headers.timestamp ? unsignedReason : check.reason);
+    return false;
   }
 
   /** The decoded body, or undefined once a 4xx has been sent. */
@@ -167,7 +180,7 @@ export class Delivery {
       companyId: company.id,
       ratePerMinute: company.ratePerMinute,
       alerts: rows,
-      ...(company.hmacSecrets.length > 0 && signature
+      ...(this.signed && signature
         ? {
             signature: {
               value: signature,

@@ -1,8 +1,18 @@
 // Integration keys and the HMAC signing secret over GraphQL (a company's admins). A key or secret is returned
-// once, by the mutation that makes it, with the ready-made URL of every receiver; lists show hints only.
+// once, by the mutation that makes it, with the ready-made URL of every receiver; lists show hints only. A key's
+// signing policy and receiver limit are set when it is issued and changeable later.
+import { KEY_RECEIVERS, KEY_SIGNING } from '../../../domain/key-policy.ts';
+import { dropCachedKeys } from '../../ingest/company-keys.ts';
 import { builder, requireUser, type GraphQLContext } from '../builder.ts';
 import { requireCompanyAdmin } from '../../tenants/access.ts';
-import { createKey, listKeys, revokeKey, rotateKey, type IntegrationKeyRecord } from '../../tenants/keys.ts';
+import {
+  createKey,
+  listKeys,
+  revokeKey,
+  rotateKey,
+  setKeyPolicy,
+  type IntegrationKeyRecord,
+} from '../../tenants/keys.ts';
 import { removeSigningSecret, rotateSigningSecret } from '../../tenants/secrets.ts';
 import { CompanyRef } from './company.ts';
 import { actorOf, guard } from './tenant-errors.ts';
@@ -18,6 +28,16 @@ export const RECEIVER_PATHS: Array<{ receiver: string; tool: string; path: strin
   { receiver: 'events_v2', tool: 'PagerDuty Events v2 senders', path: '/api/webhooks/events/v2' },
 ];
 
+const KeySigningEnum = builder.enumType('KeySigning', {
+  values: KEY_SIGNING,
+  description:
+    'While the company has a signing secret: signed_only = every request with the key must be signed (Alertmanager, ' +
+    'Grafana, Datadog, Zabbix and Events v2 senders, which cannot sign, are refused); unsigned_allowed = only the ' +
+    'generic route needs a signature. Without a secret nothing is verified and this has no effect.',
+});
+
+const KeyReceiverEnum = builder.enumType('KeyReceiver', { values: KEY_RECEIVERS });
+
 const IntegrationKeyRef = builder.objectRef<IntegrationKeyRecord>('IntegrationKey').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -31,6 +51,12 @@ const IntegrationKeyRef = builder.objectRef<IntegrationKeyRecord>('IntegrationKe
       description: 'Set when the key was rotated: it keeps working until then.',
     }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+    signing: t.expose('signing', { type: KeySigningEnum }),
+    receiver: t.expose('receiver', {
+      type: KeyReceiverEnum,
+      nullable: true,
+      description: 'The one receiver the key works on; null = every receiver.',
+    }),
     active: t.boolean({
       resolve: (k) => !k.revokedAt && (!k.expiresAt || Date.parse(k.expiresAt) > Date.now()),
     }),
@@ -74,11 +100,22 @@ builder.objectField(CompanyRef, 'integrationKeys', (t) =>
 builder.mutationField('createIntegrationKey', (t) =>
   t.field({
     type: IssuedKeyRef,
-    args: { companyId: t.arg.id({ required: true }), name: t.arg.string({ required: true }) },
+    description:
+      'signing defaults to signed_only when the company has a signing secret, else unsigned_allowed; ' +
+      'receiver defaults to every receiver.',
+    args: {
+      companyId: t.arg.id({ required: true }),
+      name: t.arg.string({ required: true }),
+      signing: t.arg({ type: KeySigningEnum }),
+      receiver: t.arg({ type: KeyReceiverEnum }),
+    },
     resolve: (_root, args, ctx) =>
       guard(async () => {
         requireCompanyAdmin(requireUser(ctx), String(args.companyId));
-        const issued = await createKey(ctx.sql, actorOf(ctx), String(args.companyId), args.name);
+        const issued = await createKey(ctx.sql, actorOf(ctx), String(args.companyId), args.name, {
+          ...(args.signing ? { signing: args.signing } : {}),
+          receiver: args.receiver ?? null,
+        });
         return { ...issued, webhookUrls: urlsFor(ctx, issued.apiKey) };
       }),
   }),
@@ -103,6 +140,7 @@ builder.mutationField('rotateIntegrationKey', (t) =>
           String(args.keyId),
           args.overlapHours ?? 24,
         );
+        dropCachedKeys();
         return { ...issued, webhookUrls: urlsFor(ctx, issued.apiKey) };
       }),
   }),
@@ -115,7 +153,35 @@ builder.mutationField('revokeIntegrationKey', (t) =>
     resolve: (_root, args, ctx) =>
       guard(async () => {
         requireCompanyAdmin(requireUser(ctx), String(args.companyId));
-        return revokeKey(ctx.sql, actorOf(ctx), String(args.companyId), String(args.keyId));
+        const key = await revokeKey(ctx.sql, actorOf(ctx), String(args.companyId), String(args.keyId));
+        dropCachedKeys();
+        return key;
+      }),
+  }),
+);
+
+builder.mutationField('setIntegrationKeyPolicy', (t) =>
+  t.field({
+    type: IntegrationKeyRef,
+    description:
+      "Sets a working key's signing policy and receiver limit (receiver null = every receiver); the next delivery " +
+      'with the key is held to them. signed_only needs the company to have a signing secret.',
+    args: {
+      companyId: t.arg.id({ required: true }),
+      keyId: t.arg.id({ required: true }),
+      signing: t.arg({ type: KeySigningEnum, required: true }),
+      receiver: t.arg({ type: KeyReceiverEnum }),
+    },
+    resolve: (_root, args, ctx) =>
+      guard(async () => {
+        requireCompanyAdmin(requireUser(ctx), String(args.companyId));
+        const key = await setKeyPolicy(ctx.sql, actorOf(ctx), String(args.companyId), String(args.keyId), {
+          signing: args.signing,
+          receiver: args.receiver ?? null,
+        });
+        // This process's deliveries see the change at once; other API processes hear the trigger's NOTIFY.
+        dropCachedKeys();
+        return key;
       }),
   }),
 );
@@ -140,7 +206,8 @@ builder.mutationField('rotateSigningSecret', (t) =>
   t.field({
     type: SigningSecretRef,
     description:
-      'A new HMAC secret: generic-route deliveries must then be signed. The old secret verifies for overlapHours.',
+      'A new HMAC secret: generic-route deliveries, and every delivery with a signed_only key, must then be signed. ' +
+      'The old secret verifies for overlapHours.',
     args: { companyId: t.arg.id({ required: true }), overlapHours: t.arg.float({ defaultValue: 24 }) },
     resolve: (_root, args, ctx) =>
       guard(async () => {
@@ -152,6 +219,7 @@ builder.mutationField('rotateSigningSecret', (t) =>
           String(args.companyId),
           args.overlapHours ?? 24,
         );
+        dropCachedKeys();
         return { secret, example: signingExample(ctx, secret) };
       }),
   }),
@@ -165,6 +233,7 @@ builder.mutationField('removeSigningSecret', (t) =>
       guard(async () => {
         requireCompanyAdmin(requireUser(ctx), String(args.companyId));
         await removeSigningSecret(ctx.sql, actorOf(ctx), String(args.companyId));
+        dropCachedKeys();
         return true;
       }),
   }),

@@ -7,8 +7,9 @@ import {
   REVOKE_KEY,
   ROTATE_KEY,
   ROTATE_SIGNING_SECRET,
+  SET_KEY_POLICY,
 } from '../graphql/tenant-operations'
-import type { IntegrationKey, IssuedKey, SigningSecret } from '../graphql/tenant-types'
+import type { IntegrationKey, IssuedKey, KeyPolicy, SigningSecret } from '../graphql/tenant-types'
 
 interface Integrations {
   signingSecretHint: string | null
@@ -39,10 +40,16 @@ export function useIntegrations(companyId: Ref<string>) {
 
   const vars = (extra: Record<string, unknown>) => ({ companyId: companyId.value, ...extra })
 
-  async function createKey(name: string): Promise<IssuedKey> {
-    const data = await request<{ createIntegrationKey: IssuedKey }>(CREATE_KEY, vars({ name }))
+  /** Without a signing choice the server picks: signed only when the company has a secret. */
+  async function createKey(name: string, policy: Partial<KeyPolicy> = {}): Promise<IssuedKey> {
+    const data = await request<{ createIntegrationKey: IssuedKey }>(CREATE_KEY, vars({ name, ...policy }))
     await load()
     return data.createIntegrationKey
+  }
+
+  async function setKeyPolicy(keyId: string, policy: KeyPolicy): Promise<void> {
+    await request(SET_KEY_POLICY, vars({ keyId, ...policy }))
+    await load()
   }
 
   async function rotateKey(keyId: string, overlapHours: number): Promise<IssuedKey> {
@@ -67,5 +74,16 @@ export function useIntegrations(companyId: Ref<string>) {
     await load()
   }
 
-  return { state, loading, error, reload: load, createKey, rotateKey, revokeKey, rotateSecret, removeSecret }
+  return {
+    state,
+    loading,
+    error,
+    reload: load,
+    createKey,
+    rotateKey,
+    revokeKey,
+    setKeyPolicy,
+    rotateSecret,
+    removeSecret,
+  }
 }

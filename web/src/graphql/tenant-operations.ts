@@ -2,7 +2,7 @@
 
 const COMPANY_SUMMARY = 'id name archivedAt createdAt'
 const COMPANY_DETAIL = `${COMPANY_SUMMARY} settings signingSecretHint previousSigningSecretExpiresAt`
-const KEY_FIELDS = 'id name keyHint createdAt lastUsedAt expiresAt revokedAt active'
+const KEY_FIELDS = 'id name keyHint createdAt lastUsedAt expiresAt revokedAt signing receiver active'
 const ISSUED_KEY = `key { ${KEY_FIELDS} } apiKey webhookUrls { receiver tool url }`
 const ASSET_FIELDS = 'name instanceId assetType os tags criticality createdAt'
 const PERSON_FIELDS = 'id email name role companyIds categories disabledAt invitePending lastSeenAt createdAt'
@@ -40,8 +40,16 @@ export const INTEGRATIONS = /* GraphQL */ `
 `
 
 export const CREATE_KEY = /* GraphQL */ `
-  mutation CreateIntegrationKey($companyId: ID!, $name: String!) {
-    createIntegrationKey(companyId: $companyId, name: $name) { ${ISSUED_KEY} }
+  mutation CreateIntegrationKey($companyId: ID!, $name: String!, $signing: KeySigning, $receiver: KeyReceiver) {
+    createIntegrationKey(companyId: $companyId, name: $name, signing: $signing, receiver: $receiver) { ${ISSUED_KEY} }
+  }
+`
+
+export const SET_KEY_POLICY = /* GraphQL */ `
+  mutation SetIntegrationKeyPolicy($companyId: ID!, $keyId: ID!, $signing: KeySigning!, $receiver: KeyReceiver) {
+    setIntegrationKeyPolicy(companyId: $companyId, keyId: $keyId, signing: $signing, receiver: $receiver) {
+      ${KEY_FIELDS}
+    }
   }
 `
 

@@ -54,7 +54,27 @@ export interface IntegrationKey {
   lastUsedAt: string | null
   expiresAt: string | null
   revokedAt: string | null
+  signing: KeySigning
+  /** The one receiver the key works on; null = every receiver. */
+  receiver: KeyReceiver | null
   active: boolean
+}
+
+/** domain/key-policy.ts: may the tools that cannot sign use a key while the company has a signing secret. */
+export type KeySigning = 'signed_only' | 'unsigned_allowed'
+export type KeyReceiver = 'alerts' | 'alertmanager' | 'grafana' | 'events_v2' | 'datadog' | 'zabbix' | 'cloudwatch'
+export const KEY_RECEIVER_LABELS: Record<KeyReceiver, string> = {
+  alerts: 'Generic JSON',
+  alertmanager: 'Prometheus Alertmanager',
+  grafana: 'Grafana',
+  events_v2: 'PagerDuty Events v2 senders',
+  datadog: 'Datadog',
+  zabbix: 'Zabbix',
+  cloudwatch: 'CloudWatch (SNS)',
+}
+export interface KeyPolicy {
+  signing: KeySigning
+  receiver: KeyReceiver | null
 }
 
 export interface WebhookUrl {
