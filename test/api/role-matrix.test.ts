@@ -322,6 +322,14 @@ const OPS: Record<string, Op> = {
         k: await freshKey(),
       })(t),
   },
+  setIntegrationKeyPolicy: {
+    expect: ADMIN_OF_A,
+    run: async (t) =>
+      gql(
+        'mutation($c:ID!,$k:ID!){ setIntegrationKeyPolicy(companyId:$c,keyId:$k,signing:unsigned_allowed) { id } }',
+        { c: A.companyId, k: await freshKey() },
+      )(t),
+  },
   rotateSigningSecret: {
     expect: ADMIN_OF_A,
     run: (t) => gql('mutation($c:ID!){ rotateSigningSecret(companyId:$c) { secret } }', { c: A.companyId })(t),
