@@ -236,9 +236,19 @@ export async function incidentAlerts(sql: Sql, incidentId: string, limit = 100):
   return rows.reverse();
 }
 
-export async function incidentTimeline(sql: Sql, incidentId: string): Promise<TimelineRecord[]> {
-  return sql<TimelineRecord[]>`
-    SELECT seq, kind, message, actor, created_at AS "createdAt" FROM incident_events WHERE incident_id = ${incidentId} ORDER BY seq`;
+/** How many timeline events one read returns: a storm's incident records thousands, a page shows the latest. */
+export const TIMELINE_LIMIT = { default: 200, max: 1000 } as const;
+
+/** The incident's latest `limit` events (1–TIMELINE_LIMIT.max), oldest first, as the timeline always came. */
+export async function incidentTimeline(
+  sql: Sql,
+  incidentId: string,
+  limit: number = TIMELINE_LIMIT.default,
+): Promise<TimelineRecord[]> {
+  const rows = await sql<TimelineRecord[]>`
+    SELECT seq, kind, message, actor, created_at AS "createdAt" FROM incident_events WHERE incident_id = ${incidentId}
+    ORDER BY seq DESC LIMIT ${Math.min(Math.max(Math.floor(limit), 1), TIMELINE_LIMIT.max)}`;
+  return rows.reverse();
 }
 
 /** The state a closed incident resolved with, for a reopen to start from; null while it is open or unknown. */

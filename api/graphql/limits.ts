@@ -1,29 +1,40 @@
 // Refuses abusive GraphQL documents before any resolver runs, over HTTP and WebSocket alike (both go through Yoga's
-// envelop): GraphQL Armor's limits at parse time (tokens) and validation time (depth, aliases, cost, directives),
-// a cap on list values passed as variables (inline lists are already bounded by the token limit), and a body size
-// limit for HTTP. Field suggestions ("Did you mean …?") would map the schema for a stranger; production hides them.
+// envelop): GraphQL Armor's limits at parse time (tokens) and validation time (depth, aliases, directives), the
+// cost in rows with list sizes counted (cost.ts) and text that cannot be stored (text-guard.ts) at execution, a cap
+// on list values passed as variables (inline lists are already bounded by the token limit), and a body size limit
+// for HTTP. Field suggestions ("Did you mean …?") would map the schema for a stranger; production hides them.
+// The caps on live subscriptions per socket and per user are ws.ts's, with their numbers here.
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { TOO_COMPLEX, useCostLimit } from './cost.ts';
+import { useTextGuard } from './text-guard.ts';
 
 export const GRAPHQL_LIMITS = {
   /** The dashboard's deepest query (incident → approval → …) is 4 levels. */
   maxDepth: 10,
   /** Aliases are how one request asks for the same expensive field hundreds of times. */
   maxAliases: 15,
-  /** GraphQL Armor's cost (fields weighted 1.5× per level): five times the dashboard's largest query (about 400). */
-  maxCost: 2_000,
+  /**
+   * Rows a request may read (cost.ts: each list's size times the cost of its items). The dashboard's largest
+   * queries cost about 5,000 at their lists' maxima (on-call schedules, silences); fifteen aliases of
+   * `incidents(limit: 500) { alerts(limit: 500) … }` cost millions.
+   */
+  maxCost: 50_000,
   maxTokens: 1_000,
   maxDirectives: 20,
   /** Items in any list passed as a variable (the webhook takes 1,000 alerts a request, too). */
   maxListItems: 1_000,
   /** HTTP request body; a GraphQL request is a query and a few variables. */
   maxBodyBytes: 256 * 1024,
+  /** Live subscriptions on one WebSocket: a dashboard tab holds three. */
+  maxSubscriptionsPerSocket: 20,
+  /** Live subscriptions of one user across their sockets to this process: many tabs, not thousands of streams. */
+  maxSubscriptionsPerUser: 50,
 } as const;
 
-/** The code every refusal carries, whichever limit it hit. */
-export const TOO_COMPLEX = 'QUERY_TOO_COMPLEX';
+export { TOO_COMPLEX };
 
 function tagged(limit: string) {
   return [
@@ -63,12 +74,18 @@ export function graphqlLimits(options: { production: boolean }): Plugin[] {
   const armor = new EnvelopArmor({
     maxDepth: { n: GRAPHQL_LIMITS.maxDepth, onReject: tagged('maxDepth') },
     maxAliases: { n: GRAPHQL_LIMITS.maxAliases, onReject: tagged('maxAliases') },
-    costLimit: { maxCost: GRAPHQL_LIMITS.maxCost, onReject: tagged('costLimit') },
+    // Armor's cost runs without the variables and counts no list sizes; cost.ts replaces it.
+    costLimit: { enabled: false },
     maxTokens: { n: GRAPHQL_LIMITS.maxTokens, onReject: tagged('maxTokens') },
     maxDirectives: { n: GRAPHQL_LIMITS.maxDirectives, onReject: tagged('maxDirectives') },
     blockFieldSuggestion: { enabled: options.production },
   });
-  return [...(armor.protect().plugins as Plugin[]), useListCap(GRAPHQL_LIMITS.maxListItems)];
+  return [
+    ...(armor.protect().plugins as Plugin[]),
+    useListCap(GRAPHQL_LIMITS.maxListItems),
+    useCostLimit(GRAPHQL_LIMITS.maxCost),
+    useTextGuard(),
+  ];
 }
 
 /**

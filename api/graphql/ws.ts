@@ -5,14 +5,17 @@
 //  - a cap on sockets that have not finished connection_init: each holds memory and a timer until the init timeout
 //    closes it, so a flood of idle sockets is refused (1013, try again later) instead of piling up;
 //  - a failure while starting one operation is answered as that operation's error, never by closing the socket
-//    (graphql-ws closes with 4500 when onSubscribe throws, which would end every other subscription on it).
+//    (graphql-ws closes with 4500 when onSubscribe throws, which would end every other subscription on it);
+//  - caps on live subscriptions per socket and per user (subscription-slots.ts), each refused with its own error.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Request, Response } from 'express';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { GraphQLContext } from './builder.ts';
+import { GRAPHQL_LIMITS } from './limits.ts';
+import { SubscriptionSlots, type SubscriptionCaps } from './subscription-slots.ts';
 
 /** graphql-ws's default, stated: a socket must send connection_init within this. */
 export const CONNECTION_INIT_TIMEOUT_MS = 3_000;
@@ -39,6 +42,8 @@ export interface GraphqlWsOptions {
   clientAddress(request: IncomingMessage): string | null;
   /** Whether connection params carry a live session; a socket without one is refused at connection_init. */
   authenticate(authorization: string | null): Promise<boolean>;
+  /** Live subscriptions one socket and one user may hold; GRAPHQL_LIMITS' by default. */
+  subscriptionCaps?: SubscriptionCaps;
 }
 
 /** graphql-ws clients send the token as connection params; accept either spelling of the key. */
@@ -61,6 +66,12 @@ export function serveGraphqlWs(options: GraphqlWsOptions): { close(): Promise<vo
     maxPayload: options.maxPayloadBytes,
   });
   const unauthenticated = new Set<WebSocket>();
+  const slots = new SubscriptionSlots(
+    options.subscriptionCaps ?? {
+      perSocket: GRAPHQL_LIMITS.maxSubscriptionsPerSocket,
+      perUser: GRAPHQL_LIMITS.maxSubscriptionsPerUser,
+    },
+  );
   // Registered before graphql-ws's own listener, so a refused socket is closed before the protocol starts on it.
   wss.on('connection', (socket) => {
     if (unauthenticated.size >= options.maxUnauthenticated) {
@@ -81,9 +92,13 @@ export function serveGraphqlWs(options: GraphqlWsOptions): { close(): Promise<vo
         if (ok) unauthenticated.delete(ctx.extra.socket);
         return ok;
       },
+      // graphql-ws calls onComplete when an operation ends however it ends (done, errored, stopped by the client
+      // or by the socket closing); onClose catches any slot an exception skipped past it.
+      onComplete: (ctx, id) => slots.release(ctx, id),
+      onClose: (ctx) => slots.releaseSocket(ctx),
       execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args) as never,
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         try {
           const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
             socket: {
@@ -97,12 +112,19 @@ export function serveGraphqlWs(options: GraphqlWsOptions): { close(): Promise<vo
           const document = parse(payload.query);
           const errors = validate(schema, document);
           if (errors.length > 0) return errors;
+          const contextValue = await contextFactory();
+          // A slot for as long as it lives, taken last so that nothing after it can fail and leave it taken.
+          const userId = contextValue.user?.id;
+          if (userId && getOperationAST(document, payload.operationName)?.operation === 'subscription') {
+            const refused = slots.take(ctx, id, userId);
+            if (refused) return [refused];
+          }
           const args: ExecutionArgs = {
             schema,
             document,
             operationName: payload.operationName,
             variableValues: payload.variables,
-            contextValue: await contextFactory(),
+            contextValue,
             rootValue: { execute, subscribe } satisfies Enveloped,
           };
           return args;

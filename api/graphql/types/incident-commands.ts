@@ -8,6 +8,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { GraphQLError } from 'graphql';
+import { cutText } from '../../../domain/text.ts';
 import { companyScope, type AuthUser } from '../../auth.ts';
 import { finalIncidentState, fromState, getIncident, type IncidentRecord } from '../../incident-queries.ts';
 import {
@@ -69,7 +70,7 @@ export function commandOf(
   return {
     incidentId: incident.id,
     actor: { userId: user.id, email: user.email, role: user.role, companyIds: user.companyIds },
-    ...(comment ? { comment: comment.slice(0, NOTE_MAX) } : {}),
+    ...(comment ? { comment: cutText(comment, NOTE_MAX) } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   incidentAlerts,
   incidentTimeline,
   listIncidents,
+  TIMELINE_LIMIT,
   type IncidentRecord,
 } from '../../incident-queries.ts';
 import { builder, requireUser } from '../builder.ts';
@@ -130,7 +131,14 @@ export const IncidentRef = builder.objectRef<IncidentRecord>('Incident').impleme
       description: 'Why its alerts are together; null for incidents opened before correlation groups.',
       resolve: (i, _args, ctx) => incidentCorrelation(ctx.sql, i),
     }),
-    timeline: t.field({ type: [IncidentEventRef], resolve: (i, _args, ctx) => incidentTimeline(ctx.sql, i.id) }),
+    timeline: t.field({
+      type: [IncidentEventRef],
+      description: 'The latest events, oldest first.',
+      args: {
+        limit: t.arg.int({ defaultValue: TIMELINE_LIMIT.default, description: `1–${TIMELINE_LIMIT.max}` }),
+      },
+      resolve: (i, args, ctx) => incidentTimeline(ctx.sql, i.id, args.limit ?? TIMELINE_LIMIT.default),
+    }),
     viewerCanApprove: t.boolean({
       description: 'Whether the signed-in user may approve or reject the pending runbook.',
       resolve: (i, _args, ctx) =>

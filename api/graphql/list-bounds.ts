@@ -1,0 +1,58 @@
+// How many items each list field of the schema can return: the one table GraphQL cost analysis (cost.ts) sizes
+// lists by. A field with a size argument counts what the request asks for (clamped to `max`, as its resolver clamps
+// it); a field without one counts `max`, the most its resolver returns or, where the resolver sets no LIMIT, the
+// most a real install holds (marked "estimate"). Lists of scalars and enums are columns of their parent's row and
+// cost nothing; every list of objects must be here (test/unit/graphql-cost.test.ts checks the schema against it).
+import { TIMELINE_LIMIT } from '../incident-queries.ts';
+
+export interface ListBound {
+  /** The argument that sets the size; `limit`, or `first`, when not named. */
+  arg?: string;
+  /** The size of the enclosing field's argument instead (a wrapper object whose list its parent sized). */
+  parentArg?: string;
+  /** The size when the argument is absent or null and the schema declares no default. */
+  default?: number;
+  /** The most the field returns. */
+  max: number;
+}
+
+/** Keyed "Type.field". */
+export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
+  'Query.incidents': { arg: 'limit', default: 100, max: 500 },
+  'Query.auditLog': { arg: 'limit', max: 1000 },
+  'Query.deadLetteredAlerts': { arg: 'limit', max: 500 },
+  'Query.rejectedDeliveries': { arg: 'limit', max: 500 },
+  'Query.notifications': { arg: 'limit', default: 20, max: 100 },
+  'Query.mySessions': { max: 100 },
+  'Query.people': { max: 1000 },
+  /** Estimate: an MSP's client companies. */
+  'Query.companies': { max: 1000 },
+
+  'Incident.alerts': { arg: 'limit', max: 500 },
+  'Incident.timeline': { arg: 'limit', default: TIMELINE_LIMIT.default, max: TIMELINE_LIMIT.max },
+  /** Estimate: one per distinct (rule, matched fields) among the incident's alerts. */
+  'IncidentCorrelation.reasons': { max: 20 },
+
+  'Company.assets': { max: 2000 },
+  'Company.unregisteredAssets': { max: 200 },
+  'Company.silences': { max: 200 },
+  /** Estimate: a company's keys, rotated and revoked ones included. */
+  'Company.integrationKeys': { max: 100 },
+  /** Estimate: one per on-call category. */
+  'Company.onCallSchedules': { max: 50 },
+  'MutedAlerts.alerts': { parentArg: 'limit', max: 500 },
+  'Silence.matchers': { max: 20 },
+  'OnCallSchedule.layers': { max: 2 },
+  'OnCallSchedule.onCallNow': { max: 2 },
+  /** Estimate: current and coming swaps of one schedule. */
+  'OnCallSchedule.overrides': { max: 100 },
+  /** One per receiver route. */
+  'IssuedKey.webhookUrls': { max: 20 },
+
+  'CorrelationLabResult.incidents': { max: 100 },
+  'CorrelationLabDiff.merges': { max: 50 },
+  'CorrelationLabDiff.splits': { max: 50 },
+};
+
+/** What a list of objects missing from LIST_BOUNDS counts as: high, so a forgotten entry errs on refusing. */
+export const UNKNOWN_LIST_SIZE = 1000;
