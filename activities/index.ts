@@ -27,6 +27,7 @@ export function createActivities(deps: { sql: Sql; config: Config; ssmEndpoint?:
         deps.config.encryptionKey && deps.config.encryptionKey.length >= 32
           ? createSecretBox(deps.config.encryptionKey)
           : null,
+      outbound: { allowPrivate: deps.config.outboundAllowPrivate },
     }),
     ...createOnCallActivities({ sql: deps.sql }),
     ...createIncidentStoreActivities({

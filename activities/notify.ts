@@ -10,19 +10,17 @@ import {
   atLeast,
   noticeText,
   noticeTitle,
-  slackPayload,
   stepOfLevel,
-  teamsPayload,
   type EscalationNotice,
   type EscalationStep,
 } from '../domain/escalation.ts';
 import type { Severity } from '../domain/types.ts';
 import type { Mailer } from '../lib/mailer.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
+import { deliverToChat, type ChatDeps } from './chat.ts';
 import { onCallBackup, type OnCallPerson } from './on-call-lookup.ts';
 
 export const NOTIFICATION_CHANNEL = 'notification_added';
-const WEBHOOK_TIMEOUT_MS = 10_000;
 
 export interface EscalationInput {
   companyId: string;
@@ -57,15 +55,11 @@ export function createNotifyActivities(deps: {
   publicUrl: string;
   /** Opens chat webhook URLs sealed in company settings; null when the worker has no ENCRYPTION_KEY. */
   secrets: SecretBox | null;
+  /** Where chat webhooks may post (OUTBOUND_ALLOW_PRIVATE); private addresses are refused by default. */
+  outbound?: Omit<ChatDeps, 'secrets'>;
 }) {
   const { sql } = deps;
-
-  /** A chat webhook's URL: sealed since they are (api/tenants/chat-webhooks.ts), in clear in older settings. */
-  function urlOf(hook: { url?: string; urlSealed?: string }): string {
-    if (hook.urlSealed === undefined) return hook.url ?? '';
-    if (!deps.secrets) throw new Error('the worker has no ENCRYPTION_KEY to open its sealed URL');
-    return deps.secrets.open(hook.urlSealed);
-  }
+  const chat: ChatDeps = { allowPrivate: false, ...deps.outbound, secrets: deps.secrets };
 
   async function peopleOf(step: EscalationStep, input: EscalationInput, nowMs: number): Promise<Person[]> {
     const active = sql`u.disabled_at IS NULL`;
@@ -105,17 +99,6 @@ export function createNotifyActivities(deps: {
       UPDATE notification_deliveries
       SET status = ${error ? 'failed' : 'sent'}, error = ${error}, sent_at = ${error ? null : sql`now()`}
       WHERE event_key = ${key} AND channel = ${channel} AND target = ${target}`;
-  }
-
-  async function postWebhook(url: string, body: unknown): Promise<void> {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-    });
-    // Name the status only: the URL carries the channel's secret token.
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
   }
 
   return {
@@ -174,6 +157,8 @@ export function createNotifyActivities(deps: {
       }
 
       const failures: string[] = [];
+      // Set when a failure is one a retry could fix; refusals by policy (a private address, a redirect) are not.
+      let retryable = false;
       const companyFloor = config.minSeverity;
       if (atLeast(input.severity, companyFloor)) {
         const addresses = new Set<string>();
@@ -190,22 +175,23 @@ export function createNotifyActivities(deps: {
             } catch (err) {
               await settle(key, 'email', to, (err as Error).message);
               failures.push(`email to ${to}: ${(err as Error).message}`);
+              retryable = true;
             }
           }
         }
         for (const hook of config.webhooks ?? []) {
           if (!(await claim(key, 'webhook', hook.name))) continue;
-          try {
-            await postWebhook(urlOf(hook), hook.format === 'teams' ? teamsPayload(notice) : slackPayload(notice));
-            await settle(key, 'webhook', hook.name, null);
-          } catch (err) {
-            const why = (err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message;
-            await settle(key, 'webhook', hook.name, why);
-            failures.push(`webhook "${hook.name}": ${why}`);
-          }
+          const failed = await deliverToChat(hook, notice, chat);
+          await settle(key, 'webhook', hook.name, failed?.reason ?? null);
+          if (failed) failures.push(`webhook "${hook.name}": ${failed.reason}`);
+          if (failed && !failed.permanent) retryable = true;
         }
       }
-      if (failures.length > 0) throw new Error(`Notification not delivered: ${failures.join('; ')}`);
+      if (failures.length > 0) {
+        const message = `Notification not delivered: ${failures.join('; ')}`;
+        // Only refusals: retrying for an hour would refuse the same way, so the timeline hears of it now.
+        throw retryable ? new Error(message) : ApplicationFailure.nonRetryable(message, 'DeliveryRefused');
+      }
       // Counted from the rows, so a retry that had little left to send still reports everything that went out.
       const sent = await sql<{ channel: string; n: number }[]>`
         SELECT channel, count(*)::int AS n FROM notification_deliveries

@@ -107,6 +107,7 @@ export async function createApiServer(deps: {
     sql,
     secrets,
     ratePerMinute: config.webhookRatePerMinute,
+    maxRatePerMinute: config.webhookRatePerMinuteMax,
     cloudwatch: deps.cloudwatch,
   });
   await webhooks.start();

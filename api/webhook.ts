@@ -26,9 +26,16 @@ export function createWebhooks(deps: {
   sql: Sql;
   secrets: SecretBox;
   ratePerMinute: number;
+  /** The ceiling on a company's own rate setting. */
+  maxRatePerMinute: number;
   cloudwatch?: CloudWatchOptions;
 }): Webhooks {
-  const keys = new CompanyKeyCache({ sql: deps.sql, secrets: deps.secrets, defaultRatePerMinute: deps.ratePerMinute });
+  const keys = new CompanyKeyCache({
+    sql: deps.sql,
+    secrets: deps.secrets,
+    defaultRatePerMinute: deps.ratePerMinute,
+    maxRatePerMinute: deps.maxRatePerMinute,
+  });
   const writer = new AlertWriter({ sql: deps.sql });
   const rejections = new RejectionLog(deps.sql);
   const shared: WebhookDeps = { keys, writer, rejections };

@@ -67,8 +67,8 @@ export const companySettingsSchema = z
       .min(60)
       .max(7 * 86_400)
       .optional(),
-    /** Alerts a minute accepted from this company; 0 = unlimited. */
-    webhookRatePerMinute: z.number().int().min(0).max(1_000_000).optional(),
+    /** Alerts a minute accepted from this company, up to the install's WEBHOOK_RATE_PER_MINUTE_MAX (checked on save). */
+    webhookRatePerMinute: z.number().int().min(1).max(1_000_000).optional(),
     /** Whether an incident whose alerts all recovered at source resolves itself (never while a runbook runs). */
     autoResolveAtSource: z.boolean().optional(),
     sla: z

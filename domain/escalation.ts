@@ -1,5 +1,6 @@
 // Who is told when an incident needs a person, level by level, and what they are told. Pure: the notify activity
 // looks the people up and delivers; the workflow decides when.
+import { escapeSlack, escapeTeams } from './chat-text.ts';
 import { SEVERITIES, type Severity } from './types.ts';
 
 /**
@@ -49,12 +50,17 @@ export function noticeText(n: EscalationNotice): string {
   ].join('\n');
 }
 
-/** Slack's incoming-webhook JSON (also taken by Mattermost, Rocket.Chat and Discord's /slack endpoint). */
+/**
+ * Slack's incoming-webhook JSON (also taken by Mattermost, Rocket.Chat and Discord's /slack endpoint). The title and
+ * reason carry alert text, escaped (domain/chat-text.ts): `text` is read as mrkdwn too, as the notification's.
+ */
 export function slackPayload(n: EscalationNotice): Record<string, unknown> {
+  const title = escapeSlack(noticeTitle(n));
+  const reason = escapeSlack(n.reason);
   return {
-    text: `${noticeTitle(n)}: ${n.reason}`,
+    text: `${title}: ${reason}`,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${noticeTitle(n)}*\n${n.reason}` } },
+      { type: 'section', text: { type: 'mrkdwn', text: `*${title}*\n${reason}` } },
       {
         type: 'actions',
         elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open incident' }, url: n.url }],
@@ -63,7 +69,10 @@ export function slackPayload(n: EscalationNotice): Record<string, unknown> {
   };
 }
 
-/** A Microsoft Teams incoming webhook's MessageCard. */
+/**
+ * A Microsoft Teams incoming webhook's MessageCard. Only `text` is read as Markdown and HTML, so only it is escaped;
+ * `title` and `summary` are shown as typed.
+ */
 export function teamsPayload(n: EscalationNotice): Record<string, unknown> {
   return {
     '@type': 'MessageCard',
@@ -71,7 +80,7 @@ export function teamsPayload(n: EscalationNotice): Record<string, unknown> {
     summary: noticeTitle(n),
     themeColor: n.severity === 'critical' ? 'C50F1F' : n.severity === 'high' ? 'F7630C' : '0078D4',
     title: noticeTitle(n),
-    text: n.reason,
+    text: escapeTeams(n.reason),
     potentialAction: [{ '@type': 'OpenUri', name: 'Open incident', targets: [{ os: 'default', uri: n.url }] }],
   };
 }

@@ -18,6 +18,10 @@ export interface Config {
   defaultGroupWaitSeconds: number;
   defaultApprovalTimeoutSeconds: number;
   webhookRatePerMinute: number;
+  /** The most alerts a minute a company's own `webhookRatePerMinute` may ask for (and what an old 0 now means). */
+  webhookRatePerMinuteMax: number;
+  /** Lets tenant-set outbound URLs (chat webhooks) reach loopback, private and link-local addresses: tests, labs. */
+  outboundAllowPrivate: boolean;
   /** Seconds a router's claim on alerts holds; a process that dies mid-pass delays its alerts this long. */
   routeLeaseSeconds: number;
   /** Express "trust proxy": which proxies may name the client in X-Forwarded-For; false = the socket's peer. */
@@ -44,6 +48,13 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
   return n;
+}
+
+/** true or false (unset = false); anything else is refused rather than read as false. */
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name]?.trim() ?? '';
+  if (raw !== '' && raw !== 'true' && raw !== 'false') throw new Error(`${name} must be true or false, got "${raw}"`);
+  return raw === 'true';
 }
 
 /** TRUST_PROXY as express takes it: true/false, a hop count, or addresses and subnets ("loopback, 10.0.0.0/8"). */
@@ -78,6 +89,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultGroupWaitSeconds: int(env, 'GROUP_WAIT_SECONDS', 5),
     defaultApprovalTimeoutSeconds: int(env, 'APPROVAL_TIMEOUT_SECONDS', 3600),
     webhookRatePerMinute: int(env, 'WEBHOOK_RATE_PER_MINUTE', 600),
+    webhookRatePerMinuteMax: Math.max(int(env, 'WEBHOOK_RATE_PER_MINUTE_MAX', 6_000), 1),
+    outboundAllowPrivate: flag(env, 'OUTBOUND_ALLOW_PRIVATE'),
     routeLeaseSeconds: Math.max(int(env, 'ROUTE_LEASE_SECONDS', 30), 1),
     trustProxy: trustProxy(env.TRUST_PROXY),
     wsMaxPayloadBytes: Math.max(int(env, 'WS_MAX_PAYLOAD_BYTES', 65_536), 1024),

@@ -8,6 +8,7 @@ import type { Sql } from '../../db/sql.ts';
 import { hashApiKey } from '../../domain/api-keys.ts';
 import type { KeyPolicy } from '../../domain/key-policy.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
+import { companyRatePerMinute } from '../rate-limit.ts';
 import type { ReceiverMapping } from '../receivers/types.ts';
 
 export const COMPANY_CHANGED_CHANNEL = 'company_changed';
@@ -47,6 +48,8 @@ export interface CompanyKeyCacheOptions {
   sql: Sql;
   secrets: SecretBox;
   defaultRatePerMinute: number;
+  /** WEBHOOK_RATE_PER_MINUTE_MAX: no company setting goes above it (an old stored 0 means it). */
+  maxRatePerMinute: number;
   ttlMs?: number;
   negativeTtlMs?: number;
   maxEntries?: number;
@@ -167,7 +170,7 @@ export class CompanyKeyCache {
         id: row.id,
         keyId: row.keyId,
         hmacSecrets,
-        ratePerMinute: typeof rate === 'number' && rate >= 0 ? rate : this.opts.defaultRatePerMinute,
+        ratePerMinute: companyRatePerMinute(rate, this.opts.defaultRatePerMinute, this.opts.maxRatePerMinute),
         mappings: row.settings?.receivers ?? {},
         policy: { signing: row.signing, receiver: row.receiver },
       },

@@ -4,8 +4,9 @@
 // without a URL keeps the one stored under its name, so the settings form round-trips without ever holding it.
 import type { Sql } from '../../db/sql.ts';
 import type { CompanySettings } from '../../domain/company-settings.ts';
+import { checkOutboundUrl, OutboundRefused, type OutboundPolicy } from '../../lib/outbound.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
-import { invalid } from './errors.ts';
+import { invalid, type FieldProblem } from './errors.ts';
 
 type Webhook = NonNullable<NonNullable<CompanySettings['notifications']>['webhooks']>[number];
 const FIELD = 'settings.notifications.webhooks';
@@ -49,6 +50,35 @@ export function keepSealedWebhooks(next: Record<string, unknown>, current: Compa
         : { ...rest, url: same.url };
     }),
   );
+}
+
+/** More than the settings schema allows are refused by it; none of them is looked up. */
+const MAX_CHECKED = 10;
+
+/**
+ * Refuses, each under its own `url` field, the webhook URLs given in clear that the install's outbound policy
+ * would not reach: a private, loopback, link-local or metadata address, a host that does not resolve, userinfo
+ * (lib/outbound.ts). Stored (sealed) URLs are checked again at every send instead. Run outside any transaction:
+ * it may wait on DNS.
+ */
+export async function checkWebhookUrls(next: Record<string, unknown>, policy: OutboundPolicy): Promise<void> {
+  const given = webhooksOf(next);
+  if (!Array.isArray(given) || given.length > MAX_CHECKED) return;
+  const problems = await Promise.all(
+    given.map(async (w: unknown, i): Promise<FieldProblem | null> => {
+      const url = w !== null && typeof w === 'object' ? (w as { url?: unknown }).url : undefined;
+      if (typeof url !== 'string' || url === '') return null;
+      try {
+        await checkOutboundUrl(url, policy);
+        return null;
+      } catch (err) {
+        if (!(err instanceof OutboundRefused)) throw err;
+        return { field: `${FIELD}.${i}.url`, message: err.message };
+      }
+    }),
+  );
+  const refused = problems.filter((p): p is FieldProblem => p !== null);
+  if (refused.length > 0) throw invalid(refused);
 }
 
 /** After the settings are checked: every URL given in clear is sealed, with its hint beside it. */

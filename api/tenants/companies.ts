@@ -3,9 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../../db/sql.ts';
 import { mergeCompanySettings, parseCompanySettings, type CompanySettings } from '../../domain/company-settings.ts';
+import type { Config } from '../../lib/config.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
+import { rateAboveCeiling } from '../rate-limit.ts';
 import { audit, type Actor } from './audit.ts';
-import { keepSealedWebhooks, readableSettings, sealWebhooks } from './chat-webhooks.ts';
+import { checkWebhookUrls, keepSealedWebhooks, readableSettings, sealWebhooks } from './chat-webhooks.ts';
 import { invalid, TenantError } from './errors.ts';
 
 export interface CompanyRecord {
@@ -48,10 +50,30 @@ function checkName(name: string): string {
   return n;
 }
 
-function checkSettings(input: unknown): CompanySettings {
+/** What the install lets a company's settings ask for (lib/config.ts); the schema alone cannot know it. */
+export type SettingsLimits = Pick<Config, 'webhookRatePerMinuteMax' | 'outboundAllowPrivate'>;
+
+function checkSettings(input: unknown, limits: SettingsLimits): CompanySettings {
   const r = parseCompanySettings(input);
   if (!r.ok) throw invalid(r.errors.map((e) => ({ field: `settings.${e.field}`, message: e.message })));
+  const above = rateAboveCeiling(r.settings.webhookRatePerMinute, limits.webhookRatePerMinuteMax);
+  if (above) throw invalid([{ field: 'settings.webhookRatePerMinute', message: above }]);
   return r.settings;
+}
+
+/** Chat webhook URLs given in clear must reach a public address (unless the install allows more). */
+function checkOutbound(settings: Record<string, unknown> | null | undefined, limits: SettingsLimits): Promise<void> {
+  return checkWebhookUrls(settings ?? {}, { allowPrivate: limits.outboundAllowPrivate });
+}
+
+/**
+ * A rate stored before the ceiling (0, once "unlimited", or above it) is read as the ceiling already
+ * (api/rate-limit.ts); saving it as such keeps an unrelated change from being refused for a value nobody typed.
+ */
+function withRateInBounds(settings: CompanySettings, ceiling: number): CompanySettings {
+  const rate = settings.webhookRatePerMinute;
+  if (rate === undefined || (rate >= 1 && rate <= ceiling)) return settings;
+  return { ...settings, webhookRatePerMinute: ceiling };
 }
 
 export async function createCompany(
@@ -59,9 +81,11 @@ export async function createCompany(
   actor: Actor,
   input: { name: string; settings?: Record<string, unknown> },
   box: SecretBox,
+  limits: SettingsLimits,
 ): Promise<CompanyRecord> {
   const name = checkName(input.name);
-  const settings = sealWebhooks(checkSettings(keepSealedWebhooks(input.settings ?? {}, {})), box);
+  const settings = sealWebhooks(checkSettings(keepSealedWebhooks(input.settings ?? {}, {}), limits), box);
+  await checkOutbound(input.settings, limits);
   const id = `comp-${randomUUID()}`;
   return sql.begin(async (tx) => {
     const [taken] = await tx`SELECT 1 FROM companies WHERE lower(name) = lower(${name}) AND archived_at IS NULL`;
@@ -86,16 +110,20 @@ export async function updateCompany(
   id: string,
   input: { name?: string | null; settings?: Record<string, unknown> | null },
   box: SecretBox,
+  limits: SettingsLimits,
 ): Promise<CompanyRecord> {
+  // Before the transaction: it may wait on DNS, and holds no lock while it does.
+  await checkOutbound(input.settings, limits);
   return sql.begin(async (tx) => {
     const [current] = await tx<{ name: string; settings: CompanySettings }[]>`
       SELECT name, settings FROM companies WHERE id = ${id} FOR UPDATE`;
     if (!current) throw new TenantError('NOT_FOUND', `Company ${id} not found`);
     const name = input.name != null ? checkName(input.name) : current.name;
     // A partial change: keys given replace theirs, keys given as null return to the install's default.
+    const stored = withRateInBounds(current.settings, limits.webhookRatePerMinuteMax);
     const settings = input.settings
       ? sealWebhooks(
-          checkSettings(keepSealedWebhooks(mergeCompanySettings(current.settings, input.settings), current.settings)),
+          checkSettings(keepSealedWebhooks(mergeCompanySettings(stored, input.settings), current.settings), limits),
           box,
         )
       : current.settings;

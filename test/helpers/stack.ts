@@ -67,7 +67,13 @@ export async function startStack(
   const databaseUrl = inject('databaseUrl');
   const temporalAddress = inject('temporalAddress');
   const config = {
-    ...loadConfig({ REMEDIATION_MODE: 'dry_run', SSM_POLL_INTERVAL_MS: '200', ...opts.env }),
+    // Tests post chat webhooks to local servers; a test of the outbound policy passes OUTBOUND_ALLOW_PRIVATE=false.
+    ...loadConfig({
+      REMEDIATION_MODE: 'dry_run',
+      SSM_POLL_INTERVAL_MS: '200',
+      OUTBOUND_ALLOW_PRIVATE: 'true',
+      ...opts.env,
+    }),
     databaseUrl,
     temporalAddress,
     // A queue per stack: test files share one Temporal server, and a worker of another file (stopping when that

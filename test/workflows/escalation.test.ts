@@ -97,6 +97,8 @@ describe('escalation chain (time skipping)', () => {
       REMEDIATION_MODE: 'dry_run',
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      // The chat webhook is a local server: a lab's setting (test/api/outbound.test.ts covers the refusal).
+      OUTBOUND_ALLOW_PRIVATE: 'true',
     });
     const worker = await Worker.create({
       connection: env.nativeConnection,

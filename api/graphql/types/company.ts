@@ -72,6 +72,7 @@ builder.mutationField('createCompany', (t) =>
           actorOf(ctx),
           { name: input.name, settings: (input.settings as Record<string, unknown> | null) ?? {} },
           ctx.tenants.secrets,
+          ctx.config,
         );
       }),
   }),
@@ -106,6 +107,7 @@ builder.mutationField('updateCompany', (t) =>
           String(id),
           { name: input.name ?? null, settings: (settings as Record<string, unknown> | null | undefined) ?? null },
           ctx.tenants.secrets,
+          ctx.config,
         );
       }),
   }),
