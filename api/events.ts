@@ -5,6 +5,7 @@
 // postgres.js reconnects and listens again by itself, calling onlisten each time; on every listen after the first
 // we publish the ids of incidents changed since shortly before the last thing we heard (at most CATCH_UP.windowMs
 // back, at most CATCH_UP.limit of them), so live dashboards re-read what they missed.
+import { setMaxListeners } from 'node:events';
 import { createPubSub } from 'graphql-yoga';
 import type { Sql } from '../db/sql.ts';
 import { INCIDENT_CHANNEL } from '../activities/incident-store.ts';
@@ -19,8 +20,15 @@ export const CATCH_UP = {
   slackMs: 5_000,
 };
 
+type LiveEvents = { incidentUpdated: [incidentId: string]; notificationAdded: [notificationId: string] };
+
 export function createIncidentPubSub() {
-  return createPubSub<{ incidentUpdated: [incidentId: string]; notificationAdded: [notificationId: string] }>();
+  // Every live subscription is one listener on this target. How many there may be is bounded by the subscription
+  // caps per socket and per user (api/graphql/limits.ts), not by Node's default of 10 listeners an event type, whose
+  // MaxListenersExceededWarning would otherwise fire with the eleventh open dashboard.
+  const eventTarget = new EventTarget();
+  setMaxListeners(0, eventTarget);
+  return createPubSub<LiveEvents>({ eventTarget: eventTarget as never });
 }
 
 /** Ids of incidents changed after `since`, oldest first, bounded by CATCH_UP. */
