@@ -14,7 +14,7 @@ export const NUMBER_FIELDS = [
     label: 'Approval timeout (seconds)',
     hint: 'Then the incident escalates; 60–604800',
   },
-  { key: 'webhookRatePerMinute', label: 'Webhook rate (alerts a minute)', hint: '0 = unlimited' },
+  { key: 'webhookRatePerMinute', label: 'Webhook rate (alerts a minute)', hint: 'at least 1; the install sets the ceiling' },
 ] as const
 
 type NumberKey = (typeof NUMBER_FIELDS)[number]['key']
@@ -29,7 +29,6 @@ export interface SettingsForm {
   responseMinutes: BySeverity
   resolutionMinutes: BySeverity
   ssmRegion: string
-  ssmEndpoint: string
   /** one address per line, or separated by commas */
   emails: string
   minSeverity: Severity | ''
@@ -71,7 +70,6 @@ export function toForm(name: string, s: CompanySettings): SettingsForm {
     responseMinutes: bySeverity(s.sla?.responseMinutes),
     resolutionMinutes: bySeverity(s.sla?.resolutionMinutes),
     ssmRegion: s.ssm?.region ?? '',
-    ssmEndpoint: s.ssm?.endpoint ?? '',
     emails: (s.notifications?.emails ?? []).join('\n'),
     minSeverity: s.notifications?.minSeverity ?? '',
     correlation: {
@@ -126,7 +124,7 @@ function toSettings(form: SettingsForm): Record<string, unknown> {
     }),
     onCall: compact({ ackTimeoutMinutes: paging.ackTimeoutMinutes }),
     maintenanceWindows: paging.maintenanceWindows ?? null,
-    ssm: compact({ region: form.ssmRegion.trim(), endpoint: form.ssmEndpoint.trim() }),
+    ssm: compact({ region: form.ssmRegion.trim() }),
     notifications: compact({
       emails: emails.length ? emails : undefined,
       minSeverity: form.minSeverity,
@@ -181,7 +179,6 @@ export const KNOWN_FIELDS = [
   'autoResolveAtSource',
   ...SEVERITIES.flatMap((s) => [`sla.responseMinutes.${s}`, `sla.resolutionMinutes.${s}`]),
   'ssm.region',
-  'ssm.endpoint',
   'notifications.emails',
   'notifications.minSeverity',
   ...PAGING_FIELDS,
