@@ -14,7 +14,11 @@ export const NUMBER_FIELDS = [
     label: 'Approval timeout (seconds)',
     hint: 'Then the incident escalates; 60–604800',
   },
-  { key: 'webhookRatePerMinute', label: 'Webhook rate (alerts a minute)', hint: 'at least 1; the install sets the ceiling' },
+  {
+    key: 'webhookRatePerMinute',
+    label: 'Webhook rate (alerts a minute)',
+    hint: 'at least 1; the install sets the ceiling',
+  },
 ] as const
 
 type NumberKey = (typeof NUMBER_FIELDS)[number]['key']
