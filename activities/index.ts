@@ -9,7 +9,7 @@ import { createNotifyActivities } from './notify.ts';
 import { createOnCallActivities } from './on-call.ts';
 import { createSsmActivities } from './ssm.ts';
 
-export function createActivities(deps: { sql: Sql; config: Config; ssmEndpoint?: string; mailer?: Mailer | null }) {
+export function createActivities(deps: { sql: Sql; config: Config; mailer?: Mailer | null }) {
   // Without SMTP_URL nobody is emailed; the bell and chat webhooks still page.
   const mailer =
     deps.mailer !== undefined
@@ -42,7 +42,8 @@ export function createActivities(deps: { sql: Sql; config: Config; ssmEndpoint?:
       credentialsConfigured: awsCredentialsConfigured(),
       region: deps.config.awsRegion,
       pollIntervalMs: deps.config.ssmPollIntervalMs,
-      ...(deps.ssmEndpoint ? { endpoint: deps.ssmEndpoint } : {}),
+      // Install configuration only (SSM_ENDPOINT): the worker's signed AWS calls go nowhere a company chose.
+      ...(deps.config.ssmEndpoint ? { endpoint: deps.config.ssmEndpoint } : {}),
     }),
   };
 }

@@ -1,5 +1,7 @@
 // Runs runbooks through AWS Systems Manager Run Command, or through the labelled dry-run executor
 // when no AWS credentials are configured. Never a silent fake: a dry run says so everywhere.
+// The target is only ever the instance id of an asset the incident's company registered: an alert's asset name is
+// text any company's key can set, so it never becomes a target by itself (an instance id belongs to one company).
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
@@ -9,19 +11,20 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { Sql } from '../db/sql.ts';
+import type { Sql, TransactionSql } from '../db/sql.ts';
 import type { Runbook } from '../domain/types.ts';
 import type { CompanySettings } from '../domain/company-settings.ts';
 import type { ExecutorKind, SsmCommandRef, SsmCommandResult } from '../workflows/types.ts';
 
 export interface SsmDeps {
   sql: Sql;
-  /** Which executor to use: 'auto' picks SSM when AWS credentials are configured, else dry run. */
+  /** Which executor to use: 'auto' picks SSM when AWS credentials are configured, else dry run. The install
+   * decides this alone: nothing a company stores switches it. */
   mode: 'auto' | 'ssm' | 'dry_run';
   credentialsConfigured: boolean;
   region: string;
   pollIntervalMs: number;
-  /** Lets tests point the real SDK at an emulator; production uses the SDK's own resolution (AWS_ENDPOINT_URL_SSM). */
+  /** SSM_ENDPOINT (moto, LocalStack); unset = the SDK's own resolution (AWS_ENDPOINT_URL_SSM, then AWS). */
   endpoint?: string;
 }
 
@@ -54,8 +57,6 @@ const TERMINAL = new Set([
   'DeliveryTimedOut',
   'ExecutionTimedOut',
 ]);
-const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
-
 export function isTerminalSsmStatus(status: string): boolean {
   return TERMINAL.has(status);
 }
@@ -63,9 +64,18 @@ export function isTerminalSsmStatus(status: string): boolean {
 export function dryRunOutput(ref: Pick<SsmCommandRef, 'documentName' | 'instanceIds' | 'commands'>): string {
   return [
     'DRY RUN: no AWS credentials are configured, so nothing was sent to AWS.',
-    `Would send ${ref.documentName} to ${ref.instanceIds.join(', ')} with:`,
+    ...(ref.instanceIds.length
+      ? [`Would send ${ref.documentName} to ${ref.instanceIds.join(', ')} with:`]
+      : [
+          'No instance id is registered for this asset in the inventory, so a live run would send nothing and',
+          `escalate instead. Once one is registered, it would send ${ref.documentName} with:`,
+        ]),
     ...ref.commands.map((c) => `  $ ${c}`),
   ].join('\n');
+}
+
+function noTarget(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, 'NoSsmTarget');
 }
 
 export function createSsmActivities(deps: SsmDeps) {
@@ -73,8 +83,9 @@ export function createSsmActivities(deps: SsmDeps) {
   const clients = new Map<string, SSMClient>();
 
   function clientFor(settings: CompanySettings): SSMClient {
+    // A company may pick its region; the endpoint is the install's alone (the worker signs with its credentials).
     const region = settings.ssm?.region ?? deps.region;
-    const endpoint = settings.ssm?.endpoint ?? deps.endpoint;
+    const endpoint = deps.endpoint;
     const key = `${region}|${endpoint ?? ''}`;
     let client = clients.get(key);
     if (!client) {
@@ -96,10 +107,33 @@ export function createSsmActivities(deps: SsmDeps) {
     return row.settings ?? {};
   }
 
-  function executorFor(settings: CompanySettings): ExecutorKind {
+  function executorFor(): ExecutorKind {
     if (deps.mode === 'ssm') return 'ssm';
     if (deps.mode === 'dry_run') return 'dry_run';
-    return deps.credentialsConfigured || settings.ssm?.endpoint ? 'ssm' : 'dry_run';
+    return deps.credentialsConfigured ? 'ssm' : 'dry_run';
+  }
+
+  /** The instance id of the company's own asset of that name, or null: never the asset name itself. */
+  async function registeredInstance(companyId: string, assetName: string): Promise<string | null> {
+    const [asset] = await sql<{ instanceId: string | null }[]>`
+      SELECT instance_id AS "instanceId" FROM assets WHERE company_id = ${companyId} AND name = ${assetName}`;
+    return asset?.instanceId ?? null;
+  }
+
+  /**
+   * At send time, inside the send's transaction: every target is still registered to the company. The asset rows
+   * stay share-locked until the send is recorded, so the instance cannot change hands while the command goes out.
+   */
+  async function requireOwnInstances(tx: TransactionSql, companyId: string, instanceIds: string[]): Promise<void> {
+    const own = await tx<{ instanceId: string }[]>`
+      SELECT instance_id AS "instanceId" FROM assets
+      WHERE company_id = ${companyId} AND instance_id = ANY(${instanceIds}) FOR SHARE`;
+    const missing = instanceIds.filter((id) => !own.some((o) => o.instanceId === id));
+    if (missing.length) {
+      throw noTarget(
+        `Instance ${missing.join(', ')} is no longer registered to an asset of this company, so nothing was sent`,
+      );
+    }
   }
 
   async function sendCommand(
@@ -137,17 +171,15 @@ export function createSsmActivities(deps: SsmDeps) {
   return {
     async sendSsmCommand(input: SendSsmCommandInput): Promise<SsmCommandRef> {
       const settings = await companySettings(input.companyId);
-      const executor = executorFor(settings);
-      const [asset] = await sql<{ instance_id: string | null }[]>`
-        SELECT instance_id FROM assets WHERE company_id = ${input.companyId} AND name = ${input.assetName}`;
-      const instanceId = asset?.instance_id ?? (INSTANCE_ID.test(input.assetName) ? input.assetName : null);
+      const executor = executorFor();
+      const instanceId = await registeredInstance(input.companyId, input.assetName);
       if (executor === 'ssm' && !instanceId) {
-        throw ApplicationFailure.nonRetryable(
+        throw noTarget(
           `Asset "${input.assetName}" has no EC2/managed instance id, so SSM has nowhere to run "${input.runbook.name}"`,
-          'NoSsmTarget',
         );
       }
-      const instanceIds = [instanceId ?? input.assetName];
+      // A dry run without a registered instance shows no target rather than pretend one.
+      const instanceIds = instanceId ? [instanceId] : [];
       const commands = input.runbook.actions;
       const comment = `Alert Whisperer incident ${input.incidentId} attempt ${input.attempt}`;
 
@@ -170,6 +202,7 @@ export function createSsmActivities(deps: SsmDeps) {
         if (claimed.executor === 'dry_run') {
           commandId = `dry-run-${input.incidentId}-${input.attempt}`;
         } else {
+          await requireOwnInstances(tx, input.companyId, claimed.instance_ids);
           const client = clientFor(settings);
           commandId =
             (await findSentCommand(client, claimed.instance_ids[0]!, comment)) ??

@@ -25,6 +25,7 @@ import { createWebhooks } from './webhook.ts';
 import { createSecretBox } from '../lib/secret-box.ts';
 import { createMailer } from '../lib/mailer.ts';
 import { sealLegacyWebhooks } from './tenants/chat-webhooks.ts';
+import { dropLegacySsmEndpoints } from './tenants/legacy-ssm-endpoint.ts';
 import { sealLegacySecrets } from './tenants/secrets.ts';
 import type { CloudWatchOptions } from './webhooks/cloudwatch.ts';
 
@@ -56,6 +57,7 @@ export async function createApiServer(deps: {
   const secrets = createSecretBox(config.encryptionKey);
   await sealLegacySecrets(sql, secrets);
   await sealLegacyWebhooks(sql, secrets);
+  await dropLegacySsmEndpoints(sql);
   // Secure cookies need TLS; behind a TLS-terminating proxy PUBLIC_URL says https.
   const mailer = config.smtpUrl ? createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom }) : null;
   const cookies = { secure: (req: Request) => req.secure || config.publicUrl.startsWith('https:') };

@@ -88,16 +88,15 @@ export const companySettingsSchema = z
       })
       .strict()
       .optional(),
-    /** Where this company's runbooks run: its own AWS region, or an SSM-compatible endpoint (an emulator). */
+    /**
+     * The AWS region this company's runbooks run in. No endpoint: the worker signs SSM calls with the install's
+     * credentials, so where they go is install configuration (SSM_ENDPOINT), and `ssm.endpoint` is refused.
+     */
     ssm: z
       .object({
         region: z
           .string()
           .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "eu-west-1"')
-          .optional(),
-        endpoint: z
-          .url({ protocol: /^https?$/ })
-          .max(300)
           .optional(),
       })
       .strict()

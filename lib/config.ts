@@ -15,6 +15,8 @@ export interface Config {
   remediationMode: 'auto' | 'ssm' | 'dry_run';
   awsRegion: string;
   ssmPollIntervalMs: number;
+  /** SSM_ENDPOINT: an SSM-compatible endpoint for the whole install (moto, LocalStack); unset = AWS. */
+  ssmEndpoint: string | undefined;
   defaultGroupWaitSeconds: number;
   defaultApprovalTimeoutSeconds: number;
   webhookRatePerMinute: number;
@@ -57,6 +59,17 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   return raw === 'true';
 }
 
+/** SSM_ENDPOINT: an http(s) URL, or unset; the worker sends signed AWS calls there, so a typo must not start. */
+function ssmEndpoint(raw: string | undefined): string | undefined {
+  const value = raw?.trim() ?? '';
+  if (value === '') return undefined;
+  const url = URL.canParse(value) ? new URL(value) : null;
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new Error(`SSM_ENDPOINT must be an http(s) URL such as http://localhost:5000, got "${value.slice(0, 100)}"`);
+  }
+  return value;
+}
+
 /** TRUST_PROXY as express takes it: true/false, a hop count, or addresses and subnets ("loopback, 10.0.0.0/8"). */
 function trustProxy(raw: string | undefined): boolean | number | string {
   const value = raw?.trim() ?? '';
@@ -86,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     remediationMode: mode,
     awsRegion: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     ssmPollIntervalMs: int(env, 'SSM_POLL_INTERVAL_MS', 2000),
+    ssmEndpoint: ssmEndpoint(env.SSM_ENDPOINT),
     defaultGroupWaitSeconds: int(env, 'GROUP_WAIT_SECONDS', 5),
     defaultApprovalTimeoutSeconds: int(env, 'APPROVAL_TIMEOUT_SECONDS', 3600),
     webhookRatePerMinute: int(env, 'WEBHOOK_RATE_PER_MINUTE', 600),

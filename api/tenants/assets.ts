@@ -1,7 +1,9 @@
 // The asset inventory per company: what priority scoring (criticality) and remediation (instance id) read.
-// CSV import checks every row first and writes all of them or none, naming each bad line.
+// CSV import checks every row first and writes all of them or none, naming each bad line. An instance id another
+// asset holds is refused (api/tenants/asset-instances.ts), also when a racing writer took it first.
 import { parse } from 'csv-parse/sync';
 import type { Sql } from '../../db/sql.ts';
+import { claimingInstances, releaseInstances, type InstanceClaim } from './asset-instances.ts';
 import { audit, type Actor } from './audit.ts';
 import { invalid, TenantError, type FieldProblem } from './errors.ts';
 
@@ -90,20 +92,29 @@ async function upsert(sql: Sql, companyId: string, a: AssetInput): Promise<{ row
   return { row: rest, created };
 }
 
+const claimOf = (a: AssetInput, prefix = '', label?: string): InstanceClaim => ({
+  name: a.name.trim(),
+  instanceId: a.instanceId?.trim() || null,
+  prefix,
+  ...(label ? { label } : {}),
+});
+
 export async function saveAsset(sql: Sql, actor: Actor, companyId: string, a: AssetInput): Promise<AssetRecord> {
   const problems = checkAsset(a);
   if (problems.length) throw invalid(problems);
-  return sql.begin(async (tx) => {
-    const { row, created } = await upsert(tx as unknown as Sql, companyId, a);
-    await audit(tx, actor, {
-      companyId,
-      action: created ? 'asset.created' : 'asset.updated',
-      targetType: 'asset',
-      targetId: row.name,
-      data: { criticality: row.criticality, instanceId: row.instanceId },
-    });
-    return row;
-  });
+  return claimingInstances(sql, companyId, [claimOf(a)], () =>
+    sql.begin(async (tx) => {
+      const { row, created } = await upsert(tx as unknown as Sql, companyId, a);
+      await audit(tx, actor, {
+        companyId,
+        action: created ? 'asset.created' : 'asset.updated',
+        targetType: 'asset',
+        targetId: row.name,
+        data: { criticality: row.criticality, instanceId: row.instanceId },
+      });
+      return row;
+    }),
+  );
 }
 
 export async function deleteAsset(sql: Sql, actor: Actor, companyId: string, name: string): Promise<void> {
@@ -174,11 +185,19 @@ export function parseAssetCsv(csv: string): { assets: AssetInput[]; problems: Fi
 export async function importAssets(sql: Sql, actor: Actor, companyId: string, csv: string): Promise<ImportResult> {
   const { assets, problems } = parseAssetCsv(csv);
   if (problems.length) throw invalid(problems.slice(0, 50));
-  return sql.begin(async (tx) => {
-    let created = 0;
-    for (const a of assets) if ((await upsert(tx as unknown as Sql, companyId, a)).created) created++;
-    const result = { created, updated: assets.length - created };
-    await audit(tx, actor, { companyId, action: 'asset.imported', targetType: 'asset', data: result });
-    return result;
-  });
+  const claims = assets.map((a, i) => claimOf(a, `line ${i + 2}: `, `line ${i + 2}`));
+  return claimingInstances(sql, companyId, claims, () =>
+    sql.begin(async (tx) => {
+      await releaseInstances(
+        tx,
+        companyId,
+        claims.map((c) => c.name),
+      );
+      let created = 0;
+      for (const a of assets) if ((await upsert(tx as unknown as Sql, companyId, a)).created) created++;
+      const result = { created, updated: assets.length - created };
+      await audit(tx, actor, { companyId, action: 'asset.imported', targetType: 'asset', data: result });
+      return result;
+    }),
+  );
 }

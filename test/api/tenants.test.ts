@@ -356,7 +356,7 @@ describe('assets', () => {
     const companyId = await newCompany();
     const { apiKey } = await newKey(companyId);
     const badCsv =
-      'name,instance_id,criticality,tags\nsrv-db-01,i-0123456789abcdef0,critical,db;prod\nsrv-x,nope,urgent,\n';
+      'name,instance_id,criticality,tags\nsrv-db-01,i-0e1e2e3e4e5e6e7e8,critical,db;prod\nsrv-x,nope,urgent,\n';
     const bad = await gql('mutation($c:ID!,$csv:String!){ importAssets(companyId:$c,csv:$csv) { created } }', {
       c: companyId,
       csv: badCsv,
@@ -374,7 +374,7 @@ describe('assets', () => {
       'mutation($c:ID!,$csv:String!){ importAssets(companyId:$c,csv:$csv) { created updated } }',
       {
         c: companyId,
-        csv: '\uFEFFName,Instance ID,Criticality,Tags,OS\nsrv-db-01,i-0123456789abcdef0,critical,db;prod,Ubuntu\nsrv-web-01,,low,,\n',
+        csv: '\uFEFFName,Instance ID,Criticality,Tags,OS\nsrv-db-01,i-0e1e2e3e4e5e6e7e8,critical,db;prod,Ubuntu\nsrv-web-01,,low,,\n',
       },
     );
     expect(good.data!.importAssets).toEqual({ created: 2, updated: 0 });

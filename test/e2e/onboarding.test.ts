@@ -282,10 +282,10 @@ describe('onboarding a client (real browser)', () => {
     expect(await problems.textContent()).toContain('line 3: criticality');
     await page
       .getByLabel('CSV text')
-      .fill('name,instance_id,criticality\nweb-01,i-0123456789abcdef0,high\nweb-02,,low\n');
+      .fill('name,instance_id,criticality\nweb-01,i-0f1f2f3f4f5f6f7f8,high\nweb-02,,low\n');
     await page.getByRole('button', { name: 'Import' }).click();
     await page.getByText('Imported: 2 added, 0 updated.').waitFor();
-    await page.getByTestId('asset-table').getByText('i-0123456789abcdef0').waitFor();
+    await page.getByTestId('asset-table').getByText('i-0f1f2f3f4f5f6f7f8').waitFor();
 
     const seen = page.getByTestId('unregistered-assets').getByRole('row', { name: /mystery-01/ });
     await seen.getByRole('button', { name: 'Register' }).click();

@@ -1,8 +1,6 @@
 // The SSM executor through the real AWS SDK against the moto emulator: what is sent, what comes
 // back, what is stored, and the whole webhook → workflow → SSM → GraphQL path.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { ListCommandsCommand, SendCommandCommand, SSMClient, type Command } from '@aws-sdk/client-ssm';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -12,66 +10,16 @@ import { createActivities } from '../../activities/index.ts';
 import { createSsmActivities, type SsmDeps } from '../../activities/ssm.ts';
 import { createSql, type Sql } from '../../db/sql.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { freePort } from '../../lib/temporal-dev-server.ts';
 import type { Runbook } from '../../domain/types.ts';
 import type { SsmCommandRef } from '../../workflows/types.ts';
 import { createCompany, createUser, DEFAULT_RUNBOOKS } from '../helpers/fixtures.ts';
+import { startMoto, type Moto } from '../helpers/moto.ts';
 import { eventually, graphql, login, postAlert, quietRuntime, startStack, type Stack } from '../helpers/stack.ts';
 
 // The SDK's default credential chain reads these; moto accepts any key.
 process.env.AWS_ACCESS_KEY_ID = 'testing';
 process.env.AWS_SECRET_ACCESS_KEY = 'testing';
 process.env.AWS_REGION = 'us-east-1';
-
-interface Moto {
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function startMoto(): Promise<Moto> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  let log = '';
-  let spawnError: Error | null = null;
-  // Own process group, so stopping it also stops anything a pyenv shim put in between.
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const keep = (d: Buffer) => {
-    log = (log + d.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  child.once('error', (err) => {
-    spawnError = err;
-  });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-    const exited = once(child, 'exit');
-    process.kill(-child.pid, 'SIGTERM');
-    const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (spawnError)
-      throw new Error(`Could not start moto_server (pip install 'moto[server]'): ${(spawnError as Error).message}`);
-    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}:\n${log}`);
-    try {
-      const res = await fetch(`${url}/moto-api/`);
-      if (res.ok) return { url, stop };
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`moto_server did not answer on ${url} within 30 s:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
@@ -232,22 +180,69 @@ describe('SSM executor against moto', () => {
       expect((await commandsFor(instance)).map((c) => c.CommandId)).toEqual([ref.commandId]);
     });
 
-    it('uses an unregistered asset name that is itself an instance id, and the company ssm.endpoint in auto mode', async () => {
+    it('never targets an unregistered asset name that looks like an instance id: NoSsmTarget live, no target dry', async () => {
+      // Any company's key can name any instance in an alert; only the company's own inventory makes a target.
       const instance = instanceId();
-      // No deps.endpoint and no AWS credentials flag: the company's own SSM endpoint selects the real executor.
-      const company = await createCompany(sql, { settings: { groupWaitSeconds: 0, ssm: { endpoint: moto.url } } });
-      const incidentId = await createIncidentRow(sql, company.companyId, instance);
-      const { sendSsmCommand } = activities({ mode: 'auto', credentialsConfigured: false, endpoint: undefined });
+      const company = await createCompany(sql);
+      const runbook = await diskFullRunbook(sql, company.companyId);
 
-      const ref = await runIn(activityEnv(), sendSsmCommand, {
+      const liveIncident = await createIncidentRow(sql, company.companyId, instance);
+      const live = { companyId: company.companyId, incidentId: liveIncident, attempt: 1, assetName: instance, runbook };
+      const err = await runIn(activityEnv(), activities().sendSsmCommand, live).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect((err as ApplicationFailure).type).toBe('NoSsmTarget');
+      expect(await commandsFor(instance)).toEqual([]);
+      expect(await sql`SELECT 1 FROM executions WHERE incident_id = ${liveIncident}`).toHaveLength(0);
+
+      // A dry run shows no target rather than claim it would send to the named instance.
+      const dryIncident = await createIncidentRow(sql, company.companyId, instance);
+      const dry = activities({ mode: 'dry_run' });
+      const ref = await runIn(activityEnv(), dry.sendSsmCommand, { ...live, incidentId: dryIncident });
+      expect(ref).toMatchObject({ executor: 'dry_run', instanceIds: [] });
+      const result = await runIn(activityEnv(), dry.waitForSsmCommand, {
+        companyId: company.companyId,
+        incidentId: dryIncident,
+        ref,
+      });
+      expect(result.output).toContain('No instance id is registered for this asset');
+      expect(result.output).not.toContain(instance);
+      expect(await commandsFor(instance)).toEqual([]);
+      const [row] = await sql`SELECT instance_ids FROM executions WHERE incident_id = ${dryIncident}`;
+      expect(row).toEqual({ instance_ids: [] });
+    });
+
+    it('re-checks at send time that the instance an earlier try claimed still belongs to the company', async () => {
+      const [mine, moved] = [instanceId(), instanceId()];
+      const company = await createCompany(sql, { assets: [{ name: 'srv-web-04', instanceId: mine }] });
+      const incidentId = await createIncidentRow(sql, company.companyId, 'srv-web-04');
+      const runbook = await diskFullRunbook(sql, company.companyId);
+      // An earlier try claimed the attempt for `moved` and died before sending; since then the company gave that
+      // instance up and another company registered it.
+      await sql`
+        INSERT INTO executions (incident_id, attempt, executor, command_id, document_name, instance_ids, commands, status)
+        VALUES (${incidentId}, 1, 'ssm', '', 'AWS-RunShellScript', ${[moved]}, ${runbook.actions}, 'Sending')`;
+      await createCompany(sql, { assets: [{ name: 'theirs', instanceId: moved }] });
+
+      const err = await runIn(activityEnv(), activities().sendSsmCommand, {
         companyId: company.companyId,
         incidentId,
         attempt: 1,
-        assetName: instance,
-        runbook: await diskFullRunbook(sql, company.companyId),
-      });
-      expect(ref).toMatchObject({ executor: 'ssm', instanceIds: [instance] });
-      expect((await commandsFor(instance)).map((c) => c.CommandId)).toEqual([ref.commandId]);
+        assetName: 'srv-web-04',
+        runbook,
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect((err as ApplicationFailure).type).toBe('NoSsmTarget');
+      expect((err as ApplicationFailure).message).toBe(
+        `Instance ${moved} is no longer registered to an asset of this company, so nothing was sent`,
+      );
+      expect(await commandsFor(moved)).toEqual([]);
+      expect(await commandsFor(mine)).toEqual([]);
     });
 
     it('fails with a non-retryable NoSsmTarget naming the asset when the asset has no instance id', async () => {
@@ -349,11 +344,9 @@ describe('SSM executor against moto', () => {
     beforeAll(async () => {
       quietRuntime();
       activitySql = createSql(inject('databaseUrl'));
-      const config = loadConfig({ REMEDIATION_MODE: 'ssm', SSM_POLL_INTERVAL_MS: '200' });
-      stack = await startStack({
-        env: { REMEDIATION_MODE: 'ssm' },
-        activities: createActivities({ sql: activitySql, config, ssmEndpoint: moto.url }),
-      });
+      // SSM_ENDPOINT is how an install points the worker at moto or LocalStack.
+      const env = { REMEDIATION_MODE: 'ssm', SSM_POLL_INTERVAL_MS: '200', SSM_ENDPOINT: moto.url };
+      stack = await startStack({ env, activities: createActivities({ sql: activitySql, config: loadConfig(env) }) });
     });
 
     afterAll(async () => {
@@ -368,7 +361,8 @@ describe('SSM executor against moto', () => {
         runbooks: DEFAULT_RUNBOOKS,
         assets: [{ name: 'srv-db-01', instanceId: instance }],
       });
-      const admin = await createUser(sql, 'msp_admin', []);
+      // The company's own admin: it sees this company's incidents only, so a short list finds the new one.
+      const admin = await createUser(sql, 'company_admin', [company.companyId]);
       const token = await login(stack.url, admin.email, admin.password);
 
       const res = await postAlert(stack.url, company.apiKey, {
@@ -405,7 +399,7 @@ describe('SSM executor against moto', () => {
           stack.url,
           `
             {
-              incidents(limit: 500) {
+              incidents(limit: 20) {
                 id
                 companyId
                 status

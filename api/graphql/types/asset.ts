@@ -65,7 +65,11 @@ builder.objectField(CompanyRef, 'unregisteredAssets', (t) =>
 const AssetInput = builder.inputType('AssetInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
-    instanceId: t.string({ description: 'EC2 (i-…) or SSM managed (mi-…) instance id, for remediation.' }),
+    instanceId: t.string({
+      description:
+        'EC2 (i-…) or SSM managed (mi-…) instance id, for remediation. One asset in the install holds an id: ' +
+        'one another company registered is refused ("is registered to another company").',
+    }),
     assetType: t.string(),
     os: t.string(),
     tags: t.stringList(),

@@ -22,7 +22,8 @@ export interface CompanySettings {
     businessHours?: { days: string[]; start: string; end: string }
   }
   onCall?: { ackTimeoutMinutes?: number }
-  ssm?: { region?: string; endpoint?: string }
+  /** The SSM endpoint is install configuration (SSM_ENDPOINT), not a company setting. */
+  ssm?: { region?: string }
   notifications?: {
     emails?: string[]
     minSeverity?: Severity
