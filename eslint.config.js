@@ -6,7 +6,7 @@ import globals from 'globals';
 import { builtinModules } from 'node:module';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'web/dist/', '.data/', 'test-results/', 'dist/'] },
+  { ignores: ['node_modules/', '.venv/', 'web/dist/', '.data/', 'test-results/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

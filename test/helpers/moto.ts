@@ -1,7 +1,11 @@
-// The moto AWS emulator as a child process of the test file: the real AWS SDK talks to it over HTTP.
+// The moto AWS emulator as a child process of the test file: the real AWS SDK talks to it over HTTP. The binary comes
+// from MOTO_SERVER_PATH, PATH or .venv/bin (where `npm test` fetches it: scripts/setup-tools.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { freePort } from '../../lib/temporal-dev-server.ts';
+import { findTool, MOTO_SERVER } from '../../lib/tools.ts';
+
+const NO_MOTO = 'moto_server is not on PATH or in .venv/bin: `npm test` fetches it (or `npm run setup-tools`)';
 
 export interface Moto {
   url: string;
@@ -13,8 +17,10 @@ export async function startMoto(): Promise<Moto> {
   const url = `http://127.0.0.1:${port}`;
   let log = '';
   let spawnError: Error | null = null;
+  const moto = findTool(MOTO_SERVER);
+  if (!moto) throw new Error(NO_MOTO);
   // Own process group, so stopping it also stops anything a pyenv shim put in between.
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  const child: ChildProcess = spawn(moto, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -36,8 +42,7 @@ export async function startMoto(): Promise<Moto> {
   };
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (spawnError)
-      throw new Error(`Could not start moto_server (pip install 'moto[server]'): ${(spawnError as Error).message}`);
+    if (spawnError) throw new Error(`Could not start ${moto}: ${(spawnError as Error).message}`);
     if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}:\n${log}`);
     try {
       const res = await fetch(`${url}/moto-api/`);
