@@ -1,8 +1,9 @@
 // Security headers on everything the API serves (helmet). The dashboard in web/dist is a Vite build: its scripts and
 // styles are files of its own origin, it talks only to its own origin (fetch, and graphql-ws over ws:/wss:), and no
 // site may frame it. HSTS only when PUBLIC_URL is https: over plain http a browser ignores it, and a wrong one would
-// pin a name to TLS that the operator has not set up. GraphiQL, served outside production only, is a page Yoga
-// renders from a CDN with inline scripts: GET on the GraphQL path gets a looser policy there, and nowhere else.
+// pin a name to TLS that the operator has not set up. GraphiQL, served outside production only, is one page with
+// everything inlined (api/graphiql.ts): GET on the GraphQL path lets that page's own script run (by its hash), its
+// inline styles apply and its editor start workers from blob: URLs, and nowhere else. No policy names another origin.
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
@@ -18,7 +19,8 @@ function socketOrigin(publicUrl: string): string[] {
 
 export function securityHeaders(options: {
   publicUrl: string;
-  graphiql: boolean;
+  /** The GraphiQL page's script hash ('sha256-…'), or false where GraphiQL is not served. */
+  graphiql: false | { scriptHash: string };
   graphqlEndpoint: string;
 }): RequestHandler {
   const https = options.publicUrl.startsWith('https:');
@@ -44,20 +46,17 @@ export function securityHeaders(options: {
   const everywhere = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives } });
   if (!options.graphiql) return everywhere;
 
-  const cdn = 'https://unpkg.com';
   const forGraphiql = helmet({
     ...common,
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
         ...directives,
-        // Inline bootstrap, the editor from the CDN, and its web workers built from blobs.
-        'script-src': ["'self'", "'unsafe-inline'", "'unsafe-eval'", cdn, 'blob:'],
-        'worker-src': ["'self'", 'blob:'],
-        'style-src': ["'self'", "'unsafe-inline'", cdn],
-        'font-src': ["'self'", 'data:', cdn],
-        'img-src': ["'self'", 'data:', cdn, 'https://raw.githubusercontent.com'],
-        'connect-src': [...directives['connect-src'], cdn],
+        'script-src': ["'self'", options.graphiql.scriptHash],
+        'worker-src': ['blob:'],
+        // GraphiQL's editor and menus set styles at run time (style elements and attributes).
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'font-src': ["'self'", 'data:'],
       },
     },
   });

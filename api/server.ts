@@ -19,6 +19,7 @@ import { schema } from './graphql/schema.ts';
 import { graphqlBodyLimit, graphqlLimits } from './graphql/limits.ts';
 import { serveGraphqlWs, type YogaServerContext } from './graphql/ws.ts';
 import { LoginThrottle } from './login-throttle.ts';
+import { renderGraphiqlPage } from './graphiql.ts';
 import { securityHeaders } from './security-headers.ts';
 import { createErrorHandler } from './errors.ts';
 import { createWebhooks } from './webhook.ts';
@@ -74,10 +75,15 @@ export async function createApiServer(deps: {
     cookies,
   });
 
+  // Subscriptions in GraphiQL go over graphql-ws, as the dashboard's do; the page comes from the installed package.
+  const graphiql = config.graphiql
+    ? await renderGraphiqlPage({ title: 'Alert Whisperer', subscriptionsProtocol: 'WS' })
+    : null;
   const yoga = createYoga<YogaServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: config.graphiql ? { subscriptionsProtocol: 'WS' } : false,
+    graphiql: graphiql !== null,
+    ...(graphiql ? { renderGraphiQL: () => graphiql.html } : {}),
     landingPage: false,
     plugins: graphqlLimits({ production: config.production }),
     // Unexpected errors read "Unexpected error." in any case; only a development run adds their details.
@@ -95,7 +101,11 @@ export async function createApiServer(deps: {
   // Off by default: X-Forwarded-For is only believed from the proxies TRUST_PROXY names.
   app.set('trust proxy', config.trustProxy);
   app.use(
-    securityHeaders({ publicUrl: config.publicUrl, graphiql: config.graphiql, graphqlEndpoint: yoga.graphqlEndpoint }),
+    securityHeaders({
+      publicUrl: config.publicUrl,
+      graphiql: graphiql ?? false,
+      graphqlEndpoint: yoga.graphqlEndpoint,
+    }),
   );
   app.get('/healthz', async (_req, res) => {
     try {

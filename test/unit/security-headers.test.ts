@@ -1,5 +1,6 @@
-// The security headers by configuration: HSTS and upgrade-insecure-requests only behind https, and GraphiQL's looser
-// policy only on GET /graphql, only where GraphiQL is served at all.
+// The security headers by configuration: HSTS and upgrade-insecure-requests only behind https, and GraphiQL's own
+// exceptions (its script by hash, inline styles, blob: workers) only on GET /graphql, only where GraphiQL is served at
+// all. No policy names another origin.
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,9 @@ import { securityHeaders } from '../../api/security-headers.ts';
 
 const servers: Array<{ close(): void }> = [];
 
-async function serve(options: { publicUrl: string; graphiql: boolean }): Promise<string> {
+const SCRIPT_HASH = "'sha256-R2l2ZVRoZVBhZ2VJdHNPd25TY3JpcHRIYXNoSGVyZUFBQUE='";
+
+async function serve(options: { publicUrl: string; graphiql: false | { scriptHash: string } }): Promise<string> {
   const app = express();
   app.use(securityHeaders({ ...options, graphqlEndpoint: '/graphql' }));
   app.all(/.*/, (_req, res) => res.send('ok'));
@@ -22,12 +25,18 @@ let dev = '';
 
 beforeAll(async () => {
   https = await serve({ publicUrl: 'https://aw.example.com', graphiql: false });
-  dev = await serve({ publicUrl: 'http://localhost:3000', graphiql: true });
+  dev = await serve({ publicUrl: 'http://localhost:3000', graphiql: { scriptHash: SCRIPT_HASH } });
 });
 afterAll(() => servers.forEach((s) => s.close()));
 
 const csp = async (url: string, method = 'GET') =>
   (await fetch(url, { method })).headers.get('content-security-policy') ?? '';
+
+/** Every source a policy names that is a scheme + host, i.e. another origin (ws: of our own host aside). */
+const outsideOrigins = (policy: string, ownHost: string) =>
+  policy
+    .split(/[;\s]+/)
+    .filter((source) => /^[a-z][a-z0-9+.-]*:\/\//i.test(source) && new URL(source).host !== ownHost);
 
 describe('security headers', () => {
   it('pins TLS and upgrades requests when PUBLIC_URL is https', async () => {
@@ -40,13 +49,22 @@ describe('security headers', () => {
     expect(await csp(`${https}/graphql`)).toBe(policy);
   });
 
-  it('loosens the policy for GraphiQL on GET /graphql only', async () => {
+  it("lets GraphiQL's own inlined page run on GET /graphql only, naming no other origin", async () => {
     const page = await csp(`${dev}/graphql`);
-    expect(page).toContain("script-src 'self' 'unsafe-inline' 'unsafe-eval' https://unpkg.com blob:");
+    // Its one inline script by hash, never any inline script or eval; workers from blob: URLs only.
+    expect(page).toContain(`script-src 'self' ${SCRIPT_HASH};`);
+    expect(page).not.toContain("'unsafe-eval'");
+    expect(page).toContain('worker-src blob:');
+    expect(page).toContain("style-src 'self' 'unsafe-inline'");
     expect(page).toContain("frame-ancestors 'none'");
+    expect(page).not.toMatch(/unpkg|https:\/\//);
+    expect(outsideOrigins(page, 'localhost:3000')).toEqual([]);
     for (const strict of [await csp(`${dev}/`), await csp(`${dev}/graphql`, 'POST'), await csp(`${dev}/graphqlx`)]) {
       expect(strict).toContain("script-src 'self';");
       expect(strict).not.toContain('unsafe');
+      expect(strict).not.toContain('sha256-');
+      expect(strict).not.toContain('blob:');
+      expect(outsideOrigins(strict, 'localhost:3000')).toEqual([]);
     }
     expect((await fetch(`${dev}/`)).headers.get('strict-transport-security')).toBeNull();
   });
