@@ -4,30 +4,26 @@
 // Temporal. Per lane (one group: one incident's workflow ID) it sends one
 // signalWithStart carrying the alerts that change the incident; plain repeats of an open incident are
 // counted in PostgreSQL and never reach Temporal. Delivery is at least once; workflows drop ids they saw.
+// The router runs inside the API process, so tenant-configured work in a pass is bounded (routing/muting.ts) and an
+// alert whose routing fails by its own fault is parked rather than retried by every pass and restart.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/sql.ts';
 import { planLane, type OpenIncident } from '../domain/coalescing.ts';
 import { incidentWorkflowId } from '../domain/correlation.ts';
-import { alertsReceived, sourceResolved } from '../workflows/messages.ts';
-import { TASK_QUEUE, type AlertBatch, type AlertSignal, type IncidentWorkflowInput } from '../workflows/types.ts';
+import { maxActiveSilences } from '../lib/config.ts';
+import { TASK_QUEUE, type AlertBatch } from '../workflows/types.ts';
 import { ALERT_CHANNEL } from './ingest/alert-writer.ts';
-import { classifyRouteError, retryDelayMs } from './routing/failures.ts';
-import {
-  claimAlerts,
-  linkRepeats,
-  markFailed,
-  markRouted,
-  openIncidents,
-  type ClaimedAlert,
-  type RouteFailure,
-} from './routing/queue.ts';
-import { placeAlerts, type PlacedAlert } from './routing/placement.ts';
+import { classifyRouteError, routeFailure, type RetryPolicy, type RouteErrorKind } from './routing/failures.ts';
+import { placeIsolated, screenClaim } from './routing/intake.ts';
+import { DEFAULT_MUTING_BUDGET, type Judged, type MutingBudget } from './routing/muting.ts';
+import type { PlacedAlert } from './routing/placement.ts';
+import { claimAlerts, linkRepeats, markFailed, markRouted, openIncidents, type RouteFailure } from './routing/queue.ts';
 import { applyResolutions } from './routing/resolutions.ts';
+import { signalLane, signalRecovery, toSignal } from './routing/signals.ts';
 import { foldSymptomIncidents } from './routing/symptoms.ts';
 
 /** Lanes signalled at once. */
 const ROUTING_CONCURRENCY = 16;
-const SIGNAL_DEADLINE_MS = 10_000;
 const WAITING_FOR_LINK = 'Waiting for the alerts it resolves to join their incident';
 /** Pause after a partial claim while alerts keep coming, so passes route batches rather than single alerts. */
 const GATHER_MS = 25;
@@ -48,6 +44,10 @@ export interface AlertRouterOptions {
   leaseSeconds?: number;
   /** Where incident workflows run (TEMPORAL_TASK_QUEUE); the worker polls the same queue. */
   taskQueue?: string;
+  /** Silences read per company and pass: the install's MAX_ACTIVE_SILENCES (read from the environment if unset). */
+  maxActiveSilences?: number;
+  /** Muting time a company may spend in one pass before its other alerts wait for the next (default 250 ms). */
+  mutingBudgetMs?: number;
   /** Workflow ID of a lane. Tests swap in the unhashed form to produce IDs Temporal refuses. */
   workflowIdFor?: (companyId: string, aggregationKey: string) => string;
   log?: (msg: string) => void;
@@ -67,8 +67,19 @@ export class AlertRouter {
   private folding = true;
   /** When this process last looked for folds anyway: another process may have died leaving some. */
   private foldSweptAt = 0;
+  private readonly muting: MutingBudget;
+  private readonly policy: RetryPolicy;
+  /** Rules already reported as muting nothing, so the log says it once per process. */
+  private readonly reported = new Set<string>();
 
-  constructor(private readonly opts: AlertRouterOptions) {}
+  constructor(private readonly opts: AlertRouterOptions) {
+    this.policy = { maxAttempts: opts.maxAttempts ?? 8, retryBaseMs: opts.retryBaseMs ?? 2000 };
+    this.muting = {
+      ...DEFAULT_MUTING_BUDGET,
+      maxSilences: opts.maxActiveSilences ?? maxActiveSilences(),
+      companyBudgetMs: opts.mutingBudgetMs ?? DEFAULT_MUTING_BUDGET.companyBudgetMs,
+    };
+  }
 
   async start(): Promise<void> {
     // Re-listening after a database restart triggers a pass too, which catches up on what was missed.
@@ -156,13 +167,16 @@ export class AlertRouter {
       sql,
       done.map((a) => a.id),
     );
-    const firing = claimed.filter((a) => a.status === 'firing' && !a.incidentId);
-    const notes = claimed.filter((a) => a.status === 'resolved');
-    const { routable, folds } = await placeAlerts(
+    const live = claimed.filter((a) => !(a.status === 'firing' && a.incidentId));
+    const { firing, notes, failures, invalid, deferred } = await screenClaim(sql, live, this.policy, this.muting);
+    this.reportInvalidRules(invalid);
+    if (deferred > 0) this.backlogged = true;
+    const { routable, folds } = await placeIsolated(
       sql,
       firing,
-      this.opts.workflowIdFor ?? incidentWorkflowId,
-      this.opts.leaseSeconds ?? 30,
+      { workflowIdFor: this.opts.workflowIdFor ?? incidentWorkflowId, leaseSeconds: this.opts.leaseSeconds ?? 30 },
+      this.policy,
+      failures,
     );
     if (folds > 0) this.folding = true;
     const lanes = new Map<string, PlacedAlert[]>();
@@ -173,7 +187,6 @@ export class AlertRouter {
     }
     const open = await openIncidents(sql, [...lanes.keys()]);
     const routed: string[] = [];
-    const failures: RouteFailure[] = [];
     const repeats: Array<{ alertId: string; incidentId: string }> = [];
     const sends: Array<{ workflowId: string; first: PlacedAlert; batch: AlertBatch; ids: string[] }> = [];
     for (const [workflowId, alerts] of lanes) {
@@ -205,7 +218,7 @@ export class AlertRouter {
     const runLane = async (): Promise<void> => {
       for (let s = queue.shift(); s; s = queue.shift()) {
         try {
-          await this.signal(s.workflowId, s.first, s.batch);
+          await signalLane(this.opts.temporal, this.opts.taskQueue ?? TASK_QUEUE, s);
           routed.push(...s.ids);
           reached += 1;
         } catch (err) {
@@ -227,7 +240,7 @@ export class AlertRouter {
       const untold = new Map<string, string>();
       for (const rec of r.recovered) {
         try {
-          await this.signalRecovery(rec);
+          await signalRecovery(this.opts.temporal, rec);
         } catch (err) {
           // The incident's run is over: nothing is left to tell. Otherwise try again: its notes stay queued.
           if (!(err instanceof WorkflowNotFoundError)) untold.set(rec.incidentId, classifyRouteError(err).message);
@@ -251,10 +264,19 @@ export class AlertRouter {
     else this.reportHealthy();
     const dead = failures.filter((f) => f.deadLetter).length;
     if (dead > 0)
-      this.opts.log?.(
-        `alert router: dead-lettered ${dead} alert(s) after repeated failures (${failures.find((f) => f.deadLetter)!.error})`,
-      );
+      this.opts.log?.(`alert router: dead-lettered ${dead} alert(s) (${failures.find((f) => f.deadLetter)!.error})`);
     return claimed.length;
+  }
+
+  /** A silence or window whose matcher the engine refuses mutes nothing; the server log says so once per process. */
+  private reportInvalidRules(invalid: Judged['invalid']): void {
+    for (const r of invalid) {
+      const name = r.kind === 'silence' ? `silence ${r.id}` : `maintenance window "${r.name}"`;
+      const key = `${r.companyId}|${name}|${r.problem}`;
+      if (this.reported.has(key)) continue;
+      this.reported.add(key);
+      this.opts.log?.(`alert router: company ${r.companyId}: ${name} mutes nothing: ${r.problem}`);
+    }
   }
 
   /** Merges the incidents host faults took as symptoms, while any wait (their lanes were signalled above). */
@@ -264,52 +286,7 @@ export class AlertRouter {
     this.folding = (await foldSymptomIncidents(this.opts.sql, this.opts.temporal)) > 0;
   }
 
-  private failure(id: string, kind: ReturnType<typeof classifyRouteError>, attempts: number): RouteFailure {
-    const max = this.opts.maxAttempts ?? 8;
-    if (kind.outage) return { id, error: kind.message, counts: false, retryInMs: 2000, deadLetter: false };
-    return {
-      id,
-      error: kind.message,
-      counts: true,
-      retryInMs: retryDelayMs(attempts, this.opts.retryBaseMs ?? 2000),
-      deadLetter: attempts >= max,
-    };
+  private failure(id: string, kind: RouteErrorKind, attempts: number): RouteFailure {
+    return routeFailure(id, kind, attempts, this.policy);
   }
-
-  private async signalRecovery(rec: { workflowId: string; incidentId: string; resolvedAt: string }): Promise<void> {
-    await this.opts.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-      this.opts.temporal.workflow
-        .getHandle(rec.workflowId)
-        .signal(sourceResolved, { incidentId: rec.incidentId, resolvedAt: rec.resolvedAt }),
-    );
-  }
-
-  private async signal(workflowId: string, first: PlacedAlert, batch: AlertBatch): Promise<void> {
-    const input: IncidentWorkflowInput = {
-      companyId: first.companyId,
-      assetName: first.assetName,
-      signature: first.signature,
-      aggregationKey: first.groupKey,
-    };
-    // A deadline per call, so one slow lane cannot hold up the pass for long.
-    await this.opts.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-      this.opts.temporal.workflow.signalWithStart('incidentWorkflow', {
-        workflowId,
-        taskQueue: this.opts.taskQueue ?? TASK_QUEUE,
-        args: [input],
-        signal: alertsReceived,
-        signalArgs: [batch],
-      }),
-    );
-  }
-}
-
-function toSignal(a: ClaimedAlert): AlertSignal {
-  return {
-    alertId: a.id,
-    severity: a.severity,
-    message: a.message.slice(0, 2000),
-    toolSource: a.toolSource,
-    receivedAt: a.receivedAt,
-  };
 }

@@ -26,6 +26,8 @@ export interface Config {
   outboundAllowPrivate: boolean;
   /** Seconds a router's claim on alerts holds; a process that dies mid-pass delays its alerts this long. */
   routeLeaseSeconds: number;
+  /** Active or pending silences a company may hold (MAX_ACTIVE_SILENCES); the router reads at most this many a pass. */
+  maxActiveSilences: number;
   /** Express "trust proxy": which proxies may name the client in X-Forwarded-For; false = the socket's peer. */
   trustProxy: boolean | number | string;
   /** The largest WebSocket message the API reads, in bytes. */
@@ -78,6 +80,11 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
+/** MAX_ACTIVE_SILENCES alone, for the router when its caller does not pass it. */
+export function maxActiveSilences(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.max(int(env, 'MAX_ACTIVE_SILENCES', 1_000), 1);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = int(env, 'PORT', 3000);
   const mode = env.REMEDIATION_MODE ?? 'auto';
@@ -106,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookRatePerMinuteMax: Math.max(int(env, 'WEBHOOK_RATE_PER_MINUTE_MAX', 6_000), 1),
     outboundAllowPrivate: flag(env, 'OUTBOUND_ALLOW_PRIVATE'),
     routeLeaseSeconds: Math.max(int(env, 'ROUTE_LEASE_SECONDS', 30), 1),
+    maxActiveSilences: maxActiveSilences(env),
     trustProxy: trustProxy(env.TRUST_PROXY),
     wsMaxPayloadBytes: Math.max(int(env, 'WS_MAX_PAYLOAD_BYTES', 65_536), 1024),
     wsMaxUnauthenticated: Math.max(int(env, 'WS_MAX_UNAUTHENTICATED', 100), 1),

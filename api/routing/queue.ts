@@ -2,6 +2,7 @@
 // pool connection is held across a network call; a claim is a lease (route_next_at pushed forward),
 // so alerts claimed by a process that died are taken again once the lease runs out.
 import type { Sql } from '../../db/sql.ts';
+import type { Muting } from '../../domain/silences.ts';
 import type { Severity } from '../../domain/types.ts';
 import { INCIDENT_CHANNEL } from '../../activities/incident-store.ts';
 import type { AlertStatus } from '../receivers/types.ts';
@@ -24,6 +25,8 @@ export interface ClaimedAlert {
   groupId: string | null;
   /** Set when an earlier delivery already joined it to an incident (a redelivery after a crash). */
   incidentId: string | null;
+  /** The router's muting verdict, judged before placement (routing/muting.ts); undefined until judged. */
+  muting?: Muting | null;
 }
 
 /** The columns of a ClaimedAlert, for every statement that hands alerts to the router. */
@@ -101,6 +104,17 @@ export async function linkRepeats(sql: Sql, links: Array<{ alertId: string; inci
       routed_repeats = i.routed_repeats + c.n
     FROM counts c WHERE i.id = c.incident_id
     RETURNING pg_notify(${INCIDENT_CHANNEL}, i.id)`;
+}
+
+/**
+ * Claimed alerts this pass did not get to (a company past its muting budget): back in the queue at once, the claim
+ * not counted against them.
+ */
+export async function releaseClaims(sql: Sql, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`
+    UPDATE alerts SET route_next_at = now(), route_attempts = GREATEST(route_attempts - 1, 0)
+    WHERE id = ANY(${ids}) AND routed_at IS NULL`;
 }
 
 export async function markRouted(sql: Sql, ids: string[]): Promise<void> {

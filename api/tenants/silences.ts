@@ -1,10 +1,13 @@
 // Silences of one company: any member may mute alerts for a while (the on-call technician silencing a noisy check
 // is the common case); each change is audited. Matchers follow Alertmanager; a silence may end when an incident
 // resolves. Alerts muted by a silence or a maintenance window are listed so nothing muted is out of sight.
+// Regular expressions must be ones RE2 runs in linear time (domain/matchers.ts); a company holds at most the install's
+// MAX_ACTIVE_SILENCES active or pending silences, the number the router reads per pass.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Sql } from '../../db/sql.ts';
-import { matchersSchema, type Matcher } from '../../domain/silences.ts';
+import { PatternCache } from '../../domain/matchers.ts';
+import { DEFAULT_MAX_ACTIVE_SILENCES, matchersSchema, silenceProblem, type Matcher } from '../../domain/silences.ts';
 import type { AuthUser } from '../auth.ts';
 import { requireCompanyMember } from './access.ts';
 import { audit, type Actor } from './audit.ts';
@@ -27,6 +30,11 @@ export interface SilenceRecord {
   state: SilenceState;
   /** Alerts it muted. */
   mutedCount: number;
+  /**
+   * Why it mutes nothing, or null: a matcher the linear-time engine refuses (a lookahead saved before the engine
+   * checked patterns). The router treats such a silence as matching no alert.
+   */
+  invalidReason: string | null;
 }
 
 export interface MutedAlertRecord {
@@ -71,12 +79,27 @@ const SELECT = (where: string) => `
        AND a.muted_by->>'id' = s.id) AS "mutedCount"
   FROM silences s WHERE ${where}`;
 
+type SilenceRow = Omit<SilenceRecord, 'invalidReason'>;
+
+/** Each silence with whether the engine runs its matchers, judged now (the engine, not the row, decides). */
+async function read(sql: Sql, query: string, params: string[]): Promise<SilenceRecord[]> {
+  const rows = await sql.unsafe<SilenceRow[]>(query, params);
+  const cache = new PatternCache();
+  return rows.map((r) => ({ ...r, invalidReason: silenceProblem(r.matchers, cache) }));
+}
+
 export async function listSilences(sql: Sql, user: AuthUser, companyId: string): Promise<SilenceRecord[]> {
   requireCompanyMember(user, companyId);
-  return sql.unsafe<SilenceRecord[]>(
+  return read(
+    sql,
     `${SELECT('s.company_id = $1')} ORDER BY (silence_effective_end(s) > now()) DESC, s.created_at DESC LIMIT 200`,
     [companyId],
   );
+}
+
+export interface SilenceLimits {
+  /** MAX_ACTIVE_SILENCES: active or pending silences per company. */
+  maxActiveSilences: number;
 }
 
 export async function createSilence(
@@ -84,6 +107,7 @@ export async function createSilence(
   user: AuthUser,
   actor: Actor,
   input: CreateSilenceInput,
+  limits: SilenceLimits = { maxActiveSilences: DEFAULT_MAX_ACTIVE_SILENCES },
 ): Promise<SilenceRecord> {
   const parsed = createSchema.safeParse(input);
   if (!parsed.success) {
@@ -108,6 +132,18 @@ export async function createSilence(
   if (endsAt <= new Date()) throw invalid([{ field: 'endsAt', message: 'is already past' }]);
   const id = randomUUID();
   await sql.begin(async (tx) => {
+    // One company's saves in turn, so two at the ceiling cannot both pass the count.
+    await tx`SELECT pg_advisory_xact_lock(hashtext('silences'), hashtext(${v.companyId}))`;
+    const [held] = await tx<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM silences s
+      WHERE s.company_id = ${v.companyId} AND s.ends_at > now() AND silence_effective_end(s) > now()`;
+    if (held!.n >= limits.maxActiveSilences) {
+      throw new TenantError(
+        'CONFLICT',
+        `This company already has ${held!.n} active or pending silences, the most this install allows ` +
+          `(MAX_ACTIVE_SILENCES = ${limits.maxActiveSilences}): expire some before adding another`,
+      );
+    }
     if (v.untilResolved) {
       // Another company's incident reads as missing, like every other cross-tenant id.
       const [incident] = await tx<{ status: string }[]>`
@@ -129,7 +165,7 @@ export async function createSilence(
       data: { matchers: v.matchers, startsAt, endsAt, untilResolved: v.untilResolved ?? null, comment: v.comment },
     });
   });
-  return (await sql.unsafe<SilenceRecord[]>(SELECT('s.id = $1'), [id]))[0]!;
+  return (await read(sql, SELECT('s.id = $1'), [id]))[0]!;
 }
 
 export async function expireSilence(sql: Sql, user: AuthUser, actor: Actor, id: string): Promise<SilenceRecord> {
@@ -149,7 +185,7 @@ export async function expireSilence(sql: Sql, user: AuthUser, actor: Actor, id: 
       targetId: id,
     });
   });
-  return (await sql.unsafe<SilenceRecord[]>(SELECT('s.id = $1'), [id]))[0]!;
+  return (await read(sql, SELECT('s.id = $1'), [id]))[0]!;
 }
 
 export async function listMutedAlerts(

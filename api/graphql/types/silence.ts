@@ -15,7 +15,9 @@ import { actorOf, guard } from './tenant-errors.ts';
 const MatcherRef = builder.objectRef<Matcher>('Matcher').implement({
   fields: (t) => ({
     field: t.exposeString('field', { description: 'asset, signature, tool, severity or label:<name>' }),
-    op: t.exposeString('op', { description: '=, !=, =~ (regular expression, whole value) or !~' }),
+    op: t.exposeString('op', {
+      description: '=, !=, =~ (RE2 regular expression over the whole value: no lookaround or backreferences) or !~',
+    }),
     value: t.exposeString('value'),
   }),
 });
@@ -42,6 +44,12 @@ const SilenceRef = builder.objectRef<SilenceRecord>('Silence').implement({
     }),
     state: t.expose('state', { type: SilenceStateEnum }),
     mutedCount: t.exposeInt('mutedCount', { description: 'Alerts it muted.' }),
+    invalidReason: t.exposeString('invalidReason', {
+      nullable: true,
+      description:
+        'Why this silence mutes nothing, naming the matcher (e.g. "matchers.0.value: uses a lookahead…"): a pattern ' +
+        'saved before patterns had to run on RE2. null when it is valid. Expire it and save a supported pattern.',
+    }),
   }),
 });
 
@@ -113,15 +121,21 @@ builder.mutationField('createSilence', (t) =>
     args: { input: t.arg({ type: SilenceInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       guard(() =>
-        createSilence(ctx.sql, requireUser(ctx), actorOf(ctx), {
-          companyId: String(input.companyId),
-          matchers: input.matchers as Matcher[],
-          ...(input.startsAt ? { startsAt: String(input.startsAt) } : {}),
-          ...(input.endsAt ? { endsAt: String(input.endsAt) } : {}),
-          ...(input.durationMinutes != null ? { durationMinutes: input.durationMinutes } : {}),
-          comment: input.comment,
-          ...(input.untilResolved ? { untilResolved: String(input.untilResolved) } : {}),
-        }),
+        createSilence(
+          ctx.sql,
+          requireUser(ctx),
+          actorOf(ctx),
+          {
+            companyId: String(input.companyId),
+            matchers: input.matchers as Matcher[],
+            ...(input.startsAt ? { startsAt: String(input.startsAt) } : {}),
+            ...(input.endsAt ? { endsAt: String(input.endsAt) } : {}),
+            ...(input.durationMinutes != null ? { durationMinutes: input.durationMinutes } : {}),
+            comment: input.comment,
+            ...(input.untilResolved ? { untilResolved: String(input.untilResolved) } : {}),
+          },
+          { maxActiveSilences: ctx.config.maxActiveSilences },
+        ),
       ),
   }),
 );
