@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     temporal,
     leaseSeconds: config.routeLeaseSeconds,
     taskQueue: config.taskQueue,
+    maxActiveSilences: config.maxActiveSilences,
     log: (m) => console.warn(`[router] ${m}`),
   });
   await router.start();

@@ -134,6 +134,7 @@ async function startServices(o: {
       temporal,
       leaseSeconds: config.routeLeaseSeconds,
       taskQueue: config.taskQueue,
+      maxActiveSilences: config.maxActiveSilences,
       log,
     });
     await router.start();

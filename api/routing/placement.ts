@@ -71,7 +71,9 @@ export async function placeAlerts(
         known.set(g.id, g);
     }
     const earliest = firing.reduce((m, a) => (a.receivedAt < m ? a.receivedAt : m), firing[0]!.receivedAt);
-    const companyInfo = await readCompanies(tx, companies, earliest);
+    // The router judged muting before the claim (judgeMutings): read silences again only for an alert it did not.
+    const unjudged = firing.some((a) => !a.groupId && a.muting === undefined);
+    const companyInfo = await readCompanies(tx, companies, earliest, unjudged ? undefined : 0);
     const configOf = (companyId: string) => correlationConfigOf(companyInfo.get(companyId)?.settings.correlation ?? {});
 
     // Only alerts not yet placed: one a crash left placed was not muted when it was placed.

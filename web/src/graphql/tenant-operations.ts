@@ -138,7 +138,7 @@ export const ISSUE_PASSWORD_LINK = /* GraphQL */ `
 `
 
 const SILENCE_FIELDS =
-  'id companyId matchers { field op value } startsAt endsAt effectiveEndsAt comment createdBy createdAt untilResolved state mutedCount'
+  'id companyId matchers { field op value } startsAt endsAt effectiveEndsAt comment createdBy createdAt untilResolved state mutedCount invalidReason'
 
 export const SILENCES = /* GraphQL */ `
   query Silences($companyId: ID!) {

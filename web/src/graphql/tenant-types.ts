@@ -202,6 +202,8 @@ export interface Silence {
   untilResolved: string | null
   state: 'pending' | 'active' | 'expired'
   mutedCount: number
+  /** Why a pattern saved before RE2 was required mutes nothing; null when it is valid. */
+  invalidReason: string | null
 }
 
 export interface MutedAlert {
