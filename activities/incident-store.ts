@@ -1,6 +1,9 @@
 // Reads and writes the incident's PostgreSQL projection. Every write is idempotent so that
-// Temporal may retry it freely.
+// Temporal may retry it freely; what PostgreSQL refuses as data fails at once, since no retry can change it.
+import { ApplicationFailure } from '@temporalio/common';
+import postgres from 'postgres';
 import type { Sql } from '../db/sql.ts';
+import { UNSTORABLE } from '../domain/failure-text.ts';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla.ts';
 import type { IncidentState, TimelineEvent } from '../workflows/types.ts';
 import type { CompanySettings } from '../domain/company-settings.ts';
@@ -74,11 +77,12 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
 
     async saveIncident(input: { state: IncidentState; events: TimelineEvent[]; newAlertIds: string[] }): Promise<void> {
       const s = input.state;
-      await sql.begin(async (tx) => {
-        // `version` only grows: a retry carrying an older snapshot leaves the newer row alone. Repeats of an
-        // open incident are counted by the router (routed_repeats) and never reach the workflow, so the row's
-        // alert_count and the score's alert-count term add those to the workflow's own count.
-        await tx`
+      await sql
+        .begin(async (tx) => {
+          // `version` only grows: a retry carrying an older snapshot leaves the newer row alone. Repeats of an
+          // open incident are counted by the router (routed_repeats) and never reach the workflow, so the row's
+          // alert_count and the score's alert-count term add those to the workflow's own count.
+          await tx`
           INSERT INTO incidents (
             id, company_id, workflow_id, run_id, aggregation_key, asset_name, signature, severity, status,
             priority_score, alert_count, tool_sources, decision, approval, execution, auto_remediated,
@@ -113,23 +117,44 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             reopen_count = EXCLUDED.reopen_count, escalation_level = EXCLUDED.escalation_level,
             final_state = COALESCE(EXCLUDED.final_state, incidents.final_state), merged_into = EXCLUDED.merged_into
           WHERE incidents.version < EXCLUDED.version`;
-        // Only the alerts that joined since the last save, and never one that another incident already owns.
-        if (input.newAlertIds.length > 0) {
-          await tx`
+          // Only the alerts that joined since the last save, and never one that another incident already owns.
+          if (input.newAlertIds.length > 0) {
+            await tx`
             UPDATE alerts SET incident_id = ${s.incidentId}
             WHERE company_id = ${s.companyId} AND id = ANY(${input.newAlertIds}) AND incident_id IS NULL`;
-        }
-        for (const e of input.events) {
-          await tx`
+          }
+          for (const e of input.events) {
+            await tx`
             INSERT INTO incident_events (incident_id, seq, kind, message, actor, data, created_at)
             VALUES (${s.incidentId}, ${e.seq}, ${e.kind}, ${e.message}, ${e.actor}, ${e.data ? tx.json(e.data as never) : null}, ${e.createdAt})
             ON CONFLICT (incident_id, seq) DO NOTHING`;
-        }
-        // Listeners get only the id and re-read the row, so a notification can never carry stale data.
-        await tx`SELECT pg_notify(${INCIDENT_CHANNEL}, ${s.incidentId})`;
-      });
+          }
+          // Listeners get only the id and re-read the row, so a notification can never carry stale data.
+          await tx`SELECT pg_notify(${INCIDENT_CHANNEL}, ${s.incidentId})`;
+        })
+        .catch((err: unknown) => {
+          throw refusal(err, s.incidentId) ?? err;
+        });
     },
   };
+}
+
+/**
+ * SQLSTATE codes that are the data's fault: class 22 (data exceptions: 22021 a NUL in text, 22P05 one in JSON,
+ * 22P02 an unpaired surrogate in JSON) and the integrity violations no retry changes (not null, foreign key, check).
+ */
+export function refusesData(code: string): boolean {
+  return code.startsWith('22') || code === '23502' || code === '23503' || code === '23514';
+}
+
+/** A refusal of the incident's data as the non-retryable failure the workflow recognises; null for anything else. */
+function refusal(err: unknown, incidentId: string): ApplicationFailure | null {
+  if (!(err instanceof postgres.PostgresError) || !refusesData(err.code)) return null;
+  // The workflow logs this with the incident id and saves what it can without the refused text.
+  return ApplicationFailure.nonRetryable(
+    `PostgreSQL refused incident ${incidentId} (SQLSTATE ${err.code}): ${err.message}`,
+    UNSTORABLE,
+  );
 }
 
 /** The state a reopen starts from: written only as the incident resolves, without the redelivery memory. */

@@ -146,12 +146,18 @@ export function alertBatchData(alerts: AlertSignal[], repeatIds: string[]): Reco
   };
 }
 
-export function escalate(s: IncidentState, j: Journal, now: string, reason: string): void {
+/** The event data holding a failure's raw error: only MSP admins read it (incidentFailureDetails). */
+export function failureData(detail: string | undefined): Record<string, unknown> | null {
+  return detail === undefined ? null : { internalDetail: detail };
+}
+
+/** `reason` is what the tenant reads; `detail`, the raw error behind it, if a failure caused it. */
+export function escalate(s: IncidentState, j: Journal, now: string, reason: string, detail?: string): void {
   s.status = 'escalated';
   s.escalated = true;
   s.escalationLevel += 1;
   s.escalationReason = reason;
-  record(s, j, now, 'escalated', `Escalated to level ${s.escalationLevel}: ${reason}`);
+  record(s, j, now, 'escalated', `Escalated to level ${s.escalationLevel}: ${reason}`, null, failureData(detail));
 }
 
 export function resolve(
@@ -168,12 +174,13 @@ export function resolve(
   record(s, j, now, 'resolved', message, actor);
 }
 
-export function recordDecision(s: IncidentState, j: Journal, now: string, d: Decision): void {
+export function recordDecision(s: IncidentState, j: Journal, now: string, d: Decision, detail?: string): void {
   s.decision = d;
   record(s, j, now, 'decided', d.reasoning, null, {
     action: d.action,
     source: d.source,
     runbook: d.runbook?.name ?? null,
+    ...failureData(detail),
   });
 }
 

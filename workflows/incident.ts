@@ -1,11 +1,11 @@
 // incidentWorkflow: one durable run per open incident, keyed by company + aggregation key.
 // Deterministic only: every side effect goes through an activity.
 import {
-  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
+  isCancellation,
   log,
   proxyActivities,
   setHandler,
@@ -15,7 +15,10 @@ import {
 import type { createIncidentStoreActivities } from '../activities/incident-store.ts';
 import type { createDecisionActivities } from '../activities/decision.ts';
 import type { createSsmActivities } from '../activities/ssm.ts';
+import { runbookOutcomeText } from '../domain/failure-text.ts';
 import { AlertInbox } from './alert-inbox.ts';
+import { describeFailure } from './failures.ts';
+import { createSaver } from './incident-save.ts';
 import { mayPassOn, page, pagesPeople, passOn, type Pager } from './paging.ts';
 import { refuseIf, registerPeopleCommands } from './people-commands.ts';
 import * as L from './incident-lifecycle.ts';
@@ -38,8 +41,9 @@ type SsmActivities = ReturnType<typeof createSsmActivities>;
 /** How long a run started by a reopen waits for that Update; a refused reopen leaves it nothing else to do. */
 const REOPEN_WAIT = '1 minute';
 
-// Writes to PostgreSQL are idempotent, so they may retry for as long as the database is away.
-const store = proxyActivities<StoreActivities>({
+// A read of PostgreSQL: retried for as long as the database is away. Saves have their own bounded policy
+// (incident-save.ts).
+const store = proxyActivities<Pick<StoreActivities, 'loadIncidentContext'>>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
@@ -57,7 +61,8 @@ const ssmSend = proxyActivities<Pick<SsmActivities, 'sendSsmCommand'>>({
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
     maximumAttempts: 5,
-    nonRetryableErrorTypes: ['NoSsmTarget', 'InvalidSsmRequest'],
+    // Refusals a retry within the minute cannot change: no target, a bad request, an IAM policy that denies it.
+    nonRetryableErrorTypes: ['NoSsmTarget', 'InvalidSsmRequest', 'AccessDeniedException'],
   },
 });
 
@@ -77,9 +82,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const inbox = new AlertInbox(input.resume?.recentAlertIds);
   let ctx: Awaited<ReturnType<StoreActivities['loadIncidentContext']>> | undefined;
   // Timeline events and alert ids since the last save: each save writes and links only these.
-  let journal = T.emptyJournal();
-  // Saves in flight: a continue-as-new waits for them so no timeline event is lost.
-  let saving = 0;
+  const journal = T.emptyJournal();
 
   for (const alert of input.carriedAlerts ?? []) inbox.accept(alert);
   for (const id of input.carriedRepeatIds ?? []) inbox.acceptRepeat(id);
@@ -98,18 +101,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   const now = (): string => new Date(Date.now()).toISOString();
 
-  /** Persist the state, the new timeline events and the newly joined alerts in one transaction. */
-  const save = async (): Promise<void> => {
-    const s = current();
-    const batch = journal;
-    journal = T.emptyJournal();
-    saving += 1;
-    try {
-      await store.saveIncident({ state: { ...s }, events: batch.events, newAlertIds: batch.alertIds });
-    } finally {
-      saving -= 1;
-    }
-  };
+  // Persists the state, the new timeline events and the newly joined alerts in one transaction; a continue-as-new
+  // and the end wait until it has nothing in flight or waiting.
+  const saver = createSaver(current, journal, now);
+  const save = saver.save;
 
   const flushAlerts = async (): Promise<void> => {
     if (!inbox.hasPending()) return;
@@ -151,11 +146,21 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   let paging: Promise<void> = Promise.resolve();
   const serially = (fn: () => Promise<void>): Promise<void> => (paging = paging.then(fn));
 
-  const escalate = async (reason: string): Promise<void> => {
-    T.escalate(current(), journal, now(), reason);
+  /** `detail` is the raw error behind the reason, kept for MSP admins (incidentFailureDetails). */
+  const escalate = async (reason: string, detail?: string): Promise<void> => {
+    T.escalate(current(), journal, now(), reason, detail);
     await save();
     if (pagesPeople()) await serially(() => page(pager, reason));
   };
+
+  // The first save the database refused escalated the incident (incident-save.ts): the people are paged here.
+  saver
+    .keep(async (reason) => {
+      if (pagesPeople()) await serially(() => page(pager, reason));
+    })
+    .catch((err: unknown) => {
+      if (!isCancellation(err)) log.error('Incident saver stopped', { incidentId: state?.incidentId, cause: `${err}` });
+    });
 
   const resolve = async (message: string, actor: string | null, autoRemediated: boolean): Promise<void> => {
     T.resolve(current(), journal, now(), message, actor, autoRemediated);
@@ -313,6 +318,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   if (undecided()) {
     const s = current();
     let d: Awaited<ReturnType<DecisionActivities['decideIncident']>>;
+    let failure: string | undefined;
     try {
       d = await decision.decideIncident({
         companyId: s.companyId,
@@ -324,22 +330,24 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       });
     } catch (err) {
       // Without a decision a person must take over; an incident must never sit in "new" unseen.
-      const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+      const { text, detail } = describeFailure('decide', err);
+      log.warn('No decision could be made', { incidentId: s.incidentId, cause: detail });
+      failure = detail;
       d = {
         action: 'escalate',
         runbook: null,
-        reasoning: `No decision could be made (${cause}); a technician must investigate.`,
+        reasoning: `${text}; a technician must investigate.`,
         source: 'rules',
         confidence: 0,
       };
     }
-    T.recordDecision(s, journal, now(), d);
+    T.recordDecision(s, journal, now(), d, failure);
     if (s.status === 'resolved' || ((d.action === 'escalate' || !d.runbook) && L.takenByPerson(s))) {
       // A person resolved the incident while the decision was being made, or already has it in hand:
       // record the decision, act on nothing.
       await save();
     } else if (d.action === 'escalate' || !d.runbook) {
-      await escalate(d.reasoning);
+      await escalate(d.reasoning, failure);
     } else if (d.action === 'request_approval') {
       T.requestApproval(s, journal, now(), ctx.approvalTimeoutSeconds);
       await save();
@@ -364,7 +372,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         Math.max(Date.parse(approval.deadline) - Date.now(), 0),
         true,
       );
-      if (outcome === 'continue') return await continueWithFreshHistory(input, current(), inbox, () => saving === 0);
+      if (outcome === 'continue') return await continueWithFreshHistory(input, current(), inbox, saver.settled);
       if (current().status !== 'awaiting_approval') continue; // resolved by hand meanwhile
       if (outcome === false) {
         T.expireApproval(s, journal, now(), ctx.approvalTimeoutSeconds);
@@ -393,7 +401,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       waitsOnAck ? ackTimeoutMinutes * 60_000 : undefined,
       true,
     );
-    if (outcome === 'continue') return await continueWithFreshHistory(input, current(), inbox, () => saving === 0);
+    if (outcome === 'continue') return await continueWithFreshHistory(input, current(), inbox, saver.settled);
     if (outcome === false) await serially(() => passOn(pager, ackTimeoutMinutes));
   }
 
@@ -404,6 +412,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       return;
     }
     const attempt = (s.execution?.attempt ?? 0) + 1;
+    let sent = false;
     try {
       const ref = await ssmSend.sendSsmCommand({
         companyId: s.companyId,
@@ -413,6 +422,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         runbook,
       });
       T.startRemediation(s, journal, now(), ref);
+      sent = true;
       await save();
       const result = await ssmWait.waitForSsmCommand({ companyId: s.companyId, incidentId: s.incidentId, ref });
       T.finishRemediation(s, journal, now(), result);
@@ -425,22 +435,25 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
           true,
         );
       } else {
-        await escalate(
-          `Runbook "${runbook.name}" ended ${result.status}: ${(result.error || result.output).slice(0, 500)}`,
-        );
+        // The instance's own output (the runbook's stderr, else stdout) is the tenant's: it may follow.
+        const output = (result.error || result.output).slice(0, 500);
+        await escalate(`${runbookOutcomeText(runbook.name, result.status)}${output ? `: ${output}` : ''}`);
       }
     } catch (err) {
-      const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
-      log.warn('Remediation failed', { incidentId: s.incidentId, cause });
-      if (s.execution) s.execution = { ...s.execution, status: 'Failed', error: cause, finishedAt: now() };
-      await escalate(`Remediation could not run: ${cause}`);
+      // An AWS, database or Temporal failure: the tenant reads a sentence, MSP admins and the log the raw error.
+      const { text, detail } = describeFailure(sent ? 'await_runbook' : 'send_runbook', err);
+      log.warn('Remediation failed', { incidentId: s.incidentId, cause: detail });
+      if (sent && s.execution) {
+        s.execution = { ...s.execution, status: 'Failed', error: text, internalDetail: detail, finishedAt: now() };
+      }
+      await escalate(text, detail);
     }
   }
 
   // ---- close -------------------------------------------------------------------------------
   inbox.close();
   await sla;
-  await condition(allHandlersFinished);
+  await condition(() => allHandlersFinished() && saver.settled());
   if (inbox.hasCarried()) {
     // The same key fired again after resolution: that is a new incident, in a new run of this workflow ID.
     const next = inbox.carried();

@@ -1,10 +1,11 @@
 // Paging people from the incident workflow: give an unowned incident to whoever is on call, tell the escalation
 // step of its level (bell, email, chat), and pass it on when its assignee does not acknowledge in time. Every
 // page is an activity with retries, recorded on the timeline either way.
-import { ActivityFailure, patched, proxyActivities } from '@temporalio/workflow';
-import type { createNotifyActivities } from '../activities/notify.ts';
+import { log, patched, proxyActivities } from '@temporalio/workflow';
+import type { createNotifyActivities, EscalationResult } from '../activities/notify.ts';
 import type { createOnCallActivities } from '../activities/on-call.ts';
 import { ESCALATION_CHAIN, STEP_LABELS } from '../domain/escalation.ts';
+import { describeFailure } from './failures.ts';
 import * as L from './incident-lifecycle.ts';
 import * as T from './incident-state.ts';
 import type { IncidentState } from './types.ts';
@@ -99,14 +100,24 @@ async function tell(p: Pager, reason: string): Promise<void> {
       assigneeId: s.assignee?.userId ?? null,
       category: s.category ?? null,
     });
-    const who = r.people.length > 0 ? `: ${r.people.join(', ')}` : ' (nobody there)';
-    const how = `in app ${r.inApp}, email ${r.emails}, chat ${r.webhooks}`;
-    T.record(s, p.journal(), p.now(), 'notified', `Paged the ${STEP_LABELS[r.step]}${who} (${how})`, null, {
-      ...r,
-    });
+    T.record(s, p.journal(), p.now(), 'notified', pagedText(r), null, { ...r });
   } catch (err) {
-    const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
-    T.record(s, p.journal(), p.now(), 'notification_failed', cause.slice(0, 500));
+    // The relay's or the chat service's own words name hosts and addresses: MSP admins and the log read them.
+    const { text, detail } = describeFailure('page', err);
+    log.warn('Paging failed', { incidentId: s.incidentId, cause: detail });
+    T.record(s, p.journal(), p.now(), 'notification_failed', text, null, T.failureData(detail));
   }
   await p.save();
+}
+
+/**
+ * Who was paged and how, as the tenant's timeline reads it: the company's own people by address; MSP staff, who
+ * serve every tenant, only by their count ("Paged the MSP admins (2 people; in app 2, email 2, chat 1)").
+ */
+export function pagedText(r: EscalationResult): string {
+  const how = `in app ${r.inApp}, email ${r.emails}, chat ${r.webhooks}`;
+  const n = r.people.length;
+  const who = n === 0 ? ' (nobody there)' : r.step === 'msp_admins' ? '' : `: ${r.people.join(', ')}`;
+  const count = n > 0 && r.step === 'msp_admins' ? `${n} ${n === 1 ? 'person' : 'people'}; ` : '';
+  return `Paged the ${STEP_LABELS[r.step]}${who} (${count}${how})`;
 }

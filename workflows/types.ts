@@ -91,7 +91,10 @@ export interface SsmCommandResult {
 export interface Execution extends SsmCommandRef {
   status: string;
   output: string | null;
+  /** The instance's stderr, or the tenant's sentence for a failure around the run (domain/failure-text.ts). */
   error: string | null;
+  /** The raw error behind that sentence (AWS, Temporal): MSP admins only. Absent before it existed. */
+  internalDetail?: string | null;
   finishedAt: string | null;
 }
 

@@ -195,9 +195,16 @@ describe('incidentWorkflow', () => {
         taskQueue,
       );
       const s = await stateWhen(handle, (x) => x.status === 'escalated', 'escalation');
+      // The tenant reads a sentence; the activity's own words are kept for MSP admins on the escalation event.
       expect(s.escalationReason).toBe(
-        'Remediation could not run: Asset "web-without-instance" has no EC2/managed instance id, so SSM has nowhere to run "Clean temp files"',
+        'The runbook could not be sent: the asset has no instance registered to run it on',
       );
+      const escalated = await eventually(async () => {
+        const [e] = await stack.sql<{ data: { internalDetail: string } }[]>`
+          SELECT data FROM incident_events WHERE incident_id = ${s.incidentId} AND kind = 'escalated'`;
+        return e;
+      }, 'the escalation event');
+      expect(escalated.data.internalDetail).toMatch(/^sendSsmCommand failed — NoSsmTarget: /);
       await handle.terminate('test done');
     } finally {
       await ssmWorker.stop();
@@ -223,8 +230,9 @@ describe('incidentWorkflow', () => {
       const handle = await sendAlert(stack.temporal, company.companyId, 'srv-app-01', 'disk_full', alert(), taskQueue);
       const s = await stateWhen(handle, (x) => x.status === 'escalated', 'escalation');
       expect(s.execution).toMatchObject({ status: 'Failed' });
+      // The runbook's own stderr is the tenant's output: it follows the sentence.
       expect(s.escalationReason).toBe(
-        'Runbook "Clean temp files" ended Failed: Job for nginx.service failed because the control process exited with error code.',
+        'The runbook "Clean temp files" failed on the instance: Job for nginx.service failed because the control process exited with error code.',
       );
       expect(s.autoRemediated).toBe(false);
       await handle.terminate('test done');
@@ -250,8 +258,17 @@ describe('incidentWorkflow', () => {
       const handle = await sendAlert(stack.temporal, company.companyId, 'srv-app-01', 'disk_full', alert(), taskQueue);
       const s = await stateWhen(handle, (x) => x.status === 'escalated', 'escalation');
       expect(s.decision).toMatchObject({ action: 'escalate', runbook: null });
-      expect(s.escalationReason).toContain('No decision could be made');
-      expect(s.escalationReason).toContain('runbook store unreachable');
+      expect(s.escalationReason).toBe(
+        'No decision could be made: an unexpected error occurred (the MSP can see the details); a technician must investigate.',
+      );
+      const decided = await eventually(async () => {
+        const [e] = await stack.sql<{ data: { internalDetail: string } }[]>`
+          SELECT data FROM incident_events WHERE incident_id = ${s.incidentId} AND kind = 'decided'`;
+        return e;
+      }, 'the decision event');
+      expect(decided.data.internalDetail).toBe(
+        'decideIncident failed — DecisionUnavailable: runbook store unreachable',
+      );
       expect(s.execution).toBeNull();
       await handle.terminate('test done');
     } finally {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { startEmbeddedPostgres } from '../../db/embedded.ts';
 import { migrate } from '../../db/migrate.ts';
@@ -14,6 +15,7 @@ import { loadConfig } from '../../lib/config.ts';
 import { execFileSync } from 'node:child_process';
 import { findTemporalCli, freePort, startTemporalDevServer } from '../../lib/temporal-dev-server.ts';
 import { createWorker } from '../../worker/create-worker.ts';
+import { createActivities } from '../../activities/index.ts';
 import {
   absorbIncident,
   acknowledgeIncident,
@@ -54,7 +56,31 @@ try {
     temporalAddress: server.address,
   };
   const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const worker = await createWorker({ connection: nativeConnection, sql, config });
+  // The failure paths: a runbook AWS refuses to send, and a save PostgreSQL refuses (a NUL, in that company's first).
+  const real = createActivities({ sql, config });
+  const refuseSend = new Set<string>();
+  const refuseSave = new Set<string>();
+  const worker = await createWorker({
+    connection: nativeConnection,
+    sql,
+    config,
+    activities: {
+      ...real,
+      sendSsmCommand: async (input: Parameters<typeof real.sendSsmCommand>[0]) => {
+        if (!refuseSend.has(input.companyId)) return real.sendSsmCommand(input);
+        throw ApplicationFailure.nonRetryable(
+          'User: arn:aws:sts::123456789012:assumed-role/aw-worker/i-0abc is not authorized to perform: ssm:SendCommand',
+          'AccessDeniedException',
+        );
+      },
+      saveIncident: async (input: Parameters<typeof real.saveIncident>[0]) =>
+        real.saveIncident(
+          refuseSave.delete(input.state.companyId)
+            ? { ...input, state: { ...input.state, assetName: `${input.state.assetName}\u0000` } }
+            : input,
+        ),
+    },
+  });
   const temporal = new Client({ connection: await Connection.connect({ address: server.address }) });
   await worker.runUntil(async () => {
     const company = await createCompany(sql);
@@ -190,7 +216,29 @@ try {
     });
     await fault.result();
 
+    // AWS refuses the runbook: the tenant reads a sentence, the raw error stays in the escalation's data.
+    const refusing = await createCompany(sql);
+    refuseSend.add(refusing.companyId);
+    const sendRefused = await sendAlert(temporal, refusing.companyId, 'srv-app-09', 'disk_full', alert('high'));
+    const unsent = await waitFor(sendRefused, 'escalated');
+    await sendRefused.executeUpdate(resolveIncident, {
+      args: [{ incidentId: unsent.incidentId, actor: actor('technician', [refusing.companyId]), comment: 'by hand' }],
+    });
+    await sendRefused.result();
+
+    // PostgreSQL refuses the first save: saved without the NUL, escalated, and people's Updates still answer.
+    const nul = await createCompany(sql);
+    refuseSave.add(nul.companyId);
+    const saveRefused = await sendAlert(temporal, nul.companyId, 'srv-q-09', 'queue_stuck', alert('high'));
+    const unsaved = await waitFor(saveRefused, 'escalated');
+    const nulCmd = { incidentId: unsaved.incidentId, actor: actor('technician', [nul.companyId]) };
+    await saveRefused.executeUpdate(acknowledgeIncident, { args: [nulCmd] });
+    await saveRefused.executeUpdate(resolveIncident, { args: [{ ...nulCmd, comment: 'checked' }] });
+    await saveRefused.result();
+
     const recorded = [
+      ['send-refused', sendRefused],
+      ['save-refused', saveRefused],
       ['merged-by-correlation', symptom],
       ['absorbed-by-correlation', fault],
       ['auto-remediated', auto],

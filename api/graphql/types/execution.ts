@@ -1,4 +1,5 @@
 import type { Execution } from '../../../workflows/types.ts';
+import { isMspAdmin } from '../../tenants/access.ts';
 import { builder } from '../builder.ts';
 
 export const ExecutionRef = builder.objectRef<Execution>('Execution').implement({
@@ -13,7 +14,16 @@ export const ExecutionRef = builder.objectRef<Execution>('Execution').implement(
     commands: t.exposeStringList('commands'),
     status: t.exposeString('status'),
     output: t.exposeString('output', { nullable: true }),
-    error: t.exposeString('error', { nullable: true }),
+    error: t.exposeString('error', {
+      nullable: true,
+      description: "The instance's stderr, or a plain sentence when the run failed around it (AWS refused, timed out).",
+    }),
+    internalDetail: t.string({
+      nullable: true,
+      description:
+        'The raw AWS or Temporal error behind `error`, for MSP admins; null for everyone else, and when there is none.',
+      resolve: (e, _args, ctx) => (ctx.user && isMspAdmin(ctx.user) ? (e.internalDetail ?? null) : null),
+    }),
     startedAt: t.expose('startedAt', { type: 'DateTime' }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
   }),
