@@ -116,6 +116,10 @@ const OPS: Record<string, Op> = {
     expect: MEMBER_OF_A_READ,
     run: (t) => gql('query($id:ID!){ incident(id:$id) { id } }', { id: incidentId })(t),
   },
+  incidentFailureDetail: {
+    expect: MSP_ONLY,
+    run: (t) => gql('query($id:ID!){ incidentFailureDetail(incidentId:$id, seq:1) }', { id: incidentId })(t),
+  },
   deadLetteredAlerts: {
     expect: ADMIN_OF_A,
     run: (t) => gql('query($c:ID!){ deadLetteredAlerts(companyId:$c) { id } }', { c: A.companyId })(t),
