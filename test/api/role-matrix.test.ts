@@ -329,10 +329,10 @@ const OPS: Record<string, Op> = {
   setIntegrationKeyPolicy: {
     expect: ADMIN_OF_A,
     run: async (t) =>
-      gql(
-        'mutation($c:ID!,$k:ID!){ setIntegrationKeyPolicy(companyId:$c,keyId:$k,signing:unsigned_allowed) { id } }',
-        { c: A.companyId, k: await freshKey() },
-      )(t),
+      gql('mutation($c:ID!,$k:ID!){ setIntegrationKeyPolicy(companyId:$c,keyId:$k,signing:unsigned_allowed) { id } }', {
+        c: A.companyId,
+        k: await freshKey(),
+      })(t),
   },
   rotateSigningSecret: {
     expect: ADMIN_OF_A,
