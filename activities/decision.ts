@@ -1,7 +1,8 @@
 // Chooses what to do about an incident. Rules are always available; LLM providers plug in here later.
 import type { Sql } from '../db/sql.ts';
 import { decideByRules, type Decision } from '../domain/rules.ts';
-import type { RiskLevel, Runbook, Severity } from '../domain/types.ts';
+import { loadRunbooks } from '../db/runbooks.ts';
+import type { Severity } from '../domain/types.ts';
 
 export interface DecisionDeps {
   sql: Sql;
@@ -16,20 +17,8 @@ export interface DecideInput {
   alertCount: number;
 }
 
-export async function loadRunbooks(sql: Sql, companyId: string): Promise<Runbook[]> {
-  const rows = await sql<
-    { id: string; name: string; signature: string; risk_level: RiskLevel; document_name: string; actions: string[] }[]
-  >`
-    SELECT id, name, signature, risk_level, document_name, actions FROM runbooks WHERE company_id = ${companyId} ORDER BY created_at`;
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    signature: r.signature,
-    riskLevel: r.risk_level,
-    documentName: r.document_name,
-    actions: r.actions,
-  }));
-}
+// Runbooks come from their current versions (db/runbooks.ts); re-exported here for the decision engine's callers.
+export { loadRunbooks };
 
 export function createDecisionActivities(deps: DecisionDeps) {
   return {

@@ -3,7 +3,43 @@
 import { randomBytes } from 'node:crypto';
 import { hashApiKey, keyHint } from '../domain/api-keys.ts';
 import { hashPassword, verifyPassword } from '../api/auth.ts';
+import type { RunbookDraft } from '../domain/runbook.ts';
+import { insertRunbook } from './runbooks.ts';
 import type { Sql } from './sql.ts';
+
+/** The demo tenant's runbooks, as version 1 of each; edits in the dashboard add versions. */
+const DEMO_RUNBOOKS: Array<{ id: string; draft: RunbookDraft }> = [
+  {
+    id: 'rb-disk-cleanup',
+    draft: {
+      name: 'Clean temp files',
+      description: 'Frees disk by removing old temp files and rotated logs',
+      signatures: ['disk_full'],
+      riskLevel: 'low',
+      documentName: 'AWS-RunShellScript',
+      commands: ['find /tmp -type f -mtime +1 -delete', 'journalctl --vacuum-size=200M', 'df -h /'],
+      parameters: {},
+      timeoutSeconds: 600,
+    },
+  },
+  {
+    id: 'rb-restart-nginx',
+    draft: {
+      name: 'Restart nginx',
+      description: 'Restarts nginx and checks it answers',
+      signatures: ['service_down:nginx'],
+      riskLevel: 'high',
+      documentName: 'AWS-RunShellScript',
+      commands: [
+        'sudo systemctl restart nginx',
+        'systemctl is-active nginx',
+        'curl -fsS -o /dev/null http://localhost/',
+      ],
+      parameters: {},
+      timeoutSeconds: 600,
+    },
+  },
+];
 
 export interface DemoCredentials {
   companyId: string;
@@ -58,13 +94,10 @@ export async function seedDemo(
         (${creds.companyId}, 'srv-app-01', 'i-0abc1234def567890', 'critical', 'Ubuntu 22.04', ${['app', 'prod']}),
         (${creds.companyId}, 'srv-web-01', 'i-0def4567abc123890', 'medium', 'Ubuntu 22.04', ${['web', 'prod']})
       ON CONFLICT DO NOTHING`;
-    await tx`
-      INSERT INTO runbooks (id, company_id, name, description, signature, risk_level, actions) VALUES
-        ('rb-disk-cleanup', ${creds.companyId}, 'Clean temp files', 'Frees disk by removing old temp files and rotated logs', 'disk_full', 'low',
-          ${['find /tmp -type f -mtime +1 -delete', 'journalctl --vacuum-size=200M', 'df -h /']}),
-        ('rb-restart-nginx', ${creds.companyId}, 'Restart nginx', 'Restarts nginx and checks it answers', 'service_down:nginx', 'high',
-          ${['sudo systemctl restart nginx', 'systemctl is-active nginx', 'curl -fsS -o /dev/null http://localhost/']})
-      ON CONFLICT DO NOTHING`;
+    for (const rb of DEMO_RUNBOOKS) {
+      const [exists] = await tx`SELECT 1 FROM runbooks WHERE id = ${rb.id}`;
+      if (!exists) await insertRunbook(tx, rb.id, creds.companyId, rb.draft, 'seed');
+    }
     for (const u of [
       {
         id: 'user-admin',

@@ -1,3 +1,4 @@
+import { compareSpecificity, globMatch, isGlob } from './glob.ts';
 import type { RiskLevel, Role, Runbook } from './types.ts';
 
 export type DecisionAction = 'auto_remediate' | 'request_approval' | 'escalate';
@@ -10,9 +11,22 @@ export interface Decision {
   confidence: number;
 }
 
-/** The runbook written for exactly this alert signature, if the company has one. */
+/**
+ * The runbook for this alert signature: one naming it exactly first, else the one whose matching glob is the most
+ * specific (most literal characters, then fewest stars; ties go to the earlier runbook).
+ */
 export function matchRunbook(signature: string, runbooks: readonly Runbook[]): Runbook | null {
-  return runbooks.find((r) => r.signature === signature) ?? null;
+  const patterns = (r: Runbook) => r.signatures ?? [r.signature];
+  const exact = runbooks.find((r) => patterns(r).some((p) => !isGlob(p) && p === signature));
+  if (exact) return exact;
+  let best: { runbook: Runbook; pattern: string } | null = null;
+  for (const runbook of runbooks) {
+    for (const pattern of patterns(runbook)) {
+      if (!isGlob(pattern) || !globMatch(pattern, signature)) continue;
+      if (!best || compareSpecificity(pattern, best.pattern) < 0) best = { runbook, pattern };
+    }
+  }
+  return best?.runbook ?? null;
 }
 
 /**

@@ -27,8 +27,19 @@ export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 export interface Runbook {
   id: string;
   name: string;
+  /** The first of `signatures` (kept for histories and callers from before versions). */
   signature: string;
   riskLevel: RiskLevel;
   documentName: string;
+  /** Command templates (domain/runbook-template.ts); rendered per incident before they are sent. */
   actions: string[];
+  // Optional, so workflow histories recorded before runbook versions still replay.
+  /** The immutable version this is: an incident's decision records the version it ran. */
+  version?: number;
+  /** Exact signatures or globs the runbook handles (domain/glob.ts). */
+  signatures?: string[];
+  /** Values for {{param.<name>}}. */
+  parameters?: Record<string, string>;
+  /** SSM executionTimeout for the commands. */
+  timeoutSeconds?: number;
 }

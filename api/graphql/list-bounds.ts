@@ -3,7 +3,10 @@
 // it); a field without one counts `max`, the most its resolver returns or, where the resolver sets no LIMIT, the
 // most a real install holds (marked "estimate"). Lists of scalars and enums are columns of their parent's row and
 // cost nothing; every list of objects must be here (test/unit/graphql-cost.test.ts checks the schema against it).
+import { RUNBOOK_LIMITS } from '../../domain/runbook.ts';
+import { RUNBOOK_CATALOGUE } from '../../domain/runbook-catalogue.ts';
 import { TIMELINE_LIMIT } from '../incident-queries.ts';
+import { RUNBOOK_VERSIONS_LIMIT } from '../tenants/runbooks.ts';
 
 export interface ListBound {
   /** The argument that sets the size; `limit`, or `first`, when not named. */
@@ -48,6 +51,15 @@ export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   'OnCallSchedule.overrides': { max: 100 },
   /** One per receiver route. */
   'IssuedKey.webhookUrls': { max: 20 },
+
+  /** A company's runbooks (the query's LIMIT). */
+  'Query.runbooks': { max: 1000 },
+  'Runbook.versions': { arg: 'limit', default: RUNBOOK_VERSIONS_LIMIT.default, max: RUNBOOK_VERSIONS_LIMIT.max },
+  /** One per field of a version. */
+  'RunbookVersion.changes': { max: 8 },
+  'RunbookVersion.parameters': { max: RUNBOOK_LIMITS.parameters },
+  'RunbookCatalogueImport.imported': { max: RUNBOOK_CATALOGUE.length },
+  'RunbookCatalogueImport.skipped': { max: RUNBOOK_CATALOGUE.length },
 
   'CorrelationLabResult.incidents': { max: 100 },
   'CorrelationLabDiff.merges': { max: 50 },

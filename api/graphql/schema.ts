@@ -21,5 +21,6 @@ import './types/notification.ts';
 import './types/on-call.ts';
 import './types/correlation-lab.ts';
 import './types/incident-merge.ts';
+import './types/runbook.ts';
 
 export const schema = builder.toSchema();

@@ -106,6 +106,20 @@ async function scheduleOfA(): Promise<string> {
   return id;
 }
 
+/** A fresh runbook of company A (its own signature, so saves never collide). */
+async function runbookOfA(): Promise<string> {
+  const r = await asMsp<{ saveRunbook: { id: string } }>('mutation($i:RunbookInput!){ saveRunbook(input:$i) { id } }', {
+    i: {
+      companyId: A.companyId,
+      name: 'matrix',
+      signatures: [`rb-${Math.random().toString(36).slice(2)}`],
+      riskLevel: 'low',
+      commands: ['echo {{asset}}'],
+    },
+  });
+  return r.saveRunbook.id;
+}
+
 const INCIDENT_COMMAND = signedIn({ msp: 'reached', adminA: 'reached', techA: 'reached', rest: 'refused' });
 
 const OPS: Record<string, Op> = {
@@ -378,6 +392,48 @@ const OPS: Record<string, Op> = {
         VALUES (${id}, ${A.companyId}, '[{"field":"asset","op":"=","value":"x"}]', now(), now() + interval '1 hour', 'm', 'm')`;
       return gql('mutation($id:ID!){ expireSilence(id:$id) { id } }', { id })(t);
     },
+  },
+  // ---- runbooks: members read and preview, company admins write
+  runbooks: {
+    expect: MEMBER_OF_A,
+    run: (t) => gql('query($c:ID!){ runbooks(companyId:$c) { id current { name } } }', { c: A.companyId })(t),
+  },
+  runbook: {
+    expect: MEMBER_OF_A,
+    run: async (t) =>
+      gql('query($id:ID!){ runbook(id:$id) { id versions { version } } }', { id: await runbookOfA() })(t),
+  },
+  runbookPreview: {
+    expect: MEMBER_OF_A,
+    run: async (t) =>
+      gql('query($r:ID!,$i:ID!){ runbookPreview(runbookId:$r, incidentId:$i) { commands } }', {
+        r: await runbookOfA(),
+        i: incidentId,
+      })(t),
+  },
+  saveRunbook: {
+    expect: ADMIN_OF_A,
+    run: (t) =>
+      gql('mutation($i:RunbookInput!){ saveRunbook(input:$i) { id } }', {
+        i: {
+          companyId: A.companyId,
+          name: 'matrix',
+          signatures: [`m-${Math.random().toString(36).slice(2)}`],
+          riskLevel: 'low',
+          commands: ['true'],
+        },
+      })(t),
+  },
+  archiveRunbook: {
+    expect: ADMIN_OF_A,
+    run: async (t) => gql('mutation($id:ID!){ archiveRunbook(id:$id) { id } }', { id: await runbookOfA() })(t),
+  },
+  importRunbookCatalogue: {
+    expect: ADMIN_OF_A,
+    run: (t) =>
+      gql('mutation($c:ID!){ importRunbookCatalogue(companyId:$c, names:["linux-flush-dns"]) { skipped { key } } }', {
+        c: A.companyId,
+      })(t),
   },
   // ---- people
   invitePerson: {

@@ -1,0 +1,58 @@
+// Dry-run preview of a runbook for one incident: the SSM document, the target instance ids and the commands with
+// the incident's fields rendered and quoted, exactly as a send would carry them. Nothing is sent. Any member of the
+// company may look; the incident must be of the runbook's company.
+import { incidentTarget } from '../../db/runbooks.ts';
+import type { Sql } from '../../db/sql.ts';
+import { renderCommands, shellFor, type TemplateShell } from '../../domain/runbook-template.ts';
+import type { AuthUser } from '../auth.ts';
+import { TenantError } from './errors.ts';
+import { getRunbook } from './runbooks.ts';
+
+export interface RunbookPreview {
+  runbookId: string;
+  version: number;
+  incidentId: string;
+  documentName: string;
+  shell: TemplateShell;
+  /** Empty when the incident's asset has no instance registered to its company: a live run would escalate. */
+  instanceIds: string[];
+  commands: string[];
+  timeoutSeconds: number;
+  /** Why nothing could run, as a sentence, or null. */
+  blockedReason: string | null;
+}
+
+export async function previewRunbook(
+  sql: Sql,
+  user: AuthUser,
+  runbookId: string,
+  incidentId: string,
+): Promise<RunbookPreview> {
+  const runbook = await getRunbook(sql, user, runbookId);
+  const target = await incidentTarget(sql, runbook.companyId, incidentId);
+  // An incident of another company reads as missing here too.
+  if (!target) throw new TenantError('NOT_FOUND', `Incident ${incidentId} not found in this runbook's company`);
+  const v = runbook.current;
+  const shell = shellFor(v.documentName);
+  let commands: string[] = [];
+  let blockedReason: string | null = null;
+  try {
+    commands = renderCommands(v.commands, shell, target.fields, v.parameters);
+  } catch (err) {
+    blockedReason = `The commands cannot be rendered: ${(err as Error).message}`;
+  }
+  if (!blockedReason && !target.instanceId) {
+    blockedReason = `Asset "${target.fields.asset}" has no instance id registered to this company, so nothing would be sent`;
+  }
+  return {
+    runbookId,
+    version: v.version,
+    incidentId,
+    documentName: v.documentName,
+    shell,
+    instanceIds: target.instanceId ? [target.instanceId] : [],
+    commands,
+    timeoutSeconds: v.timeoutSeconds,
+    blockedReason,
+  };
+}

@@ -1,0 +1,168 @@
+// Runbooks as the database holds them: an identity per runbook pointing at its current immutable version
+// (migration 017). Decisions read only live runbooks' current versions; history reads every version.
+import type { Sql, TransactionSql } from './sql.ts';
+import type { RunbookDraft } from '../domain/runbook.ts';
+import type { TemplateFields } from '../domain/runbook-template.ts';
+import type { Runbook } from '../domain/types.ts';
+
+export interface RunbookVersionRow extends RunbookDraft {
+  runbookId: string;
+  version: number;
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface RunbookRow {
+  id: string;
+  companyId: string;
+  currentVersion: number;
+  archivedAt: string | null;
+  archivedBy: string | null;
+  createdAt: string;
+  /** The current version. */
+  current: RunbookVersionRow;
+}
+
+const VERSION_COLUMNS = `
+  v.runbook_id AS "runbookId", v.version, v.name, v.description, v.signatures, v.risk_level AS "riskLevel",
+  v.document_name AS "documentName", v.commands, v.parameters, v.timeout_seconds AS "timeoutSeconds",
+  v.created_by AS "createdBy", v.created_at AS "createdAt"`;
+
+const RUNBOOK_SELECT = `
+  SELECT r.id, r.company_id AS "companyId", r.current_version AS "currentVersion", r.archived_at AS "archivedAt",
+    r.archived_by AS "archivedBy", r.created_at AS "createdAt", json_build_object(
+      'runbookId', v.runbook_id, 'version', v.version, 'name', v.name, 'description', v.description,
+      'signatures', v.signatures, 'riskLevel', v.risk_level, 'documentName', v.document_name,
+      'commands', v.commands, 'parameters', v.parameters, 'timeoutSeconds', v.timeout_seconds,
+      'createdBy', v.created_by, 'createdAt', v.created_at) AS current
+  FROM runbooks r JOIN runbook_versions v ON v.runbook_id = r.id AND v.version = r.current_version`;
+
+/** The workflow's view of a version: the Runbook type its decision carries and its history records. */
+export function toRunbook(v: RunbookVersionRow): Runbook {
+  return {
+    id: v.runbookId,
+    name: v.name,
+    signature: v.signatures[0]!,
+    riskLevel: v.riskLevel,
+    documentName: v.documentName,
+    actions: v.commands,
+    version: v.version,
+    signatures: v.signatures,
+    parameters: v.parameters,
+    timeoutSeconds: v.timeoutSeconds,
+  };
+}
+
+/** The company's live runbooks at their current versions, oldest first (the decision engine's input). */
+export async function loadRunbooks(sql: Sql, companyId: string): Promise<Runbook[]> {
+  const rows = await sql.unsafe<RunbookRow[]>(
+    `${RUNBOOK_SELECT} WHERE r.company_id = $1 AND r.archived_at IS NULL ORDER BY r.created_at, r.id`,
+    [companyId],
+  );
+  return rows.map((r) => toRunbook(r.current));
+}
+
+/** Every runbook of a company, archived ones after the live ones when asked for. */
+export async function selectRunbooks(sql: Sql, companyId: string, includeArchived: boolean): Promise<RunbookRow[]> {
+  return sql.unsafe<RunbookRow[]>(
+    `${RUNBOOK_SELECT} WHERE r.company_id = $1 ${includeArchived ? '' : 'AND r.archived_at IS NULL'}
+     ORDER BY r.archived_at IS NOT NULL, lower(v.name), r.id LIMIT 1000`,
+    [companyId],
+  );
+}
+
+export async function selectRunbook(sql: Sql | TransactionSql, id: string): Promise<RunbookRow | null> {
+  const [row] = await sql.unsafe<RunbookRow[]>(`${RUNBOOK_SELECT} WHERE r.id = $1`, [id]);
+  return row ?? null;
+}
+
+/** A runbook's versions, newest first, at most `limit`. */
+export async function selectVersions(sql: Sql, runbookId: string, limit: number): Promise<RunbookVersionRow[]> {
+  return sql.unsafe<RunbookVersionRow[]>(
+    `SELECT ${VERSION_COLUMNS} FROM runbook_versions v WHERE v.runbook_id = $1 ORDER BY v.version DESC LIMIT $2`,
+    [runbookId, limit],
+  );
+}
+
+/** Adds `version` of a runbook (the caller holds the runbook's row lock or has just created it). */
+export async function insertVersion(
+  tx: TransactionSql,
+  runbookId: string,
+  version: number,
+  d: RunbookDraft,
+  createdBy: string,
+): Promise<void> {
+  await tx`
+    INSERT INTO runbook_versions (runbook_id, version, name, description, signatures, risk_level, document_name,
+                                  commands, parameters, timeout_seconds, created_by)
+    VALUES (${runbookId}, ${version}, ${d.name}, ${d.description}, ${d.signatures}, ${d.riskLevel}, ${d.documentName},
+            ${d.commands}, ${tx.json(d.parameters)}, ${d.timeoutSeconds}, ${createdBy})`;
+  await tx`UPDATE runbooks SET current_version = ${version} WHERE id = ${runbookId}`;
+}
+
+/** Creates a runbook at version 1. */
+export async function insertRunbook(
+  tx: TransactionSql,
+  id: string,
+  companyId: string,
+  d: RunbookDraft,
+  createdBy: string,
+): Promise<void> {
+  await tx`INSERT INTO runbooks (id, company_id, current_version) VALUES (${id}, ${companyId}, 1)`;
+  await insertVersion(tx, id, 1, d, createdBy);
+}
+
+/**
+ * Exact signatures of `signatures` another live runbook of the company already handles, with that runbook's name:
+ * two runbooks claiming one exact signature would leave the choice to row order.
+ */
+export async function exactSignatureClaims(
+  tx: TransactionSql,
+  companyId: string,
+  signatures: string[],
+  exceptRunbookId: string | null,
+): Promise<Array<{ signature: string; name: string }>> {
+  const exact = signatures.filter((s) => !s.includes('*'));
+  if (!exact.length) return [];
+  return tx<{ signature: string; name: string }[]>`
+    SELECT s AS signature, v.name FROM runbooks r
+    JOIN runbook_versions v ON v.runbook_id = r.id AND v.version = r.current_version
+    CROSS JOIN LATERAL unnest(v.signatures) s
+    WHERE r.company_id = ${companyId} AND r.archived_at IS NULL AND s = ANY(${exact})
+      AND r.id IS DISTINCT FROM ${exceptRunbookId}`;
+}
+
+export interface IncidentTarget {
+  fields: TemplateFields;
+  /** The instance id of the incident's asset, when the incident's company registered one (the only target). */
+  instanceId: string | null;
+}
+
+/**
+ * What a runbook's templates and target come from for an incident of `companyId`: its own fields, the labels of
+ * its latest alert, and the instance its company registered for its asset. null when the company has no such
+ * incident.
+ */
+export async function incidentTarget(sql: Sql, companyId: string, incidentId: string): Promise<IncidentTarget | null> {
+  const [row] = await sql<
+    {
+      assetName: string;
+      signature: string;
+      severity: string;
+      labels: Record<string, unknown> | null;
+      instanceId: string | null;
+    }[]
+  >`
+    SELECT i.asset_name AS "assetName", i.signature, i.severity,
+      (SELECT a.labels FROM alerts a WHERE a.incident_id = i.id ORDER BY a.received_at DESC LIMIT 1) AS labels,
+      (SELECT s.instance_id FROM assets s WHERE s.company_id = i.company_id AND s.name = i.asset_name) AS "instanceId"
+    FROM incidents i WHERE i.id = ${incidentId} AND i.company_id = ${companyId}`;
+  if (!row) return null;
+  const labels = Object.fromEntries(
+    Object.entries(row.labels ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+  );
+  return {
+    fields: { asset: row.assetName, signature: row.signature, severity: row.severity, incidentId, labels },
+    instanceId: row.instanceId,
+  };
+}
