@@ -1,11 +1,41 @@
-// Chooses what to do about an incident. Rules are always available; LLM providers plug in here later.
+// Chooses what to do about an incident: the company's LLM provider when its settings name one, the rules otherwise
+// and whenever the provider fails (activities/decision/engine.ts). Every decision is recorded as a row of its own.
+import { Context } from '@temporalio/activity';
 import type { Sql } from '../db/sql.ts';
-import { decideByRules, type Decision } from '../domain/rules.ts';
+import type { Decision } from '../domain/rules.ts';
 import { loadRunbooks } from '../db/runbooks.ts';
 import type { Severity } from '../domain/types.ts';
+import type { DecisionConfig } from '../lib/config.ts';
+import { decide } from './decision/engine.ts';
+import type { DecisionProvider } from './decision/providers.ts';
+import { insertDecisionRecord, loadDecisionSettings, recentAlertMessages } from './decision/store.ts';
+import type { LlmProvider } from '../domain/decision-answer.ts';
 
 export interface DecisionDeps {
   sql: Sql;
+  /** Without these (tests of other areas), every company is decided by the rules. */
+  config?: DecisionConfig;
+  providers?: Partial<Record<LlmProvider, DecisionProvider>>;
+}
+
+/** The limits and default models when the worker passes no configuration. */
+const RULES_ONLY: DecisionConfig = {
+  geminiApiKey: undefined,
+  geminiBaseUrl: undefined,
+  bedrockEndpoint: undefined,
+  geminiModel: 'gemini-2.0-flash',
+  bedrockModel: 'anthropic.claude-3-haiku-20240307-v1:0',
+  timeoutMs: 8_000,
+  maxOutputTokens: 512,
+};
+
+/** The activity's logger inside a worker, the console when called directly. */
+function logFailure(message: string, meta: Record<string, unknown>): void {
+  try {
+    Context.current().log.warn(message, meta);
+  } catch {
+    console.warn(message, meta);
+  }
 }
 
 export interface DecideInput {
@@ -23,8 +53,27 @@ export { loadRunbooks };
 export function createDecisionActivities(deps: DecisionDeps) {
   return {
     async decideIncident(input: DecideInput): Promise<Decision> {
-      const runbooks = await loadRunbooks(deps.sql, input.companyId);
-      return decideByRules(input.signature, runbooks);
+      const [runbooks, settings] = await Promise.all([
+        loadRunbooks(deps.sql, input.companyId),
+        loadDecisionSettings(deps.sql, input.companyId),
+      ]);
+      const wantsModel = (settings?.provider ?? 'rules') !== 'rules';
+      const { decision, record } = await decide(
+        {
+          incidentId: input.incidentId,
+          assetName: input.assetName,
+          signature: input.signature,
+          severity: input.severity,
+          alertCount: input.alertCount,
+          // Only a model reads them: the rules decide on the signature alone.
+          recentAlertMessages: wantsModel ? await recentAlertMessages(deps.sql, input.companyId, input.incidentId) : [],
+          runbooks,
+          settings,
+        },
+        { providers: deps.providers ?? {}, config: deps.config ?? RULES_ONLY, logFailure },
+      );
+      const decisionId = await insertDecisionRecord(deps.sql, input, record);
+      return { ...decision, decisionId };
     },
   };
 }

@@ -2,6 +2,7 @@
 import type { Sql } from '../db/sql.ts';
 import { awsCredentialsConfigured, type Config } from '../lib/config.ts';
 import { createDecisionActivities } from './decision.ts';
+import { createProviders } from './decision/providers.ts';
 import { createIncidentStoreActivities } from './incident-store.ts';
 import { createMailer, type Mailer } from '../lib/mailer.ts';
 import { createSecretBox } from '../lib/secret-box.ts';
@@ -35,7 +36,11 @@ export function createActivities(deps: { sql: Sql; config: Config; mailer?: Mail
       defaultGroupWaitSeconds: deps.config.defaultGroupWaitSeconds,
       defaultApprovalTimeoutSeconds: deps.config.defaultApprovalTimeoutSeconds,
     }),
-    ...createDecisionActivities({ sql: deps.sql }),
+    ...createDecisionActivities({
+      sql: deps.sql,
+      config: deps.config.decision,
+      providers: createProviders(deps.config.decision, deps.config.awsRegion),
+    }),
     ...createSsmActivities({
       sql: deps.sql,
       mode: deps.config.remediationMode,

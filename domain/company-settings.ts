@@ -144,6 +144,21 @@ export const companySettingsSchema = z
       .optional(),
     /** Recurring windows (in `timeZone`, default UTC) whose alerts are stored but page nobody. */
     maintenanceWindows: z.array(maintenanceWindowSchema).max(20).optional(),
+    /** Who decides this company's incidents (activities/decision.ts); unset = the rules alone. */
+    decision: z
+      .object({
+        /** rules, or an LLM the install has a key for (GEMINI_API_KEY; Bedrock through the AWS credential chain). */
+        provider: z.enum(['rules', 'gemini', 'bedrock']).optional(),
+        /** The provider's model id, e.g. "gemini-2.0-flash" or "anthropic.claude-3-haiku-20240307-v1:0". */
+        model: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/, 'must be a model id such as "gemini-2.0-flash"')
+          .optional(),
+        /** An answer less confident than this goes to the rules instead (0–1, default 0.6). */
+        minConfidence: z.number().min(0).max(1).optional(),
+      })
+      .strict()
+      .optional(),
     /** Per-receiver overrides of the payload mapping (docs/receivers.md). */
     receivers: z.record(z.string(), receiverMapping).optional(),
   })

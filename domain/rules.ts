@@ -9,6 +9,13 @@ export interface Decision {
   reasoning: string;
   source: 'rules' | 'gemini' | 'bedrock';
   confidence: number;
+  /** The LLM provider the company's settings asked (absent: rules only); `source` says who decided in the end. */
+  provider?: 'gemini' | 'bedrock';
+  model?: string;
+  /** Why the rules decided instead of the provider: a sentence tenants may read. */
+  fallbackReason?: string;
+  /** The decisions row (migration 016) this decision was recorded in. */
+  decisionId?: string;
 }
 
 /**

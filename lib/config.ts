@@ -44,6 +44,24 @@ export interface Config {
   /** smtp://user:pass@host:port (or smtps://); unset = no email, links are shown to the admin instead. */
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** LLM decisions (activities/decision/): install-wide provider access; each company picks in its settings. */
+  decision: DecisionConfig;
+}
+
+export interface DecisionConfig {
+  /** GEMINI_API_KEY; unset = a company set to gemini is decided by the rules, saying why. */
+  geminiApiKey: string | undefined;
+  /** GEMINI_BASE_URL: a Gemini-compatible endpoint (tests, proxies); unset = Google's. */
+  geminiBaseUrl: string | undefined;
+  /** BEDROCK_ENDPOINT: a Bedrock Runtime-compatible endpoint; unset = AWS in AWS_REGION. */
+  bedrockEndpoint: string | undefined;
+  /** The models a company gets when its settings name none (GEMINI_MODEL, BEDROCK_MODEL). */
+  geminiModel: string;
+  bedrockModel: string;
+  /** DECISION_TIMEOUT_MS: how long a provider may take before the rules decide (default 8000). */
+  timeoutMs: number;
+  /** DECISION_MAX_OUTPUT_TOKENS: the answer's token budget (default 512). */
+  maxOutputTokens: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -70,6 +88,17 @@ function ssmEndpoint(raw: string | undefined): string | undefined {
     throw new Error(`SSM_ENDPOINT must be an http(s) URL such as http://localhost:5000, got "${value.slice(0, 100)}"`);
   }
   return value;
+}
+
+/** An optional http(s) URL setting: a typo must stop the start, not send requests somewhere else. */
+function httpUrl(name: string, raw: string | undefined): string | undefined {
+  const value = raw?.trim() ?? '';
+  if (value === '') return undefined;
+  const url = URL.canParse(value) ? new URL(value) : null;
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new Error(`${name} must be an http(s) URL, got "${value.slice(0, 100)}"`);
+  }
+  return value.replace(/\/$/, '');
 }
 
 /** TRUST_PROXY as express takes it: true/false, a hop count, or addresses and subnets ("loopback, 10.0.0.0/8"). */
@@ -123,6 +152,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionIdleMinutes: Math.max(int(env, 'SESSION_IDLE_MINUTES', 60), 1),
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'Alert Whisperer <alert-whisperer@localhost>',
+    decision: {
+      geminiApiKey: env.GEMINI_API_KEY || undefined,
+      geminiBaseUrl: httpUrl('GEMINI_BASE_URL', env.GEMINI_BASE_URL),
+      bedrockEndpoint: httpUrl('BEDROCK_ENDPOINT', env.BEDROCK_ENDPOINT),
+      geminiModel: env.GEMINI_MODEL || 'gemini-2.0-flash',
+      bedrockModel: env.BEDROCK_MODEL || 'anthropic.claude-3-haiku-20240307-v1:0',
+      timeoutMs: Math.max(int(env, 'DECISION_TIMEOUT_MS', 8_000), 100),
+      maxOutputTokens: Math.max(int(env, 'DECISION_MAX_OUTPUT_TOKENS', 512), 64),
+    },
   };
 }
 

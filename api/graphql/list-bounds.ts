@@ -33,6 +33,7 @@ export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
 
   'Incident.alerts': { arg: 'limit', max: 500 },
   'Incident.timeline': { arg: 'limit', default: TIMELINE_LIMIT.default, max: TIMELINE_LIMIT.max },
+  'Incident.decisions': { arg: 'limit', default: 20, max: 100 },
   /** Estimate: one per distinct (rule, matched fields) among the incident's alerts. */
   'IncidentCorrelation.reasons': { max: 20 },
 

@@ -1,0 +1,48 @@
+// An incident's decision history (Incident.decisions, api/graphql/types/decision.ts) and a hand-written mirror of
+// its type; DateTime is an ISO string.
+
+export interface DecisionRecord {
+  id: string
+  /** rules, gemini or bedrock: who was asked. */
+  provider: string
+  model: string | null
+  promptVersion: string | null
+  inputDigest: string | null
+  action: string | null
+  runbookName: string | null
+  /** Who decided in the end: the rules or the model. */
+  source: string | null
+  confidence: number | null
+  reasoning: string | null
+  latencyMs: number | null
+  tokensIn: number | null
+  tokensOut: number | null
+  /** Why the rules decided instead of the provider. */
+  fallbackReason: string | null
+  createdAt: string
+}
+
+export const DECISION_HISTORY_QUERY = /* GraphQL */ `
+  query IncidentDecisions($id: ID!) {
+    incident(id: $id) {
+      id
+      decisions(limit: 20) {
+        id
+        provider
+        model
+        promptVersion
+        inputDigest
+        action
+        runbookName
+        source
+        confidence
+        reasoning
+        latencyMs
+        tokensIn
+        tokensOut
+        fallbackReason
+        createdAt
+      }
+    }
+  }
+`
