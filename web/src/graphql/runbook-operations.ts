@@ -1,0 +1,79 @@
+// The runbook library (api/graphql/types/runbook.ts): list, versions with their changes, save, archive, import.
+
+export type RiskLevel = 'low' | 'medium' | 'high'
+
+export interface RunbookVersion {
+  version: number
+  name: string
+  description: string
+  signatures: string[]
+  riskLevel: RiskLevel
+  documentName: string
+  commands: string[]
+  parameters: Array<{ name: string; value: string }>
+  timeoutSeconds: number
+  createdBy: string
+  createdAt: string
+  changes?: Array<{ field: string; before: string; after: string }>
+}
+
+export interface Runbook {
+  id: string
+  currentVersion: number
+  archivedAt: string | null
+  current: RunbookVersion
+}
+
+export interface RunbookInput {
+  id?: string
+  companyId: string
+  name: string
+  description: string
+  signatures: string[]
+  riskLevel: RiskLevel
+  documentName: string
+  commands: string[]
+  parameters: Array<{ name: string; value: string }>
+  timeoutSeconds: number
+}
+
+const VERSION = `version name description signatures riskLevel documentName commands parameters { name value }
+  timeoutSeconds createdBy createdAt`
+const RUNBOOK = `id currentVersion archivedAt current { ${VERSION} }`
+
+export const RUNBOOKS = /* GraphQL */ `
+  query Runbooks($companyId: ID!) { runbooks(companyId: $companyId) { ${RUNBOOK} } }
+`
+
+export const RUNBOOK_VERSIONS = /* GraphQL */ `
+  query RunbookVersions($id: ID!) {
+    runbook(id: $id) { id versions(limit: 20) { ${VERSION} changes { field before after } } }
+  }
+`
+
+export const SAVE_RUNBOOK = /* GraphQL */ `
+  mutation SaveRunbook($input: RunbookInput!) { saveRunbook(input: $input) { ${RUNBOOK} } }
+`
+
+export const ARCHIVE_RUNBOOK = /* GraphQL */ `
+  mutation ArchiveRunbook($id: ID!) {
+    archiveRunbook(id: $id) {
+      id
+    }
+  }
+`
+
+export const IMPORT_RUNBOOK_CATALOGUE = /* GraphQL */ `
+  mutation ImportRunbookCatalogue($companyId: ID!) {
+    importRunbookCatalogue(companyId: $companyId) {
+      imported {
+        id
+      }
+      skipped {
+        key
+        name
+        reason
+      }
+    }
+  }
+`
