@@ -14,6 +14,7 @@ import {
   type EscalationNotice,
   type EscalationStep,
 } from '../domain/escalation.ts';
+import { shownAs } from '../domain/staff-label.ts';
 import type { Severity } from '../domain/types.ts';
 import type { Mailer } from '../lib/mailer.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
@@ -40,7 +41,7 @@ export interface EscalationInput {
 
 export interface EscalationResult {
   step: EscalationStep;
-  /** Emails of the people of that step. */
+  /** The people of that step as the tenant's timeline names them: addresses, MSP staff by label. */
   people: string[];
   inApp: number;
   emails: number;
@@ -67,17 +68,17 @@ export function createNotifyActivities(deps: {
       case 'assignee':
         if (!input.assigneeId) return [];
         return sql<Person[]>`
-          SELECT u.id, u.email, u.notification_prefs AS prefs FROM users u WHERE u.id = ${input.assigneeId} AND ${active}`;
+          SELECT u.id, u.email, u.name, u.role, u.notification_prefs AS prefs FROM users u WHERE u.id = ${input.assigneeId} AND ${active}`;
       case 'on_call_backup':
         return onCallBackup(sql, input.companyId, input.category, nowMs, input.assigneeId);
       case 'company_admins':
         return sql<Person[]>`
-          SELECT u.id, u.email, u.notification_prefs AS prefs FROM users u
+          SELECT u.id, u.email, u.name, u.role, u.notification_prefs AS prefs FROM users u
           JOIN user_companies m ON m.user_id = u.id AND m.company_id = ${input.companyId}
           WHERE u.role = 'company_admin' AND ${active} ORDER BY u.email`;
       case 'msp_admins':
         return sql<Person[]>`
-          SELECT u.id, u.email, u.notification_prefs AS prefs FROM users u
+          SELECT u.id, u.email, u.name, u.role, u.notification_prefs AS prefs FROM users u
           WHERE u.role = 'msp_admin' AND ${active} ORDER BY u.email`;
     }
   }
@@ -200,7 +201,7 @@ export function createNotifyActivities(deps: {
       const count = (c: string) => sent.find((r) => r.channel === c)?.n ?? 0;
       return {
         step,
-        people: people.map((p) => p.email),
+        people: people.map(shownAs),
         inApp: Math.max(inApp, bell?.n ?? 0),
         emails: count('email'),
         webhooks: count('webhook'),

@@ -1,10 +1,14 @@
 // Who is on call for a company's incident category now, read from its rotation, and whom to hand an incident to.
 import type { Sql } from '../db/sql.ts';
 import { onCallAt, type OnCallLayer, type OnCallOverride } from '../domain/on-call.ts';
+import type { Role } from '../domain/types.ts';
 
 export interface OnCallPerson {
   id: string;
   email: string;
+  /** With the role, how a tenant's text names them (domain/staff-label.ts): an MSP admin can be on a rotation. */
+  name: string;
+  role: Role;
   prefs: { email?: boolean; minSeverity?: 'critical' | 'high' | 'medium' | 'low' };
 }
 
@@ -29,7 +33,7 @@ export async function onCallNow(
     ORDER BY starts_at, id`;
   const ids = onCallAt(schedule.layers, overrides, atMs, schedule.timeZone ?? 'UTC');
   const people = await sql<OnCallPerson[]>`
-    SELECT u.id, u.email, u.notification_prefs AS prefs FROM users u
+    SELECT u.id, u.email, u.name, u.role, u.notification_prefs AS prefs FROM users u
     WHERE u.id = ANY(${ids}) AND u.disabled_at IS NULL
       AND (u.role = 'msp_admin'
         OR EXISTS (SELECT 1 FROM user_companies m WHERE m.user_id = u.id AND m.company_id = ${companyId}))`;
@@ -65,7 +69,7 @@ export async function nextAssignee(
   if (layers.length > 0) return layers.find((p) => p !== null && !exclude.includes(p.id)) ?? null;
   if (!category) return null;
   const [pick] = await sql<OnCallPerson[]>`
-    SELECT u.id, u.email, u.notification_prefs AS prefs FROM users u
+    SELECT u.id, u.email, u.name, u.role, u.notification_prefs AS prefs FROM users u
     JOIN user_companies m ON m.user_id = u.id AND m.company_id = ${companyId}
     WHERE u.role = 'technician' AND u.disabled_at IS NULL AND ${category} = ANY(u.categories)
       AND NOT (u.id = ANY(${exclude}))

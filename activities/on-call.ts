@@ -1,5 +1,6 @@
 // Assignment from the on-call rotation, as an activity for the incident workflow.
 import type { Sql } from '../db/sql.ts';
+import { shownAs } from '../domain/staff-label.ts';
 import { nextAssignee } from './on-call-lookup.ts';
 
 export function createOnCallActivities(deps: { sql: Sql }) {
@@ -11,7 +12,8 @@ export function createOnCallActivities(deps: { sql: Sql }) {
       exclude: string[];
     }): Promise<{ userId: string; email: string } | null> {
       const p = await nextAssignee(deps.sql, input.companyId, input.category, Date.now(), input.exclude);
-      return p ? { userId: p.id, email: p.email } : null;
+      // `email` is what the incident records and the tenant reads: an MSP admin by label, not by address.
+      return p ? { userId: p.id, email: shownAs(p) } : null;
     },
   };
 }

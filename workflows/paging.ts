@@ -112,7 +112,8 @@ async function tell(p: Pager, reason: string): Promise<void> {
 
 /**
  * Who was paged and how, as the tenant's timeline reads it: the company's own people by address; MSP staff, who
- * serve every tenant, only by their count ("Paged the MSP admins (2 people; in app 2, email 2, chat 1)").
+ * serve every tenant, only by their count ("Paged the MSP admins (2 people; in app 2, email 2, chat 1)"), or by
+ * label when one is the assignee or on the rotation ("Paged the assignee: Dana (MSP)"; activities/notify.ts).
  */
 export function pagedText(r: EscalationResult): string {
   const how = `in app ${r.inApp}, email ${r.emails}, chat ${r.webhooks}`;

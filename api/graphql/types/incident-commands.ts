@@ -8,6 +8,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { GraphQLError } from 'graphql';
+import { shownAs, type NamedPerson } from '../../../domain/staff-label.ts';
 import { cutText } from '../../../domain/text.ts';
 import { companyScope, type AuthUser } from '../../auth.ts';
 import { finalIncidentState, fromState, getIncident, type IncidentRecord } from '../../incident-queries.ts';
@@ -62,6 +63,11 @@ export function notFound(id: string): GraphQLError {
   return new GraphQLError(`Incident ${id} not found`, { extensions: { code: 'NOT_FOUND' } });
 }
 
+/**
+ * The actor's `email` is the identity the workflow writes into the incident (timeline, acknowledgement, assignee,
+ * approval), which the tenant reads and which pages, emails and chat messages repeat: for MSP staff it is their
+ * label, never their address (domain/staff-label.ts). Decisions use `userId` and `role` only.
+ */
 export function commandOf(
   user: AuthUser,
   incident: IncidentRecord,
@@ -69,7 +75,7 @@ export function commandOf(
 ): IncidentCommand {
   return {
     incidentId: incident.id,
-    actor: { userId: user.id, email: user.email, role: user.role, companyIds: user.companyIds },
+    actor: { userId: user.id, email: shownAs(user), role: user.role, companyIds: user.companyIds },
     ...(comment ? { comment: cutText(comment, NOTE_MAX) } : {}),
   };
 }
@@ -125,10 +131,13 @@ async function runCommand<C extends IncidentCommand>(
   }
 }
 
-/** The person to assign: active, and a member of the incident's company (an MSP admin is a member of all). */
+/**
+ * The person to assign: active, and a member of the incident's company (an MSP admin is a member of all). Named
+ * as the tenant may read them, like the actor.
+ */
 async function assigneeOf(ctx: GraphQLContext, incident: IncidentRecord, userId: string) {
-  const [person] = await ctx.sql<{ userId: string; email: string }[]>`
-    SELECT u.id AS "userId", u.email FROM users u
+  const [person] = await ctx.sql<(NamedPerson & { userId: string })[]>`
+    SELECT u.id AS "userId", u.email, u.name, u.role FROM users u
     WHERE u.id = ${userId} AND u.disabled_at IS NULL
       AND (u.role = 'msp_admin'
         OR EXISTS (SELECT 1 FROM user_companies m WHERE m.user_id = u.id AND m.company_id = ${incident.companyId}))`;
@@ -137,7 +146,7 @@ async function assigneeOf(ctx: GraphQLContext, incident: IncidentRecord, userId:
       extensions: { code: 'BAD_USER_INPUT', field: 'userId' },
     });
   }
-  return person;
+  return { userId: person.userId, email: shownAs(person) };
 }
 
 /**
