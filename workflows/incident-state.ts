@@ -264,15 +264,18 @@ export function breachSla(s: IncidentState, j: Journal, now: string, which: 'Res
 
 export function startRemediation(s: IncidentState, j: Journal, now: string, ref: SsmCommandRef): void {
   s.execution = { ...ref, status: 'InProgress', output: null, error: null, finishedAt: null };
-  record(
-    s,
-    j,
-    now,
-    'remediation_started',
-    `${ref.executor === 'dry_run' ? 'DRY RUN: would send' : 'Sent'} ${ref.documentName} to ${ref.instanceIds.join(', ')} (${ref.commands.length} command(s))`,
-    null,
-    { commandId: ref.commandId, executor: ref.executor, commands: ref.commands },
-  );
+  const verb = ref.executor === 'dry_run' ? 'DRY RUN: would send' : 'Sent';
+  const count = `(${ref.commands.length} command(s))`;
+  // Only the incident's company's registered instance is ever a target (activities/ssm.ts): without one, say so.
+  const target =
+    ref.instanceIds.length > 0
+      ? `to ${ref.instanceIds.join(', ')} ${count}`
+      : `${count} with no target (the asset has no registered instance id)`;
+  record(s, j, now, 'remediation_started', `${verb} ${ref.documentName} ${target}`, null, {
+    commandId: ref.commandId,
+    executor: ref.executor,
+    commands: ref.commands,
+  });
 }
 
 export function finishRemediation(s: IncidentState, j: Journal, now: string, result: SsmCommandResult): void {
