@@ -72,6 +72,7 @@ const INCIDENT_DETAIL = /* GraphQL */ `
       status
       output
       error
+      internalDetail
       startedAt
       finishedAt
     }
@@ -122,6 +123,13 @@ export const LOGIN = /* GraphQL */ `
 export const SET_PASSWORD_WITH_LINK = /* GraphQL */ `
   mutation SetPasswordWithLink($token: String!, $password: String!) {
     setPasswordWithLink(token: $token, password: $password) { accessToken user { ${USER_FIELDS} } }
+  }
+`
+
+/** MSP admins only (the server refuses everyone else): the raw error behind a timeline event's failure. */
+export const INCIDENT_FAILURE_DETAIL = /* GraphQL */ `
+  query IncidentFailureDetail($incidentId: ID!, $seq: Int!) {
+    incidentFailureDetail(incidentId: $incidentId, seq: $seq)
   }
 `
 

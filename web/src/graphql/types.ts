@@ -84,6 +84,8 @@ export interface Execution {
   status: string
   output: string | null
   error: string | null
+  /** The raw AWS or Temporal error behind `error`: MSP admins only, null for everyone else. */
+  internalDetail: string | null
   startedAt: string
   finishedAt: string | null
 }
