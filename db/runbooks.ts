@@ -166,3 +166,36 @@ export async function incidentTarget(sql: Sql, companyId: string, incidentId: st
     instanceId: row.instanceId,
   };
 }
+
+export interface RunbookRunStats {
+  /** Finished runs through SSM in the window (dry runs apart: they ran nothing). */
+  runs: number;
+  succeeded: number;
+  dryRuns: number;
+  /** succeeded / runs, or null before the first run. */
+  successRate: number | null;
+  /** Median seconds from send to the command's end, over SSM runs. */
+  medianSeconds: number | null;
+  lastRunAt: string | null;
+}
+
+export const RUN_STATS_DAYS = 90;
+
+/**
+ * How a runbook fared over the last RUN_STATS_DAYS days, every version together: the runs of the incidents whose
+ * decision chose it. Read from the incidents' own decisions, so a run is counted whatever executor recorded it.
+ */
+export async function runbookRunStats(sql: Sql, companyId: string, runbookId: string): Promise<RunbookRunStats> {
+  const [row] = await sql<Omit<RunbookRunStats, 'successRate'>[]>`
+    SELECT count(*) FILTER (WHERE e.executor = 'ssm')::int AS runs,
+      count(*) FILTER (WHERE e.executor = 'ssm' AND e.status = 'Success')::int AS succeeded,
+      count(*) FILTER (WHERE e.executor = 'dry_run')::int AS "dryRuns",
+      (percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM e.finished_at - e.started_at))
+        FILTER (WHERE e.executor = 'ssm'))::float8 AS "medianSeconds",
+      max(e.finished_at) AS "lastRunAt"
+    FROM incidents i JOIN executions e ON e.incident_id = i.id
+    WHERE i.company_id = ${companyId} AND i.decision -> 'runbook' ->> 'id' = ${runbookId}
+      AND e.finished_at IS NOT NULL AND e.started_at > now() - make_interval(days => ${RUN_STATS_DAYS})`;
+  const r = row!;
+  return { ...r, successRate: r.runs ? r.succeeded / r.runs : null };
+}

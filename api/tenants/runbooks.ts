@@ -29,6 +29,8 @@ import { audit, type Actor } from './audit.ts';
 import { invalid, TenantError } from './errors.ts';
 
 export type { RunbookRow, RunbookVersionRow };
+// Run history is read per runbook the caller already may see (the Runbook's own field).
+export { RUN_STATS_DAYS, runbookRunStats, type RunbookRunStats } from '../../db/runbooks.ts';
 
 export interface RunbookVersionRecord extends RunbookVersionRow {
   /** What changed from the version before (empty for version 1). */

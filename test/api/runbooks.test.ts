@@ -172,6 +172,29 @@ describe('runbook library', () => {
     });
   });
 
+  it('counts runs per runbook: success rate and median duration of SSM runs, dry runs apart', async () => {
+    const rb = await save({ name: 'Stats', signatures: ['stats_probe'], riskLevel: 'high', commands: ['true'] });
+    // High risk: the incident waits for approval, so only the runs written here exist.
+    const incident = await decided('stats-1', 'stats_probe');
+    for (const [attempt, executor, status, seconds] of [
+      [101, 'ssm', 'Success', 10],
+      [102, 'ssm', 'Failed', 30],
+      [103, 'dry_run', 'Success', 1],
+    ] as const) {
+      await stack.sql`
+        INSERT INTO executions (incident_id, attempt, executor, command_id, document_name, instance_ids, commands,
+                                status, started_at, finished_at)
+        VALUES (${incident.id}, ${attempt}, ${executor}, ${`cmd-${attempt}`}, 'AWS-RunShellScript', '{}', '{true}',
+                ${status}, now() - make_interval(secs => ${seconds}), now())`;
+    }
+    const { runbook } = await ok<{ runbook: { runStats: Record<string, unknown> } }>(
+      'query($id:ID!){ runbook(id:$id) { runStats { runs succeeded dryRuns successRate medianSeconds } } }',
+      { id: rb.id },
+      tech,
+    );
+    expect(runbook.runStats).toEqual({ runs: 2, succeeded: 1, dryRuns: 1, successRate: 0.5, medianSeconds: 20 });
+  });
+
   it('refuses bad templates by field, and writes from a technician', async () => {
     const bad = await graphql(
       stack.url,

@@ -8,7 +8,7 @@ import { WEB_DIST } from '../../api/server.ts';
 import { RUNBOOK_CATALOGUE } from '../../domain/runbook-catalogue.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
 const SHOTS = path.resolve('test-results');
 const UI_TIMEOUT = 30_000;
@@ -41,7 +41,11 @@ describe('runbook library (real browser)', () => {
       throw new Error(`The dashboard is not built (${WEB_DIST}); run: npm run build:web`);
     }
     stack = await startStack();
-    company = await createCompany(stack.sql, { name: 'Runbook Dental', runbooks: [] });
+    company = await createCompany(stack.sql, {
+      name: 'Runbook Dental',
+      runbooks: [],
+      assets: [{ name: 'dental-docker-01', instanceId: 'i-0d0d0d0d0d0d0d0d1' }],
+    });
     admin = await createUser(stack.sql, 'company_admin', [company.companyId]);
     tech = await createUser(stack.sql, 'technician', [company.companyId]);
     browser = await launchChromium();
@@ -85,6 +89,35 @@ describe('runbook library (real browser)', () => {
     // The page scrolls inside its own container, so the history gets a picture of its own.
     await history.scrollIntoViewIfNeeded();
     await history.screenshot({ path: path.join(SHOTS, 'runbooks-version-diff.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('previews what a run would send for an incident, with the alert label quoted', async () => {
+    const res = await postAlert(stack.url, company.apiKey, {
+      asset_name: 'dental-docker-01',
+      signature: 'container_down:web',
+      severity: 'high',
+      message: 'container exited',
+      tool_source: 'Prometheus',
+      labels: { container: "web'; reboot #" },
+    });
+    expect(res.status).toBe(202);
+    const incidentId = await eventually(async () => {
+      const [row] = await stack.sql<{ id: string }[]>`
+        SELECT id FROM incidents WHERE company_id = ${company.companyId} AND asset_name = 'dental-docker-01'`;
+      return row?.id;
+    }, 'the container incident');
+    const page = await signedIn(admin);
+    await page.getByRole('button', { name: 'Preview Linux: restart a Docker container' }).click();
+    const panel = page.getByTestId('runbook-preview');
+    await panel.getByLabel('Incident id').fill(incidentId);
+    await panel.getByRole('button', { name: 'Show what would be sent' }).click();
+    await expect
+      .poll(() => panel.getByTestId('preview-commands').textContent(), { timeout: UI_TIMEOUT })
+      .toBe("docker restart -- 'web'\\''; reboot #'\ndocker ps --all --filter name='web'\\''; reboot #'");
+    await panel.getByText('i-0d0d0d0d0d0d0d0d1').waitFor();
+    await panel.scrollIntoViewIfNeeded();
+    await panel.screenshot({ path: path.join(SHOTS, 'runbooks-preview.png') });
     expect(pageErrors).toEqual([]);
   });
 

@@ -9,11 +9,14 @@ import {
   getRunbook,
   importRunbookCatalogue,
   listRunbooks,
+  RUN_STATS_DAYS,
   RUNBOOK_VERSIONS_LIMIT,
+  runbookRunStats,
   runbookVersions,
   saveRunbook,
   type CatalogueImport,
   type RunbookRow,
+  type RunbookRunStats,
   type RunbookVersionRecord,
   type RunbookVersionRow,
 } from '../../tenants/runbooks.ts';
@@ -62,6 +65,18 @@ const VersionRef = builder.objectRef<RunbookVersionRow & { changes?: FieldChange
   }),
 });
 
+const RunStatsRef = builder.objectRef<RunbookRunStats>('RunbookRunStats').implement({
+  description: `How the runbook fared over the last ${RUN_STATS_DAYS} days, all versions together.`,
+  fields: (t) => ({
+    runs: t.exposeInt('runs', { description: 'Finished runs through SSM (dry runs apart).' }),
+    succeeded: t.exposeInt('succeeded'),
+    dryRuns: t.exposeInt('dryRuns'),
+    successRate: t.exposeFloat('successRate', { nullable: true, description: 'succeeded / runs; null before a run.' }),
+    medianSeconds: t.exposeFloat('medianSeconds', { nullable: true }),
+    lastRunAt: t.expose('lastRunAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
 const RunbookRef = builder.objectRef<RunbookRow>('Runbook').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -71,6 +86,10 @@ const RunbookRef = builder.objectRef<RunbookRow>('Runbook').implement({
     archivedAt: t.expose('archivedAt', { type: 'DateTime', nullable: true }),
     archivedBy: t.exposeString('archivedBy', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    runStats: t.field({
+      type: RunStatsRef,
+      resolve: (r, _args, ctx) => runbookRunStats(ctx.sql, r.companyId, r.id),
+    }),
     versions: t.field({
       type: [VersionRef],
       description: `Newest first, each with its changes; limit ${RUNBOOK_VERSIONS_LIMIT.default} by default, at most ${RUNBOOK_VERSIONS_LIMIT.max}.`,

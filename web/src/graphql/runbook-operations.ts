@@ -17,11 +17,30 @@ export interface RunbookVersion {
   changes?: Array<{ field: string; before: string; after: string }>
 }
 
+export interface RunbookRunStats {
+  runs: number
+  succeeded: number
+  dryRuns: number
+  successRate: number | null
+  medianSeconds: number | null
+}
+
 export interface Runbook {
   id: string
   currentVersion: number
   archivedAt: string | null
   current: RunbookVersion
+  runStats?: RunbookRunStats
+}
+
+export interface RunbookPreview {
+  version: number
+  documentName: string
+  shell: string
+  instanceIds: string[]
+  commands: string[]
+  timeoutSeconds: number
+  blockedReason: string | null
 }
 
 export interface RunbookInput {
@@ -42,7 +61,23 @@ const VERSION = `version name description signatures riskLevel documentName comm
 const RUNBOOK = `id currentVersion archivedAt current { ${VERSION} }`
 
 export const RUNBOOKS = /* GraphQL */ `
-  query Runbooks($companyId: ID!) { runbooks(companyId: $companyId) { ${RUNBOOK} } }
+  query Runbooks($companyId: ID!) {
+    runbooks(companyId: $companyId) { ${RUNBOOK} runStats { runs succeeded dryRuns successRate medianSeconds } }
+  }
+`
+
+export const RUNBOOK_PREVIEW = /* GraphQL */ `
+  query RunbookPreview($runbookId: ID!, $incidentId: ID!) {
+    runbookPreview(runbookId: $runbookId, incidentId: $incidentId) {
+      version
+      documentName
+      shell
+      instanceIds
+      commands
+      timeoutSeconds
+      blockedReason
+    }
+  }
 `
 
 export const RUNBOOK_VERSIONS = /* GraphQL */ `
