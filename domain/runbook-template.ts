@@ -219,3 +219,14 @@ export function renderCommands(
       .join(''),
   );
 }
+
+/**
+ * A decided runbook's commands rendered for its incident, in the shell of its document: what a send carries. The
+ * runbook is the one the workflow got (domain/types.ts Runbook, `actions` being the templates).
+ */
+export function renderRunbook(
+  runbook: { actions: readonly string[]; documentName: string; parameters?: Readonly<Record<string, string>> },
+  fields: TemplateFields,
+): string[] {
+  return renderCommands(runbook.actions, shellFor(runbook.documentName), fields, runbook.parameters ?? {});
+}

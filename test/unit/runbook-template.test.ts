@@ -6,6 +6,7 @@ import {
   quoteBash,
   quotePowerShell,
   renderCommands,
+  renderRunbook,
   templateProblems,
   type TemplateFields,
 } from '../../domain/runbook-template.ts';
@@ -56,6 +57,31 @@ describe('renderCommands (bash)', () => {
 
   it('refuses to render templates no save would accept', () => {
     expect(() => renderCommands(['echo {{hostname}}'], 'bash', fields('x'))).toThrow(/unknown placeholder/);
+  });
+});
+
+describe('renderRunbook', () => {
+  it("renders a decided runbook's templates in its document's shell, with its parameters", () => {
+    const base = {
+      actions: ['Restart-Service -Name {{param.svc}} # {{', 'echo {{asset}}'],
+      parameters: { svc: "a'b" },
+    };
+    expect(() => renderRunbook({ ...base, documentName: 'AWS-RunPowerShellScript' }, fields('x'))).toThrow(
+      /never closed/,
+    );
+    const ps = { actions: ['Restart-Service -Name {{param.svc}}', 'echo {{asset}}'], parameters: { svc: "a'b" } };
+    expect(renderRunbook({ ...ps, documentName: 'AWS-RunPowerShellScript' }, fields("it's"))).toEqual([
+      "Restart-Service -Name 'a''b'",
+      "echo 'it''s'",
+    ]);
+    expect(renderRunbook({ ...ps, documentName: 'AWS-RunShellScript' }, fields("it's"))).toEqual([
+      `Restart-Service -Name 'a'\\''b'`,
+      `echo 'it'\\''s'`,
+    ]);
+    // A runbook from before versions has no parameters and plain commands: unchanged.
+    expect(renderRunbook({ actions: ['df -h /'], documentName: 'AWS-RunShellScript' }, fields('x'))).toEqual([
+      'df -h /',
+    ]);
   });
 });
 
