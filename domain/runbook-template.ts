@@ -7,9 +7,9 @@
 // Bash (AWS-RunShellScript and named documents) gets POSIX single quotes ('it'\''s'); PowerShell
 // (AWS-RunPowerShellScript) gets its single-quoted string, with every single-quote character PowerShell accepts
 // doubled. Quoting only protects a word where the shell reads it as a word, so a save is refused when a placeholder
-// sits inside quotes, in a comment, in a here-document, or in a command that runs its text as code (eval, sh -c,
-// Invoke-Expression…). A value beginning with "-" can still read as an option: write `--` before it where the
-// command takes one.
+// sits inside quotes, in a comment, in a here-document, where a command name goes, or in a command that runs text
+// as code (eval, a shell or interpreter, ssh, Invoke-Expression…). A value beginning with "-" can still read as an
+// option: write `--` before it where the command takes one.
 
 export type TemplateShell = 'bash' | 'powershell';
 
@@ -90,11 +90,31 @@ function placeholderProblem(name: string, params: Readonly<Record<string, string
   return `unknown placeholder {{${name}}}: use ${TEMPLATE_PLACEHOLDERS.join(', ')}`;
 }
 
+// Commands that run text they are given as code (shells, interpreters, remote shells): quoting a value cannot keep
+// it data there, so a command using a placeholder may not call them. Built from constants only.
 const RUNS_TEXT_AS_CODE: Record<TemplateShell, RegExp> = {
-  bash: /(^|[\s;&|(`])(eval|source|\.|(ba|da|z|k)?sh\s+-\w*c|bash\s+-\w*c|xargs|sudo\s+(-\S+\s+)*(ba)?sh)(\s|$)|<</,
+  bash: /(^|[\s;&|(`])(eval|source|\.|(ba|da|z|k|c|tc|fi)?sh|python[0-9.]*|perl|ruby|node|php|lua|awk|gawk|sed|pwsh|su|ssh|xargs|parallel)(\s|$)|<</,
   powershell:
-    /invoke-expression|\biex\b|\[scriptblock\]::create|-encodedcommand|start-process|@["']|cmd(\.exe)?\s+\/c/i,
+    /invoke-expression|\biex\b|invoke-command|start-job|\[scriptblock\]|-encodedcommand|-command|start-process|@["']|\bcmd(\.exe)?\b|\b(pwsh|powershell)(\.exe)?\b|\b(bash|sh|wsl)(\.exe)?\b/i,
 };
+
+// Words after which the next word is run as a program: a value there would name what runs.
+const RUNS_NEXT_WORD = new Set([
+  ...['then', 'do', 'else', 'elif', 'if', 'while', 'until', '!', 'time', 'exec', 'command', 'builtin', 'sudo'],
+  ...['doas', 'env', 'nohup', 'nice', 'setsid', 'stdbuf', 'chroot', 'runuser', 'watch', 'strace', 'timeout'],
+]);
+
+/** Is the placeholder at `at` the command word, where its value would be run as a program? */
+function inCommandPosition(template: string, at: number, shell: TemplateShell): boolean {
+  let i = at - 1;
+  while (i >= 0 && (template[i] === ' ' || template[i] === '\t')) i--;
+  if (i < 0) return true;
+  const separators = shell === 'powershell' ? ';|&({\n.' : ';|&({\n`';
+  if (separators.includes(template[i]!)) return true;
+  let start = i;
+  while (start > 0 && !/[\s;|&(]/.test(template[start - 1]!)) start--;
+  return shell === 'bash' && RUNS_NEXT_WORD.has(template.slice(start, i + 1));
+}
 
 /**
  * Where in `template` a placeholder starting at `at` stands: 'word' when the shell would read the quoted value as
@@ -107,7 +127,11 @@ function contextAt(template: string, positions: number[], shell: TemplateShell):
   for (let i = 0; i < template.length; i++) {
     if (wanted.has(i)) {
       const dollar = state === 'plain' && i > 0 && template[i - 1] === '$';
-      result.set(i, dollar ? STATE_TEXT.dollar : state === 'plain' ? 'word' : STATE_TEXT[state]);
+      const program = state === 'plain' && inCommandPosition(template, i, shell);
+      result.set(
+        i,
+        dollar ? STATE_TEXT.dollar : program ? STATE_TEXT.program : state === 'plain' ? 'word' : STATE_TEXT[state],
+      );
       i = template.indexOf('}}', i) + 1;
       continue;
     }
@@ -139,6 +163,7 @@ function contextAt(template: string, positions: number[], shell: TemplateShell):
 }
 
 const STATE_TEXT = {
+  program: 'where the shell expects a command (the value would name the program that runs): pass it as an argument',
   dollar: 'right after "$" (bash would read $\'…\' with its escapes: put a space or quotes before it)',
   escaped: 'right after an escape character (the quote opening the value would be taken literally)',
   single: 'inside single quotes (the placeholder is quoted already: remove the quotes around it)',

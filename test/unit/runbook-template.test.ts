@@ -136,11 +136,38 @@ describe('templateProblems', () => {
     expect(problems(['echo a#{{asset}}'])).toEqual([]);
   });
 
+  it('refuses placeholders where a command name goes: the value would choose the program', () => {
+    for (const cmd of ['{{asset}} --version', 'ls; {{asset}}', 'true && {{asset}}', 'sudo {{asset}}']) {
+      expect(problems([cmd])[0], cmd).toMatch(/expects a command/);
+    }
+    expect(problems(['if true; then {{asset}}; fi'])[0]).toMatch(/expects a command/);
+    expect(problems(['echo $( {{asset}} )'])[0]).toMatch(/expects a command/);
+    for (const cmd of ['& {{asset}}', '. {{asset}}', 'Get-Item x | {{asset}}']) {
+      expect(problems([cmd], 'powershell')[0], cmd).toMatch(/expects a command/);
+    }
+    expect(problems(['echo a {{asset}}', 'systemctl status {{asset}} | head'])).toEqual([]);
+  });
+
   it('refuses placeholders in commands that run text as code', () => {
-    for (const cmd of ['eval {{asset}}', 'bash -c {{asset}}', 'sh -c {{asset}}', 'cat <<EOF {{asset}}']) {
+    for (const cmd of [
+      'eval {{asset}}',
+      'bash -c {{asset}}',
+      'sh -c {{asset}}',
+      'cat <<EOF {{asset}}',
+      'python3 -c {{asset}}',
+      'ssh admin@host {{asset}}',
+      'sed -e {{label.expr}} /etc/hosts',
+      'find /tmp -name {{asset}} | xargs rm',
+    ]) {
       expect(problems([cmd])[0], cmd).toMatch(/runs text as code/);
     }
-    for (const cmd of ['Invoke-Expression {{asset}}', 'iex {{asset}}', '@"\n{{asset}}\n"@']) {
+    for (const cmd of [
+      'Invoke-Expression {{asset}}',
+      'iex {{asset}}',
+      '@"\n{{asset}}\n"@',
+      'pwsh -Command {{asset}}',
+      'cmd /c echo {{asset}}',
+    ]) {
       expect(problems([cmd], 'powershell')[0], cmd).toMatch(/runs text as code/);
     }
     // Without a placeholder, a command may do what it likes: the company wrote all of it.
