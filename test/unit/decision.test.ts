@@ -19,6 +19,8 @@ import {
   type DecisionPromptInput,
 } from '../../domain/decision-prompt.ts';
 import type { Runbook } from '../../domain/types.ts';
+import { parseCompanySettings } from '../../domain/company-settings.ts';
+import { loadConfig } from '../../lib/config.ts';
 
 const rb = (id: string, signature: string, riskLevel: Runbook['riskLevel']): Runbook => ({
   id,
@@ -210,5 +212,28 @@ describe('decide (engine)', () => {
     const r = await decide(input('gemini'), deps(p));
     expect(r.decision.fallbackReason).toBe('Gemini did not answer within 0.2 seconds; the rules decided instead');
     expect(r.record.latencyMs).toBeGreaterThanOrEqual(150);
+  });
+});
+
+describe('settings and configuration', () => {
+  it('takes settings.decision and names a bad field', () => {
+    const ok = {
+      decision: { provider: 'bedrock', model: 'anthropic.claude-3-haiku-20240307-v1:0', minConfidence: 0.7 },
+    };
+    expect(parseCompanySettings(ok)).toMatchObject({ ok: true, settings: ok });
+    const bad = parseCompanySettings({ decision: { provider: 'openai', model: 'a b', minConfidence: 2, key: 'x' } });
+    expect(bad.ok).toBe(false);
+    const fields = bad.ok ? [] : bad.errors.map((e) => e.field);
+    expect(fields).toEqual(
+      expect.arrayContaining(['decision.provider', 'decision.model', 'decision.minConfidence', 'decision.key']),
+    );
+  });
+
+  it('reads the provider environment, refusing an endpoint that is not an http(s) URL', () => {
+    expect(loadConfig({}).decision).toMatchObject({ geminiApiKey: undefined, timeoutMs: 8_000, maxOutputTokens: 512 });
+    expect(loadConfig({ GEMINI_BASE_URL: 'http://127.0.0.1:9/' }).decision.geminiBaseUrl).toBe('http://127.0.0.1:9');
+    expect(() => loadConfig({ BEDROCK_ENDPOINT: 'bedrock.local' })).toThrow(
+      /BEDROCK_ENDPOINT must be an http\(s\) URL/,
+    );
   });
 });
