@@ -259,10 +259,13 @@ describe('dashboard (real browser)', () => {
     const res = await postAlert(stack.url, company.apiKey, { ...alert, message: 'still not draining' });
     const { alert_id: mutedId } = (await res.json()) as { alert_id: string };
     await expect
-      .poll(async () => {
-        const [a] = await stack.sql<{ muted_by: unknown }[]>`SELECT muted_by FROM alerts WHERE id = ${mutedId}`;
-        return a?.muted_by;
-      })
+      .poll(
+        async () => {
+          const [a] = await stack.sql<{ muted_by: unknown }[]>`SELECT muted_by FROM alerts WHERE id = ${mutedId}`;
+          return a?.muted_by;
+        },
+        { timeout: UI_TIMEOUT },
+      )
       .toMatchObject({ kind: 'silence' });
 
     await page.goto(`${stack.url}/#/companies/${company.companyId}/silences`);
