@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Sql } from '../../db/sql.ts';
 import { PatternCache } from '../../domain/matchers.ts';
+import { shownAs } from '../../domain/staff-label.ts';
 import { DEFAULT_MAX_ACTIVE_SILENCES, matchersSchema, silenceProblem, type Matcher } from '../../domain/silences.ts';
 import type { AuthUser } from '../auth.ts';
 import { requireCompanyMember } from './access.ts';
@@ -156,7 +157,7 @@ export async function createSilence(
     await tx`
       INSERT INTO silences (id, company_id, matchers, starts_at, ends_at, comment, created_by, until_resolved)
       VALUES (${id}, ${v.companyId}, ${tx.json(v.matchers as never)}, ${startsAt.toISOString()}, ${endsAt.toISOString()},
-        ${v.comment}, ${user.email}, ${v.untilResolved ?? null})`;
+        ${v.comment}, ${shownAs(user)}, ${v.untilResolved ?? null})`;
     await audit(tx, actor, {
       companyId: v.companyId,
       action: 'silence.created',

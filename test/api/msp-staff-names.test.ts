@@ -239,6 +239,23 @@ describe("an MSP admin's work on a tenant's incidents", () => {
     }
   });
 
+  it("names them by label on the silences Acme's technician reads", async () => {
+    await call(
+      'msp',
+      `mutation($c: ID!) { createSilence(input: { companyId: $c, durationMinutes: 60, comment: "patching",
+        matchers: [{ field: "asset", op: "=", value: "acme-patched" }] }) { id } }`,
+      { c: acme.companyId },
+    );
+    const q = 'query($c: ID!) { company(id: $c) { silences { createdBy comment } } }';
+    const { company } = await call<{ company: { silences: Array<{ createdBy: string; comment: string }> } }>(
+      'tech',
+      q,
+      { c: acme.companyId },
+    );
+    expect(JSON.stringify(company)).not.toContain(msp.email);
+    expect(company.silences).toContainEqual({ createdBy: LABEL, comment: 'patching' });
+  });
+
   it('never shows their address in the emails and chat messages Acme receives', async () => {
     const toAcme = () =>
       inbox.filter((m) => [admin.email, tech.email].some((a) => JSON.stringify(m.to ?? '').includes(a)));
