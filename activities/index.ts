@@ -49,6 +49,7 @@ export function createActivities(deps: { sql: Sql; config: Config; mailer?: Mail
       pollIntervalMs: deps.config.ssmPollIntervalMs,
       // Install configuration only (SSM_ENDPOINT): the worker's signed AWS calls go nowhere a company chose.
       ...(deps.config.ssmEndpoint ? { endpoint: deps.config.ssmEndpoint } : {}),
+      blastRadius: { defaults: deps.config.blastRadiusDefaults, ceilings: deps.config.blastRadiusCeilings },
     }),
   };
 }

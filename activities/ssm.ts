@@ -4,17 +4,26 @@
 // text any company's key can set, so it never becomes a target by itself (an instance id belongs to one company).
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  GetCommandInvocationCommand,
-  InvocationDoesNotExist,
-  ListCommandsCommand,
-  SendCommandCommand,
-  SSMClient,
-} from '@aws-sdk/client-ssm';
-import type { Sql, TransactionSql } from '../db/sql.ts';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { Sql } from '../db/sql.ts';
 import type { Runbook } from '../domain/types.ts';
 import type { CompanySettings } from '../domain/company-settings.ts';
-import type { ExecutorKind, SsmCommandRef, SsmCommandResult } from '../workflows/types.ts';
+import {
+  DEFAULT_BLAST_RADIUS,
+  DEFAULT_BLAST_RADIUS_CEILING,
+  effectiveLimits,
+  type BlastRadiusLimits,
+} from '../domain/blast-radius.ts';
+import {
+  MAX_POLL_INTERVAL_MS,
+  SEND_HEARTBEAT_EVERY_MS,
+  executionTimeoutSeconds,
+  runDeadlineMs,
+} from '../domain/ssm-timing.ts';
+import type { ExecutorKind, InstanceResult, SsmCommandRef, SsmCommandResult } from '../workflows/types.ts';
+import { asActivityFailure, createSsmClient, readInvocation } from './ssm-aws.ts';
+import { claimRun, readClaim } from './ssm-claim.ts';
+import { activityContext, createSender, noTarget } from './ssm-send.ts';
 
 export interface SsmDeps {
   sql: Sql;
@@ -26,6 +35,8 @@ export interface SsmDeps {
   pollIntervalMs: number;
   /** SSM_ENDPOINT (moto, LocalStack); unset = the SDK's own resolution (AWS_ENDPOINT_URL_SSM, then AWS). */
   endpoint?: string;
+  /** The install's blast-radius defaults and ceilings (lib/config.ts); unset = domain/blast-radius.ts's. */
+  blastRadius?: { defaults: BlastRadiusLimits; ceilings: BlastRadiusLimits };
 }
 
 export interface SendSsmCommandInput {
@@ -33,16 +44,8 @@ export interface SendSsmCommandInput {
   incidentId: string;
   attempt: number;
   assetName: string;
+  /** Its `timeoutSeconds` is the run's execution timeout (domain/ssm-timing.ts); without it the default applies. */
   runbook: Runbook;
-}
-
-interface ExecutionRow {
-  executor: ExecutorKind;
-  command_id: string;
-  document_name: string;
-  instance_ids: string[];
-  commands: string[];
-  started_at: string;
 }
 
 const TERMINAL = new Set([
@@ -74,28 +77,34 @@ export function dryRunOutput(ref: Pick<SsmCommandRef, 'documentName' | 'instance
   ].join('\n');
 }
 
-function noTarget(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, 'NoSsmTarget');
+/**
+ * Heartbeats while `fn` runs, so a worker that dies mid-send is retried after the heartbeat timeout. Called outside
+ * an activity (a dry-run preview, a script), there is nobody to heartbeat to.
+ */
+async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = activityContext();
+  if (!ctx) return await fn();
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), SEND_HEARTBEAT_EVERY_MS);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 export function createSsmActivities(deps: SsmDeps) {
   const { sql } = deps;
   const clients = new Map<string, SSMClient>();
+  const blast = deps.blastRadius ?? { defaults: DEFAULT_BLAST_RADIUS, ceilings: DEFAULT_BLAST_RADIUS_CEILING };
 
   function clientFor(settings: CompanySettings): SSMClient {
     // A company may pick its region; the endpoint is the install's alone (the worker signs with its credentials).
     const region = settings.ssm?.region ?? deps.region;
-    const endpoint = deps.endpoint;
-    const key = `${region}|${endpoint ?? ''}`;
+    const key = `${region}|${deps.endpoint ?? ''}`;
     let client = clients.get(key);
     if (!client) {
-      // Bounded requests: an SSM call that hangs must fail inside the activity's timeout and be retried.
-      client = new SSMClient({
-        region,
-        ...(endpoint ? { endpoint } : {}),
-        maxAttempts: 3,
-        requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 },
-      });
+      client = createSsmClient(region, deps.endpoint);
       clients.set(key, client);
     }
     return client;
@@ -120,114 +129,54 @@ export function createSsmActivities(deps: SsmDeps) {
     return asset?.instanceId ?? null;
   }
 
-  /**
-   * At send time, inside the send's transaction: every target is still registered to the company. The asset rows
-   * stay share-locked until the send is recorded, so the instance cannot change hands while the command goes out.
-   */
-  async function requireOwnInstances(tx: TransactionSql, companyId: string, instanceIds: string[]): Promise<void> {
-    const own = await tx<{ instanceId: string }[]>`
-      SELECT instance_id AS "instanceId" FROM assets
-      WHERE company_id = ${companyId} AND instance_id = ANY(${instanceIds}) FOR SHARE`;
-    const missing = instanceIds.filter((id) => !own.some((o) => o.instanceId === id));
-    if (missing.length) {
-      throw noTarget(
-        `Instance ${missing.join(', ')} is no longer registered to an asset of this company, so nothing was sent`,
-      );
-    }
-  }
-
-  async function sendCommand(
-    client: SSMClient,
-    c: { instanceIds: string[]; documentName: string; commands: string[]; comment: string },
-  ): Promise<string> {
-    const out = await client.send(
-      new SendCommandCommand({
-        InstanceIds: c.instanceIds,
-        DocumentName: c.documentName,
-        Parameters: { commands: c.commands },
-        Comment: c.comment.slice(0, 100),
-        TimeoutSeconds: 600,
-      }),
-    );
-    if (!out.Command?.CommandId) throw new Error(`SSM SendCommand (${c.comment}) returned no CommandId`);
-    return out.Command.CommandId;
-  }
-
-  /** A command an earlier, interrupted try of this activity already sent, recognised by its comment. */
-  async function findSentCommand(client: SSMClient, instanceId: string, comment: string): Promise<string | null> {
-    let nextToken: string | undefined;
-    for (let page = 0; page < 5; page++) {
-      const out = await client.send(
-        new ListCommandsCommand({ InstanceId: instanceId, MaxResults: 50, NextToken: nextToken }),
-      );
-      const hit = out.Commands?.find((c) => c.Comment === comment.slice(0, 100));
-      if (hit?.CommandId) return hit.CommandId;
-      nextToken = out.NextToken;
-      if (!nextToken) break;
-    }
-    return null;
-  }
+  const sender = createSender(sql);
 
   return {
     async sendSsmCommand(input: SendSsmCommandInput): Promise<SsmCommandRef> {
-      const settings = await companySettings(input.companyId);
-      const executor = executorFor();
-      const instanceId = await registeredInstance(input.companyId, input.assetName);
-      if (executor === 'ssm' && !instanceId) {
-        throw noTarget(
-          `Asset "${input.assetName}" has no EC2/managed instance id, so SSM has nowhere to run "${input.runbook.name}"`,
-        );
-      }
-      // A dry run without a registered instance shows no target rather than pretend one.
-      const instanceIds = instanceId ? [instanceId] : [];
-      const commands = input.runbook.actions;
-      const comment = `Alert Whisperer incident ${input.incidentId} attempt ${input.attempt}`;
-
-      // The runbook must run once per attempt even when Temporal retries this activity: after a timeout
-      // while SendCommand was still in flight, or after a crash between SendCommand and our write.
-      // The row for (incident, attempt) is claimed and locked for the whole send, so an overlapping retry
-      // waits for it and then finds the command id; a retry after a crash finds the command by its comment.
-      const row = await sql.begin(async (tx) => {
-        await tx`
-          INSERT INTO executions (incident_id, attempt, executor, command_id, document_name, instance_ids, commands, status)
-          VALUES (${input.incidentId}, ${input.attempt}, ${executor}, '', ${input.runbook.documentName}, ${instanceIds}, ${commands}, 'Sending')
-          ON CONFLICT (incident_id, attempt) DO NOTHING`;
-        const [claimed] = await tx<ExecutionRow[]>`
-          SELECT executor, command_id, document_name, instance_ids, commands, started_at
-          FROM executions WHERE incident_id = ${input.incidentId} AND attempt = ${input.attempt} FOR UPDATE`;
-        if (!claimed)
-          throw new Error(`Execution row for incident ${input.incidentId} attempt ${input.attempt} vanished`);
-        if (claimed.command_id) return claimed;
-        let commandId: string;
-        if (claimed.executor === 'dry_run') {
-          commandId = `dry-run-${input.incidentId}-${input.attempt}`;
-        } else {
-          await requireOwnInstances(tx, input.companyId, claimed.instance_ids);
-          const client = clientFor(settings);
-          commandId =
-            (await findSentCommand(client, claimed.instance_ids[0]!, comment)) ??
-            (await sendCommand(client, {
-              instanceIds: claimed.instance_ids,
-              documentName: claimed.document_name,
-              commands: claimed.commands,
-              comment,
-            }));
+      return await heartbeating(async () => {
+        const settings = await companySettings(input.companyId);
+        const executor = executorFor();
+        const instanceId = await registeredInstance(input.companyId, input.assetName);
+        if (executor === 'ssm' && !instanceId) {
+          throw noTarget(
+            `Asset "${input.assetName}" has no EC2/managed instance id, so SSM has nowhere to run "${input.runbook.name}"`,
+          );
         }
-        const [updated] = await tx<ExecutionRow[]>`
-          UPDATE executions SET command_id = ${commandId}, status = 'InProgress'
-          WHERE incident_id = ${input.incidentId} AND attempt = ${input.attempt}
-          RETURNING executor, command_id, document_name, instance_ids, commands, started_at`;
-        return updated!;
+        // The claim is committed before AWS is called: a session or worker that dies mid-call leaves it behind.
+        const claim =
+          (await readClaim(sql, input.incidentId, input.attempt)) ??
+          (await claimRun(sql, {
+            companyId: input.companyId,
+            incidentId: input.incidentId,
+            attempt: input.attempt,
+            assetName: input.assetName,
+            runbookId: input.runbook.id,
+            runbookName: input.runbook.name,
+            executor,
+            documentName: input.runbook.documentName,
+            // A dry run without a registered instance shows no target rather than pretend one.
+            instanceIds: instanceId ? [instanceId] : [],
+            commands: input.runbook.actions,
+            deadlineMs: runDeadlineMs(executionTimeoutSeconds(input.runbook)),
+            limits: effectiveLimits(settings.remediation, blast.defaults, blast.ceilings),
+          }));
+        let commandId = claim.commandId;
+        if (!commandId && claim.executor === 'dry_run') {
+          commandId = `dry-run-${input.incidentId}-${input.attempt}`;
+          await sender.recordCommand(input.incidentId, input.attempt, commandId);
+        } else if (!commandId) {
+          commandId = await sender.sendOnce(input, claim, clientFor(settings));
+        }
+        return {
+          executor: claim.executor,
+          attempt: input.attempt,
+          commandId,
+          documentName: claim.documentName,
+          instanceIds: claim.instanceIds,
+          commands: claim.commands,
+          startedAt: claim.startedAt,
+        };
       });
-      return {
-        executor: row.executor,
-        attempt: input.attempt,
-        commandId: row.command_id,
-        documentName: row.document_name,
-        instanceIds: row.instance_ids,
-        commands: row.commands,
-        startedAt: row.started_at,
-      };
     },
 
     async waitForSsmCommand(input: {
@@ -242,49 +191,40 @@ export function createSsmActivities(deps: SsmDeps) {
       } else {
         const client = clientFor(await companySettings(input.companyId));
         const ctx = Context.current();
-        const outputs: string[] = [];
-        const errors: string[] = [];
-        let overall = 'Success';
+        const pollMs = Math.min(deps.pollIntervalMs, MAX_POLL_INTERVAL_MS);
+        const instances: InstanceResult[] = [];
         for (const instanceId of ref.instanceIds) {
           for (;;) {
             ctx.heartbeat({ instanceId });
-            try {
-              const inv = await client.send(
-                new GetCommandInvocationCommand({ CommandId: ref.commandId, InstanceId: instanceId }),
-              );
-              const status = inv.Status ?? 'Pending';
-              if (isTerminalSsmStatus(status)) {
-                if (inv.StandardOutputContent)
-                  outputs.push(
-                    ref.instanceIds.length > 1
-                      ? `[${instanceId}]\n${inv.StandardOutputContent}`
-                      : inv.StandardOutputContent,
-                  );
-                if (inv.StandardErrorContent)
-                  errors.push(
-                    ref.instanceIds.length > 1
-                      ? `[${instanceId}]\n${inv.StandardErrorContent}`
-                      : inv.StandardErrorContent,
-                  );
-                if (status !== 'Success') overall = status;
-                break;
-              }
-            } catch (err) {
-              // Right after SendCommand the invocation may not exist yet: keep polling.
-              if (!(err instanceof InvocationDoesNotExist)) throw err;
+            const done = await readInvocation(client, ref.commandId, instanceId, isTerminalSsmStatus).catch(
+              (err: unknown) => {
+                throw asActivityFailure(err);
+              },
+            );
+            if (done) {
+              instances.push(done);
+              break;
             }
-            await ctx.sleep(deps.pollIntervalMs);
+            await ctx.sleep(pollMs);
           }
         }
+        const many = instances.length > 1;
+        const labelled = (pick: (i: InstanceResult) => string): string =>
+          instances
+            .filter((i) => pick(i))
+            .map((i) => (many ? `[${i.instanceId}]\n${pick(i)}` : pick(i)))
+            .join('\n');
         result = {
-          status: overall,
-          output: outputs.join('\n'),
-          error: errors.join('\n'),
+          status: instances.find((i) => i.status !== 'Success')?.status ?? 'Success',
+          output: labelled((i) => i.output),
+          error: labelled((i) => i.error),
           finishedAt: new Date().toISOString(),
+          instances,
         };
       }
       await sql`
-        UPDATE executions SET status = ${result.status}, output = ${result.output}, error = ${result.error}, finished_at = ${result.finishedAt}
+        UPDATE executions SET status = ${result.status}, output = ${result.output}, error = ${result.error},
+               finished_at = ${result.finishedAt}, invocations = ${result.instances ? sql.json(result.instances as never) : null}
         WHERE incident_id = ${input.incidentId} AND attempt = ${ref.attempt}`;
       return result;
     },

@@ -101,6 +101,18 @@ export const companySettingsSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * The blast-radius guard (domain/blast-radius.ts): runbook runs per asset and per runbook in an hour, and at once.
+     * Unset = the install's defaults; the install's ceilings bound what may be asked for (checked on save).
+     */
+    remediation: z
+      .object({
+        maxRunsPerAssetPerHour: z.number().int().min(1).max(1_000).optional(),
+        maxRunsPerRunbookPerHour: z.number().int().min(1).max(10_000).optional(),
+        maxConcurrentRuns: z.number().int().min(1).max(1_000).optional(),
+      })
+      .strict()
+      .optional(),
     notifications: z
       .object({
         /** Who hears about this company's incidents by email when no on-call rotation says otherwise. */

@@ -1,4 +1,10 @@
 // Every setting the services read, in one place. The README's configuration table mirrors this file.
+import {
+  DEFAULT_BLAST_RADIUS,
+  DEFAULT_BLAST_RADIUS_CEILING,
+  effectiveLimits,
+  type BlastRadiusLimits,
+} from '../domain/blast-radius.ts';
 export interface Config {
   databaseUrl: string | undefined;
   temporalAddress: string;
@@ -44,6 +50,10 @@ export interface Config {
   /** smtp://user:pass@host:port (or smtps://); unset = no email, links are shown to the admin instead. */
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** The blast-radius guard's defaults for companies that set none (REMEDIATION_MAX_RUNS_PER_ASSET_PER_HOUR, ...). */
+  blastRadiusDefaults: BlastRadiusLimits;
+  /** The most a company's own remediation limits may ask for (the same names with _CEILING). */
+  blastRadiusCeilings: BlastRadiusLimits;
   /** LLM decisions (activities/decision/): install-wide provider access; each company picks in its settings. */
   decision: DecisionConfig;
 }
@@ -151,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accessTokenTtl: env.ACCESS_TOKEN_TTL || '15m',
     sessionIdleMinutes: Math.max(int(env, 'SESSION_IDLE_MINUTES', 60), 1),
     smtpUrl: env.SMTP_URL || undefined,
+    ...blastRadius(env),
     mailFrom: env.MAIL_FROM || 'Alert Whisperer <alert-whisperer@localhost>',
     decision: {
       geminiApiKey: env.GEMINI_API_KEY || undefined,
@@ -191,4 +202,22 @@ export function requireSecrets(config: Config): ServiceConfig {
     }
   }
   return { ...config, jwtSecret: config.jwtSecret!, encryptionKey: config.encryptionKey! };
+}
+
+/** Each limit at least 1, and a default never above its ceiling. */
+function blastRadius(env: NodeJS.ProcessEnv): Pick<Config, 'blastRadiusDefaults' | 'blastRadiusCeilings'> {
+  const read = (name: string, fallback: number): number => Math.max(int(env, name, fallback), 1);
+  const C = DEFAULT_BLAST_RADIUS_CEILING;
+  const D = DEFAULT_BLAST_RADIUS;
+  const ceilings: BlastRadiusLimits = {
+    maxRunsPerAssetPerHour: read('REMEDIATION_MAX_RUNS_PER_ASSET_PER_HOUR_CEILING', C.maxRunsPerAssetPerHour),
+    maxRunsPerRunbookPerHour: read('REMEDIATION_MAX_RUNS_PER_RUNBOOK_PER_HOUR_CEILING', C.maxRunsPerRunbookPerHour),
+    maxConcurrentRuns: read('REMEDIATION_MAX_CONCURRENT_RUNS_CEILING', C.maxConcurrentRuns),
+  };
+  const defaults: BlastRadiusLimits = {
+    maxRunsPerAssetPerHour: read('REMEDIATION_MAX_RUNS_PER_ASSET_PER_HOUR', D.maxRunsPerAssetPerHour),
+    maxRunsPerRunbookPerHour: read('REMEDIATION_MAX_RUNS_PER_RUNBOOK_PER_HOUR', D.maxRunsPerRunbookPerHour),
+    maxConcurrentRuns: read('REMEDIATION_MAX_CONCURRENT_RUNS', D.maxConcurrentRuns),
+  };
+  return { blastRadiusDefaults: effectiveLimits(defaults, defaults, ceilings), blastRadiusCeilings: ceilings };
 }

@@ -285,6 +285,8 @@ export function finishRemediation(s: IncidentState, j: Journal, now: string, res
     output: result.output,
     error: result.error,
     finishedAt: result.finishedAt,
+    // Per-instance endings without a second copy of the output (the state is saved on every change).
+    ...(result.instances ? { instances: result.instances.map(({ output: _o, error: _e, ...rest }) => rest) } : {}),
   };
   record(s, j, now, 'remediation_finished', `Runbook "${s.decision!.runbook!.name}" finished: ${result.status}`, null, {
     status: result.status,

@@ -86,6 +86,20 @@ export interface SsmCommandResult {
   output: string;
   error: string;
   finishedAt: string;
+  /** Each instance's own ending (absent for a dry run and in runs recorded before it existed). */
+  instances?: InstanceResult[];
+}
+
+/** One instance's invocation as SSM ended it; output and error say "[output truncated by SSM]" when cut. */
+export interface InstanceResult {
+  instanceId: string;
+  status: string;
+  output: string;
+  error: string;
+  /** SSM returned only the first 24,000 characters of a stream. */
+  truncated: boolean;
+  /** The script's exit code, when SSM reports one. */
+  exitCode?: number;
 }
 
 export interface Execution extends SsmCommandRef {
@@ -96,6 +110,8 @@ export interface Execution extends SsmCommandRef {
   /** The raw error behind that sentence (AWS, Temporal): MSP admins only. Absent before it existed. */
   internalDetail?: string | null;
   finishedAt: string | null;
+  /** Each instance's ending; its output is in `output`/`error` (labelled by instance) and the executions row. */
+  instances?: Array<Omit<InstanceResult, 'output' | 'error'>>;
 }
 
 export interface Acknowledgement {

@@ -159,7 +159,13 @@ describe('SSM executor against moto', () => {
       const company = await createCompany(sql, { assets: [{ name: 'srv-web-03', instanceId: instance }] });
       const incidentId = await createIncidentRow(sql, company.companyId, 'srv-web-03');
       const runbook = await diskFullRunbook(sql, company.companyId);
-      // The earlier try reached SSM and then died before it could record the command id.
+      // The earlier try committed its claim, marked it Sending, reached SSM and then died before it could record
+      // the command id (a claim without the mark was never sent: no look-up is needed for it).
+      await sql`
+        INSERT INTO executions (incident_id, attempt, executor, command_id, document_name, instance_ids, commands,
+                                status, company_id, asset_name, runbook_id, send_started_at)
+        VALUES (${incidentId}, 1, 'ssm', '', 'AWS-RunShellScript', ${[instance]}, ${runbook.actions}, 'Sending',
+                ${company.companyId}, 'srv-web-03', ${runbook.id}, now())`;
       const sent = await ssm.send(
         new SendCommandCommand({
           InstanceIds: [instance],
