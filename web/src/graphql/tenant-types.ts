@@ -24,6 +24,8 @@ export interface CompanySettings {
   onCall?: { ackTimeoutMinutes?: number }
   /** The SSM endpoint is install configuration (SSM_ENDPOINT), not a company setting. */
   ssm?: { region?: string }
+  /** The blast-radius guard; unset = the install's defaults, never above its ceilings. */
+  remediation?: { maxRunsPerAssetPerHour?: number; maxRunsPerRunbookPerHour?: number; maxConcurrentRuns?: number }
   notifications?: {
     emails?: string[]
     minSeverity?: Severity

@@ -33,6 +33,7 @@ export interface SettingsForm {
   responseMinutes: BySeverity
   resolutionMinutes: BySeverity
   ssmRegion: string
+  remediation: Record<RemediationKey, string>
   /** one address per line, or separated by commas */
   emails: string
   minSeverity: Severity | ''
@@ -50,6 +51,14 @@ export interface CorrelationForm {
   hostFaults: string
   crossTool: string
 }
+
+/** The blast-radius guard (domain/blast-radius.ts); empty = the install default. */
+export const REMEDIATION_NUMBERS = [
+  { key: 'maxRunsPerAssetPerHour', label: 'Runs per asset per hour', hint: 'More escalate instead; default 3' },
+  { key: 'maxRunsPerRunbookPerHour', label: 'Runs per runbook per hour', hint: 'Across assets; default 20' },
+  { key: 'maxConcurrentRuns', label: 'Runs at once', hint: 'Across the company; default 5' },
+] as const
+type RemediationKey = (typeof REMEDIATION_NUMBERS)[number]['key']
 
 export const CORRELATION_NUMBERS = [
   { key: 'windowMinutes', label: 'Window (minutes)', hint: 'Open this long after the last alert; 1–60, default 15' },
@@ -74,6 +83,10 @@ export function toForm(name: string, s: CompanySettings): SettingsForm {
     responseMinutes: bySeverity(s.sla?.responseMinutes),
     resolutionMinutes: bySeverity(s.sla?.resolutionMinutes),
     ssmRegion: s.ssm?.region ?? '',
+    remediation: Object.fromEntries(REMEDIATION_NUMBERS.map((f) => [f.key, text(s.remediation?.[f.key])])) as Record<
+      RemediationKey,
+      string
+    >,
     emails: (s.notifications?.emails ?? []).join('\n'),
     minSeverity: s.notifications?.minSeverity ?? '',
     correlation: {
@@ -102,6 +115,7 @@ function checkNumbers(form: SettingsForm): FieldProblem[] {
   }
   for (const f of NUMBER_FIELDS) check(f.key, form.numbers[f.key])
   for (const f of CORRELATION_NUMBERS) check(`correlation.${f.key}`, form.correlation[f.key])
+  for (const f of REMEDIATION_NUMBERS) check(`remediation.${f.key}`, form.remediation[f.key])
   for (const s of SEVERITIES) {
     check(`sla.responseMinutes.${s}`, form.responseMinutes[s])
     check(`sla.resolutionMinutes.${s}`, form.resolutionMinutes[s])
@@ -129,6 +143,7 @@ function toSettings(form: SettingsForm): Record<string, unknown> {
     onCall: compact({ ackTimeoutMinutes: paging.ackTimeoutMinutes }),
     maintenanceWindows: paging.maintenanceWindows ?? null,
     ssm: compact({ region: form.ssmRegion.trim() }),
+    remediation: compact(Object.fromEntries(REMEDIATION_NUMBERS.map((f) => [f.key, int(form.remediation[f.key])]))),
     notifications: compact({
       emails: emails.length ? emails : undefined,
       minSeverity: form.minSeverity,
@@ -183,6 +198,7 @@ export const KNOWN_FIELDS = [
   'autoResolveAtSource',
   ...SEVERITIES.flatMap((s) => [`sla.responseMinutes.${s}`, `sla.resolutionMinutes.${s}`]),
   'ssm.region',
+  ...REMEDIATION_NUMBERS.map((f) => `remediation.${f.key}`),
   'notifications.emails',
   'notifications.minSeverity',
   ...PAGING_FIELDS,
