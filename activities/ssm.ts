@@ -5,7 +5,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { incidentTarget } from '../db/runbooks.ts';
 import type { Sql } from '../db/sql.ts';
+import { renderRunbook } from '../domain/runbook-template.ts';
 import type { Runbook } from '../domain/types.ts';
 import type { CompanySettings } from '../domain/company-settings.ts';
 import {
@@ -129,6 +131,25 @@ export function createSsmActivities(deps: SsmDeps) {
     return asset?.instanceId ?? null;
   }
 
+  /**
+   * The runbook's commands with the incident's fields put in, each value one shell-quoted word
+   * (domain/runbook-template.ts), so what the claim records, the dry run shows and SSM runs is the same text.
+   */
+  async function renderedCommands(input: SendSsmCommandInput): Promise<string[]> {
+    const target = await incidentTarget(sql, input.companyId, input.incidentId);
+    // The workflow saves its incident before it remediates: a missing row is a race worth a retry, not a fault.
+    if (!target) throw new Error(`Incident ${input.incidentId} is not stored yet, so its runbook cannot be rendered`);
+    try {
+      return renderRunbook(input.runbook, target.fields);
+    } catch (err) {
+      // A template the save checks refuse (saved before those checks, or by SQL) never becomes right by retrying.
+      throw ApplicationFailure.nonRetryable(
+        `Runbook "${input.runbook.name}" cannot be rendered: ${(err as Error).message}`,
+        'InvalidRunbook',
+      );
+    }
+  }
+
   const sender = createSender(sql);
 
   return {
@@ -156,7 +177,7 @@ export function createSsmActivities(deps: SsmDeps) {
             documentName: input.runbook.documentName,
             // A dry run without a registered instance shows no target rather than pretend one.
             instanceIds: instanceId ? [instanceId] : [],
-            commands: input.runbook.actions,
+            commands: await renderedCommands(input),
             deadlineMs: runDeadlineMs(executionTimeoutSeconds(input.runbook)),
             limits: effectiveLimits(settings.remediation, blast.defaults, blast.ceilings),
           }));

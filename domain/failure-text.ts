@@ -96,6 +96,7 @@ const AWS_REASONS: Array<[string[], string]> = [
 
 const OWN_REASONS: Record<string, string> = {
   NoSsmTarget: 'the asset has no instance registered to run it on',
+  InvalidRunbook: 'its commands use a placeholder where it cannot be filled in safely; edit the runbook',
   CompanyGone: 'the company no longer exists',
   [UNSTORABLE]: 'the database refused some of its text',
 };

@@ -2,6 +2,7 @@
 // domain/company-settings.ts before they are stored; readers apply the install's defaults to unset keys.
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../../db/sql.ts';
+import { limitsAboveCeiling } from '../../domain/blast-radius.ts';
 import { mergeCompanySettings, parseCompanySettings, type CompanySettings } from '../../domain/company-settings.ts';
 import type { Config } from '../../lib/config.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
@@ -51,13 +52,15 @@ function checkName(name: string): string {
 }
 
 /** What the install lets a company's settings ask for (lib/config.ts); the schema alone cannot know it. */
-export type SettingsLimits = Pick<Config, 'webhookRatePerMinuteMax' | 'outboundAllowPrivate'>;
+export type SettingsLimits = Pick<Config, 'webhookRatePerMinuteMax' | 'outboundAllowPrivate' | 'blastRadiusCeilings'>;
 
 function checkSettings(input: unknown, limits: SettingsLimits): CompanySettings {
   const r = parseCompanySettings(input);
   if (!r.ok) throw invalid(r.errors.map((e) => ({ field: `settings.${e.field}`, message: e.message })));
   const above = rateAboveCeiling(r.settings.webhookRatePerMinute, limits.webhookRatePerMinuteMax);
   if (above) throw invalid([{ field: 'settings.webhookRatePerMinute', message: above }]);
+  const lifted = limitsAboveCeiling(r.settings.remediation, limits.blastRadiusCeilings);
+  if (lifted.length) throw invalid(lifted.map((p) => ({ field: `settings.${p.field}`, message: p.message })));
   return r.settings;
 }
 

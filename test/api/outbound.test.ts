@@ -161,6 +161,27 @@ describe('with the outbound policy on (OUTBOUND_ALLOW_PRIVATE=false)', () => {
     expect(chat.hits).toEqual([]);
   });
 
+  it("refuses remediation limits above the install's blast-radius ceilings, by field", async () => {
+    const { blastRadiusCeilings: max } = stack.config;
+    const lifted = await graphql(
+      stack.url,
+      SAVE,
+      { c: company.companyId, s: { remediation: { maxRunsPerAssetPerHour: max.maxRunsPerAssetPerHour + 1 } } },
+      token,
+    );
+    expect(fieldsOf(lifted)).toEqual({
+      code: 'BAD_USER_INPUT',
+      fields: [
+        {
+          field: 'settings.remediation.maxRunsPerAssetPerHour',
+          message: `must be at most ${max.maxRunsPerAssetPerHour} (this install's ceiling)`,
+        },
+      ],
+    });
+    const within = { remediation: { maxRunsPerAssetPerHour: max.maxRunsPerAssetPerHour } };
+    expect((await graphql(stack.url, SAVE, { c: company.companyId, s: within }, token)).errors).toBeUndefined();
+  });
+
   it("holds a company's alert rate to the install's ceiling: refused above it, an old 0 or larger value clamped", async () => {
     const above = await graphql(stack.url, SAVE, { c: company.companyId, s: { webhookRatePerMinute: 4 } }, token);
     expect(fieldsOf(above)).toEqual({

@@ -48,7 +48,8 @@ async function decided(asset: string, signature: string) {
   return eventually(async () => {
     const [row] = await stack.sql<{ id: string; decision: { runbook: { id: string; version?: number } | null } }[]>`
       SELECT id, decision FROM incidents
-      WHERE company_id = ${company.companyId} AND asset_name = ${asset} AND decision IS NOT NULL`;
+      WHERE company_id = ${company.companyId} AND asset_name = ${asset} AND signature = ${signature}
+        AND decision IS NOT NULL`;
     return row;
   }, `the decision for ${asset}`);
 }
@@ -169,6 +170,25 @@ describe('runbook library', () => {
       instanceIds: ['i-0aaaaaaaaaaaaaaa2'],
       commands: [`docker restart -- 'web'\\''; reboot #'`, `logger -t aw '$(rm -rf /)' '${incident.id}'`],
       blockedReason: null,
+    });
+  });
+
+  it('runs the commands rendered for the incident: what the run records is what the preview showed', async () => {
+    await save({
+      name: 'Clear a cache',
+      signatures: ['cache_full:*'],
+      riskLevel: 'low',
+      commands: ['logger -t aw {{asset}} {{label.container}}', 'echo {{severity}}'],
+    });
+    const incident = await decided('web-1', 'cache_full:redis');
+    const execution = await eventually(async () => {
+      const [row] = await stack.sql<{ commands: string[]; instanceIds: string[] }[]>`
+        SELECT commands, instance_ids AS "instanceIds" FROM executions WHERE incident_id = ${incident.id}`;
+      return row;
+    }, 'the dry run of the low-risk runbook');
+    expect(execution).toEqual({
+      commands: [`logger -t aw 'web-1' 'web'\\''; reboot #'`, `echo 'high'`],
+      instanceIds: ['i-0aaaaaaaaaaaaaaa1'],
     });
   });
 
