@@ -1,7 +1,6 @@
 // incidentWorkflow: one durable run per open incident, keyed by company + aggregation key.
 // Deterministic only: every side effect goes through an activity.
 import {
-  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -15,20 +14,12 @@ import {
 } from '@temporalio/workflow';
 import type { createIncidentStoreActivities } from '../activities/incident-store.ts';
 import type { createDecisionActivities } from '../activities/decision.ts';
-import type { createSsmActivities } from '../activities/ssm.ts';
-import { BLAST_RADIUS_EXCEEDED } from '../domain/blast-radius.ts';
-import { runbookOutcomeText } from '../domain/failure-text.ts';
-import {
-  SEND_HEARTBEAT_TIMEOUT_MS,
-  SEND_START_TO_CLOSE_MS,
-  executionTimeoutSeconds,
-  waitTimeouts,
-} from '../domain/ssm-timing.ts';
 import { AlertInbox } from './alert-inbox.ts';
 import { describeFailure } from './failures.ts';
 import { createSaver } from './incident-save.ts';
 import { mayPassOn, page, pagesPeople, passOn, type Pager } from './paging.ts';
 import { refuseIf, registerPeopleCommands } from './people-commands.ts';
+import { createRemediation } from './remediation.ts';
 import * as L from './incident-lifecycle.ts';
 import * as T from './incident-state.ts';
 import {
@@ -44,7 +35,6 @@ import type { AlertSignal, IncidentCommand, IncidentState, IncidentWorkflowInput
 
 type StoreActivities = ReturnType<typeof createIncidentStoreActivities>;
 type DecisionActivities = ReturnType<typeof createDecisionActivities>;
-type SsmActivities = ReturnType<typeof createSsmActivities>;
 
 /** How long a run started by a reopen waits for that Update; a refused reopen leaves it nothing else to do. */
 const REOPEN_WAIT = '1 minute';
@@ -61,44 +51,6 @@ const decision = proxyActivities<DecisionActivities>({
   startToCloseTimeout: '60 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
-
-// Timeouts follow from the SDK's retry budget, SSM's delivery timeout and the runbook's execution timeout
-// (domain/ssm-timing.ts), so Temporal never gives up on a call that may still land.
-const ssmSend = proxyActivities<Pick<SsmActivities, 'sendSsmCommand'>>({
-  // A look-up and a send, each within the SDK's retries (maxAttempts × (connect + request timeout) + backoff).
-  startToCloseTimeout: SEND_START_TO_CLOSE_MS,
-  // The send heartbeats every 2 s: a worker killed mid-send is retried within seconds, and the retry finds the
-  // committed claim and looks the command up before any new send.
-  heartbeatTimeout: SEND_HEARTBEAT_TIMEOUT_MS,
-  retry: {
-    // Throttling and 5xx the SDK could not get past: back off before trying again. An earlier try whose command
-    // may still land asks for its own delay (SsmSendInFlight's nextRetryDelay).
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 6,
-    // Refusals a retry cannot change: no target, the blast-radius guard, a bad request, access denied, an
-    // instance SSM does not manage (activities/ssm-aws.ts marks these non-retryable too).
-    nonRetryableErrorTypes: [
-      'NoSsmTarget',
-      BLAST_RADIUS_EXCEEDED,
-      'InvalidSsmRequest',
-      'AccessDeniedException',
-      'InvalidInstanceId',
-    ],
-  },
-});
-
-/** Polls GetCommandInvocation until SSM ends the command, which it does by itself after delivery + execution. */
-const ssmWaitFor = (executionSeconds: number) => {
-  const t = waitTimeouts(executionSeconds);
-  return proxyActivities<Pick<SsmActivities, 'waitForSsmCommand'>>({
-    startToCloseTimeout: t.startToCloseMs,
-    // One poll interval and one SDK call lie between heartbeats.
-    heartbeatTimeout: t.heartbeatTimeoutMs,
-    retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 4 },
-  });
-};
 
 /**
  * Returns the incident's final state, or null when every alert that started the run had already been
@@ -193,6 +145,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     T.resolve(current(), journal, now(), message, actor, autoRemediated);
     await save();
   };
+
+  const remediate = createRemediation({ journal, now, save, escalate, resolve, inbox, flushAlerts });
 
   // Runs recorded before the setting existed have no such field in their context: the default applies.
   const autoResolvesAtSource = (): boolean => ctx?.autoResolveAtSource ?? true;
@@ -432,60 +386,6 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     if (outcome === false) await serially(() => passOn(pager, ackTimeoutMinutes));
   }
 
-  async function remediate(s: IncidentState): Promise<void> {
-    const runbook = s.decision?.runbook;
-    if (!runbook) {
-      await escalate('No runbook to run');
-      return;
-    }
-    const attempt = (s.execution?.attempt ?? 0) + 1;
-    let sent = false;
-    try {
-      const ref = await ssmSend.sendSsmCommand({
-        companyId: s.companyId,
-        incidentId: s.incidentId,
-        attempt,
-        assetName: s.assetName,
-        runbook,
-      });
-      T.startRemediation(s, journal, now(), ref);
-      sent = true;
-      await save();
-      const wait = ssmWaitFor(executionTimeoutSeconds(runbook));
-      const result = await wait.waitForSsmCommand({ companyId: s.companyId, incidentId: s.incidentId, ref });
-      T.finishRemediation(s, journal, now(), result);
-      // Alerts that came in while the runbook ran belong to the problem it just fixed.
-      if (inbox.hasPending()) await flushAlerts();
-      if (result.status === 'Success') {
-        // Self-healed means no person approved it and something really ran: a dry run or an approved run is not.
-        const selfHealed = ref.executor !== 'dry_run' && s.approval?.status !== 'approved';
-        await resolve(
-          `${ref.executor === 'dry_run' ? 'Resolved by dry-run runbook' : 'Auto-remediated by runbook'} "${runbook.name}"`,
-          null,
-          selfHealed,
-        );
-      } else {
-        // The instance's own output (the runbook's stderr, else stdout) is the tenant's: it may follow.
-        const output = (result.error || result.output).slice(0, 500);
-        await escalate(`${runbookOutcomeText(runbook.name, result.status)}${output ? `: ${output}` : ''}`);
-      }
-    } catch (err) {
-      const guard = blastRadiusRefusal(err);
-      if (guard) {
-        // The blast-radius guard held the run back: its sentence is ours and names no other incident.
-        await escalate(guard);
-        return;
-      }
-      // An AWS, database or Temporal failure: the tenant reads a sentence, MSP admins and the log the raw error.
-      const { text, detail } = describeFailure(sent ? 'await_runbook' : 'send_runbook', err);
-      log.warn('Remediation failed', { incidentId: s.incidentId, cause: detail });
-      if (sent && s.execution) {
-        s.execution = { ...s.execution, status: 'Failed', error: text, internalDetail: detail, finishedAt: now() };
-      }
-      await escalate(text, detail);
-    }
-  }
-
   // ---- close -------------------------------------------------------------------------------
   inbox.close();
   await sla;
@@ -518,10 +418,4 @@ async function continueWithFreshHistory(
     carriedRepeatIds: pending.repeatIds,
     resume: state,
   });
-}
-
-/** The reason the blast-radius guard refused the send, when that is what failed. */
-function blastRadiusRefusal(err: unknown): string | null {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure && cause.type === BLAST_RADIUS_EXCEEDED ? cause.message : null;
 }
