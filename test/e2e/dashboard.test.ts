@@ -12,6 +12,14 @@ import { postAlert, startStack, type Stack } from '../helpers/stack.ts';
 const SCREENSHOT = path.resolve('test-results/dashboard-resolved.png');
 const UI_TIMEOUT = 30_000;
 
+/**
+ * The list row of the incident on `asset`, matched on its asset name exactly: this test signs in as an MSP admin, who
+ * sees every company's incidents, and other test files raise incidents on names that contain these (srv-db-09).
+ */
+function incidentRow(page: Page, asset: string, selector = '[data-testid="incident-row"]') {
+  return page.locator(selector).filter({ has: page.locator('.asset').getByText(asset, { exact: true }) });
+}
+
 interface BrowserIssues {
   pageErrors: string[];
   consoleErrors: string[];
@@ -112,7 +120,7 @@ describe('dashboard (real browser)', () => {
     });
     expect(res.status, await res.clone().text()).toBeLessThan(300);
 
-    const row = page.locator('[data-testid="incident-row"][data-status="awaiting_approval"]', { hasText: 'web-01' });
+    const row = incidentRow(page, 'web-01', '[data-testid="incident-row"][data-status="awaiting_approval"]');
     await row.waitFor({ state: 'visible' });
     incidentId = (await row.getAttribute('data-incident-id')) ?? undefined;
     expect(incidentId).toBeTruthy();
@@ -210,7 +218,7 @@ describe('dashboard (real browser)', () => {
         body: JSON.stringify(notification(status)),
       });
     expect((await send('firing')).status).toBe(202);
-    const row = page.locator('[data-testid="incident-row"]', { hasText: 'db-07' });
+    const row = incidentRow(page, 'db-07');
     await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await row.click();
     const detail = page.getByTestId('incident-detail');
@@ -236,7 +244,7 @@ describe('dashboard (real browser)', () => {
       tool_source: 'Zabbix',
     };
     expect((await postAlert(stack.url, company.apiKey, alert)).status).toBe(202);
-    const row = page.locator('[data-testid="incident-row"]', { hasText: 'db-09' });
+    const row = incidentRow(page, 'db-09');
     await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await row.click();
     const detail = page.getByTestId('incident-detail');
@@ -289,7 +297,7 @@ describe('dashboard (real browser)', () => {
     };
     expect((await postAlert(stack.url, company.apiKey, alert)).status).toBe(202);
     await page.goto(stack.url);
-    const row = page.locator('[data-testid="incident-row"]', { hasText: 'app-07' });
+    const row = incidentRow(page, 'app-07');
     await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await row.click();
     const detail = page.getByTestId('incident-detail');
@@ -338,8 +346,8 @@ describe('dashboard (real browser)', () => {
       expect(res.status).toBe(202);
     }
     await page.goto(stack.url);
-    const rowA = page.locator('[data-testid="incident-row"]', { hasText: 'merge-a' });
-    const rowB = page.locator('[data-testid="incident-row"]', { hasText: 'merge-b' });
+    const rowA = incidentRow(page, 'merge-a');
+    const rowB = incidentRow(page, 'merge-b');
     await rowB.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await rowA.click();
     const detail = page.getByTestId('incident-detail');
@@ -359,12 +367,9 @@ describe('dashboard (real browser)', () => {
     await expect.poll(() => detail.getByTestId('alert-row').count()).toBe(1);
     // The split-off alert opens an incident of its own, live in the list.
     await expect
-      .poll(
-        () => page.locator('[data-testid="incident-row"][data-status="escalated"]', { hasText: 'merge-a' }).count(),
-        {
-          timeout: UI_TIMEOUT,
-        },
-      )
+      .poll(() => incidentRow(page, 'merge-a', '[data-testid="incident-row"][data-status="escalated"]').count(), {
+        timeout: UI_TIMEOUT,
+      })
       .toBe(1);
   });
 
