@@ -7,7 +7,10 @@ export const ApprovalRef = builder.objectRef<Approval>('Approval').implement({
     riskLevel: t.exposeString('riskLevel'),
     requestedAt: t.expose('requestedAt', { type: 'DateTime' }),
     deadline: t.expose('deadline', { type: 'DateTime' }),
-    decidedBy: t.exposeString('decidedBy', { nullable: true }),
+    decidedBy: t.exposeString('decidedBy', {
+      nullable: true,
+      description: 'Who approved or rejected it: a company person by address, MSP staff as "Name (MSP)".',
+    }),
     decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
     comment: t.exposeString('comment', { nullable: true }),
   }),

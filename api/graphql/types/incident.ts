@@ -25,9 +25,11 @@ const AssignmentRef = builder.objectRef<NonNullable<IncidentRecord['assignee']>>
   description: 'Who owns the incident, since when, and who gave it to them (null: the rotation or the chain).',
   fields: (t) => ({
     userId: t.exposeID('userId'),
-    email: t.exposeString('email'),
+    email: t.exposeString('email', {
+      description: 'How the assignee is shown to the tenant: a company person by address, MSP staff as "Name (MSP)".',
+    }),
     at: t.expose('at', { type: 'DateTime' }),
-    by: t.exposeString('by', { nullable: true }),
+    by: t.exposeString('by', { nullable: true, description: 'Who assigned it, shown the same way as `email`.' }),
   }),
 });
 
@@ -97,7 +99,10 @@ export const IncidentRef = builder.objectRef<IncidentRecord>('Incident').impleme
       description: 'When every alert of the incident had recovered at its source.',
     }),
     approvalDeadline: t.expose('approvalDeadline', { type: 'DateTime', nullable: true }),
-    acknowledgedBy: t.exposeString('acknowledgedBy', { nullable: true }),
+    acknowledgedBy: t.exposeString('acknowledgedBy', {
+      nullable: true,
+      description: 'Who acknowledged it: a company person by address, MSP staff as "Name (MSP)".',
+    }),
     acknowledgedAt: t.expose('acknowledgedAt', { type: 'DateTime', nullable: true }),
     assignee: t.field({ type: AssignmentRef, nullable: true, resolve: (i) => i.assignee }),
     resolutionNote: t.exposeString('resolutionNote', {
