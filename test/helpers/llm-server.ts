@@ -5,7 +5,10 @@ import { createServer as createH2cServer, type Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 
 export type Scripted =
-  { text: string; tokensIn?: number; tokensOut?: number } | { status: number; body: unknown } | { hold: true };
+  // delayMs: the answer comes that long after the request ended, as a model's thinking time (bench:remediation).
+  | { text: string; tokensIn?: number; tokensOut?: number; delayMs?: number }
+  | { status: number; body: unknown }
+  | { hold: true };
 
 export interface SeenRequest {
   model: string;
@@ -78,8 +81,12 @@ export async function startLlmServer(opts: {
         tokensIn: reply.tokensIn ?? 120,
         tokensOut: reply.tokensOut ?? 40,
       });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
+      const answer = () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (reply.delayMs) setTimeout(answer, reply.delayMs);
+      else answer();
     });
   };
   const sessions = new Set<Http2Session>();

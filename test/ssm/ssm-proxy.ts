@@ -3,11 +3,14 @@
 // killed meanwhile), and can stand in for SSM's output of an instance (moto's is always empty).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 export interface SsmProxy {
   url: string;
   /** Instance ids of each SendCommand moto accepted, in order. */
   sends: string[][];
+  /** When each SendCommand reached this proxy (performance.now() of this process), by instance id; bench:remediation. */
+  sendArrivals: Map<string, number>;
   /** The next SendCommand reaches moto, then its answer waits until `release()`; `reached` resolves once moto took it. */
   holdNextSend(): { reached: Promise<void>; release(): void };
   /** GetCommandInvocation for this instance answers with this stdout. */
@@ -24,6 +27,7 @@ interface Hold {
 
 export async function startSsmProxy(motoUrl: string): Promise<SsmProxy> {
   const sends: string[][] = [];
+  const sendArrivals = new Map<string, number>();
   const outputs = new Map<string, string>();
   const inProgress = new Set<string>();
   let hold: Hold | null = null;
@@ -32,9 +36,15 @@ export async function startSsmProxy(motoUrl: string): Promise<SsmProxy> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      const arrived = performance.now();
       void (async () => {
         const body = Buffer.concat(chunks);
         const target = String(req.headers['x-amz-target'] ?? '');
+        if (target === 'AmazonSSM.SendCommand') {
+          for (const id of (JSON.parse(body.toString()) as { InstanceIds?: string[] }).InstanceIds ?? []) {
+            if (!sendArrivals.has(id)) sendArrivals.set(id, arrived);
+          }
+        }
         const headers = Object.fromEntries(
           Object.entries(req.headers)
             .filter(([k]) => !['host', 'connection', 'content-length'].includes(k))
@@ -79,6 +89,7 @@ export async function startSsmProxy(motoUrl: string): Promise<SsmProxy> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     sends,
+    sendArrivals,
     outputs,
     inProgress,
     holdNextSend() {
