@@ -4,6 +4,7 @@ import { Context } from '@temporalio/activity';
 import type { Sql } from '../db/sql.ts';
 import type { Decision } from '../domain/rules.ts';
 import { loadRunbooks } from '../db/runbooks.ts';
+import { assetRuns, loadOutcomeMemory } from '../db/outcome-memory.ts';
 import type { Severity } from '../domain/types.ts';
 import type { DecisionConfig } from '../lib/config.ts';
 import { decide } from './decision/engine.ts';
@@ -53,9 +54,11 @@ export { loadRunbooks };
 export function createDecisionActivities(deps: DecisionDeps) {
   return {
     async decideIncident(input: DecideInput): Promise<Decision> {
-      const [runbooks, settings] = await Promise.all([
+      const [runbooks, settings, runsOnAsset] = await Promise.all([
         loadRunbooks(deps.sql, input.companyId),
         loadDecisionSettings(deps.sql, input.companyId),
+        // Outcome memory: every decision, the rules' too, is held back by a runbook's failures on the asset.
+        assetRuns(deps.sql, input),
       ]);
       const wantsModel = (settings?.provider ?? 'rules') !== 'rules';
       const { decision, record } = await decide(
@@ -69,6 +72,8 @@ export function createDecisionActivities(deps: DecisionDeps) {
           recentAlertMessages: wantsModel ? await recentAlertMessages(deps.sql, input.companyId, input.incidentId) : [],
           runbooks,
           settings,
+          assetRuns: runsOnAsset,
+          memory: wantsModel ? await loadOutcomeMemory(deps.sql, input) : undefined,
         },
         { providers: deps.providers ?? {}, config: deps.config ?? RULES_ONLY, logFailure },
       );

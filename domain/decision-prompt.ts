@@ -2,10 +2,11 @@
 // and tenants, so they travel as data: one JSON block between markers the system prompt names, with every "<"
 // escaped so no text can close the block early. The digest identifies the exact input a decision was made on.
 import { createHash } from 'node:crypto';
+import { MEMORY_RECENT_RUNS, succeeded, type OutcomeMemory } from './outcome-memory.ts';
 import type { RiskLevel, Runbook, Severity } from './types.ts';
 
 /** Bump when the prompt's wording or data shape changes: decision rows record which one a model was shown. */
-export const PROMPT_VERSION = 'decide-v1';
+export const PROMPT_VERSION = 'decide-v2';
 
 /** At most this many recent alert messages, each cut to MAX_MESSAGE_CHARS, so a noisy incident cannot flood it. */
 export const MAX_ALERT_MESSAGES = 10;
@@ -24,6 +25,8 @@ export interface DecisionPromptInput {
   /** Newest first. */
   recentAlertMessages: readonly string[];
   runbooks: readonly Runbook[];
+  /** Past outcomes for the company, signature and asset (absent: none loaded). */
+  memory?: OutcomeMemory;
 }
 
 export interface DecisionPrompt {
@@ -37,6 +40,17 @@ interface PromptData {
   incident: { asset: string; signature: string; severity: Severity; alertCount: number };
   recentAlerts: string[];
   runbooks: Array<{ id: string; name: string; signature: string; risk: RiskLevel }>;
+  pastOutcomes: { summary: string; onThisAsset: PromptRun[] } | null;
+}
+
+/** A past run as the model sees it: no people's names (the model only needs whether someone approved). */
+interface PromptRun {
+  runbookId: string | null;
+  version: number | null;
+  succeeded: boolean;
+  status: string;
+  secondsToResolve: number | null;
+  approved: boolean;
 }
 
 const SYSTEM = [
@@ -47,6 +61,8 @@ const SYSTEM = [
   'Answer with JSON only: {"action": "execute" | "escalate", "runbookId": string | null,',
   '"confidence": number from 0 to 1, "reasoning": one or two sentences}.',
   'Risk and approval are handled after you: a runbook you pick may still wait for a person.',
+  '"pastOutcomes" says how runbooks fared on this client\'s earlier incidents of the signature and on this asset,',
+  'newest first: weigh a runbook that keeps failing here against escalating.',
 ].join('\n');
 
 function cut(text: string, max: number): string {
@@ -70,6 +86,19 @@ export function promptData(input: DecisionPromptInput): PromptData {
       signature: cut((r.signatures?.length ? r.signatures : [r.signature]).join(', '), 200),
       risk: r.riskLevel,
     })),
+    pastOutcomes: input.memory
+      ? {
+          summary: cut(input.memory.sentence, 400),
+          onThisAsset: input.memory.recent.slice(0, MEMORY_RECENT_RUNS).map((r) => ({
+            runbookId: r.runbookId,
+            version: r.runbookVersion,
+            succeeded: succeeded(r),
+            status: cut(r.status, 40),
+            secondsToResolve: r.secondsToResolve === null ? null : Math.round(r.secondsToResolve),
+            approved: r.approvedBy !== null,
+          })),
+        }
+      : null,
   };
 }
 

@@ -1,4 +1,5 @@
 import { compareSpecificity, globMatch, isGlob } from './glob.ts';
+import { FAILURE_STREAK, failureStreak, type OutcomeRun } from './outcome-memory.ts';
 import type { RiskLevel, Role, Runbook } from './types.ts';
 
 export type DecisionAction = 'auto_remediate' | 'request_approval' | 'escalate';
@@ -16,6 +17,8 @@ export interface Decision {
   fallbackReason?: string;
   /** The decisions row (migration 016) this decision was recorded in. */
   decisionId?: string;
+  /** Why outcome memory held back an automatic run (domain/outcome-memory.ts): a sentence tenants may read. */
+  memoryReason?: string;
 }
 
 /**
@@ -67,6 +70,23 @@ export function decideByRules(signature: string, runbooks: readonly Runbook[]): 
     source: 'rules',
     confidence: 1,
   };
+}
+
+/**
+ * Outcome memory over any decision (rules or model): a runbook that failed the last FAILURE_STREAK times on this
+ * asset does not run by itself again. A person approves it, with the memory line in front of them: what failed
+ * three times unattended may still be right once someone has looked. `assetRuns`: the asset's latest runs, newest
+ * first.
+ */
+export function guardByMemory(decision: Decision, assetName: string, assetRuns: readonly OutcomeRun[]): Decision {
+  const runbook = decision.runbook;
+  if (decision.action !== 'auto_remediate' || !runbook) return decision;
+  const streak = failureStreak(runbook.id, assetRuns);
+  if (streak < FAILURE_STREAK) return decision;
+  const memoryReason =
+    `Runbook "${runbook.name}" failed the last ${streak} times it ran on ${assetName}, ` +
+    'so it does not run again without a person approving it.';
+  return { ...decision, action: 'request_approval', reasoning: `${decision.reasoning} ${memoryReason}`, memoryReason };
 }
 
 /** Seed 000, Flow 3 step 4: high risk needs an MSP admin; medium risk a company admin or MSP admin. */

@@ -1,6 +1,7 @@
 // One decision: the company's provider if it has one (within a time and token limit), judged against the schema and
 // the company's runbooks; the rules otherwise, or when anything goes wrong, with the reason in a sentence. The raw
-// provider error goes to the server log only. Returns the Decision and the row that records it.
+// provider error goes to the server log only. Outcome memory then holds back an automatic run of a runbook that keeps
+// failing on the asset, whoever picked it. Returns the Decision and the row that records it.
 import {
   decisionFromAnswer,
   judgeAnswer,
@@ -10,7 +11,8 @@ import {
   type LlmProvider,
 } from '../../domain/decision-answer.ts';
 import { buildDecisionPrompt, PROMPT_VERSION, type DecisionPromptInput } from '../../domain/decision-prompt.ts';
-import { decideByRules, type Decision } from '../../domain/rules.ts';
+import { decideByRules, guardByMemory, type Decision } from '../../domain/rules.ts';
+import type { OutcomeRun } from '../../domain/outcome-memory.ts';
 import type { CompanySettings } from '../../domain/company-settings.ts';
 import type { DecisionConfig } from '../../lib/config.ts';
 import type { DecisionProvider, ProviderReply } from './providers.ts';
@@ -42,6 +44,33 @@ export interface EngineDeps {
 export interface EngineInput extends DecisionPromptInput {
   incidentId: string;
   settings: CompanySettings['decision'];
+  /** The asset's latest runs, newest first (db/outcome-memory.ts assetRuns): the failure streak is counted on them. */
+  assetRuns?: readonly OutcomeRun[];
+}
+
+type Decided = { decision: Decision; record: DecisionRecordDraft };
+
+/**
+ * The decision after outcome memory: when it holds a run back, the row keeps why and what was picked before, so the
+ * history shows both the pick and the memory that overruled it.
+ */
+export async function decide(input: EngineInput, deps: EngineDeps): Promise<Decided> {
+  const made = await pick(input, deps);
+  const guarded = guardByMemory(made.decision, input.assetName, input.assetRuns ?? []);
+  if (guarded === made.decision) return made;
+  const output = made.record.output;
+  return {
+    decision: guarded,
+    record: {
+      ...made.record,
+      output: {
+        // The rules' row is the summary itself; a provider's row nests it under "decision".
+        ...('decision' in output ? { ...output, decision: summary(guarded) } : summary(guarded)),
+        memoryReason: guarded.memoryReason,
+        heldBack: summary(made.decision),
+      },
+    },
+  };
 }
 
 function summary(d: Decision): Record<string, unknown> {
@@ -71,10 +100,8 @@ function raceAbort<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-export async function decide(
-  input: EngineInput,
-  deps: EngineDeps,
-): Promise<{ decision: Decision; record: DecisionRecordDraft }> {
+/** What the provider (or the rules) pick, before outcome memory. */
+async function pick(input: EngineInput, deps: EngineDeps): Promise<Decided> {
   const providerName = input.settings?.provider ?? 'rules';
   if (providerName === 'rules') {
     const decision = decideByRules(input.signature, input.runbooks);
