@@ -3,6 +3,7 @@
 // (access denied, an instance SSM does not manage, a document or parameters it refuses).
 import { ApplicationFailure } from '@temporalio/common';
 import {
+  DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   InvocationDoesNotExist,
   ListCommandsCommand,
@@ -17,15 +18,22 @@ import {
   SDK_REQUEST_TIMEOUT_MS,
 } from '../domain/ssm-timing.ts';
 import type { InstanceResult } from '../workflows/types.ts';
+import { ASSUME_ROLE_REFUSED, type AwsCredentialIdentity } from './aws-role.ts';
 
 /** GetCommandInvocation returns at most this many characters of each stream; the rest is only in S3 or CloudWatch. */
 export const SSM_OUTPUT_LIMIT = 24_000;
 export const TRUNCATED_MARK = '[output truncated by SSM]';
 
-export function createSsmClient(region: string, endpoint: string | undefined): SSMClient {
+/** `credentials` unset: the install's own (the SDK's default chain); set: a company's assumed role's. */
+export function createSsmClient(
+  region: string,
+  endpoint: string | undefined,
+  credentials?: AwsCredentialIdentity,
+): SSMClient {
   return new SSMClient({
     region,
     ...(endpoint ? { endpoint } : {}),
+    ...(credentials ? { credentials } : {}),
     // The SDK retries throttling, 5xx and network errors itself; the send activity's timeouts are derived from these.
     maxAttempts: SDK_MAX_ATTEMPTS,
     requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS, requestTimeout: SDK_REQUEST_TIMEOUT_MS },
@@ -35,6 +43,7 @@ export function createSsmClient(region: string, endpoint: string | undefined): S
 // Refusals no retry changes: Temporal stops at once and the incident escalates with failure-text's sentence
 // (the type is the AWS error's name, which domain/failure-text.ts reads).
 const FINAL = new Set([
+  ASSUME_ROLE_REFUSED,
   'AccessDeniedException',
   'AccessDenied',
   'UnauthorizedOperation',
@@ -121,6 +130,27 @@ export async function findSentCommand(client: SSMClient, instanceId: string, com
     if (!nextToken) break;
   }
   return null;
+}
+
+/** The ids among `instanceIds` SSM does not manage in the client's account (DescribeInstanceInformation). */
+export async function unmanagedInstances(client: SSMClient, instanceIds: string[]): Promise<string[]> {
+  const found = new Set<string>();
+  // The InstanceIds filter takes up to 50 values a call.
+  for (let i = 0; i < instanceIds.length; i += 50) {
+    let nextToken: string | undefined;
+    do {
+      const out = await client.send(
+        new DescribeInstanceInformationCommand({
+          Filters: [{ Key: 'InstanceIds', Values: instanceIds.slice(i, i + 50) }],
+          MaxResults: 50,
+          NextToken: nextToken,
+        }),
+      );
+      for (const info of out.InstanceInformationList ?? []) if (info.InstanceId) found.add(info.InstanceId);
+      nextToken = out.NextToken;
+    } while (nextToken);
+  }
+  return instanceIds.filter((id) => !found.has(id));
 }
 
 /** SSM cuts each stream at 24,000 characters: say so rather than show a cut-off log as the whole. */

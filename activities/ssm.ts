@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { companyRole } from '../db/aws-accounts.ts';
 import { incidentTarget } from '../db/runbooks.ts';
 import type { Sql } from '../db/sql.ts';
 import { renderRunbook } from '../domain/runbook-template.ts';
@@ -23,6 +24,7 @@ import {
   runDeadlineMs,
 } from '../domain/ssm-timing.ts';
 import type { ExecutorKind, InstanceResult, SsmCommandRef, SsmCommandResult } from '../workflows/types.ts';
+import { createRoleAssumer, type RoleAssumer } from './aws-role.ts';
 import { asActivityFailure, createSsmClient, readInvocation } from './ssm-aws.ts';
 import { claimRun, readClaim } from './ssm-claim.ts';
 import { activityContext, createSender, noTarget } from './ssm-send.ts';
@@ -37,6 +39,10 @@ export interface SsmDeps {
   pollIntervalMs: number;
   /** SSM_ENDPOINT (moto, LocalStack); unset = the SDK's own resolution (AWS_ENDPOINT_URL_SSM, then AWS). */
   endpoint?: string;
+  /** STS_ENDPOINT, where AssumeRole into a company's own account goes; unset = AWS. */
+  stsEndpoint?: string;
+  /** Assumes companies' roles (cached credentials); unset = one made from region and stsEndpoint. */
+  roles?: RoleAssumer;
   /** The install's blast-radius defaults and ceilings (lib/config.ts); unset = domain/blast-radius.ts's. */
   blastRadius?: { defaults: BlastRadiusLimits; ceilings: BlastRadiusLimits };
 }
@@ -100,16 +106,47 @@ export function createSsmActivities(deps: SsmDeps) {
   const clients = new Map<string, SSMClient>();
   const blast = deps.blastRadius ?? { defaults: DEFAULT_BLAST_RADIUS, ceilings: DEFAULT_BLAST_RADIUS_CEILING };
 
-  function clientFor(settings: CompanySettings): SSMClient {
-    // A company may pick its region; the endpoint is the install's alone (the worker signs with its credentials).
-    const region = settings.ssm?.region ?? deps.region;
-    const key = `${region}|${deps.endpoint ?? ''}`;
+  const roles =
+    deps.roles ??
+    createRoleAssumer({ region: deps.region, ...(deps.stsEndpoint ? { stsEndpoint: deps.stsEndpoint } : {}) });
+
+  function cachedClient(key: string, make: () => SSMClient): SSMClient {
     let client = clients.get(key);
     if (!client) {
-      client = createSsmClient(region, deps.endpoint);
+      client = make();
       clients.set(key, client);
     }
     return client;
+  }
+
+  /**
+   * The SSM client for the company's calls: with its own AWS connection, in its region under credentials assumed
+   * from its role (a client per set of credentials); without one, the install's credentials as before. The
+   * endpoint is the install's alone, never something a company chose.
+   */
+  async function clientFor(companyId: string, settings: CompanySettings): Promise<SSMClient> {
+    const role = await companyRole(sql, companyId);
+    if (!role) {
+      const region = settings.ssm?.region ?? deps.region;
+      return cachedClient(`install|${region}`, () => createSsmClient(region, deps.endpoint));
+    }
+    const credentials = await roles.credentialsFor(companyId, role).catch((err: unknown) => {
+      throw asActivityFailure(err);
+    });
+    for (const key of clients.keys()) {
+      // Expired credentials' clients of this company go as soon as fresh ones arrive.
+      if (key.startsWith(`${companyId}|`) && !key.endsWith(`|${credentials.accessKeyId}`)) clients.delete(key);
+    }
+    return cachedClient(`${companyId}|${role.region}|${credentials.accessKeyId}`, () =>
+      createSsmClient(role.region, deps.endpoint, credentials),
+    );
+  }
+
+  /** A claim whose role could not be assumed sent nothing and never will: it stops counting as a running command. */
+  async function settleUnsent(incidentId: string, attempt: number): Promise<void> {
+    await sql`
+      UPDATE executions SET status = 'NotSent', finished_at = now()
+      WHERE incident_id = ${incidentId} AND attempt = ${attempt} AND command_id = '' AND send_started_at IS NULL`;
   }
 
   async function companySettings(companyId: string): Promise<CompanySettings> {
@@ -186,7 +223,12 @@ export function createSsmActivities(deps: SsmDeps) {
           commandId = `dry-run-${input.incidentId}-${input.attempt}`;
           await sender.recordCommand(input.incidentId, input.attempt, commandId);
         } else if (!commandId) {
-          commandId = await sender.sendOnce(input, claim, clientFor(settings));
+          const client = await clientFor(input.companyId, settings).catch(async (err: unknown) => {
+            if (err instanceof ApplicationFailure && err.nonRetryable)
+              await settleUnsent(input.incidentId, input.attempt);
+            throw err;
+          });
+          commandId = await sender.sendOnce(input, claim, client);
         }
         return {
           executor: claim.executor,
@@ -210,7 +252,7 @@ export function createSsmActivities(deps: SsmDeps) {
       if (ref.executor === 'dry_run') {
         result = { status: 'Success', output: dryRunOutput(ref), error: '', finishedAt: new Date().toISOString() };
       } else {
-        const client = clientFor(await companySettings(input.companyId));
+        const client = await clientFor(input.companyId, await companySettings(input.companyId));
         const ctx = Context.current();
         const pollMs = Math.min(deps.pollIntervalMs, MAX_POLL_INTERVAL_MS);
         const instances: InstanceResult[] = [];

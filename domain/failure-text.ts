@@ -96,6 +96,9 @@ const AWS_REASONS: Array<[string[], string]> = [
 
 const OWN_REASONS: Record<string, string> = {
   NoSsmTarget: 'the asset has no instance registered to run it on',
+  // activities/aws-role.ts: STS refused to let us into the company's own AWS account.
+  AssumeRoleRefused:
+    "the company's AWS role could not be assumed (check the ExternalId and the role's trust policy on the AWS account page)",
   InvalidRunbook: 'its commands use a placeholder where it cannot be filled in safely; edit the runbook',
   CompanyGone: 'the company no longer exists',
   [UNSTORABLE]: 'the database refused some of its text',

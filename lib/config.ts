@@ -23,6 +23,10 @@ export interface Config {
   ssmPollIntervalMs: number;
   /** SSM_ENDPOINT: an SSM-compatible endpoint for the whole install (moto, LocalStack); unset = AWS. */
   ssmEndpoint: string | undefined;
+  /** STS_ENDPOINT: an STS-compatible endpoint for AssumeRole into companies' accounts (moto); unset = AWS. */
+  stsEndpoint: string | undefined;
+  /** AWS_INSTALL_ACCOUNT_ID: the account companies' trust policies name; unset = GetCallerIdentity of the install. */
+  awsInstallAccountId: string | undefined;
   defaultGroupWaitSeconds: number;
   defaultApprovalTimeoutSeconds: number;
   webhookRatePerMinute: number;
@@ -89,13 +93,21 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   return raw === 'true';
 }
 
+/** AWS_INSTALL_ACCOUNT_ID: 12 digits, or unset. */
+function installAccountId(raw: string | undefined): string | undefined {
+  const value = raw?.trim() ?? '';
+  if (value === '') return undefined;
+  if (!/^\d{12}$/.test(value)) throw new Error(`AWS_INSTALL_ACCOUNT_ID must be 12 digits, got "${value.slice(0, 40)}"`);
+  return value;
+}
+
 /** SSM_ENDPOINT: an http(s) URL, or unset; the worker sends signed AWS calls there, so a typo must not start. */
-function ssmEndpoint(raw: string | undefined): string | undefined {
+function ssmEndpoint(raw: string | undefined, name = 'SSM_ENDPOINT'): string | undefined {
   const value = raw?.trim() ?? '';
   if (value === '') return undefined;
   const url = URL.canParse(value) ? new URL(value) : null;
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new Error(`SSM_ENDPOINT must be an http(s) URL such as http://localhost:5000, got "${value.slice(0, 100)}"`);
+    throw new Error(`${name} must be an http(s) URL such as http://localhost:5000, got "${value.slice(0, 100)}"`);
   }
   return value;
 }
@@ -146,6 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     awsRegion: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     ssmPollIntervalMs: int(env, 'SSM_POLL_INTERVAL_MS', 2000),
     ssmEndpoint: ssmEndpoint(env.SSM_ENDPOINT),
+    stsEndpoint: ssmEndpoint(env.STS_ENDPOINT, 'STS_ENDPOINT'),
+    awsInstallAccountId: installAccountId(env.AWS_INSTALL_ACCOUNT_ID),
     defaultGroupWaitSeconds: int(env, 'GROUP_WAIT_SECONDS', 5),
     defaultApprovalTimeoutSeconds: int(env, 'APPROVAL_TIMEOUT_SECONDS', 3600),
     webhookRatePerMinute: int(env, 'WEBHOOK_RATE_PER_MINUTE', 600),
