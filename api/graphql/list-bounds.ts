@@ -3,6 +3,7 @@
 // it); a field without one counts `max`, the most its resolver returns or, where the resolver sets no LIMIT, the
 // most a real install holds (marked "estimate"). Lists of scalars and enums are columns of their parent's row and
 // cost nothing; every list of objects must be here (test/unit/graphql-cost.test.ts checks the schema against it).
+import { MEMORY_RECENT_RUNS } from '../../domain/outcome-memory.ts';
 import { RUNBOOK_LIMITS } from '../../domain/runbook.ts';
 import { RUNBOOK_CATALOGUE } from '../../domain/runbook-catalogue.ts';
 import { TIMELINE_LIMIT } from '../incident-queries.ts';
@@ -34,6 +35,7 @@ export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   'Incident.alerts': { arg: 'limit', max: 500 },
   'Incident.timeline': { arg: 'limit', default: TIMELINE_LIMIT.default, max: TIMELINE_LIMIT.max },
   'Incident.decisions': { arg: 'limit', default: 20, max: 100 },
+  'OutcomeMemory.recent': { max: MEMORY_RECENT_RUNS },
   /** Estimate: one per distinct (rule, matched fields) among the incident's alerts. */
   'IncidentCorrelation.reasons': { max: 20 },
 

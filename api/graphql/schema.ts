@@ -22,5 +22,6 @@ import './types/on-call.ts';
 import './types/correlation-lab.ts';
 import './types/incident-merge.ts';
 import './types/runbook.ts';
+import './types/outcome-memory.ts';
 
 export const schema = builder.toSchema();

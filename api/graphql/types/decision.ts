@@ -25,6 +25,11 @@ export const DecisionRef = builder.objectRef<Decision>('Decision').implement({
       description: 'Why the rules decided instead of the provider.',
       resolve: (d) => d.fallbackReason ?? null,
     }),
+    memoryReason: t.string({
+      nullable: true,
+      description: 'Why outcome memory held back an automatic run (the runbook kept failing on this asset).',
+      resolve: (d) => d.memoryReason ?? null,
+    }),
   }),
 });
 
@@ -47,6 +52,7 @@ interface DecisionRecordRow {
   tokensIn: number | null;
   tokensOut: number | null;
   fallbackReason: string | null;
+  memoryReason: string | null;
   createdAt: string;
 }
 
@@ -74,6 +80,10 @@ const DecisionRecordRef = builder.objectRef<DecisionRecordRow>('DecisionRecord')
     tokensIn: t.exposeInt('tokensIn', { nullable: true }),
     tokensOut: t.exposeInt('tokensOut', { nullable: true }),
     fallbackReason: t.exposeString('fallbackReason', { nullable: true }),
+    memoryReason: t.exposeString('memoryReason', {
+      nullable: true,
+      description: 'Why outcome memory held back an automatic run; `action` is then what was done instead.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
@@ -93,11 +103,15 @@ builder.objectField(IncidentRef, 'decisions', (t) =>
       // The incident was read in the caller's scope; the company id keeps the rows to that incident's tenant.
       return ctx.sql<DecisionRecordRow[]>`
         SELECT d.id, d.provider, d.model, d.prompt_version AS "promptVersion", d.input_digest AS "inputDigest",
-               d.output->'decision'->>'action' AS action, d.output->'decision'->>'runbookId' AS "runbookId",
-               d.output->'decision'->>'runbookName' AS "runbookName", d.output->'decision'->>'source' AS source,
-               (d.output->'decision'->>'confidence')::float8 AS confidence,
+               -- A provider's row nests the decision under "decision"; the rules' row is the decision itself.
+               COALESCE(d.output->'decision', d.output)->>'action' AS action,
+               COALESCE(d.output->'decision', d.output)->>'runbookId' AS "runbookId",
+               COALESCE(d.output->'decision', d.output)->>'runbookName' AS "runbookName",
+               COALESCE(d.output->'decision', d.output)->>'source' AS source,
+               (COALESCE(d.output->'decision', d.output)->>'confidence')::float8 AS confidence,
                d.output->'answer'->>'reasoning' AS reasoning, d.latency_ms AS "latencyMs",
                d.tokens_in AS "tokensIn", d.tokens_out AS "tokensOut", d.fallback_reason AS "fallbackReason",
+               d.output->>'memoryReason' AS "memoryReason",
                d.created_at AS "createdAt"
           FROM decisions d
          WHERE d.incident_id = ${i.id} AND d.company_id = ${i.companyId}

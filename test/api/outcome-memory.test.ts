@@ -1,0 +1,224 @@
+// Outcome memory on the real stack (PostgreSQL, Temporal, the API; remediation in dry-run mode): after three failed
+// SSM runs of the disk runbook on an asset, a new disk_full alert there is not remediated by itself (rules or
+// Gemini alike): it waits for approval, and the decision row says why. GraphQL shows the memory sentence, the
+// model was shown it (captured by the local Gemini server), and Runbook.runStats counts the same runs.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CompanySettings } from '../../domain/company-settings.ts';
+import { createCompany, createUser, type TestCompany } from '../helpers/fixtures.ts';
+import { startGeminiServer } from '../helpers/gemini-server.ts';
+import type { LlmServer } from '../helpers/llm-server.ts';
+import { eventually, graphql, login, postAlert, startStack, type Stack } from '../helpers/stack.ts';
+
+let stack: Stack;
+let gemini: LlmServer;
+
+beforeAll(async () => {
+  gemini = await startGeminiServer();
+  stack = await startStack({
+    env: { GEMINI_API_KEY: 'memory-key', GEMINI_BASE_URL: gemini.url, DECISION_TIMEOUT_MS: '20000' },
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await gemini?.close();
+});
+
+async function company(decision?: NonNullable<CompanySettings['decision']>) {
+  const c = await createCompany(stack.sql, { settings: { groupWaitSeconds: 0, ...(decision ? { decision } : {}) } });
+  const [rb] = await stack.sql<{ id: string }[]>`
+    SELECT id FROM runbooks WHERE company_id = ${c.companyId} AND signature = 'disk_full'`;
+  return { ...c, diskRunbook: rb!.id };
+}
+
+/**
+ * An earlier disk_full incident of the company with one finished SSM run of the disk runbook, as the workflow
+ * leaves them: resolved `seconds` after it opened when the run succeeded, escalated when it failed.
+ */
+async function pastRun(
+  c: TestCompany & { diskRunbook: string },
+  assetName: string,
+  status: 'Success' | 'Failed',
+  minutesAgo: number,
+  seconds = 40,
+) {
+  const id = `inc-${randomUUID().slice(0, 8)}`;
+  const decision = {
+    action: 'auto_remediate',
+    runbook: { id: c.diskRunbook, name: 'Clean temp files', version: 1, riskLevel: 'low' },
+    reasoning: 'past',
+    source: 'rules',
+    confidence: 1,
+  };
+  const ok = status === 'Success';
+  await stack.sql`
+    INSERT INTO incidents (id, company_id, workflow_id, run_id, aggregation_key, asset_name, signature, severity,
+      status, priority_score, alert_count, decision, sla_response_deadline, sla_resolution_deadline, version,
+      created_at, resolved_at)
+    VALUES (${id}, ${c.companyId}, ${`past:${id}`}, ${randomUUID()}, ${`${assetName}|disk_full`}, ${assetName},
+      'disk_full', 'high', ${ok ? 'resolved' : 'escalated'}, 10, 1, ${stack.sql.json(decision)},
+      now() + interval '30 minutes', now() + interval '1 day', 1,
+      now() - make_interval(mins => ${minutesAgo}),
+      ${ok ? stack.sql`now() - make_interval(mins => ${minutesAgo}) + make_interval(secs => ${seconds})` : null})`;
+  await stack.sql`
+    INSERT INTO executions (incident_id, attempt, executor, command_id, document_name, instance_ids, commands, status,
+      company_id, asset_name, runbook_id, started_at, finished_at)
+    VALUES (${id}, 1, 'ssm', ${`cmd-${id}`}, 'AWS-RunShellScript', '{i-0123456789abcdef0}', '{true}', ${status},
+      ${c.companyId}, ${assetName}, ${c.diskRunbook}, now() - make_interval(mins => ${minutesAgo}),
+      now() - make_interval(mins => ${minutesAgo}) + make_interval(secs => ${seconds}))`;
+}
+
+/** Two fixed elsewhere long ago, then three failures in a row on srv-mem-01. */
+async function history(c: TestCompany & { diskRunbook: string }) {
+  await pastRun(c, 'srv-other-01', 'Success', 60, 30);
+  await pastRun(c, 'srv-other-02', 'Success', 50, 50);
+  for (const minutesAgo of [30, 20, 10]) await pastRun(c, 'srv-mem-01', 'Failed', minutesAgo);
+}
+
+type Seen = {
+  incident: {
+    id: string;
+    status: string;
+    decision: { action: string; source: string; runbookName: string | null; memoryReason: string | null } | null;
+    decisions: Array<{ action: string | null; memoryReason: string | null; promptVersion: string | null }>;
+    memory: {
+      sentence: string;
+      company: { incidents: number; fixed: number; medianSecondsToResolve: number | null };
+      asset: { incidents: number; fixed: number };
+      recent: Array<{ status: string; succeeded: boolean; runbookVersion: number | null; approvedBy: string | null }>;
+    };
+  } | null;
+};
+
+const QUERY = `
+  query($id: ID!) {
+    incident(id: $id) {
+      id status
+      decision { action source runbookName memoryReason }
+      decisions(limit: 5) { action memoryReason promptVersion }
+      memory {
+        sentence
+        company { incidents fixed medianSecondsToResolve }
+        asset { incidents fixed }
+        recent { status succeeded runbookVersion approvedBy }
+      }
+    }
+  }`;
+
+async function decidedIncident(
+  c: TestCompany,
+  token: string,
+  assetName: string,
+): Promise<NonNullable<Seen['incident']>> {
+  const posted = await postAlert(stack.url, c.apiKey, {
+    asset_name: assetName,
+    signature: 'disk_full',
+    severity: 'high',
+    message: `disk 97% on ${assetName}`,
+    tool_source: 'Datadog',
+  });
+  expect(posted.status).toBe(202);
+  const [row] = await eventually(async () => {
+    const rows = await stack.sql<{ id: string }[]>`
+        SELECT id FROM incidents WHERE company_id = ${c.companyId} AND asset_name = ${assetName}
+          AND workflow_id NOT LIKE 'past:%' AND decision IS NOT NULL`;
+    return rows.length ? rows : undefined;
+  }, `the decided incident on ${assetName}`);
+  const r = await graphql<Seen>(stack.url, QUERY, { id: row!.id }, token);
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  return r.data!.incident!;
+}
+
+const SENTENCE =
+  'Fixed 2 of the last 5 disk_full incidents for this client, median 40 s; on srv-mem-01: 0 of the last 3.';
+const REASON =
+  'Runbook "Clean temp files" failed the last 3 times it ran on srv-mem-01, so it does not run again without a ' +
+  'person approving it.';
+
+describe('outcome memory', () => {
+  it('the rules: three failed runs on the asset → the incident waits for approval, reason in the decision row', async () => {
+    const c = await company();
+    await history(c);
+    const tech = await createUser(stack.sql, 'technician', [c.companyId]);
+    const token = await login(stack.url, tech.email, tech.password);
+
+    const held = await decidedIncident(c, token, 'srv-mem-01');
+    expect(held.decision).toMatchObject({
+      action: 'request_approval',
+      source: 'rules',
+      runbookName: 'Clean temp files',
+    });
+    expect(held.decision!.memoryReason).toBe(REASON);
+    expect(held.decisions).toEqual([{ action: 'request_approval', memoryReason: REASON, promptVersion: null }]);
+    const waiting = await eventually(async () => {
+      const r = await graphql<Seen>(stack.url, QUERY, { id: held.id }, token);
+      return r.data?.incident?.status === 'awaiting_approval' ? r.data.incident : undefined;
+    }, 'the held-back incident waiting for approval');
+    expect(waiting.memory.sentence).toBe(SENTENCE);
+    expect(waiting.memory.company).toEqual({ incidents: 5, fixed: 2, medianSecondsToResolve: 40 });
+    expect(waiting.memory.asset).toEqual({ incidents: 3, fixed: 0 });
+    expect(waiting.memory.recent).toHaveLength(3);
+    expect(waiting.memory.recent[0]).toEqual({
+      status: 'Failed',
+      succeeded: false,
+      runbookVersion: 1,
+      approvedBy: null,
+    });
+
+    // Another asset of the same company has no failures: its disk_full runs by itself (a dry run here).
+    const free = await decidedIncident(c, token, 'srv-fresh-01');
+    expect(free.decision).toMatchObject({ action: 'auto_remediate', memoryReason: null });
+    expect(free.memory.sentence).toBe(
+      'Fixed 2 of the last 5 disk_full incidents for this client, median 40 s; none on srv-fresh-01 yet.',
+    );
+
+    // Runbook.runStats counts the same SSM runs (the dry run of srv-fresh-01 apart).
+    const stats = await eventually(async () => {
+      const r = await graphql<{ runbook: { runStats: Record<string, unknown> } }>(
+        stack.url,
+        'query($id: ID!) { runbook(id: $id) { runStats { runs succeeded dryRuns successRate medianSeconds } } }',
+        { id: c.diskRunbook },
+        token,
+      );
+      const s = r.data?.runbook.runStats;
+      return s && s.dryRuns === 1 ? s : undefined;
+    }, 'the dry run counted');
+    expect(stats).toEqual({ runs: 5, succeeded: 2, dryRuns: 1, successRate: 0.4, medianSeconds: 40 });
+  });
+
+  it('Gemini: the model is shown the memory, its pick is held back the same way', async () => {
+    const c = await company({ provider: 'gemini', model: 'gem-memory' });
+    await history(c);
+    gemini.script('gem-memory', {
+      text: JSON.stringify({ action: 'execute', runbookId: c.diskRunbook, confidence: 0.9, reasoning: 'Clean it.' }),
+      tokensIn: 200,
+      tokensOut: 20,
+    });
+    const tech = await createUser(stack.sql, 'technician', [c.companyId]);
+    const token = await login(stack.url, tech.email, tech.password);
+
+    const held = await decidedIncident(c, token, 'srv-mem-01');
+    expect(held.decision).toMatchObject({ action: 'request_approval', source: 'gemini', memoryReason: REASON });
+    expect(held.decisions).toEqual([{ action: 'request_approval', memoryReason: REASON, promptVersion: 'decide-v2' }]);
+
+    const sent = gemini.seen.filter((s) => s.model === 'gem-memory');
+    expect(sent).toHaveLength(1);
+    const prompt = JSON.stringify(sent[0]!.body.contents);
+    // The prompt is JSON inside JSON here: compare without the escaping.
+    expect(prompt.replace(/\\+"/g, '"')).toContain(`"summary": "${SENTENCE}"`);
+    expect(prompt).toContain('onThisAsset');
+  });
+
+  it('another company sees none of it', async () => {
+    const c = await company();
+    await history(c);
+    const other = await company();
+    const tech = await createUser(stack.sql, 'technician', [other.companyId]);
+    const token = await login(stack.url, tech.email, tech.password);
+    const mine = await decidedIncident(other, token, 'srv-mem-01');
+    expect(mine.decision).toMatchObject({ action: 'auto_remediate', memoryReason: null });
+    expect(mine.memory.sentence).toBe('No runbook has run on disk_full incidents for this client yet.');
+    expect(mine.memory.recent).toEqual([]);
+  });
+});
