@@ -2,12 +2,12 @@
 // SSM runs of the disk runbook on an asset, a new disk_full alert there is not remediated by itself (rules or
 // Gemini alike): it waits for approval, and the decision row says why. GraphQL shows the memory sentence, the
 // model was shown it (captured by the local Gemini server), and Runbook.runStats counts the same runs.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompanySettings } from '../../domain/company-settings.ts';
 import { createCompany, createUser, type TestCompany } from '../helpers/fixtures.ts';
 import { startGeminiServer } from '../helpers/gemini-server.ts';
 import type { LlmServer } from '../helpers/llm-server.ts';
+import { diskRunbookOf, failingHistory, type PastRunCompany } from '../helpers/outcome-runs.ts';
 import { eventually, graphql, login, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
 let stack: Stack;
@@ -27,54 +27,10 @@ afterAll(async () => {
 
 async function company(decision?: NonNullable<CompanySettings['decision']>) {
   const c = await createCompany(stack.sql, { settings: { groupWaitSeconds: 0, ...(decision ? { decision } : {}) } });
-  const [rb] = await stack.sql<{ id: string }[]>`
-    SELECT id FROM runbooks WHERE company_id = ${c.companyId} AND signature = 'disk_full'`;
-  return { ...c, diskRunbook: rb!.id };
+  return { ...c, diskRunbook: await diskRunbookOf(stack.sql, c.companyId) };
 }
 
-/**
- * An earlier disk_full incident of the company with one finished SSM run of the disk runbook, as the workflow
- * leaves them: resolved `seconds` after it opened when the run succeeded, escalated when it failed.
- */
-async function pastRun(
-  c: TestCompany & { diskRunbook: string },
-  assetName: string,
-  status: 'Success' | 'Failed',
-  minutesAgo: number,
-  seconds = 40,
-) {
-  const id = `inc-${randomUUID().slice(0, 8)}`;
-  const decision = {
-    action: 'auto_remediate',
-    runbook: { id: c.diskRunbook, name: 'Clean temp files', version: 1, riskLevel: 'low' },
-    reasoning: 'past',
-    source: 'rules',
-    confidence: 1,
-  };
-  const ok = status === 'Success';
-  await stack.sql`
-    INSERT INTO incidents (id, company_id, workflow_id, run_id, aggregation_key, asset_name, signature, severity,
-      status, priority_score, alert_count, decision, sla_response_deadline, sla_resolution_deadline, version,
-      created_at, resolved_at)
-    VALUES (${id}, ${c.companyId}, ${`past:${id}`}, ${randomUUID()}, ${`${assetName}|disk_full`}, ${assetName},
-      'disk_full', 'high', ${ok ? 'resolved' : 'escalated'}, 10, 1, ${stack.sql.json(decision)},
-      now() + interval '30 minutes', now() + interval '1 day', 1,
-      now() - make_interval(mins => ${minutesAgo}),
-      ${ok ? stack.sql`now() - make_interval(mins => ${minutesAgo}) + make_interval(secs => ${seconds})` : null})`;
-  await stack.sql`
-    INSERT INTO executions (incident_id, attempt, executor, command_id, document_name, instance_ids, commands, status,
-      company_id, asset_name, runbook_id, started_at, finished_at)
-    VALUES (${id}, 1, 'ssm', ${`cmd-${id}`}, 'AWS-RunShellScript', '{i-0123456789abcdef0}', '{true}', ${status},
-      ${c.companyId}, ${assetName}, ${c.diskRunbook}, now() - make_interval(mins => ${minutesAgo}),
-      now() - make_interval(mins => ${minutesAgo}) + make_interval(secs => ${seconds}))`;
-}
-
-/** Two fixed elsewhere long ago, then three failures in a row on srv-mem-01. */
-async function history(c: TestCompany & { diskRunbook: string }) {
-  await pastRun(c, 'srv-other-01', 'Success', 60, 30);
-  await pastRun(c, 'srv-other-02', 'Success', 50, 50);
-  for (const minutesAgo of [30, 20, 10]) await pastRun(c, 'srv-mem-01', 'Failed', minutesAgo);
-}
+const history = (c: TestCompany & PastRunCompany) => failingHistory(stack.sql, c, 'srv-mem-01');
 
 type Seen = {
   incident: {

@@ -19,7 +19,14 @@ export interface DecisionRecord {
   tokensOut: number | null
   /** Why the rules decided instead of the provider. */
   fallbackReason: string | null
+  /** Why outcome memory held back an automatic run. */
+  memoryReason: string | null
   createdAt: string
+}
+
+/** Incident.memory's sentence: what runbooks did before for this client, signature and asset. */
+export interface IncidentMemory {
+  sentence: string
 }
 
 export const DECISION_HISTORY_QUERY = /* GraphQL */ `
@@ -41,7 +48,11 @@ export const DECISION_HISTORY_QUERY = /* GraphQL */ `
         tokensIn
         tokensOut
         fallbackReason
+        memoryReason
         createdAt
+      }
+      memory {
+        sentence
       }
     }
   }
