@@ -6,7 +6,10 @@
 import { MEMORY_RECENT_RUNS } from '../../domain/outcome-memory.ts';
 import { RUNBOOK_LIMITS } from '../../domain/runbook.ts';
 import { RUNBOOK_CATALOGUE } from '../../domain/runbook-catalogue.ts';
+import { MAX_PERIOD_DAYS } from '../../domain/kpi.ts';
+import { INCIDENT_STATUSES, SEVERITIES } from '../../domain/types.ts';
 import { TIMELINE_LIMIT } from '../incident-queries.ts';
+import { TOP_N } from '../overview.ts';
 import { RUNBOOK_VERSIONS_LIMIT } from '../tenants/runbooks.ts';
 
 export interface ListBound {
@@ -31,6 +34,15 @@ export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   'Query.people': { max: 1000 },
   /** Estimate: an MSP's client companies. */
   'Query.companies': { max: 1000 },
+
+  'Overview.openBySeverity': { max: SEVERITIES.length },
+  'Overview.openByStatus': { max: INCIDENT_STATUSES.length },
+  /** rules, each LLM provider, and each LLM provider with the rules standing in. */
+  'Overview.decisionsBySource': { max: 5 },
+  'Overview.topAssets': { max: TOP_N },
+  'Overview.topSignatures': { max: TOP_N },
+  /** One point per hour of at most two days, or per day of at most MAX_PERIOD_DAYS (plus a partial first bucket). */
+  'Overview.series': { max: MAX_PERIOD_DAYS + 1 },
 
   'Incident.alerts': { arg: 'limit', max: 500 },
   'Incident.timeline': { arg: 'limit', default: TIMELINE_LIMIT.default, max: TIMELINE_LIMIT.max },

@@ -20,6 +20,7 @@ import './types/silence.ts';
 import './types/notification.ts';
 import './types/on-call.ts';
 import './types/correlation-lab.ts';
+import './types/overview.ts';
 import './types/incident-merge.ts';
 import './types/runbook.ts';
 import './types/outcome-memory.ts';

@@ -150,6 +150,10 @@ const OPS: Record<string, Op> = {
         c: A.companyId,
       })(t),
   },
+  overview: {
+    expect: MEMBER_OF_A,
+    run: (t) => gql('query($c:ID){ overview(companyId:$c) { alerts topAssets { key } } }', { c: A.companyId })(t),
+  },
   notifications: { expect: SELF, run: (t) => gql('{ notifications { id title } }')(t) },
   unreadNotificationCount: { expect: SELF, run: (t) => gql('{ unreadNotificationCount }')(t) },
   myNotificationPreferences: { expect: SELF, run: (t) => gql('{ myNotificationPreferences { email } }')(t) },
