@@ -36,8 +36,17 @@ export async function deliverToChat(
   notice: EscalationNotice,
   deps: ChatDeps,
 ): Promise<ChatFailure | null> {
+  return deliverChatPayload(hook, { slack: slackPayload(notice), teams: teamsPayload(notice) }, deps);
+}
+
+/** Posts the hook's format of a message (an escalation, an approval request); null when it went out, else why not. */
+export async function deliverChatPayload(
+  hook: ChatWebhook,
+  payloads: { slack: Record<string, unknown>; teams: Record<string, unknown> },
+  deps: ChatDeps,
+): Promise<ChatFailure | null> {
   try {
-    await postJson(urlOf(hook, deps.secrets), hook.format === 'teams' ? teamsPayload(notice) : slackPayload(notice), {
+    await postJson(urlOf(hook, deps.secrets), hook.format === 'teams' ? payloads.teams : payloads.slack, {
       allowPrivate: deps.allowPrivate,
       timeoutMs: WEBHOOK_TIMEOUT_MS,
     });

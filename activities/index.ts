@@ -7,6 +7,7 @@ import { createIncidentStoreActivities } from './incident-store.ts';
 import { createMailer, type Mailer } from '../lib/mailer.ts';
 import { createSecretBox } from '../lib/secret-box.ts';
 import { createNotifyActivities } from './notify.ts';
+import { createApprovalNotifyActivities } from './approval-notify.ts';
 import { createOnCallActivities } from './on-call.ts';
 import { createSsmActivities } from './ssm.ts';
 
@@ -18,18 +19,21 @@ export function createActivities(deps: { sql: Sql; config: Config; mailer?: Mail
       : deps.config.smtpUrl
         ? createMailer({ smtpUrl: deps.config.smtpUrl, from: deps.config.mailFrom })
         : null;
+  // The same key the API sealed chat webhook URLs with; without it those deliveries fail and say why.
+  const secrets =
+    deps.config.encryptionKey && deps.config.encryptionKey.length >= 32
+      ? createSecretBox(deps.config.encryptionKey)
+      : null;
+  const paging = {
+    sql: deps.sql,
+    mailer,
+    publicUrl: deps.config.publicUrl,
+    secrets,
+    outbound: { allowPrivate: deps.config.outboundAllowPrivate },
+  };
   return {
-    ...createNotifyActivities({
-      sql: deps.sql,
-      mailer,
-      publicUrl: deps.config.publicUrl,
-      // The same key the API sealed chat webhook URLs with; without it those deliveries fail and say why.
-      secrets:
-        deps.config.encryptionKey && deps.config.encryptionKey.length >= 32
-          ? createSecretBox(deps.config.encryptionKey)
-          : null,
-      outbound: { allowPrivate: deps.config.outboundAllowPrivate },
-    }),
+    ...createNotifyActivities(paging),
+    ...createApprovalNotifyActivities(paging),
     ...createOnCallActivities({ sql: deps.sql }),
     ...createIncidentStoreActivities({
       sql: deps.sql,
@@ -49,6 +53,7 @@ export function createActivities(deps: { sql: Sql; config: Config; mailer?: Mail
       pollIntervalMs: deps.config.ssmPollIntervalMs,
       // Install configuration only (SSM_ENDPOINT): the worker's signed AWS calls go nowhere a company chose.
       ...(deps.config.ssmEndpoint ? { endpoint: deps.config.ssmEndpoint } : {}),
+      ...(deps.config.stsEndpoint ? { stsEndpoint: deps.config.stsEndpoint } : {}),
       blastRadius: { defaults: deps.config.blastRadiusDefaults, ceilings: deps.config.blastRadiusCeilings },
     }),
   };

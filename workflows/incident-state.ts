@@ -184,8 +184,14 @@ export function recordDecision(s: IncidentState, j: Journal, now: string, d: Dec
   });
 }
 
-/** The runbook waits for a person until now + timeout. */
-export function requestApproval(s: IncidentState, j: Journal, now: string, timeoutSeconds: number): void {
+/** The runbook waits for a person until now + timeout; `by` is the person who asked for the run, if one did. */
+export function requestApproval(
+  s: IncidentState,
+  j: Journal,
+  now: string,
+  timeoutSeconds: number,
+  by?: { requestedBy: { userId: string; email: string }; fourEyes: boolean },
+): void {
   const runbook = s.decision!.runbook!;
   s.status = 'awaiting_approval';
   s.approval = {
@@ -196,6 +202,7 @@ export function requestApproval(s: IncidentState, j: Journal, now: string, timeo
     decidedBy: null,
     decidedAt: null,
     comment: null,
+    ...by,
   };
   record(
     s,
@@ -326,7 +333,12 @@ export function refuseActor(s: IncidentState, cmd: IncidentCommand): Refusal | n
   return null;
 }
 
-export function refuseApprovalDecision(s: IncidentState, cmd: IncidentCommand, nowMs: number): Refusal | null {
+export function refuseApprovalDecision(
+  s: IncidentState,
+  cmd: IncidentCommand,
+  nowMs: number,
+  decision: 'approved' | 'rejected' = 'approved',
+): Refusal | null {
   const actor = refuseActor(s, cmd);
   if (actor) return actor;
   if (!s.approval || s.status !== 'awaiting_approval') {
@@ -346,6 +358,13 @@ export function refuseApprovalDecision(s: IncidentState, cmd: IncidentCommand, n
     return {
       type: 'InsufficientRole',
       message: `A ${cmd.actor.role} may not approve a ${s.approval.riskLevel}-risk runbook`,
+    };
+  }
+  // Four-eyes: whoever asked for the run may withdraw it (reject) but never be the second pair of eyes.
+  if (decision === 'approved' && s.approval.fourEyes && s.approval.requestedBy?.userId === cmd.actor.userId) {
+    return {
+      type: 'FourEyes',
+      message: 'Four-eyes approval is on for this company: another person must approve the run you requested',
     };
   }
   return null;

@@ -7,6 +7,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   uuid4,
@@ -15,11 +16,13 @@ import {
 import type { createIncidentStoreActivities } from '../activities/incident-store.ts';
 import type { createDecisionActivities } from '../activities/decision.ts';
 import { AlertInbox } from './alert-inbox.ts';
+import { pageApprovers, pagesApprovers } from './approval-paging.ts';
 import { describeFailure } from './failures.ts';
 import { createSaver } from './incident-save.ts';
 import { mayPassOn, page, pagesPeople, passOn, type Pager } from './paging.ts';
 import { refuseIf, registerPeopleCommands } from './people-commands.ts';
 import { createRemediation } from './remediation.ts';
+import { refuseRun, requestRun } from './manual-run.ts';
 import * as L from './incident-lifecycle.ts';
 import * as T from './incident-state.ts';
 import {
@@ -28,6 +31,7 @@ import {
   approveIncident,
   rejectIncident,
   reopenIncident,
+  runRunbook,
   sourceResolved,
   stateQuery,
 } from './messages.ts';
@@ -35,6 +39,9 @@ import type { AlertSignal, IncidentCommand, IncidentState, IncidentWorkflowInput
 
 type StoreActivities = ReturnType<typeof createIncidentStoreActivities>;
 type DecisionActivities = ReturnType<typeof createDecisionActivities>;
+
+/** Histories that took a runbook run by hand (runRunbook) carry this marker. */
+const RUN_RUNBOOK_PATCH = 'run-runbook';
 
 /** How long a run started by a reopen waits for that Update; a refused reopen leaves it nothing else to do. */
 const REOPEN_WAIT = '1 minute';
@@ -148,6 +155,14 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   const remediate = createRemediation({ journal, now, save, escalate, resolve, inbox, flushAlerts });
 
+  // Approvers are paged beside the approval wait: a decision may come before the page has gone out.
+  const pageApproversBeside = (): void => {
+    pageApprovers(pager).catch((err: unknown) => {
+      if (!isCancellation(err))
+        log.error('Approver paging stopped', { incidentId: state?.incidentId, cause: `${err}` });
+    });
+  };
+
   // Runs recorded before the setting existed have no such field in their context: the default applies.
   const autoResolvesAtSource = (): boolean => ctx?.autoResolveAtSource ?? true;
 
@@ -160,10 +175,25 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       T.decideApproval(current(), journal, now(), status, cmd);
       return current();
     };
-  const validateApprovalDecision = (cmd: IncidentCommand): void =>
-    refuseIf(T.refuseApprovalDecision(current(), cmd, Date.now()));
-  setHandler(approveIncident, decide('approved'), { validator: validateApprovalDecision });
-  setHandler(rejectIncident, decide('rejected'), { validator: validateApprovalDecision });
+  const validateApprovalDecision =
+    (status: 'approved' | 'rejected') =>
+    (cmd: IncidentCommand): void =>
+      refuseIf(T.refuseApprovalDecision(current(), cmd, Date.now(), status));
+  setHandler(approveIncident, decide('approved'), { validator: validateApprovalDecision('approved') });
+  setHandler(rejectIncident, decide('rejected'), { validator: validateApprovalDecision('rejected') });
+  // A person runs a runbook on the incident: through the approval gate, then the same remediation step. The main
+  // loop wakes from its wait on the new status.
+  setHandler(
+    runRunbook,
+    async (cmd) => {
+      patched(RUN_RUNBOOK_PATCH);
+      requestRun(current(), journal, now(), cmd, ctx!.approvalTimeoutSeconds);
+      await save();
+      if (current().status === 'awaiting_approval' && pagesApprovers()) pageApproversBeside();
+      return current();
+    },
+    { validator: (cmd) => refuseIf(refuseRun(current(), cmd, ctx !== undefined)) },
+  );
   registerPeopleCommands({ state: current, journal: () => journal, now, save });
 
   // Only a run started to reopen a closed incident takes reopenIncident: a run that has just resolved is closing,
@@ -332,6 +362,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     } else if (d.action === 'request_approval') {
       T.requestApproval(s, journal, now(), ctx.approvalTimeoutSeconds);
       await save();
+      if (pagesApprovers()) pageApproversBeside();
     } else {
       s.status = 'remediating';
       await save();
@@ -378,6 +409,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     const outcome = await waitFor(
       () =>
         current().status === 'resolved' ||
+        // A run by hand (runRunbook) hands the incident back to the automation.
+        current().status === 'awaiting_approval' ||
+        current().status === 'remediating' ||
         (waitsOnAck && (current().acknowledgement !== null || current().assignee?.userId !== assignee)),
       waitsOnAck ? ackTimeoutMinutes * 60_000 : undefined,
       true,

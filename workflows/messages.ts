@@ -8,6 +8,7 @@ import type {
   DetachCommand,
   MergeCommand,
   IncidentCommand,
+  RunRunbookCommand,
   IncidentState,
   SourceResolution,
 } from './types.ts';
@@ -26,6 +27,12 @@ export const approveIncident = defineUpdate<IncidentState, [IncidentCommand]>('a
 
 /** An approver turns the proposed runbook down; the incident goes to a technician. */
 export const rejectIncident = defineUpdate<IncidentState, [IncidentCommand]>('rejectIncident');
+
+/**
+ * A person runs a runbook of the incident's company on it, through the same approval gate as the automation: a
+ * medium or high-risk runbook waits for an approver, a low-risk one runs at once.
+ */
+export const runRunbook = defineUpdate<IncidentState, [RunRunbookCommand]>('runRunbook');
 
 /** A technician takes the incident: stops the response SLA clock. */
 export const acknowledgeIncident = defineUpdate<IncidentState, [IncidentCommand]>('acknowledgeIncident');

@@ -95,13 +95,17 @@ export function createRemediation(d: RemediationDeps): (s: IncidentState) => Pro
       // Alerts that came in while the runbook ran belong to the problem it just fixed.
       if (d.inbox.hasPending()) await d.flushAlerts();
       if (result.status === 'Success') {
-        // Self-healed means no person approved it and something really ran: a dry run or an approved run is not.
-        const selfHealed = ref.executor !== 'dry_run' && s.approval?.status !== 'approved';
-        await d.resolve(
-          `${ref.executor === 'dry_run' ? 'Resolved by dry-run runbook' : 'Auto-remediated by runbook'} "${runbook.name}"`,
-          null,
-          selfHealed,
-        );
+        // Self-healed means no person asked for or approved it and something really ran: a dry run, a run by hand
+        // or an approved run is not.
+        const selfHealed = ref.executor !== 'dry_run' && s.approval?.status !== 'approved' && !s.runRequestedBy;
+        const how =
+          ref.executor === 'dry_run'
+            ? 'Resolved by dry-run runbook'
+            : s.runRequestedBy
+              ? 'Resolved by runbook'
+              : 'Auto-remediated by runbook';
+        const byHand = s.runRequestedBy ? ` run at the request of ${s.runRequestedBy}` : '';
+        await d.resolve(`${how} "${runbook.name}"${byHand}`, null, selfHealed);
       } else {
         // The instance's own output (the runbook's stderr, else stdout) is the tenant's: it may follow.
         const output = cutText(result.error || result.output, 500);

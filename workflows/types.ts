@@ -1,6 +1,6 @@
 // Inputs, outputs and state of incidentWorkflow. Kept apart from the workflow body so the API
 // and the activities can use them without importing workflow code.
-import type { IncidentStatus, RiskLevel, Role, Severity } from '../domain/types.ts';
+import type { IncidentStatus, RiskLevel, Role, Runbook, Severity } from '../domain/types.ts';
 import type { Decision } from '../domain/rules.ts';
 
 export const TASK_QUEUE = 'alert-whisperer';
@@ -66,6 +66,10 @@ export interface Approval {
   decidedBy: string | null;
   decidedAt: string | null;
   comment: string | null;
+  /** The person who asked for this run (runRunbook); absent when the automation's decision asked. */
+  requestedBy?: { userId: string; email: string } | null;
+  /** The company's four-eyes setting when the run was requested: the requester may not approve it. */
+  fourEyes?: boolean;
 }
 
 export type ExecutorKind = 'ssm' | 'dry_run';
@@ -145,6 +149,20 @@ export interface DetachCommand extends IncidentCommand {
   alertCount: number;
 }
 
+/**
+ * runRunbook: a person asks for a runbook on this incident. The API looks the runbook up by id (unscoped) and sends
+ * what it found; the workflow's validator decides whether it may run here.
+ */
+export interface RunRunbookCommand extends IncidentCommand {
+  runbookId: string;
+  /** The runbook's current version, or null when no live runbook has that id. */
+  runbook: Runbook | null;
+  /** The company the runbook belongs to, or null when unknown. */
+  runbookCompanyId: string | null;
+  /** The company's approval.fourEyes setting, read by the API when the run is requested. */
+  fourEyes: boolean;
+}
+
 /** The person an assignIncident command hands the incident to; the API checks they belong to the company. */
 export interface AssignCommand extends IncidentCommand {
   assignee: { userId: string; email: string };
@@ -182,6 +200,8 @@ export interface IncidentState {
   mergedInto?: string | null;
   /** Incidents merged into this one: taking one in again (a retried command) changes nothing. */
   absorbed?: string[];
+  /** Who asked for the runbook now decided by hand (runRunbook): such a run is never counted as self-healed. */
+  runRequestedBy?: string | null;
   /** Times a person reopened the incident after it resolved. */
   reopenCount?: number;
   autoRemediated: boolean;

@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { findTemporalCli, freePort, startTemporalDevServer } from '../../lib/temporal-dev-server.ts';
 import { createWorker } from '../../worker/create-worker.ts';
 import { createActivities } from '../../activities/index.ts';
+import { loadRunbooks } from '../../db/runbooks.ts';
 import {
   absorbIncident,
   acknowledgeIncident,
@@ -25,6 +26,7 @@ import {
   rejectIncident,
   reopenIncident,
   resolveIncident,
+  runRunbook,
   sourceResolved,
   startIncidentWork,
   stateQuery,
@@ -236,7 +238,30 @@ try {
     await saveRefused.executeUpdate(resolveIncident, { args: [{ ...nulCmd, comment: 'checked' }] });
     await saveRefused.result();
 
+    // A person runs a high-risk runbook on an escalated incident (runRunbook): approvers are paged, another
+    // person approves, the dry run resolves it.
+    const byHand = await sendAlert(temporal, company.companyId, 'srv-web-05', 'nginx_stuck', alert('high'));
+    const stuck = await waitFor(byHand, 'escalated');
+    const restart = (await loadRunbooks(sql, company.companyId)).find((r) => r.name === 'Restart nginx')!;
+    await byHand.executeUpdate(runRunbook, {
+      args: [
+        {
+          incidentId: stuck.incidentId,
+          actor: actor('company_admin', [company.companyId]),
+          runbookId: restart.id,
+          runbook: restart,
+          runbookCompanyId: company.companyId,
+          fourEyes: true,
+        },
+      ],
+    });
+    await byHand.executeUpdate(approveIncident, {
+      args: [{ incidentId: stuck.incidentId, actor: actor('msp_admin', []) }],
+    });
+    await byHand.result();
+
     const recorded = [
+      ['run-by-hand', byHand],
       ['send-refused', sendRefused],
       ['save-refused', saveRefused],
       ['merged-by-correlation', symptom],
