@@ -23,6 +23,7 @@ import './types/correlation-lab.ts';
 import './types/overview.ts';
 import './types/incident-merge.ts';
 import './types/runbook.ts';
+import './types/aws-account.ts';
 import './types/outcome-memory.ts';
 
 export const schema = builder.toSchema();

@@ -4,6 +4,8 @@
 import { parse } from 'csv-parse/sync';
 import type { Sql } from '../../db/sql.ts';
 import { claimingInstances, releaseInstances, type InstanceClaim } from './asset-instances.ts';
+import { instancesOutsideAccount } from './asset-aws-check.ts';
+import type { AwsAccess } from './aws-accounts.ts';
 import { audit, type Actor } from './audit.ts';
 import { invalid, TenantError, type FieldProblem } from './errors.ts';
 
@@ -99,9 +101,18 @@ const claimOf = (a: AssetInput, prefix = '', label?: string): InstanceClaim => (
   ...(label ? { label } : {}),
 });
 
-export async function saveAsset(sql: Sql, actor: Actor, companyId: string, a: AssetInput): Promise<AssetRecord> {
+/** `aws`: the API's way into companies' accounts; with it, an instance id is checked in the company's own. */
+export async function saveAsset(
+  sql: Sql,
+  actor: Actor,
+  companyId: string,
+  a: AssetInput,
+  aws?: AwsAccess,
+): Promise<AssetRecord> {
   const problems = checkAsset(a);
   if (problems.length) throw invalid(problems);
+  const outside = await instancesOutsideAccount(sql, aws, companyId, [claimOf(a)]);
+  if (outside.length) throw invalid(outside);
   return claimingInstances(sql, companyId, [claimOf(a)], () =>
     sql.begin(async (tx) => {
       const { row, created } = await upsert(tx as unknown as Sql, companyId, a);
@@ -182,10 +193,18 @@ export function parseAssetCsv(csv: string): { assets: AssetInput[]; problems: Fi
   return { assets, problems };
 }
 
-export async function importAssets(sql: Sql, actor: Actor, companyId: string, csv: string): Promise<ImportResult> {
+export async function importAssets(
+  sql: Sql,
+  actor: Actor,
+  companyId: string,
+  csv: string,
+  aws?: AwsAccess,
+): Promise<ImportResult> {
   const { assets, problems } = parseAssetCsv(csv);
   if (problems.length) throw invalid(problems.slice(0, 50));
   const claims = assets.map((a, i) => claimOf(a, `line ${i + 2}: `, `line ${i + 2}`));
+  const outside = await instancesOutsideAccount(sql, aws, companyId, claims);
+  if (outside.length) throw invalid(outside.slice(0, 50));
   return claimingInstances(sql, companyId, claims, () =>
     sql.begin(async (tx) => {
       await releaseInstances(

@@ -379,6 +379,27 @@ const OPS: Record<string, Op> = {
     run: (t) =>
       gql('mutation($c:ID!){ importAssets(companyId:$c,csv:"name\\nimp-1\\n") { created } }', { c: A.companyId })(t),
   },
+  // ---- the company's own AWS account: its admins and MSP admins (a bad ARN keeps A unconnected, so the
+  // connection test answers without calling AWS)
+  awsConnection: {
+    expect: ADMIN_OF_A,
+    run: (t) => gql('query($c:ID!){ awsConnection(companyId:$c) { externalId } }', { c: A.companyId })(t),
+  },
+  saveAwsConnection: {
+    expect: signedIn({ msp: 'reached', adminA: 'reached', techA: 'refused', rest: 'refused' }),
+    run: (t) =>
+      gql('mutation($c:ID!){ saveAwsConnection(companyId:$c,roleArn:"not-an-arn",region:"us-east-1") { roleArn } }', {
+        c: A.companyId,
+      })(t),
+  },
+  regenerateAwsExternalId: {
+    expect: ADMIN_OF_A,
+    run: (t) => gql('mutation($c:ID!){ regenerateAwsExternalId(companyId:$c) { externalId } }', { c: A.companyId })(t),
+  },
+  testAwsConnection: {
+    expect: ADMIN_OF_A,
+    run: (t) => gql('mutation($c:ID!){ testAwsConnection(companyId:$c) { ok message } }', { c: A.companyId })(t),
+  },
   // ---- silences: any member of the company
   createSilence: {
     expect: MEMBER_OF_A,

@@ -12,6 +12,7 @@ import {
   type AssetRecord,
   type UnregisteredAsset,
 } from '../../tenants/assets.ts';
+import { awsAccessFor } from '../../tenants/aws-accounts.ts';
 import { CompanyRef } from './company.ts';
 import { actorOf, guard } from './tenant-errors.ts';
 
@@ -85,7 +86,8 @@ builder.mutationField('saveAsset', (t) =>
     resolve: (_root, args, ctx) =>
       guard(async () => {
         requireCompanyAdmin(requireUser(ctx), String(args.companyId));
-        return saveAsset(ctx.sql, actorOf(ctx), String(args.companyId), args.input);
+        const aws = awsAccessFor(ctx.config);
+        return saveAsset(ctx.sql, actorOf(ctx), String(args.companyId), args.input, aws);
       }),
   }),
 );
@@ -116,7 +118,8 @@ builder.mutationField('importAssets', (t) =>
     resolve: (_root, args, ctx) =>
       guard(async () => {
         requireCompanyAdmin(requireUser(ctx), String(args.companyId));
-        return importAssets(ctx.sql, actorOf(ctx), String(args.companyId), args.csv);
+        const aws = awsAccessFor(ctx.config);
+        return importAssets(ctx.sql, actorOf(ctx), String(args.companyId), args.csv, aws);
       }),
   }),
 );
