@@ -18,7 +18,7 @@ export interface MemoryKey {
 }
 
 function selectRuns(sql: Sql, key: MemoryKey, where: ReturnType<Sql>, limit: number) {
-  // executions_company_started (migration 015) serves the newest-first walk over the company's runs.
+  // Migration 020's indexes start the asset's read at its own runs and the signature's at its own incidents.
   return sql<OutcomeRun[]>`
     SELECT e.incident_id AS "incidentId", e.attempt,
       COALESCE(e.runbook_id, i.decision -> 'runbook' ->> 'id') AS "runbookId",
