@@ -80,6 +80,8 @@ describe('outcome memory (real browser)', () => {
     await expect
       .poll(() => disk.getByTestId('runbook-runs').innerText(), { timeout: UI_TIMEOUT })
       .toBe('2 of 5 succeeded · median 40 s');
+    // The last run is the failure that began 10 minutes ago and took 40 s.
+    expect((await disk.getByTestId('runbook-last-run').innerText()).trim()).toMatch(/^· last (9|10) minutes ago$/);
     await page.screenshot({ path: path.join(SHOTS, 'runbook-run-stats.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });

@@ -23,6 +23,7 @@ export interface RunbookRunStats {
   dryRuns: number
   successRate: number | null
   medianSeconds: number | null
+  lastRunAt: string | null
 }
 
 export interface Runbook {
@@ -62,7 +63,7 @@ const RUNBOOK = `id currentVersion archivedAt current { ${VERSION} }`
 
 export const RUNBOOKS = /* GraphQL */ `
   query Runbooks($companyId: ID!) {
-    runbooks(companyId: $companyId) { ${RUNBOOK} runStats { runs succeeded dryRuns successRate medianSeconds } }
+    runbooks(companyId: $companyId) { ${RUNBOOK} runStats { runs succeeded dryRuns successRate medianSeconds lastRunAt } }
   }
 `
 
