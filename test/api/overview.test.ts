@@ -7,6 +7,7 @@ import { overview } from '../../api/overview.ts';
 import { TenantError } from '../../api/tenants/errors.ts';
 import { createSql, type Sql } from '../../db/sql.ts';
 import { createCompany } from '../helpers/fixtures.ts';
+import { pastAlert, pastDecision, pastIncident, type PastIncident } from '../helpers/kpi-fixtures.ts';
 
 let sql: Sql;
 let C: string;
@@ -22,45 +23,11 @@ const user = (role: AuthUser['role'], companyIds: string[]): AuthUser => ({
   companyIds,
 });
 
-async function alert(companyId: string, asset: string, signature: string, at: string, muted = false) {
-  await sql`
-    INSERT INTO alerts (id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
-      tool_source, received_at, muted_by)
-    VALUES (${`al-${randomUUID()}`}, ${companyId}, ${randomUUID()}, ${asset}, ${signature}, ${`${asset}|${signature}`},
-      'high', 'fixture', 'Prometheus', ${at}, ${muted ? sql.json({ kind: 'silence', id: 'sil-1' }) : null})`;
-}
-
-async function incident(
-  companyId: string,
-  o: {
-    created: string;
-    severity?: string;
-    status: string;
-    resolved?: string;
-    ackAt?: string;
-    auto?: boolean;
-    breached?: boolean;
-    mergedInto?: string;
-  },
-): Promise<string> {
-  const id = `inc-${randomUUID().slice(0, 8)}`;
-  await sql`
-    INSERT INTO incidents (id, company_id, workflow_id, run_id, aggregation_key, asset_name, signature, severity,
-      status, priority_score, alert_count, sla_response_deadline, sla_resolution_deadline, version, created_at,
-      resolved_at, acknowledgement, auto_remediated, sla_breached, merged_into)
-    VALUES (${id}, ${companyId}, ${`wf-${id}`}, ${randomUUID()}, 'k', 'web-1', 'cpu_high', ${o.severity ?? 'high'},
-      ${o.status}, 10, 1, ${o.created}, ${o.created}, 1, ${o.created}, ${o.resolved ?? null},
-      ${o.ackAt ? sql.json({ by: 'tech@example.com', at: o.ackAt }) : null}, ${o.auto ?? false}, ${o.breached ?? false},
-      ${o.mergedInto ?? null})`;
-  return id;
-}
-
-async function decision(companyId: string, provider: string, fallback: boolean, at: string) {
-  await sql`
-    INSERT INTO decisions (id, incident_id, company_id, provider, output, fallback_reason, created_at)
-    VALUES (${`dec-${randomUUID()}`}, 'inc-x', ${companyId}, ${provider}, ${sql.json({})},
-      ${fallback ? 'the model timed out' : null}, ${at})`;
-}
+const alert = (companyId: string, asset: string, signature: string, at: string, muted = false) =>
+  pastAlert(sql, companyId, asset, signature, at, muted);
+const incident = (companyId: string, o: PastIncident) => pastIncident(sql, companyId, o);
+const decision = (companyId: string, provider: string, fallback: boolean, at: string) =>
+  pastDecision(sql, companyId, provider, fallback, at);
 
 beforeAll(async () => {
   sql = createSql(inject('databaseUrl'));
