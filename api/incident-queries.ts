@@ -221,6 +221,23 @@ export async function listIncidents(
   return rows.map(fromRow);
 }
 
+/** How many waiting approvals one read of the queue returns. */
+export const PENDING_APPROVALS_LIMIT = { default: 100, max: 500 } as const;
+
+/** Incidents whose runbook waits for a person, soonest deadline first (the approvals queue). */
+export async function listPendingApprovals(
+  sql: Sql,
+  scope: string[] | null,
+  limit: number = PENDING_APPROVALS_LIMIT.default,
+): Promise<IncidentRecord[]> {
+  const rows = await sql<IncidentRow[]>`
+    ${selectIncidents(sql)}
+    WHERE ${inScope(sql, scope)} AND i.status = 'awaiting_approval' AND i.approval->>'status' = 'pending'
+    ORDER BY i.approval_deadline, i.id
+    LIMIT ${Math.min(Math.max(Math.floor(limit), 1), PENDING_APPROVALS_LIMIT.max)}`;
+  return rows.map(fromRow);
+}
+
 export async function getIncident(sql: Sql, scope: string[] | null, id: string): Promise<IncidentRecord | null> {
   const rows = await sql<IncidentRow[]>`${selectIncidents(sql)} WHERE i.id = ${id} AND ${inScope(sql, scope)}`;
   return rows[0] ? fromRow(rows[0]) : null;

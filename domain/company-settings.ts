@@ -113,6 +113,14 @@ export const companySettingsSchema = z
       })
       .strict()
       .optional(),
+    /** Who may approve a waiting runbook, beyond the roles (domain/rules.ts canApprove). */
+    approval: z
+      .object({
+        /** Four-eyes: whoever asked for a run by hand (runRunbook) cannot approve it. Default false. */
+        fourEyes: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
     notifications: z
       .object({
         /** Who hears about this company's incidents by email when no on-call rotation says otherwise. */

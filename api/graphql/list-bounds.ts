@@ -8,7 +8,7 @@ import { RUNBOOK_LIMITS } from '../../domain/runbook.ts';
 import { RUNBOOK_CATALOGUE } from '../../domain/runbook-catalogue.ts';
 import { MAX_PERIOD_DAYS } from '../../domain/kpi.ts';
 import { INCIDENT_STATUSES, SEVERITIES } from '../../domain/types.ts';
-import { TIMELINE_LIMIT } from '../incident-queries.ts';
+import { PENDING_APPROVALS_LIMIT, TIMELINE_LIMIT } from '../incident-queries.ts';
 import { TOP_N } from '../overview.ts';
 import { RUNBOOK_VERSIONS_LIMIT } from '../tenants/runbooks.ts';
 
@@ -26,6 +26,11 @@ export interface ListBound {
 /** Keyed "Type.field". */
 export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   'Query.incidents': { arg: 'limit', default: 100, max: 500 },
+  'Query.pendingApprovals': {
+    arg: 'limit',
+    default: PENDING_APPROVALS_LIMIT.default,
+    max: PENDING_APPROVALS_LIMIT.max,
+  },
   'Query.auditLog': { arg: 'limit', max: 1000 },
   'Query.deadLetteredAlerts': { arg: 'limit', max: 500 },
   'Query.rejectedDeliveries': { arg: 'limit', max: 500 },
@@ -48,6 +53,7 @@ export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   'Incident.timeline': { arg: 'limit', default: TIMELINE_LIMIT.default, max: TIMELINE_LIMIT.max },
   'Incident.decisions': { arg: 'limit', default: 20, max: 100 },
   'OutcomeMemory.recent': { max: MEMORY_RECENT_RUNS },
+  'OutcomeMemory.overrides': { max: MEMORY_RECENT_RUNS },
   /** Estimate: one per distinct (rule, matched fields) among the incident's alerts. */
   'IncidentCorrelation.reasons': { max: 20 },
 

@@ -23,6 +23,8 @@ import './types/correlation-lab.ts';
 import './types/overview.ts';
 import './types/incident-merge.ts';
 import './types/runbook.ts';
+import './types/run-runbook.ts';
+import './types/pending-approvals.ts';
 import './types/aws-account.ts';
 import './types/outcome-memory.ts';
 

@@ -224,6 +224,20 @@ const OPS: Record<string, Op> = {
     expect: INCIDENT_COMMAND,
     run: (t) => gql('mutation($id:ID!){ acknowledgeIncident(id:$id) { id } }', { id: incidentId })(t),
   },
+  runRunbook: {
+    // Members of A reach the workflow (its validator answers: the matrix's incident waits for an approval).
+    expect: INCIDENT_COMMAND,
+    run: async (t) =>
+      gql('mutation($i:ID!,$r:ID!){ runRunbook(incidentId:$i, runbookId:$r) { id } }', {
+        i: incidentId,
+        r: await runbookOfA(),
+      })(t),
+  },
+  pendingApprovals: {
+    expect: MEMBER_OF_A_READ,
+    run: (t) =>
+      gql('{ pendingApprovals { incident { id companyId } runbook { name } deadline preview { commands } } }')(t),
+  },
   approveIncident: {
     expect: INCIDENT_COMMAND,
     run: (t) => gql('mutation($id:ID!){ approveIncident(id:$id) { id } }', { id: incidentId })(t),

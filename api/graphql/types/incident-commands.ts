@@ -37,6 +37,7 @@ const AUDIT_ACTIONS: Record<string, string> = {
   reopenIncident: 'incident.reopened',
   mergeIncidents: 'incident.merged',
   splitIncident: 'incident.split',
+  runRunbook: 'incident.runbook_requested',
 };
 
 const CODES: Record<string, string> = {
@@ -53,6 +54,12 @@ const CODES: Record<string, string> = {
   IncidentClosed: 'CONFLICT',
   IncidentClosing: 'CONFLICT',
   NotResolved: 'CONFLICT',
+  FourEyes: 'FORBIDDEN',
+  UnknownRunbook: 'NOT_FOUND',
+  ForeignRunbook: 'NOT_FOUND',
+  RunInFlight: 'CONFLICT',
+  IncidentNotOpen: 'CONFLICT',
+  DecisionPending: 'CONFLICT',
   SameIncident: 'BAD_USER_INPUT',
   InvalidSplit: 'BAD_USER_INPUT',
 };

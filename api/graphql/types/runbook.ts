@@ -23,7 +23,7 @@ import {
 import type { FieldChange } from '../../../domain/runbook.ts';
 import { actorOf, guard } from './tenant-errors.ts';
 
-const RiskLevelEnum = builder.enumType('RiskLevel', { values: RISK_LEVELS });
+export const RiskLevelEnum = builder.enumType('RiskLevel', { values: RISK_LEVELS });
 
 const ParameterRef = builder.objectRef<{ name: string; value: string }>('RunbookParameter').implement({
   fields: (t) => ({ name: t.exposeString('name'), value: t.exposeString('value') }),
@@ -100,7 +100,7 @@ const RunbookRef = builder.objectRef<RunbookRow>('Runbook').implement({
   }),
 });
 
-const PreviewRef = builder.objectRef<RunbookPreview>('RunbookPreview').implement({
+export const PreviewRef = builder.objectRef<RunbookPreview>('RunbookPreview').implement({
   description: 'What a run of this runbook would send for the incident, exactly; nothing is sent.',
   fields: (t) => ({
     runbookId: t.exposeID('runbookId'),
