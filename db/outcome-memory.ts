@@ -2,7 +2,13 @@
 // with their incident's signature, resolution time, approval and the runbook version its decision ran. Every read is
 // bounded and kept to one company; the incident being decided (or shown) is left out, its own run is not "past".
 import type { Sql } from './sql.ts';
-import { summariseOutcomes, type OutcomeMemory, type OutcomeRun } from '../domain/outcome-memory.ts';
+import {
+  MEMORY_INCIDENTS,
+  summariseOutcomes,
+  type ApprovalAnswer,
+  type OutcomeMemory,
+  type OutcomeRun,
+} from '../domain/outcome-memory.ts';
 
 /** Runs read per signature: enough for MEMORY_INCIDENTS incidents even with a few retried ones. */
 export const SIGNATURE_RUNS = 50;
@@ -45,7 +51,25 @@ export function assetRuns(sql: Sql, key: MemoryKey): Promise<OutcomeRun[]> {
   return selectRuns(sql, key, sql`e.asset_name = ${key.assetName}`, ASSET_RUNS);
 }
 
+/**
+ * The company's latest incidents of the signature whose proposed runbook an approver answered, newest first (an
+ * expired approval is nobody's answer). A rejection is a person overriding the decision.
+ */
+export function approvalAnswers(sql: Sql, key: MemoryKey): Promise<ApprovalAnswer[]> {
+  return sql<ApprovalAnswer[]>`
+    SELECT i.id AS "incidentId", i.asset_name AS "assetName", i.decision -> 'runbook' ->> 'name' AS "runbookName",
+      (i.decision -> 'runbook' ->> 'version')::int AS "runbookVersion", i.approval ->> 'status' AS status,
+      i.approval ->> 'decidedBy' AS "decidedBy", i.approval ->> 'decidedAt' AS "decidedAt",
+      i.approval ->> 'comment' AS comment
+    FROM incidents i
+    WHERE i.company_id = ${key.companyId} AND i.signature = ${key.signature} AND i.id <> ${key.incidentId}
+      AND i.approval ->> 'status' IN ('approved', 'rejected')
+    ORDER BY i.created_at DESC
+    LIMIT ${MEMORY_INCIDENTS}`;
+}
+
 /** The memory people read for an incident. */
 export async function loadOutcomeMemory(sql: Sql, key: MemoryKey): Promise<OutcomeMemory> {
-  return summariseOutcomes(key.signature, key.assetName, await signatureRuns(sql, key));
+  const [runs, answers] = await Promise.all([signatureRuns(sql, key), approvalAnswers(sql, key)]);
+  return summariseOutcomes(key.signature, key.assetName, runs, answers);
 }

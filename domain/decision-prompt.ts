@@ -40,7 +40,12 @@ interface PromptData {
   incident: { asset: string; signature: string; severity: Severity; alertCount: number };
   recentAlerts: string[];
   runbooks: Array<{ id: string; name: string; signature: string; risk: RiskLevel }>;
-  pastOutcomes: { summary: string; onThisAsset: PromptRun[] } | null;
+  pastOutcomes: {
+    summary: string;
+    onThisAsset: PromptRun[];
+    /** Of the latest incidents whose runbook an approver answered, how many were rejected (people overriding). */
+    approvals: { answered: number; rejected: number };
+  } | null;
 }
 
 /** A past run as the model sees it: no people's names (the model only needs whether someone approved). */
@@ -97,6 +102,7 @@ export function promptData(input: DecisionPromptInput): PromptData {
             secondsToResolve: r.secondsToResolve === null ? null : Math.round(r.secondsToResolve),
             approved: r.approvedBy !== null,
           })),
+          approvals: input.memory.approvals,
         }
       : null,
   };

@@ -21,6 +21,19 @@ export interface OutcomeRun {
   approvedBy: string | null;
 }
 
+/** An approver's answer to a runbook an earlier incident's decision proposed: a rejection overrides the decision. */
+export interface ApprovalAnswer {
+  incidentId: string;
+  assetName: string;
+  runbookName: string | null;
+  runbookVersion: number | null;
+  status: 'approved' | 'rejected';
+  /** As the tenant sees them (a company person by address, MSP staff as "Name (MSP)"). */
+  decidedBy: string | null;
+  decidedAt: string | null;
+  comment: string | null;
+}
+
 export interface OutcomeTally {
   /** Incidents counted (each by its latest run), at most MEMORY_INCIDENTS. */
   incidents: number;
@@ -38,6 +51,10 @@ export interface OutcomeMemory {
   asset: OutcomeTally;
   /** The latest runs on this asset for the signature, newest first, at most MEMORY_RECENT_RUNS. */
   recent: OutcomeRun[];
+  /** Of the client's latest incidents of the signature whose runbook an approver answered: how many, how many no. */
+  approvals: { answered: number; rejected: number };
+  /** The rejections among them (decisions people overrode), newest first, at most MEMORY_RECENT_RUNS. */
+  overrides: ApprovalAnswer[];
   /** What people read, e.g. "Fixed 9 of the last 10 disk_full incidents for this client, median 42 s". */
   sentence: string;
 }
@@ -109,22 +126,37 @@ export function memorySentence(
   return same ? `${head}.` : `${head}; on ${assetName}: ${countText(asset)}${timeText(asset)}.`;
 }
 
+function overridesText(answered: number, rejected: number): string {
+  if (!rejected) return '';
+  const which = answered === 1 ? 'the last incident' : `${rejected} of the last ${answered} incidents`;
+  return ` Approvers rejected the runbook on ${which} that asked.`;
+}
+
 /**
  * The memory for an incident of `signature` on `assetName`, from the company's latest runs of that signature
- * (`runs`, newest first, any asset).
+ * (`runs`, newest first, any asset) and its latest approvers' answers for it (`answers`, newest first).
  */
-export function summariseOutcomes(signature: string, assetName: string, runs: readonly OutcomeRun[]): OutcomeMemory {
+export function summariseOutcomes(
+  signature: string,
+  assetName: string,
+  runs: readonly OutcomeRun[],
+  answers: readonly ApprovalAnswer[] = [],
+): OutcomeMemory {
   const ofSignature = runs.filter((r) => r.signature === signature);
   const onAsset = ofSignature.filter((r) => r.assetName === assetName);
   const company = tally(ofSignature);
   const asset = tally(onAsset);
+  const answered = answers.slice(0, MEMORY_INCIDENTS);
+  const rejections = answered.filter((a) => a.status === 'rejected');
   return {
     signature,
     assetName,
     company,
     asset,
     recent: onAsset.slice(0, MEMORY_RECENT_RUNS),
-    sentence: memorySentence(signature, assetName, company, asset),
+    approvals: { answered: answered.length, rejected: rejections.length },
+    overrides: rejections.slice(0, MEMORY_RECENT_RUNS),
+    sentence: memorySentence(signature, assetName, company, asset) + overridesText(answered.length, rejections.length),
   };
 }
 

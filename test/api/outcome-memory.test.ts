@@ -166,6 +166,76 @@ describe('outcome memory', () => {
     expect(prompt).toContain('onThisAsset');
   });
 
+  it("counts an approver's rejection as a person overriding the decision, with who and why", async () => {
+    const c = await company();
+    const id = `inc-${c.companyId}-rejected`;
+    const approval = {
+      status: 'rejected',
+      riskLevel: 'low',
+      requestedAt: new Date(Date.now() - 120_000).toISOString(),
+      deadline: new Date(Date.now() + 3_600_000).toISOString(),
+      decidedBy: 'lead@example.test',
+      decidedAt: new Date(Date.now() - 60_000).toISOString(),
+      comment: 'not during month-end',
+    };
+    const decision = {
+      action: 'request_approval',
+      runbook: { id: c.diskRunbook, name: 'Clean temp files', version: 1 },
+    };
+    await stack.sql`
+      INSERT INTO incidents (id, company_id, workflow_id, run_id, aggregation_key, asset_name, signature, severity,
+        status, priority_score, alert_count, decision, approval, sla_response_deadline, sla_resolution_deadline,
+        version, created_at)
+      VALUES (${id}, ${c.companyId}, ${`past:${id}`}, ${id}, 'srv-rej-01|disk_full', 'srv-rej-01', 'disk_full', 'high',
+        'escalated', 10, 1, ${stack.sql.json(decision)}, ${stack.sql.json(approval)}, now() + interval '30 minutes',
+        now() + interval '1 day', 1, now() - interval '2 minutes')`;
+    const tech = await createUser(stack.sql, 'technician', [c.companyId]);
+    const token = await login(stack.url, tech.email, tech.password);
+    const seen = await decidedIncident(c, token, 'srv-rej-02');
+    expect(seen.memory.sentence).toBe(
+      'No runbook has run on disk_full incidents for this client yet. ' +
+        'Approvers rejected the runbook on the last incident that asked.',
+    );
+    const r = await graphql<{ incident: { memory: Record<string, unknown> } }>(
+      stack.url,
+      `
+        query ($id: ID!) {
+          incident(id: $id) {
+            memory {
+              approvals {
+                answered
+                rejected
+              }
+              overrides {
+                incidentId
+                assetName
+                runbookName
+                runbookVersion
+                decidedBy
+                comment
+              }
+            }
+          }
+        }
+      `,
+      { id: seen.id },
+      token,
+    );
+    expect(r.data!.incident.memory).toEqual({
+      approvals: { answered: 1, rejected: 1 },
+      overrides: [
+        {
+          incidentId: id,
+          assetName: 'srv-rej-01',
+          runbookName: 'Clean temp files',
+          runbookVersion: 1,
+          decidedBy: 'lead@example.test',
+          comment: 'not during month-end',
+        },
+      ],
+    });
+  });
+
   it('another company sees none of it', async () => {
     const c = await company();
     await history(c);

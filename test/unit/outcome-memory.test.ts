@@ -11,6 +11,7 @@ import {
   median,
   MEMORY_RECENT_RUNS,
   summariseOutcomes,
+  type ApprovalAnswer,
   type OutcomeRun,
 } from '../../domain/outcome-memory.ts';
 import { decideByRules, guardByMemory } from '../../domain/rules.ts';
@@ -96,6 +97,37 @@ describe('summariseOutcomes', () => {
     expect(m.company.incidents).toBe(8);
     expect(m.recent).toHaveLength(MEMORY_RECENT_RUNS);
     expect(m.recent.every((r) => r.signature === 'disk_full')).toBe(true);
+  });
+
+  it("counts approvers' answers and lists the rejections (decisions people overrode), said after the record", () => {
+    const answer = (status: ApprovalAnswer['status'], by: string): ApprovalAnswer => ({
+      incidentId: `inc-${by}`,
+      assetName: 'srv-01',
+      runbookName: 'Clean temp files',
+      runbookVersion: 2,
+      status,
+      decidedBy: by,
+      decidedAt: '2026-12-06T10:00:00.000Z',
+      comment: null,
+    });
+    const answers = [
+      answer('rejected', 'a'),
+      answer('approved', 'b'),
+      answer('rejected', 'c'),
+      answer('approved', 'd'),
+    ];
+    const m = summariseOutcomes('disk_full', 'srv-01', [run()], answers);
+    expect(m.approvals).toEqual({ answered: 4, rejected: 2 });
+    expect(m.overrides.map((o) => o.decidedBy)).toEqual(['a', 'c']);
+    expect(m.sentence).toBe(
+      'Fixed 1 of the last disk_full incident for this client, median 40 s. ' +
+        'Approvers rejected the runbook on 2 of the last 4 incidents that asked.',
+    );
+    expect(summariseOutcomes('disk_full', 'srv-01', [], [answer('rejected', 'a')]).sentence).toBe(
+      'No runbook has run on disk_full incidents for this client yet. ' +
+        'Approvers rejected the runbook on the last incident that asked.',
+    );
+    expect(summariseOutcomes('disk_full', 'srv-01', [], [answer('approved', 'a')]).overrides).toEqual([]);
   });
 
   it('median and durations', () => {
@@ -210,6 +242,7 @@ describe('the prompt with memory', () => {
     const data = promptData({ ...input, memory });
     expect(PROMPT_VERSION).toBe('decide-v2');
     expect(data.pastOutcomes!.summary).toBe(memory.sentence);
+    expect(data.pastOutcomes!.approvals).toEqual({ answered: 0, rejected: 0 });
     expect(data.pastOutcomes!.onThisAsset).toHaveLength(MEMORY_RECENT_RUNS);
     expect(data.pastOutcomes!.onThisAsset[0]).toEqual({
       runbookId: 'rb-disk',

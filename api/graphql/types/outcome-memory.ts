@@ -2,7 +2,7 @@
 // the line approvers read beside a decision. The incident was read in the caller's scope (incident-queries.ts), and
 // the memory is read for that incident's company only.
 import { loadOutcomeMemory } from '../../../db/outcome-memory.ts';
-import type { OutcomeMemory, OutcomeRun, OutcomeTally } from '../../../domain/outcome-memory.ts';
+import type { ApprovalAnswer, OutcomeMemory, OutcomeRun, OutcomeTally } from '../../../domain/outcome-memory.ts';
 import { succeeded } from '../../../domain/outcome-memory.ts';
 import { builder } from '../builder.ts';
 // A cycle, on purpose (as decision.ts): schema.ts imports this file after incident.ts, so IncidentRef exists.
@@ -39,6 +39,27 @@ const RunRef = builder.objectRef<OutcomeRun>('OutcomeRun').implement({
   }),
 });
 
+const AnswersRef = builder.objectRef<OutcomeMemory['approvals']>('OutcomeApprovals').implement({
+  description: "The client's latest incidents of the signature whose runbook an approver answered (at most 10).",
+  fields: (t) => ({ answered: t.exposeInt('answered'), rejected: t.exposeInt('rejected') }),
+});
+
+const OverrideRef = builder.objectRef<ApprovalAnswer>('OutcomeOverride').implement({
+  description: 'An earlier incident whose proposed runbook an approver rejected: a person overriding the decision.',
+  fields: (t) => ({
+    incidentId: t.exposeID('incidentId'),
+    assetName: t.exposeString('assetName'),
+    runbookName: t.exposeString('runbookName', { nullable: true }),
+    runbookVersion: t.exposeInt('runbookVersion', { nullable: true }),
+    decidedBy: t.exposeString('decidedBy', {
+      nullable: true,
+      description: 'A company person by address, MSP staff as "Name (MSP)".',
+    }),
+    decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
+    comment: t.exposeString('comment', { nullable: true }),
+  }),
+});
+
 const MemoryRef = builder.objectRef<OutcomeMemory>('OutcomeMemory').implement({
   description: "Past outcomes of runbooks on the company's incidents of this signature, and on this asset.",
   fields: (t) => ({
@@ -51,6 +72,12 @@ const MemoryRef = builder.objectRef<OutcomeMemory>('OutcomeMemory').implement({
       type: [RunRef],
       description: 'The latest runs on this asset for the signature, newest first (at most 5).',
       resolve: (m) => m.recent,
+    }),
+    approvals: t.field({ type: AnswersRef, resolve: (m) => m.approvals }),
+    overrides: t.field({
+      type: [OverrideRef],
+      description: 'The rejections among those answers, newest first (at most 5).',
+      resolve: (m) => m.overrides,
     }),
   }),
 });
