@@ -18,6 +18,7 @@ import type { createDecisionActivities } from '../activities/decision.ts';
 import { AlertInbox } from './alert-inbox.ts';
 import { pageApprovers, pagesApprovers } from './approval-paging.ts';
 import { describeFailure } from './failures.ts';
+import { groupWaitFor } from './group-wait.ts';
 import { createSaver } from './incident-save.ts';
 import { mayPassOn, page, pagesPeople, passOn, type Pager } from './paging.ts';
 import { refuseIf, registerPeopleCommands } from './people-commands.ts';
@@ -199,6 +200,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // Only a run started to reopen a closed incident takes reopenIncident: a run that has just resolved is closing,
   // and the caller's retry starts the run that can.
   const reopening = state?.status === 'resolved';
+  // When the first alert of an incident this run opened arrived; null when it resumed one (group-wait.ts).
+  let firstAlertMs: number | null = null;
   setHandler(
     reopenIncident,
     async (cmd) => {
@@ -272,6 +275,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       now(),
     );
     state = opened;
+    firstAlertMs = Math.min(...opening.map((a) => Date.parse(a.receivedAt)));
     T.absorb(opened, journal, opening, openingRepeats, Date.now());
     const n = opening.length + openingRepeats.length;
     const message = `Incident opened on ${input.assetName} for "${input.signature}" from ${n} alert(s)`;
@@ -323,8 +327,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // decision (a safe runbook still runs), only a resolution does.
   const undecided = (): boolean => !current().decision && (current().status === 'new' || L.takenByPerson(current()));
   if (undecided()) {
-    // Like Alertmanager's group_wait: let a burst settle so the decision sees the whole incident.
-    await waitFor(() => current().status === 'resolved', ctx.groupWaitSeconds * 1000);
+    // Like Alertmanager's group_wait: let a burst settle so the decision sees the whole incident (group-wait.ts).
+    const wait = groupWaitFor(ctx.groupWaitSeconds, firstAlertMs, Date.now());
+    if (wait !== null) await waitFor(() => current().status === 'resolved', wait);
   }
   if (undecided()) {
     const s = current();
