@@ -25,6 +25,8 @@ export interface CompanySettings {
   /** The SSM endpoint is install configuration (SSM_ENDPOINT), not a company setting. */
   ssm?: { region?: string }
   /** The blast-radius guard; unset = the install's defaults, never above its ceilings. */
+  /** Four-eyes: whoever asked for a run by hand may not approve it. */
+  approval?: { fourEyes?: boolean }
   remediation?: { maxRunsPerAssetPerHour?: number; maxRunsPerRunbookPerHour?: number; maxConcurrentRuns?: number }
   notifications?: {
     emails?: string[]

@@ -30,6 +30,8 @@ export interface SettingsForm {
   numbers: Record<NumberKey, string>
   /** '' = default, 'true' | 'false' */
   autoResolveAtSource: string
+  /** '' = default (off), 'true' | 'false' */
+  fourEyes: string
   responseMinutes: BySeverity
   resolutionMinutes: BySeverity
   ssmRegion: string
@@ -80,6 +82,7 @@ export function toForm(name: string, s: CompanySettings): SettingsForm {
     timeZone: s.timeZone ?? '',
     numbers: Object.fromEntries(NUMBER_FIELDS.map((f) => [f.key, text(s[f.key])])) as Record<NumberKey, string>,
     autoResolveAtSource: s.autoResolveAtSource === undefined ? '' : String(s.autoResolveAtSource),
+    fourEyes: text(s.approval?.fourEyes),
     responseMinutes: bySeverity(s.sla?.responseMinutes),
     resolutionMinutes: bySeverity(s.sla?.resolutionMinutes),
     ssmRegion: s.ssm?.region ?? '',
@@ -135,6 +138,7 @@ function toSettings(form: SettingsForm): Record<string, unknown> {
     timeZone: form.timeZone.trim() || null,
     ...Object.fromEntries(NUMBER_FIELDS.map((f) => [f.key, int(form.numbers[f.key]) ?? null])),
     autoResolveAtSource: form.autoResolveAtSource === '' ? null : form.autoResolveAtSource === 'true',
+    approval: form.fourEyes === '' ? null : { fourEyes: form.fourEyes === 'true' },
     sla: compact({
       responseMinutes: minutes(form.responseMinutes),
       resolutionMinutes: minutes(form.resolutionMinutes),
@@ -196,6 +200,7 @@ export const KNOWN_FIELDS = [
   'timeZone',
   ...NUMBER_FIELDS.map((f) => f.key),
   'autoResolveAtSource',
+  'approval.fourEyes',
   ...SEVERITIES.flatMap((s) => [`sla.responseMinutes.${s}`, `sla.resolutionMinutes.${s}`]),
   'ssm.region',
   ...REMEDIATION_NUMBERS.map((f) => `remediation.${f.key}`),
