@@ -78,6 +78,8 @@ describe('approvals page (real browser)', () => {
     await expect.poll(() => order(page), { timeout: UI_TIMEOUT }).toEqual([acmeMemory]);
     const first = items(page).first();
     expect(await first.getByTestId('approval-commands').textContent()).toBe('sudo systemctl restart app');
+    // The outcome memory line beside the preview (no earlier run of this runbook here yet).
+    expect((await first.getByTestId('approval-memory').textContent())?.trim()).not.toBe('');
 
     // Live: an approval of the other company, with the sooner deadline, comes in while the page is open.
     const soonMemory = await raise(soon, 'soon-app-01', 'memory_high', 'awaiting_approval');

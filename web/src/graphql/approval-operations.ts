@@ -8,6 +8,8 @@ export interface PendingApproval {
     assetName: string
     signature: string
     severity: string
+    /** What runbooks did before for this company, signature and asset (outcome memory). */
+    memory: { sentence: string } | null
   }
   runbook: { id: string; name: string; version: number | null; riskLevel: RiskLevel }
   requestedAt: string
@@ -28,6 +30,9 @@ export const PENDING_APPROVALS = /* GraphQL */ `
         assetName
         signature
         severity
+        memory {
+          sentence
+        }
       }
       runbook {
         id
