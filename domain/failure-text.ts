@@ -4,7 +4,7 @@
 // the raw message is read for a few well-known markers (a refused connection, which channel failed), never echoed.
 
 /** What the incident was doing when it failed: the subject of the sentence. */
-export type FailureStage = 'decide' | 'send_runbook' | 'await_runbook' | 'page' | 'save';
+export type FailureStage = 'decide' | 'send_runbook' | 'await_runbook' | 'page' | 'save' | 'read_patches';
 
 /** A failure as the workflow caught it. */
 export interface FailureFacts {
@@ -39,6 +39,12 @@ const STAGES: Record<FailureStage, { failed: string; timedOut: string; unreachab
     failed: 'Paging did not reach everyone',
     timedOut: 'Paging timed out',
     unreachable: 'a service it needs could not be reached',
+  },
+  // activities/patch-compliance.ts: DescribeInstancePatchStates in the company's account.
+  read_patches: {
+    failed: 'Patch states could not be read',
+    timedOut: 'Patch states could not be read in time',
+    unreachable: 'AWS could not be reached',
   },
   save: {
     failed: 'The incident could not be saved in full',

@@ -3,6 +3,8 @@
 //   test expects for that role (moto checks no trust policy);
 // - SSM DescribeInstanceInformation (awsJson1_1) answers from a per-account instance list the test sets (moto has
 //   no such call), the account read from the request's access key as moto hands them out;
+// - SSM DescribeInstancePatchStates (awsJson1_1, moto has none either) answers from a per-account table of patch
+//   states the test sets, refusing more than 50 InstanceIds as SSM does and paging with NextToken;
 // - everything else goes to moto unchanged.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -19,7 +21,32 @@ export interface AwsProxy {
   instances: Map<string, string[]>;
   /** Every AssumeRole that reached the proxy: role ARN, session name and whether it was let through. */
   assumeRoles: Array<{ roleArn: string; sessionName: string; allowed: boolean }>;
+  /** Account id → the patch states DescribeInstancePatchStates reports (AWS's shape; times as epoch seconds). */
+  patchStates: Map<string, PatchStateWire[]>;
+  /** States per DescribeInstancePatchStates page (SSM's MaxResults caps it too); smaller makes tests page. */
+  patchPage: { size: number };
+  /** Every DescribeInstancePatchStates that reached the proxy: whose account and which ids it asked for. */
+  patchCalls: Array<{ account: string; instanceIds: string[]; nextToken: string | null }>;
   close(): Promise<void>;
+}
+
+/** An InstancePatchState as SSM sends it over awsJson1_1. */
+export interface PatchStateWire {
+  InstanceId: string;
+  PatchGroup: string;
+  BaselineId: string;
+  Operation: 'Scan' | 'Install';
+  OperationStartTime: number;
+  OperationEndTime: number;
+  MissingCount?: number;
+  CriticalNonCompliantCount?: number;
+  SecurityNonCompliantCount?: number;
+  FailedCount?: number;
+  InstalledPendingRebootCount?: number;
+}
+
+function ssmJson(status: number, answer: unknown): { status: number; type: string; body: Buffer } {
+  return { status, type: 'application/x-amz-json-1.1', body: Buffer.from(JSON.stringify(answer)) };
 }
 
 const accessKeyOf = (req: IncomingMessage): string =>
@@ -36,6 +63,9 @@ export async function startAwsProxy(motoUrl: string): Promise<AwsProxy> {
   const externalIds = new Map<string, string>();
   const instances = new Map<string, string[]>();
   const assumeRoles: AwsProxy['assumeRoles'] = [];
+  const patchStates = new Map<string, PatchStateWire[]>();
+  const patchPage = { size: 50 };
+  const patchCalls: AwsProxy['patchCalls'] = [];
   // Assumed credentials' access keys → the account of the role they were assumed in (learnt from moto's answers).
   const accounts = new Map<string, string>();
 
@@ -60,6 +90,25 @@ export async function startAwsProxy(motoUrl: string): Promise<AwsProxy> {
         InstanceInformationList: list.map((id) => ({ InstanceId: id, PingStatus: 'Online', PlatformType: 'Linux' })),
       };
       return { status: 200, type: 'application/x-amz-json-1.1', body: Buffer.from(JSON.stringify(answer)) };
+    }
+    if (target === 'AmazonSSM.DescribeInstancePatchStates') {
+      const account = accounts.get(accessKeyOf(req)) ?? MOTO_DEFAULT_ACCOUNT;
+      const asked = JSON.parse(body.toString() || '{}') as {
+        InstanceIds?: string[];
+        NextToken?: string;
+        MaxResults?: number;
+      };
+      const ids = asked.InstanceIds ?? [];
+      patchCalls.push({ account, instanceIds: ids, nextToken: asked.NextToken ?? null });
+      if (!ids.length || ids.length > 50) {
+        const message = "1 validation error detected: Value at 'instanceIds' failed to satisfy constraint";
+        return ssmJson(400, { __type: 'ValidationException', message });
+      }
+      const list = (patchStates.get(account) ?? []).filter((s) => ids.includes(s.InstanceId));
+      const size = Math.min(patchPage.size, asked.MaxResults ?? 50);
+      const from = Number(asked.NextToken ?? 0);
+      const next = from + size < list.length ? String(from + size) : undefined;
+      return ssmJson(200, { InstancePatchStates: list.slice(from, from + size), ...(next ? { NextToken: next } : {}) });
     }
     const headers = Object.fromEntries(
       Object.entries(req.headers)
@@ -101,6 +150,9 @@ export async function startAwsProxy(motoUrl: string): Promise<AwsProxy> {
     externalIds,
     instances,
     assumeRoles,
+    patchStates,
+    patchPage,
+    patchCalls,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
