@@ -9,14 +9,55 @@ import type { Severity } from '../domain/types.ts';
 import type { DecisionConfig } from '../lib/config.ts';
 import { decide } from './decision/engine.ts';
 import type { DecisionProvider } from './decision/providers.ts';
-import { insertDecisionRecord, loadDecisionSettings, recentAlertMessages } from './decision/store.ts';
+import {
+  insertDecisionRecord,
+  loadDecisionSettings,
+  loadSealedGeminiKey,
+  recentAlertMessages,
+} from './decision/store.ts';
 import type { LlmProvider } from '../domain/decision-answer.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
+import { geminiProvider } from './decision/gemini.ts';
 
 export interface DecisionDeps {
   sql: Sql;
   /** Without these (tests of other areas), every company is decided by the rules. */
   config?: DecisionConfig;
   providers?: Partial<Record<LlmProvider, DecisionProvider>>;
+  /** Opens a company's own Gemini key (ENCRYPTION_KEY); without it such a key cannot be used, and the row says so. */
+  secrets?: SecretBox | null;
+}
+
+type Providers = Partial<Record<LlmProvider, DecisionProvider>>;
+
+/**
+ * The providers for one company: its own Gemini key in place of the install's when it set one. The key is opened
+ * per decision and kept nowhere else, so a replaced or removed key takes effect with the next decision.
+ */
+async function providersFor(
+  deps: DecisionDeps,
+  companyId: string,
+  provider: string,
+): Promise<{ providers: Providers; companyKey?: 'own' | 'unreadable' }> {
+  const providers = deps.providers ?? {};
+  if (provider !== 'gemini' || !deps.config) return { providers };
+  const sealed = await loadSealedGeminiKey(deps.sql, companyId);
+  if (sealed === null) return { providers };
+  let apiKey: string;
+  try {
+    if (!deps.secrets) throw new Error('ENCRYPTION_KEY is not set on the worker');
+    apiKey = deps.secrets.open(sealed);
+  } catch (err) {
+    logFailure("A company's own Gemini key cannot be opened; the rules decide", {
+      companyId,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return { providers, companyKey: 'unreadable' };
+  }
+  return {
+    providers: { ...providers, gemini: geminiProvider({ apiKey, baseUrl: deps.config.geminiBaseUrl }) },
+    companyKey: 'own',
+  };
 }
 
 /** The limits and default models when the worker passes no configuration. */
@@ -61,6 +102,7 @@ export function createDecisionActivities(deps: DecisionDeps) {
         assetRuns(deps.sql, input),
       ]);
       const wantsModel = (settings?.provider ?? 'rules') !== 'rules';
+      const keys = await providersFor(deps, input.companyId, settings?.provider ?? 'rules');
       const { decision, record } = await decide(
         {
           incidentId: input.incidentId,
@@ -75,7 +117,7 @@ export function createDecisionActivities(deps: DecisionDeps) {
           assetRuns: runsOnAsset,
           memory: wantsModel ? await loadOutcomeMemory(deps.sql, input) : undefined,
         },
-        { providers: deps.providers ?? {}, config: deps.config ?? RULES_ONLY, logFailure },
+        { ...keys, config: deps.config ?? RULES_ONLY, logFailure },
       );
       const decisionId = await insertDecisionRecord(deps.sql, input, record);
       return { ...decision, decisionId };

@@ -44,6 +44,8 @@ export function createActivities(deps: { sql: Sql; config: Config; mailer?: Mail
       sql: deps.sql,
       config: deps.config.decision,
       providers: createProviders(deps.config.decision, deps.config.awsRegion),
+      // A company's own Gemini key was sealed by the API with the same key.
+      secrets,
     }),
     ...createSsmActivities({
       sql: deps.sql,

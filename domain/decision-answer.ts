@@ -30,8 +30,11 @@ export type ModelAnswer = z.infer<typeof modelAnswerSchema>;
 /** Why the rules decided instead of the model. */
 export type FallbackCause =
   | { kind: 'not_configured' }
+  /** The company's own key is stored but this install cannot open it (ENCRYPTION_KEY differs or is missing). */
+  | { kind: 'key_unreadable' }
   | { kind: 'timeout'; seconds: number }
-  | { kind: 'provider_error'; name?: string | null; status?: number | null }
+  // companyKey: the call used the company's own key (its sentence then blames that key, not the install's).
+  | { kind: 'provider_error'; name?: string | null; status?: number | null; companyKey?: boolean }
   | { kind: 'empty_answer' }
   | { kind: 'invalid_json' }
   | { kind: 'invalid_answer'; field: string }
@@ -88,12 +91,14 @@ export function fallbackText(provider: LlmProvider, cause: FallbackCause): strin
     switch (cause.kind) {
       case 'not_configured':
         return `${who} is not set up on this install`;
+      case 'key_unreadable':
+        return `this company's own ${who} key cannot be opened on this install (set it again)`;
       case 'timeout':
         return `${who} did not answer within ${cause.seconds} seconds`;
       case 'provider_error': {
         const { name, status } = cause;
         if ((name && CREDENTIAL_ERRORS.has(name)) || status === 401 || status === 403)
-          return `${who} did not accept the install's credentials`;
+          return `${who} did not accept ${cause.companyKey ? "this company's own key" : "the install's credentials"}`;
         if ((name && THROTTLE_ERRORS.has(name)) || status === 429) return `${who} is limiting requests`;
         if ((name && MODEL_ERRORS.has(name)) || status === 400 || status === 404)
           return `${who} refused the request (check the model name)`;

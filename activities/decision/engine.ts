@@ -37,6 +37,11 @@ export interface DecisionRecordDraft {
 export interface EngineDeps {
   providers: Partial<Record<LlmProvider, DecisionProvider>>;
   config: Pick<DecisionConfig, 'timeoutMs' | 'maxOutputTokens' | 'geminiModel' | 'bedrockModel'>;
+  /**
+   * Gemini's key for this company: 'own' = the company's sealed key was opened and is in `providers`; 'unreadable'
+   * = it has one this install cannot open, so Gemini is not asked. Unset = the install's key.
+   */
+  companyKey?: 'own' | 'unreadable';
   /** Where a provider's raw error goes (the server log). */
   logFailure(message: string, meta: Record<string, unknown>): void;
 }
@@ -141,6 +146,7 @@ async function pick(input: EngineInput, deps: EngineDeps): Promise<Decided> {
     };
   };
 
+  if (providerName === 'gemini' && deps.companyKey === 'unreadable') return fallback({ kind: 'key_unreadable' }, {});
   const provider = deps.providers[providerName];
   if (!provider) return fallback({ kind: 'not_configured' }, {});
 
@@ -169,7 +175,11 @@ async function pick(input: EngineInput, deps: EngineDeps): Promise<Decided> {
     });
     const cause: FallbackCause = signal.aborted
       ? { kind: 'timeout', seconds: Math.round(deps.config.timeoutMs / 100) / 10 }
-      : { kind: 'provider_error', ...errorFacts(err) };
+      : {
+          kind: 'provider_error',
+          ...errorFacts(err),
+          companyKey: providerName === 'gemini' && deps.companyKey === 'own',
+        };
     return fallback(cause, { latencyMs });
   }
   const measured = {

@@ -12,6 +12,13 @@ export async function loadDecisionSettings(sql: Sql, companyId: string): Promise
   return row?.decision ?? undefined;
 }
 
+/** The company's own Gemini key, still sealed (api/tenants/decision-keys.ts); null = the install's key. */
+export async function loadSealedGeminiKey(sql: Sql, companyId: string): Promise<string | null> {
+  const [row] = await sql<{ sealed: string | null }[]>`
+    SELECT gemini_key_sealed AS sealed FROM companies WHERE id = ${companyId}`;
+  return row?.sealed ?? null;
+}
+
 /** The incident's newest alert messages, newest first. */
 export async function recentAlertMessages(sql: Sql, companyId: string, incidentId: string): Promise<string[]> {
   const rows = await sql<{ message: string }[]>`

@@ -27,5 +27,6 @@ import './types/run-runbook.ts';
 import './types/pending-approvals.ts';
 import './types/aws-account.ts';
 import './types/outcome-memory.ts';
+import './types/decision-key.ts';
 
 export const schema = builder.toSchema();

@@ -374,6 +374,21 @@ const OPS: Record<string, Op> = {
     expect: ADMIN_OF_A,
     run: (t) => gql('mutation($c:ID!){ removeSigningSecret(companyId:$c) }', { c: A.companyId })(t),
   },
+  // ---- the company's own Gemini key for its decisions: its admins and MSP admins; answers carry the hint only
+  setGeminiApiKey: {
+    expect: ADMIN_OF_A,
+    run: (t) =>
+      gql(
+        'mutation($c:ID!){ setGeminiApiKey(companyId:$c, apiKey:"matrix-gemini-key-0123456789") { geminiKeyHint } }',
+        {
+          c: A.companyId,
+        },
+      )(t),
+  },
+  removeGeminiApiKey: {
+    expect: ADMIN_OF_A,
+    run: (t) => gql('mutation($c:ID!){ removeGeminiApiKey(companyId:$c) { geminiKeyHint } }', { c: A.companyId })(t),
+  },
   // ---- assets
   saveAsset: {
     expect: ADMIN_OF_A,

@@ -1,0 +1,28 @@
+-- Decision engine, the rest of issue 14 item 2.
+-- 1. A company's own Gemini API key, sealed with ENCRYPTION_KEY like the HMAC signing secret (lib/secret-box.ts):
+--    the worker opens it for that company's decisions; GraphQL only ever shows the hint (its last four characters).
+ALTER TABLE companies
+  ADD COLUMN gemini_key_sealed text,
+  ADD COLUMN gemini_key_hint   text;
+
+-- 2. Who overrode a decision: a person who rejected the runbook it asked for, or ran another runbook instead.
+--    requested_by: the person who asked for a fresh decision (redecideIncident), null for the workflow's own.
+ALTER TABLE decisions
+  ADD COLUMN overridden_by  text,
+  ADD COLUMN overridden_at  timestamptz,
+  ADD COLUMN override       text CHECK (override IN ('rejected', 'other_runbook')),
+  ADD COLUMN requested_by   text;
+
+-- 3. The model's answer while it streams, one row per incident (the latest decision in progress): the worker writes
+--    the text so far, a few times a second, and NOTIFYs the incident id; the API re-reads the row within the
+--    subscriber's scope (api/graphql/types/decision-progress.ts). Nothing here outlives the next decision.
+CREATE TABLE decision_progress (
+  incident_id text PRIMARY KEY,
+  company_id  text NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+  provider    text NOT NULL,
+  model       text,
+  text        text NOT NULL DEFAULT '',
+  done        boolean NOT NULL DEFAULT false,
+  started_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+  updated_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+);
