@@ -21,6 +21,7 @@ import { serveGraphqlWs, type YogaServerContext } from './graphql/ws.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { renderGraphiqlPage } from './graphiql.ts';
 import { securityHeaders } from './security-headers.ts';
+import { createApiMetrics, mayScrape } from './metrics.ts';
 import { createErrorHandler } from './errors.ts';
 import { createWebhooks } from './webhook.ts';
 import { createSecretBox } from '../lib/secret-box.ts';
@@ -107,6 +108,18 @@ export async function createApiServer(deps: {
       graphqlEndpoint: yoga.graphqlEndpoint,
     }),
   );
+  // Counted from the first middleware on, so refusals (rate limits, bad signatures, 404s) count too.
+  let liveSubscriptions = (): number => 0;
+  const metrics = createApiMetrics({ sql, subscriptions: () => liveSubscriptions() });
+  app.use(metrics.track);
+  app.get('/metrics', (req, res, next) => {
+    const ip = proxyAddr(req, app.get('trust proxy fn'));
+    if (!mayScrape({ token: config.metricsToken, production: config.production }, req.get('authorization') ?? '', ip)) {
+      res.status(404).json({ error: 'not_found', message: 'No such endpoint' });
+      return;
+    }
+    metrics.serve(req, res).catch(next);
+  });
   app.get('/healthz', async (_req, res) => {
     try {
       await sql`SELECT 1`;
@@ -147,6 +160,7 @@ export async function createApiServer(deps: {
     clientAddress: (request) => proxyAddr(request, app.get('trust proxy fn')),
     authenticate: async (authorization) => (await contexts.session(authorization)) !== null,
   });
+  liveSubscriptions = ws.subscriptions;
 
   return {
     app,

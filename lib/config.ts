@@ -47,6 +47,11 @@ export interface Config {
   graphiql: boolean;
   /** NODE_ENV=production: errors masked, no secrets or links in logs, no GraphiQL. */
   production: boolean;
+  /**
+   * METRICS_TOKEN: GET /metrics wants `Authorization: Bearer <token>`; unset, it answers only loopback clients in
+   * production (a Prometheus beside the API) and anyone otherwise.
+   */
+  metricsToken: string | undefined;
   /** Access-token lifetime (ASVS: 15–30 min); the refresh cookie renews it. */
   accessTokenTtl: string;
   /** Minutes without a request or refresh after which a session ends. */
@@ -172,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxUnauthenticated: Math.max(int(env, 'WS_MAX_UNAUTHENTICATED', 100), 1),
     graphiql: env.NODE_ENV !== 'production',
     production: env.NODE_ENV === 'production',
+    metricsToken: env.METRICS_TOKEN || undefined,
     accessTokenTtl: env.ACCESS_TOKEN_TTL || '15m',
     sessionIdleMinutes: Math.max(int(env, 'SESSION_IDLE_MINUTES', 60), 1),
     smtpUrl: env.SMTP_URL || undefined,

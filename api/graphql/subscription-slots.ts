@@ -53,6 +53,13 @@ export class SubscriptionSlots {
     else this.byUser.delete(userId);
   }
 
+  /** Slots held now, across every socket (the aw_graphql_subscriptions gauge). */
+  held(): number {
+    let n = 0;
+    for (const count of this.byUser.values()) n += count;
+    return n;
+  }
+
   /** Gives back every slot of a closed socket. */
   releaseSocket(socket: object): void {
     for (const id of [...(this.bySocket.get(socket)?.keys() ?? [])]) this.release(socket, id);

@@ -58,7 +58,7 @@ interface Enveloped {
   subscribe: (args: ExecutionArgs) => unknown;
 }
 
-export function serveGraphqlWs(options: GraphqlWsOptions): { close(): Promise<void> } {
+export function serveGraphqlWs(options: GraphqlWsOptions): { close(): Promise<void>; subscriptions(): number } {
   const { yoga } = options;
   const wss = new WebSocketServer({
     server: options.server,
@@ -140,6 +140,7 @@ export function serveGraphqlWs(options: GraphqlWsOptions): { close(): Promise<vo
   );
 
   return {
+    subscriptions: () => slots.held(),
     async close() {
       await server.dispose();
       wss.close();
