@@ -1,6 +1,8 @@
 // Approvals people act on (issue 14, items 4 and 1): the people who may approve a waiting runbook are paged (bell,
 // email) and nobody else; a person runs a runbook on an incident through the same gate; four-eyes refuses the
 // requester. A real Temporal server, real PostgreSQL, the real activities with a mailer that keeps what it sends.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -11,11 +13,20 @@ import { loadConfig } from '../../lib/config.ts';
 import type { MailMessage, Mailer } from '../../lib/mailer.ts';
 import { approveIncident, runRunbook, stateQuery } from '../../workflows/messages.ts';
 import type { Actor, IncidentState, RunRunbookCommand } from '../../workflows/types.ts';
-import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
+import { createSecretBox } from '../../lib/secret-box.ts';
+import {
+  TEST_ENCRYPTION_KEY,
+  createCompany,
+  createUser,
+  type TestCompany,
+  type TestUser,
+} from '../helpers/fixtures.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 import { alert, sendAlert, stateWhen } from './helpers.ts';
 
 let stack: Stack;
+let chat: Server;
+const chatBodies: string[] = [];
 let sql: Sql;
 let acme: TestCompany;
 let other: TestCompany;
@@ -25,7 +36,25 @@ let people: Record<'msp' | 'msp2' | 'admin' | 'tech' | 'otherAdmin' | 'otherTech
 
 beforeAll(async () => {
   sql = createSql(inject('databaseUrl'));
-  acme = await createCompany(sql, { assets: [{ name: 'srv-app-01', instanceId: 'i-0aaaaaaaaaaaaaaa1' }] });
+  chat = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      chatBodies.push(body);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => chat.listen(0, '127.0.0.1', resolve));
+  const hook = `http://127.0.0.1:${(chat.address() as AddressInfo).port}/hook`;
+  acme = await createCompany(sql, {
+    settings: {
+      groupWaitSeconds: 0,
+      notifications: {
+        webhooks: [{ name: 'ops', format: 'slack', urlSealed: createSecretBox(TEST_ENCRYPTION_KEY).seal(hook) }],
+      },
+    },
+    assets: [{ name: 'srv-app-01', instanceId: 'i-0aaaaaaaaaaaaaaa1' }],
+  });
   other = await createCompany(sql);
   people = {
     msp: await createUser(sql, 'msp_admin', []),
@@ -38,12 +67,22 @@ beforeAll(async () => {
   // The real activities, with a mailer that keeps what it sends.
   stack = await startStack({
     startRouter: false,
-    activities: createActivities({ sql, config: loadConfig({ REMEDIATION_MODE: 'dry_run' }), mailer }),
+    activities: createActivities({
+      sql,
+      // The chat channel is a local server.
+      config: loadConfig({
+        REMEDIATION_MODE: 'dry_run',
+        OUTBOUND_ALLOW_PRIVATE: 'true',
+        ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      }),
+      mailer,
+    }),
   });
 });
 afterAll(async () => {
   await stack?.stop();
   await sql?.end({ timeout: 5 });
+  await new Promise((resolve) => chat?.close(resolve));
 });
 
 const raise = (asset: string, signature: string) =>
@@ -113,6 +152,10 @@ describe('approvals', () => {
     const toAdmin = mail.find((m) => m.to === people.admin.email)!;
     expect(toAdmin.subject).toContain('medium-risk runbook "Recycle app pool"');
     expect(toAdmin.text).toContain(`/#/incidents/${pending.incidentId}`);
+    // The company's chat channel hears of it too, with the link.
+    const posted = chatBodies.find((b) => b.includes(pending.incidentId));
+    expect(posted).toContain('Review approval');
+    expect(posted).toContain('medium-risk runbook');
     expect((await handle.query(stateQuery)).status).toBe('awaiting_approval');
   });
 
