@@ -8,6 +8,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { companyRole } from '../db/aws-accounts.ts';
 import { incidentTarget } from '../db/runbooks.ts';
 import type { Sql } from '../db/sql.ts';
+import { withCheckSentence } from '../domain/runbook-checks.ts';
 import { renderRunbook } from '../domain/runbook-template.ts';
 import type { Runbook } from '../domain/types.ts';
 import type { CompanySettings } from '../domain/company-settings.ts';
@@ -265,7 +266,8 @@ export function createSsmActivities(deps: SsmDeps) {
               },
             );
             if (done) {
-              instances.push(done);
+              // A failed pre-check or post-check (the wrapper's exit code) is said first in the instance's error.
+              instances.push(withCheckSentence(ref.commands, done));
               break;
             }
             await ctx.sleep(pollMs);

@@ -6,6 +6,8 @@ import type { TemplateFields } from '../domain/runbook-template.ts';
 import type { Runbook } from '../domain/types.ts';
 
 export interface RunbookVersionRow extends RunbookDraft {
+  preCheck: string[];
+  postCheck: string[];
   runbookId: string;
   version: number;
   createdBy: string;
@@ -26,7 +28,7 @@ export interface RunbookRow {
 const VERSION_COLUMNS = `
   v.runbook_id AS "runbookId", v.version, v.name, v.description, v.signatures, v.risk_level AS "riskLevel",
   v.document_name AS "documentName", v.commands, v.parameters, v.timeout_seconds AS "timeoutSeconds",
-  v.created_by AS "createdBy", v.created_at AS "createdAt"`;
+  v.pre_check AS "preCheck", v.post_check AS "postCheck", v.created_by AS "createdBy", v.created_at AS "createdAt"`;
 
 const RUNBOOK_SELECT = `
   SELECT r.id, r.company_id AS "companyId", r.current_version AS "currentVersion", r.archived_at AS "archivedAt",
@@ -34,7 +36,7 @@ const RUNBOOK_SELECT = `
       'runbookId', v.runbook_id, 'version', v.version, 'name', v.name, 'description', v.description,
       'signatures', v.signatures, 'riskLevel', v.risk_level, 'documentName', v.document_name,
       'commands', v.commands, 'parameters', v.parameters, 'timeoutSeconds', v.timeout_seconds,
-      'createdBy', v.created_by, 'createdAt', v.created_at) AS current
+      'preCheck', v.pre_check, 'postCheck', v.post_check, 'createdBy', v.created_by, 'createdAt', v.created_at) AS current
   FROM runbooks r JOIN runbook_versions v ON v.runbook_id = r.id AND v.version = r.current_version`;
 
 /** The workflow's view of a version: the Runbook type its decision carries and its history records. */
@@ -50,6 +52,9 @@ export function toRunbook(v: RunbookVersionRow): Runbook {
     signatures: v.signatures,
     parameters: v.parameters,
     timeoutSeconds: v.timeoutSeconds,
+    // Only when set, so a run without checks carries the same Runbook as before checks existed.
+    ...(v.preCheck.length ? { preCheck: v.preCheck } : {}),
+    ...(v.postCheck.length ? { postCheck: v.postCheck } : {}),
   };
 }
 
@@ -94,9 +99,10 @@ export async function insertVersion(
 ): Promise<void> {
   await tx`
     INSERT INTO runbook_versions (runbook_id, version, name, description, signatures, risk_level, document_name,
-                                  commands, parameters, timeout_seconds, created_by)
+                                  commands, parameters, timeout_seconds, pre_check, post_check, created_by)
     VALUES (${runbookId}, ${version}, ${d.name}, ${d.description}, ${d.signatures}, ${d.riskLevel}, ${d.documentName},
-            ${d.commands}, ${tx.json(d.parameters)}, ${d.timeoutSeconds}, ${createdBy})`;
+            ${d.commands}, ${tx.json(d.parameters)}, ${d.timeoutSeconds}, ${d.preCheck ?? []}, ${d.postCheck ?? []},
+            ${createdBy})`;
   await tx`UPDATE runbooks SET current_version = ${version} WHERE id = ${runbookId}`;
 }
 

@@ -48,12 +48,16 @@ export const RUNBOOK_CATALOGUE: readonly CatalogueEntry[] = [
     key: 'linux-restart-service',
     platform: 'linux',
     name: 'Linux: restart a systemd service',
-    description: 'Restarts the service named by the "service" parameter and checks it is active again.',
+    description:
+      'Restarts the service named by the "service" parameter: only when the unit exists (pre-check), and the run ' +
+      'succeeds only when it is active again (post-check).',
     signatures: ['service_down:nginx'],
     riskLevel: 'medium',
     documentName: SH,
     parameters: { service: 'nginx' },
-    commands: ['systemctl restart -- {{param.service}}', 'systemctl is-active -- {{param.service}}'],
+    preCheck: ['systemctl cat -- {{param.service}} >/dev/null'],
+    commands: ['systemctl restart -- {{param.service}}'],
+    postCheck: ['systemctl is-active -- {{param.service}}'],
     timeoutSeconds: 300,
   }),
   entry({
@@ -147,12 +151,15 @@ export const RUNBOOK_CATALOGUE: readonly CatalogueEntry[] = [
     key: 'windows-restart-service',
     platform: 'windows',
     name: 'Windows: restart a service',
-    description: 'Restarts the Windows service named by the "service" parameter and shows its status.',
+    description:
+      'Restarts the Windows service named by the "service" parameter; the run succeeds only when it is running ' +
+      'again (post-check).',
     signatures: ['windows_service_down:*'],
     riskLevel: 'medium',
     documentName: PS,
     parameters: { service: 'Spooler' },
-    commands: ['Restart-Service -Name {{param.service}} -Force', '(Get-Service -Name {{param.service}}).Status'],
+    commands: ['Restart-Service -Name {{param.service}} -Force'],
+    postCheck: ["if ((Get-Service -Name {{param.service}}).Status -ne 'Running') { exit 1 }"],
     timeoutSeconds: 300,
   }),
   entry({
@@ -187,5 +194,7 @@ export function catalogueDraft(e: CatalogueEntry): RunbookDraft {
     signatures: [...draft.signatures],
     commands: [...draft.commands],
     parameters: { ...draft.parameters },
+    preCheck: [...(draft.preCheck ?? [])],
+    postCheck: [...(draft.postCheck ?? [])],
   };
 }

@@ -11,6 +11,8 @@
 // as code (eval, a shell or interpreter, ssh, Invoke-Expression…). A value beginning with "-" can still read as an
 // option: write `--` before it where the command takes one.
 
+import { wrapWithChecks } from './runbook-checks.ts';
+
 export type TemplateShell = 'bash' | 'powershell';
 
 export interface TemplateFields {
@@ -246,12 +248,32 @@ export function renderCommands(
 }
 
 /**
- * A decided runbook's commands rendered for its incident, in the shell of its document: what a send carries. The
- * runbook is the one the workflow got (domain/types.ts Runbook, `actions` being the templates).
+ * A decided runbook's commands rendered for its incident, in the shell of its document: what a send carries. With a
+ * pre-check or post-check that is the wrapper script around the actions (domain/runbook-checks.ts). The runbook is
+ * the one the workflow got (domain/types.ts Runbook, `actions` being the templates).
  */
 export function renderRunbook(
-  runbook: { actions: readonly string[]; documentName: string; parameters?: Readonly<Record<string, string>> },
+  runbook: {
+    actions: readonly string[];
+    documentName: string;
+    parameters?: Readonly<Record<string, string>>;
+    preCheck?: readonly string[];
+    postCheck?: readonly string[];
+  },
   fields: TemplateFields,
 ): string[] {
-  return renderCommands(runbook.actions, shellFor(runbook.documentName), fields, runbook.parameters ?? {});
+  const shell = shellFor(runbook.documentName);
+  const params = runbook.parameters ?? {};
+  const part = (name: string, templates: readonly string[] | undefined): string[] => {
+    try {
+      return renderCommands(templates ?? [], shell, fields, params);
+    } catch (err) {
+      throw new Error(`${name} ${(err as Error).message}`);
+    }
+  };
+  return wrapWithChecks(shell, {
+    preCheck: part('pre-check', runbook.preCheck),
+    actions: renderCommands(runbook.actions, shell, fields, params),
+    postCheck: part('post-check', runbook.postCheck),
+  });
 }

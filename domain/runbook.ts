@@ -16,6 +16,11 @@ export interface RunbookDraft {
   parameters: Record<string, string>;
   /** How long the commands may run on the instance (SSM executionTimeout). */
   timeoutSeconds: number;
+  // Optional so drafts written before checks existed (seeds, scripts) still are drafts: absent = no check.
+  /** Command templates run before the actions: a non-zero exit and nothing is changed (domain/runbook-checks.ts). */
+  preCheck?: string[];
+  /** Command templates run after the actions: a non-zero exit and the run failed. */
+  postCheck?: string[];
 }
 
 export interface DraftProblem {
@@ -30,6 +35,9 @@ export const RUNBOOK_LIMITS = {
   signature: 200,
   commands: 50,
   command: 4000,
+  /** Each check is a short test (PowerShell passes it encoded on a command line). */
+  checkCommands: 10,
+  checkChars: 4000,
   parameters: 20,
   parameterValue: 500,
   timeoutMin: 30,
@@ -91,6 +99,8 @@ export function draftProblems(d: RunbookDraft): DraftProblem[] {
   for (const t of templateProblems(d.commands, shellFor(d.documentName), d.parameters)) {
     p.push({ field: `commands.${t.command}`, message: t.message });
   }
+  checkProblems(d, 'preCheck', p);
+  checkProblems(d, 'postCheck', p);
   if (!Number.isInteger(d.timeoutSeconds) || d.timeoutSeconds < L.timeoutMin || d.timeoutSeconds > L.timeoutMax) {
     p.push({
       field: 'timeoutSeconds',
@@ -98,6 +108,21 @@ export function draftProblems(d: RunbookDraft): DraftProblem[] {
     });
   }
   return p;
+}
+
+/** A check may be empty (no check); when set, its commands pass the same template rules as the actions. */
+function checkProblems(d: RunbookDraft, field: 'preCheck' | 'postCheck', p: DraftProblem[]): void {
+  const L = RUNBOOK_LIMITS;
+  const commands = d[field] ?? [];
+  if (commands.length > L.checkCommands) p.push({ field, message: `at most ${L.checkCommands} commands` });
+  const total = commands.reduce((n, c) => n + c.length, 0);
+  if (total > L.checkChars) p.push({ field, message: `is at most ${L.checkChars} characters in all` });
+  commands.forEach((c, i) => {
+    if (!c.trim()) p.push({ field: `${field}.${i}`, message: 'is empty' });
+  });
+  for (const t of templateProblems(commands, shellFor(d.documentName), d.parameters)) {
+    p.push({ field: `${field}.${t.command}`, message: t.message });
+  }
 }
 
 export interface FieldChange {
@@ -115,9 +140,15 @@ const DIFF_FIELDS: Array<keyof RunbookDraft> = [
   'commands',
   'parameters',
   'timeoutSeconds',
+  'preCheck',
+  'postCheck',
 ];
 
+/** The most changes one version can show (GraphQL's list bound). */
+export const DIFF_FIELD_COUNT = DIFF_FIELDS.length;
+
 function show(v: RunbookDraft[keyof RunbookDraft]): string {
+  if (v === undefined) return '';
   if (Array.isArray(v)) return v.join('\n');
   if (typeof v === 'object') {
     return Object.entries(v)

@@ -42,4 +42,7 @@ export interface Runbook {
   parameters?: Record<string, string>;
   /** SSM executionTimeout for the commands. */
   timeoutSeconds?: number;
+  /** Check templates gating the run (domain/runbook-checks.ts); absent = none. */
+  preCheck?: string[];
+  postCheck?: string[];
 }

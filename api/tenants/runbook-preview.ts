@@ -1,9 +1,9 @@
 // Dry-run preview of a runbook for one incident: the SSM document, the target instance ids and the commands with
 // the incident's fields rendered and quoted, exactly as a send would carry them. Nothing is sent. Any member of the
 // company may look; the incident must be of the runbook's company.
-import { incidentTarget } from '../../db/runbooks.ts';
+import { incidentTarget, toRunbook } from '../../db/runbooks.ts';
 import type { Sql } from '../../db/sql.ts';
-import { renderCommands, shellFor, type TemplateShell } from '../../domain/runbook-template.ts';
+import { renderCommands, renderRunbook, shellFor, type TemplateShell } from '../../domain/runbook-template.ts';
 import type { AuthUser } from '../auth.ts';
 import { TenantError } from './errors.ts';
 import { getRunbook } from './runbooks.ts';
@@ -16,7 +16,11 @@ export interface RunbookPreview {
   shell: TemplateShell;
   /** Empty when the incident's asset has no instance registered to its company: a live run would escalate. */
   instanceIds: string[];
+  /** Exactly what SSM is sent: the actions, or with a check the wrapper script around them (runbook-checks.ts). */
   commands: string[];
+  /** The checks rendered on their own, for reading (inside `commands` they may be encoded for PowerShell). */
+  preCheck?: string[];
+  postCheck?: string[];
   timeoutSeconds: number;
   /** Why nothing could run, as a sentence, or null. */
   blockedReason: string | null;
@@ -35,9 +39,13 @@ export async function previewRunbook(
   const v = runbook.current;
   const shell = shellFor(v.documentName);
   let commands: string[] = [];
+  let preCheck: string[] = [];
+  let postCheck: string[] = [];
   let blockedReason: string | null = null;
   try {
-    commands = renderCommands(v.commands, shell, target.fields, v.parameters);
+    commands = renderRunbook(toRunbook(v), target.fields);
+    preCheck = renderCommands(v.preCheck, shell, target.fields, v.parameters);
+    postCheck = renderCommands(v.postCheck, shell, target.fields, v.parameters);
   } catch (err) {
     blockedReason = `The commands cannot be rendered: ${(err as Error).message}`;
   }
@@ -52,6 +60,8 @@ export async function previewRunbook(
     shell,
     instanceIds: target.instanceId ? [target.instanceId] : [],
     commands,
+    preCheck,
+    postCheck,
     timeoutSeconds: v.timeoutSeconds,
     blockedReason,
   };

@@ -51,6 +51,8 @@ const saveSchema = z
     commands: z.array(z.string()),
     parameters: z.array(z.object({ name: z.string(), value: z.string() }).strict()).default([]),
     timeoutSeconds: z.number().int().default(DEFAULT_TIMEOUT_SECONDS),
+    preCheck: z.array(z.string()).default([]),
+    postCheck: z.array(z.string()).default([]),
   })
   .strict();
 
@@ -100,6 +102,8 @@ function draftOf(v: z.output<typeof saveSchema>): RunbookDraft {
     commands: v.commands,
     parameters: Object.fromEntries(v.parameters.map((p) => [p.name.trim(), p.value])),
     timeoutSeconds: v.timeoutSeconds,
+    preCheck: v.preCheck,
+    postCheck: v.postCheck,
   };
 }
 

@@ -3,6 +3,7 @@
 // the starter catalogue imports in one call.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNBOOK_CATALOGUE } from '../../domain/runbook-catalogue.ts';
+import { CHECK_WRAPPER_HEADER } from '../../domain/runbook-checks.ts';
 import { createCompany, createUser, type TestCompany } from '../helpers/fixtures.ts';
 import { eventually, graphql, login, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -171,6 +172,59 @@ describe('runbook library', () => {
       commands: [`docker restart -- 'web'\\''; reboot #'`, `logger -t aw '$(rm -rf /)' '${incident.id}'`],
       blockedReason: null,
     });
+  });
+
+  it('saves a pre-check and post-check as part of a version; the preview shows the wrapper sent and each check', async () => {
+    const rb = await save({
+      name: 'Restart checked',
+      signatures: ['checked_down:*'],
+      riskLevel: 'high',
+      preCheck: ['systemctl cat -- {{label.container}} >/dev/null'],
+      commands: ['systemctl restart -- {{label.container}}'],
+      postCheck: ['systemctl is-active -- {{label.container}}'],
+    });
+    const bad = await graphql(
+      stack.url,
+      SAVE,
+      {
+        i: {
+          companyId: company.companyId,
+          id: rb.id,
+          name: 'Restart checked',
+          signatures: ['checked_down:*'],
+          riskLevel: 'high',
+          commands: ['true'],
+          postCheck: ['sh -c {{asset}}'],
+        },
+      },
+      admin,
+    );
+    expect(JSON.stringify(bad.errors)).toContain('postCheck.0');
+    const incident = await decided('web-1', 'checked_down:web');
+    const { runbookPreview, runbook } = await ok<{
+      runbookPreview: { commands: string[]; preCheck: string[]; postCheck: string[] };
+      runbook: { current: { preCheck: string[]; postCheck: string[] } };
+    }>(
+      `query($r:ID!,$i:ID!){ runbookPreview(runbookId:$r, incidentId:$i) { commands preCheck postCheck }
+         runbook(id:$r) { current { preCheck postCheck } } }`,
+      { r: rb.id, i: incident.id },
+      tech,
+    );
+    expect(runbook.current).toEqual({
+      preCheck: ['systemctl cat -- {{label.container}} >/dev/null'],
+      postCheck: ['systemctl is-active -- {{label.container}}'],
+    });
+    const quoted = `'web'\\''; reboot #'`;
+    expect(runbookPreview.preCheck).toEqual([`systemctl cat -- ${quoted} >/dev/null`]);
+    expect(runbookPreview.postCheck).toEqual([`systemctl is-active -- ${quoted}`]);
+    expect(runbookPreview.commands[0]).toBe(CHECK_WRAPPER_HEADER);
+    expect(runbookPreview.commands).toEqual(
+      expect.arrayContaining([
+        `systemctl cat -- ${quoted} >/dev/null`,
+        `systemctl restart -- ${quoted}`,
+        `systemctl is-active -- ${quoted}`,
+      ]),
+    );
   });
 
   it('runs the commands rendered for the incident: what the run records is what the preview showed', async () => {

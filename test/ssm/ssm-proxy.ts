@@ -17,6 +17,10 @@ export interface SsmProxy {
   outputs: Map<string, string>;
   /** Instances whose invocations still run (moto ends every one at once): GetCommandInvocation says InProgress. */
   inProgress: Set<string>;
+  /** GetCommandInvocation for this instance ends with this status, exit code and stderr (moto's always succeed). */
+  endings: Map<string, { status: string; exitCode: number; stderr: string }>;
+  /** The `commands` parameter of each SendCommand moto accepted, in order. */
+  sentCommands: string[][];
   close(): Promise<void>;
 }
 
@@ -30,6 +34,8 @@ export async function startSsmProxy(motoUrl: string): Promise<SsmProxy> {
   const sendArrivals = new Map<string, number>();
   const outputs = new Map<string, string>();
   const inProgress = new Set<string>();
+  const endings: SsmProxy['endings'] = new Map();
+  const sentCommands: string[][] = [];
   let hold: Hold | null = null;
 
   const server: Server = createServer((req, res) => {
@@ -53,7 +59,9 @@ export async function startSsmProxy(motoUrl: string): Promise<SsmProxy> {
         const upstream = await fetch(`${motoUrl}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers, body });
         let answer = Buffer.from(await upstream.arrayBuffer());
         if (target === 'AmazonSSM.SendCommand' && upstream.ok) {
-          sends.push((JSON.parse(body.toString()) as { InstanceIds?: string[] }).InstanceIds ?? []);
+          const sent = JSON.parse(body.toString()) as { InstanceIds?: string[]; Parameters?: { commands?: string[] } };
+          sends.push(sent.InstanceIds ?? []);
+          sentCommands.push(sent.Parameters?.commands ?? []);
           const h = hold;
           hold = null;
           if (h) {
@@ -65,12 +73,21 @@ export async function startSsmProxy(motoUrl: string): Promise<SsmProxy> {
           const asked = JSON.parse(body.toString()) as { InstanceId?: string };
           const out = asked.InstanceId ? outputs.get(asked.InstanceId) : undefined;
           const running = asked.InstanceId ? inProgress.has(asked.InstanceId) : false;
-          if (out !== undefined || running) {
+          const ending = asked.InstanceId ? endings.get(asked.InstanceId) : undefined;
+          if (out !== undefined || running || ending) {
             const inv = JSON.parse(answer.toString()) as Record<string, unknown>;
             answer = Buffer.from(
               JSON.stringify({
                 ...inv,
                 ...(out !== undefined ? { StandardOutputContent: out } : {}),
+                ...(ending
+                  ? {
+                      Status: ending.status,
+                      StatusDetails: ending.status,
+                      ResponseCode: ending.exitCode,
+                      StandardErrorContent: ending.stderr,
+                    }
+                  : {}),
                 ...(running ? { Status: 'InProgress', StatusDetails: 'InProgress' } : {}),
               }),
             );
@@ -92,6 +109,8 @@ export async function startSsmProxy(motoUrl: string): Promise<SsmProxy> {
     sendArrivals,
     outputs,
     inProgress,
+    endings,
+    sentCommands,
     holdNextSend() {
       let reached!: () => void;
       let release!: () => void;

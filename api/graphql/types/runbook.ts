@@ -55,6 +55,12 @@ const VersionRef = builder.objectRef<RunbookVersionRow & { changes?: FieldChange
       resolve: (v) => Object.entries(v.parameters).map(([name, value]) => ({ name, value })),
     }),
     timeoutSeconds: t.exposeInt('timeoutSeconds'),
+    preCheck: t.exposeStringList('preCheck', {
+      description: 'Run before the actions (same templates); a non-zero exit and nothing is changed. Empty: none.',
+    }),
+    postCheck: t.exposeStringList('postCheck', {
+      description: 'Run after the actions; a non-zero exit and the run failed. Empty: none.',
+    }),
     createdBy: t.exposeString('createdBy'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     changes: t.field({
@@ -109,7 +115,14 @@ export const PreviewRef = builder.objectRef<RunbookPreview>('RunbookPreview').im
     documentName: t.exposeString('documentName'),
     shell: t.exposeString('shell', { description: 'bash or powershell: how the values were quoted.' }),
     instanceIds: t.exposeStringList('instanceIds'),
-    commands: t.exposeStringList('commands'),
+    commands: t.exposeStringList('commands', {
+      description: 'Exactly what is sent: with a check, the wrapper script that runs it around the actions.',
+    }),
+    preCheck: t.stringList({
+      description: 'The pre-check rendered on its own, for reading.',
+      resolve: (p) => p.preCheck ?? [],
+    }),
+    postCheck: t.stringList({ description: 'The post-check rendered on its own.', resolve: (p) => p.postCheck ?? [] }),
     timeoutSeconds: t.exposeInt('timeoutSeconds'),
     blockedReason: t.exposeString('blockedReason', { nullable: true }),
   }),
@@ -169,6 +182,8 @@ const RunbookInput = builder.inputType('RunbookInput', {
     commands: t.stringList({ required: true }),
     parameters: t.field({ type: [ParameterInput] }),
     timeoutSeconds: t.int({ description: 'Default 600; 30 to 172800.' }),
+    preCheck: t.stringList({ description: 'Commands run first; a non-zero exit stops the run. Absent: none.' }),
+    postCheck: t.stringList({ description: 'Commands run after the actions; a non-zero exit fails the run.' }),
   }),
 });
 
@@ -189,6 +204,8 @@ builder.mutationField('saveRunbook', (t) =>
           commands: input.commands,
           ...(input.parameters ? { parameters: input.parameters } : {}),
           ...(input.timeoutSeconds != null ? { timeoutSeconds: input.timeoutSeconds } : {}),
+          ...(input.preCheck ? { preCheck: input.preCheck } : {}),
+          ...(input.postCheck ? { postCheck: input.postCheck } : {}),
         }),
       ),
   }),

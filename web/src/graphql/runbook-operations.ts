@@ -12,6 +12,8 @@ export interface RunbookVersion {
   commands: string[]
   parameters: Array<{ name: string; value: string }>
   timeoutSeconds: number
+  preCheck: string[]
+  postCheck: string[]
   createdBy: string
   createdAt: string
   changes?: Array<{ field: string; before: string; after: string }>
@@ -40,6 +42,8 @@ export interface RunbookPreview {
   shell: string
   instanceIds: string[]
   commands: string[]
+  preCheck: string[]
+  postCheck: string[]
   timeoutSeconds: number
   blockedReason: string | null
 }
@@ -55,10 +59,12 @@ export interface RunbookInput {
   commands: string[]
   parameters: Array<{ name: string; value: string }>
   timeoutSeconds: number
+  preCheck: string[]
+  postCheck: string[]
 }
 
 const VERSION = `version name description signatures riskLevel documentName commands parameters { name value }
-  timeoutSeconds createdBy createdAt`
+  timeoutSeconds preCheck postCheck createdBy createdAt`
 const RUNBOOK = `id currentVersion archivedAt current { ${VERSION} }`
 
 export const RUNBOOKS = /* GraphQL */ `
@@ -75,6 +81,8 @@ export const RUNBOOK_PREVIEW = /* GraphQL */ `
       shell
       instanceIds
       commands
+      preCheck
+      postCheck
       timeoutSeconds
       blockedReason
     }
