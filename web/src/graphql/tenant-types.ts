@@ -35,6 +35,8 @@ export interface CompanySettings {
     webhooks?: Array<{ name: string; url?: string; urlHint?: string; format: 'slack' | 'teams' }>
   }
   maintenanceWindows?: MaintenanceWindow[]
+  /** Who decides incidents; unset = the rules. */
+  decision?: { provider?: 'rules' | 'gemini' | 'bedrock'; model?: string; minConfidence?: number }
   receivers?: Record<string, unknown>
 }
 

@@ -4,6 +4,7 @@ import type { Severity } from '../../graphql/types'
 import type { CompanySettings } from '../../graphql/tenant-types'
 import type { FieldProblem } from '../../graphql/errors'
 import { PAGING_FIELDS, pagingParts, toPagingForm, type PagingForm } from './paging-form'
+import { DECISION_FIELDS, decisionParts, toDecisionForm, type DecisionForm } from './decision-form'
 
 export const SEVERITIES: Severity[] = ['critical', 'high', 'medium', 'low']
 
@@ -41,6 +42,7 @@ export interface SettingsForm {
   minSeverity: Severity | ''
   correlation: CorrelationForm
   paging: PagingForm
+  decision: DecisionForm
 }
 
 /** domain/correlate.ts's configuration; '' = default, booleans as 'true' | 'false'. */
@@ -101,6 +103,7 @@ export function toForm(name: string, s: CompanySettings): SettingsForm {
       crossTool: text(s.correlation?.crossTool),
     },
     paging: toPagingForm(s),
+    decision: toDecisionForm(s),
   }
 }
 
@@ -154,6 +157,7 @@ function toSettings(form: SettingsForm): Record<string, unknown> {
       webhooks: paging.webhooks,
     }),
     correlation: correlationSettings(form.correlation, int),
+    decision: decisionParts(form.decision).decision,
   }
 }
 
@@ -183,7 +187,11 @@ export function toPatch(
   before: SettingsForm,
   after: SettingsForm,
 ): { problems: FieldProblem[] } | { name?: string; settings?: Record<string, unknown> } {
-  const problems = [...checkNumbers(after), ...pagingParts(after.paging).problems]
+  const problems = [
+    ...checkNumbers(after),
+    ...pagingParts(after.paging).problems,
+    ...decisionParts(after.decision).problems,
+  ]
   if (!after.name.trim()) problems.push({ field: 'name', message: 'is required' })
   if (problems.length) return { problems }
   const old = toSettings(before)
@@ -207,6 +215,7 @@ export const KNOWN_FIELDS = [
   'notifications.emails',
   'notifications.minSeverity',
   ...PAGING_FIELDS,
+  ...DECISION_FIELDS,
   ...['autoCorrelate', 'keyFields', 'windowMinutes', 'minAlerts', 'hostFaults', 'crossTool'].map(
     (k) => `correlation.${k}`,
   ),
