@@ -10,6 +10,8 @@ import { createNotifyActivities } from './notify.ts';
 import { createApprovalNotifyActivities } from './approval-notify.ts';
 import { createOnCallActivities } from './on-call.ts';
 import { createSsmActivities } from './ssm.ts';
+import { createRoleAssumer } from './aws-role.ts';
+import { createPatchActivities } from './patch-compliance.ts';
 
 export function createActivities(deps: { sql: Sql; config: Config; mailer?: Mailer | null }) {
   // Without SMTP_URL nobody is emailed; the bell and chat webhooks still page.
@@ -57,6 +59,16 @@ export function createActivities(deps: { sql: Sql; config: Config; mailer?: Mail
       ...(deps.config.ssmEndpoint ? { endpoint: deps.config.ssmEndpoint } : {}),
       ...(deps.config.stsEndpoint ? { stsEndpoint: deps.config.stsEndpoint } : {}),
       blastRadius: { defaults: deps.config.blastRadiusDefaults, ceilings: deps.config.blastRadiusCeilings },
+    }),
+    ...createPatchActivities({
+      sql: deps.sql,
+      roles: createRoleAssumer({
+        region: deps.config.awsRegion,
+        ...(deps.config.stsEndpoint ? { stsEndpoint: deps.config.stsEndpoint } : {}),
+      }),
+      region: deps.config.awsRegion,
+      endpoint: deps.config.ssmEndpoint,
+      credentialsConfigured: awsCredentialsConfigured(),
     }),
   };
 }

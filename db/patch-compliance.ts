@@ -79,3 +79,11 @@ export async function readPatchCompliance(
     FROM patch_states WHERE company_id = ${companyId} ORDER BY instance_id`;
   return { refresh: refresh ?? null, states };
 }
+
+/** The company's asset name for each of its instance ids, for the dashboard's table. */
+export async function instanceAssetNames(sql: Sql, companyId: string): Promise<Map<string, string>> {
+  const rows = await sql<{ instanceId: string; name: string }[]>`
+    SELECT instance_id AS "instanceId", name FROM assets
+    WHERE company_id = ${companyId} AND instance_id IS NOT NULL ORDER BY name`;
+  return new Map(rows.map((r) => [r.instanceId, r.name]));
+}

@@ -27,6 +27,8 @@ export interface Config {
   stsEndpoint: string | undefined;
   /** AWS_INSTALL_ACCOUNT_ID: the account companies' trust policies name; unset = GetCallerIdentity of the install. */
   awsInstallAccountId: string | undefined;
+  /** PATCH_REFRESH_MINUTES: how often the patch-compliance schedule reads every company's patch states. */
+  patchRefreshMinutes: number;
   defaultGroupWaitSeconds: number;
   defaultApprovalTimeoutSeconds: number;
   webhookRatePerMinute: number;
@@ -165,6 +167,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ssmEndpoint: ssmEndpoint(env.SSM_ENDPOINT),
     stsEndpoint: ssmEndpoint(env.STS_ENDPOINT, 'STS_ENDPOINT'),
     awsInstallAccountId: installAccountId(env.AWS_INSTALL_ACCOUNT_ID),
+    // Patch Manager scans are usually daily; every 6 hours shows a new scan soon without a call per page view.
+    patchRefreshMinutes: Math.max(int(env, 'PATCH_REFRESH_MINUTES', 360), 1),
     defaultGroupWaitSeconds: int(env, 'GROUP_WAIT_SECONDS', 5),
     defaultApprovalTimeoutSeconds: int(env, 'APPROVAL_TIMEOUT_SECONDS', 3600),
     webhookRatePerMinute: int(env, 'WEBHOOK_RATE_PER_MINUTE', 600),

@@ -1,9 +1,11 @@
 // Wires the incident workflow and its activities onto the task queue.
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import type { Sql } from '../db/sql.ts';
 import type { Config } from '../lib/config.ts';
+import { ensurePatchSchedule } from '../lib/patch-schedule.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -39,6 +41,7 @@ export async function startWorker(
   const { address, ...rest } = deps;
   const connection = await NativeConnection.connect({ address });
   const worker = await createWorker({ ...rest, connection });
+  await startPatchSchedule(connection, rest.config, rest.taskQueue);
   const done = worker.run();
   return {
     worker,
@@ -49,4 +52,14 @@ export async function startWorker(
       await connection.close();
     },
   };
+}
+
+/** The patch-compliance Schedule of this worker's task queue, created or updated (lib/patch-schedule.ts). */
+export async function startPatchSchedule(
+  connection: NativeConnection,
+  config: Config,
+  taskQueue = config.taskQueue,
+): Promise<void> {
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  await ensurePatchSchedule(client, { taskQueue, intervalMinutes: config.patchRefreshMinutes });
 }

@@ -3,7 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createSql } from '../db/sql.ts';
 import { loadConfig } from '../lib/config.ts';
 import { fatal } from '../lib/fatal.ts';
-import { createWorker } from './create-worker.ts';
+import { createWorker, startPatchSchedule } from './create-worker.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   const sql = createSql(config.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createWorker({ connection, sql, config });
+  await startPatchSchedule(connection, config);
   console.log(`[worker] polling task queue on ${config.temporalAddress}`);
   // Worker installs SIGINT/SIGTERM handlers that drain in-flight tasks before run() resolves.
   await worker.run();

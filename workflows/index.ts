@@ -1,1 +1,2 @@
 export { incidentWorkflow } from './incident.ts';
+export { patchComplianceWorkflow } from './patch-compliance.ts';

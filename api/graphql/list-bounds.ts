@@ -58,6 +58,8 @@ export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   'IncidentCorrelation.reasons': { max: 20 },
 
   'Company.assets': { max: 2000 },
+  /** One per registered instance: at most the company's assets (as Company.assets). */
+  'PatchCompliance.instances': { max: 2000 },
   'Company.unregisteredAssets': { max: 200 },
   'Company.silences': { max: 200 },
   /** Estimate: a company's keys, rotated and revoked ones included. */

@@ -26,6 +26,7 @@ import './types/runbook.ts';
 import './types/run-runbook.ts';
 import './types/pending-approvals.ts';
 import './types/aws-account.ts';
+import './types/patch-compliance.ts';
 import './types/outcome-memory.ts';
 import './types/decision-key.ts';
 

@@ -425,6 +425,15 @@ const OPS: Record<string, Op> = {
     expect: ADMIN_OF_A,
     run: (t) => gql('mutation($c:ID!){ regenerateAwsExternalId(companyId:$c) { externalId } }', { c: A.companyId })(t),
   },
+  patchCompliance: {
+    expect: MEMBER_OF_A,
+    run: (t) => gql('query($c:ID!){ patchCompliance(companyId:$c) { instanceCount } }', { c: A.companyId })(t),
+  },
+  refreshPatchCompliance: {
+    expect: ADMIN_OF_A,
+    run: (t) =>
+      gql('mutation($c:ID!){ refreshPatchCompliance(companyId:$c) { instanceCount } }', { c: A.companyId })(t),
+  },
   testAwsConnection: {
     expect: ADMIN_OF_A,
     run: (t) => gql('mutation($c:ID!){ testAwsConnection(companyId:$c) { ok message } }', { c: A.companyId })(t),
