@@ -20,6 +20,7 @@ import { claimDataDir, recordChild, removePidFile } from '../lib/pid-file.ts';
 import { Supervisor, type Supervised } from '../lib/supervise.ts';
 import { startTemporalDevServer } from '../lib/temporal-dev-server.ts';
 import { startWorker, WORKFLOWS_PATH } from '../worker/create-worker.ts';
+import { metricsExporter } from '../worker/metrics.ts';
 
 const DATA_DIR = path.resolve(process.env.DATA_DIR ?? '.data');
 const PID_FILE = path.join(DATA_DIR, 'pids.json');
@@ -53,7 +54,13 @@ function installRuntime(): void {
   const filter = makeTelemetryFilterString({ core: level }) + quietRetries;
   // The worker's Runtime would otherwise take SIGINT for itself; we stop everything in order instead.
   // WARN keeps the ready banner readable; LOG_LEVEL=INFO shows the worker's own progress.
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(level), telemetryOptions: { logging: { filter } } });
+  // WORKER_METRICS_ADDRESS: the worker's Prometheus endpoint (worker/metrics.ts), the API's is GET /metrics.
+  const metrics = metricsExporter(process.env.WORKER_METRICS_ADDRESS);
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new DefaultLogger(level),
+    telemetryOptions: { logging: { filter }, ...(metrics ? { metrics } : {}) },
+  });
 }
 
 async function withTimeout(what: Promise<unknown>, ms: number): Promise<void> {

@@ -6,6 +6,7 @@ import { createActivities } from '../activities/index.ts';
 import type { Sql } from '../db/sql.ts';
 import type { Config } from '../lib/config.ts';
 import { ensurePatchSchedule } from '../lib/patch-schedule.ts';
+import { metricsInterceptor } from './metrics.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -23,6 +24,7 @@ export async function createWorker(deps: {
     taskQueue: deps.taskQueue ?? deps.config.taskQueue,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: deps.activities ?? createActivities({ sql: deps.sql, config: deps.config }),
+    interceptors: { activity: [metricsInterceptor] },
   });
 }
 
