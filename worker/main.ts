@@ -1,14 +1,18 @@
 // `npm run worker`: the Temporal worker alone, against TEMPORAL_ADDRESS and DATABASE_URL.
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createSql } from '../db/sql.ts';
 import { loadConfig } from '../lib/config.ts';
 import { fatal } from '../lib/fatal.ts';
 import { createWorker, startPatchSchedule } from './create-worker.ts';
+import { metricsExporter } from './metrics.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl)
     throw new Error('DATABASE_URL is required for `npm run worker` (npm start provides one itself)');
+  // WORKER_METRICS_ADDRESS: Temporal's and our activity metrics on one Prometheus endpoint (worker/metrics.ts).
+  const metrics = metricsExporter(process.env.WORKER_METRICS_ADDRESS);
+  if (metrics) Runtime.install({ telemetryOptions: { metrics } });
   const sql = createSql(config.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createWorker({ connection, sql, config });
