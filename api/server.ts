@@ -21,6 +21,7 @@ import { serveGraphqlWs, type YogaServerContext } from './graphql/ws.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { renderGraphiqlPage } from './graphiql.ts';
 import { securityHeaders } from './security-headers.ts';
+import { healthRoutes } from './health.ts';
 import { createApiMetrics, mayScrape } from './metrics.ts';
 import { createErrorHandler } from './errors.ts';
 import { createWebhooks } from './webhook.ts';
@@ -120,14 +121,7 @@ export async function createApiServer(deps: {
     }
     metrics.serve(req, res).catch(next);
   });
-  app.get('/healthz', async (_req, res) => {
-    try {
-      await sql`SELECT 1`;
-      res.json({ status: 'ok' });
-    } catch {
-      res.status(503).json({ status: 'unavailable', message: 'database unreachable' });
-    }
-  });
+  app.use(healthRoutes({ sql, temporal }));
   const webhooks = createWebhooks({
     sql,
     secrets,
