@@ -73,6 +73,8 @@ describe('incidentWorkflow timers (time skipping)', () => {
         'created',
         'decided',
         'approval_requested',
+        // The people who may approve are paged beside the wait (workflows/approval-paging.ts).
+        'approvers_paged',
         'sla_breached',
         'notified',
         'sla_breached',
