@@ -6,13 +6,15 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { companyRole } from '../db/aws-accounts.ts';
-import { incidentTarget } from '../db/runbooks.ts';
+import { incidentTarget, taggedInstances } from '../db/runbooks.ts';
 import type { Sql } from '../db/sql.ts';
 import { withCheckSentence } from '../domain/runbook-checks.ts';
+import { judgeTagTargets } from '../domain/runbook-targets.ts';
 import { renderRunbook } from '../domain/runbook-template.ts';
 import type { Runbook } from '../domain/types.ts';
 import type { CompanySettings } from '../domain/company-settings.ts';
 import {
+  BLAST_RADIUS_EXCEEDED,
   DEFAULT_BLAST_RADIUS,
   DEFAULT_BLAST_RADIUS_CEILING,
   effectiveLimits,
@@ -188,6 +190,31 @@ export function createSsmActivities(deps: SsmDeps) {
     }
   }
 
+  /**
+   * The instance ids a run goes to: the incident's asset's, or with a target tag those of the company's assets
+   * carrying it (domain/runbook-targets.ts), refused past the company's concurrent-run limit. A dry run without a
+   * target shows none rather than pretend one; a live one has nowhere to run and escalates.
+   */
+  async function targetsOf(input: SendSsmCommandInput, executor: ExecutorKind, cap: number): Promise<string[]> {
+    const tag = input.runbook.targetTag;
+    if (!tag) {
+      const instanceId = await registeredInstance(input.companyId, input.assetName);
+      if (executor === 'ssm' && !instanceId) {
+        throw noTarget(
+          `Asset "${input.assetName}" has no EC2/managed instance id, so SSM has nowhere to run "${input.runbook.name}"`,
+        );
+      }
+      return instanceId ? [instanceId] : [];
+    }
+    const verdict = judgeTagTargets(tag, await taggedInstances(sql, input.companyId, tag, cap + 1), cap);
+    if (verdict.ok) return verdict.instanceIds;
+    if (verdict.kind === 'too_many') {
+      throw ApplicationFailure.create({ message: verdict.reason, type: BLAST_RADIUS_EXCEEDED, nonRetryable: true });
+    }
+    if (executor === 'ssm') throw noTarget(verdict.reason);
+    return [];
+  }
+
   const sender = createSender(sql);
 
   return {
@@ -195,13 +222,9 @@ export function createSsmActivities(deps: SsmDeps) {
       return await heartbeating(async () => {
         const settings = await companySettings(input.companyId);
         const executor = executorFor();
-        const instanceId = await registeredInstance(input.companyId, input.assetName);
-        if (executor === 'ssm' && !instanceId) {
-          throw noTarget(
-            `Asset "${input.assetName}" has no EC2/managed instance id, so SSM has nowhere to run "${input.runbook.name}"`,
-          );
-        }
-        // The claim is committed before AWS is called: a session or worker that dies mid-call leaves it behind.
+        const limits = effectiveLimits(settings.remediation, blast.defaults, blast.ceilings);
+        // The claim is committed before AWS is called: a session or worker that dies mid-call leaves it behind. A
+        // retry keeps the claim's targets (the send re-checks they are still the company's).
         const claim =
           (await readClaim(sql, input.incidentId, input.attempt)) ??
           (await claimRun(sql, {
@@ -213,11 +236,10 @@ export function createSsmActivities(deps: SsmDeps) {
             runbookName: input.runbook.name,
             executor,
             documentName: input.runbook.documentName,
-            // A dry run without a registered instance shows no target rather than pretend one.
-            instanceIds: instanceId ? [instanceId] : [],
+            instanceIds: await targetsOf(input, executor, limits.maxConcurrentRuns),
             commands: await renderedCommands(input),
             deadlineMs: runDeadlineMs(executionTimeoutSeconds(input.runbook)),
-            limits: effectiveLimits(settings.remediation, blast.defaults, blast.ceilings),
+            limits,
           }));
         let commandId = claim.commandId;
         if (!commandId && claim.executor === 'dry_run') {

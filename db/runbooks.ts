@@ -8,6 +8,7 @@ import type { Runbook } from '../domain/types.ts';
 export interface RunbookVersionRow extends RunbookDraft {
   preCheck: string[];
   postCheck: string[];
+  targetTag: string | null;
   runbookId: string;
   version: number;
   createdBy: string;
@@ -28,7 +29,8 @@ export interface RunbookRow {
 const VERSION_COLUMNS = `
   v.runbook_id AS "runbookId", v.version, v.name, v.description, v.signatures, v.risk_level AS "riskLevel",
   v.document_name AS "documentName", v.commands, v.parameters, v.timeout_seconds AS "timeoutSeconds",
-  v.pre_check AS "preCheck", v.post_check AS "postCheck", v.created_by AS "createdBy", v.created_at AS "createdAt"`;
+  v.pre_check AS "preCheck", v.post_check AS "postCheck", v.target_tag AS "targetTag",
+  v.created_by AS "createdBy", v.created_at AS "createdAt"`;
 
 const RUNBOOK_SELECT = `
   SELECT r.id, r.company_id AS "companyId", r.current_version AS "currentVersion", r.archived_at AS "archivedAt",
@@ -36,7 +38,8 @@ const RUNBOOK_SELECT = `
       'runbookId', v.runbook_id, 'version', v.version, 'name', v.name, 'description', v.description,
       'signatures', v.signatures, 'riskLevel', v.risk_level, 'documentName', v.document_name,
       'commands', v.commands, 'parameters', v.parameters, 'timeoutSeconds', v.timeout_seconds,
-      'preCheck', v.pre_check, 'postCheck', v.post_check, 'createdBy', v.created_by, 'createdAt', v.created_at) AS current
+      'preCheck', v.pre_check, 'postCheck', v.post_check, 'targetTag', v.target_tag,
+      'createdBy', v.created_by, 'createdAt', v.created_at) AS current
   FROM runbooks r JOIN runbook_versions v ON v.runbook_id = r.id AND v.version = r.current_version`;
 
 /** The workflow's view of a version: the Runbook type its decision carries and its history records. */
@@ -55,6 +58,7 @@ export function toRunbook(v: RunbookVersionRow): Runbook {
     // Only when set, so a run without checks carries the same Runbook as before checks existed.
     ...(v.preCheck.length ? { preCheck: v.preCheck } : {}),
     ...(v.postCheck.length ? { postCheck: v.postCheck } : {}),
+    ...(v.targetTag ? { targetTag: v.targetTag } : {}),
   };
 }
 
@@ -99,10 +103,11 @@ export async function insertVersion(
 ): Promise<void> {
   await tx`
     INSERT INTO runbook_versions (runbook_id, version, name, description, signatures, risk_level, document_name,
-                                  commands, parameters, timeout_seconds, pre_check, post_check, created_by)
+                                  commands, parameters, timeout_seconds, pre_check, post_check, target_tag,
+                                  created_by)
     VALUES (${runbookId}, ${version}, ${d.name}, ${d.description}, ${d.signatures}, ${d.riskLevel}, ${d.documentName},
             ${d.commands}, ${tx.json(d.parameters)}, ${d.timeoutSeconds}, ${d.preCheck ?? []}, ${d.postCheck ?? []},
-            ${createdBy})`;
+            ${d.targetTag ?? null}, ${createdBy})`;
   await tx`UPDATE runbooks SET current_version = ${version} WHERE id = ${runbookId}`;
 }
 
@@ -171,6 +176,18 @@ export async function incidentTarget(sql: Sql, companyId: string, incidentId: st
     fields: { asset: row.assetName, signature: row.signature, severity: row.severity, incidentId, labels },
     instanceId: row.instanceId,
   };
+}
+
+/**
+ * Instance ids of `companyId`'s assets tagged `tag` that have one registered, by asset name, at most `limit` (read
+ * one more than a cap to know it is passed). Only that company's rows: a tag names nothing in another company.
+ */
+export async function taggedInstances(sql: Sql, companyId: string, tag: string, limit: number): Promise<string[]> {
+  const rows = await sql<{ instanceId: string }[]>`
+    SELECT instance_id AS "instanceId" FROM assets
+    WHERE company_id = ${companyId} AND ${tag} = ANY(tags) AND instance_id IS NOT NULL
+    ORDER BY name LIMIT ${limit}`;
+  return rows.map((r) => r.instanceId);
 }
 
 export interface RunbookRunStats {

@@ -2,6 +2,7 @@
 // the field-by-field difference between two versions that the history shows.
 import { RISK_LEVELS, type RiskLevel } from './types.ts';
 import { templateProblems, shellFor } from './runbook-template.ts';
+import { targetTagProblem } from './runbook-targets.ts';
 
 export interface RunbookDraft {
   name: string;
@@ -21,6 +22,8 @@ export interface RunbookDraft {
   preCheck?: string[];
   /** Command templates run after the actions: a non-zero exit and the run failed. */
   postCheck?: string[];
+  /** Run on every asset of the incident's company with this tag; absent or null = the incident's asset. */
+  targetTag?: string | null;
 }
 
 export interface DraftProblem {
@@ -101,6 +104,8 @@ export function draftProblems(d: RunbookDraft): DraftProblem[] {
   }
   checkProblems(d, 'preCheck', p);
   checkProblems(d, 'postCheck', p);
+  const tag = targetTagProblem(d.targetTag);
+  if (tag) p.push({ field: 'targetTag', message: tag });
   if (!Number.isInteger(d.timeoutSeconds) || d.timeoutSeconds < L.timeoutMin || d.timeoutSeconds > L.timeoutMax) {
     p.push({
       field: 'timeoutSeconds',
@@ -142,13 +147,14 @@ const DIFF_FIELDS: Array<keyof RunbookDraft> = [
   'timeoutSeconds',
   'preCheck',
   'postCheck',
+  'targetTag',
 ];
 
 /** The most changes one version can show (GraphQL's list bound). */
 export const DIFF_FIELD_COUNT = DIFF_FIELDS.length;
 
 function show(v: RunbookDraft[keyof RunbookDraft]): string {
-  if (v === undefined) return '';
+  if (v === undefined || v === null) return '';
   if (Array.isArray(v)) return v.join('\n');
   if (typeof v === 'object') {
     return Object.entries(v)

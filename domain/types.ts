@@ -45,4 +45,6 @@ export interface Runbook {
   /** Check templates gating the run (domain/runbook-checks.ts); absent = none. */
   preCheck?: string[];
   postCheck?: string[];
+  /** Run on the company's assets with this tag instead of the incident's asset (domain/runbook-targets.ts). */
+  targetTag?: string;
 }

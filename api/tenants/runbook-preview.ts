@@ -1,9 +1,12 @@
 // Dry-run preview of a runbook for one incident: the SSM document, the target instance ids and the commands with
 // the incident's fields rendered and quoted, exactly as a send would carry them. Nothing is sent. Any member of the
 // company may look; the incident must be of the runbook's company.
-import { incidentTarget, toRunbook } from '../../db/runbooks.ts';
+import { incidentTarget, taggedInstances, toRunbook } from '../../db/runbooks.ts';
 import type { Sql } from '../../db/sql.ts';
 import { renderCommands, renderRunbook, shellFor, type TemplateShell } from '../../domain/runbook-template.ts';
+import { effectiveLimits, type BlastRadiusLimits } from '../../domain/blast-radius.ts';
+import type { CompanySettings } from '../../domain/company-settings.ts';
+import { describeTarget, judgeTagTargets } from '../../domain/runbook-targets.ts';
 import type { AuthUser } from '../auth.ts';
 import { TenantError } from './errors.ts';
 import { getRunbook } from './runbooks.ts';
@@ -16,6 +19,10 @@ export interface RunbookPreview {
   shell: TemplateShell;
   /** Empty when the incident's asset has no instance registered to its company: a live run would escalate. */
   instanceIds: string[];
+  /** The version's target tag, or null for the incident's asset. */
+  targetTag?: string | null;
+  /** Where it runs, as a sentence. */
+  target?: string;
   /** Exactly what SSM is sent: the actions, or with a check the wrapper script around them (runbook-checks.ts). */
   commands: string[];
   /** The checks rendered on their own, for reading (inside `commands` they may be encoded for PowerShell). */
@@ -31,6 +38,7 @@ export async function previewRunbook(
   user: AuthUser,
   runbookId: string,
   incidentId: string,
+  blast: { defaults: BlastRadiusLimits; ceilings: BlastRadiusLimits },
 ): Promise<RunbookPreview> {
   const runbook = await getRunbook(sql, user, runbookId);
   const target = await incidentTarget(sql, runbook.companyId, incidentId);
@@ -49,7 +57,20 @@ export async function previewRunbook(
   } catch (err) {
     blockedReason = `The commands cannot be rendered: ${(err as Error).message}`;
   }
-  if (!blockedReason && !target.instanceId) {
+  let instanceIds = target.instanceId ? [target.instanceId] : [];
+  if (v.targetTag) {
+    // As the send resolves it (activities/ssm.ts): the runbook's company's tagged assets, up to its concurrent limit.
+    const [company] = await sql<{ settings: CompanySettings | null }[]>`
+      SELECT settings FROM companies WHERE id = ${runbook.companyId}`;
+    const cap = effectiveLimits(company?.settings?.remediation, blast.defaults, blast.ceilings).maxConcurrentRuns;
+    const verdict = judgeTagTargets(
+      v.targetTag,
+      await taggedInstances(sql, runbook.companyId, v.targetTag, cap + 1),
+      cap,
+    );
+    instanceIds = verdict.ok ? verdict.instanceIds : [];
+    if (!verdict.ok) blockedReason ??= verdict.reason;
+  } else if (!blockedReason && !target.instanceId) {
     blockedReason = `Asset "${target.fields.asset}" has no instance id registered to this company, so nothing would be sent`;
   }
   return {
@@ -58,7 +79,9 @@ export async function previewRunbook(
     incidentId,
     documentName: v.documentName,
     shell,
-    instanceIds: target.instanceId ? [target.instanceId] : [],
+    instanceIds,
+    targetTag: v.targetTag,
+    target: describeTarget(v.targetTag),
     commands,
     preCheck,
     postCheck,

@@ -53,6 +53,7 @@ const saveSchema = z
     timeoutSeconds: z.number().int().default(DEFAULT_TIMEOUT_SECONDS),
     preCheck: z.array(z.string()).default([]),
     postCheck: z.array(z.string()).default([]),
+    targetTag: z.string().nullable().default(null),
   })
   .strict();
 
@@ -104,6 +105,8 @@ function draftOf(v: z.output<typeof saveSchema>): RunbookDraft {
     timeoutSeconds: v.timeoutSeconds,
     preCheck: v.preCheck,
     postCheck: v.postCheck,
+    // An empty tag is no tag: the incident's asset.
+    targetTag: v.targetTag?.trim() || null,
   };
 }
 

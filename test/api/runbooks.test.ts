@@ -174,7 +174,7 @@ describe('runbook library', () => {
     });
   });
 
-  it('saves a pre-check and post-check as part of a version; the preview shows the wrapper sent and each check', async () => {
+  it('saves pre- and post-checks in a version; the preview shows the wrapper sent and each check', async () => {
     const rb = await save({
       name: 'Restart checked',
       signatures: ['checked_down:*'],
@@ -225,6 +225,48 @@ describe('runbook library', () => {
         `systemctl is-active -- ${quoted}`,
       ]),
     );
+  });
+
+  it("previews a tag target as the company's own tagged instances, and refuses past its concurrent limit", async () => {
+    const other = await createCompany(stack.sql, {
+      runbooks: [],
+      assets: [{ name: 'o-1', instanceId: 'i-0bbbbbbbbbbbbbbb1' }],
+    });
+    await stack.sql`UPDATE assets SET tags = '{fleet}' WHERE company_id = ${other.companyId}`;
+    await stack.sql`
+      INSERT INTO assets (company_id, name, instance_id, tags) VALUES
+        (${company.companyId}, 'fleet-2', 'i-0aaaaaaaaaaaaaaa4', '{fleet}'),
+        (${company.companyId}, 'fleet-1', 'i-0aaaaaaaaaaaaaaa3', '{fleet,eu}'),
+        (${company.companyId}, 'fleet-3', NULL, '{fleet}')`;
+    const rb = await save({
+      name: 'Fleet',
+      signatures: ['fleet_probe'],
+      riskLevel: 'high',
+      commands: ['true'],
+      targetTag: 'fleet',
+    });
+    const incident = await decided('web-1', 'fleet_probe');
+    const PREVIEW =
+      'query($r:ID!,$i:ID!){ runbookPreview(runbookId:$r, incidentId:$i) { instanceIds target blockedReason } }';
+    const preview = async () =>
+      (await ok<{ runbookPreview: Record<string, unknown> }>(PREVIEW, { r: rb.id, i: incident.id }, tech))
+        .runbookPreview;
+    expect(await preview()).toEqual({
+      instanceIds: ['i-0aaaaaaaaaaaaaaa3', 'i-0aaaaaaaaaaaaaaa4'],
+      target: 'every asset of the incident\'s company tagged "fleet"',
+      blockedReason: null,
+    });
+    await stack.sql`
+      UPDATE companies SET settings = settings || '{"remediation":{"maxConcurrentRuns":1}}' WHERE id = ${company.companyId}`;
+    try {
+      expect(await preview()).toMatchObject({
+        instanceIds: [],
+        blockedReason:
+          'Not run: more than 1 assets of this company are tagged "fleet", more than it may run on at once (limit 1)',
+      });
+    } finally {
+      await stack.sql`UPDATE companies SET settings = settings - 'remediation' WHERE id = ${company.companyId}`;
+    }
   });
 
   it('runs the commands rendered for the incident: what the run records is what the preview showed', async () => {

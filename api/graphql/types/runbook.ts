@@ -2,6 +2,7 @@
 // MSP admins save, archive and import the starter catalogue.
 import { RISK_LEVELS } from '../../../domain/types.ts';
 import { TEMPLATE_PLACEHOLDERS } from '../../../domain/runbook-template.ts';
+import { describeTarget } from '../../../domain/runbook-targets.ts';
 import { builder, requireUser } from '../builder.ts';
 import { previewRunbook, type RunbookPreview } from '../../tenants/runbook-preview.ts';
 import {
@@ -61,6 +62,12 @@ const VersionRef = builder.objectRef<RunbookVersionRow & { changes?: FieldChange
     postCheck: t.exposeStringList('postCheck', {
       description: 'Run after the actions; a non-zero exit and the run failed. Empty: none.',
     }),
+    targetTag: t.exposeString('targetTag', {
+      nullable: true,
+      description:
+        "Runs on every asset of the incident's company with this tag (and an instance), up to its concurrent-run " +
+        "limit; null: the incident's asset.",
+    }),
     createdBy: t.exposeString('createdBy'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     changes: t.field({
@@ -114,7 +121,12 @@ export const PreviewRef = builder.objectRef<RunbookPreview>('RunbookPreview').im
     incidentId: t.exposeID('incidentId'),
     documentName: t.exposeString('documentName'),
     shell: t.exposeString('shell', { description: 'bash or powershell: how the values were quoted.' }),
-    instanceIds: t.exposeStringList('instanceIds'),
+    instanceIds: t.exposeStringList('instanceIds', { description: 'The instances a run would be sent to.' }),
+    targetTag: t.string({ nullable: true, resolve: (p) => p.targetTag ?? null }),
+    target: t.string({
+      description: 'Where it runs, as a sentence.',
+      resolve: (p) => p.target ?? describeTarget(null),
+    }),
     commands: t.exposeStringList('commands', {
       description: 'Exactly what is sent: with a check, the wrapper script that runs it around the actions.',
     }),
@@ -162,7 +174,12 @@ builder.queryField('runbookPreview', (t) =>
     type: PreviewRef,
     args: { runbookId: t.arg.id({ required: true }), incidentId: t.arg.id({ required: true }) },
     resolve: (_r, args, ctx) =>
-      guard(() => previewRunbook(ctx.sql, requireUser(ctx), String(args.runbookId), String(args.incidentId))),
+      guard(() =>
+        previewRunbook(ctx.sql, requireUser(ctx), String(args.runbookId), String(args.incidentId), {
+          defaults: ctx.config.blastRadiusDefaults,
+          ceilings: ctx.config.blastRadiusCeilings,
+        }),
+      ),
   }),
 );
 
@@ -184,6 +201,7 @@ const RunbookInput = builder.inputType('RunbookInput', {
     timeoutSeconds: t.int({ description: 'Default 600; 30 to 172800.' }),
     preCheck: t.stringList({ description: 'Commands run first; a non-zero exit stops the run. Absent: none.' }),
     postCheck: t.stringList({ description: 'Commands run after the actions; a non-zero exit fails the run.' }),
+    targetTag: t.string({ description: "Absent, null or empty: the incident's asset. Else assets with this tag." }),
   }),
 });
 
@@ -206,6 +224,7 @@ builder.mutationField('saveRunbook', (t) =>
           ...(input.timeoutSeconds != null ? { timeoutSeconds: input.timeoutSeconds } : {}),
           ...(input.preCheck ? { preCheck: input.preCheck } : {}),
           ...(input.postCheck ? { postCheck: input.postCheck } : {}),
+          ...(input.targetTag !== undefined ? { targetTag: input.targetTag } : {}),
         }),
       ),
   }),

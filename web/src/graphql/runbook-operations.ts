@@ -14,6 +14,7 @@ export interface RunbookVersion {
   timeoutSeconds: number
   preCheck: string[]
   postCheck: string[]
+  targetTag: string | null
   createdBy: string
   createdAt: string
   changes?: Array<{ field: string; before: string; after: string }>
@@ -41,6 +42,7 @@ export interface RunbookPreview {
   documentName: string
   shell: string
   instanceIds: string[]
+  target: string
   commands: string[]
   preCheck: string[]
   postCheck: string[]
@@ -61,10 +63,11 @@ export interface RunbookInput {
   timeoutSeconds: number
   preCheck: string[]
   postCheck: string[]
+  targetTag: string | null
 }
 
 const VERSION = `version name description signatures riskLevel documentName commands parameters { name value }
-  timeoutSeconds preCheck postCheck createdBy createdAt`
+  timeoutSeconds preCheck postCheck targetTag createdBy createdAt`
 const RUNBOOK = `id currentVersion archivedAt current { ${VERSION} }`
 
 export const RUNBOOKS = /* GraphQL */ `
@@ -80,6 +83,7 @@ export const RUNBOOK_PREVIEW = /* GraphQL */ `
       documentName
       shell
       instanceIds
+      target
       commands
       preCheck
       postCheck
