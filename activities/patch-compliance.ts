@@ -6,6 +6,8 @@ import { DescribeInstancePatchStatesCommand, type SSMClient } from '@aws-sdk/cli
 import { companyRole } from '../db/aws-accounts.ts';
 import {
   companiesWithInstances,
+  insertPatchAlerts,
+  instanceAssetNames,
   registeredInstanceIds,
   savePatchFailure,
   savePatchStates,
@@ -13,7 +15,12 @@ import {
 import type { Sql } from '../db/sql.ts';
 import type { CompanySettings } from '../domain/company-settings.ts';
 import { tenantFailureText } from '../domain/failure-text.ts';
-import { chunkInstanceIds, PATCH_STATES_MAX_IDS, type InstancePatchState } from '../domain/patch-compliance.ts';
+import {
+  chunkInstanceIds,
+  PATCH_STATES_MAX_IDS,
+  patchAlerts,
+  type InstancePatchState,
+} from '../domain/patch-compliance.ts';
 import type { RoleAssumer } from './aws-role.ts';
 import { createSsmClient } from './ssm-aws.ts';
 
@@ -33,6 +40,8 @@ export interface PatchRefreshResult {
   ok: boolean;
   instances: number;
   states: number;
+  /** New alerts raised for instances missing critical patches (setting patches.openIncidents). */
+  alerts: number;
 }
 
 export const NO_AWS_CREDENTIALS = 'Patch states could not be read: no AWS credentials are configured for this install';
@@ -74,15 +83,19 @@ export function createPatchActivities(deps: PatchDeps) {
   const log = deps.log ?? ((line: string) => console.warn(line));
 
   /** The company's SSM client: its role's credentials in its region, else the install's (as its SSM sends do). */
-  async function clientFor(companyId: string): Promise<SSMClient> {
+  async function clientFor(companyId: string, settings: CompanySettings): Promise<SSMClient> {
     const role = await companyRole(sql, companyId);
     if (role) {
       const credentials = await deps.roles.credentialsFor(companyId, role);
       return createSsmClient(role.region, deps.endpoint, credentials);
     }
-    const [row] = await sql<{ settings: CompanySettings | null }[]>`
-      SELECT settings FROM companies WHERE id = ${companyId}`;
-    return createSsmClient(row?.settings?.ssm?.region ?? deps.region, deps.endpoint);
+    return createSsmClient(settings.ssm?.region ?? deps.region, deps.endpoint);
+  }
+
+  /** Alerts for instances missing critical patches, when the company asked for them (default off). */
+  async function raiseAlerts(companyId: string, settings: CompanySettings, states: InstancePatchState[]) {
+    if (!settings.patches?.openIncidents) return 0;
+    return await insertPatchAlerts(sql, companyId, patchAlerts(states, await instanceAssetNames(sql, companyId)));
   }
 
   return {
@@ -99,12 +112,15 @@ export function createPatchActivities(deps: PatchDeps) {
       const asked = await registeredInstanceIds(sql, companyId);
       if (asked.length && !deps.credentialsConfigured) {
         await savePatchFailure(sql, companyId, NO_AWS_CREDENTIALS);
-        return { companyId, ok: false, instances: asked.length, states: 0 };
+        return { companyId, ok: false, instances: asked.length, states: 0, alerts: 0 };
       }
+      const [company] = await sql<{ settings: CompanySettings | null }[]>`
+        SELECT settings FROM companies WHERE id = ${companyId}`;
+      const settings = company?.settings ?? {};
       try {
         let states: InstancePatchState[] = [];
         if (asked.length) {
-          const ssm = await clientFor(companyId);
+          const ssm = await clientFor(companyId, settings);
           try {
             states = await describePatchStates(ssm, asked);
           } finally {
@@ -112,13 +128,14 @@ export function createPatchActivities(deps: PatchDeps) {
           }
         }
         await savePatchStates(sql, companyId, asked, states);
-        return { companyId, ok: true, instances: asked.length, states: states.length };
+        const alerts = await raiseAlerts(companyId, settings, states);
+        return { companyId, ok: true, instances: asked.length, states: states.length, alerts };
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
         log(`[patch-compliance] company ${companyId}: ${e.name}: ${e.message}`);
         const sentence = tenantFailureText('read_patches', { kind: 'application', type: e.name, message: e.message });
         await savePatchFailure(sql, companyId, sentence);
-        return { companyId, ok: false, instances: asked.length, states: 0 };
+        return { companyId, ok: false, instances: asked.length, states: 0, alerts: 0 };
       }
     },
   };

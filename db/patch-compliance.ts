@@ -1,5 +1,7 @@
 // Stored patch states (migration 021): replaced per company on each successful refresh, read by the dashboard.
-import type { InstancePatchState } from '../domain/patch-compliance.ts';
+import { randomUUID } from 'node:crypto';
+import { aggregationKey } from '../domain/correlation.ts';
+import type { InstancePatchState, PatchAlert } from '../domain/patch-compliance.ts';
 import type { Sql } from './sql.ts';
 
 export interface PatchRefreshRow {
@@ -86,4 +88,33 @@ export async function instanceAssetNames(sql: Sql, companyId: string): Promise<M
     SELECT instance_id AS "instanceId", name FROM assets
     WHERE company_id = ${companyId} AND instance_id IS NOT NULL ORDER BY name`;
   return new Map(rows.map((r) => [r.instanceId, r.name]));
+}
+
+/** The router's wake-up channel (api/ingest/alert-writer.ts ALERT_CHANNEL): alerts are waiting. */
+const ALERT_CHANNEL = 'alert_stored';
+
+/**
+ * Stores alerts for instances missing critical patches as any monitor's alerts are stored (the router takes them
+ * from there: correlation, incident, decision), once per instance and scan. Returns how many were new.
+ */
+export async function insertPatchAlerts(sql: Sql, companyId: string, alerts: PatchAlert[]): Promise<number> {
+  if (!alerts.length) return 0;
+  const rows = alerts.map((a) => ({
+    id: randomUUID(),
+    company_id: companyId,
+    delivery_id: a.deliveryId,
+    asset_name: a.assetName,
+    signature: a.signature,
+    aggregation_key: aggregationKey(a.assetName, a.signature),
+    severity: a.severity,
+    message: a.message,
+    tool_source: 'aws-patch-manager',
+    status: 'firing',
+    labels: sql.json({ instanceId: a.instanceId }),
+    receiver: 'alerts',
+  }));
+  const added =
+    await sql`INSERT INTO alerts ${sql(rows)} ON CONFLICT (company_id, delivery_id) DO NOTHING RETURNING id`;
+  if (added.length) await sql`SELECT pg_notify(${ALERT_CHANNEL}, '')`;
+  return added.length;
 }

@@ -113,6 +113,17 @@ export const companySettingsSchema = z
       })
       .strict()
       .optional(),
+    /** Patch compliance (activities/patch-compliance.ts). */
+    patches: z
+      .object({
+        /**
+         * An instance missing critical patches raises an alert (signature patch_critical_missing) through the normal
+         * alert path, once per Patch Manager scan, so an incident opens as for any monitor's alert. Default false.
+         */
+        openIncidents: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
     /** Who may approve a waiting runbook, beyond the roles (domain/rules.ts canApprove). */
     approval: z
       .object({

@@ -119,3 +119,41 @@ export function chunkInstanceIds(ids: readonly string[], size = PATCH_STATES_MAX
 function sum<T>(xs: readonly T[], f: (x: T) => number): number {
   return xs.reduce((n, x) => n + f(x), 0);
 }
+
+/** The signature of the alert a non-compliant instance raises (company setting patches.openIncidents). */
+export const PATCH_ALERT_SIGNATURE = 'patch_critical_missing';
+
+export interface PatchAlert {
+  instanceId: string;
+  assetName: string;
+  /** One per instance and scan: a refresh that finds the same scan again adds nothing. */
+  deliveryId: string;
+  signature: string;
+  severity: 'high';
+  message: string;
+}
+
+/**
+ * The alerts for instances missing critical patches: one per instance per Patch Manager run, named after the
+ * company's asset (instances without one are skipped: an alert names an asset).
+ */
+export function patchAlerts(states: readonly InstancePatchState[], assetNames: ReadonlyMap<string, string>) {
+  const out: PatchAlert[] = [];
+  for (const s of states) {
+    const assetName = assetNames.get(s.instanceId);
+    if (!assetName || s.criticalNonCompliantCount <= 0) continue;
+    const n = s.criticalNonCompliantCount;
+    out.push({
+      instanceId: s.instanceId,
+      assetName,
+      deliveryId: `patch:${s.instanceId}:${s.operationEndTime}`,
+      signature: PATCH_ALERT_SIGNATURE,
+      severity: 'high',
+      message:
+        `${n} critical patch${n === 1 ? '' : 'es'} missing on ${assetName} (${s.instanceId}), ` +
+        `${s.securityNonCompliantCount} security, as of the Patch Manager ${s.operation.toLowerCase() || 'scan'} ` +
+        `that ended ${s.operationEndTime}`,
+    });
+  }
+  return out;
+}

@@ -161,6 +161,49 @@ describe('patch compliance on the service', () => {
     );
   });
 
+  it('opens an incident through the alert path for an instance missing critical patches, once per scan, when asked', async () => {
+    const [sick, healthy, offId] = [instanceId(), instanceId(), instanceId()];
+    const on = await connected('787878787878', { 'sql-1': sick, 'app-1': healthy });
+    const off = await connected('909090909090', { 'sql-2': offId });
+    proxy.patchStates.set('787878787878', [
+      patchState(sick, { MissingCount: 4, CriticalNonCompliantCount: 2, SecurityNonCompliantCount: 1 }),
+      patchState(healthy),
+    ]);
+    proxy.patchStates.set('909090909090', [patchState(offId, { CriticalNonCompliantCount: 5, MissingCount: 5 })]);
+    // The company setting, through the same mutation the Settings tab uses (default off).
+    const set = await call(
+      'mutation($id:ID!,$s:JSON!){ updateCompany(id:$id, input:{settings:$s}) { id } }',
+      { id: on.companyId, s: { patches: { openIncidents: true } } },
+      on.admin,
+    );
+    expect(set.errors).toBeUndefined();
+    const refresh = (c: { companyId: string; admin: string }) =>
+      call('mutation($c:ID!){ refreshPatchCompliance(companyId:$c) { criticalMissing } }', { c: c.companyId }, c.admin);
+    await refresh(on);
+    await refresh(off);
+
+    const incident = await eventually(async () => {
+      const [row] = await stack.sql<{ assetName: string; signature: string }[]>`
+        SELECT asset_name AS "assetName", signature FROM incidents WHERE company_id = ${on.companyId}`;
+      return row;
+    }, 'the patch incident');
+    expect(incident).toEqual({ assetName: 'sql-1', signature: 'patch_critical_missing' });
+    const alerts = await stack.sql<{ message: string; toolSource: string }[]>`
+      SELECT message, tool_source AS "toolSource" FROM alerts WHERE company_id = ${on.companyId}`;
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.message).toMatch(/^2 critical patches missing on sql-1 \(i-[0-9a-f]+\), 1 security/);
+    expect(alerts[0]!.toolSource).toBe('aws-patch-manager');
+
+    // The same scan again raises nothing new; the company without the setting never got an alert.
+    await refresh(on);
+    const [again] = await stack.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM alerts WHERE company_id = ${on.companyId}`;
+    expect(again!.n).toBe(1);
+    const [offAlerts] = await stack.sql<{ none: number }[]>`
+      SELECT count(*)::int AS none FROM alerts WHERE company_id = ${off.companyId}`;
+    expect(offAlerts!.none).toBe(0);
+  });
+
   it('sent no credential, account principal or raw AWS error in any GraphQL response', () => {
     const all = responses.join('\n');
     expect(all).not.toMatch(/AccessDenied|not authorized|arn:aws|sts:AssumeRole|SecretAccessKey|SessionToken/);

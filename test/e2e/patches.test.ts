@@ -1,7 +1,7 @@
 // The company's Patches page in a real Chromium against the real stack, with moto behind the local AWS proxy
 // answering DescribeInstancePatchStates: before any read no percentage, "Refresh now" reads the company's own
-// account (summary, the non-compliant instance first in the table, a stale-scan warning), and a technician reads
-// the same page without the refresh button.
+// account (summary, the non-compliant instance first in the table, a stale-scan warning), the admin turns on
+// incidents for missing critical patches, and a technician reads the same page without the refresh button.
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -86,7 +86,7 @@ describe('Patches page (real browser)', () => {
     return { page, errors };
   }
 
-  it('refreshes now and shows the summary, the instances and the stale scan', async () => {
+  it('refreshes now, shows the summary, the instances and the stale scan, and turns on patch incidents', async () => {
     const { page, errors } = await signedIn(admin);
     expect((await page.getByTestId('patch-percent').textContent())!.trim()).toBe('—');
     await page.getByTestId('patch-refresh').click();
@@ -102,6 +102,18 @@ describe('Patches page (real browser)', () => {
     expect(first).toContain('(stale)');
     expect((await rows.nth(1).innerText()).replace(/\s+/g, ' ')).toContain('web-1');
     await page.screenshot({ path: path.join(SHOTS, 'patches.png'), fullPage: true });
+
+    // The company setting (default off): incidents for instances missing critical patches.
+    const toggle = page.getByTestId('patch-open-incidents');
+    expect(await toggle.isChecked()).toBe(false);
+    await toggle.check();
+    await expect
+      .poll(async () => {
+        const [row] = await stack.sql<{ on: boolean | null }[]>`
+          SELECT (settings -> 'patches' ->> 'openIncidents')::boolean AS on FROM companies WHERE id = ${companyId}`;
+        return row?.on;
+      })
+      .toBe(true);
     expect(errors).toEqual([]);
     await page.context().close();
   });

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import {
   chunkInstanceIds,
   isCompliant,
+  PATCH_ALERT_SIGNATURE,
+  patchAlerts,
   STALE_SCAN_HOURS,
   summarisePatchStates,
   type InstancePatchState,
@@ -95,5 +97,32 @@ describe('chunkInstanceIds', () => {
     const ids = Array.from({ length: 120 }, (_, i) => `i-${i}`);
     expect(chunkInstanceIds(ids).map((c) => c.length)).toEqual([50, 50, 20]);
     expect(chunkInstanceIds([])).toEqual([]);
+  });
+});
+
+describe('patchAlerts', () => {
+  it('raises one alert per instance and scan missing critical patches, named after its asset', () => {
+    const names = new Map([
+      ['i-a', 'web-1'],
+      ['i-b', 'db-1'],
+    ]);
+    const alerts = patchAlerts(
+      [
+        state('i-a', { criticalNonCompliantCount: 1, securityNonCompliantCount: 2, missingCount: 3 }),
+        state('i-b', { missingCount: 4, securityNonCompliantCount: 4 }),
+        state('i-unregistered', { criticalNonCompliantCount: 9 }),
+      ],
+      names,
+    );
+    expect(alerts).toEqual([
+      {
+        instanceId: 'i-a',
+        assetName: 'web-1',
+        deliveryId: `patch:i-a:${hoursAgo(2)}`,
+        signature: PATCH_ALERT_SIGNATURE,
+        severity: 'high',
+        message: `1 critical patch missing on web-1 (i-a), 2 security, as of the Patch Manager scan that ended ${hoursAgo(2)}`,
+      },
+    ]);
   });
 });
