@@ -9,6 +9,7 @@ import { RUNBOOK_CATALOGUE } from '../../domain/runbook-catalogue.ts';
 import { MAX_PERIOD_DAYS } from '../../domain/kpi.ts';
 import { INCIDENT_STATUSES, SEVERITIES } from '../../domain/types.ts';
 import { PENDING_APPROVALS_LIMIT, TIMELINE_LIMIT } from '../incident-queries.ts';
+import { RECURRING_TOP } from '../client-report.ts';
 import { TOP_N } from '../overview.ts';
 import { RUNBOOK_VERSIONS_LIMIT } from '../tenants/runbooks.ts';
 
@@ -48,6 +49,8 @@ export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   'Overview.topSignatures': { max: TOP_N },
   /** One point per hour of at most two days, or per day of at most MAX_PERIOD_DAYS (plus a partial first bucket). */
   'Overview.series': { max: MAX_PERIOD_DAYS + 1 },
+  'ClientReport.bySeverity': { max: SEVERITIES.length },
+  'ClientReport.recurring': { max: RECURRING_TOP },
 
   'Incident.alerts': { arg: 'limit', max: 500 },
   'Incident.timeline': { arg: 'limit', default: TIMELINE_LIMIT.default, max: TIMELINE_LIMIT.max },

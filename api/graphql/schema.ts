@@ -21,6 +21,7 @@ import './types/notification.ts';
 import './types/on-call.ts';
 import './types/correlation-lab.ts';
 import './types/overview.ts';
+import './types/client-report.ts';
 import './types/incident-merge.ts';
 import './types/runbook.ts';
 import './types/run-runbook.ts';

@@ -1,6 +1,7 @@
 // The append-only audit log: who did what to which company, from where. Writes go through here, inside the
 // transaction of the change they describe, so a change is never without its entry. Secrets never reach `data`.
 import type { Sql, TransactionSql } from '../../db/sql.ts';
+import { toCsv } from '../../domain/csv.ts';
 
 export interface Actor {
   id: string | null;
@@ -65,16 +66,11 @@ export async function listAudit(sql: Sql, f: AuditFilter): Promise<AuditRecord[]
     LIMIT ${limit}`;
 }
 
-/** RFC 4180 CSV of audit entries, with spreadsheet formula injection neutralised. */
+/** The audit entries as CSV (domain/csv.ts: formula injection neutralised). */
 export function auditCsv(rows: AuditRecord[]): string {
-  const cell = (v: unknown): string => {
-    let s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-    if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
   const head = ['id', 'at', 'company_id', 'actor_email', 'action', 'target_type', 'target_id', 'ip', 'data'];
-  const lines = rows.map((r) =>
-    [r.id, r.at, r.companyId, r.actorEmail, r.action, r.targetType, r.targetId, r.ip, r.data].map(cell).join(','),
+  return toCsv(
+    head,
+    rows.map((r) => [r.id, r.at, r.companyId, r.actorEmail, r.action, r.targetType, r.targetId, r.ip, r.data]),
   );
-  return [head.join(','), ...lines].join('\r\n') + '\r\n';
 }

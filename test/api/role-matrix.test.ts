@@ -120,6 +120,11 @@ async function runbookOfA(): Promise<string> {
   return r.saveRunbook.id;
 }
 
+/** A month every report may ask for, whenever the suite runs. */
+const LAST_MONTH = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() - 1, 1))
+  .toISOString()
+  .slice(0, 7);
+
 const INCIDENT_COMMAND = signedIn({ msp: 'reached', adminA: 'reached', techA: 'reached', rest: 'refused' });
 
 const OPS: Record<string, Op> = {
@@ -153,6 +158,19 @@ const OPS: Record<string, Op> = {
   overview: {
     expect: MEMBER_OF_A,
     run: (t) => gql('query($c:ID){ overview(companyId:$c) { alerts topAssets { key } } }', { c: A.companyId })(t),
+  },
+  clientReport: {
+    expect: MEMBER_OF_A,
+    run: (t) =>
+      gql('query($c:ID!,$m:String!){ clientReport(companyId:$c, month:$m) { companyId incidents } }', {
+        c: A.companyId,
+        m: LAST_MONTH,
+      })(t),
+  },
+  clientReportCsv: {
+    expect: MEMBER_OF_A,
+    run: (t) =>
+      gql('query($c:ID!,$m:String!){ clientReportCsv(companyId:$c, month:$m) }', { c: A.companyId, m: LAST_MONTH })(t),
   },
   notifications: { expect: SELF, run: (t) => gql('{ notifications { id title } }')(t) },
   unreadNotificationCount: { expect: SELF, run: (t) => gql('{ unreadNotificationCount }')(t) },

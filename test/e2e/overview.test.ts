@@ -1,7 +1,7 @@
 // The overview in a real Chromium against the real stack: a company admin sees the KPI cards of their company's
 // last 7 days as worked out by hand, the charts drawn with their table views, and the figures move when an alert
 // arrives through the webhook.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,63 @@ describe('overview (real browser)', () => {
     });
     expect(posted.status).toBe(202);
     await expect.poll(() => card(page, 'noise'), { timeout: UI_TIMEOUT }).toBe('55 % | 11 alerts → 5 incidents');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('opens the monthly client report from the overview and downloads it as CSV', async () => {
+    // Last month, mid-month (any day the suite runs): 4 alerts, 2 disk_full incidents on two assets, one self-healed.
+    const now = new Date();
+    const day = (d: number, h: number) =>
+      new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, d, h)).toISOString();
+    const month = day(1, 0).slice(0, 7);
+    const report = await createCompany(stack.sql, { name: 'Report Vet', runbooks: [] });
+    const vet = await createUser(stack.sql, 'company_admin', [report.companyId]);
+    for (let i = 0; i < 4; i++) await pastAlert(stack.sql, report.companyId, `vet-${i % 2}`, 'disk_full', day(10, i));
+    await pastIncident(stack.sql, report.companyId, {
+      created: day(10, 0),
+      asset: 'vet-0',
+      signature: 'disk_full',
+      status: 'resolved',
+      resolved: day(10, 1),
+      auto: true,
+    });
+    await pastIncident(stack.sql, report.companyId, {
+      created: day(12, 0),
+      asset: 'vet-1',
+      signature: 'disk_full',
+      status: 'resolved',
+      resolved: day(12, 2),
+    });
+
+    const page = await signedIn(vet);
+    await page.getByTestId('nav-overview').click();
+    await page.getByTestId('overview-company').selectOption(report.companyId);
+    await page.getByTestId('overview-report-link').click();
+    await expect
+      .poll(() => page.getByTestId('report-title').textContent(), { timeout: UI_TIMEOUT })
+      .toContain('Report Vet');
+    const summary = page.getByTestId('report-summary');
+    await expect
+      .poll(() => summary.locator('tr').allTextContents(), { timeout: UI_TIMEOUT })
+      .toEqual([
+        'Alerts received4',
+        'Incidents2',
+        'Noise reduction50 %',
+        'Mean time to acknowledge–',
+        'Mean time to resolve1.5 h',
+        'Self-healed50 % (1 of 2)',
+        'SLA compliance100 %',
+      ]);
+    expect(await page.getByTestId('report-recurring').locator('tbody tr').allTextContents()).toEqual(['disk_full221']);
+    expect(page.url()).toContain(`#/reports/${report.companyId}/${month}`);
+    mkdirSync(SHOTS, { recursive: true });
+    await page.emulateMedia({ media: 'print' });
+    await page.screenshot({ path: path.join(SHOTS, 'client-report-print.png'), fullPage: true });
+    await page.emulateMedia({ media: 'screen' });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('report-csv').click()]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.split('\r\n')[1]).toBe(`Report Vet,${month},4,2,50.0,,5400,1,50.0,100.0`);
     expect(pageErrors).toEqual([]);
   });
 });

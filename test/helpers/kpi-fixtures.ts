@@ -21,6 +21,8 @@ export async function pastAlert(
 
 export interface PastIncident {
   created: string;
+  asset?: string;
+  signature?: string;
   severity?: string;
   status: string;
   resolved?: string;
@@ -36,7 +38,8 @@ export async function pastIncident(sql: Sql, companyId: string, o: PastIncident)
     INSERT INTO incidents (id, company_id, workflow_id, run_id, aggregation_key, asset_name, signature, severity,
       status, priority_score, alert_count, sla_response_deadline, sla_resolution_deadline, version, created_at,
       resolved_at, acknowledgement, auto_remediated, sla_breached, merged_into)
-    VALUES (${id}, ${companyId}, ${`wf-${id}`}, ${randomUUID()}, 'k', 'web-1', 'cpu_high', ${o.severity ?? 'high'},
+    VALUES (${id}, ${companyId}, ${`wf-${id}`}, ${randomUUID()}, 'k', ${o.asset ?? 'web-1'}, ${o.signature ?? 'cpu_high'},
+      ${o.severity ?? 'high'},
       ${o.status}, 10, 1, ${o.created}, ${o.created}, 1, ${o.created}, ${o.resolved ?? null},
       ${o.ackAt ? sql.json({ by: 'tech@example.com', at: o.ackAt }) : null}, ${o.auto ?? false}, ${o.breached ?? false},
       ${o.mergedInto ?? null})`;

@@ -1,0 +1,74 @@
+// clientReport / clientReportCsv: one company's month, for a printable page and a spreadsheet.
+import type { RecurringProblem, SeverityScore } from '../../../domain/client-report.ts';
+import { reportCsv } from '../../../domain/client-report.ts';
+import { clientReport, type ClientReport } from '../../client-report.ts';
+import { builder, requireUser } from '../builder.ts';
+import { guard } from './tenant-errors.ts';
+
+const SeverityScoreRef = builder.objectRef<SeverityScore>('SeverityScore').implement({
+  description: 'The SLA scorecard line of one severity: incidents opened that month, met and missed.',
+  fields: (t) => ({
+    severity: t.exposeString('severity'),
+    incidents: t.exposeInt('incidents'),
+    slaMet: t.exposeInt('slaMet'),
+    slaMissed: t.exposeInt('slaMissed'),
+  }),
+});
+
+const RecurringRef = builder.objectRef<RecurringProblem>('RecurringProblem').implement({
+  description: 'A signature that opened more than one incident that month.',
+  fields: (t) => ({
+    signature: t.exposeString('signature'),
+    incidents: t.exposeInt('incidents'),
+    assets: t.exposeInt('assets', { description: 'Distinct assets it hit.' }),
+    selfHealed: t.exposeInt('selfHealed'),
+  }),
+});
+
+const ReportRef = builder.objectRef<ClientReport>('ClientReport').implement({
+  description: 'One company, one calendar month (UTC). Ratios are fractions 0–1, null when nothing to divide.',
+  fields: (t) => ({
+    companyId: t.exposeID('companyId'),
+    companyName: t.exposeString('companyName'),
+    month: t.exposeString('month'),
+    from: t.expose('from', { type: 'DateTime' }),
+    to: t.expose('to', { type: 'DateTime' }),
+    alerts: t.exposeInt('alerts'),
+    incidents: t.exposeInt('incidents'),
+    noiseReduction: t.exposeFloat('noiseReduction', { nullable: true }),
+    mttaSeconds: t.exposeFloat('mttaSeconds', { nullable: true }),
+    mttrSeconds: t.exposeFloat('mttrSeconds', { nullable: true }),
+    selfHealed: t.exposeInt('selfHealed'),
+    selfHealedShare: t.exposeFloat('selfHealedShare', { nullable: true }),
+    slaCompliance: t.exposeFloat('slaCompliance', { nullable: true }),
+    bySeverity: t.field({ type: [SeverityScoreRef], resolve: (r) => r.bySeverity }),
+    recurring: t.field({ type: [RecurringRef], resolve: (r) => r.recurring }),
+  }),
+});
+
+builder.queryField('clientReport', (t) =>
+  t.field({
+    type: ReportRef,
+    description: "A client company's monthly report: KPIs, SLA scorecard by severity, recurring problems.",
+    args: {
+      companyId: t.arg.id({ required: true }),
+      month: t.arg.string({ required: true, description: 'YYYY-MM, UTC; at most 24 months back.' }),
+    },
+    resolve: (_root, a, ctx) =>
+      guard(() => clientReport(ctx.sql, requireUser(ctx), { companyId: String(a.companyId), month: a.month })),
+  }),
+);
+
+builder.queryField('clientReportCsv', (t) =>
+  t.string({
+    description: 'The same report as CSV (one section per table), formula injection neutralised.',
+    args: {
+      companyId: t.arg.id({ required: true }),
+      month: t.arg.string({ required: true }),
+    },
+    resolve: (_root, a, ctx) =>
+      guard(async () =>
+        reportCsv(await clientReport(ctx.sql, requireUser(ctx), { companyId: String(a.companyId), month: a.month })),
+      ),
+  }),
+);
