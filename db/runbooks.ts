@@ -2,6 +2,7 @@
 // (migration 017). Decisions read only live runbooks' current versions; history reads every version.
 import type { Sql, TransactionSql } from './sql.ts';
 import type { RunbookDraft } from '../domain/runbook.ts';
+import { AUTO_APPROVE_LEVELS, autoApproves } from '../domain/rules.ts';
 import type { TemplateFields } from '../domain/runbook-template.ts';
 import type { Runbook } from '../domain/types.ts';
 
@@ -62,13 +63,25 @@ export function toRunbook(v: RunbookVersionRow): Runbook {
   };
 }
 
-/** The company's live runbooks at their current versions, oldest first (the decision engine's input). */
+/**
+ * The company's live runbooks at their current versions, oldest first (the decision engine's input). When the
+ * company set an approval policy (approval.autoApproveUpTo), each carries whether it may run without a person, so
+ * the rules and the guard over a model's pick (domain/rules.ts) follow the policy without reading settings.
+ */
 export async function loadRunbooks(sql: Sql, companyId: string): Promise<Runbook[]> {
-  const rows = await sql.unsafe<RunbookRow[]>(
-    `${RUNBOOK_SELECT} WHERE r.company_id = $1 AND r.archived_at IS NULL ORDER BY r.created_at, r.id`,
-    [companyId],
-  );
-  return rows.map((r) => toRunbook(r.current));
+  const [rows, [company]] = await Promise.all([
+    sql.unsafe<RunbookRow[]>(
+      `${RUNBOOK_SELECT} WHERE r.company_id = $1 AND r.archived_at IS NULL ORDER BY r.created_at, r.id`,
+      [companyId],
+    ),
+    sql<{ upTo: string | null }[]>`
+      SELECT settings -> 'approval' ->> 'autoApproveUpTo' AS "upTo" FROM companies WHERE id = ${companyId}`,
+  ]);
+  const upTo = AUTO_APPROVE_LEVELS.find((l) => l === company?.upTo);
+  return rows.map((r) => {
+    const runbook = toRunbook(r.current);
+    return upTo ? { ...runbook, autoApprove: autoApproves(runbook.riskLevel, upTo) } : runbook;
+  });
 }
 
 /** Every runbook of a company, archived ones after the live ones when asked for. */

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { HHMM, maintenanceWindowSchema } from './silences.ts';
 import { DAYS } from './wall-clock.ts';
+import { AUTO_APPROVE_LEVELS } from './rules.ts';
 import { SEVERITIES } from './types.ts';
 
 const minutesBySeverity = z
@@ -129,6 +130,11 @@ export const companySettingsSchema = z
       .object({
         /** Four-eyes: whoever asked for a run by hand (runRunbook) cannot approve it. Default false. */
         fourEyes: z.boolean().optional(),
+        /**
+         * The highest risk that runs without a person: 'none' (every run waits), 'low' (the default) or 'medium';
+         * high risk always waits. Outcome memory still holds back a runbook failing on the asset (domain/rules.ts).
+         */
+        autoApproveUpTo: z.enum(AUTO_APPROVE_LEVELS).optional(),
       })
       .strict()
       .optional(),

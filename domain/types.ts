@@ -47,4 +47,9 @@ export interface Runbook {
   postCheck?: string[];
   /** Run on the company's assets with this tag instead of the incident's asset (domain/runbook-targets.ts). */
   targetTag?: string;
+  /**
+   * Whether it runs without a person under its company's approval policy (approval.autoApproveUpTo), set when the
+   * company has one (db/runbooks.ts loadRunbooks); absent = low risk only (domain/rules.ts runsUnattended).
+   */
+  autoApprove?: boolean;
 }

@@ -26,7 +26,7 @@ export interface CompanySettings {
   ssm?: { region?: string }
   /** The blast-radius guard; unset = the install's defaults, never above its ceilings. */
   /** Four-eyes: whoever asked for a run by hand may not approve it. */
-  approval?: { fourEyes?: boolean }
+  approval?: { fourEyes?: boolean; autoApproveUpTo?: 'none' | 'low' | 'medium' }
   remediation?: { maxRunsPerAssetPerHour?: number; maxRunsPerRunbookPerHour?: number; maxConcurrentRuns?: number }
   notifications?: {
     emails?: string[]

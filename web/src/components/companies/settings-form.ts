@@ -33,6 +33,8 @@ export interface SettingsForm {
   autoResolveAtSource: string
   /** '' = default (off), 'true' | 'false' */
   fourEyes: string
+  /** '' = default (low), else approval.autoApproveUpTo */
+  autoApproveUpTo: '' | 'none' | 'low' | 'medium'
   responseMinutes: BySeverity
   resolutionMinutes: BySeverity
   ssmRegion: string
@@ -85,6 +87,7 @@ export function toForm(name: string, s: CompanySettings): SettingsForm {
     numbers: Object.fromEntries(NUMBER_FIELDS.map((f) => [f.key, text(s[f.key])])) as Record<NumberKey, string>,
     autoResolveAtSource: s.autoResolveAtSource === undefined ? '' : String(s.autoResolveAtSource),
     fourEyes: text(s.approval?.fourEyes),
+    autoApproveUpTo: s.approval?.autoApproveUpTo ?? '',
     responseMinutes: bySeverity(s.sla?.responseMinutes),
     resolutionMinutes: bySeverity(s.sla?.resolutionMinutes),
     ssmRegion: s.ssm?.region ?? '',
@@ -141,7 +144,10 @@ function toSettings(form: SettingsForm): Record<string, unknown> {
     timeZone: form.timeZone.trim() || null,
     ...Object.fromEntries(NUMBER_FIELDS.map((f) => [f.key, int(form.numbers[f.key]) ?? null])),
     autoResolveAtSource: form.autoResolveAtSource === '' ? null : form.autoResolveAtSource === 'true',
-    approval: form.fourEyes === '' ? null : { fourEyes: form.fourEyes === 'true' },
+    approval: compact({
+      fourEyes: form.fourEyes === '' ? undefined : form.fourEyes === 'true',
+      autoApproveUpTo: form.autoApproveUpTo || undefined,
+    }),
     sla: compact({
       responseMinutes: minutes(form.responseMinutes),
       resolutionMinutes: minutes(form.resolutionMinutes),
@@ -209,6 +215,7 @@ export const KNOWN_FIELDS = [
   ...NUMBER_FIELDS.map((f) => f.key),
   'autoResolveAtSource',
   'approval.fourEyes',
+  'approval.autoApproveUpTo',
   ...SEVERITIES.flatMap((s) => [`sla.responseMinutes.${s}`, `sla.resolutionMinutes.${s}`]),
   'ssm.region',
   ...REMEDIATION_NUMBERS.map((f) => `remediation.${f.key}`),
