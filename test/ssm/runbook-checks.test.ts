@@ -7,6 +7,7 @@ import { createActivities } from '../../activities/index.ts';
 import { insertRunbook } from '../../db/runbooks.ts';
 import { createSql, type Sql } from '../../db/sql.ts';
 import { CHECK_WRAPPER_HEADER } from '../../domain/runbook-checks.ts';
+import { runDeadlineMs } from '../../domain/ssm-timing.ts';
 import { loadConfig } from '../../lib/config.ts';
 import type { IncidentState } from '../../workflows/types.ts';
 import { createCompany } from '../helpers/fixtures.ts';
@@ -102,9 +103,13 @@ describe('runbook checks through SSM', () => {
     expect(sent).toContain("systemctl cat -- 'nginx' >/dev/null");
     expect(sent).toContain("systemctl restart -- 'nginx'");
     expect(sent).toContain("systemctl is-active -- 'nginx'");
-    const [row] = await stack.sql<{ status: string; error: string; commands: string[] }[]>`
-      SELECT status, error, commands FROM executions WHERE incident_id = ${s1.incidentId}`;
+    const [row] = await stack.sql<{ status: string; error: string; commands: string[]; deadlineSeconds: number }[]>`
+      SELECT status, error, commands,
+        extract(epoch FROM deadline_at - started_at)::float8 AS "deadlineSeconds"
+      FROM executions WHERE incident_id = ${s1.incidentId}`;
     expect(row).toMatchObject({ status: 'Failed', commands: sent });
+    // The version's execution timeout (120 s) sets how long the run counts as running, not the 600 s default.
+    expect(Math.abs(row!.deadlineSeconds - runDeadlineMs(120) / 1000)).toBeLessThan(5);
     expect(row!.error).toMatch(/^Pre-check failed, nothing was changed\n/);
 
     const post = await raise('srv-post');
