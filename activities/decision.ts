@@ -18,6 +18,7 @@ import {
 import type { LlmProvider } from '../domain/decision-answer.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { geminiProvider } from './decision/gemini.ts';
+import { createProgressWriter } from './decision/progress.ts';
 
 export interface DecisionDeps {
   sql: Sql;
@@ -103,6 +104,20 @@ export function createDecisionActivities(deps: DecisionDeps) {
       ]);
       const wantsModel = (settings?.provider ?? 'rules') !== 'rules';
       const keys = await providersFor(deps, input.companyId, settings?.provider ?? 'rules');
+      const config = deps.config ?? RULES_ONLY;
+      // A model's answer streams to the dashboard while it comes (decisionProgress); the rules answer at once.
+      const progress =
+        settings?.provider && settings.provider !== 'rules'
+          ? createProgressWriter(
+              deps.sql,
+              input,
+              {
+                provider: settings.provider,
+                model: settings.model ?? (settings.provider === 'gemini' ? config.geminiModel : config.bedrockModel),
+              },
+              { logFailure },
+            )
+          : null;
       const { decision, record } = await decide(
         {
           incidentId: input.incidentId,
@@ -117,8 +132,8 @@ export function createDecisionActivities(deps: DecisionDeps) {
           assetRuns: runsOnAsset,
           memory: wantsModel ? await loadOutcomeMemory(deps.sql, input) : undefined,
         },
-        { ...keys, config: deps.config ?? RULES_ONLY, logFailure },
-      );
+        { ...keys, config, logFailure, ...(progress ? { onText: (t: string) => progress.update(t) } : {}) },
+      ).finally(() => progress?.finish());
       const decisionId = await insertDecisionRecord(deps.sql, input, record);
       return { ...decision, decisionId };
     },

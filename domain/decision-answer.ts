@@ -35,6 +35,8 @@ export type FallbackCause =
   | { kind: 'timeout'; seconds: number }
   // companyKey: the call used the company's own key (its sentence then blames that key, not the install's).
   | { kind: 'provider_error'; name?: string | null; status?: number | null; companyKey?: boolean }
+  /** The provider began streaming its answer, then the stream broke off or held a frame that could not be read. */
+  | { kind: 'broken_stream' }
   | { kind: 'empty_answer' }
   | { kind: 'invalid_json' }
   | { kind: 'invalid_answer'; field: string }
@@ -105,6 +107,8 @@ export function fallbackText(provider: LlmProvider, cause: FallbackCause): strin
         if (status && status >= 500) return `${who} had an internal error`;
         return `${who} could not be reached`;
       }
+      case 'broken_stream':
+        return `${who}'s answer stream broke off or could not be read`;
       case 'empty_answer':
         return `${who} gave no answer`;
       case 'invalid_json':

@@ -42,6 +42,8 @@ export interface EngineDeps {
    * = it has one this install cannot open, so Gemini is not asked. Unset = the install's key.
    */
   companyKey?: 'own' | 'unreadable';
+  /** Given: the provider streams and this hears the answer's text so far (the dashboard's live reasoning). */
+  onText?: (soFar: string) => void;
   /** Where a provider's raw error goes (the server log). */
   logFailure(message: string, meta: Record<string, unknown>): void;
 }
@@ -153,6 +155,7 @@ async function pick(input: EngineInput, deps: EngineDeps): Promise<Decided> {
   const started = performance.now();
   const signal = AbortSignal.timeout(deps.config.timeoutMs);
   let reply: ProviderReply;
+  let opened = false;
   try {
     reply = await raceAbort(
       provider.ask({
@@ -161,6 +164,7 @@ async function pick(input: EngineInput, deps: EngineDeps): Promise<Decided> {
         user: prompt.user,
         maxOutputTokens: deps.config.maxOutputTokens,
         signal,
+        ...(deps.onText ? { onText: deps.onText, onOpen: () => (opened = true) } : {}),
       }),
       signal,
     );
@@ -175,11 +179,13 @@ async function pick(input: EngineInput, deps: EngineDeps): Promise<Decided> {
     });
     const cause: FallbackCause = signal.aborted
       ? { kind: 'timeout', seconds: Math.round(deps.config.timeoutMs / 100) / 10 }
-      : {
-          kind: 'provider_error',
-          ...errorFacts(err),
-          companyKey: providerName === 'gemini' && deps.companyKey === 'own',
-        };
+      : opened
+        ? { kind: 'broken_stream' }
+        : {
+            kind: 'provider_error',
+            ...errorFacts(err),
+            companyKey: providerName === 'gemini' && deps.companyKey === 'own',
+          };
     return fallback(cause, { latencyMs });
   }
   const measured = {

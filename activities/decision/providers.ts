@@ -13,6 +13,13 @@ export interface ProviderRequest {
   maxOutputTokens: number;
   /** Aborts the call at the decision's time limit. */
   signal: AbortSignal;
+  /**
+   * Given: the provider streams its answer (streamGenerateContent, ConverseStream) and calls this with the text so
+   * far after every piece. The reply is the same text either way; only when it arrives differs.
+   */
+  onText?: (soFar: string) => void;
+  /** Streaming: called once the provider accepted the request and its stream began (an error after it is a broken stream). */
+  onOpen?: () => void;
 }
 
 export interface ProviderReply {

@@ -30,5 +30,6 @@ import './types/aws-account.ts';
 import './types/patch-compliance.ts';
 import './types/outcome-memory.ts';
 import './types/decision-key.ts';
+import './types/decision-progress.ts';
 
 export const schema = builder.toSchema();

@@ -603,7 +603,10 @@ describe('role × operation matrix', () => {
     const fields = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((t) =>
       Object.keys(t!.getFields()),
     );
-    expect([...Object.keys(OPS), 'incidentUpdated', 'notificationAdded'].sort()).toEqual(fields.sort());
+    // Subscriptions are checked below (incidentUpdated) and in their own files (decisionProgress: decision-stream).
+    expect([...Object.keys(OPS), 'incidentUpdated', 'notificationAdded', 'decisionProgress'].sort()).toEqual(
+      fields.sort(),
+    );
   });
 
   it('answers each caller as the policy says, leaking nothing of company A outside it', async () => {

@@ -57,3 +57,27 @@ export const DECISION_HISTORY_QUERY = /* GraphQL */ `
     }
   }
 `
+
+/** A model's answer while it streams (api/graphql/types/decision-progress.ts). */
+export interface DecisionProgress {
+  incidentId: string
+  provider: string
+  model: string | null
+  /** The reasoning as far as it has come. */
+  reasoning: string
+  receivedChars: number
+  done: boolean
+}
+
+export const DECISION_PROGRESS = `
+  subscription DecisionProgress($incidentId: ID!) {
+    decisionProgress(incidentId: $incidentId) {
+      incidentId
+      provider
+      model
+      reasoning
+      receivedChars
+      done
+    }
+  }
+`
