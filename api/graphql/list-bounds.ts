@@ -4,7 +4,7 @@
 // most a real install holds (marked "estimate"). Lists of scalars and enums are columns of their parent's row and
 // cost nothing; every list of objects must be here (test/unit/graphql-cost.test.ts checks the schema against it).
 import { MEMORY_RECENT_RUNS } from '../../domain/outcome-memory.ts';
-import { RUNBOOK_LIMITS } from '../../domain/runbook.ts';
+import { DIFF_FIELD_COUNT, RUNBOOK_LIMITS } from '../../domain/runbook.ts';
 import { RUNBOOK_CATALOGUE } from '../../domain/runbook-catalogue.ts';
 import { MAX_PERIOD_DAYS } from '../../domain/kpi.ts';
 import { INCIDENT_STATUSES, SEVERITIES } from '../../domain/types.ts';
@@ -82,7 +82,7 @@ export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   'Query.runbooks': { max: 1000 },
   'Runbook.versions': { arg: 'limit', default: RUNBOOK_VERSIONS_LIMIT.default, max: RUNBOOK_VERSIONS_LIMIT.max },
   /** One per field of a version. */
-  'RunbookVersion.changes': { max: 8 },
+  'RunbookVersion.changes': { max: DIFF_FIELD_COUNT },
   'RunbookVersion.parameters': { max: RUNBOOK_LIMITS.parameters },
   'RunbookCatalogueImport.imported': { max: RUNBOOK_CATALOGUE.length },
   'RunbookCatalogueImport.skipped': { max: RUNBOOK_CATALOGUE.length },
