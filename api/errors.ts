@@ -27,13 +27,17 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return typeof code === 'string' && UNAVAILABLE.has(code);
 }
 
-export function createErrorHandler(log: (line: string) => void = (l) => console.error(l), quietMs = 10_000) {
+/** `log` writes a line about the request that failed (the server passes its request-scoped logger's error). */
+export function createErrorHandler(
+  log: (line: string, req: Request) => void = (l) => console.error(l),
+  quietMs = 10_000,
+) {
   let lastOutageLog = 0;
-  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     if (isDatabaseUnavailable(err)) {
       if (Date.now() - lastOutageLog > quietMs) {
         lastOutageLog = Date.now();
-        log(`[api] database unavailable (${(err as { code: string }).code}); answering 503 until it is back`);
+        log(`[api] database unavailable (${(err as { code: string }).code}); answering 503 until it is back`, req);
       }
       if (!res.headersSent) {
         res.set('Retry-After', '5');
@@ -47,6 +51,7 @@ export function createErrorHandler(log: (line: string) => void = (l) => console.
     // Log the detail for operators; tell the caller only that it failed, never internals or secrets.
     log(
       `[api] request failed: ${process.env.DEBUG && err instanceof Error ? err.stack : String((err as Error)?.message ?? err)}`,
+      req,
     );
     if (!res.headersSent)
       res

@@ -1,4 +1,5 @@
 // The HTTP server: webhook, GraphQL over HTTP and WebSocket (one path), and the built dashboard.
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
@@ -6,9 +7,11 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import express, { type Request } from 'express';
 import { createYoga } from 'graphql-yoga';
+import { pinoHttp } from 'pino-http';
 import proxyAddr from 'proxy-addr';
 import type { Sql } from '../db/sql.ts';
 import type { ServiceConfig } from '../lib/config.ts';
+import { createLogger, requestLine, type Logger } from '../lib/log.ts';
 import { createTokenService } from './auth.ts';
 import { createAuthRoutes } from './auth-routes.ts';
 import { createContextFactory } from './graphql/context.ts';
@@ -47,8 +50,11 @@ export async function createApiServer(deps: {
   config: ServiceConfig;
   /** Where SNS certificates come from; tests serve the ones they sign with. */
   cloudwatch?: CloudWatchOptions;
+  /** Where the API's JSON log lines go (lib/log.ts); tests pass one that captures them. */
+  log?: Logger;
 }): Promise<ApiServer> {
   const { sql, temporal, config } = deps;
+  const logger = deps.log ?? createLogger({ production: config.production });
   const tokens = createTokenService(config.jwtSecret, config.accessTokenTtl);
   const pubsub = createIncidentPubSub();
   const stopListening = await listenForIncidentUpdates(sql, pubsub);
@@ -109,6 +115,23 @@ export async function createApiServer(deps: {
       graphqlEndpoint: yoga.graphqlEndpoint,
     }),
   );
+  // Every request gets an id (the caller's X-Request-Id when it is a plain token, else a new one), answered in
+  // X-Request-Id and carried by each line logged about it through req.log.
+  app.use(
+    pinoHttp({
+      logger,
+      serializers: { req: requestLine },
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // Access lines: failures always, refusals at info, the rest only at debug (webhooks arrive by the thousand).
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
+    }),
+  );
   // Counted from the first middleware on, so refusals (rate limits, bad signatures, 404s) count too.
   let liveSubscriptions = (): number => 0;
   const metrics = createApiMetrics({ sql, subscriptions: () => liveSubscriptions() });
@@ -142,7 +165,7 @@ export async function createApiServer(deps: {
     app.get(/^\/(?!api\/|graphql).*/, (_req, res) => res.sendFile(path.join(WEB_DIST, 'index.html')));
   }
   app.use('/api', (_req, res) => res.status(404).json({ error: 'not_found', message: 'No such endpoint' }));
-  app.use(createErrorHandler());
+  app.use(createErrorHandler((line, req) => (req.log ?? logger).error(line)));
 
   const server = createServer(app);
   const ws = serveGraphqlWs({
