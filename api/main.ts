@@ -4,6 +4,7 @@ import { migrate } from '../db/migrate.ts';
 import { createSql } from '../db/sql.ts';
 import { loadConfig, requireSecrets } from '../lib/config.ts';
 import { fatal } from '../lib/fatal.ts';
+import { createLogger } from '../lib/log.ts';
 import { AlertRouter } from './alert-router.ts';
 import { createApiServer } from './server.ts';
 
@@ -16,17 +17,19 @@ async function main(): Promise<void> {
   await migrate(sql);
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const api = await createApiServer({ sql, temporal, config: serviceConfig });
+  const log = createLogger({ production: config.production });
+  const api = await createApiServer({ sql, temporal, config: serviceConfig, log });
   const router = new AlertRouter({
     sql,
     temporal,
     leaseSeconds: config.routeLeaseSeconds,
     taskQueue: config.taskQueue,
     maxActiveSilences: config.maxActiveSilences,
-    log: (m) => console.warn(`[router] ${m}`),
+    log: (m) => log.warn({ component: 'router' }, m),
   });
   await router.start();
   const port = await api.listen(config.port, config.host);
+  // The one plain line on stdout: supervisors and tests wait for it (everything else is JSON on the logger).
   console.log(`[api] listening on ${config.publicUrl} (port ${port})`);
 
   const shutdown = async (): Promise<void> => {

@@ -49,3 +49,25 @@ export function createLogger(
     opts.destination,
   );
 }
+
+type TemporalLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+type TemporalMeta = Record<string | symbol, unknown>;
+
+/**
+ * The Temporal SDK's Logger on top of a pino one: the worker's, its workflows' and its activities' lines become JSON
+ * carrying the metadata the SDK adds (workflowId, runId, activityType, taskQueue...), so each says which run it is
+ * about. Symbol keys (the SDK's internal markers) are dropped.
+ */
+export function temporalLogger(log: Logger) {
+  const level = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+  const write = (l: TemporalLevel, message: string, meta?: TemporalMeta) =>
+    log[level[l]](meta ? Object.fromEntries(Object.entries(meta)) : {}, message);
+  return {
+    log: write,
+    trace: (m: string, meta?: TemporalMeta) => write('TRACE', m, meta),
+    debug: (m: string, meta?: TemporalMeta) => write('DEBUG', m, meta),
+    info: (m: string, meta?: TemporalMeta) => write('INFO', m, meta),
+    warn: (m: string, meta?: TemporalMeta) => write('WARN', m, meta),
+    error: (m: string, meta?: TemporalMeta) => write('ERROR', m, meta),
+  };
+}

@@ -3,6 +3,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createSql } from '../db/sql.ts';
 import { loadConfig } from '../lib/config.ts';
 import { fatal } from '../lib/fatal.ts';
+import { createLogger, temporalLogger } from '../lib/log.ts';
 import { createWorker, startPatchSchedule } from './create-worker.ts';
 import { metricsExporter } from './metrics.ts';
 
@@ -10,9 +11,13 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl)
     throw new Error('DATABASE_URL is required for `npm run worker` (npm start provides one itself)');
-  // WORKER_METRICS_ADDRESS: Temporal's and our activity metrics on one Prometheus endpoint (worker/metrics.ts).
+  // JSON lines carrying each workflow's and activity's ids (lib/log.ts); WORKER_METRICS_ADDRESS: Temporal's and our
+  // activity metrics on one Prometheus endpoint (worker/metrics.ts).
   const metrics = metricsExporter(process.env.WORKER_METRICS_ADDRESS);
-  if (metrics) Runtime.install({ telemetryOptions: { metrics } });
+  Runtime.install({
+    logger: temporalLogger(createLogger({ production: config.production })),
+    telemetryOptions: metrics ? { metrics } : {},
+  });
   const sql = createSql(config.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createWorker({ connection, sql, config });

@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer, type ApiServer } from '../../api/server.ts';
-import { createLogger } from '../../lib/log.ts';
+import { createLogger, temporalLogger } from '../../lib/log.ts';
 import { createCompany } from '../helpers/fixtures.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -79,5 +79,28 @@ describe('structured logs', () => {
         timeout: 10_000,
       })
       .toBe(true);
+  });
+});
+
+describe('worker log lines', () => {
+  it("carry the SDK's workflow and activity ids as JSON fields", async () => {
+    const captured: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        captured.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = temporalLogger(createLogger({ level: 'info', destination }));
+    logger.warn('No decision could be made', { workflowId: 'incident:c1:k', runId: 'r1', [Symbol('x')]: 1 });
+    logger.log('DEBUG', 'below the level');
+    expect(captured.map((l) => JSON.parse(l) as unknown)).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: 'No decision could be made',
+        workflowId: 'incident:c1:k',
+        runId: 'r1',
+      }),
+    ]);
   });
 });
