@@ -88,6 +88,8 @@ export interface DecideInput {
   signature: string;
   severity: Severity;
   alertCount: number;
+  /** Who asked for this decision (redecideIncident); absent for the workflow's own. */
+  requestedBy?: string;
 }
 
 // Runbooks come from their current versions (db/runbooks.ts); re-exported here for the decision engine's callers.
@@ -134,7 +136,7 @@ export function createDecisionActivities(deps: DecisionDeps) {
         },
         { ...keys, config, logFailure, ...(progress ? { onText: (t: string) => progress.update(t) } : {}) },
       ).finally(() => progress?.finish());
-      const decisionId = await insertDecisionRecord(deps.sql, input, record);
+      const decisionId = await insertDecisionRecord(deps.sql, input, record, input.requestedBy ?? null);
       return { ...decision, decisionId };
     },
   };

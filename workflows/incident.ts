@@ -19,11 +19,13 @@ import { AlertInbox } from './alert-inbox.ts';
 import { pageApprovers, pagesApprovers } from './approval-paging.ts';
 import { describeFailure } from './failures.ts';
 import { groupWaitFor } from './group-wait.ts';
+import { upsertIncidentAttributes } from './search-attributes.ts';
 import { createSaver } from './incident-save.ts';
 import { mayPassOn, page, pagesPeople, passOn, type Pager } from './paging.ts';
 import { refuseIf, registerPeopleCommands } from './people-commands.ts';
 import { createRemediation } from './remediation.ts';
 import { refuseRun, requestRun } from './manual-run.ts';
+import { registerRedecide } from './redecide.ts';
 import * as L from './incident-lifecycle.ts';
 import * as T from './incident-state.ts';
 import {
@@ -90,7 +92,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   // Persists the state, the new timeline events and the newly joined alerts in one transaction; a continue-as-new
   // and the end wait until it has nothing in flight or waiting.
-  const saver = createSaver(current, journal, now);
+  // Each save first upserts the search attributes that changed, when the worker registered them (ctx says so).
+  const saver = createSaver(current, journal, now, (s) => {
+    if (ctx?.searchAttributes) upsertIncidentAttributes(s);
+  });
   const save = saver.save;
 
   const flushAlerts = async (): Promise<void> => {
@@ -196,6 +201,16 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     { validator: (cmd) => refuseIf(refuseRun(current(), cmd, ctx !== undefined)) },
   );
   registerPeopleCommands({ state: current, journal: () => journal, now, save });
+  // A person asks for a fresh decision (redecide.ts): the decision activity again, then the same approval gate.
+  registerRedecide({
+    state: current,
+    journal: () => journal,
+    now,
+    save,
+    ready: () => ctx !== undefined,
+    approvalTimeoutSeconds: () => ctx!.approvalTimeoutSeconds,
+    pageApprovers: () => pageApproversBeside(),
+  });
 
   // Only a run started to reopen a closed incident takes reopenIncident: a run that has just resolved is closing,
   // and the caller's retry starts the run that can.

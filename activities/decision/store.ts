@@ -31,13 +31,14 @@ export async function insertDecisionRecord(
   sql: Sql,
   ids: { incidentId: string; companyId: string },
   r: DecisionRecordDraft,
+  requestedBy: string | null = null,
 ): Promise<string> {
   const id = `dec-${randomUUID()}`;
   await sql`
     INSERT INTO decisions (id, incident_id, company_id, provider, model, prompt_version, input_digest, output,
-                           latency_ms, tokens_in, tokens_out, fallback_reason)
+                           latency_ms, tokens_in, tokens_out, fallback_reason, requested_by)
     VALUES (${id}, ${ids.incidentId}, ${ids.companyId}, ${r.provider}, ${r.model}, ${r.promptVersion},
             ${r.inputDigest}, ${sql.json(r.output as never)}, ${r.latencyMs}, ${r.tokensIn}, ${r.tokensOut},
-            ${r.fallbackReason})`;
+            ${r.fallbackReason}, ${requestedBy})`;
   return id;
 }

@@ -31,5 +31,6 @@ import './types/patch-compliance.ts';
 import './types/outcome-memory.ts';
 import './types/decision-key.ts';
 import './types/decision-progress.ts';
+import './types/redecide.ts';
 
 export const schema = builder.toSchema();

@@ -26,3 +26,31 @@ CREATE TABLE decision_progress (
   started_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
   updated_at  timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+
+-- 4. "Who overrode it", kept on the decision row itself: when a person rejects the runbook a decision asked approval
+--    for, or asks for another runbook than the one decided (runRunbook), the incident's latest decision row names
+--    them. The workflow writes those as timeline events (kinds 'rejected' and 'run_requested', with the actor);
+--    this trigger copies them onto the row in the same transaction, so no code path can record one without the other.
+CREATE FUNCTION decisions_mark_override() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  latest record;
+BEGIN
+  SELECT id, COALESCE(output->'decision', output)->>'runbookId' AS runbook_id INTO latest
+    FROM decisions WHERE incident_id = NEW.incident_id
+   ORDER BY created_at DESC, id DESC LIMIT 1;
+  IF latest.id IS NULL THEN
+    RETURN NEW;
+  END IF;
+  IF NEW.kind = 'rejected' THEN
+    UPDATE decisions SET overridden_by = NEW.actor, overridden_at = NEW.created_at, override = 'rejected'
+     WHERE id = latest.id AND overridden_by IS NULL;
+  ELSIF NEW.kind = 'run_requested' AND (NEW.data->>'runbookId') IS DISTINCT FROM latest.runbook_id THEN
+    UPDATE decisions SET overridden_by = NEW.actor, overridden_at = NEW.created_at, override = 'other_runbook'
+     WHERE id = latest.id AND overridden_by IS NULL;
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE TRIGGER incident_events_mark_override AFTER INSERT ON incident_events
+  FOR EACH ROW WHEN (NEW.kind IN ('rejected', 'run_requested') AND NEW.actor IS NOT NULL)
+  EXECUTE FUNCTION decisions_mark_override();

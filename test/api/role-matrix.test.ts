@@ -251,6 +251,11 @@ const OPS: Record<string, Op> = {
         r: await runbookOfA(),
       })(t),
   },
+  redecideIncident: {
+    // Members of A reach the workflow (its validator answers: the matrix's incident waits for an approval).
+    expect: INCIDENT_COMMAND,
+    run: (t) => gql('mutation($i:ID!){ redecideIncident(incidentId:$i) { id } }', { i: incidentId })(t),
+  },
   pendingApprovals: {
     expect: MEMBER_OF_A_READ,
     run: (t) =>

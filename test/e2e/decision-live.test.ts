@@ -1,6 +1,7 @@
 // The incident page's live reasoning in Chromium: a company on Gemini (the real SDK against the local Gemini
 // server, which streams its answer over server-sent events, held until the page is open); while the model answers,
-// the Decision history shows its reasoning as far as it has come, then the saved decision replaces it.
+// the Decision history shows its reasoning as far as it has come, then the saved decision replaces it. Then "Ask for a
+// fresh decision" on an escalated incident: the model now picks a runbook, a second row shows who asked.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -91,6 +92,52 @@ describe('live decision reasoning (real browser)', () => {
     await expect.poll(() => detail.getByTestId('decision-row').count(), { timeout: UI_TIMEOUT }).toBe(1);
     expect(await detail.getByTestId('decision-history').innerText()).toContain(REASONING);
     expect(incidentId).toMatch(/.+/);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('asks for a fresh decision from the incident page', async () => {
+    const company = await createCompany(stack.sql, {
+      name: 'Cyberdyne',
+      settings: { groupWaitSeconds: 0, decision: { provider: 'gemini', model: 'gem-again-e2e' } },
+    });
+    const [clean] = await stack.sql<{ id: string }[]>`
+      SELECT id FROM runbooks WHERE company_id = ${company.companyId} AND signature = 'disk_full'`;
+    const say = (o: Record<string, unknown>) => ({ text: JSON.stringify({ confidence: 0.9, ...o }) });
+    gemini.script(
+      'gem-again-e2e',
+      say({ action: 'escalate', runbookId: null, reasoning: 'Not sure; a person looks.' }),
+    );
+    const tech = await createUser(stack.sql, 'technician', [company.companyId]);
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT);
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(stack.url);
+    await page.getByTestId('login-email').fill(tech.email);
+    await page.getByTestId('login-password').fill(tech.password);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('bell').waitFor();
+    const alert = { signature: 'disk_full', severity: 'high', message: 'disk 98%', tool_source: 'Datadog' };
+    expect((await postAlert(stack.url, company.apiKey, { ...alert, asset_name: 'cy-01' })).status).toBe(202);
+    const row = page.locator('[data-testid="incident-row"]', { hasText: 'cy-01' });
+    await row.first().click();
+    const detail = page.getByTestId('incident-detail');
+    await expect
+      .poll(() => detail.getByTestId('incident-status').textContent(), { timeout: UI_TIMEOUT })
+      .toMatch(/escalated/i);
+
+    gemini.script(
+      'gem-again-e2e',
+      say({ action: 'execute', runbookId: clean!.id, reasoning: 'Temp files fill the disk; clean them.' }),
+    );
+    await detail.getByTestId('redecide').click();
+    await expect.poll(() => detail.getByTestId('decision-row').count(), { timeout: UI_TIMEOUT }).toBe(2);
+    const history = detail.getByTestId('decision-history');
+    await expect.poll(() => history.innerText(), { timeout: UI_TIMEOUT }).toContain(`asked for by ${tech.email}`);
+    expect(await history.innerText()).toContain('Temp files fill the disk; clean them.');
+    await history.screenshot({ path: path.resolve('test-results/decision-redecide.png') });
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -31,6 +31,7 @@ import {
   startIncidentWork,
   stateQuery,
 } from '../../workflows/messages.ts';
+import { redecideIncident } from '../../workflows/redecide.ts';
 import { TASK_QUEUE, type IncidentState } from '../../workflows/types.ts';
 import { createCompany } from '../helpers/fixtures.ts';
 import { actor, alert, sendAlert, sendAlerts } from './helpers.ts';
@@ -260,7 +261,20 @@ try {
     });
     await byHand.result();
 
+    // A person asks for a fresh decision (redecideIncident) once a runbook for the signature exists: the rules now
+    // choose it, a new choice at low risk, and the dry run resolves the incident.
+    const late = await sendAlert(temporal, company.companyId, 'srv-c-01', 'cache_full', alert('high'));
+    const undecided = await waitFor(late, 'escalated');
+    await sql`INSERT INTO runbooks (id, company_id, name, signature, risk_level, actions)
+      VALUES (${`rb-late-${company.companyId}`}, ${company.companyId}, 'Flush cache', 'cache_full', 'low',
+              ${['echo flush']})`;
+    await late.executeUpdate(redecideIncident, {
+      args: [{ incidentId: undecided.incidentId, actor: actor('technician', [company.companyId]), fourEyes: false }],
+    });
+    await late.result();
+
     const recorded = [
+      ['redecided', late],
       ['run-by-hand', byHand],
       ['send-refused', sendRefused],
       ['save-refused', saveRefused],

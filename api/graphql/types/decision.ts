@@ -53,6 +53,10 @@ interface DecisionRecordRow {
   tokensOut: number | null;
   fallbackReason: string | null;
   memoryReason: string | null;
+  requestedBy: string | null;
+  overriddenBy: string | null;
+  overriddenAt: string | null;
+  override: string | null;
   createdAt: string;
 }
 
@@ -84,6 +88,16 @@ const DecisionRecordRef = builder.objectRef<DecisionRecordRow>('DecisionRecord')
       nullable: true,
       description: 'Why outcome memory held back an automatic run; `action` is then what was done instead.',
     }),
+    requestedBy: t.exposeString('requestedBy', {
+      nullable: true,
+      description: 'Who asked for this decision (redecideIncident); null for the automation’s own.',
+    }),
+    overriddenBy: t.exposeString('overriddenBy', {
+      nullable: true,
+      description: 'Who overrode it: rejected the runbook it asked approval for, or asked for another runbook.',
+    }),
+    overriddenAt: t.expose('overriddenAt', { type: 'DateTime', nullable: true }),
+    override: t.exposeString('override', { nullable: true, description: 'rejected or other_runbook.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
@@ -111,7 +125,8 @@ builder.objectField(IncidentRef, 'decisions', (t) =>
                (COALESCE(d.output->'decision', d.output)->>'confidence')::float8 AS confidence,
                d.output->'answer'->>'reasoning' AS reasoning, d.latency_ms AS "latencyMs",
                d.tokens_in AS "tokensIn", d.tokens_out AS "tokensOut", d.fallback_reason AS "fallbackReason",
-               d.output->>'memoryReason' AS "memoryReason",
+               d.output->>'memoryReason' AS "memoryReason", d.requested_by AS "requestedBy",
+               d.overridden_by AS "overriddenBy", d.overridden_at AS "overriddenAt", d.override,
                d.created_at AS "createdAt"
           FROM decisions d
          WHERE d.incident_id = ${i.id} AND d.company_id = ${i.companyId}

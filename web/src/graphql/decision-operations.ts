@@ -21,6 +21,11 @@ export interface DecisionRecord {
   fallbackReason: string | null
   /** Why outcome memory held back an automatic run. */
   memoryReason: string | null
+  /** Who asked for this decision (a fresh decision); null for the automation's own. */
+  requestedBy: string | null
+  /** Who overrode it, and how: rejected, or other_runbook. */
+  overriddenBy: string | null
+  override: string | null
   createdAt: string
 }
 
@@ -33,6 +38,7 @@ export const DECISION_HISTORY_QUERY = /* GraphQL */ `
   query IncidentDecisions($id: ID!) {
     incident(id: $id) {
       id
+      status
       decisions(limit: 20) {
         id
         provider
@@ -49,6 +55,9 @@ export const DECISION_HISTORY_QUERY = /* GraphQL */ `
         tokensOut
         fallbackReason
         memoryReason
+        requestedBy
+        overriddenBy
+        override
         createdAt
       }
       memory {
@@ -57,6 +66,18 @@ export const DECISION_HISTORY_QUERY = /* GraphQL */ `
     }
   }
 `
+
+export const REDECIDE_INCIDENT = /* GraphQL */ `
+  mutation RedecideIncident($id: ID!) {
+    redecideIncident(incidentId: $id) {
+      id
+      status
+    }
+  }
+`
+
+/** Statuses in which a fresh decision is refused (a runbook in flight, or closed). */
+export const NO_REDECIDE = ['resolved', 'remediating', 'awaiting_approval']
 
 /** A model's answer while it streams (api/graphql/types/decision-progress.ts). */
 export interface DecisionProgress {
