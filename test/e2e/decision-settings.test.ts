@@ -96,6 +96,21 @@ describe('decision settings (real browser)', () => {
     await save();
     await page.getByRole('status').getByText('Saved').waitFor();
     await expect.poll(async () => (await settingsOf()).decision).toBeUndefined();
+
+    // The company's own Gemini key: pasted once, shown as its last four characters only, removable.
+    const key = 'AIzaE2eOwnCompanyKey-0123456789-abcd';
+    await page.getByLabel('Gemini API key').fill(key);
+    await page.getByTestId('gemini-key-save').click();
+    await expect.poll(() => page.getByTestId('gemini-key-state').textContent()).toContain('…abcd');
+    expect(await page.getByLabel('Gemini API key').inputValue()).toBe('');
+    expect(await page.content()).not.toContain(key);
+    const [sealed] = await stack.sql<{ hint: string; sealed: string }[]>`
+      SELECT gemini_key_hint AS hint, gemini_key_sealed AS sealed FROM companies WHERE id = ${company.companyId}`;
+    expect(sealed).toMatchObject({ hint: '…abcd' });
+    expect(sealed!.sealed).not.toContain(key);
+    await page.getByTestId('decision-settings').screenshot({ path: path.join(SHOTS, 'decision-key.png') });
+    await page.getByRole('button', { name: 'Remove key' }).click();
+    await expect.poll(() => page.getByTestId('gemini-key-state').textContent()).toMatch(/none|install/);
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -79,6 +79,20 @@ export const REDECIDE_INCIDENT = /* GraphQL */ `
 /** Statuses in which a fresh decision is refused (a runbook in flight, or closed). */
 export const NO_REDECIDE = ['resolved', 'remediating', 'awaiting_approval']
 
+/** Company.decisionKeys: which Gemini key the company's decisions use, never the key. */
+export interface DecisionProviderKeys {
+  geminiKeyHint: string | null
+  installGeminiKey: boolean
+  bedrock: string
+}
+
+const KEY_FIELDS = 'geminiKeyHint installGeminiKey bedrock'
+export const DECISION_KEYS = `query DecisionKeys($id: ID!) { company(id: $id) { id decisionKeys { ${KEY_FIELDS} } } }`
+export const SET_GEMINI_KEY = `mutation SetGeminiKey($c: ID!, $k: String!) {
+  setGeminiApiKey(companyId: $c, apiKey: $k) { ${KEY_FIELDS} }
+}`
+export const REMOVE_GEMINI_KEY = `mutation RemoveGeminiKey($c: ID!) { removeGeminiApiKey(companyId: $c) { ${KEY_FIELDS} } }`
+
 /** A model's answer while it streams (api/graphql/types/decision-progress.ts). */
 export interface DecisionProgress {
   incidentId: string
