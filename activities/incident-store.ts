@@ -16,6 +16,8 @@ export interface IncidentStoreDeps {
   sql: Sql;
   defaultGroupWaitSeconds: number;
   defaultApprovalTimeoutSeconds: number;
+  /** Whether the worker registered the incident search attributes (lib/search-attributes.ts) in its namespace. */
+  searchAttributes?: boolean;
 }
 
 export interface IncidentContext {
@@ -31,6 +33,8 @@ export interface IncidentContext {
   category?: string | null;
   /** Minutes the person an incident was given has to acknowledge it before the next in line gets it. */
   ackTimeoutMinutes?: number;
+  /** Whether the run may upsert its search attributes (registered by the worker); absent in older runs. */
+  searchAttributes?: boolean;
 }
 
 export const INCIDENT_CHANNEL = 'incident_updated';
@@ -62,6 +66,7 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
       return {
         category: first ? categoryOf(first.signature, first.labels) : null,
         ackTimeoutMinutes: s.onCall?.ackTimeoutMinutes ?? DEFAULT_ACK_TIMEOUT_MINUTES,
+        ...(deps.searchAttributes ? { searchAttributes: true } : {}),
         linkedAlertIds: linked.map((r) => r.id),
         groupWaitSeconds: s.groupWaitSeconds ?? deps.defaultGroupWaitSeconds,
         approvalTimeoutSeconds: s.approvalTimeoutSeconds ?? deps.defaultApprovalTimeoutSeconds,

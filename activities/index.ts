@@ -13,7 +13,13 @@ import { createSsmActivities } from './ssm.ts';
 import { createRoleAssumer } from './aws-role.ts';
 import { createPatchActivities } from './patch-compliance.ts';
 
-export function createActivities(deps: { sql: Sql; config: Config; mailer?: Mailer | null }) {
+export function createActivities(deps: {
+  sql: Sql;
+  config: Config;
+  mailer?: Mailer | null;
+  /** The worker registered the incident search attributes: runs may upsert them (workflows/search-attributes.ts). */
+  searchAttributes?: boolean;
+}) {
   // Without SMTP_URL nobody is emailed; the bell and chat webhooks still page.
   const mailer =
     deps.mailer !== undefined
@@ -41,6 +47,7 @@ export function createActivities(deps: { sql: Sql; config: Config; mailer?: Mail
       sql: deps.sql,
       defaultGroupWaitSeconds: deps.config.defaultGroupWaitSeconds,
       defaultApprovalTimeoutSeconds: deps.config.defaultApprovalTimeoutSeconds,
+      searchAttributes: deps.searchAttributes ?? false,
     }),
     ...createDecisionActivities({
       sql: deps.sql,

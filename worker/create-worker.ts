@@ -7,6 +7,7 @@ import type { Sql } from '../db/sql.ts';
 import type { Config } from '../lib/config.ts';
 import { ensurePatchSchedule } from '../lib/patch-schedule.ts';
 import { metricsInterceptor } from './metrics.ts';
+import { ensureSearchAttributes } from '../lib/search-attributes.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -23,7 +24,13 @@ export async function createWorker(deps: {
     namespace: deps.config.temporalNamespace,
     taskQueue: deps.taskQueue ?? deps.config.taskQueue,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: deps.activities ?? createActivities({ sql: deps.sql, config: deps.config }),
+    activities:
+      deps.activities ??
+      createActivities({
+        sql: deps.sql,
+        config: deps.config,
+        searchAttributes: await ensureSearchAttributes(deps.connection, deps.config.temporalNamespace),
+      }),
     interceptors: { activity: [metricsInterceptor] },
   });
 }

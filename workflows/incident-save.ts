@@ -97,7 +97,13 @@ export interface Saver {
   keep(page: (reason: string) => Promise<void>): Promise<void>;
 }
 
-export function createSaver(state: () => IncidentState, journal: Journal, now: () => string): Saver {
+/** `beforeSave` runs (synchronously, in the same workflow task) before each save: the search attributes' upsert. */
+export function createSaver(
+  state: () => IncidentState,
+  journal: Journal,
+  now: () => string,
+  beforeSave: (s: IncidentState) => void = () => {},
+): Saver {
   let inFlight = 0;
   // A batch waits in the journal for the database to come back.
   let unsaved = false;
@@ -160,6 +166,7 @@ export function createSaver(state: () => IncidentState, journal: Journal, now: (
 
   const save = async (): Promise<void> => {
     const s = state();
+    beforeSave(s);
     // Taken out in place: the journal object is shared with the pager and people's commands.
     const events = journal.events.splice(0);
     const alertIds = journal.alertIds.splice(0);

@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { findTemporalCli, freePort, startTemporalDevServer } from '../../lib/temporal-dev-server.ts';
 import { createWorker } from '../../worker/create-worker.ts';
 import { createActivities } from '../../activities/index.ts';
+import { ensureSearchAttributes } from '../../lib/search-attributes.ts';
 import { loadRunbooks } from '../../db/runbooks.ts';
 import {
   absorbIncident,
@@ -60,7 +61,12 @@ try {
   };
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   // The failure paths: a runbook AWS refuses to send, and a save PostgreSQL refuses (a NUL, in that company's first).
-  const real = createActivities({ sql, config });
+  // Runs carry their search attributes, as under a worker that registered them.
+  const real = createActivities({
+    sql,
+    config,
+    searchAttributes: await ensureSearchAttributes(nativeConnection, config.temporalNamespace),
+  });
   const refuseSend = new Set<string>();
   const refuseSave = new Set<string>();
   const worker = await createWorker({
