@@ -15,7 +15,7 @@ ALTER TABLE decisions
 
 -- 3. The model's answer while it streams, one row per incident (the latest decision in progress): the worker writes
 --    the text so far, a few times a second, and NOTIFYs the incident id; the API re-reads the row within the
---    subscriber's scope (api/graphql/types/decision-progress.ts). Nothing here outlives the next decision.
+--    subscriber's scope (api/graphql/types/decision-progress.ts). The incident's next decision overwrites it.
 CREATE TABLE decision_progress (
   incident_id text PRIMARY KEY,
   company_id  text NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
