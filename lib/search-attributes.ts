@@ -2,7 +2,7 @@
 // the dev server, a real cluster and compose alike. Idempotent (only the missing ones are added). Returns whether
 // they all exist, which the worker passes to its runs: a run upserting an unknown attribute would fail every task.
 import type { NativeConnection } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
+import type { temporal } from '@temporalio/proto';
 import { INCIDENT_SEARCH_ATTRIBUTES } from '../domain/search-attributes.ts';
 
 export async function ensureSearchAttributes(
@@ -14,7 +14,9 @@ export async function ensureSearchAttributes(
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
     const missing = INCIDENT_SEARCH_ATTRIBUTES.filter((name) => !customAttributes?.[name]);
     if (missing.length === 0) return true;
-    const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+    // INDEXED_VALUE_TYPE_KEYWORD, by value: the proto package is CommonJS, whose enum objects Node's ESM loader
+    // does not expose as named exports (a type import is all this file needs from it).
+    const KEYWORD = 2 as temporal.api.enums.v1.IndexedValueType;
     await connection.operatorService.addSearchAttributes({
       namespace,
       searchAttributes: Object.fromEntries(missing.map((name) => [name, KEYWORD])),
