@@ -1,6 +1,7 @@
 // Approvals people act on (issue 14, items 4 and 1): the people who may approve a waiting runbook are paged (bell,
 // email) and nobody else; a person runs a runbook on an incident through the same gate; four-eyes refuses the
 // requester. A real Temporal server, real PostgreSQL, the real activities with a mailer that keeps what it sends.
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -23,6 +24,9 @@ import {
 } from '../helpers/fixtures.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 import { alert, sendAlert, stateWhen } from './helpers.ts';
+
+// An instance id belongs to one company in the whole (shared) test database: this file's own.
+const INSTANCE = `i-0${randomBytes(8).toString('hex')}`;
 
 let stack: Stack;
 let chat: Server;
@@ -53,7 +57,7 @@ beforeAll(async () => {
         webhooks: [{ name: 'ops', format: 'slack', urlSealed: createSecretBox(TEST_ENCRYPTION_KEY).seal(hook) }],
       },
     },
-    assets: [{ name: 'srv-app-01', instanceId: 'i-0aaaaaaaaaaaaaaa1' }],
+    assets: [{ name: 'srv-app-01', instanceId: INSTANCE }],
   });
   other = await createCompany(sql);
   people = {
@@ -238,7 +242,7 @@ describe('approvals', () => {
     expect(done.execution).toMatchObject({
       executor: 'dry_run',
       status: 'Success',
-      instanceIds: ['i-0aaaaaaaaaaaaaaa1'],
+      instanceIds: [INSTANCE],
       commands: ['sudo systemctl restart nginx'],
     });
     // A person asked for it and another approved it: not self-healed.
