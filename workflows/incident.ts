@@ -7,60 +7,31 @@ import {
   continueAsNew,
   isCancellation,
   log,
-  patched,
-  proxyActivities,
   setHandler,
-  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createIncidentStoreActivities } from '../activities/incident-store.ts';
-import type { createDecisionActivities } from '../activities/decision.ts';
+import type { IncidentContext } from '../activities/incident-store.ts';
 import { AlertInbox } from './alert-inbox.ts';
+import { createAlertWaiter } from './alert-wait.ts';
+import { registerApprovalCommands } from './approval-commands.ts';
 import { pageApprovers, pagesApprovers } from './approval-paging.ts';
-import { describeFailure } from './failures.ts';
 import { groupWaitFor } from './group-wait.ts';
+import { decideIncident } from './incident-decide.ts';
+import { loadResumedContext, openFromAlerts } from './incident-open.ts';
 import { upsertIncidentAttributes } from './search-attributes.ts';
 import { createSaver } from './incident-save.ts';
 import { mayPassOn, page, pagesPeople, passOn, type Pager } from './paging.ts';
 import { refuseIf, registerPeopleCommands } from './people-commands.ts';
 import { createRemediation } from './remediation.ts';
-import { refuseRun, requestRun } from './manual-run.ts';
 import { registerRedecide } from './redecide.ts';
+import { watchSla } from './sla-watch.ts';
 import * as L from './incident-lifecycle.ts';
 import * as T from './incident-state.ts';
-import {
-  alertReceived,
-  alertsReceived,
-  approveIncident,
-  rejectIncident,
-  reopenIncident,
-  runRunbook,
-  sourceResolved,
-  stateQuery,
-} from './messages.ts';
-import type { AlertSignal, IncidentCommand, IncidentState, IncidentWorkflowInput, SourceResolution } from './types.ts';
-
-type StoreActivities = ReturnType<typeof createIncidentStoreActivities>;
-type DecisionActivities = ReturnType<typeof createDecisionActivities>;
-
-/** Histories that took a runbook run by hand (runRunbook) carry this marker. */
-const RUN_RUNBOOK_PATCH = 'run-runbook';
+import { alertReceived, alertsReceived, reopenIncident, sourceResolved, stateQuery } from './messages.ts';
+import type { IncidentState, IncidentWorkflowInput, SourceResolution } from './types.ts';
 
 /** How long a run started by a reopen waits for that Update; a refused reopen leaves it nothing else to do. */
 const REOPEN_WAIT = '1 minute';
-
-// A read of PostgreSQL: retried for as long as the database is away. Saves have their own bounded policy
-// (incident-save.ts).
-const store = proxyActivities<Pick<StoreActivities, 'loadIncidentContext'>>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
-
-const decision = proxyActivities<DecisionActivities>({
-  // An LLM provider may be slow; the activity falls back to rules on its own well before this.
-  startToCloseTimeout: '60 seconds',
-  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5 },
-});
 
 /**
  * Returns the incident's final state, or null when every alert that started the run had already been
@@ -69,7 +40,7 @@ const decision = proxyActivities<DecisionActivities>({
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentState | null> {
   const info = workflowInfo();
   const inbox = new AlertInbox(input.resume?.recentAlertIds);
-  let ctx: Awaited<ReturnType<StoreActivities['loadIncidentContext']>> | undefined;
+  let ctx: IncidentContext | undefined;
   // Timeline events and alert ids since the last save: each save writes and links only these.
   const journal = T.emptyJournal();
 
@@ -98,40 +69,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   });
   const save = saver.save;
 
-  const flushAlerts = async (): Promise<void> => {
-    if (!inbox.hasPending()) return;
-    const { alerts: batch, repeatIds: repeats } = inbox.take();
-    const s = current();
-    T.absorb(s, journal, batch, repeats, Date.now());
-    const n = batch.length + repeats.length;
-    const message = `${n} more alert(s) correlated (${s.alertCount} in total)`;
-    T.record(s, journal, now(), 'alerts_correlated', message, null, T.alertBatchData(batch, repeats));
-    await save();
-  };
-
-  /**
-   * Wait until `done()` or the timeout, folding in alerts as they arrive. Returns whether `done()`
-   * became true, or 'continue' when Temporal suggests a fresh history and it is safe to take one.
-   */
-  const waitFor = async (
-    done: () => boolean,
-    timeoutMs?: number,
-    mayContinue = false,
-  ): Promise<boolean | 'continue'> => {
-    const until = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    for (;;) {
-      const remaining = until === undefined ? undefined : Math.max(until - Date.now(), 0);
-      const wake = (): boolean =>
-        done() || inbox.hasPending() || (mayContinue && workflowInfo().continueAsNewSuggested);
-      if (remaining === undefined) await condition(wake);
-      else await condition(wake, remaining);
-      if (inbox.hasPending()) await flushAlerts();
-      if (done()) return true;
-      if (mayContinue && workflowInfo().continueAsNewSuggested) return 'continue';
-      // A steady stream of alerts must not hold the deadline off: it ends the wait even if the last wake was an alert.
-      if (until !== undefined && Date.now() >= until) return false;
-    }
-  };
+  const { flushAlerts, waitFor } = createAlertWaiter({ inbox, state: current, journal, now, save });
 
   // Pages run one at a time: an SLA breach and an escalation at once must not both hand the incident out.
   const pager: Pager = { state: current, journal: () => journal, now, save };
@@ -175,31 +113,14 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // ---- commands from people -------------------------------------------------------------
   // Registered before the first await: an Update that reaches a continued run while it loads its context would
   // otherwise be rejected for want of a handler. Before the incident opens, their validators refuse (not ready).
-  const decide =
-    (status: 'approved' | 'rejected') =>
-    (cmd: IncidentCommand): IncidentState => {
-      T.decideApproval(current(), journal, now(), status, cmd);
-      return current();
-    };
-  const validateApprovalDecision =
-    (status: 'approved' | 'rejected') =>
-    (cmd: IncidentCommand): void =>
-      refuseIf(T.refuseApprovalDecision(current(), cmd, Date.now(), status));
-  setHandler(approveIncident, decide('approved'), { validator: validateApprovalDecision('approved') });
-  setHandler(rejectIncident, decide('rejected'), { validator: validateApprovalDecision('rejected') });
-  // A person runs a runbook on the incident: through the approval gate, then the same remediation step. The main
-  // loop wakes from its wait on the new status.
-  setHandler(
-    runRunbook,
-    async (cmd) => {
-      patched(RUN_RUNBOOK_PATCH);
-      requestRun(current(), journal, now(), cmd, ctx!.approvalTimeoutSeconds);
-      await save();
-      if (current().status === 'awaiting_approval' && pagesApprovers()) pageApproversBeside();
-      return current();
-    },
-    { validator: (cmd) => refuseIf(refuseRun(current(), cmd, ctx !== undefined)) },
-  );
+  registerApprovalCommands({
+    state: current,
+    journal: () => journal,
+    now,
+    save,
+    approvalTimeoutSeconds: () => ctx?.approvalTimeoutSeconds,
+    pageApproversBeside,
+  });
   registerPeopleCommands({ state: current, journal: () => journal, now, save });
   // A person asks for a fresh decision (redecide.ts): the decision activity again, then the same approval gate.
   registerRedecide({
@@ -238,72 +159,37 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // ---- open the incident ---------------------------------------------------------------
   await condition(() => state !== undefined || inbox.hasPendingAlerts());
   if (!state) {
-    let opening: AlertSignal[] = [];
-    let openingRepeats: string[] = [];
-    for (;;) {
-      const { alerts: candidates, repeatIds: candidateRepeats } = inbox.take();
-      ctx = await store.loadIncidentContext({
-        companyId: input.companyId,
-        assetName: input.assetName,
-        alertIds: [...candidates.map((a) => a.alertId), ...candidateRepeats],
+    const opening = await openFromAlerts({
+      input,
+      run: info,
+      inbox,
+      journal,
+      now,
+      setContext: (c) => (ctx = c),
+    });
+    if (opening.kind === 'nothing') return null;
+    if (opening.kind === 'late') {
+      return await continueAsNew<typeof incidentWorkflow>({
+        ...input,
+        carriedAlerts: opening.alerts,
+        carriedRepeatIds: opening.repeatIds,
+        resume: undefined,
       });
-      // A redelivery of an alert an earlier incident already handled must not open a second incident.
-      const linked = new Set(ctx.linkedAlertIds);
-      const fresh = candidates.filter((a) => !linked.has(a.alertId));
-      if (fresh.length > 0) {
-        // Alerts that arrived during the look-up open the incident too (saveIncident still refuses to take
-        // an alert another incident owns); runs recorded before this check was added did exactly this.
-        const arrived = inbox.take();
-        opening = [...fresh, ...arrived.alerts];
-        openingRepeats = [...candidateRepeats.filter((id) => !linked.has(id)), ...arrived.repeatIds];
-        break;
-      }
-      if (!inbox.hasPendingAlerts()) {
-        inbox.close();
-        await condition(allHandlersFinished);
-        const late = inbox.carried();
-        if (late.alerts.length > 0) {
-          return await continueAsNew<typeof incidentWorkflow>({
-            ...input,
-            carriedAlerts: late.alerts,
-            carriedRepeatIds: late.repeatIds,
-            resume: undefined,
-          });
-        }
-        return null;
-      }
     }
-    const opened = T.openIncident(
-      {
-        incidentId: uuid4(),
-        companyId: input.companyId,
-        workflowId: info.workflowId,
-        runId: info.runId,
-        aggregationKey: input.aggregationKey,
-        assetName: input.assetName,
-        signature: input.signature,
-        assetCritical: ctx.assetCritical,
-        sla: ctx.sla,
-        category: ctx.category ?? null,
-        first: opening[0]!,
-      },
-      now(),
-    );
-    state = opened;
-    firstAlertMs = Math.min(...opening.map((a) => Date.parse(a.receivedAt)));
-    T.absorb(opened, journal, opening, openingRepeats, Date.now());
-    const n = opening.length + openingRepeats.length;
-    const message = `Incident opened on ${input.assetName} for "${input.signature}" from ${n} alert(s)`;
-    T.record(opened, journal, now(), 'created', message, null, T.alertBatchData(opening, openingRepeats));
+    state = opening.state;
+    firstAlertMs = opening.firstAlertMs;
     await save();
   } else {
-    ctx = await store.loadIncidentContext({ companyId: input.companyId, assetName: input.assetName, alertIds: [] });
+    ctx = await loadResumedContext(input);
     if (!reopening) {
       // The row learns the new run id, so "Open in Temporal Web" leads to the live run.
       T.record(current(), journal, now(), 'continued', 'Continued in a fresh workflow run to keep the history short');
       await save();
     }
   }
+
+  // Loaded by now, whichever way the run started.
+  const context: IncidentContext = ctx!;
 
   // Signals wait in Temporal's buffer until this handler exists, so it comes once the incident is open.
   setHandler(sourceResolved, async (r: SourceResolution) => {
@@ -318,24 +204,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   });
 
   // ---- SLA clock, alongside everything else ---------------------------------------------
-  const watchSla = async (): Promise<void> => {
-    const s = current();
-    const untilMs = (iso: string): number => Math.max(Date.parse(iso) - Date.now(), 0);
-    if (!s.slaResponseBreached && !(await condition(() => T.responded(s), untilMs(s.slaResponseDeadline)))) {
-      T.breachSla(s, journal, now(), 'Response');
-      await save();
-      if (pagesPeople()) await serially(() => page(pager, 'Response SLA breached'));
-    }
-    if (
-      !s.slaResolutionBreached &&
-      !(await condition(() => s.status === 'resolved', untilMs(s.slaResolutionDeadline)))
-    ) {
-      T.breachSla(s, journal, now(), 'Resolution');
-      await save();
-      if (pagesPeople()) await serially(() => page(pager, 'Resolution SLA breached'));
-    }
-  };
-  const sla = watchSla();
+  const sla = watchSla(pager, serially);
 
   // ---- gather, decide, approve, remediate ----------------------------------------------
   // Undecided and not with the automation: a person acknowledging or starting work early does not stop the
@@ -343,50 +212,21 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const undecided = (): boolean => !current().decision && (current().status === 'new' || L.takenByPerson(current()));
   if (undecided()) {
     // Like Alertmanager's group_wait: let a burst settle so the decision sees the whole incident (group-wait.ts).
-    const wait = groupWaitFor(ctx.groupWaitSeconds, firstAlertMs, Date.now());
+    const wait = groupWaitFor(context.groupWaitSeconds, firstAlertMs, Date.now());
     if (wait !== null) await waitFor(() => current().status === 'resolved', wait);
   }
   if (undecided()) {
-    const s = current();
-    let d: Awaited<ReturnType<DecisionActivities['decideIncident']>>;
-    let failure: string | undefined;
-    try {
-      d = await decision.decideIncident({
-        companyId: s.companyId,
-        incidentId: s.incidentId,
-        assetName: s.assetName,
-        signature: s.signature,
-        severity: s.severity,
-        alertCount: s.alertCount,
-      });
-    } catch (err) {
-      // Without a decision a person must take over; an incident must never sit in "new" unseen.
-      const { text, detail } = describeFailure('decide', err);
-      log.warn('No decision could be made', { incidentId: s.incidentId, cause: detail });
-      failure = detail;
-      d = {
-        action: 'escalate',
-        runbook: null,
-        reasoning: `${text}; a technician must investigate.`,
-        source: 'rules',
-        confidence: 0,
-      };
-    }
-    T.recordDecision(s, journal, now(), d, failure);
-    if (s.status === 'resolved' || ((d.action === 'escalate' || !d.runbook) && L.takenByPerson(s))) {
-      // A person resolved the incident while the decision was being made, or already has it in hand:
-      // record the decision, act on nothing.
-      await save();
-    } else if (d.action === 'escalate' || !d.runbook) {
-      await escalate(d.reasoning, failure);
-    } else if (d.action === 'request_approval') {
-      T.requestApproval(s, journal, now(), ctx.approvalTimeoutSeconds);
-      await save();
-      if (pagesApprovers()) pageApproversBeside();
-    } else {
-      s.status = 'remediating';
-      await save();
-    }
+    await decideIncident({
+      state: current,
+      journal: () => journal,
+      now,
+      save,
+      escalate,
+      approvalTimeoutSeconds: context.approvalTimeoutSeconds,
+      requestedApproval: () => {
+        if (pagesApprovers()) pageApproversBeside();
+      },
+    });
   }
 
   for (;;) {
@@ -407,7 +247,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       if (outcome === 'continue') return await continueWithFreshHistory(input, current(), inbox, saver.settled);
       if (current().status !== 'awaiting_approval') continue; // resolved by hand meanwhile
       if (outcome === false) {
-        T.expireApproval(s, journal, now(), ctx.approvalTimeoutSeconds);
+        T.expireApproval(s, journal, now(), context.approvalTimeoutSeconds);
         await escalate('Approval timed out');
       } else if (approval.status === 'rejected') {
         await escalate(`Runbook rejected by ${approval.decidedBy ?? 'an approver'}`);
@@ -423,7 +263,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
     // Escalated (or new after a resume): a person owns it now; wait for resolveIncident. Whoever was given it
     // has the ack timeout to acknowledge before the next in line gets it.
-    const ackTimeoutMinutes = ctx.ackTimeoutMinutes ?? 30;
+    const ackTimeoutMinutes = context.ackTimeoutMinutes ?? 30;
     const waitsOnAck = L.awaitingAcknowledgement(s) && mayPassOn(s) && pagesPeople();
     const assignee = s.assignee?.userId;
     const outcome = await waitFor(

@@ -1,0 +1,92 @@
+// Opening the incident from the alerts that started the run: look up the company's context, leave out alerts an
+// earlier incident already handled (a redelivery), and open with the rest. Split from incidentWorkflow so the
+// workflow body reads as its phases; the context look-up's proxy and policy live here.
+import { allHandlersFinished, condition, proxyActivities, uuid4 } from '@temporalio/workflow';
+import type { createIncidentStoreActivities, IncidentContext } from '../activities/incident-store.ts';
+import type { AlertInbox } from './alert-inbox.ts';
+import * as T from './incident-state.ts';
+import type { AlertSignal, IncidentState, IncidentWorkflowInput } from './types.ts';
+
+type StoreActivities = ReturnType<typeof createIncidentStoreActivities>;
+
+// A read of PostgreSQL: retried for as long as the database is away. Saves have their own bounded policy
+// (incident-save.ts).
+const store = proxyActivities<Pick<StoreActivities, 'loadIncidentContext'>>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/** The context of a run that resumes an incident (continued, or reopened): no alerts to check. */
+export function loadResumedContext(input: IncidentWorkflowInput): Promise<IncidentContext> {
+  return store.loadIncidentContext({ companyId: input.companyId, assetName: input.assetName, alertIds: [] });
+}
+
+export type Opening =
+  /** Opened; the caller saves it. `firstAlertMs`: when its first alert arrived (group-wait.ts). */
+  | { kind: 'opened'; state: IncidentState; firstAlertMs: number }
+  /** Every alert had been handled by an earlier incident; some came after the run stopped taking them. */
+  | { kind: 'late'; alerts: AlertSignal[]; repeatIds: string[] }
+  /** Every alert had been handled by an earlier incident, and nothing else came. */
+  | { kind: 'nothing' };
+
+export async function openFromAlerts(deps: {
+  input: IncidentWorkflowInput;
+  run: { workflowId: string; runId: string };
+  inbox: AlertInbox;
+  journal: T.Journal;
+  now: () => string;
+  /** Each context as soon as it is loaded: the run's handlers read it (a runRunbook validator, the saver). */
+  setContext: (ctx: IncidentContext) => void;
+}): Promise<Opening> {
+  const { input, inbox } = deps;
+  let ctx: IncidentContext;
+  let opening: AlertSignal[] = [];
+  let openingRepeats: string[] = [];
+  for (;;) {
+    const { alerts: candidates, repeatIds: candidateRepeats } = inbox.take();
+    ctx = await store.loadIncidentContext({
+      companyId: input.companyId,
+      assetName: input.assetName,
+      alertIds: [...candidates.map((a) => a.alertId), ...candidateRepeats],
+    });
+    deps.setContext(ctx);
+    // A redelivery of an alert an earlier incident already handled must not open a second incident.
+    const linked = new Set(ctx.linkedAlertIds);
+    const fresh = candidates.filter((a) => !linked.has(a.alertId));
+    if (fresh.length > 0) {
+      // Alerts that arrived during the look-up open the incident too (saveIncident still refuses to take
+      // an alert another incident owns); runs recorded before this check was added did exactly this.
+      const arrived = inbox.take();
+      opening = [...fresh, ...arrived.alerts];
+      openingRepeats = [...candidateRepeats.filter((id) => !linked.has(id)), ...arrived.repeatIds];
+      break;
+    }
+    if (!inbox.hasPendingAlerts()) {
+      inbox.close();
+      await condition(allHandlersFinished);
+      const late = inbox.carried();
+      return late.alerts.length > 0 ? { kind: 'late', ...late } : { kind: 'nothing' };
+    }
+  }
+  const opened = T.openIncident(
+    {
+      incidentId: uuid4(),
+      companyId: input.companyId,
+      workflowId: deps.run.workflowId,
+      runId: deps.run.runId,
+      aggregationKey: input.aggregationKey,
+      assetName: input.assetName,
+      signature: input.signature,
+      assetCritical: ctx.assetCritical,
+      sla: ctx.sla,
+      category: ctx.category ?? null,
+      first: opening[0]!,
+    },
+    deps.now(),
+  );
+  T.absorb(opened, deps.journal, opening, openingRepeats, Date.now());
+  const n = opening.length + openingRepeats.length;
+  const message = `Incident opened on ${input.assetName} for "${input.signature}" from ${n} alert(s)`;
+  T.record(opened, deps.journal, deps.now(), 'created', message, null, T.alertBatchData(opening, openingRepeats));
+  return { kind: 'opened', state: opened, firstAlertMs: Math.min(...opening.map((a) => Date.parse(a.receivedAt))) };
+}
