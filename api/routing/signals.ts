@@ -1,6 +1,7 @@
 // The router's Temporal side: one signalWithStart per lane with the alerts that change its incident, and the
 // "recovered at source" signal. Each call has its own deadline, so one slow lane cannot hold up a pass for long.
 import type { Client } from '@temporalio/client';
+import { runDetails, runSummary } from '../../domain/run-summary.ts';
 import { alertsReceived, sourceResolved } from '../../workflows/messages.ts';
 import type { AlertBatch, AlertSignal, IncidentWorkflowInput } from '../../workflows/types.ts';
 import type { PlacedAlert } from './placement.ts';
@@ -27,6 +28,9 @@ export async function signalLane(
       args: [input],
       signal: alertsReceived,
       signalArgs: [lane.batch],
+      // Read in Temporal Web's list and run page; set only when this call starts the run.
+      staticSummary: runSummary(first),
+      staticDetails: runDetails({ ...first, first: toSignal(first) }),
     }),
   );
 }

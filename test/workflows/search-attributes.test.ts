@@ -1,5 +1,6 @@
 // Incident runs carry search attributes (company, asset, signature, severity, status, assignee) that change with the
-// incident, so `temporal workflow list --query` finds "critical incidents of this company, escalated".
+// incident, so `temporal workflow list --query` finds "critical incidents of this company, escalated"; and a
+// summary and details Temporal Web lists instead of a workflow id.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTemporalCli } from '../../lib/temporal-dev-server.ts';
@@ -43,6 +44,10 @@ describe('incident search attributes', () => {
       AwSeverity: ['critical'],
       AwStatus: ['escalated'],
     });
+
+    // Temporal Web's list reads the run's summary; its page the details.
+    expect(await described.staticSummary()).toBe('replication_lag on search-db-01');
+    expect(await described.staticDetails()).toContain(`Company: ${company.companyId}`);
 
     const cli = findTemporalCli();
     if (!cli) throw new Error('the temporal CLI is not on PATH or in .venv/bin');
