@@ -53,6 +53,12 @@ export interface AlertRecord {
   receiver: string;
   resolvedAt: string | null;
   receivedAt: string;
+  companyId: string;
+  companyName: string;
+  /** Null until the router has handed it to an incident, or when it joined none. */
+  incidentId: string | null;
+  /** A silence or maintenance window muted it: it paged nobody. */
+  muted: boolean;
   /** Why it joined its incident: the rule and the fields that matched. */
   correlation: { rule: string; matched: string[] } | null;
 }
@@ -65,7 +71,7 @@ export interface TimelineRecord {
   createdAt: string;
 }
 
-interface IncidentRow {
+export interface IncidentRow {
   id: string;
   company_id: string;
   company_name: string;
@@ -101,7 +107,7 @@ interface IncidentRow {
   resolved_at: string | null;
 }
 
-function fromRow(r: IncidentRow): IncidentRecord {
+export function fromRow(r: IncidentRow): IncidentRecord {
   return {
     id: r.id,
     companyId: r.company_id,
@@ -189,7 +195,7 @@ export interface IncidentFilter {
 }
 
 // The incident row as GraphQL serves it, with its company's name; final_state stays out (a reopen reads it).
-function selectIncidents(sql: Sql) {
+export function selectIncidents(sql: Sql) {
   return sql`
     SELECT i.id, i.company_id, i.workflow_id, i.run_id, i.aggregation_key, i.asset_name, i.signature, i.severity,
       i.status, i.priority_score, i.alert_count, i.tool_sources, i.decision, i.approval, i.execution,
@@ -200,7 +206,7 @@ function selectIncidents(sql: Sql) {
 }
 
 /** `scope` null means every company (MSP admin); an empty list means none. */
-function inScope(sql: Sql, scope: string[] | null) {
+export function inScope(sql: Sql, scope: string[] | null) {
   return scope === null ? sql`true` : sql`i.company_id = ANY(${scope})`;
 }
 
@@ -243,12 +249,19 @@ export async function getIncident(sql: Sql, scope: string[] | null, id: string):
   return rows[0] ? fromRow(rows[0]) : null;
 }
 
+/** An alert as GraphQL serves it, with its company's name: `SELECT ${alertColumns(sql)} WHERE …`. */
+export function alertColumns(sql: Sql) {
+  return sql`
+    a.id, a.asset_name AS "assetName", a.signature, a.message, a.severity, a.tool_source AS "toolSource", a.status,
+    a.receiver, a.resolved_at AS "resolvedAt", a.received_at AS "receivedAt", a.correlation,
+    a.company_id AS "companyId", c.name AS "companyName", a.incident_id AS "incidentId", a.muted_by IS NOT NULL AS muted
+    FROM alerts a JOIN companies c ON c.id = a.company_id`;
+}
+
 /** The incident's latest alerts, oldest first: a storm's incident holds thousands, a page shows the newest. */
 export async function incidentAlerts(sql: Sql, incidentId: string, limit = 100): Promise<AlertRecord[]> {
   const rows = await sql<AlertRecord[]>`
-    SELECT id, asset_name AS "assetName", signature, message, severity, tool_source AS "toolSource", status, receiver,
-      resolved_at AS "resolvedAt", received_at AS "receivedAt", correlation
-    FROM alerts WHERE incident_id = ${incidentId} ORDER BY received_at DESC, id DESC
+    SELECT ${alertColumns(sql)} WHERE a.incident_id = ${incidentId} ORDER BY a.received_at DESC, a.id DESC
     LIMIT ${Math.min(Math.max(limit, 1), 500)}`;
   return rows.reverse();
 }

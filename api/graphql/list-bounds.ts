@@ -9,6 +9,7 @@ import { RUNBOOK_CATALOGUE } from '../../domain/runbook-catalogue.ts';
 import { MAX_PERIOD_DAYS } from '../../domain/kpi.ts';
 import { INCIDENT_STATUSES, SEVERITIES } from '../../domain/types.ts';
 import { PENDING_APPROVALS_LIMIT, TIMELINE_LIMIT } from '../incident-queries.ts';
+import { PAGE_SIZE } from '../../domain/paging.ts';
 import { RECURRING_TOP } from '../client-report.ts';
 import { TOP_N } from '../overview.ts';
 import { RUNBOOK_VERSIONS_LIMIT } from '../tenants/runbooks.ts';
@@ -27,6 +28,9 @@ export interface ListBound {
 /** Keyed "Type.field". */
 export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   'Query.incidents': { arg: 'limit', default: 100, max: 500 },
+  /** Cursor connections: a page of `first` edges of the enclosing connection field (search-queries.ts). */
+  'IncidentConnection.edges': { parentArg: 'first', default: PAGE_SIZE.default, max: PAGE_SIZE.max },
+  'AlertConnection.edges': { parentArg: 'first', default: PAGE_SIZE.default, max: PAGE_SIZE.max },
   'Query.pendingApprovals': {
     arg: 'limit',
     default: PENDING_APPROVALS_LIMIT.default,

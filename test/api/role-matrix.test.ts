@@ -131,6 +131,20 @@ const OPS: Record<string, Op> = {
   // ---- queries
   me: { expect: { ...SELF, anon: 'ok' }, run: (t) => gql('{ me { id } }')(t) },
   incidents: { expect: MEMBER_OF_A_READ, run: (t) => gql('{ incidents { id companyId } }')(t) },
+  incidentsConnection: {
+    expect: MEMBER_OF_A_READ,
+    run: (t) =>
+      gql('query($c:ID){ incidentsConnection(filter:{companyId:$c}) { edges { node { id companyId } } } }', {
+        c: A.companyId,
+      })(t),
+  },
+  alertsConnection: {
+    expect: MEMBER_OF_A_READ,
+    run: (t) =>
+      gql('query($c:ID){ alertsConnection(filter:{companyId:$c}) { edges { node { id companyId } } } }', {
+        c: A.companyId,
+      })(t),
+  },
   incident: {
     expect: MEMBER_OF_A_READ,
     run: (t) => gql('query($id:ID!){ incident(id:$id) { id } }', { id: incidentId })(t),

@@ -20,6 +20,13 @@ export const AlertRef = builder.objectRef<AlertRecord>('Alert').implement({
       description: 'When its source reported it recovered.',
     }),
     receivedAt: t.expose('receivedAt', { type: 'DateTime' }),
+    companyId: t.exposeID('companyId'),
+    companyName: t.exposeString('companyName'),
+    incidentId: t.exposeID('incidentId', {
+      nullable: true,
+      description: 'The incident it joined; null while it waits for the router, or when it joined none.',
+    }),
+    muted: t.exposeBoolean('muted', { description: 'A silence or maintenance window muted it: it paged nobody.' }),
     correlationRule: t.string({
       nullable: true,
       description: 'The rule that placed it in its incident: opened, same_key, host_fault, recurrence or alone.',
