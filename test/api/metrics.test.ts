@@ -4,6 +4,7 @@ import parsePrometheusTextFormat, { type PromFamily } from 'parse-prometheus-tex
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mayScrape, routeLabel } from '../../api/metrics.ts';
 import { createCompany } from '../helpers/fixtures.ts';
+import { dashboardMetrics, isWorkerMetric } from '../helpers/grafana.ts';
 import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
 const TOKEN = 'scrape-token-for-the-metrics-test';
@@ -96,6 +97,9 @@ describe('GET /metrics (real API)', () => {
       expect(after.families.map((f) => f.name)).toContain(name);
     }
     expect(sample(after.families, 'aw_route_lag_seconds')).toBeGreaterThanOrEqual(0);
+    // Every API metric the committed Grafana dashboard charts exists.
+    const names = after.families.map((f) => f.name);
+    expect(dashboardMetrics().filter((m) => !isWorkerMetric(m) && !names.includes(m))).toEqual([]);
     expect(after.families.find((f) => f.name === 'aw_http_requests_total')?.type).toBe('COUNTER');
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../lib/temporal-dev-server.ts';
 import { metricsExporter, outcomeOf } from '../../worker/metrics.ts';
 import { createCompany } from '../helpers/fixtures.ts';
+import { dashboardMetrics, isWorkerMetric } from '../helpers/grafana.ts';
 import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
 let stack: Stack;
@@ -70,6 +71,11 @@ describe('worker metrics', () => {
     expect(
       total(families, 'aw_activity_runs_total', { activity: 'decideIncident', outcome: 'completed' }),
     ).toBeGreaterThanOrEqual(1);
+    // Every worker metric the committed Grafana dashboard charts exists; a notification failure is counted only
+    // once one happens, so that one family appears with the first failure.
+    const names = families.map((f) => f.name);
+    const absent = dashboardMetrics().filter((m) => isWorkerMetric(m) && !names.includes(m));
+    expect(absent).toEqual(['aw_notification_failures_total']);
     // Temporal's own, from the same endpoint.
     expect(families.some((f) => f.name.startsWith('temporal_'))).toBe(true);
   });
