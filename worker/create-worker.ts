@@ -1,4 +1,5 @@
 // Wires the incident workflow and its activities onto the task queue.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -10,6 +11,21 @@ import { metricsInterceptor } from './metrics.ts';
 import { ensureSearchAttributes } from '../lib/search-attributes.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** Written by `npm run build` (scripts/build.ts) at the top of dist/, next to the compiled worker/. */
+export const PREBUILT_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+
+/**
+ * Chosen by how this file runs, not by a setting: compiled (dist/, the production image) the worker loads the bundle
+ * the build wrote, so it starts without webpack and runs exactly the workflow code that was built; from source
+ * (npm start, tests, tsx) it bundles workflows/ itself, so an edit takes effect at the next start.
+ */
+function workflowSource(explicit?: WorkerOptions['workflowBundle']): Partial<WorkerOptions> {
+  if (explicit) return { workflowBundle: explicit };
+  if (!import.meta.url.endsWith('.js')) return { workflowsPath: WORKFLOWS_PATH };
+  if (!existsSync(PREBUILT_BUNDLE))
+    throw new Error(`the compiled worker needs its workflow bundle ${PREBUILT_BUNDLE}: run \`npm run build\``);
+  return { workflowBundle: { codePath: PREBUILT_BUNDLE } };
+}
 
 export async function createWorker(deps: {
   connection: NativeConnection;
@@ -23,7 +39,7 @@ export async function createWorker(deps: {
     connection: deps.connection,
     namespace: deps.config.temporalNamespace,
     taskQueue: deps.taskQueue ?? deps.config.taskQueue,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowSource(deps.workflowBundle),
     activities:
       deps.activities ??
       createActivities({

@@ -76,7 +76,7 @@ describe(`docker-compose.yml (${composeCli ? 'docker compose config' : 'parsed, 
 
   it('runs migrations and grants once as the owner, before the api and worker start as the application role', () => {
     const migrate = service('migrate');
-    expect(migrate.command).toEqual(['sh', '-c', 'npm run migrate && npm run grants']);
+    expect(migrate.command).toEqual(['sh', '-c', 'node dist/db/migrate-cli.js && node dist/db/grants-cli.js']);
     expect(migrate.environment?.DATABASE_URL).toBe('postgres://alert_whisperer_owner@postgres:5432/alert_whisperer');
     for (const name of ['api', 'worker']) {
       const s = service(name);
@@ -87,5 +87,10 @@ describe(`docker-compose.yml (${composeCli ? 'docker compose config' : 'parsed, 
       expect(s.depends_on?.migrate).toEqual({ condition: 'service_completed_successfully' });
     }
     expect(service('postgres').volumes).toContain('./docker/postgres-init:/docker-entrypoint-initdb.d:ro');
+  });
+
+  it('runs the compiled build (Dockerfile, npm run build) on plain node', () => {
+    expect(service('api').command).toEqual(['node', 'dist/api/main.js']);
+    expect(service('worker').command).toEqual(['node', 'dist/worker/main.js']);
   });
 });
