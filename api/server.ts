@@ -1,5 +1,4 @@
 // The HTTP server: webhook, GraphQL over HTTP and WebSocket (one path), and the built dashboard.
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
@@ -7,11 +6,10 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import express, { type Request } from 'express';
 import { createYoga } from 'graphql-yoga';
-import { pinoHttp } from 'pino-http';
 import proxyAddr from 'proxy-addr';
 import type { Sql } from '../db/sql.ts';
 import type { ServiceConfig } from '../lib/config.ts';
-import { createLogger, requestLine, type Logger } from '../lib/log.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
 import { createTokenService } from './auth.ts';
 import { createAuthRoutes } from './auth-routes.ts';
 import { createContextFactory } from './graphql/context.ts';
@@ -25,6 +23,7 @@ import { LoginThrottle } from './login-throttle.ts';
 import { renderGraphiqlPage } from './graphiql.ts';
 import { securityHeaders } from './security-headers.ts';
 import { healthRoutes } from './health.ts';
+import { requestLog } from './request-log.ts';
 import { createApiMetrics, mayScrape } from './metrics.ts';
 import { createErrorHandler } from './errors.ts';
 import { createWebhooks } from './webhook.ts';
@@ -115,23 +114,8 @@ export async function createApiServer(deps: {
       graphqlEndpoint: yoga.graphqlEndpoint,
     }),
   );
-  // Every request gets an id (the caller's X-Request-Id when it is a plain token, else a new one), answered in
-  // X-Request-Id and carried by each line logged about it through req.log.
-  app.use(
-    pinoHttp({
-      logger,
-      serializers: { req: requestLine },
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      // Access lines: failures always, refusals at info, the rest only at debug (webhooks arrive by the thousand).
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
-    }),
-  );
+  // Request ids and access lines (api/request-log.ts): the request's logger is made only when something logs.
+  app.use(requestLog(logger));
   // Counted from the first middleware on, so refusals (rate limits, bad signatures, 404s) count too.
   let liveSubscriptions = (): number => 0;
   const metrics = createApiMetrics({ sql, subscriptions: () => liveSubscriptions() });
