@@ -48,6 +48,8 @@ export interface AlertSearch {
   from?: string | null;
   /** Received before. */
   to?: string | null;
+  /** Only the alerts of one incident (Incident.alertsConnection). */
+  incidentId?: string | null;
 }
 
 export interface PageArgs {
@@ -117,6 +119,7 @@ export async function searchAlerts(
     SELECT to_char(a.received_at AT TIME ZONE 'UTC', ${KEY_FORMAT}) AS key, ${alertColumns(sql)}
     WHERE ${scoped === null ? sql`true` : sql`a.company_id = ANY(${scoped})`}
       ${filter.severity ? sql`AND a.severity = ${filter.severity}` : sql``}
+      ${filter.incidentId ? sql`AND a.incident_id = ${filter.incidentId}` : sql``}
       ${filter.toolSource ? sql`AND a.tool_source = ${filter.toolSource}` : sql``}
       ${filter.muted === true ? sql`AND a.muted_by IS NOT NULL` : sql``}
       ${filter.muted === false ? sql`AND a.muted_by IS NULL` : sql``}

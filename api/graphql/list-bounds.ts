@@ -31,6 +31,7 @@ export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   /** Cursor connections: a page of `first` edges of the enclosing connection field (search-queries.ts). */
   'IncidentConnection.edges': { parentArg: 'first', default: PAGE_SIZE.default, max: PAGE_SIZE.max },
   'AlertConnection.edges': { parentArg: 'first', default: PAGE_SIZE.default, max: PAGE_SIZE.max },
+  'IncidentEventConnection.edges': { parentArg: 'first', default: PAGE_SIZE.default, max: PAGE_SIZE.max },
   'Query.pendingApprovals': {
     arg: 'limit',
     default: PENDING_APPROVALS_LIMIT.default,

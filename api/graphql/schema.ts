@@ -9,6 +9,7 @@ import './types/execution.ts';
 import './types/incident-event.ts';
 import './types/incident.ts';
 import './types/search.ts';
+import './types/incident-pages.ts';
 import './types/incident-commands.ts';
 import './types/ingestion.ts';
 import './types/session.ts';

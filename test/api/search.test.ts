@@ -2,7 +2,10 @@
 // between pages), text matched literally (`%` and `_` are characters), every filter, and the scope: another
 // company's rows never appear, whatever the filter names.
 import { randomUUID } from 'node:crypto';
+import { graphql } from 'graphql';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { schema } from '../../api/graphql/schema.ts';
+import { timelinePage } from '../../api/incident-pages.ts';
 import { PagingInputError } from '../../domain/paging.ts';
 import { createSql, type Sql } from '../../db/sql.ts';
 import { searchAlerts, searchIncidents, type AlertSearch, type IncidentSearch } from '../../api/search-queries.ts';
@@ -236,5 +239,68 @@ describe('alertsConnection', () => {
     expect(idx.map((r) => r.indexname)).toEqual(
       expect.arrayContaining(['alerts_message_trgm', 'incidents_asset_trgm', 'incidents_signature_trgm']),
     );
+  });
+});
+
+interface GqlData {
+  incidentsConnection: {
+    edges: Array<{
+      node: {
+        id: string;
+        alertsConnection: { edges: Array<{ node: { id: string } }>; pageInfo: { hasNextPage: boolean } };
+        timelineConnection: { edges: unknown[] };
+      };
+    }>;
+  };
+}
+
+describe("an incident's alerts and timeline by cursor", () => {
+  it('pages the timeline newest first, and refuses a cursor of another incident', async () => {
+    const id = await incident(C, { asset: `${tag}-tl`, created: '2026-01-11T00:00:00Z' });
+    const other = await incident(C, { asset: `${tag}-tl2`, created: '2026-01-11T00:00:00Z' });
+    for (let seq = 1; seq <= 5; seq++) {
+      await sql`INSERT INTO incident_events (incident_id, seq, kind, message, created_at)
+        VALUES (${id}, ${seq}, 'note', ${`event ${seq}`}, '2026-01-11T00:00:00Z')`;
+    }
+    const seqs: number[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await timelinePage(sql, id, { first: 2, after });
+      seqs.push(...page.edges.map((e) => e.node.seq));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(seqs).toEqual([5, 4, 3, 2, 1]);
+    const first = await timelinePage(sql, id, { first: 2 });
+    await expect(timelinePage(sql, other, { after: first.pageInfo.endCursor })).rejects.toMatchObject({
+      field: 'after',
+    });
+  });
+
+  it('serves both through GraphQL, and names a bad argument in a BAD_USER_INPUT error', async () => {
+    const id = await incident(C, { asset: `${tag}-gql`, created: '2026-01-12T00:00:00Z' });
+    const a1 = await alert(C, { asset: `${tag}-gql`, at: '2026-01-12T00:00:01Z', incidentId: id });
+    const a2 = await alert(C, { asset: `${tag}-gql`, at: '2026-01-12T00:00:02Z', incidentId: id });
+    await alert(C, { asset: `${tag}-gql`, at: '2026-01-12T00:00:03Z' });
+    const user = { id: 'u-search', email: 's@example.test', name: 'S', role: 'technician', companyIds: [C] };
+    const run = (source: string, variableValues: Record<string, unknown> = {}) =>
+      graphql({ schema, source, variableValues, contextValue: { sql, user } });
+    const q = `query($t:String){ incidentsConnection(filter:{text:$t}) {
+      edges { node { id alertsConnection(first:1) { edges { node { id } } pageInfo { hasNextPage endCursor } }
+        timelineConnection { edges { cursor } } } } } }`;
+    const r = await run(q, { t: `${tag}-gql` });
+    expect(r.errors).toBeUndefined();
+    const node = (r.data as unknown as GqlData).incidentsConnection.edges[0]!.node;
+    expect(node.id).toBe(id);
+    expect(node.alertsConnection.edges.map((e) => e.node.id)).toEqual([a2]);
+    expect(node.alertsConnection.pageInfo.hasNextPage).toBe(true);
+    expect(node.timelineConnection.edges).toEqual([]);
+    const bad = await run('{ alertsConnection(first: 0) { edges { cursor } } }');
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    const long = await run('query($t:String){ incidentsConnection(filter:{text:$t}) { edges { cursor } } }', {
+      t: 'x'.repeat(201),
+    });
+    expect(long.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.text' });
+    expect(a1).not.toBe(a2);
   });
 });
