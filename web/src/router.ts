@@ -43,3 +43,16 @@ export function replace(...segments: string[]): void {
   history.replaceState(history.state, '', href(...segments))
   hash.value = location.hash
 }
+
+/** The query as "?a=1", or "" when it is empty: to carry a page's filters along a navigation. */
+export function queryString(params: URLSearchParams = route.value.query): string {
+  const s = params.toString()
+  return s ? `?${s}` : ''
+}
+
+/** Puts a page's filters in the hash's query (so a link shares them), keeping the path; empty values are left out. */
+export function setQuery(values: Record<string, string>): void {
+  const params = new URLSearchParams()
+  for (const [k, v] of Object.entries(values)) if (v) params.set(k, v)
+  location.hash = href(...route.value.path) + queryString(params)
+}

@@ -142,6 +142,20 @@ export const INCIDENTS = /* GraphQL */ `
   ${INCIDENT_SUMMARY}
 `
 
+/** Incidents found by text (asset, signature, alert messages), newest first: the list's search box. */
+export const INCIDENTS_SEARCH = /* GraphQL */ `
+  query IncidentsSearch($filter: IncidentSearch, $first: Int) {
+    incidentsConnection(filter: $filter, first: $first) {
+      edges {
+        node {
+          ...IncidentSummary
+        }
+      }
+    }
+  }
+  ${INCIDENT_SUMMARY}
+`
+
 export const INCIDENTS_UPDATED = /* GraphQL */ `
   subscription IncidentsUpdated {
     incidentUpdated {
