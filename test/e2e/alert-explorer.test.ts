@@ -79,6 +79,9 @@ describe('alert explorer and incident search (real browser)', () => {
     await form.getByRole('button', { name: 'Search' }).click();
     await expect.poll(() => rows(page).count(), { timeout: UI_TIMEOUT }).toBe(50);
     expect(page.url()).toContain('#/alerts?q=disk_full');
+    // The filters and the first page, before "Load more" scrolls the table.
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, 'alert-explorer.png') });
     await page.getByTestId('load-more').click();
     await expect.poll(() => rows(page).count(), { timeout: UI_TIMEOUT }).toBe(60);
     const ids = await rows(page).evaluateAll((els) => els.map((e) => e.getAttribute('data-alert-id')));
@@ -88,9 +91,6 @@ describe('alert explorer and incident search (real browser)', () => {
     const assets = await rows(page).locator('td:nth-child(3)').allTextContents();
     expect(assets[0]).toBe('dental-db-0');
     expect(assets.every((a) => a.startsWith('dental-db-'))).toBe(true);
-    mkdirSync(SHOTS, { recursive: true });
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: path.join(SHOTS, 'alert-explorer.png') });
 
     // A link with the filters opens the same search in a fresh tab.
     const link = `${stack.url}/#/alerts?q=dental-web&severity=high`;
