@@ -239,6 +239,14 @@ describe('alertsConnection', () => {
     expect(idx.map((r) => r.indexname)).toEqual(
       expect.arrayContaining(['alerts_message_trgm', 'incidents_asset_trgm', 'incidents_signature_trgm']),
     );
+    // The planner may prefer a scan of a small test table; with scans priced out, the text filter must be able to
+    // use the trigram indexes (an expression they do not cover would leave only the scan).
+    const plan = await sql.begin(async (tx) => {
+      await tx`SET LOCAL enable_seqscan = off`;
+      return tx<{ 'QUERY PLAN': string }[]>`
+        EXPLAIN SELECT id FROM alerts WHERE message ILIKE '%disk full%' OR asset_name ILIKE '%disk full%'`;
+    });
+    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain('alerts_message_trgm');
   });
 });
 
