@@ -253,11 +253,17 @@ describe('webhook', () => {
     const res = await postAlert(stack.url, company.apiKey, { ...valid, asset_name: 'srv-outage' });
     expect(res.status).toBe(202);
     const { alert_id: alertId } = (await res.json()) as { alert_id: string };
-    const failed = await eventually(async () => {
-      const [a] = await stack.sql<{ route_attempts: number; route_error: string | null; routed_at: string | null }[]>`
+    // Each lane the dead router tries waits out its 10 s signal deadline (api/routing/signals.ts), and alerts other
+    // files left unrouted in the shared database may be tried before this one: the bound is generous, not a budget.
+    const failed = await eventually(
+      async () => {
+        const [a] = await stack.sql<{ route_attempts: number; route_error: string | null; routed_at: string | null }[]>`
         SELECT route_attempts, route_error, routed_at FROM alerts WHERE id = ${alertId}`;
-      return a?.route_error ? a : undefined;
-    }, 'a failed routing attempt');
+        return a?.route_error ? a : undefined;
+      },
+      'a failed routing attempt',
+      120_000,
+    );
     expect(failed.routed_at).toBeNull();
     expect(failed.route_error).toBeTruthy();
     await down.stop();
@@ -270,13 +276,17 @@ describe('webhook', () => {
       taskQueue: stack.config.taskQueue,
     });
     await stack.router.start();
-    const routed = await eventually(async () => {
-      const [a] = await stack.sql<
-        { incident_id: string | null; route_error: string | null }[]
-      >`SELECT incident_id, route_error FROM alerts WHERE id = ${alertId}`;
-      // The workflow links it and the router clears the outage's error, in either order.
-      return a?.incident_id && a.route_error === null ? a : undefined;
-    }, 'the alert to reach its incident after the outage, its error cleared');
+    const routed = await eventually(
+      async () => {
+        const [a] = await stack.sql<
+          { incident_id: string | null; route_error: string | null }[]
+        >`SELECT incident_id, route_error FROM alerts WHERE id = ${alertId}`;
+        // The workflow links it and the router clears the outage's error, in either order.
+        return a?.incident_id && a.route_error === null ? a : undefined;
+      },
+      'the alert to reach its incident after the outage, its error cleared',
+      120_000,
+    );
     expect(routed.route_error).toBeNull();
-  });
+  }, 300_000);
 });
