@@ -19,6 +19,7 @@ import type { SecretBox } from '../lib/secret-box.ts';
 import { deliverChatPayload, type ChatDeps } from './chat.ts';
 import { NOTIFICATION_CHANNEL } from './notify.ts';
 import type { OnCallPerson } from './on-call-lookup.ts';
+import { claimDelivery, settleDelivery } from '../db/notification-deliveries.ts';
 
 export interface ApproversInput {
   companyId: string;
@@ -69,23 +70,10 @@ export function createApprovalNotifyActivities(deps: {
       ORDER BY u.role = 'msp_admin', u.email`;
   }
 
-  async function claim(key: string, channel: 'email' | 'webhook', target: string): Promise<boolean> {
-    const rows = await sql`
-      INSERT INTO notification_deliveries (event_key, channel, target, status)
-      VALUES (${key}, ${channel}, ${target}, 'sending')
-      ON CONFLICT (event_key, channel, target) DO UPDATE
-        SET status = 'sending', attempts = notification_deliveries.attempts + 1, error = NULL
-        WHERE notification_deliveries.status <> 'sent'
-      RETURNING 1`;
-    return rows.length > 0;
-  }
-
-  async function settle(key: string, channel: string, target: string, error: string | null): Promise<void> {
-    await sql`
-      UPDATE notification_deliveries
-      SET status = ${error ? 'failed' : 'sent'}, error = ${error}, sent_at = ${error ? null : sql`now()`}
-      WHERE event_key = ${key} AND channel = ${channel} AND target = ${target}`;
-  }
+  // The shared delivery ledger (db/notification-deliveries.ts): a retried page sends only what did not go out.
+  const claim = (key: string, channel: 'email' | 'webhook', target: string) => claimDelivery(sql, key, channel, target);
+  const settle = (key: string, channel: string, target: string, error: string | null) =>
+    settleDelivery(sql, key, channel, target, error);
 
   return {
     /** Pages every approver of the runbook's risk; throws, for Temporal to retry, when a delivery failed. */

@@ -20,6 +20,7 @@ import type { Mailer } from '../lib/mailer.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { deliverToChat, type ChatDeps } from './chat.ts';
 import { onCallBackup, type OnCallPerson } from './on-call-lookup.ts';
+import { claimDelivery, settleDelivery } from '../db/notification-deliveries.ts';
 
 export const NOTIFICATION_CHANNEL = 'notification_added';
 
@@ -83,24 +84,10 @@ export function createNotifyActivities(deps: {
     }
   }
 
-  /** Claims a delivery; false when an earlier attempt already sent it. */
-  async function claim(key: string, channel: 'email' | 'webhook', target: string): Promise<boolean> {
-    const rows = await sql`
-      INSERT INTO notification_deliveries (event_key, channel, target, status)
-      VALUES (${key}, ${channel}, ${target}, 'sending')
-      ON CONFLICT (event_key, channel, target) DO UPDATE
-        SET status = 'sending', attempts = notification_deliveries.attempts + 1, error = NULL
-        WHERE notification_deliveries.status <> 'sent'
-      RETURNING 1`;
-    return rows.length > 0;
-  }
-
-  async function settle(key: string, channel: string, target: string, error: string | null): Promise<void> {
-    await sql`
-      UPDATE notification_deliveries
-      SET status = ${error ? 'failed' : 'sent'}, error = ${error}, sent_at = ${error ? null : sql`now()`}
-      WHERE event_key = ${key} AND channel = ${channel} AND target = ${target}`;
-  }
+  // The shared delivery ledger (db/notification-deliveries.ts): a retried page sends only what did not go out.
+  const claim = (key: string, channel: 'email' | 'webhook', target: string) => claimDelivery(sql, key, channel, target);
+  const settle = (key: string, channel: string, target: string, error: string | null) =>
+    settleDelivery(sql, key, channel, target, error);
 
   return {
     /**
