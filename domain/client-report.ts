@@ -1,6 +1,7 @@
 // The monthly client report (seed 000 "reports"): which month a "YYYY-MM" names, and the report as CSV. Months are
 // calendar months in UTC, as every period the overview computes.
 import { toCsv } from './csv.ts';
+import { isCompliant, type InstancePatchState } from './patch-compliance.ts';
 
 /** How far back a report may look: two years of months. */
 export const REPORT_MONTHS_BACK = 24;
@@ -44,6 +45,47 @@ export interface RecurringProblem {
   selfHealed: number;
 }
 
+/**
+ * Patch compliance as far as the month knows it: the registered instances whose stored scan (each instance's latest,
+ * migration 021 keeps no history) ended within the month. An instance scanned again since has no figure for that
+ * month any more, so a past month's line is what is still known of it, never a later month's state.
+ */
+export interface ReportPatches {
+  instancesScanned: number;
+  compliant: number;
+  nonCompliant: number;
+  /** Critical and security patches missing, summed over those instances. */
+  criticalMissing: number;
+  securityMissing: number;
+  /** When the latest of those scans ended (ISO). */
+  lastScanAt: string;
+}
+
+/** The month's patch figures from the stored states of the registered (`asked`) instances; null when none. */
+export function monthPatches(
+  asked: readonly string[],
+  states: readonly InstancePatchState[],
+  month: { from: string; to: string },
+): ReportPatches | null {
+  const [from, to] = [Date.parse(month.from), Date.parse(month.to)];
+  const registered = new Set(asked);
+  const inMonth = states.filter((s) => {
+    const ended = Date.parse(s.operationEndTime);
+    return registered.has(s.instanceId) && ended >= from && ended < to;
+  });
+  if (!inMonth.length) return null;
+  const compliant = inMonth.filter(isCompliant).length;
+  const latest = Math.max(...inMonth.map((s) => Date.parse(s.operationEndTime)));
+  return {
+    instancesScanned: inMonth.length,
+    compliant,
+    nonCompliant: inMonth.length - compliant,
+    criticalMissing: inMonth.reduce((n, s) => n + s.criticalNonCompliantCount, 0),
+    securityMissing: inMonth.reduce((n, s) => n + s.securityNonCompliantCount, 0),
+    lastScanAt: new Date(latest).toISOString(),
+  };
+}
+
 export interface ReportFigures {
   companyName: string;
   month: string;
@@ -57,10 +99,21 @@ export interface ReportFigures {
   slaCompliance: number | null;
   bySeverity: SeverityScore[];
   recurring: RecurringProblem[];
+  /** Null when no registered instance's scan ended that month (unknown, not compliant). */
+  patches: ReportPatches | null;
 }
 
 const pct = (x: number | null) => (x === null ? '' : (x * 100).toFixed(1));
 const secs = (x: number | null) => (x === null ? '' : Math.round(x));
+
+const PATCH_HEAD = [
+  'patch_instances_scanned',
+  'patch_compliant',
+  'patch_non_compliant',
+  'patch_critical_missing',
+  'patch_security_missing',
+  'patch_last_scan_at',
+];
 
 const SUMMARY_HEAD = [
   'company',
@@ -99,5 +152,11 @@ export function reportCsv(r: ReportFigures): string {
       ['recurring_signature', 'incidents', 'assets', 'self_healed'],
       r.recurring.map((p) => [p.signature, p.incidents, p.assets, p.selfHealed]),
     ),
+    // Last, so the sections before keep their lines; a header alone when nothing is known of the month.
+    toCsv(PATCH_HEAD, r.patches ? [patchRow(r.patches)] : []),
   ].join('\r\n');
+}
+
+function patchRow(p: ReportPatches): unknown[] {
+  return [p.instancesScanned, p.compliant, p.nonCompliant, p.criticalMissing, p.securityMissing, p.lastScanAt];
 }

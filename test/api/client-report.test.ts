@@ -4,7 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AuthUser } from '../../api/auth.ts';
 import { clientReport } from '../../api/client-report.ts';
+import { savePatchStates } from '../../db/patch-compliance.ts';
 import { createSql, type Sql } from '../../db/sql.ts';
+import type { InstancePatchState } from '../../domain/patch-compliance.ts';
 import { createCompany } from '../helpers/fixtures.ts';
 import { pastAlert, pastIncident } from '../helpers/kpi-fixtures.ts';
 
@@ -57,6 +59,29 @@ beforeAll(async () => {
   });
   await inc({ created: '2026-04-01T00:00:00Z', asset: 'dental-0', signature: 'disk_full', status: 'new' });
   await pastIncident(sql, other, { created: '2026-03-02T10:00:00Z', signature: 'disk_full', status: 'new' });
+  // Three registered instances: scanned 10 and 20 March (the second missing 2 critical and 1 security patch), and
+  // one scanned again on 2 April, whose March state is no longer known.
+  const scan = (instanceId: string, ended: string, o: Partial<InstancePatchState> = {}): InstancePatchState => ({
+    instanceId,
+    missingCount: 0,
+    criticalNonCompliantCount: 0,
+    securityNonCompliantCount: 0,
+    failedCount: 0,
+    installedPendingRebootCount: 0,
+    operation: 'Scan',
+    operationEndTime: ended,
+    ...o,
+  });
+  const ids = [1, 2, 3].map((n) => `i-report-${n}-${randomUUID().slice(0, 8)}`);
+  await savePatchStates(sql, R, ids, [
+    scan(ids[0]!, '2026-03-10T06:00:00.000Z'),
+    scan(ids[1]!, '2026-03-20T06:30:00.000Z', {
+      missingCount: 3,
+      criticalNonCompliantCount: 2,
+      securityNonCompliantCount: 1,
+    }),
+    scan(ids[2]!, '2026-04-02T06:00:00.000Z', { missingCount: 4, criticalNonCompliantCount: 4 }),
+  ]);
 });
 afterAll(async () => {
   await sql?.end({ timeout: 5 });
@@ -88,6 +113,27 @@ describe('client report', () => {
       { severity: 'low', incidents: 0, slaMet: 0, slaMissed: 0 },
     ]);
     expect(r.recurring).toEqual([{ signature: 'disk_full', incidents: 3, assets: 2, selfHealed: 1 }]);
+  });
+
+  it('reports patch compliance as far as the month knows it, and nothing where nothing is known', async () => {
+    const r = await clientReport(sql, user([R]), { companyId: R, month: '2026-03' }, NOW);
+    expect(r.patches).toEqual({
+      instancesScanned: 2,
+      compliant: 1,
+      nonCompliant: 1,
+      criticalMissing: 2,
+      securityMissing: 1,
+      lastScanAt: '2026-03-20T06:30:00.000Z',
+    });
+    // February: no stored scan ended then. The other company has no patch states at all.
+    expect((await clientReport(sql, user([R]), { companyId: R, month: '2026-02' }, NOW)).patches).toBeNull();
+    expect((await clientReport(sql, user([other]), { companyId: other, month: '2026-03' }, NOW)).patches).toBeNull();
+    // April so far: the one rescanned instance, missing 4 critical patches.
+    expect((await clientReport(sql, user([R]), { companyId: R, month: '2026-04' }, NOW)).patches).toMatchObject({
+      instancesScanned: 1,
+      compliant: 0,
+      criticalMissing: 4,
+    });
   });
 
   it("refuses a bad month by field, and another company's report is not found", async () => {

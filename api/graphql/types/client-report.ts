@@ -1,5 +1,5 @@
 // clientReport / clientReportCsv: one company's month, for a printable page and a spreadsheet.
-import type { RecurringProblem, SeverityScore } from '../../../domain/client-report.ts';
+import type { RecurringProblem, ReportPatches, SeverityScore } from '../../../domain/client-report.ts';
 import { reportCsv } from '../../../domain/client-report.ts';
 import { clientReport, type ClientReport } from '../../client-report.ts';
 import { builder, requireUser } from '../builder.ts';
@@ -25,6 +25,20 @@ const RecurringRef = builder.objectRef<RecurringProblem>('RecurringProblem').imp
   }),
 });
 
+const PatchesRef = builder.objectRef<ReportPatches>('ReportPatches').implement({
+  description:
+    'Patch compliance as far as the month knows it: the registered instances whose last stored Patch Manager scan ' +
+    'ended that month (an instance scanned again since has no figure for it).',
+  fields: (t) => ({
+    instancesScanned: t.exposeInt('instancesScanned'),
+    compliant: t.exposeInt('compliant'),
+    nonCompliant: t.exposeInt('nonCompliant'),
+    criticalMissing: t.exposeInt('criticalMissing', { description: 'Critical patches missing, over those instances.' }),
+    securityMissing: t.exposeInt('securityMissing', { description: 'Security patches missing, over those instances.' }),
+    lastScanAt: t.expose('lastScanAt', { type: 'DateTime', description: 'When the latest of those scans ended.' }),
+  }),
+});
+
 const ReportRef = builder.objectRef<ClientReport>('ClientReport').implement({
   description: 'One company, one calendar month (UTC). Ratios are fractions 0–1, null when nothing to divide.',
   fields: (t) => ({
@@ -43,13 +57,20 @@ const ReportRef = builder.objectRef<ClientReport>('ClientReport').implement({
     slaCompliance: t.exposeFloat('slaCompliance', { nullable: true }),
     bySeverity: t.field({ type: [SeverityScoreRef], resolve: (r) => r.bySeverity }),
     recurring: t.field({ type: [RecurringRef], resolve: (r) => r.recurring }),
+    patches: t.field({
+      type: PatchesRef,
+      nullable: true,
+      description: 'Null when no registered instance was scanned that month as far as is stored: unknown, not 0 %.',
+      resolve: (r) => r.patches,
+    }),
   }),
 });
 
 builder.queryField('clientReport', (t) =>
   t.field({
     type: ReportRef,
-    description: "A client company's monthly report: KPIs, SLA scorecard by severity, recurring problems.",
+    description:
+      "A client company's monthly report: KPIs, SLA scorecard by severity, recurring problems, patch compliance where known.",
     args: {
       companyId: t.arg.id({ required: true }),
       month: t.arg.string({ required: true, description: 'YYYY-MM, UTC; at most 24 months back.' }),

@@ -13,6 +13,16 @@ export interface RecurringProblem {
   selfHealed: number
 }
 
+/** Patch compliance as far as the month knows it; null on the report when nothing is. */
+export interface ReportPatches {
+  instancesScanned: number
+  compliant: number
+  nonCompliant: number
+  criticalMissing: number
+  securityMissing: number
+  lastScanAt: string
+}
+
 export interface ClientReport {
   companyId: string
   companyName: string
@@ -29,6 +39,7 @@ export interface ClientReport {
   slaCompliance: number | null
   bySeverity: SeverityScore[]
   recurring: RecurringProblem[]
+  patches: ReportPatches | null
 }
 
 export const CLIENT_REPORT = /* GraphQL */ `
@@ -58,6 +69,14 @@ export const CLIENT_REPORT = /* GraphQL */ `
         incidents
         assets
         selfHealed
+      }
+      patches {
+        instancesScanned
+        compliant
+        nonCompliant
+        criticalMissing
+        securityMissing
+        lastScanAt
       }
     }
   }
