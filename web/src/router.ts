@@ -1,58 +1,70 @@
-// A tiny hash router: the dashboard keeps its place in the URL hash (#/companies/<id>/people), so a page can be
-// linked and survives reload, and the server only ever serves index.html.
-import { computed, ref } from 'vue'
+// The dashboard's routes (vue-router). Hash history keeps every place in the URL hash (#/companies/<id>/people), so
+// a page can be linked and survives reload while the server only ever serves index.html. Pages that filter keep their
+// filters in the query (#/alerts?q=disk&severity=high, see useQueryFilters): a link shares them and back/forward
+// restores them.
+import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router'
+import AccountPage from './components/account/AccountPage.vue'
+import AlertsPage from './components/alerts/AlertsPage.vue'
+import ApprovalsPage from './components/approvals/ApprovalsPage.vue'
+import AuditLogPage from './components/audit/AuditLogPage.vue'
+import CompaniesPage from './components/companies/CompaniesPage.vue'
+import CompanyPage from './components/companies/CompanyPage.vue'
+import IncidentsPage from './components/IncidentsPage.vue'
+import NotFoundPage from './components/NotFoundPage.vue'
+import SetPasswordPage from './components/SetPasswordPage.vue'
+import { single } from './composables/useQueryFilters'
+import { lastMonth } from './graphql/report-operations'
 
-const hash = ref(location.hash)
-window.addEventListener('hashchange', () => (hash.value = location.hash))
-
-export interface Route {
-  /** Decoded path segments: "#/companies/c-1/assets" → ["companies", "c-1", "assets"] */
-  path: string[]
-  query: URLSearchParams
-}
-
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment)
-  } catch {
-    return segment
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Shown signed in or not, without the top bar and without waiting for the session (an invitation link). */
+    public?: boolean
+    /** The top bar's section this page belongs to. */
+    section?: string
+    /** Laid out full width (list and detail side by side) rather than as a page. */
+    wide?: boolean
+    /** Only admins see it; anyone else gets "not found", as the server would refuse its data anyway. */
+    adminOnly?: boolean
   }
 }
 
-export const route = computed<Route>(() => {
-  const raw = hash.value.replace(/^#\/?/, '')
-  const q = raw.indexOf('?')
-  const path = q < 0 ? raw : raw.slice(0, q)
-  return {
-    path: path.split('/').filter(Boolean).map(decode),
-    query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)),
-  }
-})
+const routes: RouteRecordRaw[] = [
+  { path: '/', name: 'home', component: IncidentsPage, meta: { section: 'incidents', wide: true } },
+  { path: '/incidents/:id?', name: 'incidents', component: IncidentsPage, meta: { section: 'incidents', wide: true } },
+  // The charts library is large: it loads with the overview, not with the sign-in page.
+  {
+    path: '/overview',
+    name: 'overview',
+    component: () => import('./components/overview/OverviewPage.vue'),
+    meta: { section: 'overview' },
+  },
+  { path: '/alerts', name: 'alerts', component: AlertsPage, meta: { section: 'alerts' } },
+  { path: '/approvals', name: 'approvals', component: ApprovalsPage, meta: { section: 'approvals' } },
+  { path: '/companies', name: 'companies', component: CompaniesPage, meta: { section: 'companies' } },
+  {
+    path: '/companies/:id/:tab?',
+    name: 'company',
+    component: CompanyPage,
+    props: (r) => ({ id: single(r.params.id), tab: single(r.params.tab) || 'settings' }),
+    meta: { section: 'companies' },
+  },
+  {
+    path: '/reports/:companyId/:month?',
+    name: 'report',
+    component: () => import('./components/reports/ReportPage.vue'),
+    props: (r) => ({ companyId: single(r.params.companyId), month: single(r.params.month) || lastMonth() }),
+    meta: { section: 'overview' },
+  },
+  { path: '/audit', name: 'audit', component: AuditLogPage, meta: { section: 'audit', adminOnly: true } },
+  { path: '/account', name: 'account', component: AccountPage, meta: { section: 'account' } },
+  {
+    path: '/set-password',
+    name: 'set-password',
+    component: SetPasswordPage,
+    props: (r) => ({ token: single(r.query.token) }),
+    meta: { public: true },
+  },
+  { path: '/:unknown(.*)*', name: 'not-found', component: NotFoundPage },
+]
 
-/** "#/companies/c%201" for the segments ["companies", "c 1"]. */
-export function href(...segments: string[]): string {
-  return `#/${segments.map(encodeURIComponent).join('/')}`
-}
-
-export function go(...segments: string[]): void {
-  location.hash = href(...segments)
-}
-
-/** Navigates without a history entry (e.g. to drop a one-time token from the address bar). */
-export function replace(...segments: string[]): void {
-  history.replaceState(history.state, '', href(...segments))
-  hash.value = location.hash
-}
-
-/** The query as "?a=1", or "" when it is empty: to carry a page's filters along a navigation. */
-export function queryString(params: URLSearchParams = route.value.query): string {
-  const s = params.toString()
-  return s ? `?${s}` : ''
-}
-
-/** Puts a page's filters in the hash's query (so a link shares them), keeping the path; empty values are left out. */
-export function setQuery(values: Record<string, string>): void {
-  const params = new URLSearchParams()
-  for (const [k, v] of Object.entries(values)) if (v) params.set(k, v)
-  location.hash = href(...route.value.path) + queryString(params)
-}
+export const router = createRouter({ history: createWebHashHistory(), routes })

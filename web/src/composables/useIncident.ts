@@ -1,4 +1,5 @@
 import { onScopeDispose, ref, watch, type Ref } from 'vue'
+import { useRouter } from 'vue-router'
 import { request, subscribe } from '../graphql/client'
 import {
   ACKNOWLEDGE_INCIDENT,
@@ -14,9 +15,9 @@ import {
   START_INCIDENT_WORK,
 } from '../graphql/operations'
 import type { Incident } from '../graphql/types'
-import { go } from '../router'
 
 export function useIncident(id: Ref<string | null>) {
+  const router = useRouter()
   const incident = ref<Incident | null>(null)
   const loading = ref(false)
   const error = ref<string | null>(null)
@@ -113,7 +114,7 @@ export function useIncident(id: Ref<string | null>) {
       actionError.value = null
       try {
         await request(MERGE_INCIDENTS, { targetId, sourceIds: [current] })
-        go('incidents', targetId)
+        await router.push({ name: 'incidents', params: { id: targetId } })
       } catch (e) {
         actionError.value = (e as Error).message
       } finally {
