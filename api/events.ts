@@ -1,5 +1,5 @@
-// Fans PostgreSQL NOTIFY out to GraphQL subscribers. Notifications carry only ids; the subscription resolver re-reads
-// the row, scoped to the subscriber.
+// Fans PostgreSQL NOTIFY out to GraphQL subscribers. Notifications carry only ids: a changed incident's id goes to the
+// incident feed (incident-feed.ts), which reads it once for every subscriber; a notification's id to its subscribers.
 //
 // A notification sent while the LISTEN connection is down (PostgreSQL restarted, a network blip) is lost for good.
 // postgres.js reconnects and listens again by itself, calling onlisten each time; on every listen after the first
@@ -10,6 +10,7 @@ import { createPubSub } from 'graphql-yoga';
 import type { Sql } from '../db/sql.ts';
 import { INCIDENT_CHANNEL } from '../activities/incident-store.ts';
 import { NOTIFICATION_CHANNEL } from '../activities/notify.ts';
+import type { IncidentFeed } from './incident-feed.ts';
 
 export type IncidentPubSub = ReturnType<typeof createIncidentPubSub>;
 
@@ -20,7 +21,7 @@ export const CATCH_UP = {
   slackMs: 5_000,
 };
 
-type LiveEvents = { incidentUpdated: [incidentId: string]; notificationAdded: [notificationId: string] };
+type LiveEvents = { notificationAdded: [notificationId: string] };
 
 export function createIncidentPubSub() {
   // Every live subscription is one listener on this target. How many there may be is bounded by the subscription
@@ -42,7 +43,7 @@ export async function incidentsChangedSince(sql: Sql, since: number, now = Date.
   return rows.map((r) => r.id);
 }
 
-export async function listenForIncidentUpdates(sql: Sql, pubsub: IncidentPubSub): Promise<() => Promise<void>> {
+export async function listenForIncidentUpdates(sql: Sql, feed: IncidentFeed): Promise<() => Promise<void>> {
   let lastHeard = Date.now();
   let listens = 0;
   let stopped = false;
@@ -50,14 +51,14 @@ export async function listenForIncidentUpdates(sql: Sql, pubsub: IncidentPubSub)
     // After a reconnect postgres.js listens with a copy of this callback that unlisten no longer reaches.
     if (stopped) return;
     lastHeard = Date.now();
-    pubsub.publish('incidentUpdated', incidentId);
+    feed.changed(incidentId);
   };
   const catchUp = async () => {
     const since = lastHeard;
     lastHeard = Date.now();
     const ids = await incidentsChangedSince(sql, since);
     if (stopped) return;
-    for (const id of ids) pubsub.publish('incidentUpdated', id);
+    for (const id of ids) feed.changed(id);
   };
   const sub = await sql.listen(INCIDENT_CHANNEL, publish, () => {
     listens += 1;

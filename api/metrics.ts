@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import client from 'prom-client';
 import type { Sql } from '../db/sql.ts';
+import type { FeedStats } from './incident-feed.ts';
 
 /**
  * The route label of a request: one of a fixed set, so a scanner trying random paths cannot grow the label space.
@@ -41,7 +42,12 @@ export interface ApiMetrics {
   serve(req: Request, res: Response): Promise<void>;
 }
 
-export function createApiMetrics(deps: { sql: Sql; subscriptions: () => number }): ApiMetrics {
+export function createApiMetrics(deps: {
+  sql: Sql;
+  subscriptions: () => number;
+  /** The live incident feed's counts (api/incident-feed.ts). */
+  feed?: () => FeedStats;
+}): ApiMetrics {
   const { sql } = deps;
   // A registry per server: tests run several APIs in one process, each with its own figures.
   const registry = new client.Registry();
@@ -68,6 +74,25 @@ export function createApiMetrics(deps: { sql: Sql; subscriptions: () => number }
       this.set(deps.subscriptions());
     },
   });
+  // The feed's own counts, so a dashboard can show reads per change staying flat however many screens watch.
+  const feedCounters: Array<[keyof FeedStats, string, string]> = [
+    ['changes', 'aw_live_incident_changes_total', 'Incident changes the live feed was told of while someone watched.'],
+    ['reads', 'aw_live_incident_reads_total', 'Database reads the live feed made for them (one per batch).'],
+    ['published', 'aw_live_incident_published_total', 'Incident headers the live feed published to subscribers.'],
+  ];
+  for (const [key, name, help] of feedCounters) {
+    let seen = 0;
+    new client.Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const now = deps.feed?.()[key] ?? 0;
+        this.inc(Math.max(0, now - seen));
+        seen = now;
+      },
+    });
+  }
   // Served by the route queue's partial index (alerts_route_queue), as the router's own claim is.
   new client.Gauge({
     name: 'aw_route_queue_depth',

@@ -15,6 +15,7 @@ import { createAuthRoutes } from './auth-routes.ts';
 import { createContextFactory } from './graphql/context.ts';
 import { createUserEvents, listenForUserChanges } from './user-events.ts';
 import { createIncidentPubSub, listenForIncidentUpdates, listenForNotifications } from './events.ts';
+import { createIncidentFeed } from './incident-feed.ts';
 import type { GraphQLContext } from './graphql/builder.ts';
 import { schema } from './graphql/schema.ts';
 import { graphqlBodyLimit, graphqlLimits } from './graphql/limits.ts';
@@ -56,7 +57,8 @@ export async function createApiServer(deps: {
   const logger = deps.log ?? createLogger({ production: config.production });
   const tokens = createTokenService(config.jwtSecret, config.accessTokenTtl);
   const pubsub = createIncidentPubSub();
-  const stopListening = await listenForIncidentUpdates(sql, pubsub);
+  const incidentFeed = createIncidentFeed(sql, logger);
+  const stopListening = await listenForIncidentUpdates(sql, incidentFeed);
   const stopNotifications = await listenForNotifications(sql, pubsub);
   const userEvents = createUserEvents();
   const stopUserEvents = await listenForUserChanges(sql, userEvents);
@@ -74,6 +76,7 @@ export async function createApiServer(deps: {
     temporal,
     tokens,
     pubsub,
+    incidentFeed,
     userEvents,
     config,
     loginThrottle,
@@ -118,7 +121,7 @@ export async function createApiServer(deps: {
   app.use(requestLog(logger));
   // Counted from the first middleware on, so refusals (rate limits, bad signatures, 404s) count too.
   let liveSubscriptions = (): number => 0;
-  const metrics = createApiMetrics({ sql, subscriptions: () => liveSubscriptions() });
+  const metrics = createApiMetrics({ sql, subscriptions: () => liveSubscriptions(), feed: incidentFeed.stats });
   app.use(metrics.track);
   app.get('/metrics', (req, res, next) => {
     const ip = proxyAddr(req, app.get('trust proxy fn'));

@@ -6,6 +6,7 @@ import type { Sql } from '../../db/sql.ts';
 import type { Config } from '../../lib/config.ts';
 import type { AuthUser, TokenService } from '../auth.ts';
 import type { IncidentPubSub } from '../events.ts';
+import type { IncidentFeed } from '../incident-feed.ts';
 import type { UserEvents } from '../user-events.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import type { Mailer } from '../../lib/mailer.ts';
@@ -17,7 +18,10 @@ export interface GraphQLContext {
   tokens: TokenService;
   /** Failed-login throttle per (email, client address) and per address, against password guessing. */
   loginThrottle: LoginThrottle;
+  /** New in-app notifications by id. */
   pubsub: IncidentPubSub;
+  /** Changed incidents' headers, read once per change for every subscriber of this process. */
+  incidentFeed: IncidentFeed;
   config: Config;
   user: AuthUser | null;
   /** The caller's session (null when signed out): logout and the session list name it. */

@@ -10,6 +10,7 @@ import type { Mailer } from '../../lib/mailer.ts';
 import { clearRefreshCookie, setRefreshCookie, type CookiePolicy } from '../auth-routes.ts';
 import { authenticateSession, type Session, type TokenService } from '../auth.ts';
 import type { IncidentPubSub } from '../events.ts';
+import type { IncidentFeed } from '../incident-feed.ts';
 import type { LoginThrottle } from '../login-throttle.ts';
 import type { UserEvents } from '../user-events.ts';
 import type { GraphQLContext } from './builder.ts';
@@ -19,6 +20,7 @@ export interface ContextDeps {
   temporal: Client;
   tokens: TokenService;
   pubsub: IncidentPubSub;
+  incidentFeed: IncidentFeed;
   userEvents: UserEvents;
   config: ServiceConfig;
   loginThrottle: LoginThrottle;
@@ -34,6 +36,7 @@ export function createContextFactory(deps: ContextDeps) {
     temporal: deps.temporal,
     tokens,
     pubsub: deps.pubsub,
+    incidentFeed: deps.incidentFeed,
     userEvents: deps.userEvents,
     config,
     loginThrottle: deps.loginThrottle,

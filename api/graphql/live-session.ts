@@ -1,6 +1,9 @@
-// Long-lived subscriptions re-check the session they were opened with: on every event, and at once when the
-// user's row, memberships or sessions change (user_changed). A revoked session, a disabled user or an expired
-// access token ends the stream with UNAUTHENTICATED; a changed role or membership narrows what it shows.
+// Long-lived subscriptions re-check the session they were opened with: at their first event, and at once when the user's
+// row, memberships or sessions change (user_changed, or every user after the LISTEN connection came back, when a
+// change may have been missed). Between those the user is kept in memory, so an event costs no query: a thousand
+// dashboards would otherwise read the session and the user for every change they are sent. The token's expiry is
+// checked on every event, in memory. A revoked session, a disabled user or an expired access token ends the stream
+// with UNAUTHENTICATED; a changed role or membership narrows what it shows.
 import { GraphQLError } from 'graphql';
 import { filter, map, pipe, Repeater } from 'graphql-yoga';
 import { loadUser, type AuthUser } from '../auth.ts';
@@ -11,12 +14,16 @@ function ended(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } });
 }
 
-/** The subscriber as they are now, or an UNAUTHENTICATED error that ends the subscription. */
-export async function liveUser(ctx: GraphQLContext): Promise<AuthUser> {
-  const user = requireUser(ctx);
+function checkExpiry(ctx: GraphQLContext): void {
   if (ctx.sessionExpiresAt !== null && Date.now() >= ctx.sessionExpiresAt) {
     throw ended('Your session has expired; log in again');
   }
+}
+
+/** The subscriber as they are now, or an UNAUTHENTICATED error that ends the subscription. */
+export async function liveUser(ctx: GraphQLContext): Promise<AuthUser> {
+  const user = requireUser(ctx);
+  checkExpiry(ctx);
   if (ctx.sessionId) {
     const [live] = await ctx.sql`SELECT 1 FROM sessions WHERE id = ${ctx.sessionId} AND revoked_at IS NULL`;
     if (!live) throw ended('Your session was ended; log in again');
@@ -47,7 +54,7 @@ function withUserChanges<T>(ctx: GraphQLContext, source: AsyncIterable<T>): Asyn
 
 /**
  * `source`'s events read as the subscriber is now: `read` gets the live user and the event (null skips it), and a
- * user change ends the stream with UNAUTHENTICATED. A plain iterator instead of yoga's map/filter on purpose: an
+ * user change re-checks the user (ending the stream with UNAUTHENTICATED when they may no longer watch). A plain iterator instead of yoga's map/filter on purpose: an
  * error thrown inside `map` is kept by its Repeater and rethrown from `return()`, which graphql-ws calls without
  * awaiting when the client closes the socket at that moment, so it surfaced as an unhandled rejection. Here the
  * error reaches only the caller of `next()`, and `return()` just releases the sources.
@@ -58,6 +65,8 @@ export function liveStream<T, R>(
   read: (user: AuthUser, value: T) => Promise<R | null>,
 ): AsyncIterableIterator<R> {
   const events = withUserChanges(ctx, source)[Symbol.asyncIterator]();
+  // Read at the first event rather than at subscribe time, where an error would not reach the client as one.
+  let user: AuthUser | null = null;
   const close = async (): Promise<IteratorReturnResult<undefined>> => {
     await events.return?.().catch(() => undefined);
     return { value: undefined, done: true };
@@ -66,7 +75,8 @@ export function liveStream<T, R>(
     async next() {
       for (let e = await events.next(); !e.done; e = await events.next()) {
         try {
-          const user = await liveUser(ctx);
+          if (user === null || e.value.kind === 'user') user = await liveUser(ctx);
+          else checkExpiry(ctx);
           const value = e.value.kind === 'event' ? await read(user, e.value.value) : null;
           if (value !== null) return { value, done: false };
         } catch (err) {

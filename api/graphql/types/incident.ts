@@ -2,6 +2,7 @@ import { filter, pipe } from 'graphql-yoga';
 import { canApprove } from '../../../domain/rules.ts';
 import { responded, SLA_STATUSES, slaStatus } from '../../../domain/sla.ts';
 import { companyScope } from '../../auth.ts';
+import { isUnreadable, type FeedItem } from '../../incident-feed.ts';
 import { liveStream } from '../live-session.ts';
 import {
   getIncident,
@@ -182,23 +183,36 @@ builder.queryField('incident', (t) =>
   }),
 );
 
+/** Whether a user whose companies are `scope` (null: every company) may see `incident`. */
+function visible(scope: string[] | null, incident: { companyId: string }): boolean {
+  return scope === null || scope.includes(incident.companyId);
+}
+
 builder.subscriptionField('incidentUpdated', (t) =>
   t.field({
     type: IncidentRef,
-    description: 'Every change to an incident the subscriber may see; pass `id` to follow one incident.',
+    description:
+      "Every change to an incident the subscriber may see, as the incident's header; pass `id` to follow one " +
+      'incident. Its alerts, timeline, correlation, decisions and memory are not sent live: read them by query.',
     args: { id: t.arg.id() },
     subscribe: (_root, args, ctx) => {
       requireUser(ctx);
       const only = args.id ? String(args.id) : null;
-      // Re-read the row per event within the live user's scope: a revoked session, user or membership stops the
-      // stream at once, and a notification never leaks another company's incident.
+      // The feed reads each change once for every subscriber (api/incident-feed.ts); the scope is checked here, in
+      // memory, against the live user, so a revoked session, user or membership stops or narrows the stream at once
+      // and a change never leaks another company's incident.
       return liveStream(
         ctx,
         pipe(
-          ctx.pubsub.subscribe('incidentUpdated'),
-          filter((incidentId: string) => only === null || incidentId === only),
+          ctx.incidentFeed.subscribe(),
+          filter((item: FeedItem) => only === null || item.id === only),
         ),
-        (current, incidentId: string) => getIncident(ctx.sql, companyScope(current), incidentId),
+        async (current, item: FeedItem) => {
+          if (!visible(companyScope(current), item)) return null;
+          // Thrown here it ends this stream with the masked "Unexpected error.", as the subscriber's own read would.
+          if (isUnreadable(item)) throw item.error;
+          return item;
+        },
       );
     },
     resolve: (record) => record,
