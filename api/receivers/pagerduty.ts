@@ -4,6 +4,7 @@
 // against PagerDuty works here, and a 400 answer has PagerDuty's shape (pagerDutyErrorBody).
 import type { FieldError, NormalizedAlert, ReceiverMapping } from './types.ts';
 import { Shape, applyMapping, boundLabels, checkAlert, finishAlert, isRecord } from './mapping.ts';
+import { isAlertmanagerEvent, mapAlertmanagerEvent } from './pagerduty-alertmanager.ts';
 
 export const PAGERDUTY_ACTIONS = ['trigger', 'acknowledge', 'resolve'] as const;
 export type PagerDutyAction = (typeof PAGERDUTY_ACTIONS)[number];
@@ -43,8 +44,12 @@ export function pagerDutySuccessBody(dedupKey: string) {
   return { status: 'success', message: 'Event processed', dedup_key: dedupKey } as const;
 }
 
-/** Gives a trigger sent without dedup_key the key the route generated for it. */
+/**
+ * Gives a trigger sent without dedup_key the key the route generated for it. An alert with an identity of its
+ * own (an Alertmanager group member keeps its fingerprint) keeps it.
+ */
 export function assignDedupKey(alert: NormalizedAlert, dedupKey: string): NormalizedAlert {
+  if (alert.sourceKey !== null) return alert;
   return { ...alert, sourceKey: dedupKey, sourceDeliveryId: `${dedupKey}:trigger` };
 }
 
@@ -102,10 +107,13 @@ export function mapPagerDuty(body: unknown, mapping?: ReceiverMapping): PagerDut
 
   let alerts: NormalizedAlert[] = [];
   if (action === 'trigger') {
-    const alert = mapTrigger(shape, root, mapping, toolSource, dedupKey);
-    alerts = alert ? [alert] : [];
+    alerts = mapTrigger(shape, root, mapping, toolSource, dedupKey);
   } else if (action === 'resolve' && dedupKey !== null) {
-    alerts = [resolveAlert(dedupKey, toolSource)];
+    // Alertmanager sends its payload with a resolve too: it names the alerts that recovered.
+    const fromAlertmanager = isAlertmanagerEvent(root)
+      ? mapAlertmanagerResolve(root, mapping, toolSource, dedupKey)
+      : undefined;
+    alerts = fromAlertmanager ?? [resolveAlert(dedupKey, toolSource)];
   }
   if (shape.errors.length || routingKey === undefined || action === undefined) {
     return { ok: false, errors: shape.errors };
@@ -113,13 +121,18 @@ export function mapPagerDuty(body: unknown, mapping?: ReceiverMapping): PagerDut
   return { ok: true, action, routingKey, dedupKey, alerts };
 }
 
-function mapTrigger(
-  shape: Shape,
-  root: Record<string, unknown>,
-  mapping: ReceiverMapping | undefined,
-  toolSource: string,
-  dedupKey: string | null,
-): NormalizedAlert | undefined {
+interface EventPayload {
+  summary: string;
+  source: string;
+  severity: string | undefined;
+  component: string | undefined;
+  group: string | undefined;
+  klass: string | undefined;
+  customDetails: unknown;
+}
+
+/** The payload as PagerDuty validates it; undefined (with the errors in `shape`) when it is invalid. */
+function readPayload(shape: Shape, root: Record<string, unknown>): EventPayload | undefined {
   const before = shape.errors.length;
   const payload = shape.object(root.payload, 'payload', true);
   if (!payload) return undefined;
@@ -137,8 +150,45 @@ function mapTrigger(
   const klass = shape.string(payload, 'class', 'payload');
   shape.string(payload, 'timestamp', 'payload');
   if (shape.errors.length > before || summary === undefined || source === undefined) return undefined;
+  return { summary, source, severity, component, group, klass, customDetails: payload.custom_details };
+}
 
-  const details = isRecord(payload.custom_details) ? Object.entries(payload.custom_details) : [];
+function alertmanagerFields(p: EventPayload, status: 'firing' | 'resolved', dedupKey: string | null, tool: string) {
+  const details = isRecord(p.customDetails) ? p.customDetails : {};
+  return { ...p, status, details, dedupKey, toolSource: tool };
+}
+
+/** A resolve from Alertmanager mapped from its payload; undefined when the payload is not usable. */
+function mapAlertmanagerResolve(
+  root: Record<string, unknown>,
+  mapping: ReceiverMapping | undefined,
+  toolSource: string,
+  dedupKey: string,
+): NormalizedAlert[] | undefined {
+  // PagerDuty ignores a resolve's payload, so a bad one is no reason to refuse the resolve.
+  const payload = readPayload(new Shape(), root);
+  if (!payload) return undefined;
+  const alerts = mapAlertmanagerEvent(alertmanagerFields(payload, 'resolved', dedupKey, toolSource), mapping);
+  return alerts.every((a) => checkAlert(a, 'payload').length === 0) ? alerts : undefined;
+}
+
+function mapTrigger(
+  shape: Shape,
+  root: Record<string, unknown>,
+  mapping: ReceiverMapping | undefined,
+  toolSource: string,
+  dedupKey: string | null,
+): NormalizedAlert[] {
+  const p = readPayload(shape, root);
+  if (!p) return [];
+  if (isAlertmanagerEvent(root)) {
+    const alerts = mapAlertmanagerEvent(alertmanagerFields(p, 'firing', dedupKey, toolSource), mapping);
+    const errors = alerts.flatMap((a) => checkAlert(a, 'payload'));
+    errors.forEach((e) => shape.fail(e.field, e.message));
+    return errors.length ? [] : alerts;
+  }
+  const { summary, source, severity, component, group, klass } = p;
+  const details = isRecord(p.customDetails) ? Object.entries(p.customDetails) : [];
   // PagerDuty's own fields come first so custom_details cannot shadow them.
   const labels = boundLabels([
     ['source', source],
@@ -153,7 +203,7 @@ function mapTrigger(
     severityCandidates: [severity],
     severity: 'high',
   });
-  const rendered = renderDetails(payload.custom_details);
+  const rendered = renderDetails(p.customDetails);
   const alert = finishAlert({
     ...mapped,
     message: rendered ? `${summary}\n\n${rendered}` : summary,
@@ -166,7 +216,7 @@ function mapTrigger(
   });
   const errors = checkAlert(alert, 'payload');
   errors.forEach((e) => shape.fail(e.field, e.message));
-  return errors.length ? undefined : alert;
+  return errors.length ? [] : [alert];
 }
 
 function resolveAlert(dedupKey: string, toolSource: string): NormalizedAlert {
