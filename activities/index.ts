@@ -12,6 +12,7 @@ import { createOnCallActivities } from './on-call.ts';
 import { createSsmActivities } from './ssm.ts';
 import { createRoleAssumer } from './aws-role.ts';
 import { createPatchActivities } from './patch-compliance.ts';
+import { createReportMailActivities } from './report-mail.ts';
 
 export function createActivities(deps: {
   sql: Sql;
@@ -77,5 +78,6 @@ export function createActivities(deps: {
       endpoint: deps.config.ssmEndpoint,
       credentialsConfigured: awsCredentialsConfigured(),
     }),
+    ...createReportMailActivities({ sql: deps.sql, mailer, publicUrl: deps.config.publicUrl }),
   };
 }

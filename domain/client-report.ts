@@ -13,6 +13,24 @@ export interface Month {
   to: string;
 }
 
+/** The calendar month "YYYY-MM" names, with no limit on when; null when it names none. */
+export function calendarMonth(value: string): Month | null {
+  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(value);
+  if (!m) return null;
+  const [year, month] = [Number(m[1]), Number(m[2])];
+  return {
+    month: value,
+    from: new Date(Date.UTC(year, month - 1, 1)).toISOString(),
+    to: new Date(Date.UTC(year, month, 1)).toISOString(),
+  };
+}
+
+/** The calendar month (UTC) before the one `nowMs` is in: the month a report mailed on the 1st is about. */
+export function previousMonth(nowMs: number): string {
+  const now = new Date(nowMs);
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+}
+
 /** The month `value` names, or why it cannot be reported: not YYYY-MM, in the future, or older than two years. */
 export function parseMonth(value: string, nowMs: number): Month | { problem: string } {
   const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(value);
@@ -24,11 +42,7 @@ export function parseMonth(value: string, nowMs: number): Month | { problem: str
   const current = index(now.getUTCFullYear(), now.getUTCMonth() + 1);
   if (asked > current) return { problem: 'is in the future' };
   if (current - asked > REPORT_MONTHS_BACK) return { problem: `is more than ${REPORT_MONTHS_BACK} months ago` };
-  return {
-    month: value,
-    from: new Date(Date.UTC(year, month - 1, 1)).toISOString(),
-    to: new Date(Date.UTC(year, month, 1)).toISOString(),
-  };
+  return calendarMonth(value)!;
 }
 
 export interface SeverityScore {

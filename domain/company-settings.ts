@@ -125,6 +125,14 @@ export const companySettingsSchema = z
       })
       .strict()
       .optional(),
+    /** The monthly client report (workflows/monthly-report.ts). */
+    reports: z
+      .object({
+        /** Last month's report mailed to the company admins on the 1st (UTC). Default true; false turns it off. */
+        monthlyEmail: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
     /** Who may approve a waiting runbook, beyond the roles (domain/rules.ts canApprove). */
     approval: z
       .object({

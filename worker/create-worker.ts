@@ -7,6 +7,7 @@ import { createActivities } from '../activities/index.ts';
 import type { Sql } from '../db/sql.ts';
 import type { Config } from '../lib/config.ts';
 import { ensurePatchSchedule } from '../lib/patch-schedule.ts';
+import { ensureReportSchedule } from '../lib/report-schedule.ts';
 import { metricsInterceptor } from './metrics.ts';
 import { ensureSearchAttributes } from '../lib/search-attributes.ts';
 
@@ -67,6 +68,7 @@ export async function startWorker(
   const connection = await NativeConnection.connect({ address });
   const worker = await createWorker({ ...rest, connection });
   await startPatchSchedule(connection, rest.config, rest.taskQueue);
+  await startReportSchedule(connection, rest.config, rest.taskQueue);
   const done = worker.run();
   return {
     worker,
@@ -87,4 +89,14 @@ export async function startPatchSchedule(
 ): Promise<void> {
   const client = new Client({ connection, namespace: config.temporalNamespace });
   await ensurePatchSchedule(client, { taskQueue, intervalMinutes: config.patchRefreshMinutes });
+}
+
+/** The monthly client-report Schedule of this worker's task queue, created or updated (lib/report-schedule.ts). */
+export async function startReportSchedule(
+  connection: NativeConnection,
+  config: Config,
+  taskQueue = config.taskQueue,
+): Promise<void> {
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  await ensureReportSchedule(client, { taskQueue });
 }

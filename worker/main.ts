@@ -4,7 +4,7 @@ import { createSql } from '../db/sql.ts';
 import { loadConfig } from '../lib/config.ts';
 import { fatal } from '../lib/fatal.ts';
 import { createLogger, temporalLogger } from '../lib/log.ts';
-import { createWorker, startPatchSchedule } from './create-worker.ts';
+import { createWorker, startPatchSchedule, startReportSchedule } from './create-worker.ts';
 import { metricsExporter } from './metrics.ts';
 
 async function main(): Promise<void> {
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createWorker({ connection, sql, config });
   await startPatchSchedule(connection, config);
+  await startReportSchedule(connection, config);
   console.log(`[worker] polling task queue on ${config.temporalAddress}`);
   // Worker installs SIGINT/SIGTERM handlers that drain in-flight tasks before run() resolves.
   await worker.run();
