@@ -27,8 +27,11 @@ const INCIDENT_SUMMARY = /* GraphQL */ `
   }
 `
 
-const INCIDENT_DETAIL = /* GraphQL */ `
-  fragment IncidentDetail on Incident {
+// The detail page's header: everything but what a live event must not carry (issue 15 item 4). Inside a
+// subscription the server refuses the fields that read the database per subscriber (alerts, timeline, correlation),
+// and the SSM output can be large; the page reads those by query (INCIDENT, INCIDENT_EXTRAS_QUERY and the pages).
+const INCIDENT_HEADER = /* GraphQL */ `
+  fragment IncidentHeader on Incident {
     ...IncidentSummary
     aggregationKey
     autoRemediated
@@ -70,24 +73,21 @@ const INCIDENT_DETAIL = /* GraphQL */ `
       instanceIds
       commands
       status
-      output
       error
       internalDetail
       startedAt
       finishedAt
     }
-    alerts {
-      id
-      assetName
-      signature
-      message
-      severity
-      toolSource
-      status
-      resolvedAt
-      receivedAt
-      correlationRule
-      correlationMatched
+  }
+  ${INCIDENT_SUMMARY}
+`
+
+/** What the detail page reads by query beyond the header: re-read when the header says it changed. */
+const INCIDENT_EXTRAS = /* GraphQL */ `
+  fragment IncidentExtras on Incident {
+    execution {
+      commandId
+      output
     }
     correlation {
       key
@@ -101,15 +101,17 @@ const INCIDENT_DETAIL = /* GraphQL */ `
         alertCount
       }
     }
-    timeline {
-      seq
-      kind
-      message
-      actor
-      createdAt
-    }
   }
-  ${INCIDENT_SUMMARY}
+`
+
+/** The detail page's incident as a query or a mutation answers it: the header and its extras. */
+const INCIDENT_VIEW = /* GraphQL */ `
+  fragment IncidentView on Incident {
+    ...IncidentHeader
+    ...IncidentExtras
+  }
+  ${INCIDENT_HEADER}
+  ${INCIDENT_EXTRAS}
 `
 
 const USER_FIELDS = 'id email name role companyIds'
@@ -168,26 +170,93 @@ export const INCIDENTS_UPDATED = /* GraphQL */ `
 export const INCIDENT = /* GraphQL */ `
   query Incident($id: ID!) {
     incident(id: $id) {
-      ...IncidentDetail
+      ...IncidentView
     }
   }
-  ${INCIDENT_DETAIL}
+  ${INCIDENT_VIEW}
 `
 
+/** The execution output and the correlation again, when a live header says they changed. */
+export const INCIDENT_EXTRAS_QUERY = /* GraphQL */ `
+  query IncidentExtras($id: ID!) {
+    incident(id: $id) {
+      id
+      updatedAt
+      ...IncidentExtras
+    }
+  }
+  ${INCIDENT_EXTRAS}
+`
+
+/** A page of the incident's timeline, newest first (by seq). */
+export const INCIDENT_TIMELINE_PAGE = /* GraphQL */ `
+  query IncidentTimelinePage($id: ID!, $first: Int, $after: String) {
+    incident(id: $id) {
+      id
+      timelineConnection(first: $first, after: $after) {
+        edges {
+          node {
+            seq
+            kind
+            message
+            actor
+            createdAt
+          }
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
+    }
+  }
+`
+
+/** A page of the incident's alerts, newest first (received, then id). */
+export const INCIDENT_ALERTS_PAGE = /* GraphQL */ `
+  query IncidentAlertsPage($id: ID!, $first: Int, $after: String) {
+    incident(id: $id) {
+      id
+      alertsConnection(first: $first, after: $after) {
+        edges {
+          node {
+            id
+            assetName
+            signature
+            message
+            severity
+            toolSource
+            status
+            resolvedAt
+            receivedAt
+            correlationRule
+            correlationMatched
+          }
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
+    }
+  }
+`
+
+/** The header only: the server refuses alerts, timeline and correlation inside a subscription. */
 export const INCIDENT_UPDATED = /* GraphQL */ `
   subscription IncidentUpdated($id: ID!) {
     incidentUpdated(id: $id) {
-      ...IncidentDetail
+      ...IncidentHeader
     }
   }
-  ${INCIDENT_DETAIL}
+  ${INCIDENT_HEADER}
 `
 
 const mutation = (name: string) => /* GraphQL */ `
   mutation ${name[0]!.toUpperCase()}${name.slice(1)}($id: ID!, $comment: String) {
-    ${name}(id: $id, comment: $comment) { ...IncidentDetail }
+    ${name}(id: $id, comment: $comment) { ...IncidentView }
   }
-  ${INCIDENT_DETAIL}
+  ${INCIDENT_VIEW}
 `
 
 export const APPROVE_INCIDENT = mutation('approveIncident')
@@ -199,24 +268,24 @@ export const REOPEN_INCIDENT = mutation('reopenIncident')
 export const MERGE_INCIDENTS = /* GraphQL */ `
   mutation MergeIncidents($targetId: ID!, $sourceIds: [ID!]!) {
     mergeIncidents(targetId: $targetId, sourceIds: $sourceIds) {
-      ...IncidentDetail
+      ...IncidentView
     }
   }
-  ${INCIDENT_DETAIL}
+  ${INCIDENT_VIEW}
 `
 export const SPLIT_INCIDENT = /* GraphQL */ `
   mutation SplitIncident($id: ID!, $alertIds: [ID!]!) {
     splitIncident(id: $id, alertIds: $alertIds) {
-      ...IncidentDetail
+      ...IncidentView
     }
   }
-  ${INCIDENT_DETAIL}
+  ${INCIDENT_VIEW}
 `
 export const ASSIGN_INCIDENT = /* GraphQL */ `
   mutation AssignIncident($id: ID!, $userId: ID!, $comment: String) {
     assignIncident(id: $id, userId: $userId, comment: $comment) {
-      ...IncidentDetail
+      ...IncidentView
     }
   }
-  ${INCIDENT_DETAIL}
+  ${INCIDENT_VIEW}
 `

@@ -122,7 +122,9 @@ export interface IncidentSummary {
   updatedAt: string
 }
 
-export interface Incident extends IncidentSummary {
+/** The detail page's header: what a live event carries (the SSM output, alerts, timeline and correlation are read by
+ * query; the server refuses the last three inside a subscription). */
+export interface IncidentHeader extends IncidentSummary {
   aggregationKey: string
   autoRemediated: boolean
   escalationReason: string | null
@@ -141,9 +143,18 @@ export interface Incident extends IncidentSummary {
   temporalUrl: string
   decision: Decision | null
   approval: Approval | null
-  execution: Execution | null
-  alerts: Alert[]
-  timeline: IncidentEvent[]
+  execution: Omit<Execution, 'output'> | null
   viewerCanApprove: boolean
+}
+
+/** The header with what the detail page reads by query beyond it; alerts and timeline come by page. */
+export interface Incident extends IncidentHeader {
+  execution: Execution | null
   correlation: IncidentCorrelation | null
+}
+
+/** One page of a cursor connection, newest first. */
+export interface Connection<T> {
+  edges: Array<{ node: T }>
+  pageInfo: { hasNextPage: boolean; endCursor: string | null }
 }
