@@ -8,7 +8,8 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReportMailResult } from '../../activities/report-mail.ts';
+import { createReportMailActivities, type ReportMailResult } from '../../activities/report-mail.ts';
+import { createMailer } from '../../lib/mailer.ts';
 import { reportScheduleId } from '../../lib/report-schedule.ts';
 import type { MonthlyReportResult } from '../../workflows/monthly-report.ts';
 import { createCompany, createUser, type TestUser } from '../helpers/fixtures.ts';
@@ -19,13 +20,20 @@ const MONTH = '2026-10';
 const PUBLIC_URL = 'https://aw.example.test';
 let stack: Stack;
 let smtp: SMTPServer;
+let smtpPort = 0;
 const inbox: ParsedMail[] = [];
+/** Addresses the relay refuses once (a full mailbox, a greylisting relay), then takes. */
+const refuseOnce = new Set<string>();
 
 beforeAll(async () => {
   smtp = new SMTPServer({
     secure: false,
     authOptional: true,
     disabledCommands: ['STARTTLS'],
+    onRcptTo(address, _session, cb) {
+      if (!refuseOnce.delete(address.address)) return cb();
+      cb(Object.assign(new Error('mailbox busy, try later'), { responseCode: 450 }));
+    },
     onData(stream, _session, cb) {
       // Accepted only once parsed and kept: the mailer's send resolves after the message is in the inbox.
       simpleParser(stream)
@@ -34,8 +42,8 @@ beforeAll(async () => {
     },
   });
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const port = (smtp.server.address() as AddressInfo).port;
-  stack = await startStack({ startRouter: false, env: { SMTP_URL: `smtp://127.0.0.1:${port}`, PUBLIC_URL } });
+  smtpPort = (smtp.server.address() as AddressInfo).port;
+  stack = await startStack({ startRouter: false, env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, PUBLIC_URL } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -160,5 +168,33 @@ describe('monthly report email', () => {
         { companyId: b.companyId, status: 'sent', recipients: 1 },
       ].sort((x, y) => x.companyId.localeCompare(y.companyId)),
     );
+  });
+
+  it('retried after a partial send, mails only who did not get it; a mailing held by another attempt waits', async () => {
+    const mailer = createMailer({ smtpUrl: `smtp://127.0.0.1:${smtpPort}`, from: 'aw@example.test' });
+    const activities = createReportMailActivities({ sql: stack.sql, mailer, publicUrl: PUBLIC_URL });
+    try {
+      const c = await createCompany(stack.sql, { name: 'Monthly Retry', runbooks: [] });
+      const first = await createUser(stack.sql, 'company_admin', [c.companyId]);
+      const second = await createUser(stack.sql, 'company_admin', [c.companyId]);
+      refuseOnce.add(second.email);
+      const input = { companyId: c.companyId, month: MONTH };
+      await expect(activities.mailCompanyReport(input)).rejects.toThrow(/Monthly report not delivered: Email to/);
+      expect([mailsTo(first).length, mailsTo(second).length]).toEqual([1, 0]);
+      // Temporal's retry: the one left out gets it, the other is not mailed again.
+      expect(await activities.mailCompanyReport(input)).toMatchObject({ outcome: 'sent', recipients: 2 });
+      expect([mailsTo(first).length, mailsTo(second).length]).toEqual([1, 1]);
+
+      // Another attempt holds the month (inside its lease): this one throws for Temporal to retry later, sends nothing.
+      const held = await createCompany(stack.sql, { name: 'Monthly Held', runbooks: [] });
+      const heldAdmin = await createUser(stack.sql, 'company_admin', [held.companyId]);
+      await stack.sql`INSERT INTO report_mailings (company_id, month, status) VALUES (${held.companyId}, ${MONTH}, 'sending')`;
+      await expect(activities.mailCompanyReport({ companyId: held.companyId, month: MONTH })).rejects.toThrow(
+        /being mailed by another attempt/,
+      );
+      expect(mailsTo(heldAdmin)).toHaveLength(0);
+    } finally {
+      mailer.close();
+    }
   });
 });
