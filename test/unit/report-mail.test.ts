@@ -13,7 +13,7 @@ import {
   reportRecipients,
 } from '../../domain/report-mail.ts';
 
-const figures = (o: Partial<ReportFigures> = {}): ReportFigures & { companyId: string } => ({
+const figures = (o: Partial<ReportFigures & { companyId: string }> = {}): ReportFigures & { companyId: string } => ({
   companyId: 'comp-acme',
   companyName: 'Acme Dental',
   month: '2026-11',
