@@ -2,12 +2,14 @@
 //
 // A change arrives as an incident id (NOTIFY on incident_updated, or the catch-up after a re-listen). The feed
 // reads the changed incidents' headers in one query for all of them, whoever is watching, and hands the same record
-// to every subscriber; each subscription then checks in memory whether its user may see that company. The read is
-// batched like a group commit: ids that arrive while a read is in flight wait for the next one, so at 500 changes a
-// second the feed makes a few reads a second, not one per subscriber per change. With nobody subscribed it reads
-// nothing. The header carries no alerts or timeline (subscriptions may not select them: live-selection.ts).
-import { setMaxListeners } from 'node:events';
-import { createPubSub } from 'graphql-yoga';
+// to the subscribers who may see it: those following that incident (found by id) and those watching lists whose
+// companies include its company (checked in memory). The read is batched like a group commit: ids that arrive while
+// a read is in flight wait for the next one, so at 500 changes a second the feed makes a few reads a second, not
+// one per subscriber per change. With nobody subscribed it reads nothing. The header carries no alerts or timeline
+// (subscriptions may not select them: live-selection.ts).
+//
+// Each subscriber has a queue that keeps the latest record per incident: a slow socket gets the newest state of
+// each incident it missed, once, and its queue never holds more than the incidents it may see.
 import type { Sql } from '../db/sql.ts';
 import type { Logger } from '../lib/log.ts';
 import { fromRow, selectIncidents, type IncidentRecord, type IncidentRow } from './incident-queries.ts';
@@ -29,8 +31,11 @@ export interface FeedStats {
 export interface IncidentFeed {
   /** An incident changed: it is read (with others changed meanwhile) and published to every subscriber. */
   changed(incidentId: string): void;
-  /** Every changed incident's header, from the moment of the call; `return()` ends it. */
-  subscribe(): AsyncIterableIterator<FeedItem>;
+  /**
+   * Changed incidents' headers from the moment of the call: the one incident `incidentId` names, or (null) every
+   * incident of the companies `scope()` returns at the time of the change (null: every company). `return()` ends it.
+   */
+  subscribe(watch: Watch): AsyncIterableIterator<FeedItem>;
   /** How many subscriptions hold the feed now. */
   subscribers(): number;
   stats(): FeedStats;
@@ -41,6 +46,11 @@ export interface UnreadableIncident {
   id: string;
   companyId: string;
   error: unknown;
+}
+
+export interface Watch {
+  incidentId: string | null;
+  scope: () => string[] | null;
 }
 
 /** What the feed publishes: a changed incident's header, or why it could not be read. */
@@ -56,14 +66,51 @@ function rowFailure(err: unknown): boolean {
   return err instanceof RangeError || err instanceof TypeError || (typeof code === 'string' && code.startsWith('22'));
 }
 
+/** One subscriber's undelivered records, the latest per incident, in the order incidents first changed. */
+class LatestQueue {
+  private readonly queue = new Map<string, FeedItem>();
+  private waiting: ((r: IteratorResult<FeedItem, undefined>) => void) | null = null;
+  private closed = false;
+
+  constructor(readonly watch: Watch) {}
+
+  push(item: FeedItem): void {
+    if (this.closed) return;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve({ value: item, done: false });
+    } else {
+      this.queue.set(item.id, item);
+    }
+  }
+
+  next(): Promise<IteratorResult<FeedItem, undefined>> {
+    const first = this.queue.entries().next();
+    if (!first.done) {
+      this.queue.delete(first.value[0]);
+      return Promise.resolve({ value: first.value[1], done: false });
+    }
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue.clear();
+    this.waiting?.({ value: undefined, done: true });
+    this.waiting = null;
+  }
+}
+
 export function createIncidentFeed(sql: Sql, log?: Logger): IncidentFeed {
-  // One listener per subscription on this target; their number is bounded by the caps per socket and per user.
-  const target = new EventTarget();
-  setMaxListeners(0, target);
-  const pubsub = createPubSub<{ incident: [FeedItem] }>({ eventTarget: target as never });
+  /** Subscribers following one incident, by its id. */
+  const following = new Map<string, Set<LatestQueue>>();
+  /** Subscribers watching lists. */
+  const watching = new Set<LatestQueue>();
+  let subscribers = 0;
   const pending = new Set<string>();
   const stats: FeedStats = { changes: 0, reads: 0, published: 0 };
-  let subscribers = 0;
   let draining = false;
 
   const readIncidents = async (ids: string[]): Promise<IncidentRecord[]> => {
@@ -83,6 +130,14 @@ export function createIncidentFeed(sql: Sql, log?: Logger): IncidentFeed {
       return row ? [{ id: ids[0]!, companyId: row.companyId, error: err }] : [];
     }
   };
+  const publish = (item: FeedItem) => {
+    stats.published += 1;
+    for (const q of following.get(item.id) ?? []) q.push(item);
+    for (const q of watching) {
+      const scope = q.watch.scope();
+      if (scope === null || scope.includes(item.companyId)) q.push(item);
+    }
+  };
 
   const drain = async () => {
     let failures = 0;
@@ -92,10 +147,7 @@ export function createIncidentFeed(sql: Sql, log?: Logger): IncidentFeed {
       try {
         const records = await read(ids);
         failures = 0;
-        for (const record of records) {
-          stats.published += 1;
-          pubsub.publish('incident', record);
-        }
+        for (const record of records) publish(record);
       } catch (err) {
         failures += 1;
         log?.warn({ err: String(err), incidents: ids.length }, 'live incident read failed');
@@ -113,6 +165,21 @@ export function createIncidentFeed(sql: Sql, log?: Logger): IncidentFeed {
     });
   };
 
+  const add = (q: LatestQueue) => {
+    subscribers += 1;
+    const id = q.watch.incidentId;
+    if (id === null) watching.add(q);
+    else following.set(id, (following.get(id) ?? new Set()).add(q));
+  };
+  const remove = (q: LatestQueue) => {
+    const id = q.watch.incidentId;
+    const removed = id === null ? watching.delete(q) : (following.get(id)?.delete(q) ?? false);
+    if (!removed) return;
+    if (id !== null && following.get(id)?.size === 0) following.delete(id);
+    subscribers -= 1;
+    if (subscribers === 0) pending.clear();
+  };
+
   return {
     changed(incidentId) {
       if (subscribers === 0) return;
@@ -120,27 +187,14 @@ export function createIncidentFeed(sql: Sql, log?: Logger): IncidentFeed {
       pending.add(incidentId);
       kick();
     },
-    subscribe() {
-      const inner = pubsub.subscribe('incident')[Symbol.asyncIterator]();
-      subscribers += 1;
-      let open = true;
-      const release = () => {
-        if (!open) return;
-        open = false;
-        subscribers -= 1;
-        if (subscribers === 0) pending.clear();
-      };
-      // A plain iterator rather than an async generator: a generator's return() waits behind its pending next(),
-      // so a subscriber closing while no change comes would hold its slot until the next change.
+    subscribe(watch) {
+      const q = new LatestQueue(watch);
+      add(q);
       const it: AsyncIterableIterator<FeedItem> = {
-        next: async () => {
-          const r = await inner.next();
-          if (r.done) release();
-          return r;
-        },
+        next: () => q.next(),
         return: async () => {
-          release();
-          await inner.return?.();
+          remove(q);
+          q.close();
           return { value: undefined, done: true };
         },
         [Symbol.asyncIterator]: () => it,

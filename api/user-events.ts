@@ -1,5 +1,6 @@
 // user_changed NOTIFY (a session revoked, a user disabled, a role or membership changed) fanned out per user,
 // so a live subscription re-checks its session at once instead of at its next incident event.
+import { setMaxListeners } from 'node:events';
 import { createPubSub } from 'graphql-yoga';
 import type { Sql } from '../db/sql.ts';
 
@@ -10,7 +11,11 @@ export const EVERY_USER = '*';
 export type UserEvents = ReturnType<typeof createUserEvents>;
 
 export function createUserEvents() {
-  return createPubSub<{ userChanged: [userId: string] }>();
+  // Every live subscription listens here (bounded by the caps per socket and per user, api/graphql/limits.ts), not
+  // by Node's default of 10 listeners an event type, whose warning would fire with the eleventh open dashboard.
+  const eventTarget = new EventTarget();
+  setMaxListeners(0, eventTarget);
+  return createPubSub<{ userChanged: [userId: string] }>({ eventTarget: eventTarget as never });
 }
 
 export async function listenForUserChanges(sql: Sql, events: UserEvents): Promise<() => Promise<void>> {

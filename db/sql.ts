@@ -4,9 +4,17 @@ import postgres from 'postgres';
 export type Sql = postgres.Sql;
 export type TransactionSql = postgres.TransactionSql;
 
-export function createSql(url: string, options: { max?: number } = {}): Sql {
+export function createSql(
+  url: string,
+  options: {
+    max?: number;
+    /** Told of every statement sent (postgres.js's `debug`): benchmarks count a process's queries with it. */
+    onQuery?: (query: string) => void;
+  } = {},
+): Sql {
   return postgres(url, {
     max: options.max ?? 10,
+    ...(options.onQuery ? { debug: (_connection: number, query: string) => options.onQuery!(query) } : {}),
     // Timestamps stay ISO strings end to end (GraphQL, workflows): no Date round trips.
     types: {
       date: {

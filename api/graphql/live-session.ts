@@ -63,6 +63,8 @@ export function liveStream<T, R>(
   ctx: GraphQLContext,
   source: AsyncIterable<T>,
   read: (user: AuthUser, value: T) => Promise<R | null>,
+  /** Told of the user each time they are (re)checked: a source that filters by the user's scope keeps it current. */
+  onUser?: (user: AuthUser) => void,
 ): AsyncIterableIterator<R> {
   const events = withUserChanges(ctx, source)[Symbol.asyncIterator]();
   // Read at the first event rather than at subscribe time, where an error would not reach the client as one.
@@ -75,8 +77,10 @@ export function liveStream<T, R>(
     async next() {
       for (let e = await events.next(); !e.done; e = await events.next()) {
         try {
-          if (user === null || e.value.kind === 'user') user = await liveUser(ctx);
-          else checkExpiry(ctx);
+          if (user === null || e.value.kind === 'user') {
+            user = await liveUser(ctx);
+            onUser?.(user);
+          } else checkExpiry(ctx);
           const value = e.value.kind === 'event' ? await read(user, e.value.value) : null;
           if (value !== null) return { value, done: false };
         } catch (err) {

@@ -1,4 +1,3 @@
-import { filter, pipe } from 'graphql-yoga';
 import { canApprove } from '../../../domain/rules.ts';
 import { responded, SLA_STATUSES, slaStatus } from '../../../domain/sla.ts';
 import { companyScope } from '../../auth.ts';
@@ -196,23 +195,22 @@ builder.subscriptionField('incidentUpdated', (t) =>
       'incident. Its alerts, timeline, correlation, decisions and memory are not sent live: read them by query.',
     args: { id: t.arg.id() },
     subscribe: (_root, args, ctx) => {
-      requireUser(ctx);
       const only = args.id ? String(args.id) : null;
-      // The feed reads each change once for every subscriber (api/incident-feed.ts); the scope is checked here, in
-      // memory, against the live user, so a revoked session, user or membership stops or narrows the stream at once
-      // and a change never leaks another company's incident.
+      // The feed reads each change once for every subscriber (api/incident-feed.ts) and hands it to those following
+      // this incident or watching its company, by the scope of the live user (kept current on every re-check). The
+      // scope is checked again here against that user, so a revoked session, user or membership stops or narrows
+      // the stream at once and a change never leaks another company's incident.
+      const watcher = { scope: companyScope(requireUser(ctx)) };
       return liveStream(
         ctx,
-        pipe(
-          ctx.incidentFeed.subscribe(),
-          filter((item: FeedItem) => only === null || item.id === only),
-        ),
+        ctx.incidentFeed.subscribe({ incidentId: only, scope: () => watcher.scope }),
         async (current, item: FeedItem) => {
           if (!visible(companyScope(current), item)) return null;
           // Thrown here it ends this stream with the masked "Unexpected error.", as the subscriber's own read would.
           if (isUnreadable(item)) throw item.error;
           return item;
         },
+        (current) => (watcher.scope = companyScope(current)),
       );
     },
     resolve: (record) => record,
