@@ -229,9 +229,10 @@ describe('dashboard (real browser)', () => {
     expect((await send('resolved')).status).toBe(202);
     await expect.poll(() => status.textContent(), { timeout: UI_TIMEOUT }).toBe('Resolved');
     await detail.getByTestId('source-resolved').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    expect(await detail.getByTestId('alert-state').allTextContents()).toEqual(
-      expect.arrayContaining([expect.stringContaining('recovery')]),
-    );
+    // The alerts come by page, read after the live header that says they changed: wait for the recovery row.
+    await expect
+      .poll(() => detail.getByTestId('alert-state').allTextContents(), { timeout: UI_TIMEOUT })
+      .toEqual(expect.arrayContaining([expect.stringContaining('recovery')]));
     expect(await detail.textContent()).toContain('recovered at its source');
   });
 
@@ -251,9 +252,10 @@ describe('dashboard (real browser)', () => {
     await expect
       .poll(() => detail.getByTestId('incident-status').textContent(), { timeout: UI_TIMEOUT })
       .toBe('Escalated');
-    expect(await detail.getByTestId('correlation-reason').allTextContents()).toEqual([
-      expect.stringMatching(/1 alert\(s\): opened the incident\s*\(asset, signature\)/),
-    ]);
+    // Why the alerts are together is read by query, not sent live: it may come after the live status.
+    await expect
+      .poll(() => detail.getByTestId('correlation-reason').allTextContents(), { timeout: UI_TIMEOUT })
+      .toEqual([expect.stringMatching(/1 alert\(s\): opened the incident\s*\(asset, signature\)/)]);
 
     await detail.getByTestId('silence-button').click();
     await detail.getByTestId('silence-duration').selectOption('resolve');
@@ -328,10 +330,11 @@ describe('dashboard (real browser)', () => {
     await detail.getByTestId('reopen-button').click();
     await expect.poll(() => status.textContent(), { timeout: UI_TIMEOUT }).toBe('Reopened');
     expect(await detail.getByTestId('acknowledge-button').count()).toBe(1);
-    const kinds = await detail.locator('[data-testid="timeline-event"]').allTextContents();
-    expect(kinds.join('\n')).toContain(`Assigned to ${companyTech.email} by ${admin.id} (MSP)`);
-    expect(kinds.join('\n')).toContain(`Reopened by ${admin.id} (MSP): Stuck again`);
-    expect(kinds.join('\n')).not.toContain(admin.email);
+    // The timeline's newest page is read after the header that says the incident changed.
+    const timeline = async () => (await detail.getByTestId('timeline-event').allTextContents()).join('\n');
+    await expect.poll(timeline, { timeout: UI_TIMEOUT }).toContain(`Reopened by ${admin.id} (MSP): Stuck again`);
+    expect(await timeline()).toContain(`Assigned to ${companyTech.email} by ${admin.id} (MSP)`);
+    expect(await timeline()).not.toContain(admin.email);
   });
 
   it('merges one incident into another from its page, then splits an alert back off', async () => {

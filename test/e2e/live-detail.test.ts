@@ -38,6 +38,9 @@ async function insertEvents(sql: Sql, incidentId: string, prefix: string, first:
     FROM generate_series(1, ${n}) g`;
 }
 
+/** Waits for the page: each live change is a header, then a page read by query, on a machine other tests load. */
+const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: UI_TIMEOUT });
+
 /** The message cells of the alert rows, top to bottom. */
 const alertMessages = (detail: Locator) => detail.getByTestId('alert-row').locator('td:last-child').allTextContents();
 const timelineMessages = (detail: Locator) =>
@@ -100,21 +103,22 @@ describe('incident page by page, live (real browser)', () => {
     });
 
     // The newest page of each, newest first.
-    await expect.poll(() => detail.getByTestId('alert-row').count()).toBe(50);
-    await expect.poll(() => detail.getByTestId('timeline-event').count()).toBe(50);
+    await poll(() => detail.getByTestId('alert-row').count()).toBe(50);
+    await poll(() => detail.getByTestId('timeline-event').count()).toBe(50);
     expect((await alertMessages(detail))[0]).toBe(`${asset} alert ${ROWS}`);
     expect((await timelineMessages(detail))[0]).toBe(`${asset} event ${ROWS}`);
     expect(await alertMessages(detail)).not.toContain(`${asset} alert 1`);
-    expect(await detail.getByTestId('alerts-shown').textContent()).toBe(`50 of ${ROWS} shown`);
+    expect(await detail.getByTestId('alerts-shown').textContent()).toBe('The newest 50 shown');
 
     // "Load more" and "Load older" read the page before; then there is nothing older.
     await detail.getByTestId('alerts-load-more').click();
-    await expect.poll(() => detail.getByTestId('alert-row').count()).toBe(ROWS);
+    await poll(() => detail.getByTestId('alert-row').count()).toBe(ROWS);
     await detail.getByTestId('timeline-load-older').click();
-    await expect.poll(() => detail.getByTestId('timeline-event').count()).toBe(ROWS);
+    await poll(() => detail.getByTestId('timeline-event').count()).toBe(ROWS);
     expect((await alertMessages(detail)).at(-1)).toBe(`${asset} alert 1`);
     expect((await timelineMessages(detail)).at(-1)).toBe(`${asset} event 1`);
     expect(await detail.getByTestId('alerts-load-more').count()).toBe(0);
+    expect(await detail.getByTestId('alerts-shown').count()).toBe(0);
     expect(await detail.getByTestId('timeline-load-older').count()).toBe(0);
 
     // Three changes saved one after the other, as the incident store does (row, then NOTIFY of the id): each brings
@@ -134,8 +138,8 @@ describe('incident page by page, live (real browser)', () => {
         await tx`SELECT pg_notify(${INCIDENT_CHANNEL}, ${incidentId})`;
       });
     }
-    await expect.poll(() => detail.getByTestId('alert-row').count(), { timeout: UI_TIMEOUT }).toBe(ROWS + 3);
-    await expect.poll(() => detail.getByTestId('timeline-event').count(), { timeout: UI_TIMEOUT }).toBe(ROWS + 3);
+    await poll(() => detail.getByTestId('alert-row').count()).toBe(ROWS + 3);
+    await poll(() => detail.getByTestId('timeline-event').count()).toBe(ROWS + 3);
     const alertsNow = await alertMessages(detail);
     const eventsNow = await timelineMessages(detail);
     expect(alertsNow.slice(0, 3)).toEqual([3, 2, 1].map((n) => `${asset} live alert ${n}`));
@@ -143,7 +147,6 @@ describe('incident page by page, live (real browser)', () => {
     // The older pages are still there, once each, in order.
     expect(alertsNow.slice(3)).toEqual(Array.from({ length: ROWS }, (_, i) => `${asset} alert ${ROWS - i}`));
     expect(eventsNow.slice(3)).toEqual(Array.from({ length: ROWS }, (_, i) => `${asset} event ${ROWS - i}`));
-    await expect.poll(() => detail.getByTestId('alerts-shown').textContent()).toBe(`${ROWS + 3} of ${ROWS + 3} shown`);
     expect(navigations, 'the page must not reload').toEqual([]);
   });
 
@@ -169,23 +172,21 @@ describe('incident page by page, live (real browser)', () => {
     await insertEvents(stack.sql, incidentId, asset, -ROWS, ROWS);
 
     const detail = await open(incidentId);
-    await expect.poll(() => detail.getByTestId('incident-status').textContent()).toBe('Escalated');
+    await poll(() => detail.getByTestId('incident-status').textContent()).toBe('Escalated');
     await detail.getByTestId('alerts-load-more').click();
-    await expect.poll(() => detail.getByTestId('alert-row').count()).toBe(ROWS + 1);
+    await poll(() => detail.getByTestId('alert-row').count()).toBe(ROWS + 1);
     await detail.getByTestId('timeline-load-older').click();
-    await expect.poll(() => detail.getByTestId('timeline-load-older').count()).toBe(0);
+    await poll(() => detail.getByTestId('timeline-load-older').count()).toBe(0);
     const eventsBefore = await timelineMessages(detail);
     expect(eventsBefore.at(-1)).toBe(`${asset} event 1`);
 
     await detail.getByTestId('acknowledge-button').click();
-    await expect.poll(() => detail.getByTestId('incident-status').textContent()).toBe('Acknowledged');
-    await expect
-      .poll(async () => (await timelineMessages(detail))[0], { timeout: UI_TIMEOUT })
-      .toMatch(/^Acknowledged by /);
+    await poll(() => detail.getByTestId('incident-status').textContent()).toBe('Acknowledged');
+    await poll(async () => (await timelineMessages(detail)).some((m) => m.startsWith('Acknowledged by '))).toBe(true);
     const eventsAfter = await timelineMessages(detail);
     // Everything shown before is still shown, below the new event, and nothing twice.
     expect(eventsAfter.slice(eventsAfter.length - eventsBefore.length)).toEqual(eventsBefore);
-    expect(new Set(eventsAfter).size).toBe(eventsAfter.length);
+    expect(eventsAfter.filter((m) => m.startsWith(`${asset} event `))).toHaveLength(ROWS);
     expect(await detail.getByTestId('alert-row').count()).toBe(ROWS + 1);
     expect((await alertMessages(detail)).at(-1)).toBe(`${asset} alert 1`);
   });

@@ -77,8 +77,13 @@ export function useIncident(id: Ref<string | null>) {
       // Someone else split alerts off: loaded older pages may hold rows that are no longer this incident's.
       alerts.clear()
     }
-    if (changes.alerts) void alerts.refresh()
-    if (changes.extras && !whole) void refreshExtras()
+    // A live header that says no save happened: the change was in rows the header does not count (alerts moved off by
+    // a split, a recovery notification), so the newest alerts are read.
+    if (changes.alerts || (!whole && !changes.timeline)) void alerts.refresh()
+    // The router writes why each alert joined around the save that first showed the incident: until the page has
+    // the reasons, each save may bring them.
+    const reasons = !!shown?.correlation?.reasons.length
+    if (!whole && (changes.extras || (changes.timeline && !reasons))) void refreshExtras()
   }
 
   async function load(current: string): Promise<void> {
@@ -152,6 +157,8 @@ export function useIncident(id: Ref<string | null>) {
   }
 
   async function split(alertIds: string[]): Promise<void> {
+    const current = id.value
+    if (!current || busy.value) return
     // Whichever comes first, the answer or the live header, says fewer alerts because of these.
     splitting = new Set(alertIds)
     try {
@@ -159,6 +166,10 @@ export function useIncident(id: Ref<string | null>) {
     } finally {
       splitting = null
     }
+    if (actionError.value || id.value !== current) return
+    // The alerts left the incident once the answer came (the live header can come first): read the page now.
+    alerts.remove(alertIds)
+    void alerts.refresh()
   }
 
   return {
