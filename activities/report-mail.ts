@@ -3,7 +3,7 @@
 // re-run Schedule never mails a month twice; each recipient's email is claimed and settled in the shared delivery
 // ledger (db/notification-deliveries.ts), so a retry after a partial send only sends what did not go out.
 import { ApplicationFailure } from '@temporalio/common';
-import { companyMonthReport } from '../api/client-report.ts';
+import { readCompanyMonthReport } from '../db/client-report.ts';
 import { claimDelivery, settleDelivery } from '../db/notification-deliveries.ts';
 import type { Sql } from '../db/sql.ts';
 import { calendarMonth } from '../domain/client-report.ts';
@@ -90,7 +90,9 @@ export function createReportMailActivities(deps: { sql: Sql; mailer: Mailer | nu
         SELECT u.email, u.notification_prefs AS prefs FROM users u
         JOIN user_companies m ON m.user_id = u.id AND m.company_id = ${companyId}
         WHERE u.role = 'company_admin' AND u.disabled_at IS NULL ORDER BY u.email`;
-      const report = await companyMonthReport(sql, companyId, month);
+      const report = await readCompanyMonthReport(sql, companyId, month);
+      // Deleted since the check above: nothing to report, and a retry would not find it either.
+      if (!report) throw ApplicationFailure.nonRetryable(`Company ${companyId} not found`, 'CompanyGone');
       const email = reportEmail(report, reportLink(deps.publicUrl, companyId, month.month));
       const key = `report:${companyId}:${month.month}`;
       const failures: string[] = [];

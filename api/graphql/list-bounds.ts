@@ -10,8 +10,8 @@ import { MAX_PERIOD_DAYS } from '../../domain/kpi.ts';
 import { INCIDENT_STATUSES, SEVERITIES } from '../../domain/types.ts';
 import { PENDING_APPROVALS_LIMIT, TIMELINE_LIMIT } from '../incident-queries.ts';
 import { PAGE_SIZE } from '../../domain/paging.ts';
-import { RECURRING_TOP } from '../client-report.ts';
-import { TOP_N } from '../overview.ts';
+import { RECURRING_TOP } from '../../db/client-report.ts';
+import { TOP_N } from '../../db/overview.ts';
 import { RUNBOOK_VERSIONS_LIMIT } from '../tenants/runbooks.ts';
 
 export interface ListBound {

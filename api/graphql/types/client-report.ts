@@ -1,7 +1,8 @@
 // clientReport / clientReportCsv: one company's month, for a printable page and a spreadsheet.
 import type { RecurringProblem, ReportPatches, SeverityScore } from '../../../domain/client-report.ts';
 import { reportCsv } from '../../../domain/client-report.ts';
-import { clientReport, type ClientReport } from '../../client-report.ts';
+import type { ClientReport } from '../../../db/client-report.ts';
+import { clientReport } from '../../client-report.ts';
 import { builder, requireUser } from '../builder.ts';
 import { guard } from './tenant-errors.ts';
 

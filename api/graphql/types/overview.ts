@@ -1,5 +1,6 @@
 // overview: the landing KPIs and charts of a period, for one company or every company the caller may see.
-import { overview, TOP_N, type CountBy, type Overview, type OverviewPoint } from '../../overview.ts';
+import { TOP_N, type CountBy, type Overview, type OverviewPoint } from '../../../db/overview.ts';
+import { overview } from '../../overview.ts';
 import { builder, requireUser } from '../builder.ts';
 import { guard } from './tenant-errors.ts';
 
