@@ -1,5 +1,6 @@
 // The blast-radius limits in the company Settings tab, in a real Chromium against the real stack: a refused value
-// is shown under its own input, a good one is saved into remediation.*, and the form reads it back.
+// is shown under its own input, a good one is saved into remediation.*, and the form reads it back. The same tab's
+// monthly report email switch is saved as reports.monthlyEmail.
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -78,6 +79,43 @@ describe('blast-radius settings (real browser)', () => {
     await page.reload();
     await expect.poll(() => page.getByLabel('Runs per runbook per hour').inputValue()).toBe('12');
     await page.screenshot({ path: path.join(SHOTS, 'blast-radius-settings.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('turns the monthly report email off and on again (reports.monthlyEmail)', async () => {
+    const company = await createCompany(stack.sql, { name: `Wayne Mail ${randomUUID().slice(0, 6)}` });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT);
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${stack.url}/#/companies/${company.companyId}/settings`);
+    await page.getByTestId('login-email').fill(admin.email);
+    await page.getByTestId('login-password').fill(admin.password);
+    await page.getByTestId('login-submit').click();
+    await expect.poll(() => page.getByTestId('current-user').textContent()).toBe(admin.email);
+    await page.goto(`${stack.url}/#/companies/${company.companyId}/settings`);
+    const stored = async () => {
+      const [row] = await stack.sql<Array<{ settings: Record<string, unknown> }>>`
+        SELECT settings FROM companies WHERE id = ${company.companyId}`;
+      return row!.settings.reports;
+    };
+
+    const box = page.getByLabel('Email the monthly report to company admins');
+    await expect.poll(() => box.isChecked(), { timeout: UI_TIMEOUT }).toBe(true);
+    await box.uncheck();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').getByText('Saved').waitFor();
+    expect(await stored()).toEqual({ monthlyEmail: false });
+
+    // Read back after a reload; turned on again, the default is stored as no setting at all.
+    await page.reload();
+    await expect.poll(() => box.isChecked(), { timeout: UI_TIMEOUT }).toBe(false);
+    await box.check();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').getByText('Saved').waitFor();
+    expect(await stored()).toBeUndefined();
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -35,6 +35,8 @@ export interface CompanySettings {
     webhooks?: Array<{ name: string; url?: string; urlHint?: string; format: 'slack' | 'teams' }>
   }
   maintenanceWindows?: MaintenanceWindow[]
+  /** Last month's report mailed to the company admins on the 1st; unset = on. */
+  reports?: { monthlyEmail?: boolean }
   /** Who decides incidents; unset = the rules. */
   decision?: { provider?: 'rules' | 'gemini' | 'bedrock'; model?: string; minConfidence?: number }
   receivers?: Record<string, unknown>

@@ -42,6 +42,8 @@ export interface SettingsForm {
   /** one address per line, or separated by commas */
   emails: string
   minSeverity: Severity | ''
+  /** reports.monthlyEmail: on unless the company turned it off. */
+  monthlyEmail: boolean
   correlation: CorrelationForm
   paging: PagingForm
   decision: DecisionForm
@@ -97,6 +99,7 @@ export function toForm(name: string, s: CompanySettings): SettingsForm {
     >,
     emails: (s.notifications?.emails ?? []).join('\n'),
     minSeverity: s.notifications?.minSeverity ?? '',
+    monthlyEmail: s.reports?.monthlyEmail !== false,
     correlation: {
       autoCorrelate: text(s.correlation?.autoCorrelate),
       keyFields: (s.correlation?.keyFields ?? []).join(', '),
@@ -162,6 +165,8 @@ function toSettings(form: SettingsForm): Record<string, unknown> {
       minSeverity: form.minSeverity,
       webhooks: paging.webhooks,
     }),
+    // On is the default, so it is stored only when turned off.
+    reports: form.monthlyEmail ? null : { monthlyEmail: false },
     correlation: correlationSettings(form.correlation, int),
     decision: decisionParts(form.decision).decision,
   }
