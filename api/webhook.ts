@@ -4,6 +4,7 @@
 // Temporal happens afterwards (alert-router.ts).
 import type { SecretBox } from '../lib/secret-box.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { EventEpisodes } from '../db/event-episodes.ts';
 import type { Sql } from '../db/sql.ts';
 import { AlertWriter } from './ingest/alert-writer.ts';
 import { CompanyKeyCache } from './ingest/company-keys.ts';
@@ -38,7 +39,7 @@ export function createWebhooks(deps: {
   });
   const writer = new AlertWriter({ sql: deps.sql });
   const rejections = new RejectionLog(deps.sql);
-  const shared: WebhookDeps = { keys, writer, rejections };
+  const shared: WebhookDeps = { keys, writer, rejections, episodes: new EventEpisodes(deps.sql) };
   const router = express.Router();
   const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT });
   const wrap =

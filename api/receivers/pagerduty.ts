@@ -50,7 +50,28 @@ export function pagerDutySuccessBody(dedupKey: string) {
  */
 export function assignDedupKey(alert: NormalizedAlert, dedupKey: string): NormalizedAlert {
   if (alert.sourceKey !== null) return alert;
-  return { ...alert, sourceKey: dedupKey, sourceDeliveryId: `${dedupKey}:trigger` };
+  return { ...alert, sourceKey: dedupKey, sourceDeliveryId: pagerDutyDeliveryId(dedupKey, 'trigger', 1) };
+}
+
+/**
+ * A trigger's or resolve's delivery id: PagerDuty de-duplicates an event sent again (a retry, or a trigger
+ * repeated while the key is open), but after a resolve the key's next trigger opens a new incident. So the id
+ * names the key's episode (db/event-episodes.ts); the first keeps the ids stored before episodes were counted.
+ */
+export function pagerDutyDeliveryId(dedupKey: string, action: 'trigger' | 'resolve', episode: number): string {
+  return episode <= 1 ? `${dedupKey}:${action}` : `${dedupKey}:${action}:${episode}`;
+}
+
+/** The event's alerts with the delivery ids of the key's episode (Alertmanager's listed alerts have none). */
+export function inEpisode(
+  alerts: NormalizedAlert[],
+  dedupKey: string,
+  action: 'trigger' | 'resolve',
+  episode: number,
+): NormalizedAlert[] {
+  return alerts.map((a) =>
+    a.sourceDeliveryId === null ? a : { ...a, sourceDeliveryId: pagerDutyDeliveryId(dedupKey, action, episode) },
+  );
 }
 
 /**
@@ -210,8 +231,8 @@ function mapTrigger(
     toolSource,
     status: 'firing',
     sourceKey: dedupKey,
-    // PagerDuty de-duplicates repeated triggers of one dedup_key itself, so dedup_key:action is the delivery.
-    sourceDeliveryId: dedupKey === null ? null : `${dedupKey}:trigger`,
+    // PagerDuty de-duplicates repeated triggers of one dedup_key itself; the route sets the key's episode.
+    sourceDeliveryId: dedupKey === null ? null : pagerDutyDeliveryId(dedupKey, 'trigger', 1),
     labels,
   });
   const errors = checkAlert(alert, 'payload');
@@ -229,7 +250,7 @@ function resolveAlert(dedupKey: string, toolSource: string): NormalizedAlert {
     toolSource,
     status: 'resolved',
     sourceKey: dedupKey,
-    sourceDeliveryId: `${dedupKey}:resolve`,
+    sourceDeliveryId: pagerDutyDeliveryId(dedupKey, 'resolve', 1),
     labels: {},
   });
 }

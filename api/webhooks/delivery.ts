@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { aggregationKey } from '../../domain/correlation.ts';
 import { checkKey } from '../../domain/key-policy.ts';
+import type { EventEpisodes } from '../../db/event-episodes.ts';
 import type { CompanyKeyCache, IngestCompany } from '../ingest/company-keys.ts';
 import type { AlertRow, AlertWriter, StoredAlert } from '../ingest/alert-writer.ts';
 import { parseJsonBody } from '../ingest/json-body.ts';
@@ -18,6 +19,8 @@ export interface WebhookDeps {
   keys: CompanyKeyCache;
   writer: AlertWriter;
   rejections: RejectionLog;
+  /** The episodes of Events API v2 dedup_keys, part of their delivery ids. */
+  episodes: EventEpisodes;
 }
 
 /** How a receiver words a refusal; PagerDuty's clients expect PagerDuty's shape, for instance. */

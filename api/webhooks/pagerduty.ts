@@ -3,7 +3,7 @@
 // 429 throttled), so any tool that can page PagerDuty can send to us unchanged. routing_key = integration key.
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { assignDedupKey, mapPagerDuty, pagerDutySuccessBody } from '../receivers/pagerduty.ts';
+import { assignDedupKey, inEpisode, mapPagerDuty, pagerDutySuccessBody } from '../receivers/pagerduty.ts';
 import { isRecord } from '../receivers/mapping.ts';
 import { Delivery, type ProblemFormat, type WebhookDeps } from './delivery.ts';
 
@@ -34,7 +34,12 @@ export function pagerDutyHandler(deps: WebhookDeps) {
     }
     // PagerDuty makes up a dedup_key for a trigger that has none, and tells the caller.
     const dedupKey = mapped.dedupKey ?? randomUUID().replace(/-/g, '');
-    const alerts = mapped.dedupKey ? mapped.alerts : mapped.alerts.map((a) => assignDedupKey(a, dedupKey));
+    let alerts = mapped.dedupKey ? mapped.alerts : mapped.alerts.map((a) => assignDedupKey(a, dedupKey));
+    if (mapped.dedupKey && mapped.action !== 'acknowledge') {
+      // A sender may use its key again once resolved: the key's episode tells that trigger from a retry.
+      const episode = await deps.episodes.advance(d.company!.id, mapped.dedupKey, mapped.action);
+      alerts = inEpisode(alerts, mapped.dedupKey, mapped.action, episode);
+    }
     if (alerts.length > 0 && !(await d.store(alerts.map((alert) => ({ alert }))))) return;
     res.status(202).json(pagerDutySuccessBody(dedupKey));
   };
