@@ -7,7 +7,7 @@
 // The mix: 40 % list subscriptions (company people over their company's incidents; 2 % of all are MSP admins
 // watching every company), 60 % detail subscriptions on one incident each, over BENCH_COMPANIES companies.
 //   BENCH_SUBSCRIBERS (1000), BENCH_RATE (500 changes/s), BENCH_SECONDS (20 a phase), BENCH_COMPANIES (20),
-//   BENCH_INCIDENTS (100 open incidents a company)
+//   BENCH_INCIDENTS (100 open incidents a company), BENCH_API_PROFILE (a directory for the API's CPU profile)
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -35,9 +35,9 @@ const DETAIL = `subscription($id: ID!) { incidentUpdated(id: $id) { ${HEADER} es
   decision { action reasoning } approval { status } execution { status } viewerCanApprove } }`;
 
 /** A forked TypeScript process and a way to ask it things (each answer is the next message it sends). */
-function child(file: string, envVars: NodeJS.ProcessEnv = {}) {
+function child(file: string, envVars: NodeJS.ProcessEnv = {}, execArgv: string[] = []) {
   const proc: ChildProcess = fork(path.join(here, file), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...execArgv],
     env: { ...process.env, ...envVars },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -90,7 +90,13 @@ async function main(): Promise<void> {
   const children: Array<ReturnType<typeof child>> = [];
   try {
     await migrate(sql);
-    const api = child('live-api.ts', { BENCH_DATABASE_URL: db.url });
+    // BENCH_API_PROFILE=<dir>: the API writes a V8 CPU profile there (open it in Chrome's DevTools).
+    const profile = process.env.BENCH_API_PROFILE;
+    const api = child(
+      'live-api.ts',
+      { BENCH_DATABASE_URL: db.url },
+      profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [],
+    );
     children.push(api);
     const { ready: port } = await api.next<{ ready: number }>();
     const url = `http://127.0.0.1:${port}`;
