@@ -69,7 +69,7 @@ describe('approvals page (real browser)', () => {
     page.setDefaultTimeout(UI_TIMEOUT);
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     await page.getByTestId('login-email').fill(admin.email);
     await page.getByTestId('login-password').fill(admin.password);
     await page.getByTestId('login-submit').click();
@@ -118,7 +118,7 @@ describe('approvals page (real browser)', () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT);
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     await page.getByTestId('login-email').fill(admin.email);
     await page.getByTestId('login-password').fill(admin.password);
     await page.getByTestId('login-submit').click();

@@ -54,7 +54,7 @@ describe('AWS account setup screen (real browser)', () => {
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
     page.on('dialog', (d) => void d.accept());
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     await page.getByTestId('login-email').fill(admin.email);
     await page.getByTestId('login-password').fill(admin.password);
     await page.getByTestId('login-submit').click();

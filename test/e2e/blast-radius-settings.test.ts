@@ -41,7 +41,7 @@ describe('blast-radius settings (real browser)', () => {
     page.setDefaultTimeout(UI_TIMEOUT);
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     await page.getByTestId('login-email').fill(admin.email);
     await page.getByTestId('login-password').fill(admin.password);
     await page.getByTestId('login-submit').click();

@@ -84,7 +84,7 @@ describe('dashboard (real browser)', () => {
   });
 
   it('rejects a wrong password and signs in an MSP admin with the right one', async () => {
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     await signIn(page, admin.email, 'not-the-password');
     const loginError = page.getByTestId('login-error');
     await loginError.waitFor({ state: 'visible' });
@@ -298,7 +298,7 @@ describe('dashboard (real browser)', () => {
       tool_source: 'Datadog',
     };
     expect((await postAlert(stack.url, company.apiKey, alert)).status).toBe(202);
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     const row = incidentRow(page, 'app-07');
     await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await row.click();
@@ -348,7 +348,7 @@ describe('dashboard (real browser)', () => {
       });
       expect(res.status).toBe(202);
     }
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     const rowA = incidentRow(page, 'merge-a');
     const rowB = incidentRow(page, 'merge-b');
     await rowB.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
@@ -383,7 +383,7 @@ describe('dashboard (real browser)', () => {
       const techPage = await techContext.newPage();
       techPage.setDefaultTimeout(UI_TIMEOUT);
       watchPage(techPage, 'technician', issues);
-      await techPage.goto(stack.url);
+      await techPage.goto(`${stack.url}/#/incidents`);
       await signIn(techPage, otherTech.email, otherTech.password);
       await techPage.getByTestId('current-user').waitFor({ state: 'visible' });
       expect(await techPage.getByTestId('current-user').textContent()).toBe(otherTech.email);

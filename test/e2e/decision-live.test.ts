@@ -59,7 +59,7 @@ describe('live decision reasoning (real browser)', () => {
     page.setDefaultTimeout(UI_TIMEOUT);
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     await page.getByTestId('login-email').fill(tech.email);
     await page.getByTestId('login-password').fill(tech.password);
     await page.getByTestId('login-submit').click();
@@ -114,7 +114,7 @@ describe('live decision reasoning (real browser)', () => {
     page.setDefaultTimeout(UI_TIMEOUT);
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     await page.getByTestId('login-email').fill(tech.email);
     await page.getByTestId('login-password').fill(tech.password);
     await page.getByTestId('login-submit').click();

@@ -41,7 +41,7 @@ describe('decision history (real browser)', () => {
     page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT);
     page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     await page.getByTestId('login-email').fill(tech.email);
     await page.getByTestId('login-password').fill(tech.password);
     await page.getByTestId('login-submit').click();

@@ -61,7 +61,7 @@ describe('dashboard icons (real browser)', () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT);
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     await page.getByTestId('login-email').fill(tech.email);
     await page.getByTestId('login-password').fill(tech.password);
     await page.getByTestId('login-submit').click();

@@ -35,7 +35,7 @@ describe('onboarding a client (real browser)', () => {
   }
 
   async function signIn(page: Page, email: string, password: string): Promise<void> {
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     await page.getByTestId('login-email').fill(email);
     await page.getByTestId('login-password').fill(password);
     await page.getByTestId('login-submit').click();
@@ -138,6 +138,8 @@ describe('onboarding a client (real browser)', () => {
     await tech.getByRole('button', { name: 'Set password and sign in' }).click();
     await expect.poll(() => tech.getByTestId('current-user').textContent(), { timeout: UI_TIMEOUT }).toBe(techEmail);
     expect(tech.url(), 'the used token leaves the address bar').not.toContain('token=');
+    await tech.getByRole('heading', { name: 'Overview' }).waitFor();
+    await tech.getByTestId('nav-incidents').click();
 
     // The technician sees the new company's incident, and nothing of the other company.
     const incident = tech.getByTestId('incident-row').filter({ hasText: 'wayne-web-01' });

@@ -39,7 +39,7 @@ describe('outcome memory (real browser)', () => {
     page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT);
     page.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message));
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     await page.getByTestId('login-email').fill(admin.email);
     await page.getByTestId('login-password').fill(admin.password);
     await page.getByTestId('login-submit').click();

@@ -75,7 +75,7 @@ describe('Patches page (real browser)', () => {
     page.setDefaultTimeout(UI_TIMEOUT);
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     await page.getByTestId('login-email').fill(user.email);
     await page.getByTestId('login-password').fill(user.password);
     await page.getByTestId('login-submit').click();
@@ -90,7 +90,10 @@ describe('Patches page (real browser)', () => {
     const { page, errors } = await signedIn(admin);
     expect((await page.getByTestId('patch-percent').textContent())!.trim()).toBe('—');
     await page.getByTestId('patch-refresh').click();
-    await expect.poll(() => page.getByTestId('patch-percent').textContent()).toContain('50.0 %');
+    // The refresh is a Temporal workflow reading AWS (moto): it may take more than expect.poll's default second.
+    await expect
+      .poll(() => page.getByTestId('patch-percent').textContent(), { timeout: UI_TIMEOUT })
+      .toContain('50.0 %');
     expect((await page.getByTestId('patch-critical').textContent())!.trim()).toBe('3');
     expect(await page.getByTestId('patch-stale').textContent()).toContain('3 days ago');
     const rows = page.getByTestId('patch-instances').locator('tbody tr');

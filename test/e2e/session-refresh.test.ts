@@ -39,7 +39,7 @@ describe('session refresh (real browser, 10 s access tokens)', () => {
   }
 
   async function signIn(page: Page): Promise<void> {
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/#/incidents`);
     await page.getByTestId('login-email').fill(user.email);
     await page.getByTestId('login-password').fill(user.password);
     await page.getByTestId('login-submit').click();
@@ -92,7 +92,7 @@ describe('session refresh (real browser, 10 s access tokens)', () => {
     await signIn(first);
     // A second tab of the same browser: same cookie jar, its own memory and timers.
     const second = await open(context, 'tab 2');
-    await second.goto(stack.url);
+    await second.goto(`${stack.url}/#/incidents`);
     await second.locator('.live.on').waitFor();
     const refreshes = { first: 0, second: 0 };
     first.on('request', (r) => void (r.url().endsWith('/auth/refresh') && refreshes.first++));

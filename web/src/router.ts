@@ -29,15 +29,16 @@ declare module 'vue-router' {
 }
 
 const routes: RouteRecordRaw[] = [
-  { path: '/', name: 'home', component: IncidentsPage, meta: { section: 'incidents', wide: true } },
-  { path: '/incidents/:id?', name: 'incidents', component: IncidentsPage, meta: { section: 'incidents', wide: true } },
-  // The charts library is large: it loads with the overview, not with the sign-in page.
+  // The landing page. The charts library is large: it loads with the overview, not with the sign-in page.
   {
-    path: '/overview',
+    path: '/',
     name: 'overview',
     component: () => import('./components/overview/OverviewPage.vue'),
     meta: { section: 'overview' },
   },
+  // Links from before the overview was the landing page.
+  { path: '/overview', redirect: (to) => ({ name: 'overview', query: to.query }) },
+  { path: '/incidents/:id?', name: 'incidents', component: IncidentsPage, meta: { section: 'incidents', wide: true } },
   { path: '/alerts', name: 'alerts', component: AlertsPage, meta: { section: 'alerts' } },
   { path: '/approvals', name: 'approvals', component: ApprovalsPage, meta: { section: 'approvals' } },
   { path: '/companies', name: 'companies', component: CompaniesPage, meta: { section: 'companies' } },
