@@ -3,12 +3,14 @@
 // cost in rows with list sizes counted (cost.ts) and text that cannot be stored (text-guard.ts) at execution, a cap
 // on list values passed as variables (inline lists are already bounded by the token limit), and a body size limit
 // for HTTP. Field suggestions ("Did you mean …?") would map the schema for a stranger; production hides them.
-// The caps on live subscriptions per socket and per user are ws.ts's, with their numbers here.
+// The caps on live subscriptions per socket and per user are ws.ts's, with their numbers here; what a subscription may
+// select at all is live-selection.ts's.
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { TOO_COMPLEX, useCostLimit } from './cost.ts';
+import { useLiveSelection } from './live-selection.ts';
 import { useTextGuard } from './text-guard.ts';
 
 export const GRAPHQL_LIMITS = {
@@ -85,6 +87,7 @@ export function graphqlLimits(options: { production: boolean }): Plugin[] {
     useListCap(GRAPHQL_LIMITS.maxListItems),
     useCostLimit(GRAPHQL_LIMITS.maxCost),
     useTextGuard(),
+    useLiveSelection(),
   ];
 }
 
