@@ -7,6 +7,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -19,6 +20,7 @@ import { groupWaitFor } from './group-wait.ts';
 import { decideIncident } from './incident-decide.ts';
 import { loadResumedContext, openFromAlerts } from './incident-open.ts';
 import { upsertIncidentAttributes } from './search-attributes.ts';
+import { currentDetails } from '../domain/run-summary.ts';
 import { createSaver } from './incident-save.ts';
 import { mayPassOn, page, pagesPeople, passOn, type Pager } from './paging.ts';
 import { refuseIf, registerPeopleCommands } from './people-commands.ts';
@@ -66,6 +68,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // Each save first upserts the search attributes that changed, when the worker registered them (ctx says so).
   const saver = createSaver(current, journal, now, (s) => {
     if (ctx?.searchAttributes) upsertIncidentAttributes(s);
+    setCurrentDetails(currentDetails(s));
   });
   const save = saver.save;
 

@@ -48,6 +48,12 @@ describe('incident search attributes', () => {
     // Temporal Web's list reads the run's summary; its page the details.
     expect(await described.staticSummary()).toBe('replication_lag on search-db-01');
     expect(await described.staticDetails()).toContain(`Company: ${company.companyId}`);
+    // Its current details (the run page's, read through the SDK's metadata query) say where it stands now.
+    const metadata = await stack.temporal.workflow
+      .getHandle(row!.workflowId)
+      .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain('Status: escalated · severity critical · 1 alert');
+    expect(metadata.currentDetails).toContain('**replication_lag on search-db-01**');
 
     const cli = findTemporalCli();
     if (!cli) throw new Error('the temporal CLI is not on PATH or in .venv/bin');
