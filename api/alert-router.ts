@@ -18,7 +18,7 @@ import { placeIsolated, screenClaim } from './routing/intake.ts';
 import { DEFAULT_MUTING_BUDGET, type Judged, type MutingBudget } from './routing/muting.ts';
 import type { PlacedAlert } from './routing/placement.ts';
 import { claimAlerts, linkRepeats, markFailed, markRouted, openIncidents, type RouteFailure } from './routing/queue.ts';
-import { applyResolutions } from './routing/resolutions.ts';
+import { applyResolutions, WAITING_FOR_ROUTING } from './routing/resolutions.ts';
 import { signalLane, signalRecovery, toSignal } from './routing/signals.ts';
 import { foldSymptomIncidents } from './routing/symptoms.ts';
 
@@ -237,6 +237,10 @@ export class AlertRouter {
         // Counted, so that after MAX_LINK_WAITS passes it applies to whatever has joined by then.
         failures.push({ id, error: WAITING_FOR_LINK, counts: true, retryInMs: 1000, deadLetter: false });
       }
+      for (const id of r.queued) {
+        // Not counted: it waits as long as its firing alerts are queued, then applies to the incident they open.
+        failures.push({ id, error: WAITING_FOR_ROUTING, counts: false, retryInMs: 2000, deadLetter: false });
+      }
       const untold = new Map<string, string>();
       for (const rec of r.recovered) {
         try {
@@ -258,7 +262,7 @@ export class AlertRouter {
     await markFailed(sql, failures);
     await this.fold();
 
-    const outages = failures.filter((f) => !f.counts);
+    const outages = failures.filter((f) => !f.counts && f.error !== WAITING_FOR_ROUTING);
     if (sends.length > 0 && reached === 0 && outages.length > 0)
       this.reportOutage(`alert router: ${outages[0]!.error}`);
     else this.reportHealthy();

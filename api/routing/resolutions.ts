@@ -1,6 +1,8 @@
 // Resolve at source. A resolved notification (Alertmanager "resolved", CloudWatch OK, Datadog Recovered...)
 // marks the firing alerts of the same source identity resolved; an open incident none of whose alerts is
-// still firing is told so, and its company's setting decides whether that resolves it.
+// still firing is told so, and its company's setting decides whether that resolves it. A resolution that arrives
+// while its firing alert is still in the router's queue (a retry delay, an outage) waits for it, so it is applied to
+// the incident that alert opens.
 import type { Sql } from '../../db/sql.ts';
 import type { ClaimedAlert } from './queue.ts';
 
@@ -11,10 +13,18 @@ export interface ResolutionOutcome {
   done: Array<{ id: string; incidentId: string | null }>;
   /** Resolve notifications whose firing alerts are routed but not yet linked to their incident: try again shortly. */
   waiting: string[];
+  /**
+   * Resolve notifications whose firing alerts are still queued for routing: try again, not counted against them,
+   * for as long as those alerts are queued (their own retries and dead letter bound that).
+   */
+  queued: string[];
 }
 
+/** Why a resolution in `queued` waits. */
+export const WAITING_FOR_ROUTING = 'Waiting for the alerts it resolves to be routed';
+
 export async function applyResolutions(sql: Sql, notes: ClaimedAlert[]): Promise<ResolutionOutcome> {
-  const outcome: ResolutionOutcome = { recovered: [], done: [], waiting: [] };
+  const outcome: ResolutionOutcome = { recovered: [], done: [], waiting: [], queued: [] };
   const keyed = notes.filter((n) => n.sourceKey);
   // Without a source identity a resolution cannot say what recovered; it is stored and shown, nothing more.
   outcome.done.push(...notes.filter((n) => !n.sourceKey).map((n) => ({ id: n.id, incidentId: null })));
@@ -36,6 +46,7 @@ export async function applyResolutions(sql: Sql, notes: ClaimedAlert[]): Promise
         incidentId: string | null;
         workflowId: string | null;
         unlinked: boolean;
+        queued: boolean;
         assetName: string | null;
         signature: string | null;
         aggregationKey: string | null;
@@ -55,6 +66,10 @@ export async function applyResolutions(sql: Sql, notes: ClaimedAlert[]): Promise
             AND f.muted_by IS NULL
             AND (f.group_id IS NULL OR EXISTS (
               SELECT 1 FROM correlation_groups g WHERE g.id = f.group_id AND g.opened_at IS NOT NULL))) AS unlinked,
+        EXISTS (SELECT 1 FROM alerts f
+          WHERE f.company_id = r.company_id AND f.source_key = r.source_key AND f.status = 'firing'
+            AND f.routed_at IS NULL AND f.incident_id IS NULL AND f.dead_lettered_at IS NULL
+            AND f.received_at <= r.received_at) AS queued,
         (SELECT f.asset_name FROM alerts f WHERE f.company_id = r.company_id AND f.source_key = r.source_key
           AND f.status = 'firing' ORDER BY f.received_at DESC LIMIT 1) AS "assetName",
         (SELECT f.signature FROM alerts f WHERE f.company_id = r.company_id AND f.source_key = r.source_key
@@ -64,8 +79,8 @@ export async function applyResolutions(sql: Sql, notes: ClaimedAlert[]): Promise
       FROM unnest(${col('id')}::text[], ${col('companyId')}::text[], ${col('sourceKey') as string[]}::text[],
                   ${col('receivedAt')}::timestamptz[]) AS r(id, company_id, source_key, received_at)`;
     const tries = new Map(keyed.map((n) => [n.id, n.routeAttempts]));
-    const finished = rows.filter((r) => !r.unlinked || (tries.get(r.id) ?? 0) >= MAX_LINK_WAITS);
-    outcome.waiting.push(...rows.filter((r) => !finished.includes(r)).map((r) => r.id));
+    const finished = rows.filter((r) => !r.unlinked || (!r.queued && (tries.get(r.id) ?? 0) >= MAX_LINK_WAITS));
+    for (const r of rows.filter((x) => !finished.includes(x))) (r.queued ? outcome.queued : outcome.waiting).push(r.id);
     if (finished.length > 0) {
       // A notification that carried only its identity (a PagerDuty resolve) takes the asset and signature it resolved.
       await tx`
