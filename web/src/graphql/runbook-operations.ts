@@ -1,6 +1,6 @@
 // The runbook library (api/graphql/types/runbook.ts): list, versions with their changes, save, archive, import.
-
-export type RiskLevel = 'low' | 'medium' | 'high'
+import type { RiskLevel } from './generated'
+export type { RiskLevel }
 
 export interface RunbookVersion {
   version: number

@@ -1,4 +1,6 @@
-// Hand-written mirror of the tenant administration schema (api/graphql/types/*.ts); DateTime is an ISO string.
+// The tenant administration shapes the dashboard's components are written against; DateTime is an ISO string. Enums
+// come from generated.ts (from schema.graphql); conformance.ts checks the server's answers fit these.
+import type { Criticality, KeyReceiver, KeySigning } from './generated'
 import type { Role, Severity } from './types'
 
 /** domain/company-settings.ts: only what a company changed; unset keys take the install's defaults. */
@@ -70,8 +72,7 @@ export interface IntegrationKey {
 }
 
 /** domain/key-policy.ts: may the tools that cannot sign use a key while the company has a signing secret. */
-export type KeySigning = 'signed_only' | 'unsigned_allowed'
-export type KeyReceiver = 'alerts' | 'alertmanager' | 'grafana' | 'events_v2' | 'datadog' | 'zabbix' | 'cloudwatch'
+export type { KeyReceiver, KeySigning } from './generated'
 export const KEY_RECEIVER_LABELS: Record<KeyReceiver, string> = {
   alerts: 'Generic JSON',
   alertmanager: 'Prometheus Alertmanager',
@@ -103,7 +104,7 @@ export interface SigningSecret {
   example: string
 }
 
-export type Criticality = 'low' | 'medium' | 'high' | 'critical'
+export type { Criticality } from './generated'
 export const CRITICALITIES: Criticality[] = ['low', 'medium', 'high', 'critical']
 
 export interface Asset {

@@ -1,11 +1,7 @@
-// Hand-written mirror of the GraphQL schema; DateTime arrives as an ISO-8601 string.
-
-export type Role = 'msp_admin' | 'company_admin' | 'technician'
-export type Severity = 'critical' | 'high' | 'medium' | 'low'
-export type IncidentStatus =
-  'new' | 'acknowledged' | 'in_progress' | 'awaiting_approval' | 'remediating' | 'escalated' | 'reopened' | 'resolved'
-
-export type SlaStatus = 'ok' | 'at_risk' | 'breached' | 'met'
+// The shapes the dashboard's components are written against; DateTime arrives as an ISO-8601 string. Enums come
+// from generated.ts (`npm run web:types`, from schema.graphql); conformance.ts checks every answer fits these.
+import type { IncidentStatus, Role, Severity, SlaStatus } from './generated'
+export type { IncidentStatus, Role, Severity, SlaStatus }
 
 /** Who owns an incident; `by` is null when the rotation or the escalation chain gave it to them. */
 export interface Assignment {
