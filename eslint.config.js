@@ -3,6 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import pluginVue from 'eslint-plugin-vue';
 import globals from 'globals';
+import eslintConfigPrettier from 'eslint-config-prettier';
 import { builtinModules } from 'node:module';
 
 export default tseslint.config(
@@ -73,4 +74,6 @@ export default tseslint.config(
       'vue/html-self-closing': 'off',
     },
   },
+  // Prettier formats everything, templates included (create-vue's setup): the stylistic rules it would fight are off.
+  eslintConfigPrettier,
 );
