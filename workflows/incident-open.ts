@@ -1,9 +1,10 @@
 // Opening the incident from the alerts that started the run: look up the company's context, leave out alerts an
 // earlier incident already handled (a redelivery), and open with the rest. Split from incidentWorkflow so the
 // workflow body reads as its phases; the context look-up's proxy and policy live here.
-import { allHandlersFinished, condition, proxyActivities, uuid4 } from '@temporalio/workflow';
+import { allHandlersFinished, condition, proxyActivities, proxyLocalActivities, uuid4 } from '@temporalio/workflow';
 import type { createIncidentStoreActivities, IncidentContext } from '../activities/incident-store.ts';
 import type { AlertInbox } from './alert-inbox.ts';
+import { runsStepsLocally, type LocalSteps } from './local-steps.ts';
 import * as T from './incident-state.ts';
 import type { AlertSignal, IncidentState, IncidentWorkflowInput } from './types.ts';
 
@@ -16,9 +17,23 @@ const store = proxyActivities<Pick<StoreActivities, 'loadIncidentContext'>>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
+// The same read as a local activity (local-steps.ts), with the same retries: a few milliseconds when the database is
+// there. While it is away, each retry after the first waits on a durable timer rather than in the worker, so the
+// workflow task is not held open for minutes (people's Updates would wait behind it).
+const localStore = proxyLocalActivities<Pick<StoreActivities, 'loadIncidentContext'>>({
+  startToCloseTimeout: '15 seconds',
+  localRetryThreshold: '1 second',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+type ContextQuery = Parameters<StoreActivities['loadIncidentContext']>[0];
+
+const loadContext = (steps: LocalSteps, q: ContextQuery): Promise<IncidentContext> =>
+  runsStepsLocally() ? steps.run(() => localStore.loadIncidentContext(q)) : store.loadIncidentContext(q);
+
 /** The context of a run that resumes an incident (continued, or reopened): no alerts to check. */
-export function loadResumedContext(input: IncidentWorkflowInput): Promise<IncidentContext> {
-  return store.loadIncidentContext({ companyId: input.companyId, assetName: input.assetName, alertIds: [] });
+export function loadResumedContext(input: IncidentWorkflowInput, steps: LocalSteps): Promise<IncidentContext> {
+  return loadContext(steps, { companyId: input.companyId, assetName: input.assetName, alertIds: [] });
 }
 
 export type Opening =
@@ -35,6 +50,8 @@ export async function openFromAlerts(deps: {
   inbox: AlertInbox;
   journal: T.Journal;
   now: () => string;
+  /** The run's queue of local activities (local-steps.ts). */
+  steps: LocalSteps;
   /** Each context as soon as it is loaded: the run's handlers read it (a runRunbook validator, the saver). */
   setContext: (ctx: IncidentContext) => void;
 }): Promise<Opening> {
@@ -44,7 +61,7 @@ export async function openFromAlerts(deps: {
   let openingRepeats: string[] = [];
   for (;;) {
     const { alerts: candidates, repeatIds: candidateRepeats } = inbox.take();
-    ctx = await store.loadIncidentContext({
+    ctx = await loadContext(deps.steps, {
       companyId: input.companyId,
       assetName: input.assetName,
       alertIds: [...candidates.map((a) => a.alertId), ...candidateRepeats],

@@ -4,11 +4,12 @@
 // person to check it. A save that outlasts its retries (a long database outage) keeps its events for another try a
 // minute later. Either way the workflow carries on and people's Updates answer; the raw error goes to the log with
 // the incident id, and to the escalation's event data for MSP admins.
-import { condition, log, proxyActivities, sleep } from '@temporalio/workflow';
+import { condition, log, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { createIncidentStoreActivities } from '../activities/incident-store.ts';
 import { tenantFailureText, UNSTORABLE } from '../domain/failure-text.ts';
 import { failureOf, rethrowCancellation } from './failures.ts';
 import { failureData, record, type Journal } from './incident-state.ts';
+import { runsStepsLocally, type LocalSteps } from './local-steps.ts';
 import type { IncidentState, TimelineEvent } from './types.ts';
 
 type StoreActivities = ReturnType<typeof createIncidentStoreActivities>;
@@ -18,6 +19,21 @@ type StoreActivities = ReturnType<typeof createIncidentStoreActivities>;
 // fails at once (UNSTORABLE, thrown non-retryable by the activity).
 const store = proxyActivities<Pick<StoreActivities, 'saveIncident'>>({
   startToCloseTimeout: '15 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [UNSTORABLE],
+  },
+});
+
+// The same save as a local activity (local-steps.ts), with the same bounded policy: one marker event, in the
+// workflow task that made the change. Each retry after the first waits on a durable timer, not in the worker, so
+// people's Updates still answer during an outage; the last failure reads as before.
+const localStore = proxyLocalActivities<Pick<StoreActivities, 'saveIncident'>>({
+  startToCloseTimeout: '15 seconds',
+  localRetryThreshold: '1 second',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
@@ -97,11 +113,15 @@ export interface Saver {
   keep(page: (reason: string) => Promise<void>): Promise<void>;
 }
 
-/** `beforeSave` runs (synchronously, in the same workflow task) before each save: the search attributes' upsert. */
+/**
+ * `beforeSave` runs (synchronously, in the same workflow task) before each save: the search attributes' upsert.
+ * `steps` is the run's queue of local activities (local-steps.ts).
+ */
 export function createSaver(
   state: () => IncidentState,
   journal: Journal,
   now: () => string,
+  steps: LocalSteps,
   beforeSave: (s: IncidentState) => void = () => {},
 ): Saver {
   let inFlight = 0;
@@ -113,7 +133,8 @@ export function createSaver(
 
   const attempt = async (s: IncidentState, events: TimelineEvent[], alertIds: string[]): Promise<unknown> => {
     try {
-      await store.saveIncident({ state: { ...s }, events, newAlertIds: alertIds });
+      const input = { state: { ...s }, events, newAlertIds: alertIds };
+      await (runsStepsLocally() ? steps.run(() => localStore.saveIncident(input)) : store.saveIncident(input));
       return null;
     } catch (err) {
       rethrowCancellation(err);

@@ -22,6 +22,7 @@ import { loadResumedContext, openFromAlerts } from './incident-open.ts';
 import { upsertIncidentAttributes } from './search-attributes.ts';
 import { currentDetails } from '../domain/run-summary.ts';
 import { createSaver } from './incident-save.ts';
+import { createLocalSteps } from './local-steps.ts';
 import { mayPassOn, page, pagesPeople, passOn, type Pager } from './paging.ts';
 import { refuseIf, registerPeopleCommands } from './people-commands.ts';
 import { createRemediation } from './remediation.ts';
@@ -66,7 +67,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // Persists the state, the new timeline events and the newly joined alerts in one transaction; a continue-as-new
   // and the end wait until it has nothing in flight or waiting.
   // Each save first upserts the search attributes that changed, when the worker registered them (ctx says so).
-  const saver = createSaver(current, journal, now, (s) => {
+  // Local activities one at a time (local-steps.ts): the run's context read, saves and on-call picks.
+  const steps = createLocalSteps();
+  const saver = createSaver(current, journal, now, steps, (s) => {
     if (ctx?.searchAttributes) upsertIncidentAttributes(s);
     setCurrentDetails(currentDetails(s));
   });
@@ -75,7 +78,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const { flushAlerts, waitFor } = createAlertWaiter({ inbox, state: current, journal, now, save });
 
   // Pages run one at a time: an SLA breach and an escalation at once must not both hand the incident out.
-  const pager: Pager = { state: current, journal: () => journal, now, save };
+  const pager: Pager = { state: current, journal: () => journal, now, save, steps };
   let paging: Promise<void> = Promise.resolve();
   const serially = (fn: () => Promise<void>): Promise<void> => (paging = paging.then(fn));
 
@@ -168,6 +171,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       inbox,
       journal,
       now,
+      steps,
       setContext: (c) => (ctx = c),
     });
     if (opening.kind === 'nothing') return null;
@@ -183,7 +187,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     firstAlertMs = opening.firstAlertMs;
     await save();
   } else {
-    ctx = await loadResumedContext(input);
+    ctx = await loadResumedContext(input, steps);
     if (!reopening) {
       // The row learns the new run id, so "Open in Temporal Web" leads to the live run.
       T.record(current(), journal, now(), 'continued', 'Continued in a fresh workflow run to keep the history short');

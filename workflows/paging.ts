@@ -1,13 +1,14 @@
 // Paging people from the incident workflow: give an unowned incident to whoever is on call, tell the escalation
 // step of its level (bell, email, chat), and pass it on when its assignee does not acknowledge in time. Every
 // page is an activity with retries, recorded on the timeline either way.
-import { log, patched, proxyActivities } from '@temporalio/workflow';
+import { log, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { createNotifyActivities, EscalationResult } from '../activities/notify.ts';
 import type { createOnCallActivities } from '../activities/on-call.ts';
 import { ESCALATION_CHAIN, STEP_LABELS } from '../domain/escalation.ts';
 import { describeFailure } from './failures.ts';
 import * as L from './incident-lifecycle.ts';
 import * as T from './incident-state.ts';
+import { runsStepsLocally, type LocalSteps } from './local-steps.ts';
 import type { IncidentState } from './types.ts';
 
 type NotifyActivities = ReturnType<typeof createNotifyActivities>;
@@ -26,6 +27,19 @@ const onCall = proxyActivities<OnCallActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
+// The same read as a local activity (local-steps.ts), with the same retries: one marker event, no workflow task.
+// Each retry after the first waits on a durable timer, so an outage does not hold the workflow task open.
+const localOnCall = proxyLocalActivities<OnCallActivities>({
+  startToCloseTimeout: '15 seconds',
+  localRetryThreshold: '1 second',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+type PickQuery = Parameters<OnCallActivities['pickAssignee']>[0];
+
+const pickAssignee = (p: Pager, q: PickQuery): ReturnType<OnCallActivities['pickAssignee']> =>
+  runsStepsLocally() ? p.steps.run(() => localOnCall.pickAssignee(q)) : onCall.pickAssignee(q);
+
 /** Runs recorded before paging existed replay without it. */
 export const PAGING_PATCH = 'page-people';
 
@@ -38,6 +52,8 @@ export interface Pager {
   journal: () => T.Journal;
   now: () => string;
   save: () => Promise<void>;
+  /** The run's queue of local activities (local-steps.ts). */
+  steps: LocalSteps;
 }
 
 /** Gives an unowned incident to the person on call, then tells the escalation step of its level. */
@@ -46,7 +62,7 @@ export async function page(p: Pager, reason: string): Promise<void> {
   // Resolved meanwhile (a recovery at source, a person): nobody needs paging any more.
   if (s.status === 'resolved') return;
   if (!s.assignee) {
-    const pick = await onCall.pickAssignee({
+    const pick = await pickAssignee(p, {
       companyId: s.companyId,
       category: s.category ?? null,
       exclude: s.passedOver ?? [],
@@ -62,7 +78,7 @@ export async function page(p: Pager, reason: string): Promise<void> {
 /** The assignee did not acknowledge in time: the next in line gets it, or the chain goes a level up. */
 export async function passOn(p: Pager, ackTimeoutMinutes: number): Promise<void> {
   const s = p.state();
-  const next = await onCall.pickAssignee({
+  const next = await pickAssignee(p, {
     companyId: s.companyId,
     category: s.category ?? null,
     exclude: [...(s.passedOver ?? []), ...(s.assignee ? [s.assignee.userId] : [])],

@@ -53,11 +53,22 @@ describe('incident saves (time skipping)', () => {
       await env.sleep('10 minutes');
       const s = await handle.query(stateQuery);
       expect(refusals).toBe(0);
-      // The activity gave up after its ten attempts (it used to retry for ever) ...
+      // The save gave up after its ten attempts (it used to retry for ever) ... It runs as a local activity
+      // (workflows/local-steps.ts): each failure is a marker, and only the last has no backoff to another attempt.
       const history = await handle.fetchHistory();
-      const failed = (history.events ?? []).filter((e) => e.activityTaskFailedEventAttributes);
-      expect(failed).toHaveLength(1);
-      expect(failed[0]!.activityTaskFailedEventAttributes!.failure?.message).toContain('ECONNREFUSED');
+      const gaveUp = (history.events ?? []).flatMap((e) => {
+        const m = e.markerRecordedEventAttributes;
+        if (m?.markerName !== 'core_local_activity' || !m.failure) return [];
+        const data = JSON.parse(Buffer.from(m.details?.data?.payloads?.[0]?.data ?? []).toString()) as {
+          attempt: number;
+          activity_type: string;
+          backoff: unknown;
+        };
+        return data.activity_type === 'saveIncident' && data.backoff === null
+          ? [{ attempt: data.attempt, message: m.failure.message }]
+          : [];
+      });
+      expect(gaveUp).toEqual([{ attempt: 10, message: expect.stringContaining('ECONNREFUSED') }]);
       // It went on without the first save: decided, escalated, paged.
       expect(s).toMatchObject({ status: 'escalated', escalationReason: expect.stringContaining('No runbook') });
 
