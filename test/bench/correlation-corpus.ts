@@ -1,7 +1,8 @@
 // Labelled alert corpora for `npm run bench:correlation`: six hours of one MSP client's alerts, from a seed, with
 // the true incident of every alert. Scenarios: bursts, flapping, recurrences after quiet periods, host-down
-// cascades, one fault from two tools, fleet-wide storms, and background singles. Each tool names faults its own
-// way (the vocabularies below), as real Prometheus, Datadog and Zabbix rules do.
+// cascades, one fault from two tools, fleet-wide storms, background singles, and a host fault's non-symptoms (a
+// recurrence after the host came back, a storm that also hit it, a single unrelated alert). Each tool names
+// faults its own way (the vocabularies below), as real Prometheus, Datadog and Zabbix rules do.
 import type { CorrelationAlert } from '../../domain/correlate.ts';
 
 export interface LabelledAlert extends CorrelationAlert {
@@ -166,6 +167,77 @@ export function generateCorpus(seed: number, start = Date.UTC(2026, 10, 23, 0, 0
     const tool = pick(TOOLS);
     const sig = r() < 0.5 ? nameOf(family(), tool) : pick(OWN_FAULTS);
     push('background', `single-${++incidents}`, when(), asset('misc'), sig, tool);
+  }
+
+  // Alerts of a host that are not its fault's symptoms, though a rule folding by asset would take them (issue 16).
+  // An outage: the host-down check re-notifies while the host is down, its services fail, and one service lags
+  // for up to 12 minutes after the host came back (still this outage). Returns when the host came back (its
+  // fault's last alert) and the outage's last alert.
+  const outage = (scenario: string, truth: string, host: string) => {
+    const tool = pick(TOOLS);
+    const down = when();
+    const downFor = between(3, 10) * MINUTE;
+    let back = down;
+    for (let t = down; t < down + downFor; t += between(1, 2) * MINUTE) {
+      push(scenario, truth, t, host, nameOf('host_down', tool), tool);
+      back = t;
+    }
+    for (let n = int(3, 8); n > 0; n--)
+      push(scenario, truth, down + between(0, downFor), host, pick(SYMPTOMS), pick(TOOLS));
+    const lag = pick(SYMPTOMS);
+    const lagTool = pick(TOOLS);
+    let last = back;
+    for (let t = back + between(2, 4) * MINUTE; t < back + 12 * MINUTE; t += between(4, 8) * MINUTE) {
+      push(scenario, truth, t, host, lag, lagTool);
+      last = t;
+    }
+    return { down, back, last };
+  };
+  // Problems no host-down causes: they recur, or fire once, on their own.
+  const UNRELATED = ['backup_failed', 'raid_degraded', 'ntp_drift', 'login_failures', 'ssl_cert_expiring'];
+  for (let i = 0; i < 4; i++) {
+    const host = asset('node');
+    const { back } = outage('host_down_recovered', `cascade-${++incidents}`, host);
+    // Another problem of this host (seen an hour or more before) comes back 20–50 minutes after the host did,
+    // flapping: within a window of the lagging service's last alert, so a fault kept open by its symptoms chains it.
+    const tool = pick(TOOLS);
+    const sig = pick(UNRELATED);
+    let t = back - between(60, 120) * MINUTE;
+    const before = `recur-${++incidents}`;
+    for (let n = int(1, 3); n > 0; n--, t += between(20, 90) * 1000)
+      push('recurrence_after_fault', before, t, host, sig, tool);
+    const after = `recur-${++incidents}`;
+    for (t = back + between(20, 24) * MINUTE; t < back + 50 * MINUTE; t += between(3, 8) * MINUTE)
+      push('recurrence_after_fault', after, t, host, sig, tool);
+  }
+  for (let i = 0; i < 4; i++) {
+    const host = asset('node');
+    const { back, last } = outage('host_down_single', `cascade-${++incidents}`, host);
+    // One unrelated alert after the fault's own window closed, while its lagging symptom kept the group open.
+    const tool = pick(TOOLS);
+    push(
+      'single_after_fault',
+      `single-${++incidents}`,
+      between(back + 16 * MINUTE, last + 14 * MINUTE),
+      host,
+      pick(UNRELATED),
+      tool,
+    );
+  }
+  for (let i = 0; i < 4; i++) {
+    const host = asset('node');
+    const { down } = outage('host_down_storm', `cascade-${++incidents}`, host);
+    // A storm across the fleet during the outage hits the down host too: there it is the storm's, not the outage's.
+    const tool = pick(TOOLS);
+    const sig = r() < 0.5 ? pick(['ntp_drift', 'login_failures', 'backup_failed']) : nameOf('disk_full', tool);
+    const t0 = down + between(0, 3) * MINUTE;
+    const hosts = [host, ...Array.from({ length: int(10, 25) }, () => asset('fleet'))];
+    for (const h of hosts) {
+      const truth = `storm-${++incidents}`;
+      let t = t0 + between(0, 120) * 1000;
+      for (let n = int(1, 3); n > 0; n--, t += between(30, 120) * 1000)
+        push('fleet_storm_on_fault', truth, t, h, sig, tool);
+    }
   }
   return alerts.sort((x, y) => x.at - y.at);
 }
