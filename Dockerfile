@@ -3,6 +3,7 @@
 #   API + alert router + dashboard:  node dist/api/main.js      (default command; listens on $PORT, 3000)
 #   Temporal worker:                 node dist/worker/main.js   (loads the workflow bundle the build wrote)
 #   migrations, then grants:         node dist/db/migrate-cli.js && node dist/db/grants-cli.js
+#   first MSP admin / demo tenant:   node dist/scripts/create-admin-cli.js <email>, node dist/scripts/seed-cli.js
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 # ---- build: every dependency, then `npm run build` (scripts/build.ts) ----------------------

@@ -27,6 +27,23 @@ export default tseslint.config(
     },
   },
   {
+    // Imports point down: db/ serves activities, api/ and the scripts, and never reaches back up into them.
+    files: ['db/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../api/*', '../activities/*', '../worker/*', '../workflows/*', '../scripts/*'],
+              message: 'db/ may import only domain/ and lib/: a tool that needs api/ belongs in scripts/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Workflow code is replayed: it must be deterministic, so no Node built-ins and no I/O libraries.
     files: ['workflows/**/*.ts'],
     rules: {

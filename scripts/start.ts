@@ -12,7 +12,6 @@ import { AlertRouter } from '../api/alert-router.ts';
 import { createApiServer, WEB_DIST } from '../api/server.ts';
 import { startEmbeddedPostgres } from '../db/embedded.ts';
 import { migrate } from '../db/migrate.ts';
-import { demoCredentials, generateSecret, seedDemo, type DemoCredentials } from '../db/seed.ts';
 import { createSql } from '../db/sql.ts';
 import { loadConfig, type ServiceConfig } from '../lib/config.ts';
 import { errorMessage, fatal } from '../lib/fatal.ts';
@@ -21,6 +20,7 @@ import { Supervisor, type Supervised } from '../lib/supervise.ts';
 import { startTemporalDevServer } from '../lib/temporal-dev-server.ts';
 import { startWorker, WORKFLOWS_PATH } from '../worker/create-worker.ts';
 import { metricsExporter } from '../worker/metrics.ts';
+import { demoCredentials, generateSecret, seedDemo, type DemoCredentials } from './seed.ts';
 
 const DATA_DIR = path.resolve(process.env.DATA_DIR ?? '.data');
 const PID_FILE = path.join(DATA_DIR, 'pids.json');

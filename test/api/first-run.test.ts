@@ -24,7 +24,7 @@ afterAll(async () => {
 describe('npm run create-admin', () => {
   it('prints a one-time link, never a password, and the link sets the first password', async () => {
     const email = `first-${Date.now()}@msp.example`;
-    const { stdout } = await cli('db/create-admin-cli.ts', [email, 'First', 'Admin']);
+    const { stdout } = await cli('scripts/create-admin-cli.ts', [email, 'First', 'Admin']);
     const link = /https:\/\/aw\.msp\.example\/#\/set-password\?token=([A-Za-z0-9_-]+)/.exec(stdout);
     expect(link).not.toBeNull();
     const [row] = await stack.sql`SELECT role, name, password_hash FROM users WHERE email = ${email}`;
@@ -37,7 +37,7 @@ describe('npm run create-admin', () => {
     expect(set.errors).toBeUndefined();
     expect(await login(stack.url, email, 'a first long password')).toBeTruthy();
     // A second admin with the same email is refused with a sentence, not a stack trace.
-    const again = await cli('db/create-admin-cli.ts', [email]).catch((e: { stderr: string; code: number }) => e);
+    const again = await cli('scripts/create-admin-cli.ts', [email]).catch((e: { stderr: string; code: number }) => e);
     expect((again as { code: number }).code).toBe(1);
     expect((again as { stderr: string }).stderr).toMatch(/\[create-admin\] email: someone with this email already/);
   });
@@ -46,10 +46,14 @@ describe('npm run create-admin', () => {
 describe('npm run seed', () => {
   it('creates the demo tenant once, and a second run without values changes nothing', async () => {
     // The test database may hold the demo tenant from another file; start from a known password.
-    const first = await cli('db/seed-cli.ts', [], { ADMIN_PASSWORD: 'demo-admin-password-1' });
+    const first = await cli('scripts/seed-cli.ts', [], { ADMIN_PASSWORD: 'demo-admin-password-1' });
     expect(first.stdout).toMatch(/Acme Corp/);
     const [before] = await stack.sql`SELECT key_hash FROM integration_keys WHERE id = 'key-comp-acme'`;
-    const second = await cli('db/seed-cli.ts', [], { ADMIN_PASSWORD: '', DEMO_API_KEY: '', TECHNICIAN_PASSWORD: '' });
+    const second = await cli('scripts/seed-cli.ts', [], {
+      ADMIN_PASSWORD: '',
+      DEMO_API_KEY: '',
+      TECHNICIAN_PASSWORD: '',
+    });
     expect(second.stdout).toMatch(/already exists; nothing was changed/);
     expect(second.stdout).not.toMatch(/API key|Admin login/);
     const [after] = await stack.sql`SELECT key_hash FROM integration_keys WHERE id = 'key-comp-acme'`;

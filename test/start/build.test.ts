@@ -137,14 +137,20 @@ describe('npm run build (the production image without docker)', () => {
     expect(runtime).toMatch(/^USER node$/m);
     expect(runtime).toMatch(/^HEALTHCHECK [^\n]*\\\n\s+CMD .*\/readyz/m);
     expect(runtime).toContain('CMD ["node", "dist/api/main.js"]');
-    expect(runtime).not.toMatch(/COPY (api|worker|workflows|db|lib|domain|activities) /); // no sources at run time
+    expect(runtime).not.toMatch(/COPY (api|worker|workflows|db|lib|domain|activities|scripts) /); // no sources at run time
     const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
       services: Record<string, { command?: string[] }>;
     };
     const commands = ['api', 'worker', 'migrate'].map((name) => compose.services[name]!.command!.join(' '));
     const files = commands.flatMap((c) => [...c.matchAll(/dist\/(\S+\.js)/g)].map((m) => m[1]!));
     expect(files).toEqual(['api/main.js', 'worker/main.js', 'db/migrate-cli.js', 'db/grants-cli.js']);
-    for (const file of [...files, 'db/create-admin-cli.js', 'db/seed-cli.js', 'db/grants.sql', 'web/dist/index.html'])
+    for (const file of [
+      ...files,
+      'scripts/create-admin-cli.js',
+      'scripts/seed-cli.js',
+      'db/grants.sql',
+      'web/dist/index.html',
+    ])
       expect(existsSync(path.join(OUT, file)), file).toBe(true);
     expect(readdirSync(path.join(OUT, 'db/migrations')).sort()).toEqual(
       readdirSync(path.join(ROOT, 'db/migrations'))

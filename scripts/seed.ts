@@ -1,11 +1,11 @@
 // Demo data for `npm start`: created once, idempotently, and re-aligned with DEMO_API_KEY,
 // ADMIN_EMAIL and ADMIN_PASSWORD when those are set.
 import { randomBytes } from 'node:crypto';
-import { hashApiKey, keyHint } from '../domain/api-keys.ts';
 import { hashPassword, verifyPassword } from '../api/auth.ts';
+import { insertRunbook } from '../db/runbooks.ts';
+import type { Sql } from '../db/sql.ts';
+import { hashApiKey, keyHint } from '../domain/api-keys.ts';
 import type { RunbookDraft } from '../domain/runbook.ts';
-import { insertRunbook } from './runbooks.ts';
-import type { Sql } from './sql.ts';
 
 /** The demo tenant's runbooks, as version 1 of each; edits in the dashboard add versions. */
 const DEMO_RUNBOOKS: Array<{ id: string; draft: RunbookDraft }> = [

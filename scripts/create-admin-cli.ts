@@ -2,9 +2,9 @@
 // It prints a one-time link (72 h) to the operator's terminal to set the password in the browser: no password is
 // chosen on the command line (shell history) or written to any service log.
 import { invitePerson } from '../api/tenants/people.ts';
+import { migrate } from '../db/migrate.ts';
+import { createSql } from '../db/sql.ts';
 import { fatal } from '../lib/fatal.ts';
-import { migrate } from './migrate.ts';
-import { createSql } from './sql.ts';
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;

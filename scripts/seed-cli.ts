@@ -1,10 +1,10 @@
 // `npm run seed`: create the demo tenant on DATABASE_URL and print its credentials, once. On an install where
 // it already exists nothing is replaced unless DEMO_API_KEY / ADMIN_PASSWORD / TECHNICIAN_PASSWORD say what to
 // set: a second run must never silently swap a live key or password. Production installs use `create-admin`.
+import { migrate } from '../db/migrate.ts';
+import { createSql } from '../db/sql.ts';
 import { fatal } from '../lib/fatal.ts';
-import { migrate } from './migrate.ts';
 import { demoCredentials, seedDemo } from './seed.ts';
-import { createSql } from './sql.ts';
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
