@@ -1,38 +1,25 @@
 // Which alerts belong together: one pure function of the alerts (in event time) and a company's correlation
 // configuration, shared by the live path, the what-if lab and `npm run bench:correlation`. Rules, in order:
 //   same key   — the configured fields match an open group whose last alert is within the window;
-//   host fault — an asset with an open host-level fault (host down, unreachable) takes its other alerts;
+//   host fault — an asset with a host-level fault (host down, unreachable) takes its other alerts while the fault's
+//                own alerts fired within the window or still fire (domain/host-fault-scope.ts); a symptom never
+//                extends that span, and a signature firing across the fleet at once is left to its own grouping;
 //   recurrence — the key's earlier group went quiet longer than the window: a new group, linked to it.
 // A host fault also takes the asset's groups opened up to a minute before it (its symptoms, seen first because
 // checks run on different intervals): they merge into it, and the placement names them.
 // Signatures are compared in canonical form, so the same fault named by two tools ("HighCPU", "cpu_high",
 // "CPU utilization is too high") shares a key. Every placement says which rule and fields matched.
+import type { CorrelationConfig } from './correlation-config.ts';
+import { DEFAULT_CORRELATION } from './correlation-config.ts';
+import { faultCovers, FleetSightings } from './host-fault-scope.ts';
 import { canonicalSignature, isHostFault } from './signatures.ts';
 
-export type KeyField = 'asset' | 'signature' | 'tool' | `label:${string}`;
-
-export interface CorrelationConfig {
-  /** Off: every alert is its own incident. */
-  autoCorrelate: boolean;
-  keyFields: KeyField[];
-  /** A group stays open this long after its last alert (1–60). */
-  windowMinutes: number;
-  /** Alerts a group needs before it is an incident (1–100); smaller groups are kept but page nobody. */
-  minAlerts: number;
-  /** An open host-level fault on an asset takes that asset's other alerts. */
-  hostFaults: boolean;
-  /** Compare signatures in canonical form, so two tools' names for one fault match. */
-  crossTool: boolean;
-}
-
-export const DEFAULT_CORRELATION: CorrelationConfig = {
-  autoCorrelate: true,
-  keyFields: ['asset', 'signature'],
-  windowMinutes: 15,
-  minAlerts: 1,
-  hostFaults: true,
-  crossTool: true,
-};
+export {
+  correlationConfigOf,
+  DEFAULT_CORRELATION,
+  type CorrelationConfig,
+  type KeyField,
+} from './correlation-config.ts';
 
 export interface CorrelationAlert {
   id: string;
@@ -64,12 +51,15 @@ export interface Group {
   asset: string;
   signature: string;
   firstAt: number;
+  /** Its last alert; for a host fault, its own last alert (the symptoms it took do not move it). */
   lastAt: number;
   alertIds: string[];
   /** Alerts it holds (a restored group knows its count, not its alert ids). */
   count: number;
   tools: string[];
   hostFault: boolean;
+  /** A host fault whose own alerts still fire (known on the live path): it covers its asset past its window. */
+  firing?: boolean;
   recurrenceOf: string | null;
   /** Whether it reached minAlerts and so is an incident. */
   opened: boolean;
@@ -81,17 +71,6 @@ export interface Group {
 
 export interface CorrelatorOptions {
   newId?: (n: number) => string;
-}
-
-/** A company's stored settings over the defaults. */
-export function correlationConfigOf(
-  stored: Partial<Omit<CorrelationConfig, 'keyFields'>> & { keyFields?: string[] } = {},
-): CorrelationConfig {
-  return {
-    ...DEFAULT_CORRELATION,
-    ...stored,
-    keyFields: (stored.keyFields as KeyField[] | undefined) ?? DEFAULT_CORRELATION.keyFields,
-  };
 }
 
 const MINUTE = 60_000;
@@ -120,6 +99,7 @@ export class Correlator {
   private readonly hostFaultByAsset = new Map<string, Group>();
   private readonly all: Group[] = [];
   private readonly byId = new Map<string, Group>();
+  private readonly fleet = new FleetSightings();
   private clock = -Infinity;
   private seq = 0;
   private readonly newId: (n: number) => string;
@@ -145,6 +125,7 @@ export class Correlator {
       this.byId.set(g.id, g);
       const key = this.byKey.get(g.key);
       if (!key || key.firstAt <= g.firstAt) this.byKey.set(g.key, g);
+      if (g.hostFault) this.fleet.noteDown(g.asset, g.lastAt);
       if (g.hostFault && !g.closed) {
         const fault = this.hostFaultByAsset.get(g.asset);
         if (!fault || fault.lastAt <= g.lastAt) this.hostFaultByAsset.set(g.asset, g);
@@ -158,6 +139,15 @@ export class Correlator {
     }
   }
 
+  /**
+   * Another alert of the company seen recently (the live path's groups outside this claim), so a storm across the
+   * fleet is recognised as one; `hostFault` marks its asset as down then.
+   */
+  sighting(asset: string, signature: string, at: number, hostFault = false): void {
+    if (hostFault) this.fleet.noteDown(asset, at);
+    else this.fleet.note(this.signatureOf(signature), asset, at);
+  }
+
   place(a: CorrelationAlert): Placement {
     const at = Math.max(a.at, this.clock);
     this.clock = at;
@@ -166,25 +156,37 @@ export class Correlator {
     const live = (g: Group | undefined): boolean => g !== undefined && !g.closed && at - g.lastAt <= window;
     if (!this.config.autoCorrelate) return this.join(this.open(a, at, '', null), a, at, 'alone', []);
 
+    const symptom = !isHostFault(a.signature);
+    const signature = this.signatureOf(a.signature);
+    // Judged before this alert is counted: the storm is the other assets'.
+    const fleetWide = symptom && this.fleet.isFleetWide(signature, a.asset, at);
+    if (symptom) this.fleet.note(signature, a.asset, at);
+    else this.fleet.noteDown(a.asset, at);
+    // A symptom takes a host fault only while the fault's own alerts cover it, and never as part of a storm.
+    const takes = (fault: Group): boolean =>
+      !fault.closed && !fleetWide && faultCovers(fault, at, window) && this.config.hostFaults;
+
     const key = correlationKey(a, this.config);
     const same = this.byKey.get(key);
-    if (same && live(same)) {
+    if (same && (same.hostFault && symptom ? takes(same) : live(same))) {
       const matched: string[] = [...this.config.keyFields];
       if (!same.tools.includes(a.tool)) matched.push('cross_tool');
       return this.join(same, a, at, 'same_key', matched);
     }
     const fault = this.hostFaultByAsset.get(a.asset);
-    if (fault && this.config.hostFaults && live(fault) && !isHostFault(a.signature)) {
+    if (fault && symptom && takes(fault)) {
       // Later alerts of this key follow it into the fault's group while that stays open.
       this.byKey.set(key, fault);
       return this.join(fault, a, at, 'host_fault', hostFaultMatch(fault));
     }
-    const group = this.open(a, at, key, same ?? null);
+    // A symptom key that followed a fault it no longer joins starts afresh: it is no recurrence of the fault.
+    const previous = same && !(same.hostFault && symptom && same.key !== key) ? same : null;
+    const group = this.open(a, at, key, previous);
     this.byKey.set(key, group);
     const merged = group.hostFault ? this.takeSymptoms(group, at) : [];
     if (group.hostFault) this.hostFaultByAsset.set(a.asset, group);
-    const placed = same
-      ? this.join(group, a, at, 'recurrence', [...this.config.keyFields], same.id)
+    const placed = previous
+      ? this.join(group, a, at, 'recurrence', [...this.config.keyFields], previous.id)
       : this.join(group, a, at, 'opened', [...this.config.keyFields]);
     return merged.length ? { ...placed, merged } : placed;
   }
@@ -208,6 +210,8 @@ export class Correlator {
     for (const g of this.all) {
       if (g === fault || g.mergedInto || g.hostFault || g.closed || g.asset !== fault.asset) continue;
       if (at - g.firstAt > HOST_FAULT_LOOKBACK_MS) continue;
+      // A group that is part of a storm across the fleet stays the storm's.
+      if (this.fleet.isFleetWide(this.signatureOf(g.signature), g.asset, at)) continue;
       fault.alertIds.push(...g.alertIds);
       fault.count += g.count;
       g.count = 0;
@@ -219,6 +223,10 @@ export class Correlator {
       taken.push(g.id);
     }
     return taken;
+  }
+
+  private signatureOf(signature: string): string {
+    return this.config.crossTool ? canonicalSignature(signature) : signature;
   }
 
   private open(a: CorrelationAlert, at: number, key: string, previous: Group | null): Group {
@@ -252,7 +260,8 @@ export class Correlator {
   ): Placement {
     g.alertIds.push(a.id);
     g.count += 1;
-    g.lastAt = at;
+    // A symptom never extends its fault's span: the fault's own alerts decide how long it takes its asset's.
+    if (!g.hostFault || isHostFault(a.signature)) g.lastAt = at;
     if (!g.tools.includes(a.tool)) g.tools.push(a.tool);
     if (g.count >= this.config.minAlerts) g.opened = true;
     return { alertId: a.id, groupId: g.id, rule, matched, ...(recurrenceOf ? { recurrenceOf } : {}) };
