@@ -27,6 +27,7 @@ import {
 } from './groups.ts';
 import { CLAIMED_COLUMNS, type ClaimedAlert } from './queue.ts';
 import { recordSymptomMerges, type SymptomMerge } from './symptoms.ts';
+import { loadFaultScope } from './fault-scope.ts';
 
 export interface PlacedAlert extends ClaimedAlert {
   groupId: string;
@@ -112,6 +113,8 @@ export async function placeAlerts(
       })),
       symptomsSince,
     );
+    // Which host faults still fire, and the fleet's recent alerts: a fault takes only its own symptoms.
+    const scope = await loadFaultScope(tx, stored, [...byCompany.keys()], faults.length > 0, Date.parse(earliest));
 
     const placements = new Map<string, Placement>();
     const groups = new Map<string, Stored>();
@@ -123,7 +126,9 @@ export async function placeAlerts(
 
       const correlator = new Correlator(config, { newId: () => randomUUID() });
       for (const g of own) await renameUnstarted(tx, g, workflowIdFor);
-      correlator.restore(own.map((g) => toGroup(g, groups)));
+      correlator.restore(own.map((g) => Object.assign(toGroup(g, groups), { firing: scope.firing.has(g.id) })));
+      for (const s of scope.sightings)
+        if (s.companyId === companyId) correlator.sighting(s.asset, s.signature, s.at, s.hostFault);
       for (const a of input) {
         const p = correlator.place(a);
         placements.set(a.id, p);
