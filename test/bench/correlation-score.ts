@@ -52,3 +52,25 @@ export function seedBaseline(alerts: CorrelationAlert[], windowMinutes = 15): st
   }
   return out;
 }
+
+/**
+ * Where a grouping goes wrong, by scenario: pairs put together that belong apart ("a/b": the two alerts'
+ * scenarios) and pairs that belong together left apart. Quadratic: fine for a bench corpus of a thousand alerts.
+ */
+export function errorsByScenario(
+  alerts: Array<{ truth: string; scenario: string }>,
+  predicted: string[],
+): { falseMerges: Map<string, number>; missed: Map<string, number> } {
+  const falseMerges = new Map<string, number>();
+  const missed = new Map<string, number>();
+  const add = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  for (let i = 0; i < alerts.length; i++) {
+    for (let j = i + 1; j < alerts.length; j++) {
+      const together = predicted[i] === predicted[j];
+      const belong = alerts[i]!.truth === alerts[j]!.truth;
+      if (together && !belong) add(falseMerges, [alerts[i]!.scenario, alerts[j]!.scenario].sort().join('/'));
+      if (belong && !together) add(missed, alerts[i]!.scenario);
+    }
+  }
+  return { falseMerges, missed };
+}

@@ -3,7 +3,7 @@
 // `asset|signature` grouping with a 15-minute window counted from the incident's first alert.
 import { correlate, DEFAULT_CORRELATION } from '../../domain/correlate.ts';
 import { generateCorpus, type LabelledAlert } from './correlation-corpus.ts';
-import { score, seedBaseline, type Score } from './correlation-score.ts';
+import { errorsByScenario, score, seedBaseline, type Score } from './correlation-score.ts';
 
 // Seeds 1–3 are the ones the rules were developed on; the others were only ever run.
 const TUNED = [1, 2, 3];
@@ -14,6 +14,8 @@ const fmt = (s: Score) =>
   `P ${s.precision.toFixed(3)}  R ${s.recall.toFixed(3)}  F1 ${s.f1.toFixed(3)}  noise -${(s.noiseReduction * 100).toFixed(1)}%`;
 
 const totals = { ours: [] as Score[], seed: [] as Score[], alone: [] as Score[] };
+const falseMerges = new Map<string, number>();
+const missed = new Map<string, number>();
 console.log('seed  alerts  truth   | ours                                     | seed asset|signature 15 min');
 for (const seed of runSeeds) {
   const corpus: LabelledAlert[] = generateCorpus(seed);
@@ -30,6 +32,12 @@ for (const seed of runSeeds) {
     corpus.map((a) => a.id),
   );
   totals.ours.push(ours);
+  const errors = errorsByScenario(
+    corpus,
+    corpus.map((a) => groupOf.get(a.id)!),
+  );
+  for (const [k, n] of errors.falseMerges) falseMerges.set(k, (falseMerges.get(k) ?? 0) + n);
+  for (const [k, n] of errors.missed) missed.set(k, (missed.get(k) ?? 0) + n);
   totals.seed.push(seedScore);
   totals.alone.push(alone);
   const tag = TUNED.includes(seed) ? ' (tuned)' : '';
@@ -57,3 +65,12 @@ for (const [label, pick] of [
   );
   console.log(`  every alert alone  R ${mean(a, 'recall').toFixed(3)}  noise reduction 0%`);
 }
+
+// Which scenarios the errors come from (all seeds): a rule that over-merges shows here before it shows in a mean.
+const top = (m: Map<string, number>) =>
+  [...m]
+    .sort((x, y) => y[1] - x[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ') || 'none';
+console.log(`\nFalse merges (pairs) by scenario: ${top(falseMerges)}`);
+console.log(`Missed pairs by scenario: ${top(missed)}`);
