@@ -1,10 +1,15 @@
 // Helpers every receiver shares: reading a tool's labels, applying a company's ReceiverMapping, bounding
 // what we store, and the last check that a mapped alert keeps the rules of NormalizedAlert.
 // Receivers are lenient with labels a tool may leave out (documented fallbacks) and strict with bodies
-// whose shape is wrong; these helpers are the lenient half, `Shape` below is the strict half.
+// whose shape is wrong; these helpers are the lenient half, `Shape` (shape.ts) is the strict half.
 import { createHash } from 'node:crypto';
 import { SEVERITIES, type Severity } from '../../domain/types.ts';
+import { isRecord, joinPath, text } from './read.ts';
 import type { FieldError, NormalizedAlert, ReceiverMapping } from './types.ts';
+
+// Every receiver imports its helpers from here: the primitive reads and the strict Shape live beside this file.
+export { isRecord, joinPath, text } from './read.ts';
+export { Shape } from './shape.ts';
 
 export const MAX_LABELS = 64;
 export const MAX_LABEL_KEY = 128;
@@ -51,16 +56,6 @@ export const DEFAULT_SEVERITY_TABLE: Readonly<Record<string, Severity>> = {
   p5: 'low',
 };
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** "alerts[2]" + "labels" → "alerts[2].labels"; "" + 3 → "[3]". */
-export function joinPath(base: string, key: string | number): string {
-  if (typeof key === 'number') return `${base}[${key}]`;
-  return base ? `${base}.${key}` : key;
-}
-
 /** A short, stable identity for text of any length (ids must fit 255 characters). */
 export function stableHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
@@ -72,19 +67,6 @@ export function labelsHash(labels: Record<string, string>): string {
     .sort()
     .map((k) => [k, labels[k]]);
   return stableHash(JSON.stringify(sorted));
-}
-
-/** Values a tool leaves unexpanded (Zabbix "{EVENT.RECOVERY.ID}", Datadog "$ALERT_ID") mean "absent". */
-function isPlaceholder(v: string): boolean {
-  return /^\{[A-Z0-9._$]+\}$/.test(v) || /^\$[A-Z][A-Z0-9_]*$/.test(v);
-}
-
-/** A trimmed, non-empty, expanded string, or undefined. Numbers count (ids often arrive as numbers). */
-export function text(v: unknown): string | undefined {
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  if (typeof v !== 'string') return undefined;
-  const t = v.trim();
-  return t === '' || isPlaceholder(t) ? undefined : t;
 }
 
 function stringify(v: unknown): string | undefined {
@@ -253,50 +235,4 @@ export function checkAlert(alert: NormalizedAlert, path: string): FieldError[] {
     errors.push({ field: at('labels'), message: `labels must have at most ${MAX_LABELS} entries` });
   }
   return errors;
-}
-
-/**
- * Strict reading of a tool's body: every read names its JSON path, and a wrong type is recorded as a
- * FieldError instead of being guessed at. Absent optional fields read as undefined.
- */
-export class Shape {
-  readonly errors: FieldError[] = [];
-
-  fail(field: string, message: string): void {
-    this.errors.push({ field: field || '(body)', message });
-  }
-
-  /** The object at `path`, or undefined (with an error when it is required or present with another type). */
-  object(v: unknown, path: string, required: boolean): Record<string, unknown> | undefined {
-    if (isRecord(v)) return v;
-    if (v !== undefined && v !== null) this.fail(path, `${path || 'body'} must be a JSON object`);
-    else if (required) this.fail(path, `${path || 'body'} is required and must be a JSON object`);
-    return undefined;
-  }
-
-  /** A string (numbers too unless `strict`: tools send ids either way); empty strings read as undefined. */
-  string(obj: Record<string, unknown>, key: string, path: string, required = false, strict = false) {
-    const v = obj[key];
-    const at = joinPath(path, key);
-    if (v === undefined || v === null) {
-      if (required) this.fail(at, `${at} is required`);
-      return undefined;
-    }
-    if (typeof v !== 'string' && (strict || !(typeof v === 'number' && Number.isFinite(v)))) {
-      this.fail(at, `${at} must be a string`);
-      return undefined;
-    }
-    const t = text(v);
-    if (t === undefined && required) this.fail(at, `${at} must not be empty`);
-    return t;
-  }
-
-  array(obj: Record<string, unknown>, key: string, path: string, required: boolean): unknown[] | undefined {
-    const v = obj[key];
-    const at = joinPath(path, key);
-    if (Array.isArray(v)) return v;
-    if (v !== undefined && v !== null) this.fail(at, `${at} must be an array`);
-    else if (required) this.fail(at, `${at} is required and must be an array`);
-    return undefined;
-  }
 }
