@@ -38,10 +38,12 @@ export async function loadFaultScope(
   const firing = new Set<string>();
   if (faults.length) {
     // Distinct signatures only: a fault's group may hold many symptoms, and one still firing says nothing. A
-    // resolution at source sets resolved_at on the alerts it resolves (api/routing/resolutions.ts).
+    // resolution at source sets resolved_at on the alerts it resolves (api/routing/resolutions.ts); an alert with
+    // no source identity can never be resolved so, and counts by its window only, or it would hold its host for good.
     const rows = await tx<{ groupId: string; signature: string }[]>`
       SELECT DISTINCT group_id AS "groupId", signature FROM alerts
-      WHERE group_id = ANY(${faults.map((g) => g.id)}) AND status = 'firing' AND resolved_at IS NULL`;
+      WHERE group_id = ANY(${faults.map((g) => g.id)}) AND status = 'firing' AND source_key IS NOT NULL
+        AND resolved_at IS NULL`;
     for (const r of rows) if (isHostFault(r.signature)) firing.add(r.groupId);
   }
   const near = faults.some((g) => firing.has(g.id) || Date.parse(g.lastAt) >= earliestAt - MAX_WINDOW_MS);

@@ -120,6 +120,35 @@ describe('host-fault folding on the live path', () => {
     expect(await shownAlerts(token, own)).toEqual([...recurrence].sort());
   });
 
+  it('leaves one unrelated alert after the fault’s own window to itself, and keeps a fault still firing at source', async () => {
+    const company = await createCompany(stack.sql);
+    // node-u: down half an hour ago (a tool that never says it recovered), a queue lagging until 20 minutes ago.
+    const outage = await storeAlerts(stack, company.companyId, [
+      { asset: 'node-u', signature: 'host_down', tool: 'Datadog', minutesAgo: 30 },
+      { asset: 'node-u', signature: 'queue_depth_high', minutesAgo: 20 },
+    ]);
+    // node-f: down 40 minutes ago by a check that will say when it recovers, and has not.
+    const [firing] = await storeAlerts(stack, company.companyId, [
+      { asset: 'node-f', signature: 'InstanceDown', minutesAgo: 40 },
+    ]);
+    await stack.sql`UPDATE alerts SET source_key = 'am-node-f-down' WHERE id = ${firing!}`;
+    await routeAll(stack, [...outage, firing!]);
+    const later = await storeAlerts(stack, company.companyId, [
+      { asset: 'node-u', signature: 'ssl_cert_expiring', minutesAgo: 12 },
+      { asset: 'node-f', signature: 'service_down:postgres', minutesAgo: 2 },
+    ]);
+    await routeAll(stack, later);
+    const placed = await incidentsOf([...outage, firing!, ...later]);
+    expect(placed.get(outage[1]!)).toBe(placed.get(outage[0]!));
+    expect(placed.get(later[0]!)).not.toBe(placed.get(outage[0]!));
+    expect(placed.get(later[1]!)).toBe(placed.get(firing!));
+
+    const token = await adminOf(company.companyId);
+    expect(await shownAlerts(token, placed.get(outage[0]!)!)).toEqual([...outage].sort());
+    expect(await shownAlerts(token, placed.get(later[0]!)!)).toEqual([later[0]!]);
+    expect(await shownAlerts(token, placed.get(firing!)!)).toEqual([firing!, later[1]!].sort());
+  });
+
   it('leaves a storm across the fleet that also hit the down host to its own incidents, and takes the real symptom', async () => {
     const company = await createCompany(stack.sql);
     const token = await adminOf(company.companyId);
