@@ -168,7 +168,9 @@ export class Correlator {
 
     const key = correlationKey(a, this.config);
     const same = this.byKey.get(key);
-    if (same && (same.hostFault && symptom ? takes(same) : live(same))) {
+    // A symptom key following a fault is a symptom; a key that is the fault's own (keyed on asset alone) is not.
+    const follows = same !== undefined && same.hostFault && symptom && same.key !== key;
+    if (same && (follows ? takes(same) : live(same))) {
       const matched: string[] = [...this.config.keyFields];
       if (!same.tools.includes(a.tool)) matched.push('cross_tool');
       return this.join(same, a, at, 'same_key', matched);
@@ -180,7 +182,7 @@ export class Correlator {
       return this.join(fault, a, at, 'host_fault', hostFaultMatch(fault));
     }
     // A symptom key that followed a fault it no longer joins starts afresh: it is no recurrence of the fault.
-    const previous = same && !(same.hostFault && symptom && same.key !== key) ? same : null;
+    const previous = same && !follows ? same : null;
     const group = this.open(a, at, key, previous);
     this.byKey.set(key, group);
     const merged = group.hostFault ? this.takeSymptoms(group, at) : [];
@@ -260,8 +262,8 @@ export class Correlator {
   ): Placement {
     g.alertIds.push(a.id);
     g.count += 1;
-    // A symptom never extends its fault's span: the fault's own alerts decide how long it takes its asset's.
-    if (!g.hostFault || isHostFault(a.signature)) g.lastAt = at;
+    // A symptom never extends its fault's span: the fault's own alerts (its key's) decide how long it takes its asset's.
+    if (!g.hostFault || isHostFault(a.signature) || g.key === correlationKey(a, this.config)) g.lastAt = at;
     if (!g.tools.includes(a.tool)) g.tools.push(a.tool);
     if (g.count >= this.config.minAlerts) g.opened = true;
     return { alertId: a.id, groupId: g.id, rule, matched, ...(recurrenceOf ? { recurrenceOf } : {}) };

@@ -90,6 +90,13 @@ describe('host-fault folding', () => {
     });
   });
 
+  it('keeps the window rule for a company keying on the asset alone: its alerts are the fault’s own key', () => {
+    const config = { ...DEFAULT_CORRELATION, keyFields: ['asset' as const] };
+    const alerts = [a(0, 'node-k', 'InstanceDown'), a(12, 'node-k', 'backup_failed'), a(25, 'node-k', 'ntp_drift')];
+    const { groupOf } = correlate(alerts, config);
+    expect(together(groupOf, ...alerts)).toBe(true);
+  });
+
   it('leaves a storm across the fleet that also hit the down host to its own grouping', () => {
     const down = a(0, 'node-4', 'InstanceDown');
     const storm = Array.from({ length: FLEET_WIDE_ASSETS + 2 }, (_x, i) => a(1 + i / 10, `fleet-${i}`, 'ntp_drift'));
