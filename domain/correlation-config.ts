@@ -10,7 +10,10 @@ export interface CorrelationConfig {
   windowMinutes: number;
   /** Alerts a group needs before it is an incident (1–100); smaller groups are kept but page nobody. */
   minAlerts: number;
-  /** An open host-level fault on an asset takes that asset's other alerts. */
+  /**
+   * A host-level fault on an asset takes that asset's other alerts while its own alerts fired within the window or
+   * still fire, except a signature firing across the fleet (domain/host-fault-scope.ts).
+   */
   hostFaults: boolean;
   /** Compare signatures in canonical form, so two tools' names for one fault match. */
   crossTool: boolean;
