@@ -3,7 +3,7 @@
 // the time as an argument, so the workflow stays deterministic and these stay plainly unit-testable. The approval's
 // transitions and validators are in approval-state.ts, a runbook's run in remediation-state.ts, the journal in
 // journal.ts, people's commands in incident-lifecycle.ts; this module re-exports the first three, so the workflow
-// imports one module for every transition (`import * as T from './incident-state.ts'`).
+// imports one module for every transition (as `T`).
 import { priorityScore } from '../domain/priority.ts';
 import type { Decision } from '../domain/rules.ts';
 import { maxSeverity } from '../domain/severity.ts';
