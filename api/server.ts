@@ -16,6 +16,7 @@ import { createContextFactory } from './graphql/context.ts';
 import { createUserEvents, listenForUserChanges } from './user-events.ts';
 import { createIncidentPubSub, listenForIncidentUpdates, listenForNotifications } from './events.ts';
 import { createIncidentFeed } from './incident-feed.ts';
+import { useSharedExecution } from './graphql/shared-execution.ts';
 import type { GraphQLContext } from './graphql/builder.ts';
 import { schema } from './graphql/schema.ts';
 import { graphqlBodyLimit, graphqlLimits } from './graphql/limits.ts';
@@ -95,7 +96,8 @@ export async function createApiServer(deps: {
     graphiql: graphiql !== null,
     ...(graphiql ? { renderGraphiQL: () => graphiql.html } : {}),
     landingPage: false,
-    plugins: graphqlLimits({ production: config.production }),
+    // Live incident events are executed once per kind of subscriber, not per subscriber (shared-execution.ts).
+    plugins: [...graphqlLimits({ production: config.production }), useSharedExecution()],
     // Unexpected errors read "Unexpected error." in any case; only a development run adds their details.
     maskedErrors: { isDev: !config.production && process.env.NODE_ENV === 'development' },
     // The same context factory over HTTP and WebSocket (api/graphql/ws.ts passes `socket`).

@@ -191,6 +191,43 @@ describe('live incident updates', () => {
     expect(event).toBeLessThan(2_048);
   });
 
+  it('answers each role its own viewer fields from the one execution it shares with its role', async () => {
+    const id = await insertIncident(stack.sql, acme.companyId, 'approval-host');
+    const approval = {
+      status: 'pending',
+      riskLevel: 'high',
+      requestedAt: new Date().toISOString(),
+      deadline: new Date(Date.now() + 3_600_000).toISOString(),
+      decidedBy: null,
+      decidedAt: null,
+      comment: null,
+    };
+    await stack.sql`
+      UPDATE incidents SET status = 'awaiting_approval', approval = ${stack.sql.json(approval)} WHERE id = ${id}`;
+    const query = 'subscription($id: ID!) { incidentUpdated(id: $id) { id alertCount viewerCanApprove } }';
+    type Seen = { incidentUpdated: { viewerCanApprove: boolean; alertCount: number } };
+    const feeds: Array<{ role: string; feed: ReturnType<typeof collect<Seen>> }> = [];
+    // Two of each role on the same document and variables: a high risk is the MSP admins' alone to approve.
+    for (const role of ['msp_admin', 'company_admin', 'technician'] as const) {
+      const user = await createUser(stack.sql, role, role === 'msp_admin' ? [] : [acme.companyId]);
+      const token = await login(counted.url, user.email, user.password);
+      for (let i = 0; i < 2; i++) feeds.push({ role, feed: collect<Seen>(wsClient(token), query, { id }) });
+    }
+    await eventually(async () => {
+      await touchIncident(stack.sql, id);
+      return feeds.every((f) => f.feed.received.length > 0);
+    }, 'every subscriber to hear of the incident');
+    const last = await stack.sql<{ alertCount: number }[]>`SELECT alert_count AS "alertCount" FROM incidents WHERE id = ${id}`;
+    await eventually(
+      async () => feeds.every((f) => f.feed.received.at(-1)!.incidentUpdated.alertCount === last[0]!.alertCount),
+      'the last change to reach everyone',
+    );
+    for (const { role, feed } of feeds) {
+      expect(feed.errors).toEqual([]);
+      expect(feed.received.at(-1)!.incidentUpdated.viewerCanApprove, role).toBe(role === 'msp_admin');
+    }
+  });
+
   it('refuses a subscription to per-subscriber reads, naming the field and the query to use', async () => {
     const msp = await createUser(stack.sql, 'msp_admin', []);
     const client = wsClient(await login(counted.url, msp.email, msp.password));

@@ -30,7 +30,8 @@ setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200)
 
 process.on('message', (m: { ask: string }) => {
   if (m.ask === 'stats') {
-    process.send!({ statements, rss: process.memoryUsage().rss, peakRss });
+    const { user, system } = process.cpuUsage();
+    process.send!({ statements, rss: process.memoryUsage().rss, peakRss, cpuMs: (user + system) / 1000 });
     peakRss = process.memoryUsage().rss;
   } else if (m.ask === 'stop') {
     void api.close().then(() => sql.end({ timeout: 5 }).then(() => process.exit(0)));

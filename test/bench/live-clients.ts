@@ -60,6 +60,7 @@ process.on('message', (m: Ask) => {
       p50: pct([...sorted], 50),
       p99: pct([...sorted], 99),
       max: sorted.length ? sorted[sorted.length - 1] : NaN,
+      cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     });
     delays = [];
     errors = 0;

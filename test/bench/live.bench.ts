@@ -149,8 +149,8 @@ async function main(): Promise<void> {
         ),
       });
       if (open.failed) throw new Error(`subscribers failed to connect: ${open.failed}`);
-      await clients.ask({ ask: 'report' }); // drop what arrived while connecting
-      const before = await api.ask<{ statements: number }>({ ask: 'stats' });
+      const clientsBefore = await clients.ask<{ cpuMs: number }>({ ask: 'report' }); // drops what came while connecting
+      const before = await api.ask<{ statements: number; cpuMs: number }>({ ask: 'stats' });
       const feedBefore = await feedCounts(url);
 
       // The changes: RATE a second in ticks of 20 ms, open loop (a slow commit does not slow the offer).
@@ -193,12 +193,21 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 50));
       }
       await new Promise((r) => setTimeout(r, 500));
-      const after = await api.ask<{ statements: number; rss: number; peakRss: number }>({ ask: 'stats' });
-      const feedAfter = await feedCounts(url);
-      const got = await clients.ask<{ events: number; errors: number; p50: number; p99: number; max: number }>({
-        ask: 'report',
+      const after = await api.ask<{ statements: number; rss: number; peakRss: number; cpuMs: number }>({
+        ask: 'stats',
       });
+      const feedAfter = await feedCounts(url);
+      const got = await clients.ask<{
+        events: number;
+        errors: number;
+        p50: number;
+        p99: number;
+        max: number;
+        cpuMs: number;
+      }>({ ask: 'report' });
       const elapsed = (Date.now() - started) / 1000;
+      // Share of one core each process used over the phase: which side of the socket ran out first.
+      const core = (ms: number) => `${Math.round(ms / (elapsed * 10))} %`;
       const statementsPerChange = (after.statements - before.statements) / committed;
       const readsPerChange = (feedAfter.reads - feedBefore.reads) / committed;
       const line =
@@ -206,7 +215,8 @@ async function main(): Promise<void> {
         `${skipped ? `, ${skipped} not offered: 64 in flight` : ''}), ${got.events} events ` +
         `(${Math.round(got.events / elapsed)}/s), delay p50 ${ms(got.p50)} p99 ${ms(got.p99)} max ${ms(got.max)}, ` +
         `API statements/change ${statementsPerChange.toFixed(3)}, feed reads/change ${readsPerChange.toFixed(3)}, ` +
-        `API RSS ${mb(after.rss)} (peak ${mb(after.peakRss)})${got.errors ? `, ${got.errors} errors` : ''}`;
+        `API RSS ${mb(after.rss)} (peak ${mb(after.peakRss)}), CPU: API ${core(after.cpuMs - before.cpuMs)} ` +
+        `of a core, subscribers ${core(got.cpuMs - clientsBefore.cpuMs)}${got.errors ? `, ${got.errors} errors` : ''}`;
       console.log(line);
       results.push(line);
     }
