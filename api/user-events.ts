@@ -15,7 +15,23 @@ export function createUserEvents() {
   // by Node's default of 10 listeners an event type, whose warning would fire with the eleventh open dashboard.
   const eventTarget = new EventTarget();
   setMaxListeners(0, eventTarget);
-  return createPubSub<{ userChanged: [userId: string] }>({ eventTarget: eventTarget as never });
+  const pubsub = createPubSub<{ userChanged: [userId: string] }>({ eventTarget: eventTarget as never });
+  return {
+    publish: pubsub.publish,
+    subscribe: pubsub.subscribe,
+    /**
+     * Calls `changed` whenever `userId` (or every user) changed, until the returned stop is called: a listener,
+     * not an async iterator, so a live stream pays nothing for it on each of its events.
+     */
+    listen(userId: string, changed: () => void): () => void {
+      const listener = (e: Event) => {
+        const id = (e as CustomEvent<string>).detail;
+        if (id === userId || id === EVERY_USER) changed();
+      };
+      eventTarget.addEventListener('userChanged', listener);
+      return () => eventTarget.removeEventListener('userChanged', listener);
+    },
+  };
 }
 
 export async function listenForUserChanges(sql: Sql, events: UserEvents): Promise<() => Promise<void>> {

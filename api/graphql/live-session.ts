@@ -5,9 +5,7 @@
 // checked on every event, in memory. A revoked session, a disabled user or an expired access token ends the stream
 // with UNAUTHENTICATED; a changed role or membership narrows what it shows.
 import { GraphQLError } from 'graphql';
-import { filter, map, pipe, Repeater } from 'graphql-yoga';
 import { loadUser, type AuthUser } from '../auth.ts';
-import { EVERY_USER } from '../user-events.ts';
 import { requireUser, type GraphQLContext } from './builder.ts';
 
 function ended(message: string): GraphQLError {
@@ -36,26 +34,56 @@ export async function liveUser(ctx: GraphQLContext): Promise<AuthUser> {
 
 export type LiveEvent<T> = { kind: 'event'; value: T } | { kind: 'user' };
 
-/** Merges `source` with this subscriber's user_changed events; the caller re-checks with liveUser on each. */
-function withUserChanges<T>(ctx: GraphQLContext, source: AsyncIterable<T>): AsyncIterable<LiveEvent<T>> {
-  const userId = requireUser(ctx).id;
-  return Repeater.merge([
-    pipe(
-      source,
-      map((value: T): LiveEvent<T> => ({ kind: 'event', value })),
-    ),
-    pipe(
-      ctx.userEvents.subscribe('userChanged'),
-      filter((id: string) => id === userId || id === EVERY_USER),
-      map((): LiveEvent<T> => ({ kind: 'user' })),
-    ),
-  ]);
+/**
+ * `source` merged with this subscriber's user_changed events; the caller re-checks with liveUser on each. A plain
+ * iterator rather than Repeater.merge: the merge pushed every event through two more repeaters, which at a thousand
+ * subscribers was the largest cost of a live event after the socket write. The source's pending next() is kept
+ * across a user change, so no event is lost and no callback piles up on it but one per user change.
+ */
+function withUserChanges<T>(ctx: GraphQLContext, source: AsyncIterable<T>): AsyncIterator<LiveEvent<T>> {
+  const src = source[Symbol.asyncIterator]();
+  let changed = false;
+  let ended = false;
+  let wake: (() => void) | null = null;
+  const stop = ctx.userEvents.listen(requireUser(ctx).id, () => {
+    changed = true;
+    wake?.();
+  });
+  let pending: Promise<IteratorResult<T>> | null = null;
+  return {
+    async next(): Promise<IteratorResult<LiveEvent<T>, undefined>> {
+      while (!ended) {
+        if (changed) {
+          changed = false;
+          return { value: { kind: 'user' }, done: false };
+        }
+        const next = (pending ??= src.next());
+        const r = await new Promise<IteratorResult<T> | null>((resolve, reject) => {
+          wake = () => resolve(null);
+          next.then(resolve, reject);
+        });
+        wake = null;
+        if (r === null) continue;
+        pending = null;
+        if (r.done) break;
+        return { value: { kind: 'event', value: r.value }, done: false };
+      }
+      return { value: undefined, done: true };
+    },
+    async return(): Promise<IteratorResult<LiveEvent<T>, undefined>> {
+      ended = true;
+      stop();
+      wake?.();
+      await src.return?.();
+      return { value: undefined, done: true };
+    },
+  };
 }
 
 /**
  * `source`'s events read as the subscriber is now: `read` gets the live user and the event (null skips it), and a
- * user change re-checks the user (ending the stream with UNAUTHENTICATED when they may no longer watch). A plain iterator instead of yoga's map/filter on purpose: an
- * error thrown inside `map` is kept by its Repeater and rethrown from `return()`, which graphql-ws calls without
+ * user change re-checks the user (ending the stream with UNAUTHENTICATED when they may no longer watch). A plain
+ * iterator instead of yoga's map/filter on purpose: an error thrown inside `map` is kept by its Repeater and rethrown from `return()`, which graphql-ws calls without
  * awaiting when the client closes the socket at that moment, so it surfaced as an unhandled rejection. Here the
  * error reaches only the caller of `next()`, and `return()` just releases the sources.
  */
@@ -66,7 +94,7 @@ export function liveStream<T, R>(
   /** Told of the user each time they are (re)checked: a source that filters by the user's scope keeps it current. */
   onUser?: (user: AuthUser) => void,
 ): AsyncIterableIterator<R> {
-  const events = withUserChanges(ctx, source)[Symbol.asyncIterator]();
+  const events = withUserChanges(ctx, source);
   // Read at the first event rather than at subscribe time, where an error would not reach the client as one.
   let user: AuthUser | null = null;
   const close = async (): Promise<IteratorReturnResult<undefined>> => {
