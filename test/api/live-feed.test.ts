@@ -217,7 +217,9 @@ describe('live incident updates', () => {
       await touchIncident(stack.sql, id);
       return feeds.every((f) => f.feed.received.length > 0);
     }, 'every subscriber to hear of the incident');
-    const last = await stack.sql<{ alertCount: number }[]>`SELECT alert_count AS "alertCount" FROM incidents WHERE id = ${id}`;
+    const last = await stack.sql<
+      { alertCount: number }[]
+    >`SELECT alert_count AS "alertCount" FROM incidents WHERE id = ${id}`;
     await eventually(
       async () => feeds.every((f) => f.feed.received.at(-1)!.incidentUpdated.alertCount === last[0]!.alertCount),
       'the last change to reach everyone',
