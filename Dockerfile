@@ -24,6 +24,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
 COPY api ./api
+COPY router ./router
 COPY db ./db
 COPY lib ./lib
 COPY scripts ./scripts

@@ -5,7 +5,7 @@ import { createSql } from '../db/sql.ts';
 import { loadConfig, requireSecrets } from '../lib/config.ts';
 import { fatal } from '../lib/fatal.ts';
 import { createLogger } from '../lib/log.ts';
-import { AlertRouter } from './alert-router.ts';
+import { AlertRouter } from '../router/alert-router.ts';
 import { createApiServer } from './server.ts';
 
 async function main(): Promise<void> {

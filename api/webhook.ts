@@ -1,7 +1,7 @@
 // The webhook receivers under /api/webhooks/. Each route maps its tool's payload to alerts; all of
 // them share authentication, body checks, group-committed storage and the record of refusals
 // (webhooks/delivery.ts). The answer is 2xx only once the alert rows are committed; routing to
-// Temporal happens afterwards (alert-router.ts).
+// Temporal happens afterwards (router/alert-router.ts).
 import type { SecretBox } from '../lib/secret-box.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { EventEpisodes } from '../db/event-episodes.ts';

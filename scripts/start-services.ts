@@ -2,7 +2,7 @@
 // time-bounded stop steps every part of npm start registers, and which process-level errors are the pool's to
 // recover from rather than npm start's to die of. scripts/start.ts supervises them.
 import { Client, Connection } from '@temporalio/client';
-import { AlertRouter } from '../api/alert-router.ts';
+import { AlertRouter } from '../router/alert-router.ts';
 import { createApiServer } from '../api/server.ts';
 import { createSql } from '../db/sql.ts';
 import type { ServiceConfig } from '../lib/config.ts';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCompany, createUser } from '../helpers/fixtures.ts';
 import { storeAlerts, routeAll, type StoredAlert } from '../helpers/event-time.ts';
 import { eventually, graphql, login, startStack, type Stack } from '../helpers/stack.ts';
-import { AlertRouter } from '../../api/alert-router.ts';
+import { AlertRouter } from '../../router/alert-router.ts';
 import { mergeIncident } from '../../workflows/messages.ts';
 
 let stack: Stack;

@@ -1,7 +1,7 @@
 // Ingestion on the real stack (PostgreSQL, Temporal, router): bad input, batches, storms, poison keys,
 // dead letters, replayed signatures and resolve at source, as an integrator and a technician see them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertRouter } from '../../api/alert-router.ts';
+import { AlertRouter } from '../../router/alert-router.ts';
 import { signWebhook } from '../../api/hmac.ts';
 import { createCompany, createUser } from '../helpers/fixtures.ts';
 import { eventually, graphql, login, postAlert, startStack, type Stack } from '../helpers/stack.ts';

@@ -3,7 +3,7 @@
 // and is applied to the incident the alert opens, which resolves at source (issue 16, item 5).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_LINK_WAITS } from '../../api/routing/resolutions.ts';
+import { MAX_LINK_WAITS } from '../../router/routing/resolutions.ts';
 import { createCompany } from '../helpers/fixtures.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 

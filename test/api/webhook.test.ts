@@ -161,7 +161,7 @@ describe('webhook', () => {
     >`SELECT count(*)::int AS n FROM alerts WHERE id = ANY(${ids}) AND routed_at IS NULL`;
     expect(unrouted?.n).toBe(5);
 
-    const { AlertRouter } = await import('../../api/alert-router.ts');
+    const { AlertRouter } = await import('../../router/alert-router.ts');
     stack.router = new AlertRouter({
       sql: stack.sql,
       temporal: stack.temporal,
@@ -241,7 +241,7 @@ describe('webhook', () => {
     const company = await createCompany(stack.sql);
     await stack.router.stop();
     const { Client, Connection } = await import('@temporalio/client');
-    const { AlertRouter } = await import('../../api/alert-router.ts');
+    const { AlertRouter } = await import('../../router/alert-router.ts');
     // Nothing listens on port 1: every signal fails as it would with Temporal down.
     const deadConnection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
     const down = new AlertRouter({
@@ -253,7 +253,7 @@ describe('webhook', () => {
     const res = await postAlert(stack.url, company.apiKey, { ...valid, asset_name: 'srv-outage' });
     expect(res.status).toBe(202);
     const { alert_id: alertId } = (await res.json()) as { alert_id: string };
-    // Each lane the dead router tries waits out its 10 s signal deadline (api/routing/signals.ts), and alerts other
+    // Each lane the dead router tries waits out its 10 s signal deadline (router/routing/signals.ts), and alerts other
     // files left unrouted in the shared database may be tried before this one: the bound is generous, not a budget.
     const failed = await eventually(
       async () => {

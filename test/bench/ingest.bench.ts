@@ -175,7 +175,7 @@ async function main(): Promise<boolean> {
   const { Client, Connection } = await import('@temporalio/client');
   const { Runtime } = await import('@temporalio/worker');
   const { default: express } = await import('express');
-  const { AlertRouter } = await import('../../api/alert-router.ts');
+  const { AlertRouter } = await import('../../router/alert-router.ts');
   const { createApiServer } = await import('../../api/server.ts');
   const { startEmbeddedPostgres } = await import('../../db/embedded.ts');
   const { migrate } = await import('../../db/migrate.ts');

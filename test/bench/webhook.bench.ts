@@ -8,7 +8,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
-import { AlertRouter } from '../../api/alert-router.ts';
+import { AlertRouter } from '../../router/alert-router.ts';
 import { createApiServer, type ApiServer } from '../../api/server.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../db/embedded.ts';
 import { migrate } from '../../db/migrate.ts';

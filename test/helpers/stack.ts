@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { AlertRouter } from '../../api/alert-router.ts';
+import { AlertRouter } from '../../router/alert-router.ts';
 import { createApiServer } from '../../api/server.ts';
 import type { CloudWatchOptions } from '../../api/webhooks/cloudwatch.ts';
 import { createSql, type Sql } from '../../db/sql.ts';

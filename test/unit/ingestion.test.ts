@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { deliveryIdFor, headerDeliveryId } from '../../api/webhooks/delivery-ids.ts';
 import { parseJsonBody } from '../../api/ingest/json-body.ts';
 import { redactedExcerpt } from '../../api/ingest/rejections.ts';
-import { classifyRouteError, retryDelayMs } from '../../api/routing/failures.ts';
+import { classifyRouteError, retryDelayMs } from '../../router/routing/failures.ts';
 import { planLane, MAX_CHANGES_PER_SIGNAL } from '../../domain/coalescing.ts';
 import { incidentWorkflowId, MAX_READABLE_WORKFLOW_ID_BYTES } from '../../domain/correlation.ts';
 import type { NormalizedAlert } from '../../api/receivers/types.ts';

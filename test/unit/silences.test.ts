@@ -1,6 +1,6 @@
 import { RE2JS } from 're2js';
 import { describe, expect, it, vi } from 'vitest';
-import { classifyRouteError, claimedTooOften, isolateFailures } from '../../api/routing/failures.ts';
+import { classifyRouteError, claimedTooOften, isolateFailures } from '../../router/routing/failures.ts';
 import { compilePattern, MAX_PROGRAM_SIZE, PatternCache } from '../../domain/matchers.ts';
 import {
   inWindow,

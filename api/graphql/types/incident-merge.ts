@@ -1,12 +1,12 @@
 // Merge and split by hand: a person who knows better than the correlation puts incidents together or takes alerts
 // out of one. Each side's workflow takes an Update (so its count, timeline and status stay its own); the alerts and
-// the correlation groups move in PostgreSQL, where the router reads them (the merge itself: api/incident-fold.ts).
+// the correlation groups move in PostgreSQL, where the router reads them (the merge itself: router/incident-fold.ts).
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { INCIDENT_CHANNEL } from '../../../activities/incident-store.ts';
 import { incidentWorkflowId } from '../../../domain/correlation.ts';
 import { detachAlerts } from '../../../workflows/messages.ts';
-import { FoldError, foldIncident } from '../../incident-fold.ts';
+import { FoldError, foldIncident } from '../../../router/incident-fold.ts';
 import { companyScope } from '../../auth.ts';
 import { fromState, getIncident, type IncidentRecord } from '../../incident-queries.ts';
 import { ALERT_CHANNEL } from '../../ingest/alert-writer.ts';

@@ -38,7 +38,7 @@ export async function loadFaultScope(
   const firing = new Set<string>();
   if (faults.length) {
     // Distinct signatures only: a fault's group may hold many symptoms, and one still firing says nothing. A
-    // resolution at source sets resolved_at on the alerts it resolves (api/routing/resolutions.ts); an alert with
+    // resolution at source sets resolved_at on the alerts it resolves (router/routing/resolutions.ts); an alert with
     // no source identity can never be resolved so, and counts by its window only, or it would hold its host for good.
     const rows = await tx<{ groupId: string; signature: string }[]>`
       SELECT DISTINCT group_id AS "groupId", signature FROM alerts

@@ -5,7 +5,7 @@ import type { Sql } from '../../db/sql.ts';
 import type { Muting } from '../../domain/silences.ts';
 import type { Severity } from '../../domain/types.ts';
 import { INCIDENT_CHANNEL } from '../../activities/incident-store.ts';
-import type { AlertStatus } from '../receivers/types.ts';
+import type { AlertStatus } from '../../api/receivers/types.ts';
 
 export interface ClaimedAlert {
   id: string;

@@ -1,7 +1,7 @@
 // What a claim goes through before its alerts reach their incidents: an alert claimed more often than its recorded
 // failures explain is parked (its router kept stopping on it); the firing alerts are judged for muting within the
 // pass's budget, and those a company's budget leaves over go back to the queue; the rest are placed, a failing
-// placement narrowed to the alerts that make it fail. The router (api/alert-router.ts) then signals the incidents.
+// placement narrowed to the alerts that make it fail. The router (router/alert-router.ts) then signals the incidents.
 import type { Sql } from '../../db/sql.ts';
 import { claimedTooOften, classifyRouteError, isolateFailures, routeFailure, type RetryPolicy } from './failures.ts';
 import { judgeMutings, type Judged, type MutingBudget } from './muting.ts';

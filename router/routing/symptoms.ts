@@ -3,7 +3,7 @@
 // waiting alerts move to it, and those a group held below its minimum go to the fault's incident now. A symptom
 // group that already opened an incident is marked absorb_pending; after the fault's workflow has started,
 // foldSymptomIncidents merges that incident into the fault's with the Updates a person's merge uses
-// (api/incident-fold.ts), unless a person has taken it up meanwhile.
+// (router/incident-fold.ts), unless a person has taken it up meanwhile.
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Sql, TransactionSql } from '../../db/sql.ts';

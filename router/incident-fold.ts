@@ -1,5 +1,5 @@
 // Folding one incident into another, for a person's merge (api/graphql/types/incident-merge.ts) and for the
-// router's when a host fault takes its asset's symptoms (api/routing/symptoms.ts). Each side's workflow
+// router's when a host fault takes its asset's symptoms (router/routing/symptoms.ts). Each side's workflow
 // takes an Update, so its count, timeline and status stay its own; the alerts and the correlation group move
 // in PostgreSQL between the two, where the router and the dashboard read them. Every step may run again after a
 // crash: the source refuses a second merge (it is closed), moving alerts twice moves nothing, and the target
@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/sql.ts';
 import { absorbIncident, mergeIncident } from '../workflows/messages.ts';
 import type { Actor, IncidentState } from '../workflows/types.ts';
-import type { IncidentRecord } from './incident-queries.ts';
+import type { IncidentRecord } from '../api/incident-queries.ts';
 
 export type FoldSide = Pick<
   IncidentRecord,
@@ -49,7 +49,7 @@ export async function foldIncident(
     const rows = await tx`
       UPDATE alerts SET incident_id = ${target.id} WHERE incident_id = ${source.id} AND company_id = ${target.companyId}
       RETURNING 1`;
-    // Later alerts of the merged key follow into the target's group (api/routing/placement.ts).
+    // Later alerts of the merged key follow into the target's group (router/routing/placement.ts).
     await tx`
       UPDATE correlation_groups SET merged_into = (
         SELECT id FROM correlation_groups WHERE workflow_id = ${target.workflowId} ORDER BY seq DESC LIMIT 1)
