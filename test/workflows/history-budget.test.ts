@@ -12,8 +12,10 @@ import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.
 // nobody on call: 56 events, 8 workflow tasks and 7 activity tasks. After: 33, 3 and 2 (the decision and the page).
 // Handed to the person on call: 64, 9 and 8 before; 36, 3 and 2 after (one more save, the assignee attribute and the
 // acknowledgement timer).
-const BUDGET = { events: 33, workflowTasks: 3, activityTasks: 2 };
-const BUDGET_ON_CALL = { events: 36, workflowTasks: 3, activityTasks: 2 };
+// The budgets leave room for one more workflow task (its three events and a marker's retry) that a loaded CI machine
+// can cause, where a local activity outlasts a workflow task's heartbeat; still far below the figures before.
+const BUDGET = { events: 33 + 4, workflowTasks: 3 + 1, activityTasks: 2 };
+const BUDGET_ON_CALL = { events: 36 + 4, workflowTasks: 3 + 1, activityTasks: 2 };
 
 let stack: Stack;
 beforeAll(async () => {
