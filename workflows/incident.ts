@@ -4,7 +4,6 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
-  continueAsNew,
   isCancellation,
   log,
   setCurrentDetails,
@@ -22,6 +21,7 @@ import { loadResumedContext, openFromAlerts } from './incident-open.ts';
 import { upsertIncidentAttributes } from './search-attributes.ts';
 import { currentDetails } from '../domain/run-summary.ts';
 import { createSaver } from './incident-save.ts';
+import { continueWithAlerts, continueWithFreshHistory } from './incident-continue.ts';
 import { createLocalSteps } from './local-steps.ts';
 import { mayPassOn, page, pagesPeople, passOn, type Pager } from './paging.ts';
 import { refuseIf, registerPeopleCommands } from './people-commands.ts';
@@ -175,14 +175,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       setContext: (c) => (ctx = c),
     });
     if (opening.kind === 'nothing') return null;
-    if (opening.kind === 'late') {
-      return await continueAsNew<typeof incidentWorkflow>({
-        ...input,
-        carriedAlerts: opening.alerts,
-        carriedRepeatIds: opening.repeatIds,
-        resume: undefined,
-      });
-    }
+    if (opening.kind === 'late') return await continueWithAlerts(input, opening);
     state = opening.state;
     firstAlertMs = opening.firstAlertMs;
     await save();
@@ -291,32 +284,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   inbox.close();
   await sla;
   await condition(() => allHandlersFinished() && saver.settled());
-  if (inbox.hasCarried()) {
-    // The same key fired again after resolution: that is a new incident, in a new run of this workflow ID.
-    const next = inbox.carried();
-    return await continueAsNew<typeof incidentWorkflow>({
-      ...input,
-      carriedAlerts: next.alerts,
-      carriedRepeatIds: next.repeatIds,
-      resume: undefined,
-    });
-  }
+  // The same key fired again after resolution: that is a new incident, in a new run of this workflow ID.
+  if (inbox.hasCarried()) return await continueWithAlerts(input, inbox.carried());
   return current();
-}
-
-async function continueWithFreshHistory(
-  input: IncidentWorkflowInput,
-  state: IncidentState,
-  inbox: AlertInbox,
-  savesDone: () => boolean,
-): Promise<never> {
-  await condition(() => allHandlersFinished() && savesDone());
-  // Still open: nothing came late, and whatever is pending moves to the fresh run.
-  const pending = inbox.take();
-  return await continueAsNew<typeof incidentWorkflow>({
-    ...input,
-    carriedAlerts: pending.alerts,
-    carriedRepeatIds: pending.repeatIds,
-    resume: state,
-  });
 }
