@@ -6,7 +6,7 @@ import { createClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer, type ApiServer } from '../../api/server.ts';
-import type { Sql } from '../../db/sql.ts';
+import { countingSql } from '../helpers/counting-sql.ts';
 import { createCompany, createUser, type TestCompany } from '../helpers/fixtures.ts';
 import { insertIncident, touchIncident } from '../helpers/incidents.ts';
 import { eventually, login, startStack, type Stack } from '../helpers/stack.ts';
@@ -18,17 +18,6 @@ let acme: TestCompany;
 let globex: TestCompany;
 let counted: { url: string; api: ApiServer; statements: string[] };
 const clients: WsClient[] = [];
-
-/** `sql` as the API uses it, with every statement's text recorded (tagged-template calls are the statements). */
-function countingSql(sql: Sql, statements: string[]): Sql {
-  return new Proxy(sql, {
-    apply(target, self, args: unknown[]) {
-      const strings = args[0];
-      if (Array.isArray(strings) && 'raw' in strings) statements.push(strings.join('?'));
-      return Reflect.apply(target as never, self, args);
-    },
-  });
-}
 
 /** A graphql-ws client whose every received message is also measured (bytes of the frame as sent). */
 function wsClient(token: string, frames?: number[]): WsClient {
