@@ -1,4 +1,5 @@
-// `npm run api`: webhook, GraphQL, dashboard and alert router, against TEMPORAL_ADDRESS and DATABASE_URL.
+// `npm run api`: webhook, GraphQL, dashboard and (unless ROUTER=off) the alert router, against TEMPORAL_ADDRESS and
+// DATABASE_URL.
 import { Client, Connection } from '@temporalio/client';
 import { migrate } from '../db/migrate.ts';
 import { createSql } from '../db/sql.ts';
@@ -19,21 +20,24 @@ async function main(): Promise<void> {
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const log = createLogger({ production: config.production });
   const api = await createApiServer({ sql, temporal, config: serviceConfig, log });
-  const router = new AlertRouter({
-    sql,
-    temporal,
-    leaseSeconds: config.routeLeaseSeconds,
-    taskQueue: config.taskQueue,
-    maxActiveSilences: config.maxActiveSilences,
-    log: (m) => log.warn({ component: 'router' }, m),
-  });
-  await router.start();
+  // ROUTER=off: the router runs as its own process (`npm run router`; npm start and compose run it so).
+  const router = config.runRouter
+    ? new AlertRouter({
+        sql,
+        temporal,
+        leaseSeconds: config.routeLeaseSeconds,
+        taskQueue: config.taskQueue,
+        maxActiveSilences: config.maxActiveSilences,
+        log: (m) => log.warn({ component: 'router' }, m),
+      })
+    : null;
+  await router?.start();
   const port = await api.listen(config.port, config.host);
   // The one plain line on stdout: supervisors and tests wait for it (everything else is JSON on the logger).
   console.log(`[api] listening on ${config.publicUrl} (port ${port})`);
 
   const shutdown = async (): Promise<void> => {
-    await router.stop();
+    await router?.stop();
     await api.close();
     await connection.close();
     await sql.end({ timeout: 5 });

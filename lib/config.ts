@@ -38,6 +38,8 @@ export interface Config {
   outboundAllowPrivate: boolean;
   /** Seconds a router's claim on alerts holds; a process that dies mid-pass delays its alerts this long. */
   routeLeaseSeconds: number;
+  /** ROUTER=off: `npm run api` starts no alert router (the router runs as its own process, `npm run router`). */
+  runRouter: boolean;
   /** Active or pending silences a company may hold (MAX_ACTIVE_SILENCES); the router reads at most this many a pass. */
   maxActiveSilences: number;
   /** Express "trust proxy": which proxies may name the client in X-Forwarded-For; false = the socket's peer. */
@@ -98,6 +100,13 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   const raw = env[name]?.trim() ?? '';
   if (raw !== '' && raw !== 'true' && raw !== 'false') throw new Error(`${name} must be true or false, got "${raw}"`);
   return raw === 'true';
+}
+
+/** on or off (unset = on); anything else is refused rather than guessed. */
+function onOff(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name]?.trim() ?? '';
+  if (raw !== '' && raw !== 'on' && raw !== 'off') throw new Error(`${name} must be on or off, got "${raw}"`);
+  return raw !== 'off';
 }
 
 /** AWS_INSTALL_ACCOUNT_ID: 12 digits, or unset. */
@@ -175,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookRatePerMinuteMax: Math.max(int(env, 'WEBHOOK_RATE_PER_MINUTE_MAX', 6_000), 1),
     outboundAllowPrivate: flag(env, 'OUTBOUND_ALLOW_PRIVATE'),
     routeLeaseSeconds: Math.max(int(env, 'ROUTE_LEASE_SECONDS', 30), 1),
+    runRouter: onOff(env, 'ROUTER'),
     maxActiveSilences: maxActiveSilences(env),
     trustProxy: trustProxy(env.TRUST_PROXY),
     wsMaxPayloadBytes: Math.max(int(env, 'WS_MAX_PAYLOAD_BYTES', 65_536), 1024),
