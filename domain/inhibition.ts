@@ -112,13 +112,13 @@ const older = (x: InhibitableAlert, y: InhibitableAlert) => (x.at ?? 0) - (y.at 
 
 /**
  * One company's rules, compiled once (per router pass, through the pass's cache) and then asked about each target.
- * Which source matches which rule is remembered by alert id for the Inhibitor's life, so a claim of many targets
- * checks each source against each rule once.
+ * A list of sources is indexed once per rule by its `equal` values (kept while the list lives), so a claim of many
+ * targets against many sources costs a lookup per target and rule, not a scan.
  */
 export class Inhibitor {
   private readonly compiled: CompiledRule[] = [];
   private readonly problems: Array<{ ruleId: string; name: string; problem: string }> = [];
-  private readonly sourceMatch = new Map<string, boolean>();
+  private readonly indexes = new WeakMap<InhibitableAlert[], Map<CompiledRule, Map<string, InhibitableAlert[]>>>();
 
   constructor(rules: InhibitionRule[], cache = new PatternCache()) {
     for (const rule of rules) {
@@ -138,37 +138,61 @@ export class Inhibitor {
     return [...this.problems];
   }
 
-  /** Whether the alert could inhibit anything: the router reads only such alerts as sources. */
+  /** Whether some rule could inhibit the alert: the router reads sources only for a claim holding such an alert. */
+  isTarget(a: MutableAlert): boolean {
+    return this.compiled.some((r) => all(r.target, a));
+  }
+
+  /** Whether the alert could inhibit anything. */
   isSource(a: MutableAlert): boolean {
     return this.compiled.some((r) => all(r.source, a));
   }
 
-  private matchesSource(r: CompiledRule, s: InhibitableAlert): boolean {
-    const key = `${r.rule.id}\u0000${s.id}`;
-    let m = this.sourceMatch.get(key);
-    if (m === undefined) this.sourceMatch.set(key, (m = all(r.source, s)));
-    return m;
+  /** The rule's sources by their `equal` values, oldest first. */
+  private index(r: CompiledRule, sources: InhibitableAlert[]): Map<string, InhibitableAlert[]> {
+    let perRule = this.indexes.get(sources);
+    if (!perRule) this.indexes.set(sources, (perRule = new Map()));
+    let idx = perRule.get(r);
+    if (!idx) {
+      idx = new Map();
+      for (const s of sources) {
+        if (!all(r.source, s)) continue;
+        const key = keyOf(r, s);
+        const list = idx.get(key);
+        if (list) list.push(s);
+        else idx.set(key, [s]);
+      }
+      for (const list of idx.values()) list.sort(older);
+      perRule.set(r, idx);
+    }
+    return idx;
   }
 
   /**
    * The rule and the oldest firing source that inhibit the target, or null. `firingSources` are the company's
-   * alerts still firing (the target among them or not: it never inhibits itself).
+   * alerts still firing (the target among them or not: it never inhibits itself); `eligible`, when given, leaves
+   * out sources that may not inhibit this time (the router's: one inhibited earlier in the same claim).
    */
-  inhibitedBy(target: InhibitableAlert, firingSources: InhibitableAlert[]): Inhibition | null {
+  inhibitedBy(
+    target: InhibitableAlert,
+    firingSources: InhibitableAlert[],
+    eligible?: (source: InhibitableAlert) => boolean,
+  ): Inhibition | null {
     let best: { rule: CompiledRule; source: InhibitableAlert } | null = null;
     for (const r of this.compiled) {
       if (!all(r.target, target)) continue;
       // Alertmanager: a target that is also a source is inhibited only by sources that are not targets too.
       const twoSided = all(r.source, target);
-      const values = r.equal.map((f) => fieldValue(target, f));
-      for (const s of firingSources) {
-        if (s.id === target.id || (best && older(best.source, s) <= 0)) continue;
-        if (!this.matchesSource(r, s)) continue;
-        if (!r.equal.every((f, i) => fieldValue(s, f) === values[i])) continue;
-        if (twoSided && all(r.target, s)) continue;
+      for (const s of this.index(r, firingSources).get(keyOf(r, target)) ?? []) {
+        if (best && older(best.source, s) <= 0) break;
+        if (s.id === target.id || (twoSided && all(r.target, s)) || (eligible && !eligible(s))) continue;
         best = { rule: r, source: s };
+        break;
       }
     }
     return best ? { ruleId: best.rule.rule.id, sourceAlertId: best.source.id } : null;
   }
 }
+
+/** The alert's values of the rule's `equal` fields, as one key (a missing label is the empty string). */
+const keyOf = (r: CompiledRule, a: MutableAlert) => JSON.stringify(r.equal.map((f) => fieldValue(a, f)));

@@ -94,6 +94,19 @@ describe('inhibition rules', () => {
     expect(inhibitor.isSource(newer)).toBe(true);
   });
 
+  it('skips sources the caller leaves out, taking the next oldest, and tells targets from sources', () => {
+    const inhibitor = new Inhibitor([nodeDown]);
+    const first = alert({ signature: 'node_down', severity: 'critical' });
+    const second = alert({ signature: 'node_down', severity: 'critical' });
+    const sources = [second, first];
+    const target = alert();
+    expect(inhibitor.inhibitedBy(target, sources)?.sourceAlertId).toBe(first.id);
+    expect(inhibitor.inhibitedBy(target, sources, (s) => s.id !== first.id)?.sourceAlertId).toBe(second.id);
+    expect(inhibitor.inhibitedBy(target, sources, () => false)).toBeNull();
+    expect(inhibitor.isTarget(target)).toBe(true);
+    expect(inhibitor.isTarget(first)).toBe(false);
+  });
+
   it('leaves a stored rule RE2 refuses inhibiting nothing, with the reason named by field', () => {
     const bad: InhibitionRule = {
       ...nodeDown,
