@@ -18,8 +18,10 @@ import {
   VENV_DIR,
   type Tool,
 } from '../lib/tools.ts';
+import { ensureGoTools } from './cluster-tools.ts';
 
-type Purpose = 'start' | 'test';
+// cluster: the Temporal server and temporal-sql-tool (Go, `go install`) for `npm run cluster` and its test step.
+type Purpose = 'start' | 'test' | 'cluster';
 
 interface PythonTool {
   tool: Tool;
@@ -141,6 +143,14 @@ function ensureChromium(): void {
 }
 
 function setupTools(purpose: Purpose): void {
+  if (purpose === 'cluster') {
+    try {
+      ensureGoTools(say);
+    } catch (err) {
+      throw new SetupError((err as Error).message);
+    }
+    return;
+  }
   const python: PythonTool[] = [];
   // npm start needs no CLI when it talks to a Temporal server of your own; the tests' npm start runs always do.
   if (purpose === 'test' || !process.env.TEMPORAL_ADDRESS) python.push(TEMPORAL);
@@ -151,8 +161,8 @@ function setupTools(purpose: Purpose): void {
 }
 
 const purpose = process.argv[2];
-if (purpose !== 'start' && purpose !== 'test') {
-  console.error('usage: tsx scripts/setup-tools.ts start|test');
+if (purpose !== 'start' && purpose !== 'test' && purpose !== 'cluster') {
+  console.error('usage: tsx scripts/setup-tools.ts start|test|cluster');
   process.exit(2);
 }
 try {
