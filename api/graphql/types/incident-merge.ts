@@ -111,11 +111,13 @@ async function splitIncident(ctx: GraphQLContext, id: string, alertIds: string[]
       UPDATE alerts SET group_id = ${groupId}, incident_id = NULL, routed_at = NULL, route_next_at = now(),
         correlation = ${tx.json({ rule: 'split', matched: [] })}
       WHERE id = ANY(${wanted})`;
-    // What the workflow could not take off its own count were repeats the router counted here.
+    // What the workflow could not take off its own count were repeats the router counted here. The row changes
+    // after the workflow's own save, so it is newer than that save: a live header taking only newer rows shows it.
     const fromWorkflow = before - state.alertCount;
     await tx`
       UPDATE incidents SET routed_repeats = greatest(routed_repeats - ${found.length - fromWorkflow}, 0),
-        alert_count = ${state.alertCount} + greatest(routed_repeats - ${found.length - fromWorkflow}, 0)
+        alert_count = ${state.alertCount} + greatest(routed_repeats - ${found.length - fromWorkflow}, 0),
+        updated_at = greatest(updated_at + interval '1 millisecond', now())
       WHERE id = ${incident.id}`;
     await tx`SELECT pg_notify(${ALERT_CHANNEL}, ${incident.companyId}), pg_notify(${INCIDENT_CHANNEL}, ${incident.id})`;
   });
