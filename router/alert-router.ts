@@ -8,7 +8,7 @@
 // alert whose routing fails by its own fault is parked rather than retried by every pass and restart.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/sql.ts';
-import { planLane, type OpenIncident } from '../domain/coalescing.ts';
+import { planLane } from '../domain/coalescing.ts';
 import { incidentWorkflowId } from '../domain/correlation.ts';
 import { maxActiveSilences } from '../lib/config.ts';
 import { TASK_QUEUE, type AlertBatch } from '../workflows/types.ts';
@@ -17,7 +17,8 @@ import { classifyRouteError, routeFailure, type RetryPolicy, type RouteErrorKind
 import { placeIsolated, screenClaim } from './routing/intake.ts';
 import { DEFAULT_MUTING_BUDGET, type Judged, type MutingBudget } from './routing/muting.ts';
 import type { PlacedAlert } from './routing/placement.ts';
-import { claimAlerts, linkRepeats, markFailed, markRouted, openIncidents, type RouteFailure } from './routing/queue.ts';
+import { resolveLanes } from './routing/lanes.ts';
+import { claimAlerts, linkRepeats, markFailed, markRouted, type RouteFailure } from './routing/queue.ts';
 import { applyResolutions, WAITING_FOR_ROUTING } from './routing/resolutions.ts';
 import { signalLane, signalRecovery, toSignal } from './routing/signals.ts';
 import { foldSymptomIncidents } from './routing/symptoms.ts';
@@ -50,6 +51,11 @@ export interface AlertRouterOptions {
   mutingBudgetMs?: number;
   /** Workflow ID of a lane. Tests swap in the unhashed form to produce IDs Temporal refuses. */
   workflowIdFor?: (companyId: string, aggregationKey: string) => string;
+  /**
+   * Tests only: awaited with the pass's alert ids once the claim is placed and again just before its lanes are
+   * signalled, so a test can merge an incident while its alerts are in flight.
+   */
+  hold?: (stage: 'placed' | 'signalling', alertIds: string[]) => Promise<void>;
   log?: (msg: string) => void;
 }
 
@@ -179,38 +185,32 @@ export class AlertRouter {
       failures,
     );
     if (folds > 0) this.folding = true;
-    const lanes = new Map<string, PlacedAlert[]>();
-    for (const a of routable) {
-      const lane = lanes.get(a.workflowId);
-      if (lane) lane.push(a);
-      else lanes.set(a.workflowId, [a]);
-    }
-    const open = await openIncidents(sql, [...lanes.keys()]);
-    const routed: string[] = [];
+    await this.opts.hold?.(
+      'placed',
+      routable.map((a) => a.id),
+    );
+    // Per lane, its open incident, or the incident its group or incident was merged into (routing/lanes.ts).
+    const { lanes, linked } = await resolveLanes(sql, routable);
+    const routed: string[] = [...linked];
     const repeats: Array<{ alertId: string; incidentId: string }> = [];
     const sends: Array<{ workflowId: string; first: PlacedAlert; batch: AlertBatch; ids: string[] }> = [];
-    for (const [workflowId, alerts] of lanes) {
-      const row = open.get(workflowId);
-      const incident: OpenIncident | null = row
-        ? {
-            id: row.id,
-            severity: row.severity,
-            toolSources: row.toolSources,
-            sourceResolved: row.sourceResolvedAt !== null,
-          }
-        : null;
+    for (const { workflowId, first, alerts, incident } of lanes) {
       const plan = planLane(alerts, incident);
       for (const a of plan.repeatsOfOpen) repeats.push({ alertId: a.id, incidentId: incident!.id });
       if (plan.changes.length > 0 || plan.repeatIds.length > 0) {
         sends.push({
           workflowId,
-          first: alerts[0]!,
+          first,
           batch: { alerts: plan.changes.map(toSignal), repeatIds: plan.repeatIds },
           ids: [...plan.changes.map((a) => a.id), ...plan.repeatIds],
         });
       }
     }
     await linkRepeats(sql, repeats);
+    await this.opts.hold?.(
+      'signalling',
+      sends.flatMap((x) => x.ids),
+    );
 
     let reached = 0;
     const queue = [...sends];

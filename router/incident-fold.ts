@@ -1,9 +1,10 @@
 // Folding one incident into another, for a person's merge (api/graphql/types/incident-merge.ts) and for the
 // router's when a host fault takes its asset's symptoms (router/routing/symptoms.ts). Each side's workflow
 // takes an Update, so its count, timeline and status stay its own; the alerts and the correlation group move
-// in PostgreSQL between the two, where the router and the dashboard read them. Every step may run again after a
-// crash: the source refuses a second merge (it is closed), moving alerts twice moves nothing, and the target
-// ignores a source it already took in.
+// in PostgreSQL between the two, where the router and the dashboard read them. The group and the alerts still on
+// their way move first (fence), so none reaches the closed source and opens a second incident of its key; a refused
+// merge puts them back. Every step may run again after a crash: the source refuses a second merge (it is closed),
+// moving alerts twice moves nothing, and the target ignores a source it already took in.
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/sql.ts';
 import { absorbIncident, mergeIncident } from '../workflows/messages.ts';
@@ -39,23 +40,28 @@ export async function foldIncident(
   o: FoldOptions,
 ): Promise<{ state: IncidentState; moved: number }> {
   const common = { actor: o.actor, ...(o.comment ? { comment: o.comment } : {}), ...byCorrelation(o) };
+  // Before the source closes: an alert of its key in flight now would otherwise reach the closed run and open a new
+  // incident of the key. Once fenced, it is the target's in PostgreSQL, and a run never opens from alerts another
+  // incident owns (workflows/incident-open.ts); the router sends later ones to the target (routing/lanes.ts).
+  const fenced = await fence(sql, source, target);
   if (!o.sourceMerged) {
     const cmd = { ...common, incidentId: source.id, into: { incidentId: target.id, label: incidentLabel(target) } };
-    await onSide('source', () =>
-      temporal.workflow.getHandle(source.workflowId).executeUpdate(mergeIncident, { args: [cmd] }),
-    );
+    try {
+      await onSide('source', () =>
+        temporal.workflow.getHandle(source.workflowId).executeUpdate(mergeIncident, { args: [cmd] }),
+      );
+    } catch (err) {
+      await unfence(sql, source, target, fenced);
+      throw err;
+    }
   }
-  const moved = await sql.begin(async (tx) => {
-    const rows = await tx`
+  const moved =
+    fenced.alertIds.length +
+    (
+      await sql`
       UPDATE alerts SET incident_id = ${target.id} WHERE incident_id = ${source.id} AND company_id = ${target.companyId}
-      RETURNING 1`;
-    // Later alerts of the merged key follow into the target's group (router/routing/placement.ts).
-    await tx`
-      UPDATE correlation_groups SET merged_into = (
-        SELECT id FROM correlation_groups WHERE workflow_id = ${target.workflowId} ORDER BY seq DESC LIMIT 1)
-      WHERE workflow_id = ${source.workflowId} AND company_id = ${target.companyId}`;
-    return rows.length;
-  });
+      RETURNING 1`
+    ).length;
   const absorb = {
     ...common,
     incidentId: target.id,
@@ -71,6 +77,58 @@ export async function foldIncident(
     temporal.workflow.getHandle(target.workflowId).executeUpdate(absorbIncident, { args: [absorb] }),
   );
   return { state, moved };
+}
+
+interface Fence {
+  /** The source's groups this fold pointed at the target, with where they pointed before. */
+  groups: Array<{ id: string; was: string | null }>;
+  /** The source's alerts not yet in an incident, linked to the target. */
+  alertIds: string[];
+}
+
+/**
+ * Points the source's groups at the target's (later alerts of its key follow into it) and links the source's alerts
+ * still on their way (claimed or queued, in no incident yet) to the target. Under the placement's company lock, so a
+ * placement either saw the merge or placed its alerts before this link.
+ */
+async function fence(sql: Sql, source: FoldSide, target: FoldSide): Promise<Fence> {
+  return sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(hashtext('correlation'), hashtext(${target.companyId}))`;
+    const groups = await tx<{ id: string; was: string | null }[]>`
+      WITH old AS (
+        SELECT id, merged_into FROM correlation_groups
+        WHERE workflow_id = ${source.workflowId} AND company_id = ${target.companyId} FOR UPDATE
+      ), dest AS (
+        SELECT id FROM correlation_groups WHERE workflow_id = ${target.workflowId} ORDER BY seq DESC LIMIT 1
+      )
+      UPDATE correlation_groups g SET merged_into = (SELECT id FROM dest) FROM old
+      WHERE g.id = old.id AND old.merged_into IS DISTINCT FROM (SELECT id FROM dest)
+      RETURNING g.id, old.merged_into AS was`;
+    const alerts = await tx<{ id: string }[]>`
+      UPDATE alerts SET incident_id = ${target.id}
+      WHERE company_id = ${target.companyId} AND incident_id IS NULL AND status = 'firing' AND dead_lettered_at IS NULL
+        AND group_id IN (SELECT id FROM correlation_groups
+          WHERE workflow_id = ${source.workflowId} AND company_id = ${target.companyId})
+      RETURNING id`;
+    return { groups, alertIds: alerts.map((a) => a.id) };
+  });
+}
+
+/** The source refused (or could not be reached): its key and its alerts on their way stay its own. */
+async function unfence(sql: Sql, source: FoldSide, target: FoldSide, f: Fence): Promise<void> {
+  if (f.groups.length === 0 && f.alertIds.length === 0) return;
+  await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(hashtext('correlation'), hashtext(${target.companyId}))`;
+    await tx`
+      UPDATE correlation_groups g SET merged_into = v.was
+      FROM unnest(${f.groups.map((g) => g.id)}::text[], ${f.groups.map((g) => g.was)}::text[]) AS v(id, was)
+      WHERE g.id = v.id`;
+    // Linked to the source rather than queued again: the router may have sent them to its run already, which
+    // drops an alert it saw; they are the source's alerts either way.
+    await tx`
+      UPDATE alerts SET incident_id = ${source.id}
+      WHERE id = ANY(${f.alertIds}) AND incident_id = ${target.id} AND company_id = ${target.companyId}`;
+  });
 }
 
 const byCorrelation = (o: FoldOptions) => (o.byCorrelation ? { byCorrelation: true as const } : {});
