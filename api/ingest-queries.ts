@@ -61,13 +61,26 @@ export function rejectedDeliveries(
     ORDER BY received_at DESC, id DESC LIMIT ${clamp(limit)}`;
 }
 
-/** Puts dead-lettered alerts (all of the company's, or the ones named) back in the queue with fresh attempts. */
+/**
+ * Puts dead-lettered alerts (all of the company's, or the ones named) back in the queue with fresh attempts. A
+ * resolution of a retried firing alert that arrived while it was parked found no incident to tell; it goes back in
+ * the queue too, and, like a resolution that arrives before its firing alert is routed (router/routing/
+ * resolutions.ts), waits for the alert and is applied to the incident it opens.
+ */
 export async function retryDeadLettered(sql: Sql, companyId: string, alertIds: string[] | null): Promise<number> {
   const rows = await sql`
     WITH retried AS (
       UPDATE alerts SET dead_lettered_at = NULL, route_attempts = 0, route_next_at = now()
       WHERE company_id = ${companyId} AND dead_lettered_at IS NOT NULL AND routed_at IS NULL
         ${alertIds ? sql`AND id = ANY(${alertIds})` : sql``}
+      RETURNING company_id, source_key, status, received_at, resolved_at
+    ), resolutions AS (
+      UPDATE alerts n SET routed_at = NULL, route_attempts = 0, route_next_at = now(), route_error = NULL
+      FROM retried r
+      WHERE r.status = 'firing' AND r.resolved_at IS NOT NULL AND r.source_key IS NOT NULL
+        AND n.company_id = r.company_id AND n.source_key = r.source_key AND n.status = 'resolved'
+        AND n.received_at >= r.received_at AND n.incident_id IS NULL AND n.routed_at IS NOT NULL
+        AND n.dead_lettered_at IS NULL
       RETURNING 1
     )
     SELECT count(*)::int AS n, pg_notify(${ALERT_CHANNEL}, '') FROM retried`;
