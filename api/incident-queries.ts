@@ -61,6 +61,9 @@ export interface AlertRecord {
   muted: boolean;
   /** Why it joined its incident: the rule and the fields that matched. */
   correlation: { rule: string; matched: string[] } | null;
+  /** The inhibition rule and source alert that held it (kept once released); null when never inhibited. */
+  inhibitedBy?: { ruleId: string; ruleName: string; sourceAlertId: string } | null;
+  inhibitionReleasedAt?: string | null;
 }
 
 export interface TimelineRecord {
@@ -254,7 +257,8 @@ export function alertColumns(sql: Sql) {
   return sql`
     a.id, a.asset_name AS "assetName", a.signature, a.message, a.severity, a.tool_source AS "toolSource", a.status,
     a.receiver, a.resolved_at AS "resolvedAt", a.received_at AS "receivedAt", a.correlation,
-    a.company_id AS "companyId", c.name AS "companyName", a.incident_id AS "incidentId", a.muted_by IS NOT NULL AS muted
+    a.company_id AS "companyId", c.name AS "companyName", a.incident_id AS "incidentId",
+    a.muted_by IS NOT NULL AS muted, a.inhibited_by AS "inhibitedBy", a.inhibition_released_at AS "inhibitionReleasedAt"
     FROM alerts a JOIN companies c ON c.id = a.company_id`;
 }
 

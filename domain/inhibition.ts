@@ -54,7 +54,7 @@ export interface InhibitionRule {
   comment?: string;
 }
 
-/** An alert as the inhibitor sees it: the matchable fields, its id, and its event time (epoch ms) to pick the oldest. */
+/** An alert as the inhibitor sees it: the matchable fields, its id, and its event time (epoch ms: the oldest wins). */
 export interface InhibitableAlert extends MutableAlert {
   id: string;
   at?: number;

@@ -152,6 +152,11 @@ export function maxActiveSilences(env: NodeJS.ProcessEnv = process.env): number 
   return Math.max(int(env, 'MAX_ACTIVE_SILENCES', 1_000), 1);
 }
 
+/** MAX_INHIBITION_RULES: inhibition rules a company may hold; the router compiles every one of them each pass. */
+export function maxInhibitionRules(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.max(int(env, 'MAX_INHIBITION_RULES', 100), 1);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = int(env, 'PORT', 3000);
   const mode = env.REMEDIATION_MODE ?? 'auto';

@@ -19,6 +19,7 @@ import './types/asset.ts';
 import './types/people.ts';
 import './types/audit.ts';
 import './types/silence.ts';
+import './types/inhibition.ts';
 import './types/notification.ts';
 import './types/on-call.ts';
 import './types/correlation-lab.ts';

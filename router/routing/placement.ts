@@ -28,6 +28,7 @@ import {
 import { CLAIMED_COLUMNS, type ClaimedAlert } from './queue.ts';
 import { recordSymptomMerges, type SymptomMerge } from './symptoms.ts';
 import { loadFaultScope } from './fault-scope.ts';
+import { judgeInhibitions, writeInhibitions } from './inhibition.ts';
 
 export interface PlacedAlert extends ClaimedAlert {
   groupId: string;
@@ -82,8 +83,18 @@ export async function placeAlerts(
       firing.filter((a) => !a.groupId),
       companyInfo,
     );
+    // Then inhibition (muting wins: a muted alert neither is held nor holds): those held are attached to their
+    // source's incident and kept out of correlation.
+    const inhibited = await judgeInhibitions(
+      tx,
+      firing.filter((a) => !a.groupId && !muted.has(a.id)),
+      (companyId) => configOf(companyId).windowMinutes * 60_000,
+    );
     const toPlace = firing.filter(
-      (a) => !muted.has(a.id) && (!a.groupId || (!a.incidentId && known.get(a.groupId)?.closed !== false)),
+      (a) =>
+        !muted.has(a.id) &&
+        !inhibited.has(a.id) &&
+        (!a.groupId || (!a.incidentId && known.get(a.groupId)?.closed !== false)),
     );
     for (const g of known.values()) await renameUnstarted(tx, g, workflowIdFor);
 
@@ -181,6 +192,7 @@ export async function placeAlerts(
         written.push({ id: a.id, groupId: null, why: null, mutedBy: mute, done: true });
         continue;
       }
+      if (inhibited.has(a.id)) continue;
       const g = groupOf(a);
       if (g.opened) routable.push({ ...a, groupId: g.id, workflowId: g.workflowId, groupKey: g.key });
       else held.push(a.id);
@@ -194,6 +206,8 @@ export async function placeAlerts(
       [...groups.values()].filter((g) => g.added > 0 && !g.mergedInto),
       written,
     );
+    // After the claim's sources have their groups, which their targets may wait on.
+    await writeInhibitions(tx, inhibited);
     const folded = await recordSymptomMerges(tx, merges, firing, leaseSeconds);
     for (const a of folded.released) {
       const g = groups.get(a.groupId!)!;

@@ -3,6 +3,7 @@
 // still firing is told so, and its company's setting decides whether that resolves it. A resolution that arrives
 // while its firing alert is still in the router's queue (a retry delay, an outage) waits for it, so it is applied to
 // the incident that alert opens.
+import { releaseInhibited } from '../../db/inhibited-alerts.ts';
 import type { Sql } from '../../db/sql.ts';
 import type { ClaimedAlert } from './queue.ts';
 
@@ -33,12 +34,16 @@ export async function applyResolutions(sql: Sql, notes: ClaimedAlert[]): Promise
 
   return sql.begin(async (tx) => {
     // Only alerts that fired before the resolution: a firing alert after it is the problem coming back.
-    await tx`
+    const resolved = await tx<{ id: string }[]>`
       UPDATE alerts f SET resolved_at = r.received_at
       FROM unnest(${col('companyId')}::text[], ${col('sourceKey') as string[]}::text[], ${col('receivedAt')}::timestamptz[])
         AS r(company_id, source_key, received_at)
       WHERE f.company_id = r.company_id AND f.source_key = r.source_key AND f.status = 'firing'
-        AND f.resolved_at IS NULL AND f.received_at <= r.received_at`;
+        AND f.resolved_at IS NULL AND f.received_at <= r.received_at
+      RETURNING f.id`;
+    // The alerts these sources inhibited go back to be routed: another source may still hold them, or they open
+    // their own incident.
+    await releaseInhibited(tx, { sourceAlertIds: resolved.map((r) => r.id) });
     // Per notification: the open incidents its firing alerts belong to, and whether any is not linked yet.
     const rows = await tx<
       {
@@ -55,15 +60,17 @@ export async function applyResolutions(sql: Sql, notes: ClaimedAlert[]): Promise
       SELECT r.id,
         (SELECT i.id FROM alerts f JOIN incidents i ON i.id = f.incident_id
           WHERE f.company_id = r.company_id AND f.source_key = r.source_key AND f.status = 'firing' AND i.status <> 'resolved'
+            AND NOT (f.inhibited_by IS NOT NULL AND f.inhibition_released_at IS NULL)
           ORDER BY i.created_at DESC LIMIT 1) AS "incidentId",
         (SELECT i.workflow_id FROM alerts f JOIN incidents i ON i.id = f.incident_id
           WHERE f.company_id = r.company_id AND f.source_key = r.source_key AND f.status = 'firing' AND i.status <> 'resolved'
+            AND NOT (f.inhibited_by IS NOT NULL AND f.inhibition_released_at IS NULL)
           ORDER BY i.created_at DESC LIMIT 1) AS "workflowId",
         EXISTS (SELECT 1 FROM alerts f
           WHERE f.company_id = r.company_id AND f.source_key = r.source_key AND f.status = 'firing'
             AND f.incident_id IS NULL AND f.dead_lettered_at IS NULL AND f.received_at <= r.received_at
-            -- Muted alerts and those held below a minimum count join no incident: nothing to wait for.
-            AND f.muted_by IS NULL
+            -- Muted alerts, inhibited ones and those held below a minimum count join no incident of their own.
+            AND f.muted_by IS NULL AND NOT (f.inhibited_by IS NOT NULL AND f.inhibition_released_at IS NULL)
             AND (f.group_id IS NULL OR EXISTS (
               SELECT 1 FROM correlation_groups g WHERE g.id = f.group_id AND g.opened_at IS NOT NULL))) AS unlinked,
         EXISTS (SELECT 1 FROM alerts f
@@ -101,7 +108,10 @@ export async function applyResolutions(sql: Sql, notes: ClaimedAlert[]): Promise
           (SELECT max(resolved_at) FROM alerts WHERE incident_id = i.id) AS "resolvedAt"
         FROM incidents i
         WHERE i.id = ANY(${incidentIds}) AND i.status <> 'resolved' AND i.source_resolved_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM alerts f WHERE f.incident_id = i.id AND f.status = 'firing' AND f.resolved_at IS NULL)`;
+          -- Alerts an inhibition attached to it are the source's consequences, not the incident's own: not waited for.
+          AND NOT EXISTS (SELECT 1 FROM alerts f
+            WHERE f.incident_id = i.id AND f.status = 'firing' AND f.resolved_at IS NULL
+              AND NOT (f.inhibited_by IS NOT NULL AND f.inhibition_released_at IS NULL))`;
     }
     return outcome;
   });

@@ -12,7 +12,7 @@ import type { Matcher } from '../../../domain/silences.ts';
 import { CompanyRef } from './company.ts';
 import { actorOf, guard } from './tenant-errors.ts';
 
-const MatcherRef = builder.objectRef<Matcher>('Matcher').implement({
+export const MatcherRef = builder.objectRef<Matcher>('Matcher').implement({
   fields: (t) => ({
     field: t.exposeString('field', { description: 'asset, signature, tool, severity or label:<name>' }),
     op: t.exposeString('op', {
@@ -95,7 +95,7 @@ builder.objectField(CompanyRef, 'mutedAlerts', (t) =>
   }),
 );
 
-const MatcherInput = builder.inputType('MatcherInput', {
+export const MatcherInput = builder.inputType('MatcherInput', {
   fields: (t) => ({
     field: t.string({ required: true }),
     op: t.string({ required: true }),
