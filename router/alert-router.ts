@@ -49,12 +49,11 @@ export interface AlertRouterOptions {
   maxActiveSilences?: number;
   /** Muting time a company may spend in one pass before its other alerts wait for the next (default 250 ms). */
   mutingBudgetMs?: number;
+  /** Tests: claim only these companies' alerts, so a router beside others on one database leaves theirs alone. */
+  companyIds?: string[];
   /** Workflow ID of a lane. Tests swap in the unhashed form to produce IDs Temporal refuses. */
   workflowIdFor?: (companyId: string, aggregationKey: string) => string;
-  /**
-   * Tests only: awaited with the pass's alert ids once the claim is placed and again just before its lanes are
-   * signalled, so a test can merge an incident while its alerts are in flight.
-   */
+  /** Tests: awaited with the pass's alert ids once placed and just before signalling (a merge while in flight). */
   hold?: (stage: 'placed' | 'signalling', alertIds: string[]) => Promise<void>;
   log?: (msg: string) => void;
 }
@@ -157,6 +156,7 @@ export class AlertRouter {
       total: this.opts.batchSize ?? 2000,
       leaseSeconds: this.opts.leaseSeconds ?? 30,
       afterCompanyId: this.cursor,
+      ...(this.opts.companyIds ? { companyIds: this.opts.companyIds } : {}),
     });
     const perCompany = new Map<string, number>();
     for (const a of claimed) perCompany.set(a.companyId, (perCompany.get(a.companyId) ?? 0) + 1);

@@ -50,12 +50,18 @@ export interface ClaimOptions {
   leaseSeconds: number;
   /** Companies after this id go first, so the companies served last time go last this time. */
   afterCompanyId: string;
+  /** Only these companies' alerts (a router a test starts beside others on one database); unset: every company. */
+  companyIds?: string[];
 }
 
 export async function claimAlerts(sql: Sql, o: ClaimOptions): Promise<ClaimedAlert[]> {
+  const only = o.companyIds ?? null;
   return sql<ClaimedAlert[]>`
     WITH picked AS (
-      SELECT a.id FROM (SELECT id FROM companies ORDER BY id <= ${o.afterCompanyId}, id) c
+      SELECT a.id FROM (
+        SELECT id FROM companies WHERE ${only}::text[] IS NULL OR id = ANY(${only}::text[])
+        ORDER BY id <= ${o.afterCompanyId}, id
+      ) c
       CROSS JOIN LATERAL (
         SELECT id FROM alerts
         WHERE company_id = c.id AND routed_at IS NULL AND dead_lettered_at IS NULL AND route_next_at <= now()

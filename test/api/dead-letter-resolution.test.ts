@@ -1,6 +1,7 @@
 // A firing alert parked as dead-lettered, whose resolution arrives while it is parked: the resolution finds no
 // incident to tell then. When an admin retries the alert, the incident it opens is told of that resolution and
-// resolves at source, as when a resolution arrives before its firing alert is routed (issue 16 item 5).
+// resolves at source, as when a resolution arrives before its firing alert is routed (issue 16 item 5). The router
+// that parks it is scoped to its company (AlertRouterOptions.companyIds): another company's alert is not touched.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertRouter } from '../../router/alert-router.ts';
@@ -28,11 +29,12 @@ describe('a dead-lettered firing alert retried after its resolution arrived', ()
   it('opens its incident, which is told of the resolution and resolves at source', async () => {
     const company = await createCompany(stack.sql);
     const dedupKey = `web-04/5xx-${randomUUID()}`;
-    const send = async (event: Record<string, unknown>) => {
+    const other = await createCompany(stack.sql);
+    const send = async (event: Record<string, unknown>, routingKey = company.apiKey) => {
       const res = await fetch(`${stack.url}/api/webhooks/events/v2/enqueue`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ routing_key: company.apiKey, dedup_key: dedupKey, ...event }),
+        body: JSON.stringify({ routing_key: routingKey, dedup_key: dedupKey, ...event }),
       });
       expect(res.status).toBe(202);
     };
@@ -42,21 +44,29 @@ describe('a dead-lettered firing alert retried after its resolution arrived', ()
       FROM alerts WHERE company_id = ${company.companyId} ORDER BY received_at`;
 
     // Temporal refuses every workflow ID this router makes (over its length limit): the alert is parked at once.
+    // Scoped to its company, it leaves another company's alert in the shared queue alone.
     const refusing = new AlertRouter({
       sql: stack.sql,
       temporal: stack.temporal,
       taskQueue: stack.config.taskQueue,
       maxAttempts: 1,
       workflowIdFor: () => 'x'.repeat(1500),
+      companyIds: [company.companyId],
     });
-    await send({
+    const trigger = {
       event_action: 'trigger',
       payload: { summary: '5xx rate 12% on web-04', source: 'web-04', severity: 'critical', class: 'http_5xx' },
-    });
+    };
+    await send(trigger, other.apiKey);
+    await send(trigger);
     await refusing.routeBatch();
     expect(await alerts()).toEqual([
       { status: 'firing', routed: false, deadLettered: true, resolved: false, incidentId: null },
     ]);
+    const [untouched] = await stack.sql<{ routeAttempts: number; deadLettered: boolean }[]>`
+      SELECT route_attempts AS "routeAttempts", dead_lettered_at IS NOT NULL AS "deadLettered"
+      FROM alerts WHERE company_id = ${other.companyId}`;
+    expect(untouched).toEqual({ routeAttempts: 0, deadLettered: false });
 
     // The resolution arrives while the alert is parked: it marks it resolved, finds no incident, and is done.
     await send({ event_action: 'resolve' });

@@ -41,15 +41,17 @@ const gate = new Gate();
 
 beforeAll(async () => {
   stack = await startStack({ startRouter: false });
+  company = await createCompany(stack.sql);
+  // Scoped to this file's company: another file's alerts in the shared database never reach the held router.
   stack.router = new AlertRouter({
     sql: stack.sql,
     temporal: stack.temporal,
     pollIntervalMs: 200,
     taskQueue: stack.config.taskQueue,
     hold: gate.hold,
+    companyIds: [company.companyId],
   });
   await stack.router.start();
-  company = await createCompany(stack.sql);
   const tech = await createUser(stack.sql, 'technician', [company.companyId]);
   token = await login(stack.url, tech.email, tech.password);
 });
