@@ -1,12 +1,12 @@
 // `npm start`: the whole service on one machine with embedded defaults — PostgreSQL, a Temporal
-// dev server with its Web UI, migrations, demo data, the worker, the API and the dashboard.
-// It outlives its parts: PostgreSQL or the Temporal dev server that dies, or a worker that fails, is restarted on the
-// same data with backoff. Its parts do not outlive it: they die with it, and the next start stops any left over.
+// dev server with its Web UI, migrations, demo data, and then as compose runs them, each its own process: the API
+// and dashboard (one process per core, sharing the port), the alert router and the Temporal worker.
+// It outlives its parts: any of them that dies is restarted (on the same data) with backoff. Its parts do not
+// outlive it: they die with it, and the next start stops any left over.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
-import type { LogLevel } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { WEB_DIST } from '../api/server.ts';
 import { startEmbeddedPostgres } from '../db/embedded.ts';
 import { migrate } from '../db/migrate.ts';
@@ -17,22 +17,17 @@ import { claimDataDir, recordChild, removePidFile } from '../lib/pid-file.ts';
 import { Supervisor, type Supervised } from '../lib/supervise.ts';
 import { startTemporalDevServer } from '../lib/temporal-dev-server.ts';
 import { WORKFLOWS_PATH } from '../worker/create-worker.ts';
-import { metricsExporter } from '../worker/metrics.ts';
-import { demoCredentials, generateSecret, seedDemo, type DemoCredentials } from './seed.ts';
-import {
-  isConnectionError,
-  isPostgresJsNullSocket,
-  runStops,
-  startServices,
-  type Services,
-  type Stops,
-} from './start-services.ts';
+import { demoCredentials, seedDemo, type DemoCredentials } from './seed.ts';
+import { apiProcesses, forkApi, isConnectionError, runStops, spawnService } from './start-services.ts';
+import type { ChildService, Stops } from './start-services.ts';
 
 const DATA_DIR = path.resolve(process.env.DATA_DIR ?? '.data');
 const PID_FILE = path.join(DATA_DIR, 'pids.json');
 const shown = (p: string) => path.relative(process.cwd(), p) || p;
 const report = (line: string) => console.warn(`[start] ${line}`);
 const say = (line: string) => console.log(line);
+
+const longEnough = (secret: string | undefined) => (secret && secret.length >= 32 ? secret : undefined);
 
 /** Secrets generated on first start are kept in .data so a second start prints the same login. */
 function localSecrets(): { jwtSecret: string; encryptionKey: string; demo: DemoCredentials } {
@@ -41,7 +36,9 @@ function localSecrets(): { jwtSecret: string; encryptionKey: string; demo: DemoC
   const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Saved) : null;
   const demo = demoCredentials(process.env, saved?.demo);
   const secrets = {
-    jwtSecret: process.env.JWT_SECRET || saved?.jwtSecret || generateSecret(''),
+    // At least 32 characters, as `npm run api` (each API process) requires: one saved shorter by an earlier version
+    // is replaced once, which only ends the sessions it signed.
+    jwtSecret: process.env.JWT_SECRET || longEnough(saved?.jwtSecret) || randomBytes(32).toString('hex'),
     // Kept with the data it seals: a new key would make every stored signing secret unreadable.
     encryptionKey: process.env.ENCRYPTION_KEY || saved?.encryptionKey || randomBytes(32).toString('hex'),
     demo,
@@ -50,27 +47,11 @@ function localSecrets(): { jwtSecret: string; encryptionKey: string; demo: DemoC
   return secrets;
 }
 
-function installRuntime(): void {
-  const level = (process.env.LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? 'WARN';
-  // While Temporal is down its Rust client warns about every retried poll, several times a second; the supervisor
-  // says once that the server went and once that it is back, so those warnings stay quiet unless LOG_LEVEL is set.
-  const quietRetries = process.env.LOG_LEVEL ? '' : ',temporalio_client::retry=ERROR';
-  const filter = makeTelemetryFilterString({ core: level }) + quietRetries;
-  // The worker's Runtime would otherwise take SIGINT for itself; we stop everything in order instead.
-  // WARN keeps the ready banner readable; LOG_LEVEL=INFO shows the worker's own progress.
-  // WORKER_METRICS_ADDRESS: the worker's Prometheus endpoint (worker/metrics.ts), the API's is GET /metrics.
-  const metrics = metricsExporter(process.env.WORKER_METRICS_ADDRESS);
-  Runtime.install({
-    shutdownSignals: [],
-    logger: new DefaultLogger(level),
-    telemetryOptions: { logging: { filter }, ...(metrics ? { metrics } : {}) },
-  });
-}
-
 async function main(): Promise<void> {
   const started = Date.now();
   mkdirSync(DATA_DIR, { recursive: true });
   const config = loadConfig();
+  const apis = apiProcesses(); // a typo refused before anything starts
   // Refuses while another npm start runs on this folder; stops what a killed one left running.
   await claimDataDir(PID_FILE, { dataDir: DATA_DIR, log: say });
   const secrets = localSecrets();
@@ -87,7 +68,6 @@ async function main(): Promise<void> {
     if (await runStops(stops)) removePidFile(PID_FILE);
     process.exit(code);
   };
-  installRuntime();
   // `on`, not `once`: Ctrl-C reaches npm start both from the terminal and relayed by tsx, and a second SIGINT
   // with no listener left would end the process on the spot. A repeat after a second means "stop now".
   let firstSignal = 0;
@@ -106,18 +86,12 @@ async function main(): Promise<void> {
     return s;
   };
 
-  let services: Supervisor<Services> | null = null;
   process.on('uncaughtException', (err) => {
-    if (isPostgresJsNullSocket(err)) {
-      // Replace the pool (and what uses it) rather than die; from a pool already being replaced, ignore it.
-      services?.current?.fail('lost a database connection to a postgres.js bug');
-      return;
-    }
     console.error(err);
     void shutdown(1);
   });
   process.on('unhandledRejection', (reason) => {
-    // A query cut off by a PostgreSQL restart or by the replacement of its pool: the restart is already reported.
+    // A query of the set-up pool cut off by a PostgreSQL restart: the restart is already reported.
     if (isConnectionError(reason)) return;
     console.error(reason);
     void shutdown(1);
@@ -172,22 +146,45 @@ async function main(): Promise<void> {
       await build({ configFile: path.resolve('web/vite.config.ts'), logLevel: 'warn' });
     }
 
-    const runConfig = {
-      ...config,
-      databaseUrl,
-      temporalAddress,
-      temporalUiUrl,
-      jwtSecret: secrets.jwtSecret,
-      encryptionKey: secrets.encryptionKey,
+    // What every child reads instead of npm start's own settings (lib/config.ts), as compose sets them.
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_UI_URL: temporalUiUrl,
+      JWT_SECRET: secrets.jwtSecret,
+      ENCRYPTION_KEY: secrets.encryptionKey,
     };
-    // Bundled once: services restarted after a failure are back in a second instead of re-bundling.
-    const logger = new DefaultLogger('WARN');
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger });
-    services = supervise('The worker, API and router', () => startServices({ config: runConfig, workflowBundle }), {
-      restartNote: 'restarting them',
-      plural: true,
-    });
-    await services.begin();
+    // Bundled once and loaded by every worker process (WORKFLOW_BUNDLE), so a restarted worker is back in seconds.
+    const bundleFile = path.join(DATA_DIR, 'workflow-bundle.js');
+    const bundled = bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }).then(
+      ({ code }) => writeFileSync(bundleFile, code),
+    );
+    const service =
+      (name: string, file: string, ready: RegExp, more: NodeJS.ProcessEnv = {}) =>
+      () =>
+        spawnService({ name, file, env: { ...env, ...more }, ready, stopMs: 12_000 });
+    const apiName = (i: number) => (apis > 1 ? `API process ${i + 1}` : 'API process');
+    const parts: Array<[string, () => Promise<ChildService>]> = [
+      // Stopped last-first: the API takes no more alerts, the router finishes its pass, the worker drains.
+      ['worker', service('worker', 'worker/main.ts', /^\[worker\] polling /, { WORKFLOW_BUNDLE: bundleFile })],
+      ['alert router', service('alert router', 'router/main.ts', /^\[router\] routing$/)],
+      ...Array.from({ length: apis }, (_, i): [string, () => Promise<ChildService>] => {
+        const name = apiName(i);
+        return [name, () => forkApi({ name, env: { ...env, ROUTER: 'off' }, stopMs: 10_000 })];
+      }),
+    ];
+    // All at once; each settles before a failure stops the others, so none is left half-started.
+    const begun = await Promise.allSettled(
+      parts.map(async ([name, start]) => {
+        const record = (child: ChildService) => recordChild(PID_FILE, name, child.pid);
+        const supervisor = supervise(name, start, { onRestart: record });
+        if (name === 'worker') await bundled;
+        record(await supervisor.begin());
+      }),
+    );
+    const failed = begun.find((b): b is PromiseRejectedResult => b.status === 'rejected');
+    if (failed) throw failed.reason;
 
     const url = config.publicUrl;
     const d = secrets.demo;

@@ -1,5 +1,5 @@
 // `npm run worker`: the Temporal worker alone, against TEMPORAL_ADDRESS and DATABASE_URL.
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { makeTelemetryFilterString, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createSql } from '../db/sql.ts';
 import { loadConfig } from '../lib/config.ts';
 import { fatal } from '../lib/fatal.ts';
@@ -14,13 +14,26 @@ async function main(): Promise<void> {
   // JSON lines carrying each workflow's and activity's ids (lib/log.ts); WORKER_METRICS_ADDRESS: Temporal's and our
   // activity metrics on one Prometheus endpoint (worker/metrics.ts).
   const metrics = metricsExporter(process.env.WORKER_METRICS_ADDRESS);
+  // While Temporal is down its Rust client warns about every retried poll, several times a second. Outside
+  // production (npm start, whose supervisor says once that the server went and once that it is back) those
+  // warnings stay quiet unless LOG_LEVEL is set; production keeps the SDK's own filter.
+  const level = (process.env.LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? 'WARN';
+  const quietRetries = process.env.LOG_LEVEL ? '' : ',temporalio_client::retry=ERROR';
+  const logging = { filter: makeTelemetryFilterString({ core: level }) + quietRetries };
   Runtime.install({
     logger: temporalLogger(createLogger({ production: config.production })),
-    telemetryOptions: metrics ? { metrics } : {},
+    telemetryOptions: { ...(config.production ? {} : { logging }), ...(metrics ? { metrics } : {}) },
   });
   const sql = createSql(config.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const worker = await createWorker({ connection, sql, config });
+  // WORKFLOW_BUNDLE: a bundle npm start wrote once, so a restarted worker does not bundle workflows/ again.
+  const bundle = process.env.WORKFLOW_BUNDLE;
+  const worker = await createWorker({
+    connection,
+    sql,
+    config,
+    ...(bundle ? { workflowBundle: { codePath: bundle } } : {}),
+  });
   await startPatchSchedule(connection, config);
   await startReportSchedule(connection, config);
   console.log(`[worker] polling task queue on ${config.temporalAddress}`);

@@ -1,7 +1,7 @@
 // `npm start` killed with SIGKILL under load comes back on the same data: every alert it answered 2xx before the
 // kill is stored and routed after the restart, and nothing is left running after the final Ctrl-C.
 import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
-import { isAlive } from '../../lib/processes.ts';
+import { stillRunning } from '../../lib/pid-file.ts';
 import { interrupt, killGroup, load, newSite, nothingLeft, pidsOf, sleep, start, waitFor } from './helpers.ts';
 import { waitRouted, type Running, type Site } from './helpers.ts';
 
@@ -30,26 +30,30 @@ describe('npm start killed with SIGKILL under load', () => {
     const before = pidsOf(site);
     expect(before.start?.pid).toBe(running.child.pid);
     const traffic = load(running, 'kill-node');
-    await waitFor(() => traffic.accepted.length >= 40, 20_000);
+    await waitFor(() => traffic.accepted.length >= 40, 40_000);
     process.kill(running.child.pid!, 'SIGKILL'); // the API process, mid-load
     await running.exited;
     await traffic.stop();
     const accepted = [...traffic.accepted];
     expect(accepted.length).toBeGreaterThanOrEqual(40);
-    // Its PostgreSQL and Temporal dev server do not outlive it (or the next start stops them).
-    await waitFor(() => !isAlive(before.temporal!.pid) && !isAlive(before.postgres!.pid), 10_000);
+    // Its PostgreSQL, Temporal dev server, API processes, router and worker do not outlive it.
+    const children = Object.values(before.children);
+    expect(children).toHaveLength(4); // two API processes, the alert router, the worker
+    const gone = () => [before.temporal!, before.postgres!, ...children].every((p) => !stillRunning(p));
+    expect(await waitFor(gone, 60_000)).toBe(true);
 
     running = await start(site, 'node');
     runs.push(running);
-    const { missing, unrouted } = await waitRouted(site, accepted, 45_000);
+    const { missing, unrouted } = await waitRouted(site, accepted, 90_000);
     expect(missing).toEqual([]);
     expect(unrouted).toEqual([]);
     const after = pidsOf(site);
     await interrupt(running, site);
     running = null;
     const all = [before.start, before.temporal, before.postgres, after.temporal, after.postgres];
+    all.push(...children, ...Object.values(after.children));
     expect(await nothingLeft(site, all)).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 
   it('the whole of `npm start` killed at once (npm, node, PostgreSQL, Temporal): the next one recovers', async () => {
     site = await newSite();
@@ -57,7 +61,7 @@ describe('npm start killed with SIGKILL under load', () => {
     runs.push(running);
     const before = pidsOf(site);
     const traffic = load(running, 'kill-group');
-    await waitFor(() => traffic.accepted.length >= 40, 20_000);
+    await waitFor(() => traffic.accepted.length >= 40, 40_000);
     killGroup(running.child); // every process of it, PostgreSQL mid-write included: nothing gets to clean up
     await running.exited;
     await traffic.stop();
@@ -67,13 +71,14 @@ describe('npm start killed with SIGKILL under load', () => {
 
     running = await start(site, 'npm');
     runs.push(running);
-    const { missing, unrouted } = await waitRouted(site, accepted, 45_000);
+    const { missing, unrouted } = await waitRouted(site, accepted, 90_000);
     expect(missing).toEqual([]);
     expect(unrouted).toEqual([]);
     const after = pidsOf(site);
     await interrupt(running, site);
     running = null;
     const all = [before.start, before.temporal, after.start, after.temporal, after.postgres];
+    all.push(...Object.values(before.children), ...Object.values(after.children));
     expect(await nothingLeft(site, all)).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 });

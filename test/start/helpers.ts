@@ -1,7 +1,7 @@
 // Runs the real `npm start` (or its script under node) as a child process on a temp DATA_DIR and free ports,
 // sends it alerts, and reads its embedded database: the crash tests below share these.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,7 +69,7 @@ export interface Running {
 }
 
 /** Starts `npm start` (via 'npm') or scripts/start.ts under node (via 'node') and waits for its ready banner. */
-export async function start(site: Site, via: 'npm' | 'node' = 'node'): Promise<Running> {
+export async function start(site: Site, via: 'npm' | 'node' = 'node', more: NodeJS.ProcessEnv = {}): Promise<Running> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: site.dataDir,
@@ -83,6 +83,9 @@ export async function start(site: Site, via: 'npm' | 'node' = 'node'): Promise<R
     SKIP_WEB_BUILD: '1',
     // Alerts a killed npm start had claimed wait out its router's lease before the next one routes them.
     ROUTE_LEASE_SECONDS: '5',
+    // Two API processes whatever the machine's cores, so every test sees the same layout.
+    API_PROCESSES: '2',
+    ...more,
   };
   // The test run's own settings would point npm start elsewhere.
   for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'PUBLIC_URL', 'LOG_LEVEL']) {
@@ -95,14 +98,15 @@ export async function start(site: Site, via: 'npm' | 'node' = 'node'): Promise<R
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 75_000;
+  // Four Node processes (two API processes, the router, the worker) boot at once: slow on a loaded 2-core machine.
+  const deadline = Date.now() + 150_000;
   while (!/is ready \(/.test(out)) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`npm start ended before it was ready:\n${out}`);
     }
     if (Date.now() > deadline) {
       killGroup(child);
-      throw new Error(`npm start was not ready in 75 s:\n${out}`);
+      throw new Error(`npm start was not ready in 150 s:\n${out}`);
     }
     await sleep(100);
   }
@@ -132,8 +136,16 @@ export async function interrupt(running: Running, site: Site, timeoutMs = 40_000
   if (!stopped) throw new Error(`npm start did not stop in ${timeoutMs / 1000} s:\n${running.output()}`);
 }
 
-/** The running start.ts, its Temporal dev server and its PostgreSQL, each named by pid, command line and start time. */
-export function pidsOf(site: Site): { start?: ProcessRecord; temporal?: ProcessRecord; postgres?: ProcessRecord } {
+/**
+ * The running start.ts, its Temporal dev server, its PostgreSQL and its own child processes (the API processes, the
+ * alert router, the worker, by the name pids.json gives them), each named by pid, command line and start time.
+ */
+export function pidsOf(site: Site): {
+  start?: ProcessRecord;
+  temporal?: ProcessRecord;
+  postgres?: ProcessRecord;
+  children: Record<string, ProcessRecord>;
+} {
   const records = readPidFile(path.join(site.dataDir, 'pids.json'));
   let postgresPid = 0;
   try {
@@ -142,7 +154,8 @@ export function pidsOf(site: Site): { start?: ProcessRecord; temporal?: ProcessR
     // not running
   }
   const postgres = postgresPid > 0 ? (recordOf(postgresPid) ?? undefined) : undefined;
-  return { start: records.start, temporal: records['Temporal dev server'], postgres };
+  const { start, 'Temporal dev server': temporal, ...children } = records;
+  return { start, temporal, postgres, children };
 }
 
 let counter = 0;
@@ -231,4 +244,34 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 /** How often `pattern` occurs in the text. */
 export function count(text: string, pattern: RegExp): number {
   return text.match(new RegExp(pattern.source, 'g'))?.length ?? 0;
+}
+
+/** Every live process below `root` (children, their children…) with its command line, read from /proc. */
+export function processTree(root: number): Array<{ pid: number; ppid: number; command: string }> {
+  const all: Array<{ pid: number; ppid: number; command: string }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z') continue;
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      all.push({ pid: Number(entry), ppid: Number(ppid), command });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const below = new Set([root]);
+  const tree: typeof all = [];
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of all) {
+      if (below.has(p.ppid) && !below.has(p.pid)) {
+        below.add(p.pid);
+        tree.push(p);
+        grew = true;
+      }
+    }
+  }
+  return tree;
 }
