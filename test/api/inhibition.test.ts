@@ -227,6 +227,55 @@ describe('inhibition rules', () => {
     expect(own).not.toBe(sourceIncident);
   });
 
+  it('lets a silence win over a rule, and routes afresh the alerts a deleted rule held', async () => {
+    const company = await createCompany(stack.sql, { runbooks: [] });
+    const admin = await member(company, 'company_admin');
+    const made = await createRule(admin, uplinkDown(company.companyId));
+    expect(made.errors).toBeUndefined();
+    const silenced = await graphql(
+      stack.url,
+      'mutation($i: SilenceInput!) { createSilence(input: $i) { id } }',
+      {
+        i: {
+          companyId: company.companyId,
+          matchers: [{ field: 'signature', op: '=', value: 'ServiceDown:cron' }],
+          durationMinutes: 60,
+          comment: 'Cron is being replaced',
+        },
+      },
+      admin,
+    );
+    expect(silenced.errors).toBeUndefined();
+    const source = await post(company, 'UplinkDown', 'i-5', { sourceKey: 'uplink-i-5' });
+    await route();
+    const sourceIncident = await incidentOf(source);
+    const muted = await post(company, 'ServiceDown:cron', 'i-5');
+    const target = await post(company, 'ServiceDown:web', 'i-5');
+    await route();
+    expect(await incidentOf(target)).toBe(sourceIncident);
+    const [m] = await stack.sql<{ mutedBy: unknown; inhibitedBy: unknown; incidentId: string | null }[]>`
+      SELECT muted_by AS "mutedBy", inhibited_by AS "inhibitedBy", incident_id AS "incidentId"
+      FROM alerts WHERE id = ${muted}`;
+    expect(m).toMatchObject({ mutedBy: { kind: 'silence' }, inhibitedBy: null, incidentId: null });
+
+    const deleted = await graphql<{ deleteInhibitionRule: boolean }>(
+      stack.url,
+      'mutation($id: ID!) { deleteInhibitionRule(id: $id) }',
+      { id: made.data!.createInhibitionRule.id },
+      admin,
+    );
+    expect(deleted.data?.deleteInhibitionRule).toBe(true);
+    await route();
+    const own = await eventually(async () => {
+      const [a] = await stack.sql<{ incidentId: string | null; released: boolean }[]>`
+        SELECT incident_id AS "incidentId", inhibition_released_at IS NOT NULL AS released
+        FROM alerts WHERE id = ${target}`;
+      return a?.released && a.incidentId && a.incidentId !== sourceIncident ? a.incidentId : undefined;
+    }, 'the alert the deleted rule held to open its own incident');
+    expect(own).not.toBe(sourceIncident);
+    expect((await shown(admin, sourceIncident)).inhibitedCount).toBe(0);
+  });
+
   it("never lets one company's rule or source touch another company's alerts", async () => {
     const a = await createCompany(stack.sql, { runbooks: [] });
     const b = await createCompany(stack.sql, { runbooks: [] });
