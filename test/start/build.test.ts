@@ -1,6 +1,6 @@
 // The production build (npm run build, what the Dockerfile runs), checked without docker: the compiled code starts
 // on plain node, the prebuilt workflow bundle loads and holds the workflows, and the compiled worker runs incidents
-// from that bundle for the compiled API.
+// from that bundle for the compiled API and router (ROUTER=off on the API, as compose runs them).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -87,13 +87,14 @@ const url = `http://127.0.0.1:${port}`;
 let sql: Sql;
 let api: Child | undefined;
 let worker: Child | undefined;
+let router: Child | undefined;
 beforeAll(async () => {
   sql = createSql(inject('databaseUrl'));
   // The CLI as `npm run build` runs it; npm test has built web/dist already, so it is reused.
   await start(['--import', 'tsx', 'scripts/build.ts', '--out', OUT, '--reuse-web'], { ...process.env });
 }, 170_000);
 afterAll(async () => {
-  await Promise.all([stop(api), stop(worker)]);
+  await Promise.all([stop(api), stop(worker), stop(router)]);
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   await new Client({ connection }).schedule
     .getHandle(patchScheduleId(TASK_QUEUE))
@@ -141,9 +142,9 @@ describe('npm run build (the production image without docker)', () => {
     const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
       services: Record<string, { command?: string[] }>;
     };
-    const commands = ['api', 'worker', 'migrate'].map((name) => compose.services[name]!.command!.join(' '));
+    const commands = ['api', 'router', 'worker', 'migrate'].map((name) => compose.services[name]!.command!.join(' '));
     const files = commands.flatMap((c) => [...c.matchAll(/dist\/(\S+\.js)/g)].map((m) => m[1]!));
-    expect(files).toEqual(['api/main.js', 'worker/main.js', 'db/migrate-cli.js', 'db/grants-cli.js']);
+    expect(files).toEqual(['api/main.js', 'router/main.js', 'worker/main.js', 'db/migrate-cli.js', 'db/grants-cli.js']);
     for (const file of [
       ...files,
       'scripts/create-admin-cli.js',
@@ -160,7 +161,7 @@ describe('npm run build (the production image without docker)', () => {
   });
 
   it('starts the compiled API on plain node: ready, and serving the dashboard', async () => {
-    api = await start([path.join(OUT, 'api/main.js')], env, 'listening on');
+    api = await start([path.join(OUT, 'api/main.js')], { ...env, ROUTER: 'off' }, 'listening on');
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
@@ -169,8 +170,9 @@ describe('npm run build (the production image without docker)', () => {
     expect(await page.text()).toContain('<div id="app"');
   });
 
-  it('runs incidents on the compiled worker from the prebuilt bundle', async () => {
+  it('runs incidents on the compiled worker from the prebuilt bundle, routed by the compiled router', async () => {
     worker = await start([path.join(OUT, 'worker/main.js')], env, 'polling task queue');
+    router = await start([path.join(OUT, 'router/main.js')], env, '[router] routing');
     const company = await createCompany(sql, { settings: { groupWaitSeconds: 0 } });
     const alert = { asset_name: 'srv-build', signature: 'disk_full', severity: 'high', message: 'm', tool_source: 'x' };
     expect((await postAlert(url, company.apiKey, alert)).status).toBe(202);
