@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
@@ -11,6 +11,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // test/cluster runs as its own CI step on a real Temporal cluster (test/cluster/vitest.config.ts).
+    exclude: [...configDefaults.exclude, 'test/cluster/**'],
     // Temporal's native bridge needs real processes, and time-skipping servers share one clock: run files one at a time.
     pool: 'forks',
     fileParallelism: false,
