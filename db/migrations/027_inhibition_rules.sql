@@ -34,9 +34,6 @@ CREATE INDEX alerts_inhibited_incident ON alerts (incident_id)
 -- Targets waiting for their source's incident to open (the source's group had none yet).
 CREATE INDEX alerts_inhibited_waiting ON alerts (company_id)
   WHERE inhibited_by IS NOT NULL AND inhibition_released_at IS NULL AND incident_id IS NULL;
--- Alerts that may be a rule's firing source, newest first: the router reads them only for a company with rules.
-CREATE INDEX alerts_inhibition_sources ON alerts (company_id, received_at DESC)
-  WHERE status = 'firing' AND resolved_at IS NULL AND muted_by IS NULL AND dead_lettered_at IS NULL;
 -- Alerts each rule inhibited: InhibitionRule.inhibitedCount.
 CREATE INDEX alerts_inhibited_rule ON alerts ((inhibited_by->>'ruleId')) WHERE inhibited_by IS NOT NULL;
 

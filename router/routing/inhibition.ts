@@ -162,24 +162,27 @@ async function readSources(
   windowMsOf: (companyId: string) => number,
 ): Promise<Source[]> {
   const own = rules.filter((r) => companies.includes(r.companyId));
-  const terms = own.map((r) => narrowing(tx, r.companyId, r.sourceMatchers));
-  let narrow = tx`true`;
-  if (terms.every((t) => t !== null)) {
-    narrow = tx`(${terms[0]!})`;
-    for (const t of terms.slice(1)) narrow = tx`${narrow} OR (${t!})`;
-  }
+  // A fresh fragment for each use: the statement below takes it twice.
+  const narrow = () => {
+    const terms = own.map((r) => narrowing(tx, r.companyId, r.sourceMatchers));
+    if (terms.some((t) => t === null)) return tx`true`;
+    let cond = tx`(${terms[0]!})`;
+    for (const t of terms.slice(1)) cond = tx`${cond} OR (${t!})`;
+    return cond;
+  };
   // A source without a source identity counts within the window of a target; the claim's earliest bounds them all.
   const earliest = Math.min(...claim.map((a) => Date.parse(a.receivedAt)));
   const since = companies.map((c) => new Date(earliest - windowMsOf(c)).toISOString());
-  const rows = await tx<SourceRow[]>`
+  const claimIds = claim.map((x) => x.id);
+  const branch = (keyed: boolean) => tx`
     SELECT a.id, a.company_id AS "companyId", a.asset_name AS "assetName", a.signature, a.tool_source AS "toolSource",
-      a.severity, a.labels, a.received_at AS "receivedAt", a.source_key IS NOT NULL AS keyed
+      a.severity, a.labels, a.received_at AS "receivedAt", ${keyed} AS keyed
     FROM alerts a JOIN unnest(${companies}::text[], ${since}::timestamptz[]) AS w(company_id, since)
       ON w.company_id = a.company_id
     WHERE a.status = 'firing' AND a.resolved_at IS NULL AND a.muted_by IS NULL AND a.dead_lettered_at IS NULL
-      AND (a.source_key IS NOT NULL OR a.received_at >= w.since)
-      AND NOT (a.id = ANY(${claim.map((x) => x.id)}))
-      AND (${narrow})
+      AND ${keyed ? tx`a.source_key IS NOT NULL` : tx`a.source_key IS NULL AND a.received_at >= w.since`}
+      AND NOT (a.id = ANY(${claimIds}))
+      AND (${narrow()})
       AND (
         -- In an open incident (attached by inhibition too: a chain across claims).
         (a.incident_id IS NOT NULL
@@ -188,8 +191,12 @@ async function readSources(
         OR (a.incident_id IS NULL AND a.group_id IS NOT NULL AND NOT EXISTS (
           SELECT 1 FROM correlation_groups g JOIN incidents i ON i.workflow_id = g.workflow_id
           WHERE g.id = a.group_id AND i.status = 'resolved'))
-      )
-    ORDER BY a.received_at DESC, a.id LIMIT ${MAX_SOURCES}`;
+      )`;
+  // Two branches, each on an index that exists for other reads: the open alerts by source identity
+  // (alerts_open_by_source), and the company's alerts of the window (alerts_page).
+  const rows = await tx<SourceRow[]>`
+    SELECT * FROM (${branch(true)} UNION ALL ${branch(false)}) s
+    ORDER BY "receivedAt" DESC, id LIMIT ${MAX_SOURCES}`;
   return rows.map((r) => ({ ...inhibitable(r), companyId: r.companyId, keyed: r.keyed }));
 }
 

@@ -2,6 +2,7 @@
 // pass by pass, incidents saved by the real workflow. What a person sees is asserted: which incidents there are, the
 // alerts each one lists with their inhibition, and the counts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeAlerts } from '../helpers/event-time.ts';
 import { createCompany, createUser, type TestCompany } from '../helpers/fixtures.ts';
 import { eventually, graphql, login, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -274,6 +275,28 @@ describe('inhibition rules', () => {
     }, 'the alert the deleted rule held to open its own incident');
     expect(own).not.toBe(sourceIncident);
     expect((await shown(admin, sourceIncident)).inhibitedCount).toBe(0);
+  });
+
+  it('counts a source without a source identity only within the correlation window of the target', async () => {
+    const company = await createCompany(stack.sql, { runbooks: [] });
+    const admin = await member(company, 'company_admin');
+    expect((await createRule(admin, uplinkDown(company.companyId))).errors).toBeUndefined();
+    // Stored as a tool without a source identity sent them: 5 and 40 minutes ago (the window is 15 minutes).
+    const [recent, old] = await storeAlerts(stack, company.companyId, [
+      { asset: 'switch-i-6', signature: 'UplinkDown', minutesAgo: 5, labels: { instance: 'i-6' } },
+      { asset: 'switch-i-7', signature: 'UplinkDown', minutesAgo: 40, labels: { instance: 'i-7' } },
+    ]);
+    await route();
+    const recentIncident = await incidentOf(recent!);
+    await incidentOf(old!);
+    const held = await post(company, 'ServiceDown:web', 'i-6');
+    const loud = await post(company, 'ServiceDown:web', 'i-7');
+    await route();
+    expect(await incidentOf(held)).toBe(recentIncident);
+    expect(await incidentOf(loud)).not.toBe(await incidentOf(old!));
+    const [r] = await stack.sql<{ inhibitedBy: unknown }[]>`
+      SELECT inhibited_by AS "inhibitedBy" FROM alerts WHERE id = ${loud}`;
+    expect(r!.inhibitedBy).toBeNull();
   });
 
   it("never lets one company's rule or source touch another company's alerts", async () => {
