@@ -3,6 +3,7 @@
 // it); a field without one counts `max`, the most its resolver returns or, where the resolver sets no LIMIT, the
 // most a real install holds (marked "estimate"). Lists of scalars and enums are columns of their parent's row and
 // cost nothing; every list of objects must be here (test/unit/graphql-cost.test.ts checks the schema against it).
+import { DEFAULT_MAX_INHIBITION_RULES } from '../../domain/inhibition.ts';
 import { MEMORY_RECENT_RUNS } from '../../domain/outcome-memory.ts';
 import { DIFF_FIELD_COUNT, RUNBOOK_LIMITS } from '../../domain/runbook.ts';
 import { RUNBOOK_CATALOGUE } from '../../domain/runbook-catalogue.ts';
@@ -76,6 +77,10 @@ export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   'Company.onCallSchedules': { max: 50 },
   'MutedAlerts.alerts': { parentArg: 'limit', max: 500 },
   'Silence.matchers': { max: 20 },
+  /** Estimate: MAX_INHIBITION_RULES at its default (an install may raise it). */
+  'Company.inhibitionRules': { max: DEFAULT_MAX_INHIBITION_RULES },
+  'InhibitionRule.sourceMatchers': { max: 20 },
+  'InhibitionRule.targetMatchers': { max: 20 },
   'OnCallSchedule.layers': { max: 2 },
   'OnCallSchedule.onCallNow': { max: 2 },
   /** Estimate: current and coming swaps of one schedule. */
@@ -95,6 +100,9 @@ export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   'CorrelationLabResult.incidents': { max: 100 },
   'CorrelationLabDiff.merges': { max: 50 },
   'CorrelationLabDiff.splits': { max: 50 },
+  /** Estimate: a company's inhibition rules (Company.inhibitionRules). */
+  'CorrelationLabResult.inhibitionRules': { max: DEFAULT_MAX_INHIBITION_RULES },
+  'CorrelationLabResult.inhibitedAlerts': { max: 100 },
 };
 
 /** What a list of objects missing from LIST_BOUNDS counts as: high, so a forgotten entry errs on refusing. */

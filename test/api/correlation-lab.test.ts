@@ -1,5 +1,6 @@
 // The correlation lab over GraphQL: a company's stored alerts run through a proposed setting, beside the saved
-// setting and what really happened; an uploaded set; a refused setting names its field. Nothing is changed.
+// setting and what really happened; an uploaded set; a refused setting names its field; the company's inhibition
+// rules are honoured in the replay (held alerts counted, named by rule, in no incident). Nothing is changed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCompany, createUser } from '../helpers/fixtures.ts';
 import { storeAlerts } from '../helpers/event-time.ts';
@@ -136,5 +137,105 @@ describe('correlation lab', () => {
       code: 'BAD_USER_INPUT',
       fields: [{ field: 'correlation.windowMinutes', message: expect.stringContaining('60') }],
     });
+  });
+
+  it("honours the company's inhibition rules: a target held while its source fired is counted, in no incident", async () => {
+    const company = await createCompany(stack.sql, { settings: { groupWaitSeconds: 0 } });
+    const admin = await createUser(stack.sql, 'company_admin', [company.companyId]);
+    const token = await login(stack.url, admin.email, admin.password);
+    const created = await graphql<{ createInhibitionRule: { id: string } }>(
+      stack.url,
+      `
+        mutation ($input: InhibitionRuleInput!) {
+          createInhibitionRule(input: $input) {
+            id
+          }
+        }
+      `,
+      {
+        input: {
+          companyId: company.companyId,
+          name: 'Node down hides its services',
+          sourceMatchers: [{ field: 'signature', op: '=', value: 'node_down' }],
+          targetMatchers: [{ field: 'signature', op: '=~', value: 'http_.*' }],
+          equal: ['asset'],
+        },
+      },
+      token,
+    );
+    expect(created.errors).toBeUndefined();
+    const ruleId = created.data!.createInhibitionRule.id;
+    // The node is down from 60 to 40 minutes ago: the 5xx during it is held, the one after it and the other
+    // asset's are not.
+    const [down, during] = await storeAlerts(stack, company.companyId, [
+      { asset: 'web-1', signature: 'node_down', minutesAgo: 60 },
+      { asset: 'web-1', signature: 'http_5xx', minutesAgo: 55 },
+      { asset: 'web-1', signature: 'http_5xx', minutesAgo: 30 },
+      { asset: 'web-2', signature: 'http_5xx', minutesAgo: 50 },
+    ]);
+    await stack.sql`UPDATE alerts SET resolved_at = now() - interval '40 minutes' WHERE id = ${down!}`;
+
+    const query = `query($c: ID!) {
+      correlationLab(companyId: $c, settings: {}) {
+        alertCount
+        proposed { incidentCount inhibitedAlerts }
+        current { incidentCount inhibitedAlerts }
+        incidents { key alertCount }
+        inhibitionRules { ruleId name inhibitedAlerts invalidReason }
+        inhibitedAlerts { alertId ruleId ruleName sourceAlertId }
+      }
+    }`;
+    const r = await graphql<{
+      correlationLab: Lab & {
+        proposed: { inhibitedAlerts: number };
+        current: { inhibitedAlerts: number };
+        inhibitionRules: Array<{ ruleId: string; name: string; inhibitedAlerts: number; invalidReason: string | null }>;
+        inhibitedAlerts: Array<{ alertId: string; ruleId: string; ruleName: string; sourceAlertId: string }>;
+      };
+    }>(stack.url, query, { c: company.companyId }, token);
+    expect(r.errors).toBeUndefined();
+    const lab = r.data!.correlationLab;
+    expect(lab).toMatchObject({
+      alertCount: 4,
+      proposed: { incidentCount: 3, inhibitedAlerts: 1 },
+      current: { incidentCount: 3, inhibitedAlerts: 1 },
+    });
+    expect(lab.inhibitionRules).toEqual([
+      { ruleId, name: 'Node down hides its services', inhibitedAlerts: 1, invalidReason: null },
+    ]);
+    expect(lab.inhibitedAlerts).toEqual([
+      { alertId: during, ruleId, ruleName: 'Node down hides its services', sourceAlertId: down },
+    ]);
+    expect(lab.incidents.reduce((n, g) => n + g.alertCount, 0)).toBe(3);
+
+    // An uploaded set: a source that recovered before the target holds nothing; one still firing holds it.
+    const at = (m: number) => new Date(Date.parse('2026-12-01T10:00:00Z') + m * 60_000).toISOString();
+    const upload = (resolvedAt: string | null) => [
+      { id: 'src', at: at(0), asset: 'db-1', signature: 'node_down', tool: 'Zabbix', severity: 'critical', resolvedAt },
+      { id: 'tgt', at: at(5), asset: 'db-1', signature: 'http_503', tool: 'Datadog' },
+    ];
+    const uploadQuery = `query($c: ID!, $a: [CorrelationLabAlertInput!]) {
+      correlationLab(companyId: $c, settings: {}, alerts: $a) {
+        proposed { incidentCount inhibitedAlerts } inhibitedAlerts { alertId sourceAlertId }
+      }
+    }`;
+    const held = await graphql<{ correlationLab: { proposed: unknown; inhibitedAlerts: unknown[] } }>(
+      stack.url,
+      uploadQuery,
+      { c: company.companyId, a: upload(null) },
+      token,
+    );
+    expect(held.errors).toBeUndefined();
+    expect(held.data!.correlationLab).toEqual({
+      proposed: { incidentCount: 1, inhibitedAlerts: 1 },
+      inhibitedAlerts: [{ alertId: 'tgt', sourceAlertId: 'src' }],
+    });
+    const recovered = await graphql<{ correlationLab: { proposed: { inhibitedAlerts: number } } }>(
+      stack.url,
+      uploadQuery,
+      { c: company.companyId, a: upload(at(2)) },
+      token,
+    );
+    expect(recovered.data!.correlationLab.proposed.inhibitedAlerts).toBe(0);
   });
 });

@@ -180,14 +180,21 @@ describe('live header', () => {
       ...header(),
       execution: { ...execution!, output: 'restarted' },
       correlation,
+      inhibitedCount: 3,
     } as Incident;
     const patched = patchHeader(shown, header({ execution: { ...execution!, status: 'Success' } }));
     expect(patched.execution?.output).toBe('restarted');
     expect(patched.correlation).toBe(correlation);
+    expect(patched.inhibitedCount).toBe(3);
     const next = patchHeader(shown, header({ execution: { ...execution!, commandId: 'cmd-2' } }));
     expect(next.execution?.output).toBeNull();
-    const read = withExtras(next, { execution: { commandId: 'cmd-2', output: 'again' } as never, correlation: null });
+    const read = withExtras(next, {
+      execution: { commandId: 'cmd-2', output: 'again' } as never,
+      correlation: null,
+      inhibitedCount: 1,
+    });
     expect(read.execution?.output).toBe('again');
+    expect(read.inhibitedCount).toBe(1);
     expect(read.execution?.status).toBe('InProgress');
   });
 });

@@ -1,13 +1,24 @@
 // correlationLab: what a proposed correlation setting would have made of a company's alerts, before it is saved.
 import type { LabGroup } from '../../../domain/correlation-lab.ts';
-import { runCorrelationLab, type LabResult, type LabRunSummary } from '../../correlation-lab.ts';
+import {
+  runCorrelationLab,
+  type LabInhibitedAlert,
+  type LabInhibitionRule,
+  type LabResult,
+  type LabRunSummary,
+} from '../../correlation-lab.ts';
 import { builder, requireUser } from '../builder.ts';
+import { SeverityEnum } from './enums.ts';
 import { guard } from './tenant-errors.ts';
 
 const LabRunRef = builder.objectRef<LabRunSummary>('CorrelationLabRun').implement({
   fields: (t) => ({
     incidentCount: t.exposeInt('incidentCount'),
     heldAlerts: t.exposeInt('heldAlerts', { description: 'Alerts in groups below the minimum count.' }),
+    inhibitedAlerts: t.exposeInt('inhibitedAlerts', {
+      description:
+        "Alerts the company's inhibition rules held: attached to their source's incident, no group of their own.",
+    }),
     noiseReduction: t.exposeFloat('noiseReduction', { description: '1 − incidents / alerts.' }),
   }),
 });
@@ -44,6 +55,26 @@ const DiffRef = builder.objectRef<Diff>('CorrelationLabDiff').implement({
   }),
 });
 
+const LabRuleRef = builder.objectRef<LabInhibitionRule>('CorrelationLabInhibitionRule').implement({
+  description: "One of the company's inhibition rules and how many of the replayed alerts it held.",
+  fields: (t) => ({
+    ruleId: t.exposeID('ruleId'),
+    name: t.exposeString('name'),
+    inhibitedAlerts: t.exposeInt('inhibitedAlerts'),
+    invalidReason: t.exposeString('invalidReason', { nullable: true }),
+  }),
+});
+
+const LabInhibitedRef = builder.objectRef<LabInhibitedAlert>('CorrelationLabInhibitedAlert').implement({
+  description: 'An alert an inhibition rule held while its source alert fired.',
+  fields: (t) => ({
+    alertId: t.exposeID('alertId'),
+    ruleId: t.exposeID('ruleId'),
+    ruleName: t.exposeString('ruleName'),
+    sourceAlertId: t.exposeID('sourceAlertId'),
+  }),
+});
+
 const LabResultRef = builder.objectRef<LabResult>('CorrelationLabResult').implement({
   fields: (t) => ({
     alertCount: t.exposeInt('alertCount'),
@@ -55,6 +86,16 @@ const LabResultRef = builder.objectRef<LabResult>('CorrelationLabResult').implem
     happenedIncidentCount: t.exposeInt('happenedIncidentCount', { nullable: true }),
     diff: t.field({ type: DiffRef, nullable: true, resolve: (r) => r.diff }),
     incidents: t.field({ type: [LabGroupRef], resolve: (r) => r.groups }),
+    inhibitionRules: t.field({
+      type: [LabRuleRef],
+      description: "The company's inhibition rules and what each held under the proposed setting.",
+      resolve: (r) => r.inhibitionRules,
+    }),
+    inhibitedAlerts: t.field({
+      type: [LabInhibitedRef],
+      description: 'The alerts they held, in event time (the first 100).',
+      resolve: (r) => r.inhibited,
+    }),
   }),
 });
 
@@ -66,6 +107,8 @@ const LabAlertInput = builder.inputType('CorrelationLabAlertInput', {
     signature: t.string({ required: true }),
     tool: t.string({ required: true }),
     labels: t.field({ type: 'JSON' }),
+    severity: t.field({ type: SeverityEnum, description: 'Default: medium.' }),
+    resolvedAt: t.field({ type: 'DateTime', description: 'When it recovered; unset: still firing.' }),
   }),
 });
 
@@ -98,6 +141,8 @@ builder.queryField('correlationLab', (t) =>
                   signature: a.signature,
                   tool: a.tool,
                   labels: a.labels,
+                  severity: a.severity ?? null,
+                  resolvedAt: a.resolvedAt ? new Date(String(a.resolvedAt)).toISOString() : null,
                 })),
               }
             : {}),

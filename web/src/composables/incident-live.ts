@@ -44,15 +44,20 @@ export function patchHeader(shown: Incident | null, header: IncidentHeader): Inc
     ...header,
     execution: header.execution ? { ...header.execution, output } : null,
     correlation: same?.correlation ?? null,
+    inhibitedCount: same?.inhibitedCount ?? 0,
   }
 }
 
 /** The extras a query read, over the header shown (which may be newer than the query). */
-export function withExtras(shown: Incident, extras: Pick<Incident, 'execution' | 'correlation'>): Incident {
+export function withExtras(
+  shown: Incident,
+  extras: Pick<Incident, 'execution' | 'correlation' | 'inhibitedCount'>,
+): Incident {
   const output = shown.execution?.commandId === extras.execution?.commandId ? (extras.execution?.output ?? null) : null
   return {
     ...shown,
     execution: shown.execution ? { ...shown.execution, output } : null,
     correlation: extras.correlation,
+    inhibitedCount: extras.inhibitedCount,
   }
 }

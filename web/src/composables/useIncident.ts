@@ -47,10 +47,9 @@ export function useIncident(id: Ref<string | null>) {
     const current = id.value
     if (!current) return
     try {
-      const data = await request<{ incident: Pick<Incident, 'id' | 'execution' | 'correlation'> | null }>(
-        INCIDENT_EXTRAS_QUERY,
-        { id: current },
-      )
+      const data = await request<{
+        incident: Pick<Incident, 'id' | 'execution' | 'correlation' | 'inhibitedCount'> | null
+      }>(INCIDENT_EXTRAS_QUERY, { id: current })
       const shown = incident.value
       if (id.value === current && shown?.id === current && data.incident)
         incident.value = withExtras(shown, data.incident)

@@ -24,4 +24,14 @@ export type Conformance = [
   Check<Fits<Item<G.PeopleQuery['people']>, TT.Person>>,
   Check<Fits<Item<NonNullable<G.SilencesQuery['company']>['silences']>, TT.Silence>>,
   Check<Fits<Item<G.MySessionsQuery['mySessions']>, TT.SessionInfo>>,
+  Check<Fits<Item<NonNullable<G.InhibitionRulesQuery['company']>['inhibitionRules']>, TT.InhibitionRule>>,
+  Check<Fits<G.CreateInhibitionRuleMutation['createInhibitionRule'], TT.InhibitionRule>>,
+  // Alert.status is a plain String in the schema, so only the inhibition of an alert row is checked.
+  Check<
+    Fits<
+      Item<NonNullable<G.IncidentAlertsPageQuery['incident']>['alertsConnection']['edges']>['node']['inhibition'],
+      T.Alert['inhibition']
+    >
+  >,
+  Check<Fits<NonNullable<G.IncidentExtrasQuery['incident']>['inhibitedCount'], T.Incident['inhibitedCount']>>,
 ]

@@ -32,6 +32,10 @@ export type CorrelationLabAlertInput = {
   at: string
   id?: string | null | undefined
   labels?: unknown
+  /** When it recovered; unset: still firing. */
+  resolvedAt?: string | null | undefined
+  /** Default: medium. */
+  severity?: Severity | null | undefined
   signature: string
   tool: string
 }
@@ -60,6 +64,15 @@ export type IncidentSearch = {
 
 export type IncidentStatus =
   'acknowledged' | 'awaiting_approval' | 'escalated' | 'in_progress' | 'new' | 'remediating' | 'reopened' | 'resolved'
+
+export type InhibitionRuleInput = {
+  comment?: string | null | undefined
+  companyId: string
+  equal: Array<string>
+  name: string
+  sourceMatchers: Array<MatcherInput>
+  targetMatchers: Array<MatcherInput>
+}
 
 export type InviteInput = {
   categories?: Array<string> | null | undefined
@@ -641,6 +654,7 @@ export type AcknowledgeIncidentMutation = {
     runId: string
     temporalUrl: string
     viewerCanApprove: boolean
+    inhibitedCount: number
     id: string
     companyId: string
     companyName: string
@@ -718,6 +732,7 @@ export type IncidentViewFragment = {
   runId: string
   temporalUrl: string
   viewerCanApprove: boolean
+  inhibitedCount: number
   id: string
   companyId: string
   companyName: string
@@ -868,6 +883,7 @@ export type IncidentSummaryFragment = {
 }
 
 export type IncidentExtrasFragment = {
+  inhibitedCount: number
   execution: { commandId: string; output: string | null } | null
   correlation: {
     key: string
@@ -901,6 +917,7 @@ export type ApproveIncidentMutation = {
     runId: string
     temporalUrl: string
     viewerCanApprove: boolean
+    inhibitedCount: number
     id: string
     companyId: string
     companyName: string
@@ -985,6 +1002,7 @@ export type AssignIncidentMutation = {
     runId: string
     temporalUrl: string
     viewerCanApprove: boolean
+    inhibitedCount: number
     id: string
     companyId: string
     companyName: string
@@ -1067,6 +1085,7 @@ export type IncidentQuery = {
     runId: string
     temporalUrl: string
     viewerCanApprove: boolean
+    inhibitedCount: number
     id: string
     companyId: string
     companyName: string
@@ -1151,6 +1170,7 @@ export type IncidentAlertsPageQuery = {
           receivedAt: string
           correlationRule: string | null
           correlationMatched: Array<string>
+          inhibition: { ruleId: string; ruleName: string; sourceAlertId: string; releasedAt: string | null } | null
         }
       }>
       pageInfo: { hasNextPage: boolean; endCursor: string | null }
@@ -1166,6 +1186,7 @@ export type IncidentExtrasQuery = {
   incident: {
     id: string
     updatedAt: string
+    inhibitedCount: number
     execution: { commandId: string; output: string | null } | null
     correlation: {
       key: string
@@ -1397,6 +1418,7 @@ export type MergeIncidentsMutation = {
     runId: string
     temporalUrl: string
     viewerCanApprove: boolean
+    inhibitedCount: number
     id: string
     companyId: string
     companyName: string
@@ -1480,6 +1502,7 @@ export type RejectIncidentMutation = {
     runId: string
     temporalUrl: string
     viewerCanApprove: boolean
+    inhibitedCount: number
     id: string
     companyId: string
     companyName: string
@@ -1563,6 +1586,7 @@ export type ReopenIncidentMutation = {
     runId: string
     temporalUrl: string
     viewerCanApprove: boolean
+    inhibitedCount: number
     id: string
     companyId: string
     companyName: string
@@ -1646,6 +1670,7 @@ export type ResolveIncidentMutation = {
     runId: string
     temporalUrl: string
     viewerCanApprove: boolean
+    inhibitedCount: number
     id: string
     companyId: string
     companyName: string
@@ -1741,6 +1766,7 @@ export type SplitIncidentMutation = {
     runId: string
     temporalUrl: string
     viewerCanApprove: boolean
+    inhibitedCount: number
     id: string
     companyId: string
     companyName: string
@@ -1824,6 +1850,7 @@ export type StartIncidentWorkMutation = {
     runId: string
     temporalUrl: string
     viewerCanApprove: boolean
+    inhibitedCount: number
     id: string
     companyId: string
     companyName: string
@@ -2250,6 +2277,26 @@ export type CreateCompanyMutation = {
   createCompany: { id: string; name: string; archivedAt: string | null; createdAt: string }
 }
 
+export type CreateInhibitionRuleMutationVariables = Exact<{
+  input: InhibitionRuleInput
+}>
+
+export type CreateInhibitionRuleMutation = {
+  createInhibitionRule: {
+    id: string
+    companyId: string
+    name: string
+    equal: Array<string>
+    comment: string
+    createdBy: string
+    createdAt: string
+    inhibitedCount: number
+    invalidReason: string | null
+    sourceMatchers: Array<{ field: string; op: string; value: string }>
+    targetMatchers: Array<{ field: string; op: string; value: string }>
+  }
+}
+
 export type CreateIntegrationKeyMutationVariables = Exact<{
   companyId: string
   name: string
@@ -2304,6 +2351,12 @@ export type DeleteAssetMutationVariables = Exact<{
 }>
 
 export type DeleteAssetMutation = { deleteAsset: boolean }
+
+export type DeleteInhibitionRuleMutationVariables = Exact<{
+  id: string
+}>
+
+export type DeleteInhibitionRuleMutation = { deleteInhibitionRule: boolean }
 
 export type DisablePersonMutationVariables = Exact<{
   id: string
@@ -2371,6 +2424,29 @@ export type ImportAssetsMutationVariables = Exact<{
 }>
 
 export type ImportAssetsMutation = { importAssets: { created: number; updated: number } }
+
+export type InhibitionRulesQueryVariables = Exact<{
+  companyId: string
+}>
+
+export type InhibitionRulesQuery = {
+  company: {
+    id: string
+    inhibitionRules: Array<{
+      id: string
+      companyId: string
+      name: string
+      equal: Array<string>
+      comment: string
+      createdBy: string
+      createdAt: string
+      inhibitedCount: number
+      invalidReason: string | null
+      sourceMatchers: Array<{ field: string; op: string; value: string }>
+      targetMatchers: Array<{ field: string; op: string; value: string }>
+    }>
+  } | null
+}
 
 export type IntegrationsQueryVariables = Exact<{
   id: string

@@ -89,6 +89,7 @@ const INCIDENT_EXTRAS = /* GraphQL */ `
       commandId
       output
     }
+    inhibitedCount
     correlation {
       key
       rule
@@ -231,6 +232,12 @@ export const INCIDENT_ALERTS_PAGE = /* GraphQL */ `
             receivedAt
             correlationRule
             correlationMatched
+            inhibition {
+              ruleId
+              ruleName
+              sourceAlertId
+              releasedAt
+            }
           }
         }
         pageInfo {

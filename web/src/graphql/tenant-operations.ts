@@ -164,3 +164,25 @@ export const EXPIRE_SILENCE = /* GraphQL */ `
     expireSilence(id: $id) { ${SILENCE_FIELDS} }
   }
 `
+
+const INHIBITION_RULE_FIELDS =
+  'id companyId name sourceMatchers { field op value } targetMatchers { field op value } equal comment createdBy createdAt inhibitedCount invalidReason'
+
+/** A company's inhibition rules (api/graphql/types/inhibition.ts): while a source fires, matching targets wait. */
+export const INHIBITION_RULES = /* GraphQL */ `
+  query InhibitionRules($companyId: ID!) {
+    company(id: $companyId) { id inhibitionRules { ${INHIBITION_RULE_FIELDS} } }
+  }
+`
+
+export const CREATE_INHIBITION_RULE = /* GraphQL */ `
+  mutation CreateInhibitionRule($input: InhibitionRuleInput!) {
+    createInhibitionRule(input: $input) { ${INHIBITION_RULE_FIELDS} }
+  }
+`
+
+export const DELETE_INHIBITION_RULE = /* GraphQL */ `
+  mutation DeleteInhibitionRule($id: ID!) {
+    deleteInhibitionRule(id: $id)
+  }
+`

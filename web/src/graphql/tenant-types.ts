@@ -235,3 +235,31 @@ export interface SilenceInput {
   untilResolved?: string
   comment: string
 }
+
+/** Alertmanager-style: while an alert matching `sourceMatchers` fires, alerts matching `targetMatchers` that share
+ * the values of every `equal` field are held (stored, attached to the source's incident, paged to nobody). */
+export interface InhibitionRule {
+  id: string
+  companyId: string
+  name: string
+  sourceMatchers: Matcher[]
+  targetMatchers: Matcher[]
+  /** Matcher fields (asset, signature, tool, severity, label:<name>) whose values source and target share. */
+  equal: string[]
+  comment: string
+  createdBy: string
+  createdAt: string
+  /** Alerts it inhibited, released or not. */
+  inhibitedCount: number
+  /** Why a rule saved before its patterns were judged holds nothing; null when it is valid. */
+  invalidReason: string | null
+}
+
+export interface InhibitionRuleInput {
+  companyId: string
+  name: string
+  sourceMatchers: Matcher[]
+  targetMatchers: Matcher[]
+  equal: string[]
+  comment?: string
+}

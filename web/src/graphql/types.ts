@@ -39,6 +39,16 @@ export interface Alert {
   /** the rule that placed it in its incident: opened, same_key, host_fault, recurrence, alone */
   correlationRule: string | null
   correlationMatched: string[]
+  /** Held by an inhibition rule while its source alert fired; null when never inhibited. */
+  inhibition: AlertInhibition | null
+}
+
+/** Which rule held an alert and which alert of the incident it waited on; releasedAt once the source resolved. */
+export interface AlertInhibition {
+  ruleId: string
+  ruleName: string
+  sourceAlertId: string
+  releasedAt: string | null
 }
 
 /** Why an incident's alerts are together (api/graphql/types/correlation.ts). */
@@ -147,6 +157,8 @@ export interface IncidentHeader extends IncidentSummary {
 export interface Incident extends IncidentHeader {
   execution: Execution | null
   correlation: IncidentCorrelation | null
+  /** Alerts attached by an inhibition rule and not released (a count query: never sent live). */
+  inhibitedCount: number
 }
 
 /** One page of a cursor connection, newest first. */

@@ -1,0 +1,166 @@
+// Inhibition rules on the dashboard (issue 16 item 5), in a real Chromium against the real stack: a company admin
+// writes a rule on the company's Inhibition tab (a pattern RE2 refuses is shown under its own row), a source alert
+// and a matching target alert come in through the webhook, and the incident page shows the target held by the rule,
+// with the held count in its header. A technician sees the rules but cannot change them.
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WEB_DIST } from '../../api/server.ts';
+import { launchChromium } from '../helpers/browser.ts';
+import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
+import { eventually, graphql, login, postAlert, startStack, type Stack } from '../helpers/stack.ts';
+
+const SHOTS = path.resolve('test-results');
+const UI_TIMEOUT = 30_000;
+const RULE = 'Uplink down hides its web errors';
+
+describe('inhibition rules (real browser)', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let company: TestCompany;
+  let admin: TestUser;
+  let tech: TestUser;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(path.join(WEB_DIST, 'index.html'))) {
+      throw new Error(`The dashboard is not built (${WEB_DIST}); run: npm run build:web`);
+    }
+    stack = await startStack();
+    company = await createCompany(stack.sql, { name: `Inhibited Dental ${randomUUID().slice(0, 6)}` });
+    admin = await createUser(stack.sql, 'company_admin', [company.companyId]);
+    tech = await createUser(stack.sql, 'technician', [company.companyId]);
+    browser = await launchChromium();
+  });
+
+  afterEach(() => expect(pageErrors, 'uncaught page errors').toEqual([]));
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  async function signedIn(user: TestUser): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT);
+    page.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message));
+    await page.goto(`${stack.url}/#/incidents`);
+    await page.getByTestId('login-email').fill(user.email);
+    await page.getByTestId('login-password').fill(user.password);
+    await page.getByTestId('login-submit').click();
+    await expect.poll(() => page.getByTestId('current-user').textContent(), { timeout: UI_TIMEOUT }).toBe(user.email);
+    return page;
+  }
+
+  /** The incident an alert of `signature` on `asset` opened or joined, once the router has placed it. */
+  async function incidentOf(asset: string, signature: string): Promise<string> {
+    return eventually(
+      async () => {
+        const [row] = await stack.sql<Array<{ incidentId: string | null }>>`
+          SELECT incident_id AS "incidentId" FROM alerts
+          WHERE company_id = ${company.companyId} AND asset_name = ${asset} AND signature = ${signature}`;
+        return row?.incidentId ?? null;
+      },
+      `the ${signature} alert of ${asset} to reach an incident`,
+      120_000,
+    );
+  }
+
+  it('creates a rule on the tab (a refused pattern shown under its row), and the incident shows the held alert', async () => {
+    const page = await signedIn(admin);
+    await page.goto(`${stack.url}/#/companies/${company.companyId}/inhibition`);
+    await page.getByTestId('inhibition-add').click();
+    const form = page.getByTestId('inhibition-form');
+    await form.getByTestId('inhibition-name').fill(RULE);
+    await form.getByTestId('inhibition-comment').fill('the site is unreachable, not its web servers');
+    await form.getByLabel('Source matcher 1 field', { exact: true }).fill('signature');
+    await form.getByLabel('Source matcher 1 value', { exact: true }).fill('uplink_down');
+    await form.getByLabel('Target matcher 1 field', { exact: true }).fill('signature');
+    await form.getByLabel('Target matcher 1 operator', { exact: true }).selectOption('=~');
+    // A lookahead: RE2 refuses it, and the server names the row.
+    await form.getByLabel('Target matcher 1 value', { exact: true }).fill('(?=http).*');
+    expect(await form.getByLabel('Equal field 1', { exact: true }).inputValue()).toBe('asset');
+    await form.getByTestId('inhibition-submit').click();
+    const targetError = form.getByTestId('targetMatchers-error-0');
+    await expect.poll(() => targetError.textContent(), { timeout: UI_TIMEOUT }).toMatch(/lookahead/);
+    expect(await form.getByTestId('sourceMatchers-error-0').count()).toBe(0);
+    expect(await page.getByTestId('inhibition-row').count()).toBe(0);
+
+    await form.getByLabel('Target matcher 1 value', { exact: true }).fill('http_.*');
+    await form.getByTestId('inhibition-submit').click();
+    await form.waitFor({ state: 'detached' });
+    const row = page.getByTestId('inhibition-row');
+    await expect.poll(() => row.count(), { timeout: UI_TIMEOUT }).toBe(1);
+    expect(await row.textContent()).toContain('signature = uplink_down');
+    expect(await row.textContent()).toContain('signature =~ http_.*');
+
+    // The source opens an incident; the target on the same asset, while it fires, is held and attached to it.
+    const asset = `edge-${randomUUID().slice(0, 6)}`;
+    const post = (signature: string, message: string) =>
+      postAlert(stack.url, company.apiKey, {
+        asset_name: asset,
+        signature,
+        severity: 'high',
+        message,
+        tool_source: 'Prometheus',
+      });
+    expect((await post('uplink_down', 'uplink to the ISP is down')).status).toBe(202);
+    const incidentId = await incidentOf(asset, 'uplink_down');
+    expect((await post('http_5xx', 'web answers 502')).status).toBe(202);
+    expect(await incidentOf(asset, 'http_5xx')).toBe(incidentId);
+
+    const token = await login(stack.url, admin.email, admin.password);
+    await eventually(async () => {
+      const r = await graphql<{ incident: { inhibitedCount: number } | null }>(
+        stack.url,
+        'query($id: ID!) { incident(id: $id) { inhibitedCount } }',
+        { id: incidentId },
+        token,
+      );
+      return r.data?.incident?.inhibitedCount === 1;
+    }, 'the incident to count one inhibited alert');
+
+    await page.goto(`${stack.url}/#/incidents/${encodeURIComponent(incidentId)}`);
+    const detail = page.getByTestId('incident-detail');
+    await expect
+      .poll(() => detail.getByTestId('inhibited-count').textContent(), { timeout: UI_TIMEOUT })
+      .toMatch(/1 inhibited/);
+    const held = detail.getByTestId('alert-row').filter({ hasText: 'web answers 502' });
+    await expect
+      .poll(() => held.getByTestId('alert-inhibited').textContent(), { timeout: UI_TIMEOUT })
+      .toBe(`Inhibited by ${RULE} (source alert uplink to the ISP is down)`);
+    // Only the target is held: the source's row (named in the badge) carries none.
+    expect(await detail.getByTestId('alert-inhibited').count()).toBe(1);
+    // The detail panel scrolls on its own: bring the held row into the picture.
+    await held.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, 'inhibition.png') });
+
+    // The tab counts what the rule holds.
+    await page.goto(`${stack.url}/#/companies/${company.companyId}/inhibition`);
+    await expect.poll(() => page.getByTestId('inhibition-count').textContent(), { timeout: UI_TIMEOUT }).toBe('1');
+    await page.context().close();
+  });
+
+  it('shows a technician the rules, read-only', async () => {
+    const page = await signedIn(tech);
+    await page.goto(`${stack.url}/#/companies/${company.companyId}/inhibition`);
+    await expect.poll(() => page.getByTestId('inhibition-row').count(), { timeout: UI_TIMEOUT }).toBe(1);
+    await page.getByTestId('inhibition-read-only').waitFor();
+    expect(await page.getByTestId('inhibition-add').count()).toBe(0);
+    expect(await page.getByTestId('inhibition-delete').count()).toBe(0);
+    await page.context().close();
+  });
+
+  it('deletes a rule after asking', async () => {
+    const page = await signedIn(admin);
+    await page.goto(`${stack.url}/#/companies/${company.companyId}/inhibition`);
+    await expect.poll(() => page.getByTestId('inhibition-row').count(), { timeout: UI_TIMEOUT }).toBe(1);
+    await page.getByTestId('inhibition-delete').click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete rule' }).click();
+    await expect.poll(() => page.getByTestId('inhibition-row').count(), { timeout: UI_TIMEOUT }).toBe(0);
+    await page.context().close();
+  });
+});
