@@ -493,6 +493,25 @@ const OPS: Record<string, Op> = {
       return gql('mutation($id:ID!){ expireSilence(id:$id) { id } }', { id })(t);
     },
   },
+  // ---- inhibition rules: company admins and MSP admins write them (members read them on Company)
+  createInhibitionRule: {
+    expect: ADMIN_OF_A,
+    run: (t) =>
+      gql(
+        'mutation($c:ID!){ createInhibitionRule(input:{companyId:$c,name:"matrix",sourceMatchers:[{field:"signature",op:"=",value:"m-src"}],targetMatchers:[{field:"signature",op:"=",value:"m-dst"}],equal:["asset"]}) { id } }',
+        { c: A.companyId },
+      )(t),
+  },
+  deleteInhibitionRule: {
+    expect: ADMIN_OF_A,
+    run: async (t) => {
+      const id = `inh-${Math.random().toString(36).slice(2)}`;
+      await stack.sql`INSERT INTO inhibition_rules (id, company_id, name, source_matchers, target_matchers, created_by)
+        VALUES (${id}, ${A.companyId}, 'm', '[{"field":"signature","op":"=","value":"s"}]',
+          '[{"field":"signature","op":"=","value":"t"}]', 'm')`;
+      return gql('mutation($id:ID!){ deleteInhibitionRule(id:$id) }', { id })(t);
+    },
+  },
   // ---- runbooks: members read and preview, company admins write
   runbooks: {
     expect: MEMBER_OF_A,
