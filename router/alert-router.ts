@@ -18,7 +18,14 @@ import { placeIsolated, screenClaim } from './routing/intake.ts';
 import { DEFAULT_MUTING_BUDGET, type Judged, type MutingBudget } from './routing/muting.ts';
 import type { PlacedAlert } from './routing/placement.ts';
 import { resolveLanes } from './routing/lanes.ts';
-import { claimAlerts, linkRepeats, markFailed, markRouted, type RouteFailure } from './routing/queue.ts';
+import {
+  claimAlerts,
+  linkRepeats,
+  markFailed,
+  markRouted,
+  type CompanyScope,
+  type RouteFailure,
+} from './routing/queue.ts';
 import { applyResolutions, WAITING_FOR_ROUTING } from './routing/resolutions.ts';
 import { signalLane, signalRecovery, toSignal } from './routing/signals.ts';
 import { foldSymptomIncidents } from './routing/symptoms.ts';
@@ -51,6 +58,8 @@ export interface AlertRouterOptions {
   mutingBudgetMs?: number;
   /** Tests: claim only these companies' alerts, so a router beside others on one database leaves theirs alone. */
   companyIds?: string[];
+  /** Tests: claim only the companies of this id-prefix scope (each test file's stack: test/helpers/fixtures.ts). */
+  companyScope?: CompanyScope;
   /** Workflow ID of a lane. Tests swap in the unhashed form to produce IDs Temporal refuses. */
   workflowIdFor?: (companyId: string, aggregationKey: string) => string;
   /** Tests: awaited with the pass's alert ids once placed and just before signalling (a merge while in flight). */
@@ -157,6 +166,7 @@ export class AlertRouter {
       leaseSeconds: this.opts.leaseSeconds ?? 30,
       afterCompanyId: this.cursor,
       ...(this.opts.companyIds ? { companyIds: this.opts.companyIds } : {}),
+      ...(this.opts.companyScope ? { companyScope: this.opts.companyScope } : {}),
     });
     const perCompany = new Map<string, number>();
     for (const a of claimed) perCompany.set(a.companyId, (perCompany.get(a.companyId) ?? 0) + 1);

@@ -52,14 +52,34 @@ export interface ClaimOptions {
   afterCompanyId: string;
   /** Only these companies' alerts (a router a test starts beside others on one database); unset: every company. */
   companyIds?: string[];
+  /** Only the companies of this scope (see CompanyScope); unset: every company. */
+  companyScope?: CompanyScope;
+}
+
+/**
+ * Companies claimed by id prefix, for routers sharing one database with others that must not take each other's
+ * alerts (each test file's stack). Ids starting with `idPrefix` are this router's; when `sharedUnlessPrefix` is set,
+ * so is every company whose id does not start with it (companies outside the partitioned family, which any router
+ * may take as without a scope).
+ */
+export interface CompanyScope {
+  idPrefix: string;
+  sharedUnlessPrefix?: string;
 }
 
 export async function claimAlerts(sql: Sql, o: ClaimOptions): Promise<ClaimedAlert[]> {
   const only = o.companyIds ?? null;
+  const prefix = o.companyScope?.idPrefix ?? null;
+  const shared = o.companyScope?.sharedUnlessPrefix ?? null;
+  // The scope filters the companies (a small table, read whole for the cursor's order anyway), never the alerts, so
+  // each company's alerts are still found through their own index; starts_with has no LIKE wildcards to escape.
   return sql<ClaimedAlert[]>`
     WITH picked AS (
       SELECT a.id FROM (
-        SELECT id FROM companies WHERE ${only}::text[] IS NULL OR id = ANY(${only}::text[])
+        SELECT id FROM companies
+        WHERE (${only}::text[] IS NULL OR id = ANY(${only}::text[]))
+          AND (${prefix}::text IS NULL OR starts_with(id, ${prefix}::text)
+            OR (${shared}::text IS NOT NULL AND NOT starts_with(id, ${shared}::text)))
         ORDER BY id <= ${o.afterCompanyId}, id
       ) c
       CROSS JOIN LATERAL (

@@ -4,11 +4,36 @@ import { hashPassword } from '../../api/auth.ts';
 import { hashApiKey, keyHint } from '../../domain/api-keys.ts';
 import { createSecretBox } from '../../lib/secret-box.ts';
 import type { Sql } from '../../db/sql.ts';
+import type { CompanyScope } from '../../router/routing/queue.ts';
 import type { RiskLevel, Role } from '../../domain/types.ts';
 import type { CompanySettings } from '../../domain/company-settings.ts';
 
 /** The ENCRYPTION_KEY of every test stack, so fixtures can seal secrets the API opens. */
 export const TEST_ENCRYPTION_KEY = 'test-encryption-key-that-is-long-enough';
+
+/**
+ * Fixture companies' ids start with this family, then the test file's token. 't' is no hex digit, so no company the
+ * API creates (comp-<uuid>) is of the family.
+ */
+const FIXTURE_FAMILY = 'comp-t';
+/**
+ * One token per test file: vitest runs each file in a fresh module graph (pool 'forks', isolate left at its default,
+ * true), so this module-level value differs between files and is shared by the stacks and fixtures of one file.
+ */
+const FILE_COMPANY_PREFIX = `${FIXTURE_FAMILY}${randomUUID().slice(0, 8)}-`;
+
+/**
+ * What every router a test stack starts claims: this file's fixture companies, and companies made by other paths
+ * (GraphQL, hand-written rows), as every router may; never another file's fixture companies. Test files share one
+ * database, and a router of another file (held, or refusing as Temporal does in an outage test) must not claim or
+ * back off this file's alerts.
+ */
+export const FILE_COMPANY_SCOPE: CompanyScope = { idPrefix: FILE_COMPANY_PREFIX, sharedUnlessPrefix: FIXTURE_FAMILY };
+
+/** A fresh id of this file's fixture family, for a test writing its company row by hand. */
+export function fixtureCompanyId(suffix = randomUUID().slice(0, 8)): string {
+  return `${FILE_COMPANY_PREFIX}${suffix}`;
+}
 
 export interface TestCompany {
   companyId: string;
@@ -34,6 +59,8 @@ export const DEFAULT_RUNBOOKS: Array<{ signature: string; riskLevel: RiskLevel; 
 export async function createCompany(
   sql: Sql,
   opts: {
+    /** Another id than this file's fixture family (a test standing in for another file, or the API's comp-<uuid>). */
+    id?: string;
     name?: string;
     settings?: CompanySettings;
     hmacSecret?: string;
@@ -42,7 +69,7 @@ export async function createCompany(
   } = {},
 ): Promise<TestCompany> {
   const suffix = randomUUID().slice(0, 8);
-  const companyId = `comp-${suffix}`;
+  const companyId = opts.id ?? fixtureCompanyId(suffix);
   const apiKey = `ak_test_${randomUUID()}`;
   const sealed = opts.hmacSecret ? createSecretBox(TEST_ENCRYPTION_KEY).seal(opts.hmacSecret) : null;
   await sql`

@@ -3,13 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { AlertRouter } from '../../router/alert-router.ts';
+import { AlertRouter, type AlertRouterOptions } from '../../router/alert-router.ts';
 import { createApiServer } from '../../api/server.ts';
 import type { CloudWatchOptions } from '../../api/webhooks/cloudwatch.ts';
 import { createSql, type Sql } from '../../db/sql.ts';
 import { loadConfig, type ServiceConfig } from '../../lib/config.ts';
 import { startWorker, WORKFLOWS_PATH } from '../../worker/create-worker.ts';
-import { TEST_ENCRYPTION_KEY } from './fixtures.ts';
+import { FILE_COMPANY_SCOPE, TEST_ENCRYPTION_KEY } from './fixtures.ts';
 
 let bundle: Promise<{ code: string }> | null = null;
 let runtimeInstalled = false;
@@ -51,6 +51,11 @@ export interface Stack {
   config: ServiceConfig;
   worker: Worker;
   router: AlertRouter;
+  /**
+   * What this stack's router is built with (its database, Temporal, task queue and this file's company scope): a test
+   * starting a router of its own spreads these and overrides what it swaps.
+   */
+  routerOptions: AlertRouterOptions;
   stop(): Promise<void>;
 }
 
@@ -99,7 +104,15 @@ export async function startStack(
     ...(opts.cloudwatch ? { cloudwatch: opts.cloudwatch } : {}),
   });
   const port = await api.listen(0, '127.0.0.1');
-  const router = new AlertRouter({ sql, temporal, pollIntervalMs: 200, taskQueue: config.taskQueue });
+  // Scoped to this file's companies (test/helpers/fixtures.ts): files share the database, not their routers' claims.
+  const routerOptions: AlertRouterOptions = {
+    sql,
+    temporal,
+    pollIntervalMs: 200,
+    taskQueue: config.taskQueue,
+    companyScope: FILE_COMPANY_SCOPE,
+  };
+  const router = new AlertRouter(routerOptions);
   if (opts.startRouter !== false) await router.start();
   const stack: Stack = {
     sql,
@@ -108,6 +121,7 @@ export async function startStack(
     config: { ...config, publicUrl: `http://127.0.0.1:${port}` },
     worker: running.worker,
     router,
+    routerOptions,
     async stop() {
       // A test may swap the router (stack.router = …); stop whichever runs now.
       await stack.router.stop();
