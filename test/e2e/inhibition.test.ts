@@ -144,10 +144,21 @@ describe('inhibition rules (real browser)', () => {
     await page.context().close();
   });
 
-  it('shows a technician the rules, read-only', async () => {
+  it('shows a technician the rules read-only, and why a rule saved before RE2 judged it holds nothing', async () => {
+    // Written past the API (as a row from before patterns were judged): the list says what is wrong with it.
+    await stack.sql`
+      INSERT INTO inhibition_rules (id, company_id, name, source_matchers, target_matchers, equal, created_by)
+      VALUES (${`ir-${randomUUID().slice(0, 8)}`}, ${company.companyId}, 'Old lookahead rule',
+        ${stack.sql.json([{ field: 'signature', op: '=~', value: '(?=db).*' }])},
+        ${stack.sql.json([{ field: 'asset', op: '=', value: 'db-1' }])}, '{asset}', 'legacy@example.test')`;
     const page = await signedIn(tech);
     await page.goto(`${stack.url}/#/companies/${company.companyId}/inhibition`);
-    await expect.poll(() => page.getByTestId('inhibition-row').count(), { timeout: UI_TIMEOUT }).toBe(1);
+    const rows = page.getByTestId('inhibition-row');
+    await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT }).toBe(2);
+    const old = rows.filter({ hasText: 'Old lookahead rule' });
+    await old.getByTestId('inhibition-invalid').waitFor();
+    expect(await old.textContent()).toMatch(/Holds nothing: sourceMatchers\.0\.value: uses a lookahead/);
+    expect(await rows.filter({ hasText: RULE }).getByTestId('inhibition-invalid').count()).toBe(0);
     await page.getByTestId('inhibition-read-only').waitFor();
     expect(await page.getByTestId('inhibition-add').count()).toBe(0);
     expect(await page.getByTestId('inhibition-delete').count()).toBe(0);
@@ -157,10 +168,12 @@ describe('inhibition rules (real browser)', () => {
   it('deletes a rule after asking', async () => {
     const page = await signedIn(admin);
     await page.goto(`${stack.url}/#/companies/${company.companyId}/inhibition`);
-    await expect.poll(() => page.getByTestId('inhibition-row').count(), { timeout: UI_TIMEOUT }).toBe(1);
-    await page.getByTestId('inhibition-delete').click();
+    const rows = page.getByTestId('inhibition-row');
+    await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT }).toBe(2);
+    await rows.filter({ hasText: RULE }).getByTestId('inhibition-delete').click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete rule' }).click();
-    await expect.poll(() => page.getByTestId('inhibition-row').count(), { timeout: UI_TIMEOUT }).toBe(0);
+    await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT }).toBe(1);
+    expect(await rows.textContent()).toContain('Old lookahead rule');
     await page.context().close();
   });
 });
