@@ -185,12 +185,16 @@ export function load(running: Running, prefix: string, lanes = 4) {
   };
 }
 
-export async function postAlert(running: { url: string; apiKey: string }, deliveryId: string): Promise<number> {
+export async function postAlert(
+  running: { url: string; apiKey: string },
+  deliveryId: string,
+  asset = 'srv-1',
+): Promise<number> {
   const res = await fetch(`${running.url}/api/webhooks/alerts?api_key=${running.apiKey}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({
-      asset_name: 'srv-1',
+      asset_name: asset,
       signature: 'disk_full',
       severity: 'high',
       message: 'm',

@@ -2,10 +2,12 @@
 // port, one alert router and one worker, all supervised. An API process killed while webhooks come in is restarted,
 // every alert answered 2xx is routed, and npm start itself keeps running; nothing outlives the final Ctrl-C.
 import { availableParallelism } from 'node:os';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { isAlive } from '../../lib/processes.ts';
 import { apiProcesses } from '../../scripts/start-services.ts';
-import { count, interrupt, killGroup, load, newSite, nothingLeft, pidsOf, processTree, start } from './helpers.ts';
+import { count, interrupt, killGroup, load, newSite, nothingLeft, pidsOf, postAlert, processTree } from './helpers.ts';
+import { start } from './helpers.ts';
 import { waitFor, waitRouted, type Running, type Site } from './helpers.ts';
 
 let site: Site;
@@ -20,6 +22,18 @@ afterAll(async () => {
   if (running) killGroup(running.child);
   site?.cleanup();
 });
+
+/** How many of these delivery ids are not linked to an incident yet. */
+async function unlinked(ids: string[]): Promise<number> {
+  const sql = postgres(site.dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM alerts WHERE delivery_id = ANY(${ids}) AND incident_id IS NULL`;
+    return row!.n;
+  } finally {
+    await sql.end();
+  }
+}
 
 /** npm start's Node children by what they run. */
 function layout(startPid: number) {
@@ -78,7 +92,33 @@ describe('npm start runs each part as its own supervised process', () => {
     expect(after.api).toHaveLength(2);
     expect(after.api).not.toContain(victim);
     expect(pidsOf(site).children['API process 1']!.pid).not.toBe(victim);
+  }, 240_000);
 
+  it('restarts a killed router and worker: alerts sent meanwhile are routed and open their incidents', async () => {
+    const r = running!;
+    onTestFailed(() => console.error(r.output()));
+    const before = pidsOf(site).children;
+    process.kill(before['alert router']!.pid, 'SIGKILL');
+    process.kill(before.worker!.pid, 'SIGKILL');
+    // Stored and answered while neither runs: the API does not wait on them.
+    const ids = Array.from({ length: 10 }, (_, i) => `layout-parts-down-${process.pid}-${i}`);
+    for (const id of ids) expect(await postAlert(r, id, `srv-parts-${id.at(-1)}`)).toBe(202);
+    const back = () => /alert router is back/.test(r.output()) && /worker is back/.test(r.output());
+    expect(await waitFor(back, 90_000)).toBe(true);
+    const { missing, unrouted } = await waitRouted(site, ids, 90_000);
+    expect(missing).toEqual([]);
+    expect(unrouted).toEqual([]);
+    // The incident rows are the restarted worker's: its activities save them and link the alerts.
+    expect(await waitFor(async () => (await unlinked(ids)) === 0, 90_000)).toBe(true);
+    const after = pidsOf(site).children;
+    expect(after['alert router']!.pid).not.toBe(before['alert router']!.pid);
+    expect(after.worker!.pid).not.toBe(before.worker!.pid);
+    expect(layout(r.child.pid!)).toMatchObject({ router: [after['alert router']!.pid], worker: [after.worker!.pid] });
+  }, 240_000);
+
+  it('stops every part on Ctrl-C, leaving nothing running', async () => {
+    const r = running!;
+    onTestFailed(() => console.error(r.output()));
     const pids = pidsOf(site);
     await interrupt(r, site);
     running = null;
