@@ -209,7 +209,7 @@ describe('grouping beyond one key', () => {
       ],
     });
     // The router that died comes back (or another process sweeps): it finishes what is marked.
-    const restarted = new AlertRouter({ sql: stack.sql, temporal: stack.temporal, taskQueue: stack.config.taskQueue });
+    const restarted = new AlertRouter(stack.routerOptions);
     const taken = await eventually(async () => {
       await restarted.routeBatch();
       const [f] = await stack.sql<{ alert_count: number; pending: number }[]>`
@@ -220,7 +220,7 @@ describe('grouping beyond one key', () => {
     }, 'the fold to finish');
     expect(taken.alert_count).toBe(2);
     expect((await incidentOf(symptom!)).id).toBe(fault.id);
-    await new AlertRouter({ sql: stack.sql, temporal: stack.temporal, taskQueue: stack.config.taskQueue }).routeBatch();
+    await new AlertRouter(stack.routerOptions).routeBatch();
     const [again] = await stack.sql<{ n: number }[]>`
       SELECT count(*)::int AS n FROM incident_events WHERE incident_id = ${fault.id} AND kind = 'merged'`;
     expect(again!.n).toBe(1);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertRouter } from '../../router/alert-router.ts';
 import { signWebhook } from '../../api/hmac.ts';
-import { createCompany, createUser } from '../helpers/fixtures.ts';
+import { createCompany, createUser, fixtureCompanyId } from '../helpers/fixtures.ts';
 import { eventually, graphql, login, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
 let stack: Stack;
@@ -172,10 +172,8 @@ describe('dead letters', () => {
     await stack.router.stop();
     // The pre-fix workflow ID: over Temporal's length limit for this key, so every try is refused.
     const refused = new AlertRouter({
-      sql: stack.sql,
-      temporal: stack.temporal,
+      ...stack.routerOptions,
       pollIntervalMs: 100,
-      taskQueue: stack.config.taskQueue,
       maxAttempts: 2,
       retryBaseMs: 50,
       workflowIdFor: (c, k) => `incident:${c}:${k}`,
@@ -212,12 +210,7 @@ describe('dead letters', () => {
       const strangerView = await graphql(stack.url, q, { c: company.companyId }, await adminOf(stranger.companyId));
       expect(strangerView.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
-      retried = new AlertRouter({
-        sql: stack.sql,
-        temporal: stack.temporal,
-        pollIntervalMs: 100,
-        taskQueue: stack.config.taskQueue,
-      });
+      retried = new AlertRouter({ ...stack.routerOptions, pollIntervalMs: 100 });
       await retried.start();
       const retry = await graphql<{ retryDeadLetteredAlerts: number }>(
         stack.url,
@@ -233,12 +226,7 @@ describe('dead letters', () => {
     } finally {
       await refused.stop();
       await retried?.stop();
-      stack.router = new AlertRouter({
-        sql: stack.sql,
-        temporal: stack.temporal,
-        pollIntervalMs: 200,
-        taskQueue: stack.config.taskQueue,
-      });
+      stack.router = new AlertRouter(stack.routerOptions);
       await stack.router.start();
     }
   });
@@ -276,7 +264,7 @@ describe('API keys', () => {
     const early = `ak_test_early_${Date.now()}`;
     expect((await postAlert(stack.url, early, unique())).status).toBe(401); // remembered as unknown
     const { hashApiKey } = await import('../../domain/api-keys.ts');
-    const id = `comp-early-${Date.now()}`;
+    const id = fixtureCompanyId();
     await stack.sql`INSERT INTO companies (id, name, settings) VALUES (${id}, 'Early Co', ${stack.sql.json({ groupWaitSeconds: 0 })})`;
     await stack.sql`
       INSERT INTO integration_keys (id, company_id, name, key_hash, key_hint)

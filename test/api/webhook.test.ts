@@ -162,12 +162,7 @@ describe('webhook', () => {
     expect(unrouted?.n).toBe(5);
 
     const { AlertRouter } = await import('../../router/alert-router.ts');
-    stack.router = new AlertRouter({
-      sql: stack.sql,
-      temporal: stack.temporal,
-      pollIntervalMs: 200,
-      taskQueue: stack.config.taskQueue,
-    });
+    stack.router = new AlertRouter(stack.routerOptions);
     await stack.router.start();
     // One read for both, so the incidents listed are those of the moment nothing was pending.
     const incidents = await eventually(async () => {
@@ -244,17 +239,13 @@ describe('webhook', () => {
     const { AlertRouter } = await import('../../router/alert-router.ts');
     // Nothing listens on port 1: every signal fails as it would with Temporal down.
     const deadConnection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
-    const down = new AlertRouter({
-      sql: stack.sql,
-      temporal: new Client({ connection: deadConnection }),
-      pollIntervalMs: 200,
-    });
+    const down = new AlertRouter({ ...stack.routerOptions, temporal: new Client({ connection: deadConnection }) });
     await down.start();
     const res = await postAlert(stack.url, company.apiKey, { ...valid, asset_name: 'srv-outage' });
     expect(res.status).toBe(202);
     const { alert_id: alertId } = (await res.json()) as { alert_id: string };
-    // Each lane the dead router tries waits out its 10 s signal deadline (router/routing/signals.ts), and alerts other
-    // files left unrouted in the shared database may be tried before this one: the bound is generous, not a budget.
+    // Each lane the dead router tries waits out its 10 s signal deadline (router/routing/signals.ts), and alerts of
+    // companies no fixture made, left unrouted in the shared database, may be tried first: a generous bound.
     const failed = await eventually(
       async () => {
         const [a] = await stack.sql<{ route_attempts: number; route_error: string | null; routed_at: string | null }[]>`
@@ -269,12 +260,7 @@ describe('webhook', () => {
     await down.stop();
     await deadConnection.close().catch(() => undefined);
 
-    stack.router = new AlertRouter({
-      sql: stack.sql,
-      temporal: stack.temporal,
-      pollIntervalMs: 200,
-      taskQueue: stack.config.taskQueue,
-    });
+    stack.router = new AlertRouter(stack.routerOptions);
     await stack.router.start();
     const routed = await eventually(
       async () => {
