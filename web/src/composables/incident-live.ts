@@ -10,7 +10,7 @@ export interface HeaderChanges {
   alerts: boolean
   /** Fewer alerts than before: some left (split off by someone), so loaded pages may hold rows no longer its own. */
   alertsLeft: boolean
-  /** The SSM output or the correlation may be different. */
+  /** The SSM output, the correlation or the count of alerts held by inhibition rules may be different. */
   extras: boolean
 }
 
@@ -31,8 +31,12 @@ export function headerChanges(before: IncidentHeader | null, next: IncidentHeade
     timeline: before.updatedAt !== next.updatedAt,
     alerts,
     alertsLeft: next.alertCount < before.alertCount,
+    // A header that says no save happened tells of rows it does not count: an alert an inhibition rule held was
+    // attached (the held count is read by query), or a recovery notification.
     extras:
-      before.alertCount !== next.alertCount || executionState(before.execution) !== executionState(next.execution),
+      before.updatedAt === next.updatedAt ||
+      before.alertCount !== next.alertCount ||
+      executionState(before.execution) !== executionState(next.execution),
   }
 }
 
