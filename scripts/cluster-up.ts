@@ -10,6 +10,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.ts'
 import { migrate } from '../db/migrate.ts';
 import { createSql } from '../db/sql.ts';
 import { errorMessage } from '../lib/fatal.ts';
+import { startTemporalDevServer } from '../lib/temporal-dev-server.ts';
 import { startApp, type AppProcess, type AppRole } from './cluster-apps.ts';
 import { pickPort, type TemporalDatabase } from './cluster-config.ts';
 import { setupTemporalSchema, startTemporalServer, type TemporalServer } from './cluster-temporal.ts';
@@ -32,6 +33,11 @@ export interface ClusterOptions {
   /** More environment for our processes (REMEDIATION_MODE, ROUTE_LEASE_SECONDS, ...). */
   env?: NodeJS.ProcessEnv;
   namespace?: string;
+  /**
+   * 'dev': the Temporal CLI's dev server (one shard, SQLite on a file in `dir`) in place of the real server, the rest
+   * alike: what the bench compares the real cluster with.
+   */
+  temporal?: 'server' | 'dev';
   /** Progress lines ("• Starting …"). */
   log?: (line: string) => void;
   /** Every line our processes and the Temporal server print, by process name. */
@@ -82,6 +88,35 @@ function temporalDatabase(databaseUrl: string): TemporalDatabase {
   };
 }
 
+async function startRealServer(
+  dir: string,
+  databaseUrl: string,
+  namespace: string,
+  log: (line: string) => void,
+  output: (name: string, line: string) => void,
+): Promise<TemporalServer> {
+  const tools = requireGoTools();
+  const tdb = temporalDatabase(databaseUrl);
+  log(`• Creating and migrating Temporal's databases ${tdb.database} and ${tdb.visibilityDatabase}…`);
+  await setupTemporalSchema(tools.sqlTool, tdb);
+  log('• Starting the Temporal server (PostgreSQL persistence, 4 history shards)…');
+  return await startTemporalServer({
+    binary: tools.server,
+    dir: path.join(dir, 'temporal'),
+    db: tdb,
+    namespace,
+    log: (line) => output('temporal', line),
+  });
+}
+
+/** The dev server registers the default namespace itself; the workers add the search attributes. */
+async function startDevServer(dir: string, log: (line: string) => void): Promise<TemporalServer> {
+  const dbFilename = path.join(dir, 'temporal.db');
+  log(`• Starting the Temporal dev server (${dbFilename})…`);
+  const dev = await startTemporalDevServer({ dbFilename, port: await pickPort(new Set()) });
+  return { address: dev.address, pid: dev.pid ?? -1, exited: dev.exited, stop: () => dev.stop() };
+}
+
 export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const log = o.log ?? (() => {});
   const output = o.output ?? (() => {});
@@ -95,7 +130,6 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     stops.length = 0;
   };
   try {
-    const tools = requireGoTools();
     mkdirSync(o.dir, { recursive: true });
     chmodSync(o.dir, 0o755); // PostgreSQL may run as its own user (db/embedded.ts), which must enter its data
     let databaseUrl = o.databaseUrl;
@@ -108,17 +142,9 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     const sql = createSql(databaseUrl, { max: 1 });
     await migrate(sql).finally(() => sql.end({ timeout: 5 }));
 
-    const tdb = temporalDatabase(databaseUrl);
-    log(`• Creating and migrating Temporal's databases ${tdb.database} and ${tdb.visibilityDatabase}…`);
-    await setupTemporalSchema(tools.sqlTool, tdb);
-    log('• Starting the Temporal server (PostgreSQL persistence, 4 history shards)…');
-    const temporal: TemporalServer = await startTemporalServer({
-      binary: tools.server,
-      dir: path.join(o.dir, 'temporal'),
-      db: tdb,
-      namespace,
-      log: (line) => output('temporal', line),
-    });
+    const temporal = await (o.temporal === 'dev'
+      ? startDevServer(o.dir, log)
+      : startRealServer(o.dir, databaseUrl, namespace, log, output));
     stops.push(['Temporal server', () => temporal.stop()]);
 
     const env: NodeJS.ProcessEnv = {
