@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
-# One image for both processes of Alert Whisperer, compiled JavaScript on plain node (no tsx, no webpack at start):
-#   API + alert router + dashboard:  node dist/api/main.js      (default command; listens on $PORT, 3000)
+# One image for every process of Alert Whisperer, compiled JavaScript on plain node (no tsx, no webpack at start):
+#   API + dashboard:                 node dist/api/main.js      (default command; listens on $PORT, 3000; it also
+#                                                                 routes alerts unless ROUTER=off, as compose sets)
+#   alert router:                    node dist/router/main.js   (its own process; run as many as you like)
 #   Temporal worker:                 node dist/worker/main.js   (loads the workflow bundle the build wrote)
 #   migrations, then grants:         node dist/db/migrate-cli.js && node dist/db/grants-cli.js
 #   first MSP admin / demo tenant:   node dist/scripts/create-admin-cli.js <email>, node dist/scripts/seed-cli.js
