@@ -176,7 +176,7 @@ async function inhibitionRules(sql: Sql, companyId: string): Promise<InhibitionR
 /** Sources that fired before the first replayed alert and still fired at it: a host down since yesterday. */
 const EARLIER_SOURCES = 2_000;
 async function firingBefore(sql: Sql, companyId: string, alerts: LabAlert[]): Promise<LabAlert[]> {
-  const first = new Date(Math.min(...alerts.map((a) => a.at))).toISOString();
+  const first = new Date(alerts.reduce((min, a) => Math.min(min, a.at), Infinity)).toISOString();
   return sql<LabAlert[]>`
     SELECT id, (extract(epoch FROM received_at) * 1000)::float8 AS at, asset_name AS asset, signature,
       tool_source AS tool, labels, severity, (extract(epoch FROM resolved_at) * 1000)::float8 AS "resolvedAt",

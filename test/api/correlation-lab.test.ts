@@ -208,6 +208,36 @@ describe('correlation lab', () => {
     ]);
     expect(lab.incidents.reduce((n, g) => n + g.alertCount, 0)).toBe(3);
 
+    // A source from before the window looked at, still firing with a source identity, holds a target inside it.
+    const [since, inside] = await storeAlerts(stack, company.companyId, [
+      { asset: 'web-3', signature: 'node_down', minutesAgo: 180 },
+      { asset: 'web-3', signature: 'http_5xx', minutesAgo: 10 },
+    ]);
+    await stack.sql`UPDATE alerts SET source_key = ${`fp-${since!}`} WHERE id = ${since!}`;
+    const windowed = await graphql<{
+      correlationLab: { alertCount: number; inhibitedAlerts: Array<{ alertId: string; sourceAlertId: string }> };
+    }>(
+      stack.url,
+      `
+        query ($c: ID!, $from: DateTime) {
+          correlationLab(companyId: $c, settings: {}, from: $from) {
+            alertCount
+            inhibitedAlerts {
+              alertId
+              sourceAlertId
+            }
+          }
+        }
+      `,
+      { c: company.companyId, from: new Date(Date.now() - 20 * 60_000).toISOString() },
+      token,
+    );
+    expect(windowed.errors).toBeUndefined();
+    expect(windowed.data!.correlationLab).toEqual({
+      alertCount: 1,
+      inhibitedAlerts: [{ alertId: inside, sourceAlertId: since }],
+    });
+
     // An uploaded set: a source that recovered before the target holds nothing; one still firing holds it.
     const at = (m: number) => new Date(Date.parse('2026-12-01T10:00:00Z') + m * 60_000).toISOString();
     const upload = (resolvedAt: string | null) => [
