@@ -4,7 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventEpisodes } from '../../db/event-episodes.ts';
+import { EPISODE_RETENTION_DAYS, EventEpisodes } from '../../db/event-episodes.ts';
 import { createCompany, type TestCompany } from '../helpers/fixtures.ts';
 import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -187,5 +187,66 @@ describe('migration 026', () => {
       [long, 1, false],
       ['open', 1, true],
     ]);
+  });
+});
+
+describe('event_episodes retention', () => {
+  const aged = (companyId: string, keys: string[]) => stack.sql`
+    UPDATE event_episodes SET changed_at = now() - make_interval(days => ${EPISODE_RETENTION_DAYS + 1})
+    WHERE company_id = ${companyId} AND dedup_key IN ${stack.sql(keys)}`;
+  const keysOf = async (companyId: string) =>
+    (
+      await stack.sql<{ dedupKey: string; episode: number }[]>`
+        SELECT dedup_key AS "dedupKey", episode FROM event_episodes WHERE company_id = ${companyId} ORDER BY 1`
+    ).map((r) => [r.dedupKey, r.episode]);
+
+  it('deletes keys resolved longer ago than the retention in bounded batches, never an open or recent key', async () => {
+    const company = await createCompany(stack.sql);
+    const episodes = new EventEpisodes(stack.sql, { batch: 2 });
+    const old = ['old-1', 'old-2', 'old-3', 'old-4', 'old-5'];
+    for (const key of old) await episodes.advance(company.companyId, key, 'resolve');
+    await episodes.advance(company.companyId, 'old-open', 'trigger');
+    await episodes.advance(company.companyId, 'recent', 'resolve');
+    await aged(company.companyId, [...old, 'old-open']);
+
+    const batches: number[] = [];
+    for (let n = -1; n !== 0;) batches.push((n = await episodes.prune()));
+    expect(batches[0]).toBe(2);
+    expect(batches.every((n) => n <= 2)).toBe(true);
+    expect(await keysOf(company.companyId)).toEqual([
+      ['old-open', 1],
+      ['recent', 1],
+    ]);
+  });
+
+  it('prunes a batch off the request path as events arrive, at most once per period', async () => {
+    const company = await createCompany(stack.sql);
+    await new EventEpisodes(stack.sql).advance(company.companyId, 'stale', 'resolve');
+    await aged(company.companyId, ['stale']);
+    const episodes = new EventEpisodes(stack.sql, { everyMs: 0 });
+    await episodes.advance(company.companyId, 'live', 'trigger');
+    await eventually(async () => (await keysOf(company.companyId)).length === 1, 'the stale key pruned', 30_000);
+    expect(await keysOf(company.companyId)).toEqual([['live', 1]]);
+  });
+
+  it("numbers a pruned key's next trigger past the episodes its stored alerts carry, so it is not a duplicate", async () => {
+    const company = await createCompany(stack.sql);
+    // The long key's delivery ids are hashed past 200 characters (api/webhooks/delivery-ids.ts).
+    const keys = [`k-${randomUUID()}`, `k-${'x'.repeat(200)}-${randomUUID()}`];
+    for (const key of keys) {
+      const pd = events(company, key);
+      for (const step of [pd.trigger, pd.resolve, pd.trigger, pd.resolve]) await step();
+    }
+    expect(await alertStatuses(company.companyId)).toHaveLength(8);
+    await aged(company.companyId, keys);
+    const episodes = new EventEpisodes(stack.sql);
+    while ((await episodes.prune()) > 0);
+    expect(await keysOf(company.companyId)).toEqual([]);
+
+    for (const key of keys) await events(company, key).trigger();
+    expect((await alertStatuses(company.companyId)).filter((s) => s === 'firing')).toHaveLength(6);
+    expect(await keysOf(company.companyId)).toEqual(keys.map((k) => [k, 3]).sort());
+    // A key never seen before still starts at episode 1.
+    expect(await episodes.advance(company.companyId, `k-${randomUUID()}`, 'trigger')).toBe(1);
   });
 });
