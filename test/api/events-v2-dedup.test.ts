@@ -200,7 +200,7 @@ describe('event_episodes retention', () => {
         SELECT dedup_key AS "dedupKey", episode FROM event_episodes WHERE company_id = ${companyId} ORDER BY 1`
     ).map((r) => [r.dedupKey, r.episode]);
 
-  it('deletes keys resolved longer ago than the retention in bounded batches, never an open or recent key', async () => {
+  it('deletes keys resolved past the retention in bounded batches, never an open or recent key', async () => {
     const company = await createCompany(stack.sql);
     const episodes = new EventEpisodes(stack.sql, { batch: 2 });
     const old = ['old-1', 'old-2', 'old-3', 'old-4', 'old-5'];
@@ -229,7 +229,7 @@ describe('event_episodes retention', () => {
     expect(await keysOf(company.companyId)).toEqual([['live', 1]]);
   });
 
-  it("numbers a pruned key's next trigger past the episodes its stored alerts carry, so it is not a duplicate", async () => {
+  it("numbers a pruned key's next trigger past its stored alerts' episodes: no duplicate", async () => {
     const company = await createCompany(stack.sql);
     // The long key's delivery ids are hashed past 200 characters (api/webhooks/delivery-ids.ts).
     const keys = [`k-${randomUUID()}`, `k-${'x'.repeat(200)}-${randomUUID()}`];
