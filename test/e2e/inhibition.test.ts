@@ -1,7 +1,8 @@
 // Inhibition rules on the dashboard (issue 16 item 5), in a real Chromium against the real stack: a company admin
 // writes a rule on the company's Inhibition tab (a pattern RE2 refuses is shown under its own row), a source alert
 // and a matching target alert come in through the webhook, and the incident page shows the target held by the rule,
-// with the held count in its header. A technician sees the rules but cannot change them.
+// with the held count in its header; once the source recovers, the target's own incident shows it released. A
+// technician sees the rules (and why an old one holds nothing) but cannot change them.
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -69,7 +70,7 @@ describe('inhibition rules (real browser)', () => {
     );
   }
 
-  it('creates a rule on the tab (a refused pattern shown under its row), and the incident shows the held alert', async () => {
+  it('creates a rule (a refused pattern under its row); the incident shows the held alert, then released', async () => {
     const page = await signedIn(admin);
     await page.goto(`${stack.url}/#/companies/${company.companyId}/inhibition`);
     await page.getByTestId('inhibition-add').click();
@@ -99,15 +100,18 @@ describe('inhibition rules (real browser)', () => {
 
     // The source opens an incident; the target on the same asset, while it fires, is held and attached to it.
     const asset = `edge-${randomUUID().slice(0, 6)}`;
-    const post = (signature: string, message: string) =>
+    const post = (signature: string, message: string, extra: Record<string, string> = {}) =>
       postAlert(stack.url, company.apiKey, {
         asset_name: asset,
         signature,
         severity: 'high',
         message,
         tool_source: 'Prometheus',
+        ...extra,
       });
-    expect((await post('uplink_down', 'uplink to the ISP is down')).status).toBe(202);
+    // With a source identity, so its recovery can be told.
+    const uplink = { source_key: `uplink-${asset}` };
+    expect((await post('uplink_down', 'uplink to the ISP is down', uplink)).status).toBe(202);
     const incidentId = await incidentOf(asset, 'uplink_down');
     expect((await post('http_5xx', 'web answers 502')).status).toBe(202);
     expect(await incidentOf(asset, 'http_5xx')).toBe(incidentId);
@@ -141,6 +145,29 @@ describe('inhibition rules (real browser)', () => {
     // The tab counts what the rule holds.
     await page.goto(`${stack.url}/#/companies/${company.companyId}/inhibition`);
     await expect.poll(() => page.getByTestId('inhibition-count').textContent(), { timeout: UI_TIMEOUT }).toBe('1');
+
+    // The uplink recovers: the web error is released and routed afresh into an incident of its own, where its row
+    // says it was released.
+    const recovery = { ...uplink, status: 'resolved' };
+    expect((await post('uplink_down', 'uplink is back', recovery)).status).toBe(202);
+    const own = await eventually(
+      async () => {
+        const [row] = await stack.sql<Array<{ incidentId: string | null }>>`
+          SELECT incident_id AS "incidentId" FROM alerts
+          WHERE company_id = ${company.companyId} AND asset_name = ${asset} AND signature = 'http_5xx'
+            AND inhibition_released_at IS NOT NULL`;
+        return row?.incidentId && row.incidentId !== incidentId ? row.incidentId : null;
+      },
+      'the released web error to open its own incident',
+      120_000,
+    );
+    await page.goto(`${stack.url}/#/incidents/${encodeURIComponent(own)}`);
+    const released = page
+      .getByTestId('incident-detail')
+      .getByTestId('alert-row')
+      .filter({ hasText: 'web answers 502' });
+    await released.getByTestId('alert-released').waitFor();
+    expect(await page.getByTestId('incident-detail').getByTestId('inhibited-count').count()).toBe(0);
     await page.context().close();
   });
 
