@@ -1,6 +1,6 @@
 // The dashboard's routes in a real Chromium against the real stack: `/` lands on the overview of the user's own
-// company, a filtered alert search survives a reload, back/forward walk between filter states (the explorer's and
-// the overview's), old and unknown addresses are handled.
+// company, a filtered alert search and a filtered audit log survive a reload, back/forward walk between filter states
+// (the explorer's, the audit log's and the overview's), old and unknown addresses are handled.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -19,6 +19,7 @@ describe('routes (real browser)', () => {
   let browser: Browser;
   let mine: TestCompany;
   let tech: TestUser;
+  let admin: TestUser;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -34,6 +35,10 @@ describe('routes (real browser)', () => {
     for (let i = 0; i < 3; i++) await pastAlert(stack.sql, mine.companyId, 'routing-web', 'cpu_high', ago(i + 1));
     for (let i = 0; i < 2; i++) await pastAlert(stack.sql, mine.companyId, 'routing-db', 'disk_full', ago(i + 10));
     await pastAlert(stack.sql, other.companyId, 'routing-web-other', 'cpu_high', ago(3));
+    // The company's audit log: 3 routing.alpha entries, 2 routing.beta ones.
+    admin = await createUser(stack.sql, 'company_admin', [mine.companyId]);
+    for (const action of ['routing.alpha', 'routing.alpha', 'routing.alpha', 'routing.beta', 'routing.beta'])
+      await stack.sql`INSERT INTO audit_log (company_id, action) VALUES (${mine.companyId}, ${action})`;
     browser = await launchChromium();
   });
 
@@ -98,6 +103,31 @@ describe('routes (real browser)', () => {
     await page.goForward();
     await expect.poll(() => rows(page).count(), { timeout: UI_TIMEOUT }).toBe(2);
     expect(await textFilter(page).inputValue()).toBe('routing-db');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('restores a filtered audit log after a reload, and walks back and forward between two filters', async () => {
+    const page = await signedIn(admin, `${stack.url}/#/audit`);
+    const form = page.getByTestId('audit-filters');
+    const auditRows = page.getByTestId('audit-row');
+    await form.getByLabel('Action starts with').fill('routing.alpha');
+    await form.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.url()).toContain('#/audit?action=routing.alpha');
+    await expect.poll(() => auditRows.count(), { timeout: UI_TIMEOUT }).toBe(3);
+    await page.reload();
+    await expect.poll(() => auditRows.count(), { timeout: UI_TIMEOUT }).toBe(3);
+    expect(await form.getByLabel('Action starts with').inputValue()).toBe('routing.alpha');
+
+    await form.getByLabel('Action starts with').fill('routing.beta');
+    await form.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => auditRows.count(), { timeout: UI_TIMEOUT }).toBe(2);
+    expect(page.url()).toContain('#/audit?action=routing.beta');
+    await page.goBack();
+    await expect.poll(() => auditRows.count(), { timeout: UI_TIMEOUT }).toBe(3);
+    expect(await form.getByLabel('Action starts with').inputValue()).toBe('routing.alpha');
+    await page.goForward();
+    await expect.poll(() => auditRows.count(), { timeout: UI_TIMEOUT }).toBe(2);
+    expect(await form.getByLabel('Action starts with').inputValue()).toBe('routing.beta');
     expect(pageErrors).toEqual([]);
   });
 
