@@ -139,7 +139,7 @@ describe('correlation lab', () => {
     });
   });
 
-  it("honours the company's inhibition rules: a target held while its source fired is counted, in no incident", async () => {
+  it('honours the inhibition rules: a target held while its source fired is counted, in no group', async () => {
     const company = await createCompany(stack.sql, { settings: { groupWaitSeconds: 0 } });
     const admin = await createUser(stack.sql, 'company_admin', [company.companyId]);
     const token = await login(stack.url, admin.email, admin.password);

@@ -165,8 +165,8 @@ export const EXPIRE_SILENCE = /* GraphQL */ `
   }
 `
 
-const INHIBITION_RULE_FIELDS =
-  'id companyId name sourceMatchers { field op value } targetMatchers { field op value } equal comment createdBy createdAt inhibitedCount invalidReason'
+const INHIBITION_RULE_FIELDS = `id companyId name sourceMatchers { field op value } targetMatchers { field op value }
+  equal comment createdBy createdAt inhibitedCount invalidReason`
 
 /** A company's inhibition rules (api/graphql/types/inhibition.ts): while a source fires, matching targets wait. */
 export const INHIBITION_RULES = /* GraphQL */ `
