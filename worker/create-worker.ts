@@ -28,6 +28,25 @@ function workflowSource(explicit?: WorkerOptions['workflowBundle']): Partial<Wor
   return { workflowBundle: { codePath: PREBUILT_BUNDLE } };
 }
 
+/**
+ * Sized for a storm of new incidents (issue 16 item 3; `npm run bench:storm` measures them). Each new incident's first
+ * workflow task lands on the normal queue, where by default only 2 of 10 pollers wait (the rest poll this worker's
+ * sticky queue): with the server a few hundred ms from each poll under load, new incidents were opened at 3 to 4 a
+ * second while their tasks waited 9 s to be picked up. More pollers, and half as many on the normal queue as on the
+ * sticky one, keep both fed; the execution slots are raised with them (local activities run inside them). The cache
+ * is bounded by count (WORKER_MAX_CACHED_WORKFLOWS) rather than by the heap, so the worker's memory stays flat
+ * whatever the number of open incidents.
+ */
+function tuning(config: Config): Partial<WorkerOptions> {
+  return {
+    maxCachedWorkflows: config.workerMaxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: 100,
+    maxConcurrentWorkflowTaskPolls: 40,
+    nonStickyToStickyPollRatio: 0.5,
+    maxConcurrentActivityTaskPolls: 20,
+  };
+}
+
 export async function createWorker(deps: {
   connection: NativeConnection;
   sql: Sql;
@@ -41,6 +60,7 @@ export async function createWorker(deps: {
     namespace: deps.config.temporalNamespace,
     taskQueue: deps.taskQueue ?? deps.config.taskQueue,
     ...workflowSource(deps.workflowBundle),
+    ...tuning(deps.config),
     activities:
       deps.activities ??
       createActivities({
