@@ -6,6 +6,7 @@ import type { Decision } from '../domain/rules.ts';
 import { loadRunbooks } from '../db/runbooks.ts';
 import { assetRuns, loadOutcomeMemory } from '../db/outcome-memory.ts';
 import type { Severity } from '../domain/types.ts';
+import type { CompanySettings } from '../domain/company-settings.ts';
 import type { DecisionConfig } from '../lib/config.ts';
 import { decide } from './decision/engine.ts';
 import type { DecisionProvider } from './decision/providers.ts';
@@ -61,6 +62,9 @@ async function providersFor(
   };
 }
 
+/** The settings a rules-only decision reads in place of the company's. */
+const RULES_SETTINGS: CompanySettings['decision'] = { provider: 'rules' };
+
 /** The limits and default models when the worker passes no configuration. */
 const RULES_ONLY: DecisionConfig = {
   geminiApiKey: undefined,
@@ -90,6 +94,11 @@ export interface DecideInput {
   alertCount: number;
   /** Who asked for this decision (redecideIncident); absent for the workflow's own. */
   requestedBy?: string;
+  /**
+   * The rules decide whatever provider the settings name: the workflow runs this as a local activity because its
+   * context said the company decides by its rules, and no LLM call may hold its workflow task open.
+   */
+  rulesOnly?: boolean;
 }
 
 // Runbooks come from their current versions (db/runbooks.ts); re-exported here for the decision engine's callers.
@@ -100,7 +109,7 @@ export function createDecisionActivities(deps: DecisionDeps) {
     async decideIncident(input: DecideInput): Promise<Decision> {
       const [runbooks, settings, runsOnAsset] = await Promise.all([
         loadRunbooks(deps.sql, input.companyId),
-        loadDecisionSettings(deps.sql, input.companyId),
+        input.rulesOnly ? RULES_SETTINGS : loadDecisionSettings(deps.sql, input.companyId),
         // Outcome memory: every decision, the rules' too, is held back by a runbook's failures on the asset.
         assetRuns(deps.sql, input),
       ]);

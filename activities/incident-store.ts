@@ -35,6 +35,8 @@ export interface IncidentContext {
   ackTimeoutMinutes?: number;
   /** Whether the run may upsert its search attributes (registered by the worker); absent in older runs. */
   searchAttributes?: boolean;
+  /** Whether the company decides by its rules (no LLM provider): the run then decides locally; absent in older runs. */
+  decidesByRules?: boolean;
 }
 
 export const INCIDENT_CHANNEL = 'incident_updated';
@@ -77,6 +79,7 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
         },
         assetCritical: asset?.critical ?? false,
         autoResolveAtSource: s.autoResolveAtSource ?? true,
+        decidesByRules: (s.decision?.provider ?? 'rules') === 'rules',
       };
     },
 

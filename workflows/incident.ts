@@ -16,12 +16,12 @@ import { createAlertWaiter } from './alert-wait.ts';
 import { registerApprovalCommands } from './approval-commands.ts';
 import { pageApprovers, pagesApprovers } from './approval-paging.ts';
 import { groupWaitFor } from './group-wait.ts';
-import { decideIncident } from './incident-decide.ts';
+import { decideIncident, decidesAtOpening, decidesLocally } from './incident-decide.ts';
 import { loadResumedContext, openFromAlerts } from './incident-open.ts';
 import { upsertIncidentAttributes } from './search-attributes.ts';
 import { currentDetails } from '../domain/run-summary.ts';
 import { createSaver } from './incident-save.ts';
-import { continueWithAlerts, continueWithFreshHistory } from './incident-continue.ts';
+import { continueWithAlerts, continueWithFreshHistory, endApart } from './incident-continue.ts';
 import { createLocalSteps } from './local-steps.ts';
 import { mayPassOn, page, pagesPeople, passOn, type Pager } from './paging.ts';
 import { refuseIf, registerPeopleCommands } from './people-commands.ts';
@@ -178,7 +178,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     if (opening.kind === 'late') return await continueWithAlerts(input, opening);
     state = opening.state;
     firstAlertMs = opening.firstAlertMs;
-    await save();
+    // Decided at once by the rules (incident-decide.ts): the decision's save stores the opening with it.
+    if (!decidesAtOpening(ctx!)) await save();
   } else {
     ctx = await loadResumedContext(input, steps);
     if (!reopening) {
@@ -226,6 +227,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       requestedApproval: () => {
         if (pagesApprovers()) pageApproversBeside();
       },
+      ...(decidesLocally(context) ? { locally: steps } : {}),
     });
   }
 
@@ -283,6 +285,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // ---- close -------------------------------------------------------------------------------
   inbox.close();
   await sla;
+  await endApart();
   await condition(() => allHandlersFinished() && saver.settled());
   // The same key fired again after resolution: that is a new incident, in a new run of this workflow ID.
   if (inbox.hasCarried()) return await continueWithAlerts(input, inbox.carried());

@@ -392,10 +392,13 @@ describe('failures a tenant reads', () => {
     const reason = 'The incident could not be saved in full: the database refused some of its text';
     const seen = await asTenant(token, id);
     expect(seen).toMatchObject({ status: 'escalated', escalationReason: reason });
-    // The opening entry could be stored only blanked; the escalation says why in plain words.
-    expect(seen.timeline.map((e) => e.message).slice(0, 2)).toEqual([
+    // The first save's entries could be stored only blanked; the escalation says why in plain words. The rules decide
+    // in the opening's workflow task, so that save holds the opening, the decision and its escalation (level 1).
+    expect(seen.timeline.map((e) => e.message).slice(0, 4)).toEqual([
       'This entry could not be stored',
-      `Escalated to level 1: ${reason}`,
+      'This entry could not be stored',
+      'This entry could not be stored',
+      `Escalated to level 2: ${reason}`,
     ]);
     const detail = await failureDetail(await login(stack.url, msp.email, msp.password), id, refused.seq);
     expect(detail.data?.incidentFailureDetail).toContain('SQLSTATE 22021');
