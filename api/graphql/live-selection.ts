@@ -17,6 +17,7 @@ export const PER_SUBSCRIBER_READS: Record<string, Record<string, string>> = {
     correlation: 'incident { correlation }',
     decisions: 'incident { decisions }',
     memory: 'incident { memory }',
+    inhibitedCount: 'incident { inhibitedCount }',
   },
 };
 

@@ -4,6 +4,7 @@
 // incident and pages nobody. Reads are bounded: the claim's companies' rules in one query, and the possible sources
 // in one more, only when a claimed alert is some rule's target.
 import type { TransactionSql } from '../../db/sql.ts';
+import { INCIDENT_CHANNEL } from '../../activities/incident-store.ts';
 import { Inhibitor, type InhibitableAlert, type InhibitionRule } from '../../domain/inhibition.ts';
 import { PatternCache } from '../../domain/matchers.ts';
 import type { Matcher } from '../../domain/silences.ts';
@@ -207,16 +208,22 @@ async function readSources(
 export async function writeInhibitions(tx: TransactionSql, held: Map<string, InhibitedBy>): Promise<void> {
   if (held.size === 0) return;
   const rows = [...held];
+  // An open incident page shows its held alerts: each incident that gained some is told at commit, as repeats are.
   await tx`
-    UPDATE alerts t SET inhibited_by = v.why::jsonb, inhibition_released_at = NULL, routed_at = now(),
-      route_error = NULL, group_id = NULL, correlation = NULL,
-      incident_id = (
-        SELECT COALESCE(
-          (SELECT i.id FROM incidents i WHERE i.id = s.incident_id AND i.status <> 'resolved'),
-          (SELECT i.id FROM correlation_groups g JOIN incidents i ON i.workflow_id = g.workflow_id
-            WHERE g.id = s.group_id AND i.status <> 'resolved' ORDER BY i.created_at DESC LIMIT 1))
-        FROM alerts s WHERE s.id = v.source)
-    FROM unnest(${rows.map(([id]) => id)}::text[], ${rows.map(([, v]) => JSON.stringify(v))}::text[],
-      ${rows.map(([, v]) => v.sourceAlertId)}::text[]) AS v(id, why, source)
-    WHERE t.id = v.id`;
+    WITH held AS (
+      UPDATE alerts t SET inhibited_by = v.why::jsonb, inhibition_released_at = NULL, routed_at = now(),
+        route_error = NULL, group_id = NULL, correlation = NULL,
+        incident_id = (
+          SELECT COALESCE(
+            (SELECT i.id FROM incidents i WHERE i.id = s.incident_id AND i.status <> 'resolved'),
+            (SELECT i.id FROM correlation_groups g JOIN incidents i ON i.workflow_id = g.workflow_id
+              WHERE g.id = s.group_id AND i.status <> 'resolved' ORDER BY i.created_at DESC LIMIT 1))
+          FROM alerts s WHERE s.id = v.source)
+      FROM unnest(${rows.map(([id]) => id)}::text[], ${rows.map(([, v]) => JSON.stringify(v))}::text[],
+        ${rows.map(([, v]) => v.sourceAlertId)}::text[]) AS v(id, why, source)
+      WHERE t.id = v.id
+      RETURNING t.incident_id
+    )
+    SELECT pg_notify(${INCIDENT_CHANNEL}, i.incident_id)
+    FROM (SELECT DISTINCT incident_id FROM held WHERE incident_id IS NOT NULL) i`;
 }
