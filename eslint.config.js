@@ -44,6 +44,23 @@ export default tseslint.config(
     },
   },
   {
+    // The router is its own process below the API: what both need lives in domain/, db/ or lib/, never in api/.
+    files: ['router/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../api/*', '../../api/*', '../scripts/*', '../../scripts/*'],
+              message: 'router/ may not import api/ or scripts/: move what both need to domain/, db/ or lib/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Workflow code is replayed: it must be deterministic, so no Node built-ins and no I/O libraries.
     files: ['workflows/**/*.ts'],
     rules: {

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { aggregationKey } from '../domain/correlation.ts';
 import type { InstancePatchState, PatchAlert } from '../domain/patch-compliance.ts';
+import { ALERT_CHANNEL } from './channels.ts';
 import type { Sql } from './sql.ts';
 
 export interface PatchRefreshRow {
@@ -89,9 +90,6 @@ export async function instanceAssetNames(sql: Sql, companyId: string): Promise<M
     WHERE company_id = ${companyId} AND instance_id IS NOT NULL ORDER BY name`;
   return new Map(rows.map((r) => [r.instanceId, r.name]));
 }
-
-/** The router's wake-up channel (api/ingest/alert-writer.ts ALERT_CHANNEL): alerts are waiting. */
-const ALERT_CHANNEL = 'alert_stored';
 
 /**
  * Stores alerts for instances missing critical patches as any monitor's alerts are stored (the router takes them

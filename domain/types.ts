@@ -3,6 +3,9 @@
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** firing: the condition is active. resolved: the source says it recovered (Alertmanager resolved, OK, Recovered). */
+export type AlertStatus = 'firing' | 'resolved';
+
 export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
 

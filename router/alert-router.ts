@@ -12,7 +12,7 @@ import { planLane } from '../domain/coalescing.ts';
 import { incidentWorkflowId } from '../domain/correlation.ts';
 import { maxActiveSilences } from '../lib/config.ts';
 import { TASK_QUEUE, type AlertBatch } from '../workflows/types.ts';
-import { ALERT_CHANNEL } from '../api/ingest/alert-writer.ts';
+import { ALERT_CHANNEL } from '../db/channels.ts';
 import { classifyRouteError, routeFailure, type RetryPolicy, type RouteErrorKind } from './routing/failures.ts';
 import { placeIsolated, screenClaim } from './routing/intake.ts';
 import { DEFAULT_MUTING_BUDGET, type Judged, type MutingBudget } from './routing/muting.ts';

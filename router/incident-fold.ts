@@ -7,14 +7,21 @@
 // moving alerts twice moves nothing, and the target ignores a source it already took in.
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/sql.ts';
+import type { Severity } from '../domain/types.ts';
 import { absorbIncident, mergeIncident } from '../workflows/messages.ts';
 import type { Actor, IncidentState } from '../workflows/types.ts';
-import type { IncidentRecord } from '../api/incident-queries.ts';
 
-export type FoldSide = Pick<
-  IncidentRecord,
-  'id' | 'companyId' | 'workflowId' | 'assetName' | 'signature' | 'alertCount' | 'severity' | 'toolSources'
->;
+/** What a fold reads of each side: fields of the incident projection (api/incident-queries.ts IncidentRecord). */
+export interface FoldSide {
+  id: string;
+  companyId: string;
+  workflowId: string;
+  assetName: string;
+  signature: string;
+  alertCount: number;
+  severity: Severity;
+  toolSources: string[];
+}
 
 export interface FoldOptions {
   actor: Actor;
@@ -25,7 +32,7 @@ export interface FoldOptions {
   sourceMerged?: boolean;
 }
 
-export const incidentLabel = (i: Pick<IncidentRecord, 'id' | 'assetName' | 'signature'>) =>
+export const incidentLabel = (i: Pick<FoldSide, 'id' | 'assetName' | 'signature'>) =>
   `${i.assetName} / ${i.signature} (${i.id.slice(0, 8)})`;
 
 /**

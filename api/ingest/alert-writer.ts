@@ -3,11 +3,13 @@
 // checks their signatures for replays, takes their rate-limit tokens and inserts all their alerts with
 // one multi-row INSERT. Under load that turns thousands of commits into a few dozen. Routers are woken
 // after the commit (a throttled NOTIFY), so commits never queue on PostgreSQL's notification lock.
+import { ALERT_CHANNEL } from '../../db/channels.ts';
 import type { Sql, TransactionSql as Tx } from '../../db/sql.ts';
 import type { Severity } from '../../domain/types.ts';
 import type { AlertStatus } from '../receivers/types.ts';
 
-export const ALERT_CHANNEL = 'alert_stored';
+/** Named in db/channels.ts; re-exported for the API code that wakes the routers too. */
+export { ALERT_CHANNEL };
 const WAKE_MS = 20;
 
 export interface AlertRow {

@@ -1,9 +1,8 @@
 // What every receiver turns a monitoring tool's payload into, and how a company may override the
 // mapping. Receivers are pure: payload in, alerts (or field errors) out; storing is the ingest path's job.
-import type { Severity } from '../../domain/types.ts';
+import type { AlertStatus, Severity } from '../../domain/types.ts';
 
-/** firing: the condition is active. resolved: the source says it recovered (Alertmanager resolved, OK, Recovered). */
-export type AlertStatus = 'firing' | 'resolved';
+export type { AlertStatus };
 
 export interface NormalizedAlert {
   /** The host/resource the alert is about. 1–255 characters, no "|" (it separates the aggregation key). */

@@ -3,9 +3,8 @@
 // so alerts claimed by a process that died are taken again once the lease runs out.
 import type { Sql } from '../../db/sql.ts';
 import type { Muting } from '../../domain/silences.ts';
-import type { Severity } from '../../domain/types.ts';
+import type { AlertStatus, Severity } from '../../domain/types.ts';
 import { INCIDENT_CHANNEL } from '../../activities/incident-store.ts';
-import type { AlertStatus } from '../../api/receivers/types.ts';
 
 export interface ClaimedAlert {
   id: string;
