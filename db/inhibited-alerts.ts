@@ -1,10 +1,8 @@
 // Releasing inhibited alerts (db/migrations/027_inhibition_rules.sql): a target whose source resolved at source, or
 // whose rule was deleted, goes back on the routing queue to be judged again; its inhibited_by stays as history. The
 // third way, its incident resolving, is the migration's trigger. Shared by the router and the API.
+import { ALERT_CHANNEL } from './channels.ts';
 import type { Sql, TransactionSql } from './sql.ts';
-
-/** The routers' wake-up channel (api/ingest/alert-writer.ts ALERT_CHANNEL), kept here so db/ imports nothing above. */
-const ALERT_CHANNEL = 'alert_stored';
 
 export type ReleaseBy = { sourceAlertIds: string[] } | { ruleId: string; companyId: string };
 
