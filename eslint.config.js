@@ -52,8 +52,16 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['../api/*', '../../api/*', '../scripts/*', '../../scripts/*'],
-              message: 'router/ may not import api/ or scripts/: move what both need to domain/, db/ or lib/.',
+              group: [
+                '../api/*',
+                '../../api/*',
+                '../scripts/*',
+                '../../scripts/*',
+                '../activities/*',
+                '../../activities/*',
+              ],
+              message:
+                'router/ may not import api/, activities/ or scripts/: move what both need to domain/, db/ or lib/.',
             },
           ],
         },

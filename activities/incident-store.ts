@@ -3,6 +3,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import postgres from 'postgres';
 import type { Sql } from '../db/sql.ts';
+import { INCIDENT_CHANNEL } from '../db/channels.ts';
 import { UNSTORABLE } from '../domain/failure-text.ts';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../domain/sla.ts';
 import type { IncidentState, TimelineEvent } from '../workflows/types.ts';
@@ -38,8 +39,6 @@ export interface IncidentContext {
   /** Whether the company decides by its rules (no LLM provider): the run then decides locally; absent in older runs. */
   decidesByRules?: boolean;
 }
-
-export const INCIDENT_CHANNEL = 'incident_updated';
 
 export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
   const { sql } = deps;

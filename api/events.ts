@@ -8,7 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import { createPubSub } from 'graphql-yoga';
 import type { Sql } from '../db/sql.ts';
-import { INCIDENT_CHANNEL } from '../activities/incident-store.ts';
+import { INCIDENT_CHANNEL } from '../db/channels.ts';
 import { NOTIFICATION_CHANNEL } from '../activities/notify.ts';
 import type { IncidentFeed } from './incident-feed.ts';
 

@@ -3,3 +3,6 @@
 
 /** Alerts are waiting to be routed: the ingest path, a retry or a release wakes the routers (LISTEN). */
 export const ALERT_CHANNEL = 'alert_stored';
+
+/** An incident's row changed (a save, a repeat linked, a held alert attached): carries its id; readers re-read it. */
+export const INCIDENT_CHANNEL = 'incident_updated';

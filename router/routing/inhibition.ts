@@ -4,7 +4,7 @@
 // incident and pages nobody. Reads are bounded: the claim's companies' rules in one query, and the possible sources
 // in one more, only when a claimed alert is some rule's target.
 import type { TransactionSql } from '../../db/sql.ts';
-import { INCIDENT_CHANNEL } from '../../activities/incident-store.ts';
+import { INCIDENT_CHANNEL } from '../../db/channels.ts';
 import { Inhibitor, type InhibitableAlert, type InhibitionRule } from '../../domain/inhibition.ts';
 import { PatternCache } from '../../domain/matchers.ts';
 import type { Matcher } from '../../domain/silences.ts';

@@ -4,7 +4,7 @@
 import type { Sql } from '../../db/sql.ts';
 import type { Muting } from '../../domain/silences.ts';
 import type { AlertStatus, Severity } from '../../domain/types.ts';
-import { INCIDENT_CHANNEL } from '../../activities/incident-store.ts';
+import { INCIDENT_CHANNEL } from '../../db/channels.ts';
 
 export interface ClaimedAlert {
   id: string;

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { INCIDENT_CHANNEL } from '../../activities/incident-store.ts';
+import { INCIDENT_CHANNEL } from '../../db/channels.ts';
 import { WEB_DIST } from '../../api/server.ts';
 import type { Sql } from '../../db/sql.ts';
 import { launchChromium } from '../helpers/browser.ts';

@@ -1,7 +1,7 @@
 // Incident rows written straight into PostgreSQL, and the NOTIFY the incident store sends after a save: for tests
 // of what subscribers see, without a workflow behind each incident.
 import { randomUUID } from 'node:crypto';
-import { INCIDENT_CHANNEL } from '../../activities/incident-store.ts';
+import { INCIDENT_CHANNEL } from '../../db/channels.ts';
 import type { Sql } from '../../db/sql.ts';
 
 export async function insertIncident(sql: Sql, companyId: string, assetName: string): Promise<string> {

@@ -3,7 +3,7 @@
 // the correlation groups move in PostgreSQL, where the router reads them (the merge itself: router/incident-fold.ts).
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import { INCIDENT_CHANNEL } from '../../../activities/incident-store.ts';
+import { INCIDENT_CHANNEL } from '../../../db/channels.ts';
 import { incidentWorkflowId } from '../../../domain/correlation.ts';
 import { detachAlerts } from '../../../workflows/messages.ts';
 import { FoldError, foldIncident } from '../../../router/incident-fold.ts';
