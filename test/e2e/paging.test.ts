@@ -156,6 +156,27 @@ describe('paging in the dashboard (real browser)', () => {
     await expect
       .poll(async () => (await summary.textContent())!.replace(/\s+/g, ' '))
       .toMatch(/^3 alerts would make 2 incidents \(noise reduction 33%\); the saved settings make 3 \(0%\)\./);
+    // The company's inhibition rules hold in the lab too: the service behind a down uplink joins no group of its own.
+    await stack.sql`
+      INSERT INTO inhibition_rules (id, company_id, name, source_matchers, target_matchers, equal, created_by)
+      VALUES (${`ir-${randomUUID().slice(0, 8)}`}, ${company.companyId}, 'Uplink hides its services',
+        ${stack.sql.json([{ field: 'signature', op: '=', value: 'lab_uplink_down' }] as never)},
+        ${stack.sql.json([{ field: 'signature', op: '=', value: 'lab_service_down' }] as never)},
+        ${['asset']}, 'e2e')`;
+    await page.getByTestId('lab-alerts').fill(
+      JSON.stringify([
+        { at: '2026-12-01T10:00:00Z', asset: 'sw-1', signature: 'lab_uplink_down', tool: 'Zabbix' },
+        { at: '2026-12-01T10:01:00Z', asset: 'sw-1', signature: 'lab_service_down', tool: 'Zabbix' },
+        { at: '2026-12-01T10:02:00Z', asset: 'sw-2', signature: 'lab_service_down', tool: 'Zabbix' },
+      ]),
+    );
+    await page.getByTestId('lab-run').click();
+    await expect
+      .poll(async () => (await summary.textContent())!.replace(/\s+/g, ' '))
+      .toMatch(/^3 alerts would make 2 incidents .* 1 held by inhibition rules, with their source's incident\./);
+    await expect
+      .poll(() => page.getByTestId('lab-inhibition-rule').textContent())
+      .toBe('Uplink hides its services: 1 held');
     // Nothing was saved.
     const [row] = await stack.sql<Array<{ settings: Record<string, unknown> }>>`
       SELECT settings FROM companies WHERE id = ${company.companyId}`;

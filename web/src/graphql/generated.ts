@@ -453,8 +453,8 @@ export type CorrelationLabQuery = {
     from: string
     to: string
     happenedIncidentCount: number | null
-    proposed: { incidentCount: number; heldAlerts: number; noiseReduction: number }
-    current: { incidentCount: number; heldAlerts: number; noiseReduction: number }
+    proposed: { incidentCount: number; heldAlerts: number; inhibitedAlerts: number; noiseReduction: number }
+    current: { incidentCount: number; heldAlerts: number; inhibitedAlerts: number; noiseReduction: number }
     diff: {
       mergeCount: number
       splitCount: number
@@ -462,6 +462,7 @@ export type CorrelationLabQuery = {
       merges: Array<{ key: string; incidentIds: Array<string> }>
       splits: Array<{ incidentId: string; keys: Array<string> }>
     } | null
+    inhibitionRules: Array<{ ruleId: string; name: string; inhibitedAlerts: number; invalidReason: string | null }>
     incidents: Array<{
       key: string
       assetName: string

@@ -10,11 +10,13 @@ export const CORRELATION_LAB = /* GraphQL */ `
       proposed {
         incidentCount
         heldAlerts
+        inhibitedAlerts
         noiseReduction
       }
       current {
         incidentCount
         heldAlerts
+        inhibitedAlerts
         noiseReduction
       }
       diff {
@@ -29,6 +31,12 @@ export const CORRELATION_LAB = /* GraphQL */ `
           incidentId
           keys
         }
+      }
+      inhibitionRules {
+        ruleId
+        name
+        inhibitedAlerts
+        invalidReason
       }
       incidents {
         key
@@ -47,6 +55,8 @@ export const CORRELATION_LAB = /* GraphQL */ `
 export interface LabRun {
   incidentCount: number
   heldAlerts: number
+  /** Alerts the company's inhibition rules held: no group of their own. */
+  inhibitedAlerts: number
   noiseReduction: number
 }
 
@@ -65,6 +75,7 @@ export interface LabResult {
     merges: Array<{ key: string; incidentIds: string[] }>
     splits: Array<{ incidentId: string; keys: string[] }>
   } | null
+  inhibitionRules: Array<{ ruleId: string; name: string; inhibitedAlerts: number; invalidReason: string | null }>
   incidents: Array<{
     key: string
     assetName: string
