@@ -86,7 +86,9 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
       const s = input.state;
       await sql
         .begin(async (tx) => {
-          // `version` only grows: a retry carrying an older snapshot leaves the newer row alone. Repeats of an
+          // `version` only grows: a retry carrying an older snapshot leaves the newer row alone. At one version the
+          // save with more alerts is the newer: a save is a local activity, and when its workflow task times out the
+          // retried task runs it again with the signals that arrived meanwhile, under the same version. Repeats of an
           // open incident are counted by the router (routed_repeats) and never reach the workflow, so the row's
           // alert_count and the score's alert-count term add those to the workflow's own count.
           await tx`
@@ -123,7 +125,8 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             assignee = EXCLUDED.assignee, resolution_note = EXCLUDED.resolution_note,
             reopen_count = EXCLUDED.reopen_count, escalation_level = EXCLUDED.escalation_level,
             final_state = COALESCE(EXCLUDED.final_state, incidents.final_state), merged_into = EXCLUDED.merged_into
-          WHERE incidents.version < EXCLUDED.version`;
+          WHERE (incidents.version, incidents.alert_count - incidents.routed_repeats)
+            < (EXCLUDED.version, EXCLUDED.alert_count)`;
           // Only the alerts that joined since the last save, and never one that another incident already owns.
           if (input.newAlertIds.length > 0) {
             await tx`
