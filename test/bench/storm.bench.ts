@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     const peaks = rss.peaks();
 
     // 3. The ceiling for reference: signalWithStart alone on the same server, on a queue no worker polls.
-    const raw = await rawSignalWithStart(temporal, Math.min(KEYS, 2000), 64);
+    const raw = await rawSignalWithStart(temporal, Math.min(KEYS, 1000), 64);
 
     const mem = (p: Record<string, number>) =>
       Object.entries(p)
