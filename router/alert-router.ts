@@ -4,9 +4,10 @@
 // Temporal. Per lane (one group: one incident's workflow ID) it sends one
 // signalWithStart carrying the alerts that change the incident; plain repeats of an open incident are
 // counted in PostgreSQL and never reach Temporal. Delivery is at least once; workflows drop ids they saw.
-// The router runs inside the API process, so tenant-configured work in a pass is bounded (routing/muting.ts) and an
-// alert whose routing fails by its own fault is parked rather than retried by every pass and restart.
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+// Every company's alerts go through it (its own process, router/main.ts, or inside the API's), so tenant-configured
+// work in a pass is bounded (routing/muting.ts) and an alert whose routing fails by its own fault is parked rather
+// than retried by every pass and restart.
+import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/sql.ts';
 import { planLane } from '../domain/coalescing.ts';
 import { incidentWorkflowId } from '../domain/correlation.ts';
@@ -23,16 +24,18 @@ import {
   linkRepeats,
   markFailed,
   markRouted,
+  type ClaimedAlert,
   type CompanyScope,
   type RouteFailure,
 } from './routing/queue.ts';
-import { applyResolutions, WAITING_FOR_ROUTING } from './routing/resolutions.ts';
-import { signalLane, signalRecovery, toSignal } from './routing/signals.ts';
+import { routeResolutions } from './routing/resolution-pass.ts';
+import { WAITING_FOR_ROUTING } from './routing/resolutions.ts';
+import { signalLane, toSignal } from './routing/signals.ts';
 import { foldSymptomIncidents } from './routing/symptoms.ts';
+import { keepLease, type Lease } from './routing/lease.ts';
 
 /** Lanes signalled at once. */
 const ROUTING_CONCURRENCY = 16;
-const WAITING_FOR_LINK = 'Waiting for the alerts it resolves to join their incident';
 /** Pause after a partial claim while alerts keep coming, so passes route batches rather than single alerts. */
 const GATHER_MS = 25;
 /** How often a router looks for symptom folds it did not start itself (one indexed query). */
@@ -176,7 +179,21 @@ export class AlertRouter {
       return 0;
     }
     this.cursor = claimed[claimed.length - 1]!.companyId;
+    const lease = keepLease(
+      sql,
+      claimed.map((a) => a.id),
+      this.opts.leaseSeconds ?? 30,
+    );
+    try {
+      return await this.routeClaimed(claimed, lease);
+    } finally {
+      await lease.stop();
+    }
+  }
 
+  /** Routes a claim while its lease is kept (routing/lease.ts); returns how many were claimed. */
+  private async routeClaimed(claimed: ClaimedAlert[], lease: Lease): Promise<number> {
+    const { sql } = this.opts;
     // An alert its incident already took (its routing was not recorded: a failed write, a crash) is done.
     const done = claimed.filter((a) => a.status === 'firing' && a.incidentId);
     await markRouted(
@@ -241,34 +258,13 @@ export class AlertRouter {
     await markRouted(sql, routed);
 
     // Resolutions after the firing alerts of the same claim, so a firing-then-resolved pair lands in order.
-    if (notes.length > 0) {
-      const r = await applyResolutions(sql, notes);
-      for (const id of r.waiting) {
-        // Counted, so that after MAX_LINK_WAITS passes it applies to whatever has joined by then.
-        failures.push({ id, error: WAITING_FOR_LINK, counts: true, retryInMs: 1000, deadLetter: false });
-      }
-      for (const id of r.queued) {
-        // Not counted: it waits as long as its firing alerts are queued, then applies to the incident they open.
-        failures.push({ id, error: WAITING_FOR_ROUTING, counts: false, retryInMs: 2000, deadLetter: false });
-      }
-      const untold = new Map<string, string>();
-      for (const rec of r.recovered) {
-        try {
-          await signalRecovery(this.opts.temporal, rec);
-        } catch (err) {
-          // The incident's run is over: nothing is left to tell. Otherwise try again: its notes stay queued.
-          if (!(err instanceof WorkflowNotFoundError)) untold.set(rec.incidentId, classifyRouteError(err).message);
-        }
-      }
-      await markRouted(
-        sql,
-        r.done.filter((n) => !n.incidentId || !untold.has(n.incidentId)).map((n) => n.id),
-      );
-      for (const n of r.done) {
-        const error = n.incidentId ? untold.get(n.incidentId) : undefined;
-        if (error) failures.push(this.failure(n.id, { outage: true, message: error }, attempts.get(n.id) ?? 1));
-      }
-    }
+    failures.push(
+      ...(await routeResolutions(sql, this.opts.temporal, notes, (id, kind) =>
+        this.failure(id, kind, attempts.get(id) ?? 1),
+      )),
+    );
+    // Failures carry their own retry times, which a renewal must not push back to the lease.
+    await lease.stop();
     await markFailed(sql, failures);
     await this.fold();
 
