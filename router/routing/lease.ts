@@ -12,10 +12,15 @@ export interface Lease {
 
 export function keepLease(sql: Sql, ids: string[], leaseSeconds: number): Lease {
   let renewing: Promise<unknown> = Promise.resolve();
+  // SKIP LOCKED: a renewal never waits on a row another statement holds (the worker's save linking it, this pass
+  // marking it routed), so it can never be half of a deadlock; a row skipped now is renewed at the next turn.
   const renew = () =>
     sql`
       UPDATE alerts SET route_next_at = now() + make_interval(secs => ${leaseSeconds})
-      WHERE id = ANY(${ids}) AND routed_at IS NULL AND dead_lettered_at IS NULL AND route_next_at > now()`;
+      WHERE id IN (
+        SELECT id FROM alerts
+        WHERE id = ANY(${ids}) AND routed_at IS NULL AND dead_lettered_at IS NULL AND route_next_at > now()
+        FOR UPDATE SKIP LOCKED)`;
   const timer = setInterval(
     () => {
       // One renewal at a time; a failed one (the database away) is the pass's problem, not the timer's.
