@@ -1,33 +1,26 @@
 // The real service, in-process, on the test run's PostgreSQL and Temporal: worker, API and router.
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { AlertRouter, type AlertRouterOptions } from '../../router/alert-router.ts';
 import { createApiServer } from '../../api/server.ts';
 import type { CloudWatchOptions } from '../../api/webhooks/cloudwatch.ts';
 import { createSql, type Sql } from '../../db/sql.ts';
 import { loadConfig, type ServiceConfig } from '../../lib/config.ts';
-import { startWorker, WORKFLOWS_PATH } from '../../worker/create-worker.ts';
+import { startWorker } from '../../worker/create-worker.ts';
 import { FILE_COMPANY_SCOPE, TEST_ENCRYPTION_KEY } from './fixtures.ts';
+import { quietLogger } from './quiet-logger.ts';
 
 let bundle: Promise<{ code: string }> | null = null;
 let runtimeInstalled = false;
 
-/** Bundling takes seconds: do it once per test file. */
+/** workflows/ as bundled once for the whole run by test/global-setup.ts (webpack takes seconds a file). */
 export function workflowBundle(): Promise<{ code: string }> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  bundle ??= readFile(inject('workflowBundlePath'), 'utf8').then((code) => ({ code }));
   return bundle;
 }
-
-const quietLogger = {
-  log: () => {},
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: (m: string, meta?: unknown) => console.error(m, meta ?? ''),
-};
 
 export function quietRuntime(): void {
   if (runtimeInstalled) return;
