@@ -25,7 +25,6 @@ async function main(): Promise<void> {
     ? new AlertRouter({
         sql,
         temporal,
-        leaseSeconds: config.routeLeaseSeconds,
         taskQueue: config.taskQueue,
         maxActiveSilences: config.maxActiveSilences,
         log: (m) => log.warn({ component: 'router' }, m),

@@ -3,6 +3,7 @@ import postgres from 'postgres';
 
 export type Sql = postgres.Sql;
 export type TransactionSql = postgres.TransactionSql;
+export type ReservedSql = postgres.ReservedSql;
 
 export function createSql(
   url: string,

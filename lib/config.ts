@@ -42,8 +42,6 @@ export interface Config {
   webhookRatePerMinuteMax: number;
   /** Lets tenant-set outbound URLs (chat webhooks) reach loopback, private and link-local addresses: tests, labs. */
   outboundAllowPrivate: boolean;
-  /** Seconds a router's claim on alerts holds; a process that dies mid-pass delays its alerts this long. */
-  routeLeaseSeconds: number;
   /** ROUTER=off: `npm run api` starts no alert router (the router runs as its own process, `npm run router`). */
   runRouter: boolean;
   /** Active or pending silences a company may hold (MAX_ACTIVE_SILENCES); the router reads at most this many a pass. */
@@ -195,7 +193,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookRatePerMinute: int(env, 'WEBHOOK_RATE_PER_MINUTE', 600),
     webhookRatePerMinuteMax: Math.max(int(env, 'WEBHOOK_RATE_PER_MINUTE_MAX', 6_000), 1),
     outboundAllowPrivate: flag(env, 'OUTBOUND_ALLOW_PRIVATE'),
-    routeLeaseSeconds: Math.max(int(env, 'ROUTE_LEASE_SECONDS', 30), 1),
     runRouter: onOff(env, 'ROUTER'),
     maxActiveSilences: maxActiveSilences(env),
     trustProxy: trustProxy(env.TRUST_PROXY),

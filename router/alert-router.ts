@@ -1,7 +1,7 @@
 // Moves stored alerts to their incident workflows. The webhook never waits on Temporal: it commits
-// the rows and returns; this loop claims unrouted rows (NOTIFY wakes it, a poll backs it up), commits
-// the claim, places each alert in its correlation group (routing/placement.ts), and only then talks to
-// Temporal. Per lane (one group: one incident's workflow ID) it sends one
+// the rows and returns; this loop (NOTIFY wakes it, a poll backs it up) takes the partitions with work it may
+// (routing/partitions.ts), reads their unrouted rows without writing them, marks the pass (routing/passes.ts),
+// places each alert in its correlation group (routing/placement.ts), and only then talks to Temporal. Per lane (one group: one incident's workflow ID) it sends one
 // signalWithStart carrying the alerts that change the incident; plain repeats of an open incident are
 // counted in PostgreSQL and never reach Temporal. Delivery is at least once; workflows drop ids they saw.
 // Every company's alerts go through it (its own process, router/main.ts, or inside the API's), so tenant-configured
@@ -21,6 +21,7 @@ import type { PlacedAlert } from './routing/placement.ts';
 import { resolveLanes } from './routing/lanes.ts';
 import {
   claimAlerts,
+  duePartitions,
   linkRepeats,
   markFailed,
   markRouted,
@@ -32,7 +33,8 @@ import { routeResolutions } from './routing/resolution-pass.ts';
 import { WAITING_FOR_ROUTING } from './routing/resolutions.ts';
 import { signalLane, toSignal } from './routing/signals.ts';
 import { foldSymptomIncidents } from './routing/symptoms.ts';
-import { keepLease, type Lease } from './routing/lease.ts';
+import { lockKeyOf, PartitionLocks } from './routing/partitions.ts';
+import { beginPass, endPass, settleDeadPasses } from './routing/passes.ts';
 
 /** Lanes signalled at once. */
 const ROUTING_CONCURRENCY = 16;
@@ -51,8 +53,6 @@ export interface AlertRouterOptions {
   maxAttempts?: number;
   /** First retry delay of a failed alert; doubles per attempt. */
   retryBaseMs?: number;
-  /** How long a claim holds before another process may take the alerts (ROUTE_LEASE_SECONDS). */
-  leaseSeconds?: number;
   /** Where incident workflows run (TEMPORAL_TASK_QUEUE); the worker polls the same queue. */
   taskQueue?: string;
   /** Silences read per company and pass: the install's MAX_ACTIVE_SILENCES (read from the environment if unset). */
@@ -88,6 +88,7 @@ export class AlertRouter {
   private readonly policy: RetryPolicy;
   /** Rules already reported as muting nothing, so the log says it once per process. */
   private readonly reported = new Set<string>();
+  private readonly locks: PartitionLocks;
 
   constructor(private readonly opts: AlertRouterOptions) {
     this.policy = { maxAttempts: opts.maxAttempts ?? 8, retryBaseMs: opts.retryBaseMs ?? 2000 };
@@ -96,6 +97,13 @@ export class AlertRouter {
       maxSilences: opts.maxActiveSilences ?? maxActiveSilences(),
       companyBudgetMs: opts.mutingBudgetMs ?? DEFAULT_MUTING_BUDGET.companyBudgetMs,
     };
+    // Routers of one scope exclude each other; every production router has the empty scope.
+    const scope = opts.companyIds
+      ? `ids:${[...opts.companyIds].sort().join(',')}`
+      : opts.companyScope
+        ? `scope:${opts.companyScope.idPrefix}|${opts.companyScope.sharedUnlessPrefix ?? ''}`
+        : '';
+    this.locks = new PartitionLocks(opts.sql, lockKeyOf(scope));
   }
 
   async start(): Promise<void> {
@@ -114,6 +122,7 @@ export class AlertRouter {
     this.wake?.();
     await this.loop;
     await this.unlisten?.().catch(() => undefined);
+    await this.locks.close();
   }
 
   private async run(): Promise<void> {
@@ -163,36 +172,52 @@ export class AlertRouter {
   /** Routes one claim's worth of alerts; returns how many were claimed. */
   async routeBatch(): Promise<number> {
     const { sql } = this.opts;
-    const claimed = await claimAlerts(sql, {
-      perCompany: this.opts.perCompany ?? 500,
-      total: this.opts.batchSize ?? 2000,
-      leaseSeconds: this.opts.leaseSeconds ?? 30,
-      afterCompanyId: this.cursor,
+    const scope = {
       ...(this.opts.companyIds ? { companyIds: this.opts.companyIds } : {}),
       ...(this.opts.companyScope ? { companyScope: this.opts.companyScope } : {}),
-    });
-    const perCompany = new Map<string, number>();
-    for (const a of claimed) perCompany.set(a.companyId, (perCompany.get(a.companyId) ?? 0) + 1);
-    this.backlogged = [...perCompany.values()].some((n) => n >= (this.opts.perCompany ?? 500));
-    if (claimed.length === 0) {
-      await this.fold();
-      return 0;
-    }
-    this.cursor = claimed[claimed.length - 1]!.companyId;
-    const lease = keepLease(
-      sql,
-      claimed.map((a) => a.id),
-      this.opts.leaseSeconds ?? 30,
-    );
+    };
+    const partitions = await this.locks.take(await duePartitions(sql, scope));
     try {
-      return await this.routeClaimed(claimed, lease);
+      if (partitions.length > 0) await settleDeadPasses(sql, this.locks.key, partitions);
+      const claimed = await claimAlerts(sql, {
+        perCompany: this.opts.perCompany ?? 500,
+        total: this.opts.batchSize ?? 2000,
+        partitions,
+        afterCompanyId: this.cursor,
+        ...scope,
+      });
+      const perCompany = new Map<string, number>();
+      for (const a of claimed) perCompany.set(a.companyId, (perCompany.get(a.companyId) ?? 0) + 1);
+      this.backlogged = [...perCompany.values()].some((n) => n >= (this.opts.perCompany ?? 500));
+      if (claimed.length === 0) {
+        await this.locks.release();
+        await this.fold();
+        return 0;
+      }
+      this.cursor = claimed[claimed.length - 1]!.companyId;
+      const pass = await beginPass(
+        sql,
+        this.locks.key,
+        partitions,
+        claimed.map((a) => a.id),
+      );
+      try {
+        await this.routeClaimed(claimed);
+      } finally {
+        // Also after an outage stopped the pass (thrown): that counts against no alert. Should the database be the
+        // outage, the mark stays and the next holder counts one unfinished pass.
+        await endPass(sql, pass).catch(() => undefined);
+      }
+      await this.locks.release();
+      await this.fold();
+      return claimed.length;
     } finally {
-      await lease.stop();
+      await this.locks.release();
     }
   }
 
-  /** Routes a claim while its lease is kept (routing/lease.ts); returns how many were claimed. */
-  private async routeClaimed(claimed: ClaimedAlert[], lease: Lease): Promise<number> {
+  /** Routes a claim while its partitions are held. */
+  private async routeClaimed(claimed: ClaimedAlert[]): Promise<void> {
     const { sql } = this.opts;
     // An alert its incident already took (its routing was not recorded: a failed write, a crash) is done.
     const done = claimed.filter((a) => a.status === 'firing' && a.incidentId);
@@ -204,10 +229,12 @@ export class AlertRouter {
     const { firing, notes, failures, invalid, deferred } = await screenClaim(sql, live, this.policy, this.muting);
     this.reportInvalidRules(invalid);
     if (deferred > 0) this.backlogged = true;
+    // Placement and everything after it write: only while the partitions are still this router's.
+    await this.locks.verify();
     const { routable, folds } = await placeIsolated(
       sql,
       firing,
-      { workflowIdFor: this.opts.workflowIdFor ?? incidentWorkflowId, leaseSeconds: this.opts.leaseSeconds ?? 30 },
+      this.opts.workflowIdFor ?? incidentWorkflowId,
       this.policy,
       failures,
     );
@@ -216,6 +243,7 @@ export class AlertRouter {
       'placed',
       routable.map((a) => a.id),
     );
+    await this.locks.verify();
     // Per lane, its open incident, or the incident its group or incident was merged into (routing/lanes.ts).
     const { lanes, linked } = await resolveLanes(sql, routable);
     const routed: string[] = [...linked];
@@ -263,10 +291,7 @@ export class AlertRouter {
         this.failure(id, kind, attempts.get(id) ?? 1),
       )),
     );
-    // Failures carry their own retry times, which a renewal must not push back to the lease.
-    await lease.stop();
     await markFailed(sql, failures);
-    await this.fold();
 
     const outages = failures.filter((f) => !f.counts && f.error !== WAITING_FOR_ROUTING);
     if (sends.length > 0 && reached === 0 && outages.length > 0)
@@ -275,7 +300,6 @@ export class AlertRouter {
     const dead = failures.filter((f) => f.deadLetter).length;
     if (dead > 0)
       this.opts.log?.(`alert router: dead-lettered ${dead} alert(s) (${failures.find((f) => f.deadLetter)!.error})`);
-    return claimed.length;
   }
 
   /** A silence or window whose matcher the engine refuses mutes nothing; the server log says so once per process. */

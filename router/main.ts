@@ -1,5 +1,6 @@
 // `npm run router`: the alert router alone, against DATABASE_URL and TEMPORAL_ADDRESS. It moves stored alerts to
-// their incident workflows; the API (with ROUTER=off) only stores them. Several may run at once: claims are leases.
+// their incident workflows; the API (with ROUTER=off) only stores them. Several may run at once: each holds its share of
+// the companies' partitions while it routes them (routing/partitions.ts).
 // It applies no migrations: the schema belongs to `npm run migrate` (compose) or to the API that starts first.
 import { Client, Connection } from '@temporalio/client';
 import { createSql } from '../db/sql.ts';
@@ -19,7 +20,6 @@ async function main(): Promise<void> {
   const router = new AlertRouter({
     sql,
     temporal,
-    leaseSeconds: config.routeLeaseSeconds,
     taskQueue: config.taskQueue,
     maxActiveSilences: config.maxActiveSilences,
     log: (m) => log.warn({ component: 'router' }, m),
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const shutdown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    // The pass in flight finishes (its claims commit or their leases run out), then nothing new is claimed.
+    // The pass in flight finishes and lets go of its partitions, then nothing new is claimed.
     await router.stop();
     await connection.close();
     await sql.end({ timeout: 5 });

@@ -30,7 +30,7 @@ export interface ClusterOptions {
   apis?: number;
   routers?: number;
   workers?: number;
-  /** More environment for our processes (REMEDIATION_MODE, ROUTE_LEASE_SECONDS, ...). */
+  /** More environment for our processes (REMEDIATION_MODE, LOG_LEVEL, ...). */
   env?: NodeJS.ProcessEnv;
   namespace?: string;
   /**

@@ -99,13 +99,13 @@ export async function isolateFailures<T, R>(
   return out;
 }
 
-/** Claims of one alert that may end with nothing recorded (its router stopped, froze or lost its lease) before it is parked. */
+/** Passes over one alert that may end with nothing recorded (its router stopped, its connection cut) before it is parked. */
 export const MAX_UNFINISHED_CLAIMS = 3;
 
 /**
  * Whether an alert claimed for the `routeAttempts`-th time has been taken more often than its recorded failures
  * explain: counted failures park it at `maxAttempts`, a resolution waits at most MAX_LINK_WAITS passes, and outages
- * and deferrals give their claim back, so what is beyond is claims that never finished. An alert that makes its
+ * and deferrals count nothing, so what is beyond is passes that never finished (passes.ts counts them). An alert that makes its
  * router stop every time is parked after a few restarts instead of taken by every one of them.
  */
 export function claimedTooOften(routeAttempts: number, maxAttempts: number): boolean {

@@ -1,12 +1,12 @@
 // What a claim goes through before its alerts reach their incidents: an alert claimed more often than its recorded
 // failures explain is parked (its router kept stopping on it); the firing alerts are judged for muting within the
-// pass's budget, and those a company's budget leaves over go back to the queue; the rest are placed, a failing
+// pass's budget, and those a company's budget leaves over wait for the next pass; the rest are placed, a failing
 // placement narrowed to the alerts that make it fail. The router (router/alert-router.ts) then signals the incidents.
 import type { Sql } from '../../db/sql.ts';
 import { claimedTooOften, classifyRouteError, isolateFailures, routeFailure, type RetryPolicy } from './failures.ts';
 import { judgeMutings, type Judged, type MutingBudget } from './muting.ts';
 import { placeAlerts, type PlacedAlert } from './placement.ts';
-import { releaseClaims, type ClaimedAlert, type RouteFailure } from './queue.ts';
+import type { ClaimedAlert, RouteFailure } from './queue.ts';
 
 export interface Screened {
   firing: ClaimedAlert[];
@@ -34,10 +34,7 @@ export async function screenClaim(
   const firing = live.filter((a) => a.status === 'firing' && !parked.has(a.id));
   const notes = live.filter((a) => a.status === 'resolved' && !parked.has(a.id));
   const judged = await judgeMutings(sql, firing, budget);
-  await releaseClaims(
-    sql,
-    judged.deferred.map((a) => a.id),
-  );
+  // Deferred alerts need no write: unrouted and due, they are read again by the next pass.
   const deferred = new Set(judged.deferred);
   return {
     firing: firing.filter((a) => !deferred.has(a)),
@@ -55,13 +52,11 @@ export async function screenClaim(
 export async function placeIsolated(
   sql: Sql,
   firing: ClaimedAlert[],
-  placement: { workflowIdFor: (companyId: string, key: string) => string; leaseSeconds: number },
+  workflowIdFor: (companyId: string, key: string) => string,
   policy: RetryPolicy,
   failures: RouteFailure[],
 ): Promise<{ routable: PlacedAlert[]; folds: number }> {
-  const { done, failed } = await isolateFailures(firing, (part) =>
-    placeAlerts(sql, part, placement.workflowIdFor, placement.leaseSeconds),
-  );
+  const { done, failed } = await isolateFailures(firing, (part) => placeAlerts(sql, part, workflowIdFor));
   for (const { item, error } of failed) {
     failures.push(routeFailure(item.id, classifyRouteError(error), item.routeAttempts, policy));
   }

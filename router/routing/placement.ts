@@ -50,7 +50,6 @@ export async function placeAlerts(
   sql: Sql,
   firing: ClaimedAlert[],
   workflowIdFor: (companyId: string, key: string) => string,
-  leaseSeconds: number,
 ): Promise<PlacementResult> {
   if (firing.length === 0) return { routable: [], held: [], folds: 0 };
   return sql.begin(async (tx) => {
@@ -208,7 +207,7 @@ export async function placeAlerts(
     );
     // After the claim's sources have their groups, which their targets may wait on.
     await writeInhibitions(tx, inhibited);
-    const folded = await recordSymptomMerges(tx, merges, firing, leaseSeconds);
+    const folded = await recordSymptomMerges(tx, merges, firing);
     for (const a of folded.released) {
       const g = groups.get(a.groupId!)!;
       routable.push({ ...a, groupId: g.id, workflowId: g.workflowId, groupKey: g.key });
@@ -218,7 +217,7 @@ export async function placeAlerts(
     const justOpened = [...groups.values()].filter((g) => g.opened && !g.wasOpened && !g.isNew);
     if (justOpened.length) {
       const released = await tx<ClaimedAlert[]>`
-        UPDATE alerts SET routed_at = NULL, route_next_at = now() + make_interval(secs => ${leaseSeconds})
+        UPDATE alerts SET routed_at = NULL
         WHERE group_id = ANY(${justOpened.map((g) => g.id)}) AND routed_at IS NOT NULL AND incident_id IS NULL
           AND NOT (id = ANY(${firing.map((a) => a.id)}))
         RETURNING ${tx.unsafe(CLAIMED_COLUMNS)}`;

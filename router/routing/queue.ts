@@ -1,10 +1,12 @@
-// The router's PostgreSQL side. Claims are committed before Temporal is called, so no row lock or
-// pool connection is held across a network call; a claim is a lease (route_next_at pushed forward),
-// so alerts claimed by a process that died are taken again once the lease runs out.
+// The router's PostgreSQL side. A claim writes nothing: the router holds the partitions of the companies it claims
+// (partitions.ts), so no other router reads the same alerts until it lets go. Nothing is locked or held open across a
+// call to Temporal but those advisory locks; an alert's row is written again only when its routing records an
+// outcome (placed, routed, failed). A pass is marked in route_passes while it runs (passes.ts).
 import type { Sql } from '../../db/sql.ts';
 import type { Muting } from '../../domain/silences.ts';
 import type { AlertStatus, Severity } from '../../domain/types.ts';
 import { INCIDENT_CHANNEL } from '../../db/channels.ts';
+import { PARTITION_OF } from './partitions.ts';
 
 export interface ClaimedAlert {
   id: string;
@@ -46,7 +48,8 @@ export interface ClaimOptions {
   /** Alerts a company may have in one claim: a storm in one company leaves room for the others. */
   perCompany: number;
   total: number;
-  leaseSeconds: number;
+  /** Only the companies of these partitions: the ones this router holds (partitions.ts). */
+  partitions: readonly number[];
   /** Companies after this id go first, so the companies served last time go last this time. */
   afterCompanyId: string;
   /** Only these companies' alerts (a router a test starts beside others on one database); unset: every company. */
@@ -66,33 +69,52 @@ export interface CompanyScope {
   sharedUnlessPrefix?: string;
 }
 
-export async function claimAlerts(sql: Sql, o: ClaimOptions): Promise<ClaimedAlert[]> {
+type ScopeOptions = Pick<ClaimOptions, 'companyIds' | 'companyScope'>;
+
+/** The companies of a router's scope, as a WHERE clause on `companies` (a small table, read whole anyway). */
+function scoped(sql: Sql, o: ScopeOptions) {
   const only = o.companyIds ?? null;
   const prefix = o.companyScope?.idPrefix ?? null;
   const shared = o.companyScope?.sharedUnlessPrefix ?? null;
-  // The scope filters the companies (a small table, read whole for the cursor's order anyway), never the alerts, so
-  // each company's alerts are still found through their own index; starts_with has no LIKE wildcards to escape.
-  return sql<ClaimedAlert[]>`
-    WITH picked AS (
-      SELECT a.id FROM (
-        SELECT id FROM companies
-        WHERE (${only}::text[] IS NULL OR id = ANY(${only}::text[]))
-          AND (${prefix}::text IS NULL OR starts_with(id, ${prefix}::text)
-            OR (${shared}::text IS NOT NULL AND NOT starts_with(id, ${shared}::text)))
-        ORDER BY id <= ${o.afterCompanyId}, id
-      ) c
-      CROSS JOIN LATERAL (
-        SELECT id FROM alerts
-        WHERE company_id = c.id AND routed_at IS NULL AND dead_lettered_at IS NULL AND route_next_at <= now()
-        ORDER BY route_next_at
-        LIMIT ${o.perCompany}
-        FOR UPDATE SKIP LOCKED
-      ) a
-      LIMIT ${o.total}
-    )
-    UPDATE alerts SET route_next_at = now() + make_interval(secs => ${o.leaseSeconds}), route_attempts = route_attempts + 1
-    FROM picked WHERE alerts.id = picked.id
-    RETURNING ${sql.unsafe(CLAIMED_COLUMNS)}`;
+  // starts_with has no LIKE wildcards to escape.
+  return sql`(${only}::text[] IS NULL OR id = ANY(${only}::text[]))
+    AND (${prefix}::text IS NULL OR starts_with(id, ${prefix}::text)
+      OR (${shared}::text IS NOT NULL AND NOT starts_with(id, ${shared}::text)))`;
+}
+
+/** The partitions of the scope's companies with alerts due for routing. */
+export async function duePartitions(sql: Sql, o: ScopeOptions): Promise<number[]> {
+  const rows = await sql<{ p: number }[]>`
+    SELECT DISTINCT ${sql.unsafe(PARTITION_OF('c.id'))} AS p FROM companies c
+    WHERE ${scoped(sql, o)} AND EXISTS (
+      SELECT 1 FROM alerts a WHERE a.company_id = c.id AND a.routed_at IS NULL AND a.dead_lettered_at IS NULL
+        AND a.route_next_at <= now())
+    ORDER BY p`;
+  return rows.map((r) => r.p);
+}
+
+/**
+ * Reads the alerts due for routing in the held partitions, a fair share per company. `routeAttempts` is this claim's
+ * number: the alert's recorded failures and unfinished passes, plus this one.
+ */
+export async function claimAlerts(sql: Sql, o: ClaimOptions): Promise<ClaimedAlert[]> {
+  if (o.partitions.length === 0) return [];
+  // Each company's alerts are found through their own index (alerts_route_queue).
+  const rows = await sql<ClaimedAlert[]>`
+    SELECT a.* FROM (
+      SELECT id FROM companies
+      WHERE ${scoped(sql, o)} AND ${sql.unsafe(PARTITION_OF('id'))} = ANY(${o.partitions as number[]}::int[])
+      ORDER BY id <= ${o.afterCompanyId}, id
+    ) c
+    CROSS JOIN LATERAL (
+      SELECT ${sql.unsafe(CLAIMED_COLUMNS)} FROM alerts
+      WHERE company_id = c.id AND routed_at IS NULL AND dead_lettered_at IS NULL AND route_next_at <= now()
+      ORDER BY route_next_at
+      LIMIT ${o.perCompany}
+    ) a
+    LIMIT ${o.total}`;
+  for (const a of rows) a.routeAttempts += 1;
+  return rows;
 }
 
 export async function openIncidents(sql: Sql, workflowIds: string[]): Promise<Map<string, OpenIncidentRow>> {
@@ -107,8 +129,8 @@ export async function openIncidents(sql: Sql, workflowIds: string[]): Promise<Ma
 
 /**
  * Repeats of open incidents: linked and counted in PostgreSQL, with one NOTIFY per incident. An incident
- * that resolved since it was read takes none: those alerts stay claimed and go to the next incident of
- * their key once the claim's lease runs out.
+ * that resolved since it was read takes none: those alerts stay unrouted and go to the next incident of
+ * their key in a later pass.
  */
 export async function linkRepeats(sql: Sql, links: Array<{ alertId: string; incidentId: string }>): Promise<void> {
   if (links.length === 0) return;
@@ -131,17 +153,6 @@ export async function linkRepeats(sql: Sql, links: Array<{ alertId: string; inci
     RETURNING pg_notify(${INCIDENT_CHANNEL}, i.id)`;
 }
 
-/**
- * Claimed alerts this pass did not get to (a company past its muting budget): back in the queue at once, the claim
- * not counted against them.
- */
-export async function releaseClaims(sql: Sql, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await sql`
-    UPDATE alerts SET route_next_at = now(), route_attempts = GREATEST(route_attempts - 1, 0)
-    WHERE id = ANY(${ids}) AND routed_at IS NULL`;
-}
-
 export async function markRouted(sql: Sql, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await sql`UPDATE alerts SET routed_at = now(), route_error = NULL WHERE id = ANY(${ids}) AND routed_at IS NULL`;
@@ -162,7 +173,7 @@ export async function markFailed(sql: Sql, failures: RouteFailure[]): Promise<vo
     UPDATE alerts a SET
       route_error = v.error,
       route_next_at = now() + make_interval(secs => v.retry_ms / 1000.0),
-      route_attempts = CASE WHEN v.counts = 1 THEN a.route_attempts ELSE GREATEST(a.route_attempts - 1, 0) END,
+      route_attempts = CASE WHEN v.counts = 1 THEN a.route_attempts + 1 ELSE a.route_attempts END,
       dead_lettered_at = CASE WHEN v.dead = 1 THEN now() ELSE NULL END
     FROM unnest(${failures.map((f) => f.id)}::text[], ${failures.map((f) => f.error)}::text[],
                 ${failures.map((f) => (f.counts ? 1 : 0))}::int[], ${failures.map((f) => f.retryInMs)}::float8[],

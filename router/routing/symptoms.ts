@@ -29,7 +29,6 @@ export async function recordSymptomMerges(
   tx: TransactionSql,
   merges: SymptomMerge[],
   claimed: ClaimedAlert[],
-  leaseSeconds: number,
 ): Promise<{ released: ClaimedAlert[]; pending: number }> {
   const stored = merges.filter((m) => !m.source.isNew);
   if (stored.length === 0) return { released: [], pending: 0 };
@@ -40,12 +39,11 @@ export async function recordSymptomMerges(
       ${col((m) => (m.source.wasOpened ? 1 : 0))}::int[]) AS v(id, target, opened)
     WHERE g.id = v.id`;
   // Alerts not yet in an incident follow the group. While the fault's group is an incident they are routed to
-  // it now, under this claim's lease: those a group held below its minimum, and those still queued for the old one.
+  // it now, in this pass (their company's partition is held): those a group held below its minimum, and those still queued for the old one.
   const why = (m: SymptomMerge) => JSON.stringify({ rule: 'host_fault', matched: hostFaultMatch(m.target) });
   const rows = await tx<Array<ClaimedAlert & { release: number }>>`
     UPDATE alerts SET group_id = v.target, correlation = v.why::jsonb,
-      routed_at = CASE WHEN v.release = 1 THEN NULL ELSE routed_at END,
-      route_next_at = CASE WHEN v.release = 1 THEN now() + make_interval(secs => ${leaseSeconds}) ELSE route_next_at END
+      routed_at = CASE WHEN v.release = 1 THEN NULL ELSE routed_at END
     FROM unnest(${col((m) => m.source.id)}::text[], ${col((m) => m.target.id)}::text[], ${col(why)}::text[],
       ${col((m) => (m.target.opened ? 1 : 0))}::int[]) AS v(source, target, why, release)
     WHERE alerts.group_id = v.source AND alerts.status = 'firing' AND alerts.incident_id IS NULL

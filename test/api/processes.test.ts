@@ -23,7 +23,6 @@ async function startApi(env: Record<string, string> = {}): Promise<ApiProcess> {
       ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
       PORT: String(port),
       HOST: '127.0.0.1',
-      ROUTE_LEASE_SECONDS: '2',
       // Its routers start runs where this file's worker polls.
       TEMPORAL_TASK_QUEUE: stack.config.taskQueue,
       ...env,

@@ -98,7 +98,7 @@ export async function startIngestStack(
   let router: AlertRouter | null = null;
   const startRouter = async () => {
     // as api/main.ts builds it
-    const r = new AlertRouter({ sql, temporal, leaseSeconds: config.routeLeaseSeconds, log: (x) => console.warn(x) });
+    const r = new AlertRouter({ sql, temporal, log: (x) => console.warn(x) });
     await r.start();
     router = r;
   };

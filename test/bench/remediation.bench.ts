@@ -111,7 +111,7 @@ async function main(): Promise<boolean> {
     const api = await createApiServer({ sql, temporal, config });
     const base = `http://127.0.0.1:${await api.listen(0, '127.0.0.1')}`;
     stops.push(['API', () => api.close()]);
-    const router = new AlertRouter({ sql, temporal, leaseSeconds: config.routeLeaseSeconds, log: console.warn });
+    const router = new AlertRouter({ sql, temporal, log: console.warn });
     await router.start();
     stops.push(['router', () => router.stop()]);
 

@@ -41,8 +41,6 @@ beforeAll(async () => {
       SSM_POLL_INTERVAL_MS: '200',
       GROUP_WAIT_SECONDS: '0',
       WEBHOOK_RATE_PER_MINUTE: '0',
-      // The killed router's claimed alerts wait out this lease before a live router takes them.
-      ROUTE_LEASE_SECONDS: '10',
       LOG_LEVEL: 'warn',
     },
   });

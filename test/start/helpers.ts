@@ -81,8 +81,6 @@ export async function start(site: Site, via: 'npm' | 'node' = 'node', more: Node
     REMEDIATION_MODE: 'dry_run',
     GROUP_WAIT_SECONDS: '0',
     SKIP_WEB_BUILD: '1',
-    // Alerts a killed npm start had claimed wait out its router's lease before the next one routes them.
-    ROUTE_LEASE_SECONDS: '5',
     // Two API processes whatever the machine's cores, so every test sees the same layout.
     API_PROCESSES: '2',
     // These tests post as fast as the machine allows, across tests of one start: the company's rate limit (tested on

@@ -97,7 +97,7 @@ describe('the alert router as its own process', () => {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect((await unclaimed(alertId))[0]!.n).toBe(1);
 
-    router = await run('router/main.ts', { ROUTE_LEASE_SECONDS: '2' }, '[router] routing');
+    router = await run('router/main.ts', {}, '[router] routing');
     const incident = await eventually(async () => {
       const [row] = await stack.sql<{ workflow_id: string }[]>`
         SELECT i.workflow_id FROM alerts a JOIN incidents i ON i.id = a.incident_id WHERE a.id = ${alertId}`;

@@ -1,0 +1,129 @@
+// Which router routes which alerts. Companies fall into ROUTE_PARTITIONS partitions by a hash of their id; a router
+// routes a partition's alerts only while it holds the partition's session advisory lock, taken on a connection of
+// its own (a client of one connection that never retires it) for the pass and let go at its end. Nothing is written to claim an alert, no lease has to be renewed while
+// Temporal is slow to answer, and a router that dies lets go of its partitions with its connection: the next router
+// takes them at once. Each router takes a fair share of the partitions with work (by how many routers hold the
+// presence lock), so two or more routers route side by side.
+import postgres from 'postgres';
+import type { Sql } from '../../db/sql.ts';
+
+/** Fixed for an install: every router must map a company to the same partition. */
+export const ROUTE_PARTITIONS = 16;
+/** A company's partition, in SQL (`id` being the company's id). */
+export const PARTITION_OF = (column: string): string => `(hashtext(${column}) & ${ROUTE_PARTITIONS - 1})`;
+/** The presence lock's second key: outside the partitions' 0…ROUTE_PARTITIONS-1. */
+const PRESENCE = ROUTE_PARTITIONS;
+
+/** The lock key of a router scope: every production router shares the empty scope's. */
+export function lockKeyOf(scope: string): number {
+  // FNV-1a, kept positive so pg_locks shows the same number (its classid is an oid).
+  let h = 0x811c9dc5;
+  for (const ch of `alert-route:${scope}`) {
+    h ^= ch.codePointAt(0)!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h & 0x7fffffff;
+}
+
+/** Thrown when the lock connection was lost mid-pass: the partitions may be another router's by now. */
+export class PartitionsLost extends Error {
+  constructor() {
+    super('alert router: lost its partition locks (its database connection was cut); the pass stops here');
+  }
+}
+
+export class PartitionLocks {
+  private readonly conn: Sql;
+  private held: number[] = [];
+  /** The session that holds `held` (a reconnected client is another session, without them). */
+  private session: number | null = null;
+  /** The session that holds this router's presence lock. */
+  private present: number | null = null;
+  private turn = 0;
+
+  constructor(
+    sql: Sql,
+    readonly key: number,
+  ) {
+    const o = sql.options;
+    // One connection of its own, never closed for age or idleness: its session is what holds the locks.
+    const options: Record<string, unknown> = {
+      host: o.host,
+      port: o.port,
+      ...(o.path ? { path: o.path } : {}),
+      database: o.database,
+      user: o.user,
+      pass: o.pass,
+      ssl: o.ssl,
+      max: 1,
+      max_lifetime: 0,
+      idle_timeout: 0,
+      onnotice: () => {},
+      connection: { application_name: 'alert-whisperer-router-locks' },
+    };
+    this.conn = postgres(options as postgres.Options<Record<string, never>>);
+  }
+
+  /** Partitions held for the pass under way. */
+  get partitions(): readonly number[] {
+    return this.held;
+  }
+
+  /**
+   * Takes this router's share of the partitions that have work (`due`), those another router holds left out, in an
+   * order that moves on each time so no partition always comes last. Returns what it holds.
+   */
+  async take(due: number[]): Promise<number[]> {
+    if (this.held.length > 0) throw new Error('partitions already held: release them first');
+    if (due.length === 0) return [];
+    const [{ routers, session }] = await this.conn<[{ routers: number; session: number }]>`
+      SELECT pg_backend_pid() AS session, (SELECT count(*)::int FROM pg_locks
+          WHERE locktype = 'advisory' AND granted AND classid = ${this.key}::oid AND objid = ${PRESENCE}::oid
+            AND objsubid = 2) AS routers`;
+    // The presence lock says how many routers share the work; taken again by a session that never had it.
+    const sharing = routers + (session === this.present ? 0 : 1);
+    if (session !== this.present) {
+      await this.conn`SELECT pg_advisory_lock_shared(${this.key}, ${PRESENCE})`;
+      this.present = session;
+    }
+    const share = Math.ceil(due.length / sharing);
+    const start = this.turn++ % due.length;
+    const order = [...due.slice(start), ...due.slice(0, start)];
+    // A plain scan of the array stops at the LIMIT, so no lock is taken beyond the share.
+    const rows = await this.conn<{ p: number; session: number }[]>`
+      SELECT p, pg_backend_pid() AS session FROM unnest(${order}::int[]) AS p
+      WHERE pg_try_advisory_lock(${this.key}, p) LIMIT ${share}`;
+    this.held = rows.map((r) => r.p);
+    this.session = rows[0]?.session ?? session;
+    if (rows.some((r) => r.session !== session)) {
+      // The connection changed between the two statements: what the first counted is gone; start over next pass.
+      await this.release();
+      return [];
+    }
+    return this.held;
+  }
+
+  /** Throws PartitionsLost when the session holding the partitions is gone: call before each step that writes. */
+  async verify(): Promise<void> {
+    if (this.held.length === 0) return;
+    const [{ session }] = await this.conn<[{ session: number }]>`SELECT pg_backend_pid() AS session`;
+    if (session !== this.session) {
+      this.held = [];
+      throw new PartitionsLost();
+    }
+  }
+
+  /** Lets go of the pass's partitions. */
+  async release(): Promise<void> {
+    if (this.held.length === 0) return;
+    const held = this.held;
+    this.held = [];
+    // A failure means the connection is gone, and its locks with it.
+    await this.conn`SELECT pg_advisory_unlock(${this.key}, p) FROM unnest(${held}::int[]) AS p`.catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.release();
+    await this.conn.end({ timeout: 5 });
+  }
+}
