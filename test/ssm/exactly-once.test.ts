@@ -300,6 +300,9 @@ async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
       SSM_ENDPOINT: proxy.url,
       SSM_POLL_INTERVAL_MS: '200',
       GROUP_WAIT_SECONDS: '0',
+      // The run's bundle of workflows/ (test/global-setup.ts), as npm start hands its workers one: webpack per start
+      // took seconds of each of this test's two worker starts.
+      WORKFLOW_BUNDLE: inject('workflowBundlePath'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
