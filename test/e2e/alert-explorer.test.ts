@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
 import { pastAlert, pastIncident } from '../helpers/kpi-fixtures.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -56,18 +56,12 @@ describe('alert explorer and incident search (real browser)', () => {
     await stack?.stop();
   });
 
-  async function signedIn(user: TestUser): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1100 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    page.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(user.email);
-    await page.getByTestId('login-password').fill(user.password);
-    await page.getByTestId('login-submit').click();
-    await expect.poll(() => page.getByTestId('current-user').textContent(), { timeout: UI_TIMEOUT }).toBe(user.email);
-    return page;
-  }
+  const signedIn = (user: TestUser): Promise<Page> =>
+    signedInPage(browser, `${stack.url}/#/incidents`, user, {
+      viewport: { width: 1400, height: 1100 },
+      pageErrors,
+      timeout: UI_TIMEOUT,
+    });
 
   const rows = (page: Page) => page.getByTestId('alert-row');
 

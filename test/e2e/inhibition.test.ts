@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
 import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -43,18 +43,8 @@ describe('inhibition rules (real browser)', () => {
     await stack?.stop();
   });
 
-  async function signedIn(user: TestUser): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    page.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(user.email);
-    await page.getByTestId('login-password').fill(user.password);
-    await page.getByTestId('login-submit').click();
-    await expect.poll(() => page.getByTestId('current-user').textContent(), { timeout: UI_TIMEOUT }).toBe(user.email);
-    return page;
-  }
+  const signedIn = (user: TestUser): Promise<Page> =>
+    signedInPage(browser, `${stack.url}/#/incidents`, user, { pageErrors, timeout: UI_TIMEOUT });
 
   /** The incident an alert of `signature` on `asset` opened or joined, once the router has placed it. */
   async function incidentOf(asset: string, signature: string): Promise<string> {

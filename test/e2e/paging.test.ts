@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
 import { postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -20,18 +20,12 @@ describe('paging in the dashboard (real browser)', () => {
   let admin: TestUser;
   const pageErrors: string[] = [];
 
-  async function signedIn(user: TestUser): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(user.email);
-    await page.getByTestId('login-password').fill(user.password);
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('current-user').waitFor({ state: 'visible' });
-    return page;
-  }
+  const signedIn = (user: TestUser): Promise<Page> =>
+    signedInPage(browser, `${stack.url}/#/incidents`, user, {
+      viewport: { width: 1400, height: 900 },
+      pageErrors,
+      timeout: UI_TIMEOUT,
+    });
 
   beforeAll(async () => {
     if (!existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error(`The dashboard is not built (${WEB_DIST})`);

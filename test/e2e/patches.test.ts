@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
 import { saveAwsRole } from '../../db/aws-accounts.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { startAwsProxy, type AwsProxy } from '../helpers/aws-proxy.ts';
 import { createCompany, createUser, type TestUser } from '../helpers/fixtures.ts';
 import { startMoto, type Moto } from '../helpers/moto.ts';
@@ -70,16 +70,11 @@ describe('Patches page (real browser)', () => {
   });
 
   async function signedIn(user: TestUser): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
     const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(user.email);
-    await page.getByTestId('login-password').fill(user.password);
-    await page.getByTestId('login-submit').click();
-    await expect.poll(() => page.getByTestId('current-user').textContent()).toBe(user.email);
+    const page = await signedInPage(browser, `${stack.url}/#/incidents`, user, {
+      pageErrors: errors,
+      timeout: UI_TIMEOUT,
+    });
     await page.goto(`${stack.url}/#/companies/${companyId}/settings`);
     await page.getByRole('link', { name: 'Patches' }).click();
     await page.getByTestId('patch-summary').waitFor();

@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
 import { CHECK_WRAPPER_HEADER } from '../../domain/runbook-checks.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
 import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -22,15 +22,11 @@ describe('runbook checks, targets and approval policy (real browser)', () => {
   const pageErrors: string[] = [];
 
   async function signedIn(user: TestUser, tab: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1100 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    page.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(user.email);
-    await page.getByTestId('login-password').fill(user.password);
-    await page.getByTestId('login-submit').click();
-    await expect.poll(() => page.getByTestId('current-user').textContent(), { timeout: UI_TIMEOUT }).toBe(user.email);
+    const page = await signedInPage(browser, `${stack.url}/#/incidents`, user, {
+      viewport: { width: 1400, height: 1100 },
+      pageErrors,
+      timeout: UI_TIMEOUT,
+    });
     await page.goto(`${stack.url}/#/companies/${company.companyId}/settings`);
     if (tab !== 'Settings') await page.getByRole('link', { name: tab, exact: true }).click();
     return page;

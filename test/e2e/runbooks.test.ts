@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
 import { RUNBOOK_CATALOGUE } from '../../domain/runbook-catalogue.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
 import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -22,15 +22,7 @@ describe('runbook library (real browser)', () => {
   const pageErrors: string[] = [];
 
   async function signedIn(user: TestUser): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    page.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(user.email);
-    await page.getByTestId('login-password').fill(user.password);
-    await page.getByTestId('login-submit').click();
-    await expect.poll(() => page.getByTestId('current-user').textContent(), { timeout: UI_TIMEOUT }).toBe(user.email);
+    const page = await signedInPage(browser, `${stack.url}/#/incidents`, user, { pageErrors, timeout: UI_TIMEOUT });
     await page.goto(`${stack.url}/#/companies/${company.companyId}/settings`);
     await page.getByRole('link', { name: 'Runbooks', exact: true }).click();
     return page;

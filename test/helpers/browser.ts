@@ -1,6 +1,7 @@
 // The one way the browser tests start Chromium: the system's build (CHROMIUM_PATH, else found on PATH or at its usual
-// place: lib/tools.ts), headless, with nothing that phones home.
-import { chromium, type Browser } from 'playwright-core';
+// place: lib/tools.ts), headless, with nothing that phones home; and the one way they sign in.
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { findChromium } from '../../lib/tools.ts';
 
 export function launchChromium(): Promise<Browser> {
@@ -22,4 +23,37 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+export interface SignInOptions {
+  /** The browser window's size (the screenshots of some tests depend on it). */
+  viewport?: { width: number; height: number };
+  /** Uncaught errors of the page are pushed here (with their stack), for the test to assert there were none. */
+  pageErrors?: string[];
+  /** The page's default timeout for actions and waits, and the wait for the sign-in itself. */
+  timeout?: number;
+}
+
+/**
+ * A new browser context signed in as `user` the way a person does it: opens `url` (the sign-in form shows first),
+ * types the email and password, submits, and waits until the top bar names the user.
+ */
+export async function signedInPage(
+  browser: Browser,
+  url: string,
+  user: { email: string; password: string },
+  opts: SignInOptions = {},
+): Promise<Page> {
+  const timeout = opts.timeout ?? 30_000;
+  const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(timeout);
+  const errors = opts.pageErrors;
+  if (errors) page.on('pageerror', (err) => errors.push(err.stack ?? err.message));
+  await page.goto(url);
+  await page.getByTestId('login-email').fill(user.email);
+  await page.getByTestId('login-password').fill(user.password);
+  await page.getByTestId('login-submit').click();
+  await expect.poll(() => page.getByTestId('current-user').textContent(), { timeout }).toBe(user.email);
+  return page;
 }
