@@ -9,12 +9,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
-import { postAlert, startStack, type Stack } from '../helpers/stack.ts';
+import { eventually, graphql, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
 const UI_TIMEOUT = 20_000;
 const TTL_SECONDS = 10;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('session refresh (real browser, 10 s access tokens)', () => {
   let stack: Stack;
@@ -56,6 +54,29 @@ describe('session refresh (real browser, 10 s access tokens)', () => {
       tool_source: 'Prometheus',
     });
 
+  /** The access tokens the server handed this page (login and refreshes), newest last. */
+  function tokensOf(page: Page): string[] {
+    const tokens: string[] = [];
+    page.on('response', async (r) => {
+      if (!/\/(graphql|auth\/refresh)$/.test(r.url())) return;
+      const token = /"accessToken":"([^"]+)"/.exec(await r.text().catch(() => ''))?.[1];
+      if (token) tokens.push(token);
+    });
+    return tokens;
+  }
+
+  /** Waits until the server refuses `token` as expired (its exp passed), asking as any client would. */
+  async function expiredOnServer(token: string | undefined): Promise<void> {
+    if (!token) throw new Error('the page was handed no access token');
+    await eventually(
+      async () =>
+        (await graphql(stack.url, '{ unreadNotificationCount }', {}, token)).errors?.[0]?.extensions?.code ===
+        'UNAUTHENTICATED',
+      'the server to refuse the expired access token',
+      TTL_SECONDS * 3000,
+    );
+  }
+
   async function sessionState(): Promise<{ live: number; reused: number }> {
     const [s] = await stack.sql<Array<{ live: number }>>`
       SELECT count(*)::int AS live FROM sessions WHERE user_id = ${user.id} AND revoked_at IS NULL`;
@@ -89,6 +110,7 @@ describe('session refresh (real browser, 10 s access tokens)', () => {
     user = await createUser(stack.sql, 'technician', [company.companyId]);
     const context = await newContext();
     const first = await open(context, 'tab 1');
+    const firstTokens = tokensOf(first);
     await signIn(first);
     // A second tab of the same browser: same cookie jar, its own memory and timers.
     const second = await open(context, 'tab 2');
@@ -98,10 +120,12 @@ describe('session refresh (real browser, 10 s access tokens)', () => {
     first.on('request', (r) => void (r.url().endsWith('/auth/refresh') && refreshes.first++));
     second.on('request', (r) => void (r.url().endsWith('/auth/refresh') && refreshes.second++));
 
-    // Two and a half token lifetimes: every token either tab started with has long expired.
-    await sleep(TTL_SECONDS * 2500);
-    expect(refreshes.first).toBeGreaterThanOrEqual(2);
-    expect(refreshes.second).toBeGreaterThanOrEqual(2);
+    // Each tab renews at three quarters of its token's life, so two renewals each take about 1.5 lifetimes: by then
+    // every token either tab started with has expired (checked next, on the server, for the first tab's login).
+    await expect
+      .poll(() => Math.min(refreshes.first, refreshes.second), { timeout: TTL_SECONDS * 4000, interval: 100 })
+      .toBeGreaterThanOrEqual(2);
+    await expiredOnServer(firstTokens[0]);
 
     expect((await alert('umbrella-web-01')).status).toBe(202);
     for (const page of [first, second]) {
@@ -118,6 +142,7 @@ describe('session refresh (real browser, 10 s access tokens)', () => {
     const page = await open(context, 'slow clock');
     // A minute behind: the page believes each token has 70 s left, so its timer never renews in time.
     await page.clock.install({ time: Date.now() - 60_000 });
+    const tokens = tokensOf(page);
     await signIn(page);
     let refreshes = 0;
     let refusals = 0;
@@ -130,13 +155,15 @@ describe('session refresh (real browser, 10 s access tokens)', () => {
 
     // The first token has expired on the server: the next event ends the stream with UNAUTHENTICATED; the page
     // renews, reconnects and reloads, so the incident that event carried still shows.
-    await sleep(TTL_SECONDS * 1000 + 2000);
+    await expect.poll(() => tokens.length).toBe(1);
+    await expiredOnServer(tokens[0]);
     expect((await alert('umbrella-db-02')).status).toBe(202);
     await list.filter({ hasText: 'umbrella-db-02' }).waitFor();
     expect(refreshes).toBe(1);
 
     // The renewed token expires too; a request with it is refused, renewed once and sent again.
-    await sleep(TTL_SECONDS * 1000 + 2000);
+    await expect.poll(() => tokens.length).toBe(2);
+    await expiredOnServer(tokens[1]);
     await list.filter({ hasText: 'umbrella-db-02' }).click();
     await page.getByTestId('incident-detail').getByRole('heading', { name: 'umbrella-db-02' }).waitFor();
     expect(await page.getByTestId('current-user').textContent()).toBe(user.email);
