@@ -1,6 +1,6 @@
 // Test tenants, people and runbooks, each with fresh ids so test files never see each other's data.
 import { randomUUID } from 'node:crypto';
-import { hashPassword } from '../../api/auth.ts';
+import bcrypt from 'bcryptjs';
 import { hashApiKey, keyHint } from '../../domain/api-keys.ts';
 import { createSecretBox } from '../../lib/secret-box.ts';
 import type { Sql } from '../../db/sql.ts';
@@ -100,10 +100,18 @@ export interface TestUser {
   companyIds: string[];
 }
 
+/**
+ * bcrypt's lowest cost for fixture people: the hash is still a real bcrypt hash checked by the service's own
+ * verifyPassword at sign-in, but the service's cost 10 (api/auth.ts hashPassword, which its own tests cover through
+ * invitations and password changes) took ~0.1 s to store each fixture user and as long again to sign each one in.
+ */
+const FIXTURE_BCRYPT_COST = 4;
+
 export async function createUser(sql: Sql, role: Role, companyIds: string[]): Promise<TestUser> {
   const id = `user-${randomUUID().slice(0, 8)}`;
   const user = { id, email: `${id}@example.test`, password: `pw-${randomUUID()}`, role, companyIds };
-  await sql`INSERT INTO users (id, email, name, role, password_hash) VALUES (${id}, ${user.email}, ${id}, ${role}, ${await hashPassword(user.password)})`;
+  const hash = await bcrypt.hash(user.password, FIXTURE_BCRYPT_COST);
+  await sql`INSERT INTO users (id, email, name, role, password_hash) VALUES (${id}, ${user.email}, ${id}, ${role}, ${hash})`;
   for (const c of companyIds) await sql`INSERT INTO user_companies (user_id, company_id) VALUES (${id}, ${c})`;
   return user;
 }
