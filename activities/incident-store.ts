@@ -133,10 +133,17 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
             UPDATE alerts SET incident_id = ${s.incidentId}
             WHERE company_id = ${s.companyId} AND id = ANY(${input.newAlertIds}) AND incident_id IS NULL`;
           }
-          for (const e of input.events) {
+          // The save's new timeline lines in one statement, however many (a new incident brings several).
+          if (input.events.length > 0) {
+            const ev = input.events;
             await tx`
             INSERT INTO incident_events (incident_id, seq, kind, message, actor, data, created_at)
-            VALUES (${s.incidentId}, ${e.seq}, ${e.kind}, ${e.message}, ${e.actor}, ${e.data ? tx.json(e.data as never) : null}, ${e.createdAt})
+            SELECT ${s.incidentId}, seq, kind, message, actor, data::jsonb, created_at
+            FROM unnest(${ev.map((e) => e.seq)}::int[], ${ev.map((e) => e.kind)}::text[],
+              ${ev.map((e) => e.message)}::text[], ${ev.map((e) => e.actor)}::text[],
+              ${ev.map((e) => (e.data ? JSON.stringify(e.data) : null))}::text[],
+              ${ev.map((e) => e.createdAt)}::timestamptz[]) AS v(seq, kind, message, actor, data, created_at)
+            ORDER BY seq
             ON CONFLICT (incident_id, seq) DO NOTHING`;
           }
           // Listeners get only the id and re-read the row, so a notification can never carry stale data.

@@ -1,28 +1,25 @@
-// Moves stored alerts to their incident workflows. The webhook never waits on Temporal: it commits
-// the rows and returns; this loop (NOTIFY wakes it, a poll backs it up) takes the partitions with work it may
-// (routing/partitions.ts), reads their unrouted rows without writing them, marks the pass (routing/passes.ts),
-// places each alert in its correlation group (routing/placement.ts), and only then talks to Temporal. Per lane (one group: one incident's workflow ID) it sends one
-// signalWithStart carrying the alerts that change the incident; plain repeats of an open incident are
-// counted in PostgreSQL and never reach Temporal. Delivery is at least once; workflows drop ids they saw.
+// Moves stored alerts to their incident workflows. The webhook never waits on Temporal: it commits the rows and
+// returns; this loop (NOTIFY wakes it, a poll backs it up) takes the partitions with work it may
+// (routing/partitions.ts), reads their unrouted rows without writing them, marks the pass (routing/passes.ts), places
+// each alert in its correlation group (routing/placement.ts), and only then talks to Temporal (routing/send.ts): per
+// lane (one group: one incident's workflow ID) one signalWithStart carrying the alerts that change the incident;
+// plain repeats of an open incident are counted in PostgreSQL and never reach Temporal. An alert routed is written
+// once after its insert, with its group and outcome together. Delivery is at least once; workflows drop ids they saw.
 // Every company's alerts go through it (its own process, router/main.ts, or inside the API's), so tenant-configured
 // work in a pass is bounded (routing/muting.ts) and an alert whose routing fails by its own fault is parked rather
 // than retried by every pass and restart.
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/sql.ts';
-import { planLane } from '../domain/coalescing.ts';
 import { incidentWorkflowId } from '../domain/correlation.ts';
 import { maxActiveSilences } from '../lib/config.ts';
-import { TASK_QUEUE, type AlertBatch } from '../workflows/types.ts';
+import { TASK_QUEUE } from '../workflows/types.ts';
 import { ALERT_CHANNEL } from '../db/channels.ts';
-import { classifyRouteError, routeFailure, type RetryPolicy, type RouteErrorKind } from './routing/failures.ts';
+import { routeFailure, type RetryPolicy, type RouteErrorKind } from './routing/failures.ts';
 import { placeIsolated, screenClaim } from './routing/intake.ts';
 import { DEFAULT_MUTING_BUDGET, type Judged, type MutingBudget } from './routing/muting.ts';
-import type { PlacedAlert } from './routing/placement.ts';
-import { resolveLanes } from './routing/lanes.ts';
 import {
   claimAlerts,
   duePartitions,
-  linkRepeats,
   markFailed,
   markRouted,
   type ClaimedAlert,
@@ -31,13 +28,11 @@ import {
 } from './routing/queue.ts';
 import { routeResolutions } from './routing/resolution-pass.ts';
 import { WAITING_FOR_ROUTING } from './routing/resolutions.ts';
-import { signalLane, toSignal } from './routing/signals.ts';
+import { sendLanes } from './routing/send.ts';
 import { foldSymptomIncidents } from './routing/symptoms.ts';
 import { lockKeyOf, PartitionLocks } from './routing/partitions.ts';
 import { beginPass, endPass, settleDeadPasses } from './routing/passes.ts';
 
-/** Lanes signalled at once. */
-const ROUTING_CONCURRENCY = 16;
 /** Pause after a partial claim while alerts keep coming, so passes route batches rather than single alerts. */
 const GATHER_MS = 25;
 /** How often a router looks for symptom folds it did not start itself (one indexed query). */
@@ -202,11 +197,11 @@ export class AlertRouter {
         claimed.map((a) => a.id),
       );
       try {
-        await this.routeClaimed(claimed);
+        await this.routeClaimed(claimed, pass);
       } finally {
         // Also after an outage stopped the pass (thrown): that counts against no alert. Should the database be the
         // outage, the mark stays and the next holder counts one unfinished pass.
-        await endPass(sql, pass).catch(() => undefined);
+        await endPass(sql, pass).catch((err: Error) => this.opts.log?.(`alert router: ending a pass: ${err.message}`));
       }
       await this.locks.release();
       await this.fold();
@@ -217,7 +212,7 @@ export class AlertRouter {
   }
 
   /** Routes a claim while its partitions are held. */
-  private async routeClaimed(claimed: ClaimedAlert[]): Promise<void> {
+  private async routeClaimed(claimed: ClaimedAlert[], passId: string): Promise<void> {
     const { sql } = this.opts;
     // An alert its incident already took (its routing was not recorded: a failed write, a crash) is done.
     const done = claimed.filter((a) => a.status === 'firing' && a.incidentId);
@@ -231,10 +226,11 @@ export class AlertRouter {
     if (deferred > 0) this.backlogged = true;
     // Placement and everything after it write: only while the partitions are still this router's.
     await this.locks.verify();
-    const { routable, folds } = await placeIsolated(
+    const { routable, folds, placements } = await placeIsolated(
       sql,
       firing,
       this.opts.workflowIdFor ?? incidentWorkflowId,
+      passId,
       this.policy,
       failures,
     );
@@ -244,46 +240,13 @@ export class AlertRouter {
       routable.map((a) => a.id),
     );
     await this.locks.verify();
-    // Per lane, its open incident, or the incident its group or incident was merged into (routing/lanes.ts).
-    const { lanes, linked } = await resolveLanes(sql, routable);
-    const routed: string[] = [...linked];
-    const repeats: Array<{ alertId: string; incidentId: string }> = [];
-    const sends: Array<{ workflowId: string; first: PlacedAlert; batch: AlertBatch; ids: string[] }> = [];
-    for (const { workflowId, first, alerts, incident } of lanes) {
-      const plan = planLane(alerts, incident);
-      for (const a of plan.repeatsOfOpen) repeats.push({ alertId: a.id, incidentId: incident!.id });
-      if (plan.changes.length > 0 || plan.repeatIds.length > 0) {
-        sends.push({
-          workflowId,
-          first,
-          batch: { alerts: plan.changes.map(toSignal), repeatIds: plan.repeatIds },
-          ids: [...plan.changes.map((a) => a.id), ...plan.repeatIds],
-        });
-      }
-    }
-    await linkRepeats(sql, repeats);
-    await this.opts.hold?.(
-      'signalling',
-      sends.flatMap((x) => x.ids),
-    );
-
-    let reached = 0;
-    const queue = [...sends];
     const attempts = new Map([...claimed, ...routable].map((a) => [a.id, a.routeAttempts]));
-    const runLane = async (): Promise<void> => {
-      for (let s = queue.shift(); s; s = queue.shift()) {
-        try {
-          await signalLane(this.opts.temporal, this.opts.taskQueue ?? TASK_QUEUE, s);
-          routed.push(...s.ids);
-          reached += 1;
-        } catch (err) {
-          const kind = classifyRouteError(err);
-          for (const id of s.ids) failures.push(this.failure(id, kind, attempts.get(id) ?? 1));
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(ROUTING_CONCURRENCY, queue.length) }, runLane));
-    await markRouted(sql, routed);
+    const { reached, sent } = await sendLanes(
+      { sql, temporal: this.opts.temporal, taskQueue: this.opts.taskQueue ?? TASK_QUEUE, hold: this.opts.hold },
+      routable,
+      placements,
+      (id, kind) => failures.push(this.failure(id, kind, attempts.get(id) ?? 1)),
+    );
 
     // Resolutions after the firing alerts of the same claim, so a firing-then-resolved pair lands in order.
     failures.push(
@@ -294,8 +257,7 @@ export class AlertRouter {
     await markFailed(sql, failures);
 
     const outages = failures.filter((f) => !f.counts && f.error !== WAITING_FOR_ROUTING);
-    if (sends.length > 0 && reached === 0 && outages.length > 0)
-      this.reportOutage(`alert router: ${outages[0]!.error}`);
+    if (sent > 0 && reached === 0 && outages.length > 0) this.reportOutage(`alert router: ${outages[0]!.error}`);
     else this.reportHealthy();
     const dead = failures.filter((f) => f.deadLetter).length;
     if (dead > 0)

@@ -95,7 +95,7 @@ interface Fence {
 
 /**
  * Points the source's groups at the target's (later alerts of its key follow into it) and links the source's alerts
- * still on their way (claimed or queued, in no incident yet) to the target. Under the placement's company lock, so a
+ * still on their way (placed by a pass in flight, or queued, in no incident yet) to the target. Under the placement's company lock, so a
  * placement either saw the merge or placed its alerts before this link.
  */
 async function fence(sql: Sql, source: FoldSide, target: FoldSide): Promise<Fence> {
@@ -111,11 +111,16 @@ async function fence(sql: Sql, source: FoldSide, target: FoldSide): Promise<Fenc
       UPDATE correlation_groups g SET merged_into = (SELECT id FROM dest) FROM old
       WHERE g.id = old.id AND old.merged_into IS DISTINCT FROM (SELECT id FROM dest)
       RETURNING g.id, old.merged_into AS was`;
+    // A pass in flight carries its placements until the alerts' outcome is written (router/routing/passes.ts).
     const alerts = await tx<{ id: string }[]>`
+      WITH src AS (
+        SELECT id FROM correlation_groups WHERE workflow_id = ${source.workflowId} AND company_id = ${target.companyId}
+      )
       UPDATE alerts SET incident_id = ${target.id}
       WHERE company_id = ${target.companyId} AND incident_id IS NULL AND status = 'firing' AND dead_lettered_at IS NULL
-        AND group_id IN (SELECT id FROM correlation_groups
-          WHERE workflow_id = ${source.workflowId} AND company_id = ${target.companyId})
+        AND (group_id IN (SELECT id FROM src) OR (group_id IS NULL AND id IN (
+          SELECT p.key FROM route_passes r CROSS JOIN jsonb_each(r.placements) AS p
+          WHERE p.value ->> 'groupId' IN (SELECT id FROM src))))
       RETURNING id`;
     return { groups, alertIds: alerts.map((a) => a.id) };
   });

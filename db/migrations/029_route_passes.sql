@@ -4,12 +4,16 @@
 -- besides exclusion, knowing that a router stopped in the middle of an alert's routing, is one row per pass: written
 -- before the pass routes anything, deleted when it is done. A row found by the next holder of its partitions is a
 -- pass that never finished; its alerts still unrouted count one unfinished attempt (claimedTooOften parks them).
+-- The pass also carries its placements until they are written with the alert's outcome (routed, or not this time), so
+-- a routed alert is written once more after its insert rather than once to place it and once to route it.
 CREATE TABLE route_passes (
   id          text PRIMARY KEY,
   -- The routers' lock key (one per router scope; every production router shares one).
   lock_key    integer NOT NULL,
   partitions  integer[] NOT NULL,
   alert_ids   text[] NOT NULL,
+  -- alert id → { groupId, why }: placed in this pass, written on the alert with its outcome.
+  placements  jsonb NOT NULL DEFAULT '{}',
   started_at  timestamptz NOT NULL DEFAULT now()
 );
 -- No index: it holds one row per pass in flight (a few), read whole.

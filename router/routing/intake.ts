@@ -5,6 +5,7 @@
 import type { Sql } from '../../db/sql.ts';
 import { claimedTooOften, classifyRouteError, isolateFailures, routeFailure, type RetryPolicy } from './failures.ts';
 import { judgeMutings, type Judged, type MutingBudget } from './muting.ts';
+import type { RoutePlacement } from './passes.ts';
 import { placeAlerts, type PlacedAlert } from './placement.ts';
 import type { ClaimedAlert, RouteFailure } from './queue.ts';
 
@@ -53,15 +54,20 @@ export async function placeIsolated(
   sql: Sql,
   firing: ClaimedAlert[],
   workflowIdFor: (companyId: string, key: string) => string,
+  passId: string | null,
   policy: RetryPolicy,
   failures: RouteFailure[],
-): Promise<{ routable: PlacedAlert[]; folds: number }> {
-  const { done, failed } = await isolateFailures(firing, (part) => placeAlerts(sql, part, workflowIdFor));
+): Promise<{ routable: PlacedAlert[]; folds: number; placements: Map<string, RoutePlacement> }> {
+  const { done, failed } = await isolateFailures(firing, (part) => placeAlerts(sql, part, workflowIdFor, passId));
   for (const { item, error } of failed) {
     failures.push(routeFailure(item.id, classifyRouteError(error), item.routeAttempts, policy));
   }
   const routable = done.flatMap((r) => r.routable);
   // In event time across the parts, as one placement returns them: a lane's first alert names the incident.
   routable.sort((x, y) => x.receivedAt.localeCompare(y.receivedAt) || x.id.localeCompare(y.id));
-  return { routable, folds: done.reduce((n, r) => n + r.folds, 0) };
+  return {
+    routable,
+    folds: done.reduce((n, r) => n + r.folds, 0),
+    placements: new Map(done.flatMap((r) => [...r.placements])),
+  };
 }

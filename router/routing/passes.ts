@@ -3,8 +3,17 @@
 // its partitions is a pass whose router stopped in the middle (killed, its connection cut): that router cannot be
 // routing those partitions any more, so the alerts it left unrouted count one unfinished attempt each, and an alert
 // its routers keep stopping on is parked (failures.ts claimedTooOften) instead of taken by every restart.
+// The mark also carries the pass's placements (committed with the groups they count in), which the alert row takes
+// with its outcome: markRouted and linkRepeats (queue.ts) for the alerts routed, the pass's end (or, after a crash, the
+// next holder) for those left unrouted, which keep their group for their next pass.
 import { randomUUID } from 'node:crypto';
-import type { Sql } from '../../db/sql.ts';
+import type { Sql, TransactionSql } from '../../db/sql.ts';
+
+/** Where the pass placed an alert: written on the alert with its outcome. */
+export interface RoutePlacement {
+  groupId: string;
+  why: { rule: string; matched: string[] };
+}
 
 /** Counts the unfinished passes over `partitions` (held by the caller now) against their alerts, and clears them. */
 export async function settleDeadPasses(sql: Sql, lockKey: number, partitions: readonly number[]): Promise<void> {
@@ -12,10 +21,15 @@ export async function settleDeadPasses(sql: Sql, lockKey: number, partitions: re
   await sql`
     WITH dead AS (
       DELETE FROM route_passes WHERE lock_key = ${lockKey} AND partitions && ${partitions as number[]}::int[]
-      RETURNING alert_ids
+      RETURNING alert_ids, placements
+    ), left_over AS (
+      SELECT u.id, dead.placements -> u.id AS placed FROM dead CROSS JOIN unnest(dead.alert_ids) AS u(id)
     )
-    UPDATE alerts SET route_attempts = route_attempts + 1
-    WHERE id IN (SELECT unnest(alert_ids) FROM dead) AND routed_at IS NULL AND dead_lettered_at IS NULL`;
+    UPDATE alerts a SET route_attempts = a.route_attempts + 1,
+      group_id = COALESCE(l.placed ->> 'groupId', a.group_id),
+      correlation = COALESCE(l.placed -> 'why', a.correlation)
+    FROM left_over l
+    WHERE a.id = l.id AND a.routed_at IS NULL AND a.dead_lettered_at IS NULL`;
 }
 
 /** Marks a pass over these alerts as under way; returns its id for endPass. */
@@ -32,6 +46,23 @@ export async function beginPass(
   return id;
 }
 
+/** Adds placements to the pass, inside the placement's transaction (so they commit with the groups' counts). */
+export async function recordPlacements(
+  tx: TransactionSql,
+  passId: string,
+  placements: Map<string, RoutePlacement>,
+): Promise<void> {
+  if (placements.size === 0) return;
+  await tx`
+    UPDATE route_passes SET placements = placements || ${JSON.stringify(Object.fromEntries(placements))}::text::jsonb
+    WHERE id = ${passId}`;
+}
+
+/** Ends the pass: the alerts it placed and did not route keep their group (usually none: one statement either way). */
 export async function endPass(sql: Sql, id: string): Promise<void> {
-  await sql`DELETE FROM route_passes WHERE id = ${id}`;
+  await sql`
+    WITH done AS (DELETE FROM route_passes WHERE id = ${id} RETURNING placements)
+    UPDATE alerts a SET group_id = p.value ->> 'groupId', correlation = p.value -> 'why'
+    FROM done CROSS JOIN jsonb_each(done.placements) AS p
+    WHERE a.id = p.key AND a.routed_at IS NULL`;
 }

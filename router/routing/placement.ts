@@ -29,6 +29,7 @@ import { CLAIMED_COLUMNS, type ClaimedAlert } from './queue.ts';
 import { recordSymptomMerges, type SymptomMerge } from './symptoms.ts';
 import { loadFaultScope } from './fault-scope.ts';
 import { judgeInhibitions, writeInhibitions } from './inhibition.ts';
+import { recordPlacements, type RoutePlacement } from './passes.ts';
 
 export interface PlacedAlert extends ClaimedAlert {
   groupId: string;
@@ -44,14 +45,18 @@ export interface PlacementResult {
   held: string[];
   /** Incidents a new host fault took as its symptoms: to merge into the fault's (routing/symptoms.ts). */
   folds: number;
+  /** Where routable alerts were placed: kept on the pass (passes.ts) and written with the alert's outcome. */
+  placements: Map<string, RoutePlacement>;
 }
 
 export async function placeAlerts(
   sql: Sql,
   firing: ClaimedAlert[],
   workflowIdFor: (companyId: string, key: string) => string,
+  /** The pass that carries the placements (passes.ts); null writes them on the alerts at once. */
+  passId: string | null,
 ): Promise<PlacementResult> {
-  if (firing.length === 0) return { routable: [], held: [], folds: 0 };
+  if (firing.length === 0) return { routable: [], held: [], folds: 0, placements: new Map() };
   return sql.begin(async (tx) => {
     const companies = [...new Set(firing.map((a) => a.companyId))].sort();
     // In one order everywhere, so two processes locking overlapping sets cannot deadlock.
@@ -184,6 +189,10 @@ export async function placeAlerts(
     const routable: PlacedAlert[] = [];
     const held: string[] = [];
     const written: AlertPlacement[] = [];
+    const deferred = new Map<string, RoutePlacement>();
+    // A source of a target inhibited in this pass is written now: the incident it opens finds the targets waiting for
+    // it through the source's group (migration 027's trigger), whenever the worker saves it.
+    const sources = new Set([...inhibited.values()].map((v) => v.sourceAlertId));
     for (const a of firing) {
       const mute = muted.get(a.id);
       const p = placements.get(a.id);
@@ -195,7 +204,9 @@ export async function placeAlerts(
       const g = groupOf(a);
       if (g.opened) routable.push({ ...a, groupId: g.id, workflowId: g.workflowId, groupKey: g.key });
       else held.push(a.id);
-      if (p || !g.opened) {
+      if (p && g.opened && passId !== null && !sources.has(a.id))
+        deferred.set(a.id, { groupId: p.groupId, why: why(p) });
+      else if (p || !g.opened) {
         written.push({ id: a.id, groupId: p?.groupId ?? null, why: p ? why(p) : null, mutedBy: null, done: !g.opened });
       }
     }
@@ -205,6 +216,7 @@ export async function placeAlerts(
       [...groups.values()].filter((g) => g.added > 0 && !g.mergedInto),
       written,
     );
+    if (passId !== null) await recordPlacements(tx, passId, deferred);
     // After the claim's sources have their groups, which their targets may wait on.
     await writeInhibitions(tx, inhibited);
     const folded = await recordSymptomMerges(tx, merges, firing);
@@ -228,7 +240,7 @@ export async function placeAlerts(
     }
     // In event time, so a lane's first alert (which names the incident) is its earliest.
     routable.sort((x, y) => x.receivedAt.localeCompare(y.receivedAt) || x.id.localeCompare(y.id));
-    return { routable, held, folds: folded.pending };
+    return { routable, held, folds: folded.pending, placements: deferred };
   });
 }
 

@@ -7,6 +7,7 @@ import type { Muting } from '../../domain/silences.ts';
 import type { AlertStatus, Severity } from '../../domain/types.ts';
 import { INCIDENT_CHANNEL } from '../../db/channels.ts';
 import { PARTITION_OF } from './partitions.ts';
+import type { RoutePlacement } from './passes.ts';
 
 export interface ClaimedAlert {
   id: string;
@@ -132,13 +133,21 @@ export async function openIncidents(sql: Sql, workflowIds: string[]): Promise<Ma
  * that resolved since it was read takes none: those alerts stay unrouted and go to the next incident of
  * their key in a later pass.
  */
-export async function linkRepeats(sql: Sql, links: Array<{ alertId: string; incidentId: string }>): Promise<void> {
+export async function linkRepeats(
+  sql: Sql,
+  links: Array<{ alertId: string; incidentId: string; placement?: RoutePlacement }>,
+): Promise<void> {
   if (links.length === 0) return;
+  // With the placement of this pass (passes.ts): the alert's one write after its insert.
   await sql`
     WITH v AS (
-      SELECT * FROM unnest(${links.map((l) => l.alertId)}::text[], ${links.map((l) => l.incidentId)}::text[]) AS v(id, incident_id)
+      SELECT * FROM unnest(${links.map((l) => l.alertId)}::text[], ${links.map((l) => l.incidentId)}::text[],
+        ${links.map((l) => l.placement?.groupId ?? null)}::text[],
+        ${links.map((l) => (l.placement ? JSON.stringify(l.placement.why) : null))}::text[])
+        AS v(id, incident_id, group_id, why)
     ), linked AS (
-      UPDATE alerts a SET incident_id = v.incident_id, routed_at = now(), route_error = NULL
+      UPDATE alerts a SET incident_id = v.incident_id, routed_at = now(), route_error = NULL,
+        group_id = COALESCE(v.group_id, a.group_id), correlation = COALESCE(v.why::jsonb, a.correlation)
       FROM v JOIN incidents i ON i.id = v.incident_id AND i.status <> 'resolved'
       WHERE a.id = v.id AND a.incident_id IS NULL
       RETURNING a.incident_id
@@ -153,9 +162,24 @@ export async function linkRepeats(sql: Sql, links: Array<{ alertId: string; inci
     RETURNING pg_notify(${INCIDENT_CHANNEL}, i.id)`;
 }
 
-export async function markRouted(sql: Sql, ids: string[]): Promise<void> {
+/** Routed, with where this pass placed them (passes.ts): for most alerts their one write after the insert. */
+export async function markRouted(
+  sql: Sql,
+  ids: string[],
+  placements: ReadonlyMap<string, RoutePlacement> = new Map(),
+): Promise<void> {
   if (ids.length === 0) return;
-  await sql`UPDATE alerts SET routed_at = now(), route_error = NULL WHERE id = ANY(${ids}) AND routed_at IS NULL`;
+  if (![...ids].some((id) => placements.has(id))) {
+    await sql`UPDATE alerts SET routed_at = now(), route_error = NULL WHERE id = ANY(${ids}) AND routed_at IS NULL`;
+    return;
+  }
+  const placed = ids.map((id) => placements.get(id));
+  await sql`
+    UPDATE alerts a SET routed_at = now(), route_error = NULL,
+      group_id = COALESCE(v.group_id, a.group_id), correlation = COALESCE(v.why::jsonb, a.correlation)
+    FROM unnest(${ids}::text[], ${placed.map((p) => p?.groupId ?? null)}::text[],
+      ${placed.map((p) => (p ? JSON.stringify(p.why) : null))}::text[]) AS v(id, group_id, why)
+    WHERE a.id = v.id AND a.routed_at IS NULL`;
 }
 
 export interface RouteFailure {

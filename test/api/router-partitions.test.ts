@@ -104,6 +104,13 @@ describe('a router holding its partitions', () => {
       expect(await pass).toBe(-1);
       const settled = await fate(alertId);
       expect(settled).toEqual({ routed: true, attempts: 1, alertCount: 1, routedRepeats: 0 });
+      // The cut pass had placed it (its placement rode on the pass's mark): the next router kept that group, counted
+      // once, rather than placing it again.
+      const groups = await stack.sql<{ alertCount: number; alertIn: boolean }[]>`
+        SELECT g.alert_count AS "alertCount", g.id = a.group_id AS "alertIn"
+        FROM correlation_groups g LEFT JOIN alerts a ON a.id = ${alertId}
+        WHERE g.company_id = ${company.companyId}`;
+      expect(groups).toEqual([{ alertCount: 1, alertIn: true }]);
     } finally {
       await cut.stop();
       await next.stop();

@@ -102,7 +102,9 @@ describe('the alert router as its own process', () => {
       const [row] = await stack.sql<{ workflow_id: string }[]>`
         SELECT i.workflow_id FROM alerts a JOIN incidents i ON i.id = a.incident_id WHERE a.id = ${alertId}`;
       return row?.workflow_id;
-    }, 'the router process to route the alert into an incident');
+    }, 'the router process to route the alert into an incident').catch((err: Error) => {
+      throw new Error(`${err.message}; router output: ${router!.output()}`);
+    });
     expect(incident).toContain(company.companyId);
 
     router.child.kill('SIGTERM');

@@ -1,0 +1,78 @@
+// The pass's Temporal step: per lane (one incident's workflow ID) the alerts that change the incident go in one
+// signalWithStart, plain repeats of an open incident are linked and counted in PostgreSQL and never reach Temporal,
+// and what the lanes took is marked routed with where the pass placed it (passes.ts). Lanes are signalled a few at
+// a time; a lane that fails hands its alerts to `failed`, the others go on.
+import type { Client } from '@temporalio/client';
+import type { Sql } from '../../db/sql.ts';
+import { planLane } from '../../domain/coalescing.ts';
+import type { AlertBatch } from '../../workflows/types.ts';
+import { classifyRouteError, type RouteErrorKind } from './failures.ts';
+import { resolveLanes } from './lanes.ts';
+import type { RoutePlacement } from './passes.ts';
+import type { PlacedAlert } from './placement.ts';
+import { linkRepeats, markRouted } from './queue.ts';
+import { signalLane, toSignal } from './signals.ts';
+
+/** Lanes signalled at once. */
+const ROUTING_CONCURRENCY = 16;
+
+export interface SendContext {
+  sql: Sql;
+  temporal: Client;
+  taskQueue: string;
+  /** Tests: awaited with the alert ids just before signalling (a merge while in flight). */
+  hold?: ((stage: 'placed' | 'signalling', alertIds: string[]) => Promise<void>) | undefined;
+}
+
+/** Returns how many lanes were signalled (`sent`) and how many of those Temporal took (`reached`). */
+export async function sendLanes(
+  ctx: SendContext,
+  routable: PlacedAlert[],
+  placements: ReadonlyMap<string, RoutePlacement>,
+  failed: (alertId: string, kind: RouteErrorKind) => void,
+): Promise<{ sent: number; reached: number }> {
+  const { sql } = ctx;
+  // Per lane, its open incident, or the incident its group or incident was merged into (lanes.ts).
+  const { lanes, linked } = await resolveLanes(sql, routable);
+  const routed: string[] = [...linked];
+  const repeats: Array<{ alertId: string; incidentId: string; placement?: RoutePlacement }> = [];
+  const sends: Array<{ workflowId: string; first: PlacedAlert; batch: AlertBatch; ids: string[] }> = [];
+  for (const { workflowId, first, alerts, incident } of lanes) {
+    const plan = planLane(alerts, incident);
+    for (const a of plan.repeatsOfOpen) {
+      const placement = placements.get(a.id);
+      repeats.push({ alertId: a.id, incidentId: incident!.id, ...(placement ? { placement } : {}) });
+    }
+    if (plan.changes.length > 0 || plan.repeatIds.length > 0) {
+      sends.push({
+        workflowId,
+        first,
+        batch: { alerts: plan.changes.map(toSignal), repeatIds: plan.repeatIds },
+        ids: [...plan.changes.map((a) => a.id), ...plan.repeatIds],
+      });
+    }
+  }
+  await linkRepeats(sql, repeats);
+  await ctx.hold?.(
+    'signalling',
+    sends.flatMap((x) => x.ids),
+  );
+
+  let reached = 0;
+  const queue = [...sends];
+  const runLane = async (): Promise<void> => {
+    for (let s = queue.shift(); s; s = queue.shift()) {
+      try {
+        await signalLane(ctx.temporal, ctx.taskQueue, s);
+        routed.push(...s.ids);
+        reached += 1;
+      } catch (err) {
+        const kind = classifyRouteError(err);
+        for (const id of s.ids) failed(id, kind);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ROUTING_CONCURRENCY, queue.length) }, runLane));
+  await markRouted(sql, routed, placements);
+  return { sent: sends.length, reached };
+}
