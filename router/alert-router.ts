@@ -31,7 +31,7 @@ import { WAITING_FOR_ROUTING } from './routing/resolutions.ts';
 import { sendLanes } from './routing/send.ts';
 import { foldSymptomIncidents } from './routing/symptoms.ts';
 import { lockKeyOf, PartitionLocks } from './routing/partitions.ts';
-import { beginPass, endPass, settleDeadPasses } from './routing/passes.ts';
+import { beginPass, endPass, failPass, settleDeadPasses } from './routing/passes.ts';
 
 /** Pause after a partial claim while alerts keep coming, so passes route batches rather than single alerts. */
 const GATHER_MS = 25;
@@ -198,11 +198,12 @@ export class AlertRouter {
       );
       try {
         await this.routeClaimed(claimed, pass);
-      } finally {
-        // Also after an outage stopped the pass (thrown): that counts against no alert. Should the database be the
-        // outage, the mark stays and the next holder counts one unfinished pass.
-        await endPass(sql, pass).catch((err: Error) => this.opts.log?.(`alert router: ending a pass: ${err.message}`));
+      } catch (err) {
+        // Should the database be what stopped it, the mark stays, and the next holder counts it the same way.
+        await failPass(sql, pass, this.policy.retryBaseMs).catch(() => undefined);
+        throw err;
       }
+      await endPass(sql, pass);
       await this.locks.release();
       await this.fold();
       return claimed.length;

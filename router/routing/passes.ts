@@ -22,10 +22,28 @@ export async function settleDeadPasses(sql: Sql, lockKey: number, partitions: re
     WITH dead AS (
       DELETE FROM route_passes WHERE lock_key = ${lockKey} AND partitions && ${partitions as number[]}::int[]
       RETURNING alert_ids, placements
-    ), left_over AS (
+    )
+    ${unfinished(sql, 0)}`;
+}
+
+/**
+ * Ends a pass that stopped with an error (the database away, a deadlock, a fault no alert was blamed for): as a pass
+ * whose router stopped, its unrouted alerts count one unfinished attempt, keep their placement, and wait `retryMs`, so
+ * the next pass takes others first and an alert that stops every pass is parked rather than holding up its company.
+ */
+export async function failPass(sql: Sql, id: string, retryMs: number): Promise<void> {
+  await sql`
+    WITH dead AS (DELETE FROM route_passes WHERE id = ${id} RETURNING alert_ids, placements)
+    ${unfinished(sql, retryMs)}`;
+}
+
+/** The statement's body over `dead` (alert_ids, placements): one unfinished attempt on each alert still unrouted. */
+function unfinished(sql: Sql, retryMs: number) {
+  return sql`, left_over AS (
       SELECT u.id, dead.placements -> u.id AS placed FROM dead CROSS JOIN unnest(dead.alert_ids) AS u(id)
     )
     UPDATE alerts a SET route_attempts = a.route_attempts + 1,
+      route_next_at = GREATEST(a.route_next_at, now() + make_interval(secs => ${retryMs / 1000})),
       group_id = COALESCE(l.placed ->> 'groupId', a.group_id),
       correlation = COALESCE(l.placed -> 'why', a.correlation)
     FROM left_over l

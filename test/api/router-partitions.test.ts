@@ -116,4 +116,34 @@ describe('a router holding its partitions', () => {
       await next.stop();
     }
   });
+
+  it('counts a pass that stops with an error against its alerts, keeping their placement, and routes them next', async () => {
+    const company = await createCompany(stack.sql, { runbooks: [] });
+    let thrown = 0;
+    const failing = new AlertRouter({
+      ...stack.routerOptions,
+      companyIds: [company.companyId],
+      retryBaseMs: 50,
+      // The pass stops after placing, as when the database drops the connection between two statements.
+      hold: async (stage, ids) => {
+        if (stage === 'placed' && ids.length > 0 && thrown++ === 0) throw new Error('connection reset mid-pass');
+      },
+    });
+    try {
+      const alertId = await raise(company, 'db-3');
+      await expect(failing.routeBatch()).rejects.toThrow('connection reset mid-pass');
+      const [left] = await stack.sql<{ attempts: number; placed: boolean; waits: boolean }[]>`
+        SELECT route_attempts AS attempts, group_id IS NOT NULL AS placed, route_next_at > now() AS waits
+        FROM alerts WHERE id = ${alertId}`;
+      expect(left).toEqual({ attempts: 1, placed: true, waits: true });
+      await eventually(async () => ((await failing.routeBatch()) > 0 ? true : undefined), 'the next pass to claim');
+      await eventually(async () => ((await fate(alertId)).alertCount ? true : undefined), 'the incident');
+      expect(await fate(alertId)).toEqual({ routed: true, attempts: 1, alertCount: 1, routedRepeats: 0 });
+      const groups = await stack.sql<{ alertCount: number }[]>`
+        SELECT alert_count AS "alertCount" FROM correlation_groups WHERE company_id = ${company.companyId}`;
+      expect(groups).toEqual([{ alertCount: 1 }]);
+    } finally {
+      await failing.stop();
+    }
+  });
 });

@@ -104,6 +104,8 @@ export async function startStack(
     pollIntervalMs: 200,
     taskQueue: config.taskQueue,
     companyScope: FILE_COMPANY_SCOPE,
+    // Outages and dead letters in the test's output: a test waiting on routing then says why it waited.
+    log: (m) => console.warn(`[router] ${m}`),
   };
   const router = new AlertRouter(routerOptions);
   if (opts.startRouter !== false) await router.start();
