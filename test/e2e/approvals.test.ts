@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
 import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -64,16 +64,11 @@ describe('approvals page (real browser)', () => {
 
   it('lists by deadline, updates live, takes a run asked for on the incident, and approves from the queue', async () => {
     const acmeMemory = await raise(acme, 'acme-web-01', 'memory_high', 'awaiting_approval');
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
     const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(admin.email);
-    await page.getByTestId('login-password').fill(admin.password);
-    await page.getByTestId('login-submit').click();
-    await expect.poll(() => page.getByTestId('current-user').textContent()).toBe(admin.email);
+    const page = await signedInPage(browser, `${stack.url}/#/incidents`, admin, {
+      pageErrors: errors,
+      timeout: UI_TIMEOUT,
+    });
     await page.getByTestId('nav-approvals').click();
     await expect.poll(() => order(page), { timeout: UI_TIMEOUT }).toEqual([acmeMemory]);
     const first = items(page).first();
@@ -111,18 +106,14 @@ describe('approvals page (real browser)', () => {
     expect(resolved.approval).toMatchObject({ decidedBy: admin.email, comment: 'looks right' });
     await page.screenshot({ path: path.join(SHOTS, 'approvals-approved.png'), fullPage: true });
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 
   it('turns four-eyes on in the company Settings tab', async () => {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(admin.email);
-    await page.getByTestId('login-password').fill(admin.password);
-    await page.getByTestId('login-submit').click();
-    await expect.poll(() => page.getByTestId('current-user').textContent()).toBe(admin.email);
+    const page = await signedInPage(browser, `${stack.url}/#/incidents`, admin, {
+      viewport: { width: 1400, height: 900 },
+      timeout: UI_TIMEOUT,
+    });
     await page.goto(`${stack.url}/#/companies/${acme.companyId}/settings`);
     await page.getByLabel('Four-eyes approval').selectOption('true');
     await page.getByRole('button', { name: 'Save settings' }).click();
@@ -132,6 +123,6 @@ describe('approvals page (real browser)', () => {
     expect(row!.settings).toMatchObject({ approval: { fourEyes: true } });
     await page.reload();
     await expect.poll(() => page.getByLabel('Four-eyes approval').inputValue()).toBe('true');
-    await context.close();
+    await page.context().close();
   });
 });

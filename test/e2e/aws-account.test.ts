@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { MOTO_DEFAULT_ACCOUNT, startAwsProxy, type AwsProxy } from '../helpers/aws-proxy.ts';
 import { createCompany, createUser, type TestUser } from '../helpers/fixtures.ts';
 import { startMoto, type Moto } from '../helpers/moto.ts';
@@ -48,17 +48,12 @@ describe('AWS account setup screen (real browser)', () => {
   });
 
   it('saves the role, shows what to paste, tests the connection and regenerates the ExternalId', async () => {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
     const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
+    const page = await signedInPage(browser, `${stack.url}/#/incidents`, admin, {
+      pageErrors: errors,
+      timeout: UI_TIMEOUT,
+    });
     page.on('dialog', (d) => void d.accept());
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(admin.email);
-    await page.getByTestId('login-password').fill(admin.password);
-    await page.getByTestId('login-submit').click();
-    await expect.poll(() => page.getByTestId('current-user').textContent()).toBe(admin.email);
     await page.goto(`${stack.url}/#/companies/${companyId}/settings`);
     await page.getByRole('link', { name: 'AWS account' }).click();
 
@@ -105,6 +100,6 @@ describe('AWS account setup screen (real browser)', () => {
       .toContain('The role could not be assumed: AWS refused it.');
     await page.screenshot({ path: path.join(SHOTS, 'aws-account-refused.png'), fullPage: true });
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 });

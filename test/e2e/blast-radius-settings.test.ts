@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestUser } from '../helpers/fixtures.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
@@ -36,16 +36,12 @@ describe('blast-radius settings (real browser)', () => {
   it('edits the runs per asset, per runbook and at once, each refusal under its own input', async () => {
     const name = `Wayne Health ${randomUUID().slice(0, 6)}`;
     const company = await createCompany(stack.sql, { name });
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
     const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(admin.email);
-    await page.getByTestId('login-password').fill(admin.password);
-    await page.getByTestId('login-submit').click();
-    await expect.poll(() => page.getByTestId('current-user').textContent()).toBe(admin.email);
+    const page = await signedInPage(browser, `${stack.url}/#/incidents`, admin, {
+      viewport: { width: 1400, height: 900 },
+      pageErrors: errors,
+      timeout: UI_TIMEOUT,
+    });
     await page.goto(`${stack.url}/#/companies/${company.companyId}/settings`);
     await expect.poll(() => page.getByTestId('company-name').textContent(), { timeout: UI_TIMEOUT }).toBe(name);
 
@@ -80,21 +76,17 @@ describe('blast-radius settings (real browser)', () => {
     await expect.poll(() => page.getByLabel('Runs per runbook per hour').inputValue()).toBe('12');
     await page.screenshot({ path: path.join(SHOTS, 'blast-radius-settings.png'), fullPage: true });
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 
   it('turns the monthly report email off and on again (reports.monthlyEmail)', async () => {
     const company = await createCompany(stack.sql, { name: `Wayne Mail ${randomUUID().slice(0, 6)}` });
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
     const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${stack.url}/#/companies/${company.companyId}/settings`);
-    await page.getByTestId('login-email').fill(admin.email);
-    await page.getByTestId('login-password').fill(admin.password);
-    await page.getByTestId('login-submit').click();
-    await expect.poll(() => page.getByTestId('current-user').textContent()).toBe(admin.email);
+    const page = await signedInPage(browser, `${stack.url}/#/companies/${company.companyId}/settings`, admin, {
+      viewport: { width: 1400, height: 900 },
+      pageErrors: errors,
+      timeout: UI_TIMEOUT,
+    });
     await page.goto(`${stack.url}/#/companies/${company.companyId}/settings`);
     const stored = async () => {
       const [row] = await stack.sql<Array<{ settings: Record<string, unknown> }>>`
@@ -117,6 +109,6 @@ describe('blast-radius settings (real browser)', () => {
     await page.getByRole('status').getByText('Saved').waitFor();
     expect(await stored()).toBeUndefined();
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { createCompany, createUser } from '../helpers/fixtures.ts';
 import { startGeminiServer } from '../helpers/gemini-server.ts';
 import type { LlmServer } from '../helpers/llm-server.ts';
@@ -54,15 +54,11 @@ describe('live decision reasoning (real browser)', () => {
     // The answer streams once the page is open, and stops half way until the page has shown it.
     gemini.script('gem-live-e2e', { text: answer, pieces: 12, gapMs: 80, gate, pauseAt: { piece: 9, until: rest } });
     const tech = await createUser(stack.sql, 'technician', [company.companyId]);
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
     const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(tech.email);
-    await page.getByTestId('login-password').fill(tech.password);
-    await page.getByTestId('login-submit').click();
+    const page = await signedInPage(browser, `${stack.url}/#/incidents`, tech, {
+      pageErrors: errors,
+      timeout: UI_TIMEOUT,
+    });
     await page.getByTestId('bell').waitFor();
 
     const alert = { signature: 'disk_full', severity: 'high', message: 'disk 99%', tool_source: 'Datadog' };
@@ -93,7 +89,7 @@ describe('live decision reasoning (real browser)', () => {
     expect(await detail.getByTestId('decision-history').innerText()).toContain(REASONING);
     expect(incidentId).toMatch(/.+/);
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 
   it('asks for a fresh decision from the incident page', async () => {
@@ -109,15 +105,11 @@ describe('live decision reasoning (real browser)', () => {
       say({ action: 'escalate', runbookId: null, reasoning: 'Not sure; a person looks.' }),
     );
     const tech = await createUser(stack.sql, 'technician', [company.companyId]);
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
     const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(tech.email);
-    await page.getByTestId('login-password').fill(tech.password);
-    await page.getByTestId('login-submit').click();
+    const page = await signedInPage(browser, `${stack.url}/#/incidents`, tech, {
+      pageErrors: errors,
+      timeout: UI_TIMEOUT,
+    });
     await page.getByTestId('bell').waitFor();
     const alert = { signature: 'disk_full', severity: 'high', message: 'disk 98%', tool_source: 'Datadog' };
     expect((await postAlert(stack.url, company.apiKey, { ...alert, asset_name: 'cy-01' })).status).toBe(202);
@@ -139,6 +131,6 @@ describe('live decision reasoning (real browser)', () => {
     expect(await history.innerText()).toContain('Temp files fill the disk; clean them.');
     await history.screenshot({ path: path.resolve('test-results/decision-redecide.png') });
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 });

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestUser } from '../helpers/fixtures.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
@@ -41,16 +41,12 @@ describe('decision settings (real browser)', () => {
         SELECT settings FROM companies WHERE id = ${company.companyId}`;
       return row!.settings;
     };
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
     const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(admin.email);
-    await page.getByTestId('login-password').fill(admin.password);
-    await page.getByTestId('login-submit').click();
-    await expect.poll(() => page.getByTestId('current-user').textContent()).toBe(admin.email);
+    const page = await signedInPage(browser, `${stack.url}/#/incidents`, admin, {
+      viewport: { width: 1400, height: 900 },
+      pageErrors: errors,
+      timeout: UI_TIMEOUT,
+    });
     await page.goto(`${stack.url}/#/companies/${company.companyId}/settings`);
     await expect.poll(() => page.getByTestId('company-name').textContent(), { timeout: UI_TIMEOUT }).toBe(name);
 
@@ -112,6 +108,6 @@ describe('decision settings (real browser)', () => {
     await page.getByRole('button', { name: 'Remove key' }).click();
     await expect.poll(() => page.getByTestId('gemini-key-state').textContent()).toMatch(/none|install/);
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 });

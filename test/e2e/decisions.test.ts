@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestCompany } from '../helpers/fixtures.ts';
 import { startGeminiServer } from '../helpers/gemini-server.ts';
 import type { LlmServer } from '../helpers/llm-server.ts';
@@ -37,15 +37,10 @@ describe('decision history (real browser)', () => {
     });
     const tech = await createUser(stack.sql, 'technician', [company.companyId]);
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(tech.email);
-    await page.getByTestId('login-password').fill(tech.password);
-    await page.getByTestId('login-submit').click();
-    // Signed in: the top bar's bell shows.
+    page = await signedInPage(browser, `${stack.url}/#/incidents`, tech, {
+      pageErrors,
+      timeout: UI_TIMEOUT,
+    });
     await page.getByTestId('bell').waitFor();
   });
 

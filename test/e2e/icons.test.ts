@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestUser } from '../helpers/fixtures.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
@@ -58,13 +58,10 @@ describe('dashboard icons (real browser)', () => {
       INSERT INTO notifications (user_id, company_id, event_key, kind, title, body, severity)
       VALUES (${tech.id}, ${company.companyId}, 'icons-test:1', 'assigned', 'Disk full on srv-1', 'Yours now', 'high')`;
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(tech.email);
-    await page.getByTestId('login-password').fill(tech.password);
-    await page.getByTestId('login-submit').click();
+    page = await signedInPage(browser, `${stack.url}/#/incidents`, tech, {
+      viewport: { width: 1400, height: 900 },
+      timeout: UI_TIMEOUT,
+    });
     await page.getByTestId('bell').waitFor();
   });
 

@@ -4,12 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { INCIDENT_CHANNEL } from '../../db/channels.ts';
 import { WEB_DIST } from '../../api/server.ts';
 import type { Sql } from '../../db/sql.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestCompany, type TestUser } from '../helpers/fixtures.ts';
 import { insertIncident } from '../helpers/incidents.ts';
 import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.ts';
@@ -49,7 +49,6 @@ const timelineMessages = (detail: Locator) =>
 describe('incident page by page, live (real browser)', () => {
   let stack: Stack;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let company: TestCompany;
   let tech: TestUser;
@@ -63,15 +62,10 @@ describe('incident page by page, live (real browser)', () => {
     company = await createCompany(stack.sql, { name: 'Paged Dental' });
     tech = await createUser(stack.sql, 'technician', [company.companyId]);
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    page.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(tech.email);
-    await page.getByTestId('login-password').fill(tech.password);
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('current-user').waitFor({ state: 'visible' });
+    page = await signedInPage(browser, `${stack.url}/#/incidents`, tech, {
+      pageErrors,
+      timeout: UI_TIMEOUT,
+    });
   });
 
   afterEach(() => expect(pageErrors, 'uncaught page errors').toEqual([]));

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestCompany } from '../helpers/fixtures.ts';
 import { diskRunbookOf, failingHistory } from '../helpers/outcome-runs.ts';
 import { postAlert, startStack, type Stack } from '../helpers/stack.ts';
@@ -35,15 +35,10 @@ describe('outcome memory (real browser)', () => {
     );
     const admin = await createUser(stack.sql, 'company_admin', [company.companyId]);
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    page.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(admin.email);
-    await page.getByTestId('login-password').fill(admin.password);
-    await page.getByTestId('login-submit').click();
-    // Signed in: the top bar's bell shows.
+    page = await signedInPage(browser, `${stack.url}/#/incidents`, admin, {
+      pageErrors,
+      timeout: UI_TIMEOUT,
+    });
     await page.getByTestId('bell').waitFor();
   });
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../api/server.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, signedInPage } from '../helpers/browser.ts';
 import { createCompany, createUser, type TestUser } from '../helpers/fixtures.ts';
 import { insertIncident } from '../helpers/incidents.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -26,15 +26,11 @@ describe('raw failure detail on the incident page (real browser)', () => {
   const pageErrors: string[] = [];
 
   async function incidentPage(user: TestUser): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(`${stack.url}/#/incidents`);
-    await page.getByTestId('login-email').fill(user.email);
-    await page.getByTestId('login-password').fill(user.password);
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('current-user').waitFor({ state: 'visible' });
+    const page = await signedInPage(browser, `${stack.url}/#/incidents`, user, {
+      viewport: { width: 1400, height: 900 },
+      pageErrors,
+      timeout: UI_TIMEOUT,
+    });
     await page.goto(`${stack.url}/#/incidents/${encodeURIComponent(incidentId)}`);
     await page.getByTestId('timeline-event').first().waitFor({ state: 'visible' });
     return page;

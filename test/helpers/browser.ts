@@ -1,7 +1,6 @@
 // The one way the browser tests start Chromium: the system's build (CHROMIUM_PATH, else found on PATH or at its usual
 // place: lib/tools.ts), headless, with nothing that phones home; and the one way they sign in.
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { expect } from 'vitest';
 import { findChromium } from '../../lib/tools.ts';
 
 export function launchChromium(): Promise<Browser> {
@@ -54,6 +53,18 @@ export async function signedInPage(
   await page.getByTestId('login-email').fill(user.email);
   await page.getByTestId('login-password').fill(user.password);
   await page.getByTestId('login-submit').click();
-  await expect.poll(() => page.getByTestId('current-user').textContent(), { timeout }).toBe(user.email);
+  // A locator wait rather than expect.poll, which vitest allows only inside a test (not in beforeAll).
+  const named = new RegExp(`^${user.email.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  await page
+    .getByTestId('current-user')
+    .filter({ hasText: named })
+    .waitFor({ timeout })
+    .catch(async (err: unknown) => {
+      const shown = await page
+        .getByTestId('current-user')
+        .textContent({ timeout: 1_000 })
+        .catch(() => null);
+      throw new Error(`not signed in as ${user.email}: the top bar names ${JSON.stringify(shown)}`, { cause: err });
+    });
   return page;
 }
