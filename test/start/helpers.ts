@@ -220,7 +220,7 @@ export async function waitRouted(site: Site, ids: string[], timeoutMs: number) {
       const missing = ids.filter((id) => !stored.has(id));
       const unrouted = rows.filter((r) => !r.routed).map((r) => r.delivery_id);
       if ((missing.length === 0 && unrouted.length === 0) || Date.now() > deadline) return { missing, unrouted };
-      await sleep(500);
+      await sleep(100);
     }
   } finally {
     await sql.end();
