@@ -130,9 +130,10 @@ export class CompanyKeyCache {
     if (this.touched.size > (this.opts.maxEntries ?? 10_000)) this.touched.clear();
     this.opts.sql`
       UPDATE integration_keys SET last_used_at = now()
-      WHERE id = ${keyId} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`.catch(
-      () => undefined,
-    );
+      WHERE id = ${keyId} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`.catch(() => {
+      // Not written (the database busy or away): the key's next use tries again rather than a minute later.
+      if (this.touched.get(keyId) === now) this.touched.delete(keyId);
+    });
   }
 
   private async load(hash: string): Promise<Loaded | null> {
