@@ -196,14 +196,15 @@ export class AlertRouter {
         partitions,
         claimed.map((a) => a.id),
       );
+      let settled: boolean;
       try {
-        await this.routeClaimed(claimed, pass);
+        settled = await this.routeClaimed(claimed, pass);
       } catch (err) {
         // Should the database be what stopped it, the mark stays, and the next holder counts it the same way.
         await failPass(sql, pass, this.policy.retryBaseMs).catch(() => undefined);
         throw err;
       }
-      await endPass(sql, pass);
+      await endPass(sql, pass, settled);
       await this.locks.release();
       await this.fold();
       return claimed.length;
@@ -212,8 +213,8 @@ export class AlertRouter {
     }
   }
 
-  /** Routes a claim while its partitions are held. */
-  private async routeClaimed(claimed: ClaimedAlert[], passId: string): Promise<void> {
+  /** Routes a claim while its partitions are held; returns whether every alert it placed was routed. */
+  private async routeClaimed(claimed: ClaimedAlert[], passId: string): Promise<boolean> {
     const { sql } = this.opts;
     // An alert its incident already took (its routing was not recorded: a failed write, a crash) is done.
     const done = claimed.filter((a) => a.status === 'firing' && a.incidentId);
@@ -242,7 +243,7 @@ export class AlertRouter {
     );
     await this.locks.verify();
     const attempts = new Map([...claimed, ...routable].map((a) => [a.id, a.routeAttempts]));
-    const { reached, sent } = await sendLanes(
+    const { reached, sent, settled } = await sendLanes(
       { sql, temporal: this.opts.temporal, taskQueue: this.opts.taskQueue ?? TASK_QUEUE, hold: this.opts.hold },
       routable,
       placements,
@@ -263,6 +264,7 @@ export class AlertRouter {
     const dead = failures.filter((f) => f.deadLetter).length;
     if (dead > 0)
       this.opts.log?.(`alert router: dead-lettered ${dead} alert(s) (${failures.find((f) => f.deadLetter)!.error})`);
+    return settled;
   }
 
   /** A silence or window whose matcher the engine refuses mutes nothing; the server log says so once per process. */

@@ -76,8 +76,15 @@ export async function recordPlacements(
     WHERE id = ${passId}`;
 }
 
-/** Ends the pass: the alerts it placed and did not route keep their group (usually none: one statement either way). */
-export async function endPass(sql: Sql, id: string): Promise<void> {
+/**
+ * Ends the pass. `settled`: it routed every alert it placed, so only the mark goes; otherwise the alerts it placed and
+ * did not route keep their group (one statement either way).
+ */
+export async function endPass(sql: Sql, id: string, settled: boolean): Promise<void> {
+  if (settled) {
+    await sql`DELETE FROM route_passes WHERE id = ${id}`;
+    return;
+  }
   await sql`
     WITH done AS (DELETE FROM route_passes WHERE id = ${id} RETURNING placements)
     UPDATE alerts a SET group_id = p.value ->> 'groupId', correlation = p.value -> 'why'

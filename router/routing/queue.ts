@@ -129,17 +129,18 @@ export async function openIncidents(sql: Sql, workflowIds: string[]): Promise<Ma
 }
 
 /**
- * Repeats of open incidents: linked and counted in PostgreSQL, with one NOTIFY per incident. An incident
+ * Repeats of open incidents: linked and counted in PostgreSQL, with one NOTIFY per incident; returns how many were
+ * linked. An incident
  * that resolved since it was read takes none: those alerts stay unrouted and go to the next incident of
  * their key in a later pass.
  */
 export async function linkRepeats(
   sql: Sql,
   links: Array<{ alertId: string; incidentId: string; placement?: RoutePlacement }>,
-): Promise<void> {
-  if (links.length === 0) return;
+): Promise<number> {
+  if (links.length === 0) return 0;
   // With the placement of this pass (passes.ts): the alert's one write after its insert.
-  await sql`
+  const rows = await sql<{ n: number }[]>`
     WITH v AS (
       SELECT * FROM unnest(${links.map((l) => l.alertId)}::text[], ${links.map((l) => l.incidentId)}::text[],
         ${links.map((l) => l.placement?.groupId ?? null)}::text[],
@@ -159,7 +160,8 @@ export async function linkRepeats(
       alert_count = i.alert_count + c.n,
       routed_repeats = i.routed_repeats + c.n
     FROM counts c WHERE i.id = c.incident_id
-    RETURNING pg_notify(${INCIDENT_CHANNEL}, i.id)`;
+    RETURNING pg_notify(${INCIDENT_CHANNEL}, i.id), c.n`;
+  return rows.reduce((sum, r) => sum + r.n, 0);
 }
 
 /** Routed, with where this pass placed them (passes.ts): for most alerts their one write after the insert. */

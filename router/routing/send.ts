@@ -24,13 +24,16 @@ export interface SendContext {
   hold?: ((stage: 'placed' | 'signalling', alertIds: string[]) => Promise<void>) | undefined;
 }
 
-/** Returns how many lanes were signalled (`sent`) and how many of those Temporal took (`reached`). */
+/**
+ * Returns how many lanes were signalled (`sent`), how many of those Temporal took (`reached`), and whether every alert
+ * was routed (`settled`: no repeat left unlinked, no lane failed).
+ */
 export async function sendLanes(
   ctx: SendContext,
   routable: PlacedAlert[],
   placements: ReadonlyMap<string, RoutePlacement>,
   failed: (alertId: string, kind: RouteErrorKind) => void,
-): Promise<{ sent: number; reached: number }> {
+): Promise<{ sent: number; reached: number; settled: boolean }> {
   const { sql } = ctx;
   // Per lane, its open incident, or the incident its group or incident was merged into (lanes.ts).
   const { lanes, linked } = await resolveLanes(sql, routable);
@@ -52,7 +55,7 @@ export async function sendLanes(
       });
     }
   }
-  await linkRepeats(sql, repeats);
+  const linkedRepeats = await linkRepeats(sql, repeats);
   await ctx.hold?.(
     'signalling',
     sends.flatMap((x) => x.ids),
@@ -74,5 +77,5 @@ export async function sendLanes(
   };
   await Promise.all(Array.from({ length: Math.min(ROUTING_CONCURRENCY, queue.length) }, runLane));
   await markRouted(sql, routed, placements);
-  return { sent: sends.length, reached };
+  return { sent: sends.length, reached, settled: reached === sends.length && linkedRepeats === repeats.length };
 }
