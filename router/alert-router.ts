@@ -171,7 +171,7 @@ export class AlertRouter {
       ...(this.opts.companyIds ? { companyIds: this.opts.companyIds } : {}),
       ...(this.opts.companyScope ? { companyScope: this.opts.companyScope } : {}),
     };
-    const partitions = await this.locks.take(await duePartitions(sql, scope));
+    const partitions = await this.locks.take((conn) => duePartitions(conn, scope));
     try {
       if (partitions.length > 0) await settleDeadPasses(sql, this.locks.key, partitions);
       const claimed = await claimAlerts(sql, {

@@ -7,6 +7,8 @@
 import postgres from 'postgres';
 import type { Sql } from '../../db/sql.ts';
 
+type PendingQuery = postgres.PendingQuery<postgres.Row[]>;
+
 /** Fixed for an install: every router must map a company to the same partition. */
 export const ROUTE_PARTITIONS = 16;
 /** A company's partition, in SQL (`id` being the company's id). */
@@ -70,35 +72,39 @@ export class PartitionLocks {
   }
 
   /**
-   * Takes this router's share of the partitions that have work (`due`), those another router holds left out, in an
-   * order that moves on each time so no partition always comes last. Returns what it holds.
+   * Takes this router's share of the partitions that have work (`due`: a query of their numbers as `p`, built on the
+   * connection it is given), those another router holds left out, in an order that moves on each time so no
+   * partition always comes last. One statement, on the lock connection; returns what it holds.
    */
-  async take(due: number[]): Promise<number[]> {
+  async take(due: (sql: Sql) => PendingQuery): Promise<number[]> {
     if (this.held.length > 0) throw new Error('partitions already held: release them first');
-    if (due.length === 0) return [];
-    const [{ routers, session }] = await this.conn<[{ routers: number; session: number }]>`
-      SELECT pg_backend_pid() AS session, (SELECT count(*)::int FROM pg_locks
-          WHERE locktype = 'advisory' AND granted AND classid = ${this.key}::oid AND objid = ${PRESENCE}::oid
-            AND objsubid = 2) AS routers`;
-    // The presence lock says how many routers share the work; taken again by a session that never had it.
-    const sharing = routers + (session === this.present ? 0 : 1);
-    if (session !== this.present) {
-      await this.conn`SELECT pg_advisory_lock_shared(${this.key}, ${PRESENCE})`;
+    // Present from the first pass on, even one with nothing to take, so the others count this router in.
+    if (this.present === null) {
+      const [{ session }] = await this.conn<[{ session: number }]>`
+        SELECT pg_backend_pid() AS session FROM pg_advisory_lock_shared(${this.key}, ${PRESENCE})`;
       this.present = session;
     }
-    const share = Math.ceil(due.length / sharing);
-    const start = this.turn++ % due.length;
-    const order = [...due.slice(start), ...due.slice(0, start)];
-    // A plain scan of the array stops at the LIMIT, so no lock is taken beyond the share.
+    const start = this.turn++ % ROUTE_PARTITIONS;
+    // The routers sharing the work are those holding the presence lock, this one counted if its session does not yet.
+    // OFFSET 0 keeps the lock condition out of the ordered subquery (PostgreSQL pushes even volatile conditions into a
+    // plain one, below its sort, where every row would be tried): locks are tried in order, up to the share.
     const rows = await this.conn<{ p: number; session: number }[]>`
-      SELECT p, pg_backend_pid() AS session FROM unnest(${order}::int[]) AS p
-      WHERE pg_try_advisory_lock(${this.key}, p) LIMIT ${share}`;
+      WITH due AS (${due(this.conn)}), share AS (
+        SELECT ceil((SELECT count(*) FROM due)::float8 / (
+          (SELECT count(*) FROM pg_locks
+            WHERE locktype = 'advisory' AND granted AND classid = ${this.key}::oid AND objid = ${PRESENCE}::oid
+              AND objsubid = 2)
+          + CASE WHEN pg_backend_pid() = ${this.present ?? -1} THEN 0 ELSE 1 END))::int AS n
+      )
+      SELECT o.p, pg_backend_pid() AS session
+      FROM (SELECT p FROM due ORDER BY (p + ${ROUTE_PARTITIONS} - ${start}) % ${ROUTE_PARTITIONS} OFFSET 0) AS o
+      WHERE pg_try_advisory_lock(${this.key}, o.p)
+      LIMIT (SELECT n FROM share)`;
     this.held = rows.map((r) => r.p);
-    this.session = rows[0]?.session ?? session;
-    if (rows.some((r) => r.session !== session)) {
-      // The connection changed between the two statements: what the first counted is gone; start over next pass.
-      await this.release();
-      return [];
+    this.session = rows[0]?.session ?? null;
+    if (this.session !== null && this.session !== this.present) {
+      await this.conn`SELECT pg_advisory_lock_shared(${this.key}, ${PRESENCE})`;
+      this.present = this.session;
     }
     return this.held;
   }
@@ -113,13 +119,15 @@ export class PartitionLocks {
     }
   }
 
-  /** Lets go of the pass's partitions. */
+  /** Lets go of the pass's partitions: every partition lock its session holds, so none can outlive a pass. */
   async release(): Promise<void> {
     if (this.held.length === 0) return;
-    const held = this.held;
     this.held = [];
     // A failure means the connection is gone, and its locks with it.
-    await this.conn`SELECT pg_advisory_unlock(${this.key}, p) FROM unnest(${held}::int[]) AS p`.catch(() => undefined);
+    await this.conn`
+      SELECT pg_advisory_unlock(${this.key}, objid::int) FROM pg_locks
+      WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid() AND classid = ${this.key}::oid
+        AND objid < ${ROUTE_PARTITIONS}::oid AND objsubid = 2`.catch(() => undefined);
   }
 
   async close(): Promise<void> {

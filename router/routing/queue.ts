@@ -83,15 +83,13 @@ function scoped(sql: Sql, o: ScopeOptions) {
       OR (${shared}::text IS NOT NULL AND NOT starts_with(id, ${shared}::text)))`;
 }
 
-/** The partitions of the scope's companies with alerts due for routing. */
-export async function duePartitions(sql: Sql, o: ScopeOptions): Promise<number[]> {
-  const rows = await sql<{ p: number }[]>`
+/** The partitions of the scope's companies with alerts due for routing, as a query of `p` (partitions.ts takes). */
+export function duePartitions(sql: Sql, o: ScopeOptions) {
+  return sql`
     SELECT DISTINCT ${sql.unsafe(PARTITION_OF('c.id'))} AS p FROM companies c
     WHERE ${scoped(sql, o)} AND EXISTS (
       SELECT 1 FROM alerts a WHERE a.company_id = c.id AND a.routed_at IS NULL AND a.dead_lettered_at IS NULL
-        AND a.route_next_at <= now())
-    ORDER BY p`;
-  return rows.map((r) => r.p);
+        AND a.route_next_at <= now())`;
 }
 
 /**

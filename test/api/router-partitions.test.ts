@@ -4,6 +4,7 @@
 // next router routes what it left, and counts the pass it left unfinished against those alerts (routing/passes.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertRouter } from '../../router/alert-router.ts';
+import { PARTITION_OF } from '../../router/routing/partitions.ts';
 import { createCompany, type TestCompany } from '../helpers/fixtures.ts';
 import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -144,6 +145,37 @@ describe('a router holding its partitions', () => {
       expect(groups).toEqual([{ alertCount: 1 }]);
     } finally {
       await failing.stop();
+    }
+  });
+
+  it('shares the partitions with work with another router: both route at once', async () => {
+    // Two companies in two partitions (ids are random: create until they differ).
+    const partitionOf = async (id: string) =>
+      (await stack.sql<{ p: number }[]>`SELECT ${stack.sql.unsafe(PARTITION_OF(`'${id}'`))} AS p`)[0]!.p;
+    const one = await createCompany(stack.sql, { runbooks: [] });
+    let two = await createCompany(stack.sql, { runbooks: [] });
+    while ((await partitionOf(two.companyId)) === (await partitionOf(one.companyId)))
+      two = await createCompany(stack.sql, { runbooks: [] });
+    const ids = [one.companyId, two.companyId];
+    const { hold, atHold, letGo } = holdAt('signalling');
+    const first = new AlertRouter({ ...stack.routerOptions, companyIds: ids, hold });
+    const second = new AlertRouter({ ...stack.routerOptions, companyIds: ids });
+    try {
+      // Both present before any work: each counts the other in its share.
+      expect(await second.routeBatch()).toBe(0);
+      expect(await first.routeBatch()).toBe(0);
+      const alerts = [await raise(one, 'db-4'), await raise(two, 'db-5')];
+      const pass = first.routeBatch();
+      await atHold;
+      // The first holds one partition, mid-pass; the second takes the other and routes its alert meanwhile.
+      expect(await second.routeBatch()).toBe(1);
+      letGo();
+      expect(await pass).toBe(1);
+      for (const id of alerts)
+        await eventually(async () => ((await fate(id)).alertCount ? true : undefined), `alert ${id} in an incident`);
+    } finally {
+      await first.stop();
+      await second.stop();
     }
   });
 });
