@@ -173,7 +173,7 @@ export class AlertRouter {
     };
     const partitions = await this.locks.take((conn) => duePartitions(conn, scope));
     try {
-      if (partitions.length > 0) await settleDeadPasses(sql, this.locks.key, partitions);
+      if (partitions.length > 0) await settleDeadPasses(this.locks.marks, this.locks.key, partitions);
       const claimed = await claimAlerts(sql, {
         perCompany: this.opts.perCompany ?? 500,
         total: this.opts.batchSize ?? 2000,
@@ -191,7 +191,7 @@ export class AlertRouter {
       }
       this.cursor = claimed[claimed.length - 1]!.companyId;
       const pass = await beginPass(
-        sql,
+        this.locks.marks,
         this.locks.key,
         partitions,
         claimed.map((a) => a.id),
@@ -201,10 +201,10 @@ export class AlertRouter {
         settled = await this.routeClaimed(claimed, pass);
       } catch (err) {
         // Should the database be what stopped it, the mark stays, and the next holder counts it the same way.
-        await failPass(sql, pass, this.policy.retryBaseMs).catch(() => undefined);
+        await failPass(this.locks.marks, pass, this.policy.retryBaseMs).catch(() => undefined);
         throw err;
       }
-      await endPass(sql, pass, settled);
+      await endPass(this.locks.marks, pass, settled);
       await this.locks.release();
       await this.fold();
       return claimed.length;

@@ -36,6 +36,14 @@ export class PartitionsLost extends Error {
 
 export class PartitionLocks {
   private readonly conn: Sql;
+  /**
+   * The lock connection, for the pass marks (passes.ts): it commits them without waiting for the WAL flush, so a pass
+   * costs no flush of its own but its placement's. A mark lost to a database crash costs at most one attempt count;
+   * the placement transaction that adds to a mark commits with a flush that covers the mark's insert before it.
+   */
+  get marks(): Sql {
+    return this.conn;
+  }
   private held: number[] = [];
   /** The session that holds `held` (a reconnected client is another session, without them). */
   private session: number | null = null;
@@ -61,7 +69,7 @@ export class PartitionLocks {
       max_lifetime: 0,
       idle_timeout: 0,
       onnotice: () => {},
-      connection: { application_name: 'alert-whisperer-router-locks' },
+      connection: { application_name: 'alert-whisperer-router-locks', synchronous_commit: 'off' },
     };
     this.conn = postgres(options as postgres.Options<Record<string, never>>);
   }
