@@ -173,7 +173,7 @@ export class AlertRouter {
     };
     const partitions = await this.locks.take((conn) => duePartitions(conn, scope));
     try {
-      if (partitions.length > 0) await settleDeadPasses(this.locks.marks, this.locks.key, partitions);
+      if (partitions.length > 0) await settleDeadPasses(this.locks.passSql, this.locks.key, partitions);
       const claimed = await claimAlerts(sql, {
         perCompany: this.opts.perCompany ?? 500,
         total: this.opts.batchSize ?? 2000,
@@ -191,7 +191,7 @@ export class AlertRouter {
       }
       this.cursor = claimed[claimed.length - 1]!.companyId;
       const pass = await beginPass(
-        this.locks.marks,
+        this.locks.passSql,
         this.locks.key,
         partitions,
         claimed.map((a) => a.id),
@@ -201,10 +201,10 @@ export class AlertRouter {
         settled = await this.routeClaimed(claimed, pass);
       } catch (err) {
         // Should the database be what stopped it, the mark stays, and the next holder counts it the same way.
-        await failPass(this.locks.marks, pass, this.policy.retryBaseMs).catch(() => undefined);
+        await failPass(this.locks.passSql, pass, this.policy.retryBaseMs).catch(() => undefined);
         throw err;
       }
-      await endPass(this.locks.marks, pass, settled);
+      await endPass(this.locks.passSql, pass, settled);
       await this.locks.release();
       await this.fold();
       return claimed.length;
@@ -219,7 +219,7 @@ export class AlertRouter {
     // An alert its incident already took (its routing was not recorded: a failed write, a crash) is done.
     const done = claimed.filter((a) => a.status === 'firing' && a.incidentId);
     await markRouted(
-      sql,
+      this.locks.passSql,
       done.map((a) => a.id),
     );
     const live = claimed.filter((a) => !(a.status === 'firing' && a.incidentId));
@@ -244,7 +244,13 @@ export class AlertRouter {
     await this.locks.verify();
     const attempts = new Map([...claimed, ...routable].map((a) => [a.id, a.routeAttempts]));
     const { reached, sent, settled } = await sendLanes(
-      { sql, temporal: this.opts.temporal, taskQueue: this.opts.taskQueue ?? TASK_QUEUE, hold: this.opts.hold },
+      {
+        sql,
+        outcomes: this.locks.passSql,
+        temporal: this.opts.temporal,
+        taskQueue: this.opts.taskQueue ?? TASK_QUEUE,
+        hold: this.opts.hold,
+      },
       routable,
       placements,
       (id, kind) => failures.push(this.failure(id, kind, attempts.get(id) ?? 1)),
@@ -256,7 +262,7 @@ export class AlertRouter {
         this.failure(id, kind, attempts.get(id) ?? 1),
       )),
     );
-    await markFailed(sql, failures);
+    await markFailed(this.locks.passSql, failures);
 
     const outages = failures.filter((f) => !f.counts && f.error !== WAITING_FOR_ROUTING);
     if (sent > 0 && reached === 0 && outages.length > 0) this.reportOutage(`alert router: ${outages[0]!.error}`);

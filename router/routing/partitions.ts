@@ -37,11 +37,12 @@ export class PartitionsLost extends Error {
 export class PartitionLocks {
   private readonly conn: Sql;
   /**
-   * The lock connection, for the pass marks (passes.ts): it commits them without waiting for the WAL flush, so a pass
-   * costs no flush of its own but its placement's. A mark lost to a database crash costs at most one attempt count;
-   * the placement transaction that adds to a mark commits with a flush that covers the mark's insert before it.
+   * The lock connection, for the pass's own writes: its marks (passes.ts) and the alerts' outcomes (send.ts). It
+   * commits them without waiting for the WAL flush, so a pass waits on one flush only, its placement's: that flush
+   * covers everything the pass wrote before it, and what a database crash loses after it leaves alerts unrouted under
+   * their pass's mark, routed again by the next pass and counted once (a lost mark costs at most one attempt count).
    */
-  get marks(): Sql {
+  get passSql(): Sql {
     return this.conn;
   }
   private held: number[] = [];

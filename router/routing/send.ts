@@ -18,6 +18,12 @@ const ROUTING_CONCURRENCY = 16;
 
 export interface SendContext {
   sql: Sql;
+  /**
+   * Where the outcomes are written (linked, routed): the router's pass connection, which commits without waiting for
+   * the WAL flush (partitions.ts). Safe because the placement before them was flushed: an outcome a database crash
+   * loses leaves its alerts unrouted with the pass's mark, and the next pass routes them again, counted once.
+   */
+  outcomes: Sql;
   temporal: Client;
   taskQueue: string;
   /** Tests: awaited with the alert ids just before signalling (a merge while in flight). */
@@ -55,7 +61,7 @@ export async function sendLanes(
       });
     }
   }
-  const linkedRepeats = await linkRepeats(sql, repeats);
+  const linkedRepeats = await linkRepeats(ctx.outcomes, repeats);
   await ctx.hold?.(
     'signalling',
     sends.flatMap((x) => x.ids),
@@ -76,6 +82,6 @@ export async function sendLanes(
     }
   };
   await Promise.all(Array.from({ length: Math.min(ROUTING_CONCURRENCY, queue.length) }, runLane));
-  await markRouted(sql, routed, placements);
+  await markRouted(ctx.outcomes, routed, placements);
   return { sent: sends.length, reached, settled: reached === sends.length && linkedRepeats === repeats.length };
 }
