@@ -8,11 +8,10 @@
 // Every company's alerts go through it (its own process, router/main.ts, or inside the API's), so tenant-configured
 // work in a pass is bounded (routing/muting.ts) and an alert whose routing fails by its own fault is parked rather
 // than retried by every pass and restart.
-import type { Client } from '@temporalio/client';
-import type { Sql } from '../db/sql.ts';
 import { incidentWorkflowId } from '../domain/correlation.ts';
 import { maxActiveSilences } from '../lib/config.ts';
 import { TASK_QUEUE } from '../workflows/types.ts';
+import type { AlertRouterOptions } from './options.ts';
 import { ALERT_CHANNEL } from '../db/channels.ts';
 import { routeFailure, type RetryPolicy, type RouteErrorKind } from './routing/failures.ts';
 import { placeIsolated, screenClaim } from './routing/intake.ts';
@@ -23,7 +22,6 @@ import {
   markFailed,
   markRouted,
   type ClaimedAlert,
-  type CompanyScope,
   type RouteFailure,
 } from './routing/queue.ts';
 import { routeResolutions } from './routing/resolution-pass.ts';
@@ -38,32 +36,7 @@ const GATHER_MS = 25;
 /** How often a router looks for symptom folds it did not start itself (one indexed query). */
 const FOLD_SWEEP_MS = 30_000;
 
-export interface AlertRouterOptions {
-  sql: Sql;
-  temporal: Client;
-  pollIntervalMs?: number;
-  perCompany?: number;
-  batchSize?: number;
-  /** After this many failures that are the alert's own, it is dead-lettered. */
-  maxAttempts?: number;
-  /** First retry delay of a failed alert; doubles per attempt. */
-  retryBaseMs?: number;
-  /** Where incident workflows run (TEMPORAL_TASK_QUEUE); the worker polls the same queue. */
-  taskQueue?: string;
-  /** Silences read per company and pass: the install's MAX_ACTIVE_SILENCES (read from the environment if unset). */
-  maxActiveSilences?: number;
-  /** Muting time a company may spend in one pass before its other alerts wait for the next (default 250 ms). */
-  mutingBudgetMs?: number;
-  /** Tests: claim only these companies' alerts, so a router beside others on one database leaves theirs alone. */
-  companyIds?: string[];
-  /** Tests: claim only the companies of this id-prefix scope (each test file's stack: test/helpers/fixtures.ts). */
-  companyScope?: CompanyScope;
-  /** Workflow ID of a lane. Tests swap in the unhashed form to produce IDs Temporal refuses. */
-  workflowIdFor?: (companyId: string, aggregationKey: string) => string;
-  /** Tests: awaited with the pass's alert ids once placed and just before signalling (a merge while in flight). */
-  hold?: (stage: 'placed' | 'signalling', alertIds: string[]) => Promise<void>;
-  log?: (msg: string) => void;
-}
+export type { AlertRouterOptions };
 
 export class AlertRouter {
   private stopped = false;
@@ -84,6 +57,8 @@ export class AlertRouter {
   /** Rules already reported as muting nothing, so the log says it once per process. */
   private readonly reported = new Set<string>();
   private readonly locks: PartitionLocks;
+  /** The pass under way (routeBatch), or settled. */
+  private passDone: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: AlertRouterOptions) {
     this.policy = { maxAttempts: opts.maxAttempts ?? 8, retryBaseMs: opts.retryBaseMs ?? 2000 };
@@ -164,8 +139,17 @@ export class AlertRouter {
     this.outagePasses = 0;
   }
 
-  /** Routes one claim's worth of alerts; returns how many were claimed. */
-  async routeBatch(): Promise<number> {
+  /**
+   * Routes one claim's worth of alerts; returns how many were claimed. One pass at a time per router (its loop and a
+   * caller's pass share its partition locks): a call while a pass runs starts once that pass is done.
+   */
+  routeBatch(): Promise<number> {
+    const pass = this.passDone.then(() => this.pass());
+    this.passDone = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async pass(): Promise<number> {
     const { sql } = this.opts;
     const scope = {
       ...(this.opts.companyIds ? { companyIds: this.opts.companyIds } : {}),
