@@ -13,10 +13,11 @@ import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { alert, KEYS, pct, post, type Job, type Result } from './ingest-loadgen.ts';
+import { KEYS, pct, type Job, type Result } from './ingest-loadgen.ts';
 import { machineTicks as cpuTicks, partsMeter, type IngestProcs } from './ingest-procs.ts';
 import { settledAlertWrites, updatesPerAlert } from './alert-writes.ts';
 import { benchOptions, printTable, stormCounts, stormExact } from './ingest-storm.ts';
+import { alertToGraphql } from './ingest-latency.ts';
 
 main().then(
   (failed) => process.exit(failed ? 1 : 0),
@@ -165,38 +166,7 @@ async function main(): Promise<boolean> {
     // 5. Alert → visible in GraphQL `incidents`, one fresh key at a time, with the router idle.
     const viewer = await company();
     const user = await createUser(sql, 'company_admin', [viewer.companyId]);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-    const gql = async (query: string, variables: object, token?: string) => {
-      const r = await post(
-        agent,
-        new URL(`${base}/graphql`),
-        JSON.stringify({ query, variables }),
-        token ? { authorization: `Bearer ${token}` } : {},
-      );
-      return JSON.parse(r.text) as { data: Record<string, unknown> | null; errors?: unknown };
-    };
-    const loggedIn = await gql('mutation($e:String!,$p:String!){login(email:$e,password:$p){accessToken}}', {
-      e: user.email,
-      p: user.password,
-    });
-    const token = (loggedIn.data?.login as { accessToken: string } | undefined)?.accessToken;
-    if (!token) throw new Error(`login failed: ${JSON.stringify(loggedIn.errors)}`);
-    const seen: number[] = [];
-    for (let k = 0; k < SAMPLES; k++) {
-      const asset = `lat-${run}-${k}`;
-      const t0 = performance.now();
-      const body = JSON.stringify({ ...alert(k, { prefix: '', tag: `${run}-l` }), asset_name: asset });
-      const r = await post(agent, new URL(hook(viewer.apiKey)), body);
-      if (r.status !== 202) throw new Error(`latency sample ${k}: ${r.status} ${r.text}`);
-      for (const end = t0 + 30_000; performance.now() < end; await sleep(5)) {
-        const q = await gql('{ incidents(limit: 100) { assetName } }', {}, token);
-        if ((q.data?.incidents as Array<{ assetName: string }> | undefined)?.some((i) => i.assetName === asset)) {
-          seen.push(performance.now() - t0);
-          break;
-        }
-      }
-    }
-    agent.destroy();
+    const seen = await alertToGraphql({ base, hook: hook(viewer.apiKey), user, samples: SAMPLES, run });
     seen.sort((x, y) => x - y);
     const seenText = `p50 ${f0(pct(seen, 50))}, p99 ${f0(pct(seen, 99))} ms`;
     console.log(`  alert → GraphQL: ${seen.length}/${SAMPLES} seen, ${seenText}`);
