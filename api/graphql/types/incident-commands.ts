@@ -166,7 +166,7 @@ async function reopen(ctx: GraphQLContext, id: string, comment: string | null | 
   const scope = companyScope(user);
   const incident = await getIncident(ctx.sql, scope, id);
   if (!incident) throw notFound(id);
-  const final = await finalIncidentState(ctx.sql, scope, id);
+  let final = await finalIncidentState(ctx.sql, scope, id);
   if (incident.status !== 'resolved' || !final) {
     throw new GraphQLError(`Incident is ${incident.status}, not resolved`, {
       extensions: { code: 'CONFLICT', reason: 'NotResolved' },
@@ -175,6 +175,9 @@ async function reopen(ctx: GraphQLContext, id: string, comment: string | null | 
   const command = commandOf(user, incident, comment);
   for (let attempt = 1; ; attempt += 1) {
     try {
+      // Read again before each try: a run caught closing may have saved a later state (and timeline line) since,
+      // and a run resumed from an older one would number its "Reopened" line like a line already stored.
+      if (attempt > 1) final = (await finalIncidentState(ctx.sql, scope, id)) ?? final;
       const state = await updateWithStart(ctx.temporal, ctx.config.taskQueue, incident, final, command);
       await audited(ctx, 'reopenIncident', incident, comment ? { comment: command.comment } : {});
       return fromState(state, incident.companyName);
