@@ -75,11 +75,6 @@ export class PartitionLocks {
     this.conn = postgres(options as postgres.Options<Record<string, never>>);
   }
 
-  /** Partitions held for the pass under way. */
-  get partitions(): readonly number[] {
-    return this.held;
-  }
-
   /**
    * Takes this router's share of the partitions that have work (`due`: a query of their numbers as `p`, built on the
    * connection it is given), those another router holds left out, in an order that moves on each time so no
