@@ -89,110 +89,136 @@ export function createNotifyActivities(deps: {
   const settle = (key: string, channel: string, target: string, error: string | null) =>
     settleDelivery(sql, key, channel, target, error);
 
+  /**
+   * What a page of `input` needs: the step with anybody in it and its people, the notice, and the bell rows (written
+   * here, once per person and event). Lists the outside targets without sending to them.
+   */
+  async function prepare(input: EscalationInput) {
+    const [company] = await sql<{ name: string; settings: CompanySettings }[]>`
+      SELECT name, settings FROM companies WHERE id = ${input.companyId}`;
+    if (!company) throw ApplicationFailure.nonRetryable(`Company ${input.companyId} not found`, 'CompanyGone');
+    const config = company.settings?.notifications ?? {};
+    const key = `${input.incidentId}:${input.eventSeq}`;
+    const nowMs = Date.now();
+
+    let stepIndex = stepOfLevel(input.level);
+    let people: Person[] = [];
+    for (; stepIndex < ESCALATION_CHAIN.length; stepIndex++) {
+      people = await peopleOf(ESCALATION_CHAIN[stepIndex]!, input, nowMs);
+      if (people.length > 0) break;
+    }
+    const step = ESCALATION_CHAIN[Math.min(stepIndex, ESCALATION_CHAIN.length - 1)]!;
+    const notice: EscalationNotice = {
+      incidentId: input.incidentId,
+      companyName: company.name,
+      assetName: input.assetName,
+      signature: input.signature,
+      severity: input.severity,
+      status: input.status,
+      level: input.level,
+      reason: `${input.reason} (paging the ${STEP_LABELS[step]})`,
+      url: `${deps.publicUrl}/#/incidents/${encodeURIComponent(input.incidentId)}`,
+    };
+    const title = noticeTitle(notice);
+    const text = noticeText(notice);
+
+    // In the app always: the bell is where a muted person still finds it.
+    let inApp = 0;
+    if (people.length > 0) {
+      const rows = people.map((p) => ({
+        user_id: p.id,
+        company_id: input.companyId,
+        incident_id: input.incidentId,
+        event_key: key,
+        kind: 'escalation',
+        title,
+        body: text,
+        severity: input.severity,
+      }));
+      const inserted = await sql`
+        WITH ins AS (
+          INSERT INTO notifications ${sql(rows)} ON CONFLICT (user_id, event_key) DO NOTHING RETURNING id
+        )
+        SELECT pg_notify(${NOTIFICATION_CHANNEL}, id::text) FROM ins`;
+      inApp = inserted.length;
+    }
+
+    // Outside the app only from the company's severity floor up; email only where the install has a relay.
+    const addresses = new Set<string>();
+    const hooks = atLeast(input.severity, config.minSeverity) ? (config.webhooks ?? []) : [];
+    if (deps.mailer && atLeast(input.severity, config.minSeverity)) {
+      for (const p of people) {
+        if (p.prefs?.email !== false && atLeast(input.severity, p.prefs?.minSeverity)) addresses.add(p.email);
+      }
+      for (const e of config.emails ?? []) addresses.add(e);
+    }
+    return { key, step, people, notice, title, text, inApp, addresses, hooks };
+  }
+
+  /** The page's result, counted from the rows: a retry that had little left to send still reports all that went. */
+  async function result(page: Awaited<ReturnType<typeof prepare>>): Promise<EscalationResult> {
+    const sent = await sql<{ channel: string; n: number }[]>`
+      SELECT channel, count(*)::int AS n FROM notification_deliveries
+      WHERE event_key = ${page.key} AND status = 'sent' GROUP BY channel`;
+    const [bell] = await sql<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM notifications WHERE event_key = ${page.key}`;
+    const count = (c: string) => sent.find((r) => r.channel === c)?.n ?? 0;
+    return {
+      step: page.step,
+      people: page.people.map(shownAs),
+      inApp: Math.max(page.inApp, bell?.n ?? 0),
+      emails: count('email'),
+      webhooks: count('webhook'),
+    };
+  }
+
   return {
+    /**
+     * A page that goes no further than the app (no relay or nobody to email, no chat channel), whole; run as a local
+     * activity, in the workflow task that pages (issue 16 item 3). Null when the page has outside deliveries: the
+     * bell rows are written, and notifyEscalation, an activity task with its hour of retries, sends the rest.
+     */
+    async pageInApp(input: EscalationInput): Promise<EscalationResult | null> {
+      const page = await prepare(input);
+      if (page.addresses.size > 0 || page.hooks.length > 0) return null;
+      return result(page);
+    },
+
     /**
      * Pages the escalation step of `level` (or the next step with anybody in it) and the company's chat channels.
      * Throws, for Temporal to retry, when a delivery failed; what went out is not sent again.
      */
     async notifyEscalation(input: EscalationInput): Promise<EscalationResult> {
-      const [company] = await sql<{ name: string; settings: CompanySettings }[]>`
-        SELECT name, settings FROM companies WHERE id = ${input.companyId}`;
-      if (!company) throw ApplicationFailure.nonRetryable(`Company ${input.companyId} not found`, 'CompanyGone');
-      const config = company.settings?.notifications ?? {};
-      const key = `${input.incidentId}:${input.eventSeq}`;
-      const nowMs = Date.now();
-
-      let stepIndex = stepOfLevel(input.level);
-      let people: Person[] = [];
-      for (; stepIndex < ESCALATION_CHAIN.length; stepIndex++) {
-        people = await peopleOf(ESCALATION_CHAIN[stepIndex]!, input, nowMs);
-        if (people.length > 0) break;
-      }
-      const step = ESCALATION_CHAIN[Math.min(stepIndex, ESCALATION_CHAIN.length - 1)]!;
-      const notice: EscalationNotice = {
-        incidentId: input.incidentId,
-        companyName: company.name,
-        assetName: input.assetName,
-        signature: input.signature,
-        severity: input.severity,
-        status: input.status,
-        level: input.level,
-        reason: `${input.reason} (paging the ${STEP_LABELS[step]})`,
-        url: `${deps.publicUrl}/#/incidents/${encodeURIComponent(input.incidentId)}`,
-      };
-      const title = noticeTitle(notice);
-      const text = noticeText(notice);
-
-      // In the app always: the bell is where a muted person still finds it.
-      let inApp = 0;
-      if (people.length > 0) {
-        const rows = people.map((p) => ({
-          user_id: p.id,
-          company_id: input.companyId,
-          incident_id: input.incidentId,
-          event_key: key,
-          kind: 'escalation',
-          title,
-          body: text,
-          severity: input.severity,
-        }));
-        const inserted = await sql`
-          WITH ins AS (
-            INSERT INTO notifications ${sql(rows)} ON CONFLICT (user_id, event_key) DO NOTHING RETURNING id
-          )
-          SELECT pg_notify(${NOTIFICATION_CHANNEL}, id::text) FROM ins`;
-        inApp = inserted.length;
-      }
-
+      const page = await prepare(input);
+      const { key, notice, title, text, addresses } = page;
       const failures: string[] = [];
       // Set when a failure is one a retry could fix; refusals by policy (a private address, a redirect) are not.
       let retryable = false;
-      const companyFloor = config.minSeverity;
-      if (atLeast(input.severity, companyFloor)) {
-        const addresses = new Set<string>();
-        for (const p of people) {
-          if (p.prefs?.email !== false && atLeast(input.severity, p.prefs?.minSeverity)) addresses.add(p.email);
+      for (const to of addresses) {
+        if (!(await claim(key, 'email', to))) continue;
+        try {
+          await deps.mailer!.send({ to, subject: title, text });
+          await settle(key, 'email', to, null);
+        } catch (err) {
+          await settle(key, 'email', to, (err as Error).message);
+          failures.push(`email to ${to}: ${(err as Error).message}`);
+          retryable = true;
         }
-        for (const e of config.emails ?? []) addresses.add(e);
-        if (deps.mailer) {
-          for (const to of addresses) {
-            if (!(await claim(key, 'email', to))) continue;
-            try {
-              await deps.mailer.send({ to, subject: title, text });
-              await settle(key, 'email', to, null);
-            } catch (err) {
-              await settle(key, 'email', to, (err as Error).message);
-              failures.push(`email to ${to}: ${(err as Error).message}`);
-              retryable = true;
-            }
-          }
-        }
-        for (const hook of config.webhooks ?? []) {
-          if (!(await claim(key, 'webhook', hook.name))) continue;
-          const failed = await deliverToChat(hook, notice, chat);
-          await settle(key, 'webhook', hook.name, failed?.reason ?? null);
-          if (failed) failures.push(`webhook "${hook.name}": ${failed.reason}`);
-          if (failed && !failed.permanent) retryable = true;
-        }
+      }
+      for (const hook of page.hooks) {
+        if (!(await claim(key, 'webhook', hook.name))) continue;
+        const failed = await deliverToChat(hook, notice, chat);
+        await settle(key, 'webhook', hook.name, failed?.reason ?? null);
+        if (failed) failures.push(`webhook "${hook.name}": ${failed.reason}`);
+        if (failed && !failed.permanent) retryable = true;
       }
       if (failures.length > 0) {
         const message = `Notification not delivered: ${failures.join('; ')}`;
         // Only refusals: retrying for an hour would refuse the same way, so the timeline hears of it now.
         throw retryable ? new Error(message) : ApplicationFailure.nonRetryable(message, 'DeliveryRefused');
       }
-      // Counted from the rows, so a retry that had little left to send still reports everything that went out.
-      const sent = await sql<{ channel: string; n: number }[]>`
-        SELECT channel, count(*)::int AS n FROM notification_deliveries
-        WHERE event_key = ${key} AND status = 'sent' GROUP BY channel`;
-      const [bell] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM notifications WHERE event_key = ${key}`;
-      const count = (c: string) => sent.find((r) => r.channel === c)?.n ?? 0;
-      return {
-        step,
-        people: people.map(shownAs),
-        inApp: Math.max(inApp, bell?.n ?? 0),
-        emails: count('email'),
-        webhooks: count('webhook'),
-      };
+      return result(page);
     },
   };
 }

@@ -17,7 +17,7 @@ export function metricsExporter(address: string | undefined): MetricsExporterCon
 }
 
 // The activities that page people (email, chat, the bell): their failures are what an operator alerts on.
-const NOTIFYING = new Set(['notifyEscalation', 'notifyApprovers']);
+const NOTIFYING = new Set(['notifyEscalation', 'pageInApp', 'notifyApprovers']);
 
 interface Counters {
   runs: MetricCounter;

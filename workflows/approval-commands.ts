@@ -2,7 +2,8 @@
 // (runRunbook, manual-run.ts), which goes through the same gate. Registered before the run's first await, so an
 // Update reaching a continued run while it loads is not refused for want of a handler; before the incident opens,
 // their validators refuse (not ready). The main loop wakes from its wait on the status they leave.
-import { patched, setHandler } from '@temporalio/workflow';
+import { setHandler } from '@temporalio/workflow';
+import { since } from './patches.ts';
 import { pagesApprovers } from './approval-paging.ts';
 import * as T from './incident-state.ts';
 import { refuseRun, requestRun } from './manual-run.ts';
@@ -38,7 +39,7 @@ export function registerApprovalCommands(deps: {
   setHandler(
     runRunbook,
     async (cmd) => {
-      patched(RUN_RUNBOOK_PATCH);
+      since(RUN_RUNBOOK_PATCH);
       requestRun(current(), deps.journal(), deps.now(), cmd, deps.approvalTimeoutSeconds()!);
       await deps.save();
       if (current().status === 'awaiting_approval' && pagesApprovers()) deps.pageApproversBeside();

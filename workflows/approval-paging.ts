@@ -1,6 +1,7 @@
 // Paging the people who may approve a waiting runbook (activities/approval-notify.ts), recorded on the timeline
 // either way. It runs beside the approval wait, never in its way: an approver may decide before the page lands.
-import { isCancellation, log, patched, proxyActivities } from '@temporalio/workflow';
+import { isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import { since } from './patches.ts';
 import type { ApproversResult, createApprovalNotifyActivities } from '../activities/approval-notify.ts';
 import { describeFailure } from './failures.ts';
 import * as T from './incident-state.ts';
@@ -18,7 +19,7 @@ const notify = proxyActivities<ApprovalNotifyActivities>({
 export const APPROVAL_PAGING_PATCH = 'approval-paging';
 
 export function pagesApprovers(): boolean {
-  return patched(APPROVAL_PAGING_PATCH);
+  return since(APPROVAL_PAGING_PATCH);
 }
 
 /** Pages the approvers of the pending approval; never throws (a failure is a timeline event). */

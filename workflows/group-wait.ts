@@ -1,7 +1,7 @@
 // The group wait (Alertmanager's group_wait): how long an incident lets a burst of alerts settle before it decides.
 // It counts from the first alert's arrival, as Alertmanager's does, so the time the alert spent being routed and the
 // incident being opened is not waited again on top (bench:remediation measured that as most of a second).
-import { patched } from '@temporalio/workflow';
+import { since } from './patches.ts';
 
 /** Runs recorded before the wait counted from the first alert waited the whole group wait after opening. */
 export const GROUP_WAIT_FROM_FIRST_ALERT = 'group-wait-from-first-alert';
@@ -21,7 +21,7 @@ export function groupWaitLeftMs(groupWaitSeconds: number, firstAlertMs: number, 
  * opening (and also when it did not open the incident itself, e.g. continued from an earlier run).
  */
 export function groupWaitFor(groupWaitSeconds: number, firstAlertMs: number | null, nowMs: number): number | null {
-  if (firstAlertMs === null || !patched(GROUP_WAIT_FROM_FIRST_ALERT)) return groupWaitSeconds * 1000;
+  if (firstAlertMs === null || !since(GROUP_WAIT_FROM_FIRST_ALERT)) return groupWaitSeconds * 1000;
   const left = groupWaitLeftMs(groupWaitSeconds, firstAlertMs, nowMs);
   return left > 0 ? left : null;
 }

@@ -1,7 +1,8 @@
 // How an incident run hands over to a fresh run of its workflow ID (continue-as-new): with its open state when its
 // history grows long, or with the alerts that came after it resolved, which are a new incident of the same key.
 // Split from incidentWorkflow so the workflow body reads as its phases.
-import { allHandlersFinished, condition, continueAsNew, patched, sleep } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, sleep } from '@temporalio/workflow';
+import { since } from './patches.ts';
 import type { AlertInbox } from './alert-inbox.ts';
 import type { incidentWorkflow } from './incident.ts';
 import type { AlertSignal, IncidentState, IncidentWorkflowInput } from './types.ts';
@@ -16,7 +17,7 @@ export const END_APART_PATCH = 'end-in-own-task';
  * rules decide in the opening task, an escalation's pages are often still in flight when people answer.
  */
 export async function endApart(): Promise<void> {
-  if (patched(END_APART_PATCH)) await sleep(1);
+  if (since(END_APART_PATCH)) await sleep(1);
 }
 
 /** Continues the open incident in a fresh run, once handlers and saves are done; pending alerts move along. */

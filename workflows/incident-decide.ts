@@ -1,7 +1,8 @@
 // The incident's decision (after the group wait): the decision activity, or a sentence when it could not be made,
 // recorded, then acted on — escalate, ask for approval, or hand the runbook to remediation. Split from
 // incidentWorkflow so the workflow body reads as its phases; the activity proxies and their policies live here.
-import { ActivityFailure, log, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityFailure, log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { since } from './patches.ts';
 import type { createDecisionActivities } from '../activities/decision.ts';
 import type { IncidentContext } from '../activities/incident-store.ts';
 import { describeFailure } from './failures.ts';
@@ -36,7 +37,7 @@ export const RULES_DECIDE_LOCALLY = 'rules-decide-locally';
  * no LLM provider. Runs whose context predates the field take the activity, as they did.
  */
 export function decidesLocally(ctx: IncidentContext): boolean {
-  return ctx.decidesByRules === true && patched(RULES_DECIDE_LOCALLY);
+  return ctx.decidesByRules === true && since(RULES_DECIDE_LOCALLY);
 }
 
 /**

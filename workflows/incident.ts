@@ -23,6 +23,7 @@ import { currentDetails } from '../domain/run-summary.ts';
 import { createSaver } from './incident-save.ts';
 import { continueWithAlerts, continueWithFreshHistory, endApart } from './incident-continue.ts';
 import { createLocalSteps } from './local-steps.ts';
+import { takesBaseline } from './patches.ts';
 import { mayPassOn, page, pagesPeople, passOn, type Pager } from './paging.ts';
 import { refuseIf, registerPeopleCommands } from './people-commands.ts';
 import { createRemediation } from './remediation.ts';
@@ -41,6 +42,8 @@ const REOPEN_WAIT = '1 minute';
  * handled by an earlier incident (a redelivery after that incident closed).
  */
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentState | null> {
+  // First, before any command: a new run records the baseline's one marker for every earlier patch (patches.ts).
+  takesBaseline();
   const info = workflowInfo();
   const inbox = new AlertInbox(input.resume?.recentAlertIds);
   let ctx: IncidentContext | undefined;

@@ -4,14 +4,14 @@
 // single-shard server each of those events is a disk write (issue 16 item 3: a new incident wrote 56 events before it
 // waited, now 33). Slow or outward steps (the decision's LLM, pages, SSM) stay activity tasks: a local activity holds
 // its workflow task open while it runs. Each step's proxy and policy live beside its caller.
-import { patched } from '@temporalio/workflow';
+import { since } from './patches.ts';
 
 /** Runs recorded before these steps ran locally replay with their activity tasks. */
 export const LOCAL_STEPS_PATCH = 'local-store-steps';
 
 /** Whether this run takes its short database steps as local activities (decided once, at the first step). */
 export function runsStepsLocally(): boolean {
-  return patched(LOCAL_STEPS_PATCH);
+  return since(LOCAL_STEPS_PATCH);
 }
 
 /** Runs a run's local activities one at a time, in the order they were asked for. */

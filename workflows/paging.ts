@@ -1,11 +1,13 @@
 // Paging people from the incident workflow: give an unowned incident to whoever is on call, tell the escalation
-// step of its level (bell, email, chat), and pass it on when its assignee does not acknowledge in time. Every
-// page is an activity with retries, recorded on the timeline either way.
-import { log, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { createNotifyActivities, EscalationResult } from '../activities/notify.ts';
+// step of its level (bell, email, chat), and pass it on when its assignee does not acknowledge in time. A page that
+// stays in the app is a local activity; one with email or chat is an activity with retries. Either way the timeline
+// records it.
+import { log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { since, takesBaseline } from './patches.ts';
+import type { createNotifyActivities, EscalationInput, EscalationResult } from '../activities/notify.ts';
 import type { createOnCallActivities } from '../activities/on-call.ts';
 import { ESCALATION_CHAIN, STEP_LABELS } from '../domain/escalation.ts';
-import { describeFailure } from './failures.ts';
+import { describeFailure, rethrowCancellation } from './failures.ts';
 import * as L from './incident-lifecycle.ts';
 import * as T from './incident-state.ts';
 import { runsStepsLocally, type LocalSteps } from './local-steps.ts';
@@ -35,6 +37,15 @@ const localOnCall = proxyLocalActivities<OnCallActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
+// A page that goes no further than the app (activities/notify.ts pageInApp) as a local activity, in the workflow task
+// that pages: a new incident that escalates at once then needs no activity task and no second workflow task (issue
+// 16 item 3). A few quick tries only: past them the activity task pages, with its own retries.
+const localNotify = proxyLocalActivities<NotifyActivities>({
+  startToCloseTimeout: '15 seconds',
+  localRetryThreshold: '1 second',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
 type PickQuery = Parameters<OnCallActivities['pickAssignee']>[0];
 
 const pickAssignee = (p: Pager, q: PickQuery): ReturnType<OnCallActivities['pickAssignee']> =>
@@ -44,7 +55,7 @@ const pickAssignee = (p: Pager, q: PickQuery): ReturnType<OnCallActivities['pick
 export const PAGING_PATCH = 'page-people';
 
 export function pagesPeople(): boolean {
-  return patched(PAGING_PATCH);
+  return since(PAGING_PATCH);
 }
 
 export interface Pager {
@@ -102,20 +113,21 @@ export function mayPassOn(s: IncidentState): boolean {
 async function tell(p: Pager, reason: string): Promise<void> {
   const s = p.state();
   if (s.status === 'resolved') return;
+  const input = {
+    companyId: s.companyId,
+    incidentId: s.incidentId,
+    eventSeq: s.version,
+    level: Math.max(s.escalationLevel, 1),
+    reason,
+    severity: s.severity,
+    status: s.status,
+    assetName: s.assetName,
+    signature: s.signature,
+    assigneeId: s.assignee?.userId ?? null,
+    category: s.category ?? null,
+  };
   try {
-    const r = await notify.notifyEscalation({
-      companyId: s.companyId,
-      incidentId: s.incidentId,
-      eventSeq: s.version,
-      level: Math.max(s.escalationLevel, 1),
-      reason,
-      severity: s.severity,
-      status: s.status,
-      assetName: s.assetName,
-      signature: s.signature,
-      assigneeId: s.assignee?.userId ?? null,
-      category: s.category ?? null,
-    });
+    const r = (takesBaseline() && (await inAppOnly(p, input))) || (await notify.notifyEscalation(input));
     T.record(s, p.journal(), p.now(), 'notified', pagedText(r), null, { ...r });
   } catch (err) {
     // The relay's or the chat service's own words name hosts and addresses: MSP admins and the log read them.
@@ -124,6 +136,22 @@ async function tell(p: Pager, reason: string): Promise<void> {
     T.record(s, p.journal(), p.now(), 'notification_failed', text, null, T.failureData(detail));
   }
   await p.save();
+}
+
+/** The page as a local activity when it stays in the app; null when it goes further or the local tries failed. */
+async function inAppOnly(p: Pager, input: EscalationInput): Promise<EscalationResult | null> {
+  try {
+    return await p.steps.run(() => localNotify.pageInApp(input));
+  } catch (err) {
+    rethrowCancellation(err);
+    // The activity task pages from the start (the bell rows are unique per person and event) and its failure, if
+    // any, is the one the timeline shows.
+    log.warn('Paging in the workflow task failed; paging through an activity', {
+      incidentId: input.incidentId,
+      cause: describeFailure('page', err).detail,
+    });
+    return null;
+  }
 }
 
 /**

@@ -3,7 +3,8 @@
 // and when it chooses differently sends it through the same gate as the first: low risk runs, medium and high wait
 // for an approver (the asker recorded, for four-eyes), an escalation leaves the incident with its people.
 // The pure parts (refusal, outcome) are apart from Temporal, like manual-run.ts; registerRedecide wires the Update.
-import { defineUpdate, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import { defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { since } from './patches.ts';
 import type { createDecisionActivities } from '../activities/decision.ts';
 import type { Decision } from '../domain/rules.ts';
 import { pagesApprovers } from './approval-paging.ts';
@@ -111,7 +112,7 @@ export function registerRedecide(deps: RedecideDeps): void {
   setHandler(
     redecideIncident,
     async (cmd) => {
-      patched(REDECIDE_PATCH);
+      since(REDECIDE_PATCH);
       busy = true;
       try {
         const s = deps.state();

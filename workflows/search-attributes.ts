@@ -3,7 +3,8 @@
 // an install whose worker could not register them (loadIncidentContext says so) upserts nothing, since an unknown
 // attribute would fail every workflow task.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { since } from './patches.ts';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { INCIDENT_SEARCH_ATTRIBUTES, type IncidentSearchAttribute } from '../domain/search-attributes.ts';
 import type { IncidentState } from './types.ts';
@@ -30,7 +31,7 @@ export function attributesOf(s: IncidentState): Record<IncidentSearchAttribute, 
 
 /** Upserts the attributes whose value changed since the run last set them; nothing when none did. */
 export function upsertIncidentAttributes(s: IncidentState): void {
-  if (!patched(SEARCH_ATTRIBUTES_PATCH)) return;
+  if (!since(SEARCH_ATTRIBUTES_PATCH)) return;
   const current = workflowInfo().typedSearchAttributes;
   const updates: SearchAttributeUpdatePair[] = [];
   for (const [name, value] of Object.entries(attributesOf(s)) as Array<[IncidentSearchAttribute, string | null]>) {
