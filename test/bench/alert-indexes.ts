@@ -1,6 +1,6 @@
 // `npx tsx test/bench/alert-indexes.ts [-- --alerts 20000 --reps 3]`: what the alerts table's trigram indexes cost
 // the alert path (issue 16). On embedded PostgreSQL, for each layout of the alerts' search indexes — (a) one per
-// field as migration 024 made them, (b) one over the three fields joined (migration 030), (c) none — it inserts
+// field as migration 024 made them, (b) one over the three fields joined, (c) none — it inserts
 // `alerts` realistic alerts in batches of 500 with the alert writer's unnest INSERT, updates each with a routing
 // outcome in batches of 500 (routed_at, group_id, correlation, incident_id: non-HOT, as the router's markRouted and
 // linkRepeats write), then VACUUMs the table (autovacuum's share of the upkeep, run here at a known time). Layouts
@@ -27,7 +27,8 @@ const BATCH = 500;
 if (!Number.isInteger(ALERTS) || ALERTS < BATCH) throw new Error(`--alerts must be an integer ≥ ${BATCH}`);
 if (!Number.isInteger(REPS) || REPS < 1) throw new Error('--reps must be a positive integer');
 
-// Migration 030's function, made here when the database predates it, so the script measures either way.
+// The joined text of layout (b), as the branch issue16-alert-search-index's migration 030 defines it; made here
+// unless the database has it already.
 const SEARCH_FN = `CREATE FUNCTION alert_search_text(message text, asset_name text, signature text) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN message || chr(31) || asset_name || chr(31) || signature`;
 const ALL_TRGM = ['alerts_asset_trgm', 'alerts_signature_trgm', 'alerts_message_trgm', 'alerts_search_trgm'];
