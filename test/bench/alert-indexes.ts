@@ -1,4 +1,4 @@
-// `npx tsx test/bench/alert-indexes.ts [-- --alerts 20000 --reps 3]`: what the alerts table's trigram indexes cost
+// `npx tsx test/bench/alert-indexes.ts [--alerts 20000] [--reps 3]`: what the alerts table's trigram indexes cost
 // the alert path (issue 16). On embedded PostgreSQL, for each layout of the alerts' search indexes — (a) one per
 // field as migration 024 made them, (b) one over the three fields joined, (c) none — it inserts
 // `alerts` realistic alerts in batches of 500 with the alert writer's unnest INSERT, updates each with a routing
