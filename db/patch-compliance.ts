@@ -111,8 +111,15 @@ export async function insertPatchAlerts(sql: Sql, companyId: string, alerts: Pat
     labels: sql.json({ instanceId: a.instanceId }),
     receiver: 'alerts',
   }));
-  const added =
-    await sql`INSERT INTO alerts ${sql(rows)} ON CONFLICT (company_id, delivery_id) DO NOTHING RETURNING id`;
+  // The search row of each alert added (migration 030) comes with it, as the webhook's alert writer writes it.
+  const added = await sql`
+    WITH added AS (
+      INSERT INTO alerts ${sql(rows)} ON CONFLICT (company_id, delivery_id) DO NOTHING
+      RETURNING id, message, asset_name, signature),
+    search AS (
+      INSERT INTO alert_search (alert_id, body)
+      SELECT id, alert_search_text(message, asset_name, signature) FROM added)
+    SELECT id FROM added`;
   if (added.length) await sql`SELECT pg_notify(${ALERT_CHANNEL}, '')`;
   return added.length;
 }

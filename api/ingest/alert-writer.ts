@@ -167,7 +167,10 @@ async function writeBatch(tx: Tx, reqs: WriteRequest[]): Promise<{ results: Writ
   const ids = new Map<string, string>();
   if (rows.length > 0) {
     const col = <K extends keyof AlertRow>(k: K) => rows.map((r) => r[k]);
+    // Each alert's search row (migration 030) is written by the same statement, for the rows it added only: a
+    // duplicate delivery adds neither.
     const added = await tx<{ id: string; company_id: string; delivery_id: string }[]>`
+      WITH added AS (
       INSERT INTO alerts (id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
                           tool_source, status, source_key, labels, receiver)
       SELECT id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
@@ -180,7 +183,11 @@ async function writeBatch(tx: Tx, reqs: WriteRequest[]): Promise<{ results: Writ
         AS t(id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
              tool_source, status, source_key, labels, receiver)
       ON CONFLICT (company_id, delivery_id) DO NOTHING
-      RETURNING id, company_id, delivery_id`;
+      RETURNING id, company_id, delivery_id, message, asset_name, signature),
+      search AS (
+        INSERT INTO alert_search (alert_id, body)
+        SELECT id, alert_search_text(message, asset_name, signature) FROM added)
+      SELECT id, company_id, delivery_id FROM added`;
     for (const r of added) {
       const key = `${r.company_id}\u0000${r.delivery_id}`;
       inserted.add(key);

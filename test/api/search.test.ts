@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { schema } from '../../api/graphql/schema.ts';
 import { timelinePage } from '../../api/incident-pages.ts';
 import { PagingInputError } from '../../domain/paging.ts';
+import { insertPatchAlerts } from '../../db/patch-compliance.ts';
 import { createSql, type Sql } from '../../db/sql.ts';
+import { AlertWriter, type AlertRow } from '../../api/ingest/alert-writer.ts';
 import { searchAlerts, searchIncidents, type AlertSearch, type IncidentSearch } from '../../api/search-queries.ts';
 import { createCompany } from '../helpers/fixtures.ts';
 
@@ -43,12 +45,16 @@ async function alert(
   o: { asset: string; at: string; message?: string; incidentId?: string; tool?: string; muted?: boolean },
 ) {
   const id = `al-${randomUUID()}`;
+  // With its search row (migration 030), as every writer of alerts stores one.
   await sql`
-    INSERT INTO alerts (id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
-      tool_source, received_at, routed_at, incident_id, muted_by)
-    VALUES (${id}, ${companyId}, ${randomUUID()}, ${o.asset}, 'cpu_high', 'k', 'high', ${o.message ?? 'fixture'},
-      ${o.tool ?? 'Prometheus'}, ${o.at}, ${o.at}, ${o.incidentId ?? null},
-      ${o.muted ? sql.json({ kind: 'silence', id: 'sil-1' }) : null})`;
+    WITH added AS (
+      INSERT INTO alerts (id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
+        tool_source, received_at, routed_at, incident_id, muted_by)
+      VALUES (${id}, ${companyId}, ${randomUUID()}, ${o.asset}, 'cpu_high', 'k', 'high', ${o.message ?? 'fixture'},
+        ${o.tool ?? 'Prometheus'}, ${o.at}, ${o.at}, ${o.incidentId ?? null},
+        ${o.muted ? sql.json({ kind: 'silence', id: 'sil-1' }) : null})
+      RETURNING id, message, asset_name, signature)
+    INSERT INTO alert_search (alert_id, body) SELECT id, alert_search_text(message, asset_name, signature) FROM added`;
   return id;
 }
 
@@ -231,22 +237,102 @@ describe('alertsConnection', () => {
     expect(page2.edges[0]!.node).toMatchObject({ companyId: C, muted: false, message: 'load 100% on cpu' });
   });
 
-  it('uses the trigram indexes of migration 024', async () => {
+  it('matches a text within one field, never one across the end of the asset and the start of the signature', async () => {
+    const t = `${tag}-span`;
+    const id = await alert(C, { asset: `${t}-web01`, at: '2026-01-10T05:00:00Z', message: `${t} load high` });
+    // The fixture's signature is cpu_high: "web01" ends the asset and "cpu" starts the signature.
+    expect(ids(await alerts({ text: `${t}-web01cpu` }))).toEqual([]);
+    expect(ids(await alerts({ text: `${t}-web01 cpu` }))).toEqual([]);
+    expect(ids(await alerts({ text: `${t}-web01\u001fcpu` }))).toEqual([]);
+    expect(ids(await alerts({ text: `high${t}` }))).toEqual([]);
+    expect(ids(await alerts({ text: `${t}-WEB01` }))).toEqual([id]);
+    expect(ids(await alerts({ text: `${t} load` }))).toEqual([id]);
+    expect(ids(await alerts({ companyId: C, text: 'CPU_HIGH' }))).toContain(id);
+    expect(ids(await alerts({ companyId: C, text: 'cpu_high' }))).toContain(id);
+  });
+
+  it('stores one search row per alert: a delivery posted twice adds none, a deleted alert takes its row along', async () => {
+    const writer = new AlertWriter({ sql });
+    const row = (id: string): AlertRow => ({
+      id,
+      companyId: C,
+      deliveryId: `${tag}-twice`,
+      assetName: `${tag}-twice-web`,
+      signature: 'disk_full',
+      aggregationKey: `${tag}-twice-web|disk_full`,
+      severity: 'high',
+      message: `${tag} disk 97% full`,
+      toolSource: 'Prometheus',
+      status: 'firing',
+      sourceKey: null,
+      labels: {},
+      receiver: 'alerts',
+    });
+    const first = await writer.write({ companyId: C, ratePerMinute: 0, alerts: [row(`al-${randomUUID()}`)] });
+    const again = await writer.write({ companyId: C, ratePerMinute: 0, alerts: [row(`al-${randomUUID()}`)] });
+    expect(first).toMatchObject({ kind: 'stored', alerts: [{ duplicate: false }] });
+    expect(again).toMatchObject({ kind: 'stored', alerts: [{ duplicate: true }] });
+    const id = first.kind === 'stored' ? first.alerts[0]!.alertId : '';
+    const rows = await sql<{ alert_id: string; body: string }[]>`
+      SELECT s.alert_id, s.body FROM alert_search s JOIN alerts a ON a.id = s.alert_id
+      WHERE a.company_id = ${C} AND a.delivery_id = ${`${tag}-twice`}`;
+    expect(rows).toEqual([{ alert_id: id, body: `${tag} disk 97% full\u001f${tag}-twice-web\u001fdisk_full` }]);
+    expect(ids(await alerts({ text: `${tag}-twice-web` }))).toEqual([id]);
+    await sql`DELETE FROM alerts WHERE id = ${id}`;
+    expect(await sql`SELECT 1 FROM alert_search WHERE alert_id = ${id}`).toHaveLength(0);
+    expect(ids(await alerts({ text: `${tag}-twice-web` }))).toEqual([]);
+  });
+
+  it('finds a patch compliance alert: its writer stores the search row too, once per scan', async () => {
+    const patch = {
+      instanceId: 'i-0abc',
+      assetName: `${tag}-patch-web`,
+      deliveryId: `${tag}-scan-1`,
+      signature: 'patch_missing_critical',
+      severity: 'high' as const,
+      message: `${tag}-patch 3 critical patches missing`,
+    };
+    expect(await insertPatchAlerts(sql, C, [patch])).toBe(1);
+    expect(await insertPatchAlerts(sql, C, [patch])).toBe(0);
+    const found = ids(await alerts({ text: `${tag}-patch 3 critical` }));
+    expect(found).toHaveLength(1);
+    expect(await sql`SELECT 1 FROM alert_search WHERE alert_id = ${found[0]!}`).toHaveLength(1);
+    expect(ids(await alerts({ text: `${tag}-patch-WEB` }))).toEqual(found);
+  });
+
+  it('uses the trigram indexes of migrations 024 and 030: the incidents per field, the alerts in alert_search', async () => {
     const [ext] = await sql`SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'`;
     expect(ext).toBeDefined();
-    const idx = await sql<{ indexname: string }[]>`
-      SELECT indexname FROM pg_indexes WHERE indexname LIKE '%_trgm' ORDER BY indexname`;
+    const idx = await sql<{ tablename: string; indexname: string }[]>`
+      SELECT tablename, indexname FROM pg_indexes WHERE indexname LIKE '%_trgm' ORDER BY indexname`;
     expect(idx.map((r) => r.indexname)).toEqual(
-      expect.arrayContaining(['alerts_message_trgm', 'incidents_asset_trgm', 'incidents_signature_trgm']),
+      expect.arrayContaining(['alert_search_body_trgm', 'incidents_asset_trgm', 'incidents_signature_trgm']),
     );
-    // The planner may prefer a scan of a small test table; with scans priced out, the text filter must be able to
-    // use the trigram indexes (an expression they do not cover would leave only the scan).
-    const plan = await sql.begin(async (tx) => {
-      await tx`SET LOCAL enable_seqscan = off`;
-      return tx<{ 'QUERY PLAN': string }[]>`
-        EXPLAIN SELECT id FROM alerts WHERE message ILIKE '%disk full%' OR asset_name ILIKE '%disk full%'`;
-    });
-    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain('alerts_message_trgm');
+    // The alert row itself carries no trigram index: its routing update (not HOT) would rewrite every entry.
+    expect(idx.filter((r) => r.tablename === 'alerts')).toEqual([]);
+    // The planner may prefer a scan of a small test table; with scans priced out, the searches' own statements (their
+    // generic plans: the parameters as placeholders) must be able to use the trigram index for the alerts' text,
+    // the incident search too when it looks for the text in all alerts at once rather than by incident.
+    const statements: string[] = [];
+    const spy = createSql(inject('databaseUrl'), { max: 1, onQuery: (q) => statements.push(q) });
+    try {
+      await searchAlerts(spy, null, { text: 'disk full' }, { first: 5 });
+      await searchIncidents(spy, null, { text: 'disk full' }, { first: 5 });
+    } finally {
+      await spy.end();
+    }
+    const [alertSearch, incidentSearch] = statements.filter((q) => q.includes('ILIKE'));
+    expect(alertSearch).toContain('alert_search');
+    expect(incidentSearch).toContain('FROM incidents');
+    const plan = (statement: string) =>
+      sql.begin(async (tx) => {
+        await tx`SET LOCAL enable_seqscan = off`;
+        const rows = await tx.unsafe<{ 'QUERY PLAN': string }[]>(`EXPLAIN (GENERIC_PLAN) ${statement}`);
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      });
+    expect(await plan(alertSearch!)).toContain('alert_search_body_trgm');
+    expect(await plan(incidentSearch!)).toContain('alert_search_body_trgm');
+    expect(await plan(incidentSearch!)).not.toMatch(/Seq Scan on alert/);
   });
 });
 

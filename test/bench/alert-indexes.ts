@@ -1,6 +1,7 @@
 // `npx tsx test/bench/alert-indexes.ts [--alerts 20000] [--reps 3]`: what the alerts table's trigram indexes cost
 // the alert path (issue 16). On embedded PostgreSQL, for each layout of the alerts' search indexes — (a) one per
-// field as migration 024 made them, (b) one over the three fields joined, (c) none — it inserts
+// field as migration 024 made them, (b) one over the three fields joined, (c) none, (d) none on alerts but one on the
+// joined text in a table of its own (alert_search), filled by the same statement as the alert — it inserts
 // `alerts` realistic alerts in batches of 500 with the alert writer's unnest INSERT, updates each with a routing
 // outcome in batches of 500 (routed_at, group_id, correlation, incident_id: non-HOT, as the router's markRouted and
 // linkRepeats write), then VACUUMs the table (autovacuum's share of the upkeep, run here at a known time). Layouts
@@ -27,12 +28,21 @@ const BATCH = 500;
 if (!Number.isInteger(ALERTS) || ALERTS < BATCH) throw new Error(`--alerts must be an integer ≥ ${BATCH}`);
 if (!Number.isInteger(REPS) || REPS < 1) throw new Error('--reps must be a positive integer');
 
-// The joined text of layout (b), as the branch issue16-alert-search-index's migration 030 defines it; made here
-// unless the database has it already.
+// The joined text of layouts (b) and (d), as migration 030 defines it; made here unless the database has it already.
 const SEARCH_FN = `CREATE FUNCTION alert_search_text(message text, asset_name text, signature text) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN message || chr(31) || asset_name || chr(31) || signature`;
-const ALL_TRGM = ['alerts_asset_trgm', 'alerts_signature_trgm', 'alerts_message_trgm', 'alerts_search_trgm'];
-const LAYOUTS: Record<string, { label: string; ddl: string[] }> = {
+// Layout (d)'s table, as migration 030 creates it; made here unless the database has it already.
+const SEARCH_TABLE = `CREATE TABLE alert_search (
+  alert_id text PRIMARY KEY REFERENCES alerts (id) ON DELETE CASCADE, body text NOT NULL)`;
+const ALL_TRGM = [
+  'alerts_asset_trgm',
+  'alerts_signature_trgm',
+  'alerts_message_trgm',
+  'alerts_search_trgm',
+  'alert_search_body_trgm',
+];
+/** searchTable: the insert fills alert_search as well (api/ingest/alert-writer.ts's CTE). */
+const LAYOUTS: Record<string, { label: string; ddl: string[]; searchTable?: boolean }> = {
   a: {
     label: '(a) three per-field',
     ddl: [
@@ -49,6 +59,11 @@ const LAYOUTS: Record<string, { label: string; ddl: string[] }> = {
     ],
   },
   c: { label: '(c) none', ddl: [] },
+  d: {
+    label: '(d) alert_search table',
+    ddl: ['CREATE INDEX alert_search_body_trgm ON alert_search USING gin (body gin_trgm_ops)'],
+    searchTable: true,
+  },
 };
 
 const SIGNATURES = ['cpu_high', 'memory_high', 'disk_full', 'service_down:nginx', 'http_5xx_rate', 'ssl_cert_expiry'];
@@ -82,11 +97,15 @@ function alertRow(companyId: string, i: number) {
 }
 type Row = ReturnType<typeof alertRow>;
 
-/** api/ingest/alert-writer.ts's INSERT, one transaction per batch as the writer commits them. */
-async function insertBatch(sql: Sql, rows: Row[]): Promise<void> {
+/**
+ * api/ingest/alert-writer.ts's INSERT, one transaction per batch as the writer commits them; with `searchTable`, as a
+ * CTE that also writes the alert_search row of each alert it added.
+ */
+async function insertBatch(sql: Sql, rows: Row[], searchTable: boolean): Promise<void> {
   const col = <K extends keyof Row>(k: K) => rows.map((r) => r[k]);
   await sql.begin(
     (tx) => tx`
+    ${searchTable ? tx`WITH added AS (` : tx``}
     INSERT INTO alerts (id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
                         tool_source, status, source_key, labels, receiver)
     SELECT id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
@@ -98,7 +117,15 @@ async function insertBatch(sql: Sql, rows: Row[]): Promise<void> {
                 ${col('receiver')}::text[])
       AS t(id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
            tool_source, status, source_key, labels, receiver)
-    ON CONFLICT (company_id, delivery_id) DO NOTHING`,
+    ON CONFLICT (company_id, delivery_id) DO NOTHING
+    ${
+      searchTable
+        ? tx`RETURNING id, company_id, delivery_id, message, asset_name, signature),
+          s AS (INSERT INTO alert_search (alert_id, body)
+                SELECT id, alert_search_text(message, asset_name, signature) FROM added)
+          SELECT id, company_id, delivery_id FROM added`
+        : tx``
+    }`,
   );
 }
 
@@ -158,17 +185,20 @@ interface Run {
 }
 
 async function runOnce(sql: Sql, pgPid: number, companyId: string, layout: string, rep: number): Promise<Run> {
-  await sql`TRUNCATE alerts`;
+  await sql`TRUNCATE alerts CASCADE`;
   await sql.unsafe(`DROP INDEX IF EXISTS ${ALL_TRGM.join(', ')}`);
   for (const ddl of LAYOUTS[layout]!.ddl) await sql.unsafe(ddl);
   await sql`CHECKPOINT`;
+  const searchTable = LAYOUTS[layout]!.searchTable ?? false;
+  // The indexes each alert write maintains: alert_search's (its key and its trigrams) only where it is filled.
+  const tables = searchTable ? ['alerts', 'alert_search'] : ['alerts'];
   const [{ n: indexes }] = await sql<
     [{ n: number }]
-  >`SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'alerts'`;
+  >`SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = ANY(${tables})`;
   const rows = Array.from({ length: ALERTS }, (_, i) => alertRow(companyId, i));
   const cpu0 = pgCpuSeconds(pgPid);
   const t0 = performance.now();
-  for (let i = 0; i < rows.length; i += BATCH) await insertBatch(sql, rows.slice(i, i + BATCH));
+  for (let i = 0; i < rows.length; i += BATCH) await insertBatch(sql, rows.slice(i, i + BATCH), searchTable);
   const t1 = performance.now();
   for (let i = 0; i < rows.length; i += BATCH) {
     const ids = rows.slice(i, i + BATCH).map((r) => r.id);
@@ -180,7 +210,7 @@ async function runOnce(sql: Sql, pgPid: number, companyId: string, layout: strin
   }
   const t2 = performance.now();
   const cpu1 = pgCpuSeconds(pgPid);
-  await sql`VACUUM alerts`;
+  await sql`VACUUM alerts, alert_search`;
   const t3 = performance.now();
   const cpu2 = pgCpuSeconds(pgPid);
   const [{ bytes }] = await sql<[{ bytes: number }]>`
@@ -251,6 +281,8 @@ async function main(): Promise<void> {
     const [{ fn }] = await sql<[{ fn: string | null }]>`
       SELECT to_regprocedure('alert_search_text(text,text,text)')::text AS fn`;
     if (!fn) await sql.unsafe(SEARCH_FN);
+    const [{ table }] = await sql<[{ table: string | null }]>`SELECT to_regclass('alert_search')::text AS "table"`;
+    if (!table) await sql.unsafe(SEARCH_TABLE);
     await sql`
       INSERT INTO correlation_groups (id, company_id, correlation_key, seq, workflow_id, asset_name, signature,
         host_fault, rule, first_at, last_at, alert_count)
@@ -258,6 +290,7 @@ async function main(): Promise<void> {
       FROM generate_series(0, ${GROUPS - 1}) AS g`;
     // VACUUM is run and timed by each run itself; autovacuum would start at moments that differ between runs.
     await sql`ALTER TABLE alerts SET (autovacuum_enabled = false)`;
+    await sql`ALTER TABLE alert_search SET (autovacuum_enabled = false)`;
     const runs: Run[] = [];
     for (let rep = 1; rep <= REPS; rep++) {
       for (const layout of Object.keys(LAYOUTS)) {

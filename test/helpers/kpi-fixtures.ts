@@ -12,11 +12,15 @@ export async function pastAlert(
   at: string,
   muted = false,
 ) {
+  // With its search row (migration 030), as every writer of alerts stores one: the alert explorer searches them.
   await sql`
-    INSERT INTO alerts (id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
-      tool_source, received_at, routed_at, muted_by)
-    VALUES (${`al-${randomUUID()}`}, ${companyId}, ${randomUUID()}, ${asset}, ${signature}, ${`${asset}|${signature}`},
-      'high', 'fixture', 'Prometheus', ${at}, ${at}, ${muted ? sql.json({ kind: 'silence', id: 'sil-1' }) : null})`;
+    WITH added AS (
+      INSERT INTO alerts (id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
+        tool_source, received_at, routed_at, muted_by)
+      VALUES (${`al-${randomUUID()}`}, ${companyId}, ${randomUUID()}, ${asset}, ${signature}, ${`${asset}|${signature}`},
+        'high', 'fixture', 'Prometheus', ${at}, ${at}, ${muted ? sql.json({ kind: 'silence', id: 'sil-1' }) : null})
+      RETURNING id, message, asset_name, signature)
+    INSERT INTO alert_search (alert_id, body) SELECT id, alert_search_text(message, asset_name, signature) FROM added`;
 }
 
 export interface PastIncident {
