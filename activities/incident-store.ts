@@ -48,27 +48,37 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
       assetName: string;
       alertIds?: string[];
     }): Promise<IncidentContext> {
-      const [company] = await sql<
-        { settings: CompanySettings }[]
-      >`SELECT settings FROM companies WHERE id = ${input.companyId}`;
-      if (!company) throw new Error(`Company ${input.companyId} not found`);
-      const [asset] = await sql<{ critical: boolean }[]>`
-        SELECT critical FROM assets WHERE company_id = ${input.companyId} AND name = ${input.assetName}`;
-      const linked = input.alertIds?.length
-        ? await sql<{ id: string }[]>`
-            SELECT id FROM alerts WHERE company_id = ${input.companyId} AND id = ANY(${input.alertIds}) AND incident_id IS NOT NULL`
-        : [];
-      const s = company.settings ?? {};
-      const [first] = input.alertIds?.length
-        ? await sql<{ labels: Record<string, string> | null; signature: string }[]>`
-            SELECT labels, signature FROM alerts WHERE company_id = ${input.companyId} AND id = ANY(${input.alertIds})
-            ORDER BY received_at LIMIT 1`
-        : [];
+      // One statement (one round trip): the company's settings, whether the asset is critical, which of the alerts
+      // another incident already took, and the earliest alert's labels and signature (for the rotation's category).
+      const ids = input.alertIds ?? [];
+      const [row] = await sql<
+        {
+          settings: CompanySettings;
+          critical: boolean | null;
+          linked: string[];
+          labels: Record<string, string> | null;
+          signature: string | null;
+        }[]
+      >`
+        SELECT c.settings,
+          (SELECT critical FROM assets WHERE company_id = c.id AND name = ${input.assetName}) AS critical,
+          ARRAY(SELECT id FROM alerts
+                WHERE company_id = c.id AND id = ANY(${ids}::text[]) AND incident_id IS NOT NULL) AS linked,
+          f.labels, f.signature
+        FROM companies c
+        LEFT JOIN LATERAL (
+          SELECT labels, signature FROM alerts WHERE company_id = c.id AND id = ANY(${ids}::text[])
+          ORDER BY received_at LIMIT 1
+        ) f ON true
+        WHERE c.id = ${input.companyId}`;
+      if (!row) throw new Error(`Company ${input.companyId} not found`);
+      const s = row.settings ?? {};
+      const first = row.signature === null ? undefined : { signature: row.signature, labels: row.labels };
       return {
         category: first ? categoryOf(first.signature, first.labels) : null,
         ackTimeoutMinutes: s.onCall?.ackTimeoutMinutes ?? DEFAULT_ACK_TIMEOUT_MINUTES,
         ...(deps.searchAttributes ? { searchAttributes: true } : {}),
-        linkedAlertIds: linked.map((r) => r.id),
+        linkedAlertIds: row.linked,
         groupWaitSeconds: s.groupWaitSeconds ?? deps.defaultGroupWaitSeconds,
         approvalTimeoutSeconds: s.approvalTimeoutSeconds ?? deps.defaultApprovalTimeoutSeconds,
         sla: {
@@ -76,7 +86,7 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
           resolutionMinutes: { ...DEFAULT_SLA_POLICY.resolutionMinutes, ...s.sla?.resolutionMinutes },
           ...(s.sla?.businessHours ? { businessHours: s.sla.businessHours, timeZone: s.timeZone ?? 'UTC' } : {}),
         },
-        assetCritical: asset?.critical ?? false,
+        assetCritical: row.critical ?? false,
         autoResolveAtSource: s.autoResolveAtSource ?? true,
         decidesByRules: (s.decision?.provider ?? 'rules') === 'rules',
       };
@@ -84,59 +94,55 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
 
     async saveIncident(input: { state: IncidentState; events: TimelineEvent[]; newAlertIds: string[] }): Promise<void> {
       const s = input.state;
-      await sql
-        .begin(async (tx) => {
-          // `version` only grows: a retry carrying an older snapshot leaves the newer row alone. At one version the
-          // save with more alerts is the newer: a save is a local activity, and when its workflow task times out the
-          // retried task runs it again with the signals that arrived meanwhile, under the same version. Repeats of an
-          // open incident are counted by the router (routed_repeats) and never reach the workflow, so the row's
-          // alert_count and the score's alert-count term add those to the workflow's own count.
-          await tx`
-          INSERT INTO incidents (
-            id, company_id, workflow_id, run_id, aggregation_key, asset_name, signature, severity, status,
-            priority_score, alert_count, tool_sources, decision, approval, execution, auto_remediated,
-            escalated, escalation_reason, approval_deadline, sla_response_deadline, sla_resolution_deadline,
-            sla_breached, version, created_at, updated_at, resolved_at, source_resolved_at,
-            acknowledgement, assignee, resolution_note, reopen_count, escalation_level, final_state, category,
-            merged_into
-          ) VALUES (
-            ${s.incidentId}, ${s.companyId}, ${s.workflowId}, ${s.runId}, ${s.aggregationKey}, ${s.assetName},
-            ${s.signature}, ${s.severity}, ${s.status},
-            ${s.priorityScore}, ${s.alertCount}, ${s.toolSources},
-            ${s.decision ? tx.json(s.decision as never) : null}, ${s.approval ? tx.json(s.approval as never) : null},
-            ${s.execution ? tx.json(s.execution as never) : null}, ${s.autoRemediated}, ${s.escalated},
-            ${s.escalationReason}, ${s.approval?.deadline ?? null}, ${s.slaResponseDeadline}, ${s.slaResolutionDeadline},
-            ${s.slaBreached}, ${s.version}, ${s.createdAt}, ${s.updatedAt}, ${s.resolvedAt}, ${s.sourceResolvedAt ?? null},
-            ${s.acknowledgement ? tx.json(s.acknowledgement as never) : null},
-            ${s.assignee ? tx.json(s.assignee as never) : null}, ${s.resolutionNote ?? null}, ${s.reopenCount ?? 0},
-            ${s.escalationLevel}, ${s.status === 'resolved' ? tx.json(finalState(s) as never) : null},
-            ${s.category ?? null}, ${s.mergedInto ?? null}
-          )
-          ON CONFLICT (id) DO UPDATE SET
-            run_id = EXCLUDED.run_id, severity = EXCLUDED.severity, status = EXCLUDED.status,
-            priority_score = EXCLUDED.priority_score - alert_count_bonus(EXCLUDED.alert_count)
-              + alert_count_bonus(EXCLUDED.alert_count + incidents.routed_repeats),
-            alert_count = EXCLUDED.alert_count + incidents.routed_repeats,
-            source_resolved_at = EXCLUDED.source_resolved_at, tool_sources = EXCLUDED.tool_sources, decision = EXCLUDED.decision, approval = EXCLUDED.approval,
-            execution = EXCLUDED.execution, auto_remediated = EXCLUDED.auto_remediated, escalated = EXCLUDED.escalated,
-            escalation_reason = EXCLUDED.escalation_reason, approval_deadline = EXCLUDED.approval_deadline,
-            sla_breached = EXCLUDED.sla_breached, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
-            resolved_at = EXCLUDED.resolved_at, acknowledgement = EXCLUDED.acknowledgement,
-            assignee = EXCLUDED.assignee, resolution_note = EXCLUDED.resolution_note,
-            reopen_count = EXCLUDED.reopen_count, escalation_level = EXCLUDED.escalation_level,
-            final_state = COALESCE(EXCLUDED.final_state, incidents.final_state), merged_into = EXCLUDED.merged_into
-          WHERE (incidents.version, incidents.alert_count - incidents.routed_repeats)
-            < (EXCLUDED.version, EXCLUDED.alert_count)`;
-          // Only the alerts that joined since the last save, and never one that another incident already owns.
-          if (input.newAlertIds.length > 0) {
-            await tx`
+      const ev = input.events;
+      // One statement, so one round trip and one commit: its parts see one snapshot, and the foreign keys of the
+      // alerts and timeline lines it writes are checked at its end, after the incident row it upserts.
+      await sql`
+        WITH saved AS (
+            INSERT INTO incidents (
+              id, company_id, workflow_id, run_id, aggregation_key, asset_name, signature, severity, status,
+              priority_score, alert_count, tool_sources, decision, approval, execution, auto_remediated,
+              escalated, escalation_reason, approval_deadline, sla_response_deadline, sla_resolution_deadline,
+              sla_breached, version, created_at, updated_at, resolved_at, source_resolved_at,
+              acknowledgement, assignee, resolution_note, reopen_count, escalation_level, final_state, category,
+              merged_into
+            ) VALUES (
+              ${s.incidentId}, ${s.companyId}, ${s.workflowId}, ${s.runId}, ${s.aggregationKey}, ${s.assetName},
+              ${s.signature}, ${s.severity}, ${s.status},
+              ${s.priorityScore}, ${s.alertCount}, ${s.toolSources},
+              ${s.decision ? sql.json(s.decision as never) : null}, ${s.approval ? sql.json(s.approval as never) : null},
+              ${s.execution ? sql.json(s.execution as never) : null}, ${s.autoRemediated}, ${s.escalated},
+              ${s.escalationReason}, ${s.approval?.deadline ?? null}, ${s.slaResponseDeadline}, ${s.slaResolutionDeadline},
+              ${s.slaBreached}, ${s.version}, ${s.createdAt}, ${s.updatedAt}, ${s.resolvedAt}, ${s.sourceResolvedAt ?? null},
+              ${s.acknowledgement ? sql.json(s.acknowledgement as never) : null},
+              ${s.assignee ? sql.json(s.assignee as never) : null}, ${s.resolutionNote ?? null}, ${s.reopenCount ?? 0},
+              ${s.escalationLevel}, ${s.status === 'resolved' ? sql.json(finalState(s) as never) : null},
+              ${s.category ?? null}, ${s.mergedInto ?? null}
+            )
+            ON CONFLICT (id) DO UPDATE SET
+              run_id = EXCLUDED.run_id, severity = EXCLUDED.severity, status = EXCLUDED.status,
+              priority_score = EXCLUDED.priority_score - alert_count_bonus(EXCLUDED.alert_count)
+                + alert_count_bonus(EXCLUDED.alert_count + incidents.routed_repeats),
+              alert_count = EXCLUDED.alert_count + incidents.routed_repeats,
+              source_resolved_at = EXCLUDED.source_resolved_at, tool_sources = EXCLUDED.tool_sources, decision = EXCLUDED.decision, approval = EXCLUDED.approval,
+              execution = EXCLUDED.execution, auto_remediated = EXCLUDED.auto_remediated, escalated = EXCLUDED.escalated,
+              escalation_reason = EXCLUDED.escalation_reason, approval_deadline = EXCLUDED.approval_deadline,
+              sla_breached = EXCLUDED.sla_breached, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
+              resolved_at = EXCLUDED.resolved_at, acknowledgement = EXCLUDED.acknowledgement,
+              assignee = EXCLUDED.assignee, resolution_note = EXCLUDED.resolution_note,
+              reopen_count = EXCLUDED.reopen_count, escalation_level = EXCLUDED.escalation_level,
+              final_state = COALESCE(EXCLUDED.final_state, incidents.final_state), merged_into = EXCLUDED.merged_into
+            WHERE (incidents.version, incidents.alert_count - incidents.routed_repeats)
+              < (EXCLUDED.version, EXCLUDED.alert_count)
+          ),
+          -- Only the alerts that joined since the last save, and never one that another incident already owns.
+          linked AS (
             UPDATE alerts SET incident_id = ${s.incidentId}
-            WHERE company_id = ${s.companyId} AND id = ANY(${input.newAlertIds}) AND incident_id IS NULL`;
-          }
-          // The save's new timeline lines in one statement, however many (a new incident brings several).
-          if (input.events.length > 0) {
-            const ev = input.events;
-            await tx`
+            WHERE company_id = ${s.companyId} AND id = ANY(${input.newAlertIds}::text[]) AND incident_id IS NULL
+            RETURNING 1
+          ),
+          -- The save's new timeline lines, however many (a new incident brings several).
+          lines AS (
             INSERT INTO incident_events (incident_id, seq, kind, message, actor, data, created_at)
             SELECT ${s.incidentId}, seq, kind, message, actor, data::jsonb, created_at
             FROM unnest(${ev.map((e) => e.seq)}::int[], ${ev.map((e) => e.kind)}::text[],
@@ -144,14 +150,13 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
               ${ev.map((e) => (e.data ? JSON.stringify(e.data) : null))}::text[],
               ${ev.map((e) => e.createdAt)}::timestamptz[]) AS v(seq, kind, message, actor, data, created_at)
             ORDER BY seq
-            ON CONFLICT (incident_id, seq) DO NOTHING`;
-          }
-          // Listeners get only the id and re-read the row, so a notification can never carry stale data.
-          await tx`SELECT pg_notify(${INCIDENT_CHANNEL}, ${s.incidentId})`;
-        })
-        .catch((err: unknown) => {
-          throw refusal(err, s.incidentId) ?? err;
-        });
+            ON CONFLICT (incident_id, seq) DO NOTHING
+            RETURNING 1
+          )
+          -- Listeners get only the id and re-read the row, so a notification can never carry stale data.
+          SELECT pg_notify(${INCIDENT_CHANNEL}, ${s.incidentId})`.catch((err: unknown) => {
+        throw refusal(err, s.incidentId) ?? err;
+      });
     },
   };
 }

@@ -28,7 +28,9 @@ export async function startService(o: {
   log: (line: string) => void;
   timeoutMs?: number;
 }): Promise<ServiceProcess> {
-  const [program, args] = dieWithParent(process.execPath, ['--import', 'tsx', o.file], 'SIGTERM');
+  // BENCH_NODE_ARGS ("--cpu-prof --cpu-prof-dir=/tmp/prof"): Node options for the services, to profile them.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const [program, args] = dieWithParent(process.execPath, [...nodeArgs, '--import', 'tsx', o.file], 'SIGTERM');
   const child: ChildProcess = spawn(program, args, {
     cwd: ROOT,
     env: { ...process.env, ...o.env },
