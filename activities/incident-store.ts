@@ -92,6 +92,13 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
       };
     },
 
+    /** The version of the incident's stored row (0 when there is none): a reopening run numbers its lines above it. */
+    async storedVersion(input: { companyId: string; incidentId: string }): Promise<number> {
+      const [row] = await sql<{ version: number }[]>`
+        SELECT version FROM incidents WHERE id = ${input.incidentId} AND company_id = ${input.companyId}`;
+      return row?.version ?? 0;
+    },
+
     async saveIncident(input: { state: IncidentState; events: TimelineEvent[]; newAlertIds: string[] }): Promise<void> {
       const s = input.state;
       const ev = input.events;

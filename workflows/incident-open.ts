@@ -1,7 +1,14 @@
 // Opening the incident from the alerts that started the run: look up the company's context, leave out alerts an
 // earlier incident already handled (a redelivery), and open with the rest. Split from incidentWorkflow so the
 // workflow body reads as its phases; the context look-up's proxy and policy live here.
-import { allHandlersFinished, condition, proxyActivities, proxyLocalActivities, uuid4 } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  uuid4,
+} from '@temporalio/workflow';
 import type { createIncidentStoreActivities, IncidentContext } from '../activities/incident-store.ts';
 import type { AlertInbox } from './alert-inbox.ts';
 import { runsStepsLocally, type LocalSteps } from './local-steps.ts';
@@ -20,7 +27,7 @@ const store = proxyActivities<Pick<StoreActivities, 'loadIncidentContext'>>({
 // The same read as a local activity (local-steps.ts), with the same retries: a few milliseconds when the database is
 // there. While it is away, each retry after the first waits on a durable timer rather than in the worker, so the
 // workflow task is not held open for minutes (people's Updates would wait behind it).
-const localStore = proxyLocalActivities<Pick<StoreActivities, 'loadIncidentContext'>>({
+const localStore = proxyLocalActivities<Pick<StoreActivities, 'loadIncidentContext' | 'storedVersion'>>({
   startToCloseTimeout: '15 seconds',
   localRetryThreshold: '1 second',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
@@ -30,6 +37,22 @@ type ContextQuery = Parameters<StoreActivities['loadIncidentContext']>[0];
 
 const loadContext = (steps: LocalSteps, q: ContextQuery): Promise<IncidentContext> =>
   runsStepsLocally() ? steps.run(() => localStore.loadIncidentContext(q)) : store.loadIncidentContext(q);
+
+/** Runs recorded before a reopening run read the stored version numbered their lines from the state they were given. */
+export const REOPEN_ABOVE_STORED = 'reopen-above-stored';
+
+/**
+ * Before a reopen changes anything: the state the caller gave this run is the incident's final state as it read it,
+ * and the resolved run may have saved once more before it closed (a page's outcome, say). Lines numbered from the
+ * older state would take numbers already stored, and be dropped with the save that carried them (timeline lines are
+ * unique by number, and a save never overwrites a newer version). This run starts above what is stored instead; the
+ * run it resumes has closed (its workflow ID starts no second run while one is open), so nothing is saved after.
+ */
+export async function startAboveStored(s: IncidentState, steps: LocalSteps): Promise<void> {
+  if (!patched(REOPEN_ABOVE_STORED)) return;
+  const stored = await steps.run(() => localStore.storedVersion({ companyId: s.companyId, incidentId: s.incidentId }));
+  if (stored > s.version) s.version = stored;
+}
 
 /** The context of a run that resumes an incident (continued, or reopened): no alerts to check. */
 export function loadResumedContext(input: IncidentWorkflowInput, steps: LocalSteps): Promise<IncidentContext> {

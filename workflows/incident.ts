@@ -17,7 +17,7 @@ import { registerApprovalCommands } from './approval-commands.ts';
 import { pageApprovers, pagesApprovers } from './approval-paging.ts';
 import { groupWaitFor } from './group-wait.ts';
 import { decideIncident, decidesAtOpening, decidesLocally } from './incident-decide.ts';
-import { loadResumedContext, openFromAlerts } from './incident-open.ts';
+import { loadResumedContext, openFromAlerts, startAboveStored } from './incident-open.ts';
 import { upsertIncidentAttributes } from './search-attributes.ts';
 import { currentDetails } from '../domain/run-summary.ts';
 import { createSaver } from './incident-save.ts';
@@ -150,6 +150,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   setHandler(
     reopenIncident,
     async (cmd) => {
+      if (reopening) await startAboveStored(current(), steps);
       L.reopen(current(), journal, now(), cmd);
       await save();
       return current();

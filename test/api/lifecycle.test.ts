@@ -166,6 +166,42 @@ describe('incident lifecycle', () => {
     ]);
   });
 
+  it('reopens from a final state read before the closed run saved once more: the line and the row still show it', async () => {
+    const id = await openIncident('srv-life-03');
+    expect((await command('resolveIncident', lead.token, { id, comment: 'Drained the queue' })).incident?.status).toBe(
+      'resolved',
+    );
+    const [started] = await stack.sql<{ workflowId: string }[]>`
+      SELECT workflow_id AS "workflowId" FROM incidents WHERE id = ${id}`;
+    const workflowId = started!.workflowId;
+    await eventually(async () => {
+      const d = await stack.temporal.workflow.getHandle(workflowId).describe();
+      return d.status.name === 'COMPLETED';
+    }, 'the run to complete');
+    // As if the resolved run had saved a last line after the reopen read its final state: the row's version moves on
+    // while the final state the reopen reads still holds the one before.
+    const [bumped] = await stack.sql<{ version: number }[]>`
+      UPDATE incidents SET version = version + 1 WHERE id = ${id} RETURNING version`;
+    const version = bumped!.version;
+    await stack.sql`INSERT INTO incident_events (incident_id, seq, kind, message, created_at)
+      VALUES (${id}, ${version}, 'notified', 'Paged the company admins (late)', now())`;
+
+    const reopened = await command('reopenIncident', tech.token, { id, comment: 'Backlog again' });
+    expect(reopened.incident?.status).toBe('reopened');
+    const row = await eventually(async () => {
+      const [r] = await stack.sql<{ status: string; version: number }[]>`
+        SELECT status, version FROM incidents WHERE id = ${id}`;
+      return r?.status === 'reopened' ? r : undefined;
+    }, 'the row to read reopened');
+    expect(row.version).toBeGreaterThan(version);
+    const lines = await stack.sql<{ kind: string; message: string }[]>`
+      SELECT kind, message FROM incident_events WHERE incident_id = ${id} AND seq >= ${version} ORDER BY seq`;
+    expect(lines).toEqual([
+      { kind: 'notified', message: 'Paged the company admins (late)' },
+      { kind: 'reopened', message: `Reopened by ${tech.email}: Backlog again` },
+    ]);
+  });
+
   it('refuses a reopen of an incident that is still open, and one from another company', async () => {
     const id = await openIncident('srv-life-02');
     expect((await command('reopenIncident', tech.token, { id })).error).toEqual({
