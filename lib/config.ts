@@ -35,6 +35,11 @@ export interface Config {
    * at its next task, a few ms. Bounds the worker's memory whatever the count of open incidents (issue 16 item 3).
    */
   workerMaxCachedWorkflows: number;
+  /**
+   * WORKER_WORKFLOW_THREADS: threads that run the worker's workflow code. The SDK's own work per workflow task (its
+   * promise hooks capture a stack at every promise) kept one thread busy through a storm (issue 16 item 3).
+   */
+  workerWorkflowThreads: number;
   defaultGroupWaitSeconds: number;
   defaultApprovalTimeoutSeconds: number;
   webhookRatePerMinute: number;
@@ -188,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Patch Manager scans are usually daily; every 6 hours shows a new scan soon without a call per page view.
     patchRefreshMinutes: Math.max(int(env, 'PATCH_REFRESH_MINUTES', 360), 1),
     workerMaxCachedWorkflows: Math.max(int(env, 'WORKER_MAX_CACHED_WORKFLOWS', 250), 2),
+    workerWorkflowThreads: Math.min(Math.max(int(env, 'WORKER_WORKFLOW_THREADS', 2), 1), 16),
     defaultGroupWaitSeconds: int(env, 'GROUP_WAIT_SECONDS', 5),
     defaultApprovalTimeoutSeconds: int(env, 'APPROVAL_TIMEOUT_SECONDS', 3600),
     webhookRatePerMinute: int(env, 'WEBHOOK_RATE_PER_MINUTE', 600),
