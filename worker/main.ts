@@ -1,4 +1,5 @@
 // `npm run worker`: the Temporal worker alone, against TEMPORAL_ADDRESS and DATABASE_URL.
+import { setPriority } from 'node:os';
 import { makeTelemetryFilterString, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createSql } from '../db/sql.ts';
 import { loadConfig } from '../lib/config.ts';
@@ -11,6 +12,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl)
     throw new Error('DATABASE_URL is required for `npm run worker` (npm start provides one itself)');
+  // WORKER_NICE: first, so the threads started below (Temporal's core, the workflow threads) inherit it. On a machine
+  // the worker shares with the API (npm start), a storm's workflow tasks then yield the CPU to the webhook.
+  if (config.workerNice !== 0) setPriority(config.workerNice);
   // JSON lines carrying each workflow's and activity's ids (lib/log.ts); WORKER_METRICS_ADDRESS: Temporal's and our
   // activity metrics on one Prometheus endpoint (worker/metrics.ts).
   const metrics = metricsExporter(process.env.WORKER_METRICS_ADDRESS);
