@@ -17,7 +17,7 @@ import type { RiskLevel, Severity } from '../domain/types.ts';
 import type { Mailer } from '../lib/mailer.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { deliverChatPayload, type ChatDeps } from './chat.ts';
-import { NOTIFICATION_CHANNEL } from './notify.ts';
+import { ringBells } from '../db/notifications.ts';
 import type { OnCallPerson } from './on-call-lookup.ts';
 import { claimDelivery, settleDelivery } from '../db/notification-deliveries.ts';
 
@@ -98,23 +98,19 @@ export function createApprovalNotifyActivities(deps: {
       const title = approvalTitle(notice);
       const text = approvalText(notice);
 
-      if (people.length > 0) {
-        const rows = people.map((p) => ({
-          user_id: p.id,
-          company_id: input.companyId,
-          incident_id: input.incidentId,
-          event_key: key,
+      await ringBells(
+        sql,
+        people.map((p) => p.id),
+        {
+          companyId: input.companyId,
+          incidentId: input.incidentId,
+          eventKey: key,
           kind: 'approval',
           title,
           body: text,
           severity: input.severity,
-        }));
-        await sql`
-          WITH ins AS (
-            INSERT INTO notifications ${sql(rows)} ON CONFLICT (user_id, event_key) DO NOTHING RETURNING id
-          )
-          SELECT pg_notify(${NOTIFICATION_CHANNEL}, id::text) FROM ins`;
-      }
+        },
+      );
 
       // An approval is a request to act before a deadline: the company's severity floor does not hold it back,
       // only a person's own choice not to be emailed.

@@ -104,6 +104,11 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
       const ev = input.events;
       // One statement, so one round trip and one commit: its parts see one snapshot, and the foreign keys of the
       // alerts and timeline lines it writes are checked at its end, after the incident row it upserts.
+      // `version` only grows: a retry carrying an older snapshot leaves the newer row alone. At one version the save
+      // with more alerts is the newer: a save is a local activity, and when its workflow task times out the retried
+      // task runs it again with the signals that arrived meanwhile, under the same version. Repeats of an open
+      // incident are counted by the router (routed_repeats) and never reach the workflow, so the row's alert_count and
+      // the score's alert-count term add those to the workflow's own count.
       await sql`
         WITH saved AS (
             INSERT INTO incidents (

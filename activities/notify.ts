@@ -21,8 +21,10 @@ import type { SecretBox } from '../lib/secret-box.ts';
 import { deliverToChat, type ChatDeps } from './chat.ts';
 import { onCallBackup, type OnCallPerson } from './on-call-lookup.ts';
 import { claimDelivery, settleDelivery } from '../db/notification-deliveries.ts';
+import { ringBells } from '../db/notifications.ts';
 
-export const NOTIFICATION_CHANNEL = 'notification_added';
+/** Named in db/channels.ts; re-exported for the API's listener. */
+export { NOTIFICATION_CHANNEL } from '../db/channels.ts';
 
 export interface EscalationInput {
   companyId: string;
@@ -123,25 +125,19 @@ export function createNotifyActivities(deps: {
     const text = noticeText(notice);
 
     // In the app always: the bell is where a muted person still finds it.
-    let inApp = 0;
-    if (people.length > 0) {
-      const rows = people.map((p) => ({
-        user_id: p.id,
-        company_id: input.companyId,
-        incident_id: input.incidentId,
-        event_key: key,
+    const inApp = await ringBells(
+      sql,
+      people.map((p) => p.id),
+      {
+        companyId: input.companyId,
+        incidentId: input.incidentId,
+        eventKey: key,
         kind: 'escalation',
         title,
         body: text,
         severity: input.severity,
-      }));
-      const inserted = await sql`
-        WITH ins AS (
-          INSERT INTO notifications ${sql(rows)} ON CONFLICT (user_id, event_key) DO NOTHING RETURNING id
-        )
-        SELECT pg_notify(${NOTIFICATION_CHANNEL}, id::text) FROM ins`;
-      inApp = inserted.length;
-    }
+      },
+    );
 
     // Outside the app only from the company's severity floor up; email only where the install has a relay.
     const addresses = new Set<string>();

@@ -6,3 +6,6 @@ export const ALERT_CHANNEL = 'alert_stored';
 
 /** An incident's row changed (a save, a repeat linked, a held alert attached): carries its id; readers re-read it. */
 export const INCIDENT_CHANNEL = 'incident_updated';
+
+/** A bell notification was added for a person (db/notifications.ts): carries its id; the API re-reads it. */
+export const NOTIFICATION_CHANNEL = 'notification_added';

@@ -3,13 +3,13 @@
 // stays in the app is a local activity; one with email or chat is an activity with retries. Either way the timeline
 // records it.
 import { log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import { since, takesBaseline } from './patches.ts';
 import type { createNotifyActivities, EscalationInput, EscalationResult } from '../activities/notify.ts';
 import type { createOnCallActivities } from '../activities/on-call.ts';
 import { ESCALATION_CHAIN, STEP_LABELS } from '../domain/escalation.ts';
 import { describeFailure, rethrowCancellation } from './failures.ts';
 import * as L from './incident-lifecycle.ts';
 import * as T from './incident-state.ts';
+import { since, takesBaseline } from './patches.ts';
 import { runsStepsLocally, type LocalSteps } from './local-steps.ts';
 import type { IncidentState } from './types.ts';
 

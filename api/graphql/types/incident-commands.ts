@@ -175,8 +175,9 @@ async function reopen(ctx: GraphQLContext, id: string, comment: string | null | 
   const command = commandOf(user, incident, comment);
   for (let attempt = 1; ; attempt += 1) {
     try {
-      // Read again before each try: a run caught closing may have saved a later state (and timeline line) since,
-      // and a run resumed from an older one would number its "Reopened" line like a line already stored.
+      // Read again before each try: a run caught closing may have saved a later state since, and the reopened run
+      // should carry on from it. (Its line numbers are safe either way: the run starts above the stored version,
+      // workflows/incident-open.ts startAboveStored.)
       if (attempt > 1) final = (await finalIncidentState(ctx.sql, scope, id)) ?? final;
       const state = await updateWithStart(ctx.temporal, ctx.config.taskQueue, incident, final, command);
       await audited(ctx, 'reopenIncident', incident, comment ? { comment: command.comment } : {});
