@@ -39,7 +39,7 @@ function workflowSource(explicit?: WorkerOptions['workflowBundle']): Partial<Wor
  * is 1): a profile of a storm showed the one thread busy three quarters of the time, mostly in the SDK's own work per
  * activation, and the storm of 10,000 went from 385 s to 303 s with the one-statement saves and a second thread.
  */
-function tuning(config: Config): Partial<WorkerOptions> {
+export function workerTuning(config: Config): Partial<WorkerOptions> {
   return {
     maxCachedWorkflows: config.workerMaxCachedWorkflows,
     workflowThreadPoolSize: config.workerWorkflowThreads,
@@ -63,7 +63,7 @@ export async function createWorker(deps: {
     namespace: deps.config.temporalNamespace,
     taskQueue: deps.taskQueue ?? deps.config.taskQueue,
     ...workflowSource(deps.workflowBundle),
-    ...tuning(deps.config),
+    ...workerTuning(deps.config),
     activities:
       deps.activities ??
       createActivities({

@@ -19,14 +19,26 @@ import { freePort, startTemporalDevServer } from '../../lib/temporal-dev-server.
 import { createCompany, createUser, TEST_ENCRYPTION_KEY } from '../helpers/fixtures.ts';
 import { ackLatencies, historySample, postStorm, rawSignalWithStart, workerLatencies } from './storm-steps.ts';
 import { cpuMeter, rssPeaks, startService } from './storm-procs.ts';
+import { referenceStorm, type ReferenceFigures } from './storm-reference.ts';
 
 const { values: flags } = parseArgs({
-  options: { keys: { type: 'string', default: '10000' }, timeout: { type: 'string', default: '900' } },
+  options: {
+    keys: { type: 'string', default: '10000' },
+    timeout: { type: 'string', default: '900' },
+    // Local activities per reference run, comma-separated ('' for no reference): storm-reference.ts.
+    reference: { type: 'string', default: '0,6' },
+  },
 });
 const KEYS = Number(flags.keys);
 const TIMEOUT_S = Number(flags.timeout);
 if (!Number.isInteger(KEYS) || KEYS < 50 || KEYS > 100_000) throw new Error('--keys must be an integer, 50 to 100000');
 if (!Number.isInteger(TIMEOUT_S) || TIMEOUT_S < 10) throw new Error('--timeout must be a whole number of seconds ≥ 10');
+const REFERENCE_STEPS = flags.reference
+  .split(',')
+  .filter((x) => x.trim())
+  .map(Number);
+if (REFERENCE_STEPS.some((n) => !Number.isInteger(n) || n < 0 || n > 20))
+  throw new Error('--reference must list local activity counts, 0 to 20, such as 0,6');
 
 const ROUTER_MAIN = new URL('../../router/main.ts', import.meta.url);
 const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '–');
@@ -170,6 +182,35 @@ async function main(): Promise<void> {
     // 3. The ceiling for reference: signalWithStart alone on the same server, on a queue no worker polls.
     const raw = await rawSignalWithStart(temporal, Math.min(KEYS, 1000), 64);
 
+    // 4. The same number of runs of a workflow with none of our code, on a worker tuned like ours (storm-reference.ts),
+    //    16 starts in flight as the router's lanes.
+    const references: ReferenceFigures[] = [];
+    if (REFERENCE_STEPS.length > 0) {
+      const refMetrics = `127.0.0.1:${await freePort()}`;
+      const reference = await startService({
+        name: 'reference',
+        file: 'test/bench/storm-reference-worker.ts',
+        env: { ...env, WORKER_METRICS_ADDRESS: refMetrics, STORM_REFERENCE_QUEUE: 'storm-reference' },
+        ready: /^\[reference\] polling/,
+        log: warn,
+      });
+      stops.push(['reference worker', () => reference.stop()]);
+      for (const localSteps of REFERENCE_STEPS) {
+        const r = await referenceStorm({
+          temporal,
+          taskQueue: 'storm-reference',
+          metricsAddress: refMetrics,
+          runs: KEYS,
+          localSteps,
+          inFlight: 16,
+          timeoutS: TIMEOUT_S,
+          pids: { reference: reference.pid, temporal: dev.pid! },
+        });
+        console.log(`  reference, ${localSteps} local activities: ${JSON.stringify(r)}`);
+        references.push(r);
+      }
+    }
+
     const mem = (p: Record<string, number>) =>
       Object.entries(p)
         .map(([k, v]) => `${k} ${f0(v)} MB`)
@@ -188,6 +229,13 @@ async function main(): Promise<void> {
           `${acks.errors ? ` (${acks.errors} errors)` : ''} (goal: p99 ≤ 1000 ms)`,
         `  raw signalWithStart, no worker (${raw.n} ids, 64 in flight): ${f0(raw.perSecond)}/s`,
         `  worker (mean over the run): ${latencies}`,
+        ...references.map(
+          (r) =>
+            `  reference, ${r.localSteps} no-op local activities (${r.runs} runs, no code of ours): ` +
+            `${r.done ? `${f1(r.seconds)} s` : `not done after ${f1(r.seconds)} s`}, ${f1(r.perSecond)} runs/s; ` +
+            `the storm took ${f1(stormS / r.seconds)}× as long; cpu reference worker ${f0(r.cpu.reference!)} %, ` +
+            `temporal ${f0(r.cpu.temporal!)} %`,
+        ),
       ].join('\n'),
     );
   } finally {
