@@ -46,7 +46,10 @@ export interface OpenIncidentRow {
 }
 
 export interface ClaimOptions {
-  /** Alerts a company may have in one claim: a storm in one company leaves room for the others. */
+  /**
+   * Alerts a company may have in one claim while others wait too: a storm in one company leaves room for the others.
+   * Fewer companies waiting share the whole claim (claimAlerts).
+   */
   perCompany: number;
   total: number;
   /** Only the companies of these partitions: the ones this router holds (partitions.ts). */
@@ -95,21 +98,32 @@ export function duePartitions(sql: Sql, o: ScopeOptions) {
 /**
  * Reads the alerts due for routing in the held partitions, a fair share per company. `routeAttempts` is this claim's
  * number: the alert's recorded failures and unfinished passes, plus this one.
+ *
+ * The share is work-conserving: `perCompany` when enough companies wait to fill the claim, else the claim divided
+ * among those that wait. A storm in one company alone then routes in claims of `total` (each lane's signal carries
+ * four times the alerts, and a pass's fixed costs are paid a quarter as often), while two companies in a storm still
+ * get half each, and many get `perCompany` each in turn (the cursor moves on).
  */
 export async function claimAlerts(sql: Sql, o: ClaimOptions): Promise<ClaimedAlert[]> {
   if (o.partitions.length === 0) return [];
-  // Each company's alerts are found through their own index (alerts_route_queue).
+  // Each company's alerts are found through their own index (alerts_route_queue), once to see that it waits and once
+  // to read its share.
   const rows = await sql<ClaimedAlert[]>`
-    SELECT a.* FROM (
+    WITH waiting AS (
       SELECT id FROM companies
       WHERE ${scoped(sql, o)} AND ${sql.unsafe(PARTITION_OF('id'))} = ANY(${o.partitions as number[]}::int[])
-      ORDER BY id <= ${o.afterCompanyId}, id
-    ) c
+        AND EXISTS (
+          SELECT 1 FROM alerts a WHERE a.company_id = companies.id AND a.routed_at IS NULL
+            AND a.dead_lettered_at IS NULL AND a.route_next_at <= now())
+    ), share AS (
+      SELECT greatest(${o.perCompany}::int, ceil(${o.total}::float8 / greatest(count(*), 1))::int) AS n FROM waiting
+    )
+    SELECT a.* FROM (SELECT id FROM waiting ORDER BY id <= ${o.afterCompanyId}, id) c
     CROSS JOIN LATERAL (
       SELECT ${sql.unsafe(CLAIMED_COLUMNS)} FROM alerts
       WHERE company_id = c.id AND routed_at IS NULL AND dead_lettered_at IS NULL AND route_next_at <= now()
       ORDER BY route_next_at
-      LIMIT ${o.perCompany}
+      LIMIT (SELECT n FROM share)
     ) a
     LIMIT ${o.total}`;
   for (const a of rows) a.routeAttempts += 1;

@@ -58,6 +58,54 @@ async function routing(alertId: string): Promise<Routing> {
 }
 const untouched: Routing = { routeAttempts: 0, routeError: null, deadLettered: false, incidentId: null };
 
+describe('claim share', () => {
+  // Each company's alerts waiting, posted as one batch on as many assets.
+  async function backlog(company: TestCompany, n: number): Promise<string[]> {
+    const alerts = Array.from({ length: n }, (_, i) => ({
+      asset_name: `share-${i}`,
+      signature: 'disk_full',
+      severity: 'high',
+      message: `share ${i}`,
+      tool_source: 'Zabbix',
+    }));
+    const res = await postAlert(stack.url, company.apiKey, { alerts });
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { results: Array<{ alert_id: string }> };
+    return body.results.map((r) => r.alert_id);
+  }
+  const claimOf = async (companies: TestCompany[], perCompany: number, total: number) => {
+    const claimed = await claimAlerts(stack.sql, {
+      perCompany,
+      total,
+      partitions: Array.from({ length: ROUTE_PARTITIONS }, (_, p) => p),
+      afterCompanyId: '',
+      companyIds: companies.map((c) => c.companyId),
+    });
+    const counts = new Map(companies.map((c) => [c.companyId, 0]));
+    for (const a of claimed) counts.set(a.companyId, counts.get(a.companyId)! + 1);
+    return companies.map((c) => counts.get(c.companyId));
+  };
+
+  it('gives a company alone the whole claim, two half each, and many their fair share in turn', async () => {
+    const a = await createCompany(stack.sql);
+    const b = await createCompany(stack.sql);
+    const c = await createCompany(stack.sql);
+    const d = await createCompany(stack.sql);
+    const ids = await backlog(a, 30);
+    // Alone, a storm fills the claim: 20 of its 30, not the 5 a company gets while others wait.
+    expect(await claimOf([a], 5, 20)).toEqual([20]);
+    // Two waiting: each may take half the claim; the smaller backlog is taken whole.
+    ids.push(...(await backlog(b, 3)));
+    expect(await claimOf([a, b], 5, 20)).toEqual([10, 3]);
+    // Four waiting, each more than its share: 5 each while the claim lasts, in the cursor's order.
+    ids.push(...(await backlog(b, 27)), ...(await backlog(c, 30)), ...(await backlog(d, 30)));
+    const order = [a, b, c, d].sort((x, y) => (x.companyId < y.companyId ? -1 : 1));
+    expect(await claimOf(order, 5, 12)).toEqual([5, 5, 2, 0]);
+    // Out of the other tests' way.
+    await stack.sql`UPDATE alerts SET routed_at = now() WHERE id = ANY(${ids})`;
+  });
+});
+
 describe('claim scope', () => {
   it("claims the scope's companies and those outside the fixture family, never another file's", async () => {
     const ids = new Map([
