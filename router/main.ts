@@ -2,6 +2,7 @@
 // their incident workflows; the API (with ROUTER=off) only stores them. Several may run at once: each holds its share of
 // the companies' partitions while it routes them (routing/partitions.ts).
 // It applies no migrations: the schema belongs to `npm run migrate` (compose) or to the API that starts first.
+import { setPriority } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { createSql } from '../db/sql.ts';
 import { loadConfig } from '../lib/config.ts';
@@ -13,6 +14,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl)
     throw new Error('DATABASE_URL is required for `npm run router` (npm start provides one itself)');
+  // ROUTER_NICE: on a machine the router shares with the API (npm start), the webhook gets the CPU first.
+  if (config.routerNice !== 0) setPriority(config.routerNice);
   const log = createLogger({ production: config.production });
   const sql = createSql(config.databaseUrl);
   const connection = await Connection.connect({ address: config.temporalAddress });
