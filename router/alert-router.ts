@@ -9,6 +9,7 @@
 // work in a pass is bounded (routing/muting.ts) and an alert whose routing fails by its own fault is parked rather
 // than retried by every pass and restart.
 import { incidentWorkflowId } from '../domain/correlation.ts';
+import { withinLaneBudget } from '../domain/lane-budget.ts';
 import { maxActiveSilences } from '../lib/config.ts';
 import { TASK_QUEUE } from '../workflows/types.ts';
 import type { AlertRouterOptions } from './options.ts';
@@ -38,6 +39,8 @@ import { beginPass, endPass, failPass, settleDeadPasses } from './routing/passes
  * rest by id (domain/coalescing.ts).
  */
 const CLAIM_SIZE = 5000;
+/** Lanes one pass signals at most (withinLaneBudget): what a pass's 2,000 alerts could reach before claims grew. */
+const LANES_PER_PASS = 2000;
 /** Pause after a partial claim while alerts keep coming, so passes route batches rather than single alerts. */
 const GATHER_MS = 25;
 /** How often a router looks for symptom folds it did not start itself (one indexed query). */
@@ -165,16 +168,20 @@ export class AlertRouter {
     const partitions = await this.locks.take((conn) => duePartitions(conn, scope));
     try {
       if (partitions.length > 0) await settleDeadPasses(this.locks.passSql, this.locks.key, partitions);
-      const claimed = await claimAlerts(sql, {
-        perCompany: this.opts.perCompany ?? 500,
+      const share = this.opts.perCompany ?? 500;
+      const claim = await claimAlerts(sql, {
+        perCompany: share,
         total: this.opts.batchSize ?? CLAIM_SIZE,
         partitions,
         afterCompanyId: this.cursor,
         ...scope,
       });
+      // As many lanes as a company's share of alerts, and as many in all as the claims of old: a storm on distinct
+      // keys cannot hold the router for 5,000 signals (domain/lane-budget.ts). What it leaves waits for the next pass.
+      const { kept: claimed, left } = withinLaneBudget(claim, share, LANES_PER_PASS);
       const perCompany = new Map<string, number>();
       for (const a of claimed) perCompany.set(a.companyId, (perCompany.get(a.companyId) ?? 0) + 1);
-      this.backlogged = [...perCompany.values()].some((n) => n >= (this.opts.perCompany ?? 500));
+      this.backlogged = left > 0 || [...perCompany.values()].some((n) => n >= share);
       if (claimed.length === 0) {
         await this.locks.release();
         await this.fold();
