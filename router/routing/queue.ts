@@ -100,9 +100,10 @@ export function duePartitions(sql: Sql, o: ScopeOptions) {
  * number: the alert's recorded failures and unfinished passes, plus this one.
  *
  * The share is work-conserving: `perCompany` when enough companies wait to fill the claim, else the claim divided
- * among those that wait. A storm in one company alone then routes in claims of `total` (each lane's signal carries
- * four times the alerts, and a pass's fixed costs are paid a quarter as often), while two companies in a storm still
- * get half each, and many get `perCompany` each in turn (the cursor moves on).
+ * among those that wait. A storm in one company alone then routes in claims of `total` rather than `perCompany` (each
+ * lane's signal carries more of its alerts, and a pass's fixed costs are paid less often), while two companies in a
+ * storm still get half each, and many get `perCompany` each in turn (the cursor moves on). The pass may still leave
+ * some of a claim for the next one (domain/lane-budget.ts).
  */
 export async function claimAlerts(sql: Sql, o: ClaimOptions): Promise<ClaimedAlert[]> {
   if (o.partitions.length === 0) return [];

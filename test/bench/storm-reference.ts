@@ -3,11 +3,10 @@
 // (storm-reference-workflow.ts), on a worker process with the incident worker's tuning. With no local activity it is
 // the platform's floor for a new run on this machine; with six no-op ones it is what a new incident's six local steps
 // cost before any of our work in them.
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
-import type { stormReference } from './storm-reference-workflow.ts';
 import { cpuMeter } from './storm-procs.ts';
+import { startMany } from './storm-steps.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -47,24 +46,16 @@ export async function referenceStorm(o: {
   timeoutS: number;
   pids: Record<string, number>;
 }): Promise<ReferenceFigures> {
-  const tag = randomUUID().slice(0, 8);
   const before = await completedWorkflowTasks(o.metricsAddress);
   const cpu = cpuMeter(o.pids);
   const t0 = performance.now();
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < o.runs) {
-      const i = next++;
-      await o.temporal.workflow.signalWithStart<typeof stormReference, []>('stormReference', {
-        workflowId: `reference-${tag}-${i}`,
-        taskQueue: o.taskQueue,
-        args: [o.localSteps],
-        signal: 'poke',
-        signalArgs: [],
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: o.inFlight }, lane));
+  await startMany(o.temporal, {
+    n: o.runs,
+    inFlight: o.inFlight,
+    workflowType: 'stormReference',
+    taskQueue: o.taskQueue,
+    args: [o.localSteps],
+  });
   const deadline = t0 + o.timeoutS * 1000;
   let done = false;
   while (!done && performance.now() < deadline) {

@@ -123,22 +123,39 @@ export async function ackLatencies(sql: Sql, base: string, user: TestUser, compa
   return { n: took.length, p50: pct(took, 50), p99: pct(took, 99), errors };
 }
 
-/** signalWithStart of `n` fresh ids on a task queue no worker polls, `inFlight` at a time: the server's own pace. */
-export async function rawSignalWithStart(temporal: Client, n: number, inFlight: number) {
+/**
+ * signalWithStart of `n` fresh ids of `workflowType` (the signal "poke"), `inFlight` at a time, as the router's lanes
+ * start incidents. Resolves when the last call returned.
+ */
+export async function startMany(
+  temporal: Client,
+  o: { n: number; inFlight: number; workflowType: string; taskQueue: string; args?: unknown[] },
+): Promise<void> {
   const tag = randomUUID().slice(0, 8);
   let next = 0;
-  const t = performance.now();
   const lane = async (): Promise<void> => {
-    while (next < n) {
+    while (next < o.n) {
       const i = next++;
-      await temporal.workflow.signalWithStart('rawStormReference', {
-        workflowId: `raw-${tag}-${i}`,
-        taskQueue: `storm-raw-${tag}`,
+      await temporal.workflow.signalWithStart(o.workflowType, {
+        workflowId: `${o.workflowType}-${tag}-${i}`,
+        taskQueue: o.taskQueue,
+        args: o.args ?? [],
         signal: 'poke',
         signalArgs: [],
       });
     }
   };
-  await Promise.all(Array.from({ length: inFlight }, lane));
+  await Promise.all(Array.from({ length: o.inFlight }, lane));
+}
+
+/** signalWithStart of `n` fresh ids on a task queue no worker polls, `inFlight` at a time: the server's own pace. */
+export async function rawSignalWithStart(temporal: Client, n: number, inFlight: number) {
+  const t = performance.now();
+  await startMany(temporal, {
+    n,
+    inFlight,
+    workflowType: 'rawStormReference',
+    taskQueue: `storm-raw-${randomUUID().slice(0, 8)}`,
+  });
   return { n, perSecond: (n / (performance.now() - t)) * 1000 };
 }
