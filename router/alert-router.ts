@@ -8,6 +8,7 @@
 // Every company's alerts go through it (its own process, router/main.ts, or inside the API's), so tenant-configured
 // work in a pass is bounded (routing/muting.ts) and an alert whose routing fails by its own fault is parked rather
 // than retried by every pass and restart.
+import { setMaxListeners } from 'node:events';
 import { incidentWorkflowId } from '../domain/correlation.ts';
 import { withinLaneBudget } from '../domain/lane-budget.ts';
 import { maxActiveSilences } from '../lib/config.ts';
@@ -16,7 +17,7 @@ import type { AlertRouterOptions } from './options.ts';
 import { ALERT_CHANNEL } from '../db/channels.ts';
 import { routeFailure, type RetryPolicy, type RouteErrorKind } from './routing/failures.ts';
 import { placeIsolated, screenClaim } from './routing/intake.ts';
-import { DEFAULT_MUTING_BUDGET, type Judged, type MutingBudget } from './routing/muting.ts';
+import { DEFAULT_MUTING_BUDGET, reportInvalidRules, type MutingBudget } from './routing/muting.ts';
 import {
   claimAlerts,
   duePartitions,
@@ -28,6 +29,7 @@ import {
 import { routeResolutions } from './routing/resolution-pass.ts';
 import { WAITING_FOR_ROUTING } from './routing/resolutions.ts';
 import { sendLanes } from './routing/send.ts';
+import { CALL_LISTENERS } from './routing/signals.ts';
 import { foldSymptomIncidents } from './routing/symptoms.ts';
 import { lockKeyOf, PartitionLocks } from './routing/partitions.ts';
 import { beginPass, endPass, failPass, settleDeadPasses } from './routing/passes.ts';
@@ -50,6 +52,8 @@ export type { AlertRouterOptions };
 
 export class AlertRouter {
   private stopped = false;
+  /** Aborted by stop(): the pass under way cancels its calls to Temporal and signals no more lanes (send.ts). */
+  private readonly stopping = new AbortController();
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
@@ -84,6 +88,8 @@ export class AlertRouter {
         ? `scope:${opts.companyScope.idPrefix}|${opts.companyScope.sharedUnlessPrefix ?? ''}`
         : '';
     this.locks = new PartitionLocks(opts.sql, lockKeyOf(scope));
+    // Each lane in flight listens for the stop (signals.ts).
+    setMaxListeners(CALL_LISTENERS, this.stopping.signal);
   }
 
   async start(): Promise<void> {
@@ -99,6 +105,7 @@ export class AlertRouter {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.wake?.();
     await this.loop;
     await this.unlisten?.().catch(() => undefined);
@@ -222,7 +229,7 @@ export class AlertRouter {
     );
     const live = claimed.filter((a) => !(a.status === 'firing' && a.incidentId));
     const { firing, notes, failures, invalid, deferred } = await screenClaim(sql, live, this.policy, this.muting);
-    this.reportInvalidRules(invalid);
+    reportInvalidRules(invalid, this.reported, this.opts.log);
     if (deferred > 0) this.backlogged = true;
     // Placement and everything after it write: only while the partitions are still this router's.
     await this.locks.verify();
@@ -248,6 +255,7 @@ export class AlertRouter {
         temporal: this.opts.temporal,
         taskQueue: this.opts.taskQueue ?? TASK_QUEUE,
         hold: this.opts.hold,
+        stop: this.stopping.signal,
       },
       routable,
       placements,
@@ -256,8 +264,12 @@ export class AlertRouter {
 
     // Resolutions after the firing alerts of the same claim, so a firing-then-resolved pair lands in order.
     failures.push(
-      ...(await routeResolutions(sql, this.opts.temporal, notes, (id, kind) =>
-        this.failure(id, kind, attempts.get(id) ?? 1),
+      ...(await routeResolutions(
+        sql,
+        this.opts.temporal,
+        notes,
+        (id, kind) => this.failure(id, kind, attempts.get(id) ?? 1),
+        this.stopping.signal,
       )),
     );
     await markFailed(this.locks.passSql, failures);
@@ -271,19 +283,10 @@ export class AlertRouter {
     return settled;
   }
 
-  /** A silence or window whose matcher the engine refuses mutes nothing; the server log says so once per process. */
-  private reportInvalidRules(invalid: Judged['invalid']): void {
-    for (const r of invalid) {
-      const name = r.kind === 'silence' ? `silence ${r.id}` : `maintenance window "${r.name}"`;
-      const key = `${r.companyId}|${name}|${r.problem}`;
-      if (this.reported.has(key)) continue;
-      this.reported.add(key);
-      this.opts.log?.(`alert router: company ${r.companyId}: ${name} mutes nothing: ${r.problem}`);
-    }
-  }
-
   /** Merges the incidents host faults took as symptoms, while any wait (their lanes were signalled above). */
   private async fold(): Promise<void> {
+    // A stopping router leaves the folds to the next one (they signal Temporal, which may be what is away).
+    if (this.stopped) return;
     if (!this.folding && Date.now() - this.foldSweptAt < FOLD_SWEEP_MS) return;
     this.foldSweptAt = Date.now();
     this.folding = (await foldSymptomIncidents(this.opts.sql, this.opts.temporal)) > 0;

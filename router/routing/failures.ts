@@ -23,6 +23,9 @@ export interface RouteErrorKind {
   atOnce?: boolean;
 }
 
+/** A step the router's stop cut short or never took: an outage's kind, so it is not counted against its alerts. */
+export const STOPPED: RouteErrorKind = { outage: true, message: 'alert router: stopped before this step was done' };
+
 function sqlState(err: unknown): string | null {
   const e = err as { name?: unknown; code?: unknown } | null;
   return e && e.name === 'PostgresError' && typeof e.code === 'string' ? e.code : null;

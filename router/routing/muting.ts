@@ -119,6 +119,24 @@ export interface Judged {
 }
 
 /**
+ * A silence or window whose matcher the engine refuses mutes nothing; the server log says so once per process
+ * (`reported` holds what was said).
+ */
+export function reportInvalidRules(
+  invalid: Judged['invalid'],
+  reported: Set<string>,
+  log: ((message: string) => void) | undefined,
+): void {
+  for (const r of invalid) {
+    const name = r.kind === 'silence' ? `silence ${r.id}` : `maintenance window "${r.name}"`;
+    const key = `${r.companyId}|${name}|${r.problem}`;
+    if (reported.has(key)) continue;
+    reported.add(key);
+    log?.(`alert router: company ${r.companyId}: ${name} mutes nothing: ${r.problem}`);
+  }
+}
+
+/**
  * Runs a generator of small steps to its end, handing the event loop back whenever `sliceMs` of work has gone by
  * since it last had it; returns the result and the time spent working (not waiting).
  */

@@ -3,7 +3,7 @@
 // tried again handed back as failures carrying their retry times.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Sql } from '../../db/sql.ts';
-import { classifyRouteError, type RouteErrorKind } from './failures.ts';
+import { classifyRouteError, STOPPED, type RouteErrorKind } from './failures.ts';
 import { markRouted, type ClaimedAlert, type RouteFailure } from './queue.ts';
 import { applyResolutions, WAITING_FOR_ROUTING } from './resolutions.ts';
 import { signalRecovery } from './signals.ts';
@@ -16,6 +16,7 @@ export async function routeResolutions(
   temporal: Client,
   notes: ClaimedAlert[],
   retry: (id: string, kind: RouteErrorKind) => RouteFailure,
+  stop?: AbortSignal,
 ): Promise<RouteFailure[]> {
   if (notes.length === 0) return [];
   const failures: RouteFailure[] = [];
@@ -29,12 +30,23 @@ export async function routeResolutions(
     failures.push({ id, error: WAITING_FOR_ROUTING, counts: false, retryInMs: 2000, deadLetter: false });
   }
   const untold = new Map<string, string>();
+  // Set once Temporal is away (or the router stops): the incidents after it are not told this pass either, rather
+  // than each waiting out its own deadline.
+  let away: string | null = null;
   for (const rec of r.recovered) {
+    if (stop?.aborted) away ??= STOPPED.message;
+    if (away) {
+      untold.set(rec.incidentId, away);
+      continue;
+    }
     try {
-      await signalRecovery(temporal, rec);
+      await signalRecovery(temporal, rec, stop);
     } catch (err) {
       // The incident's run is over: nothing is left to tell. Otherwise try again: its notes stay queued.
-      if (!(err instanceof WorkflowNotFoundError)) untold.set(rec.incidentId, classifyRouteError(err).message);
+      if (err instanceof WorkflowNotFoundError) continue;
+      const kind = stop?.aborted ? STOPPED : classifyRouteError(err);
+      untold.set(rec.incidentId, kind.message);
+      if (kind.outage) away = kind.message;
     }
   }
   await markRouted(

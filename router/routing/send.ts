@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { Sql } from '../../db/sql.ts';
 import { planLane } from '../../domain/coalescing.ts';
 import type { AlertBatch } from '../../workflows/types.ts';
-import { classifyRouteError, type RouteErrorKind } from './failures.ts';
+import { classifyRouteError, STOPPED, type RouteErrorKind } from './failures.ts';
 import { resolveLanes } from './lanes.ts';
 import type { RoutePlacement } from './passes.ts';
 import type { PlacedAlert } from './placement.ts';
@@ -15,6 +15,10 @@ import { signalLane, toSignal } from './signals.ts';
 
 /** Lanes signalled at once. */
 const ROUTING_CONCURRENCY = 16;
+const NOT_SIGNALLED: RouteErrorKind = {
+  outage: true,
+  message: "alert router: not signalled, Temporal did not answer this pass's other lanes",
+};
 
 export interface SendContext {
   sql: Sql;
@@ -26,6 +30,12 @@ export interface SendContext {
   outcomes: Sql;
   temporal: Client;
   taskQueue: string;
+  /**
+   * The router stopping: lanes not yet signalled are left for the next pass and those in flight are cancelled, so a
+   * stop waits out no deadline. A cancelled signal may still have reached its workflow, which counts a re-sent alert
+   * once.
+   */
+  stop?: AbortSignal;
   /** Tests: awaited with the alert ids just before signalling (a merge while in flight). */
   hold?: ((stage: 'placed' | 'signalling', alertIds: string[]) => Promise<void>) | undefined;
 }
@@ -70,18 +80,25 @@ export async function sendLanes(
   let reached = 0;
   const queue = [...sends];
   const runLane = async (): Promise<void> => {
-    for (let s = queue.shift(); s; s = queue.shift()) {
+    for (let s = queue.shift(); s && !ctx.stop?.aborted; s = queue.shift()) {
       try {
-        await signalLane(ctx.temporal, ctx.taskQueue, s);
+        await signalLane(ctx.temporal, ctx.taskQueue, s, ctx.stop);
         routed.push(...s.ids);
         reached += 1;
       } catch (err) {
-        const kind = classifyRouteError(err);
+        const kind = ctx.stop?.aborted ? STOPPED : classifyRouteError(err);
         for (const id of s.ids) failed(id, kind);
+        // Temporal away: this runner stops, and so does each of the others as its lane fails the same way, so a pass
+        // waits out one signal deadline rather than one per ROUTING_CONCURRENCY lanes. A lone slow lane (Temporal
+        // answering the rest) costs the pass one runner.
+        if (kind.outage) return;
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(ROUTING_CONCURRENCY, queue.length) }, runLane));
+  // Lanes no runner reached: not routed this time, and not counted against their alerts (an outage's kind).
+  const unsent: RouteErrorKind = ctx.stop?.aborted ? STOPPED : NOT_SIGNALLED;
+  for (const s of queue.splice(0)) for (const id of s.ids) failed(id, unsent);
   await markRouted(ctx.outcomes, routed, placements);
   return { sent: sends.length, reached, settled: reached === sends.length && linkedRepeats === repeats.length };
 }

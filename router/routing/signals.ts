@@ -1,5 +1,7 @@
 // The router's Temporal side: one signalWithStart per lane with the alerts that change its incident, and the
-// "recovered at source" signal. Each call has its own deadline, so one slow lane cannot hold up a pass for long.
+// "recovered at source" signal. Each call has its own deadline, so one slow lane cannot hold up a pass for long, and
+// the router's stop cancels it.
+import { setMaxListeners } from 'node:events';
 import type { Client } from '@temporalio/client';
 import { runDetails, runSummary } from '../../domain/run-summary.ts';
 import { alertsReceived, sourceResolved } from '../../workflows/messages.ts';
@@ -8,11 +10,14 @@ import type { PlacedAlert } from './placement.ts';
 import type { ClaimedAlert } from './queue.ts';
 
 const SIGNAL_DEADLINE_MS = 10_000;
+/** Listeners an abort signal may hold before Node warns of a leak: a lane's call attempts, or a pass's lanes. */
+export const CALL_LISTENERS = 64;
 
 export async function signalLane(
   temporal: Client,
   taskQueue: string,
   lane: { workflowId: string; first: PlacedAlert; batch: AlertBatch },
+  stop?: AbortSignal,
 ): Promise<void> {
   const { first } = lane;
   const input: IncidentWorkflowInput = {
@@ -21,7 +26,7 @@ export async function signalLane(
     signature: first.signature,
     aggregationKey: first.groupKey,
   };
-  await temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+  await callTemporal(temporal, stop, () =>
     temporal.workflow.signalWithStart('incidentWorkflow', {
       workflowId: lane.workflowId,
       taskQueue,
@@ -38,12 +43,31 @@ export async function signalLane(
 export async function signalRecovery(
   temporal: Client,
   rec: { workflowId: string; incidentId: string; resolvedAt: string },
+  stop?: AbortSignal,
 ): Promise<void> {
-  await temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+  await callTemporal(temporal, stop, () =>
     temporal.workflow
       .getHandle(rec.workflowId)
       .signal(sourceResolved, { incidentId: rec.incidentId, resolvedAt: rec.resolvedAt }),
   );
+}
+
+/** A call with its deadline, cancelled at once when the router stops. */
+async function callTemporal<T>(temporal: Client, stop: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+  const withDeadline = () => temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, call);
+  if (!stop) return withDeadline();
+  // A signal of the call's own: the client adds a listener to it per gRPC call and never removes it, which on the
+  // router's lifelong stop signal would grow by one every lane.
+  const own = new AbortController();
+  // One listener per attempt of the call: the client retries an unreachable server until the deadline.
+  setMaxListeners(CALL_LISTENERS, own.signal);
+  const cancel = () => own.abort();
+  stop.addEventListener('abort', cancel, { once: true });
+  try {
+    return await temporal.connection.withAbortSignal(own.signal, withDeadline);
+  } finally {
+    stop.removeEventListener('abort', cancel);
+  }
 }
 
 export function toSignal(a: ClaimedAlert): AlertSignal {

@@ -1,0 +1,156 @@
+// A router whose Temporal is away, or which is told to stop, ends its pass without waiting out a deadline per lane
+// (router/routing/send.ts): with Temporal unreachable, each of its ROUTING_CONCURRENCY runners stops at its first
+// failed lane, and a stop cancels the lanes in flight and signals no more. The lanes it left are not counted against
+// their alerts, and the next router routes them, each counted once.
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertRouter } from '../../router/alert-router.ts';
+import { createCompany, type TestCompany } from '../helpers/fixtures.ts';
+import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.ts';
+
+/** Distinct keys: each alert is a lane of its own, more than the 16 a pass signals at once. */
+const LANES = 40;
+const CONCURRENCY = 16;
+
+let stack: Stack;
+/** A port nothing listens on: Temporal down (connections refused, the client retrying until each call's deadline). */
+let refusedPort: number;
+/** A server that takes connections and never answers: Temporal hung (each call pending until its deadline). */
+const hung = createServer((socket) => void held.push(socket));
+const held: Socket[] = [];
+beforeAll(async () => {
+  stack = await startStack({ startRouter: false });
+  refusedPort = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+});
+afterAll(async () => {
+  for (const socket of held) socket.destroy();
+  await new Promise((resolve) => hung.close(resolve));
+  await stack?.stop();
+});
+
+/** A client of a Temporal that is down or hung, counting the lanes the router tried to signal. */
+function awayTemporal(port: number) {
+  const tried = new Set<string>();
+  const counting: WorkflowClientInterceptor = {
+    signalWithStart: (input, next) => {
+      tried.add(input.options.workflowId);
+      return next(input);
+    },
+  };
+  const connection = Connection.lazy({ address: `127.0.0.1:${port}` });
+  const client = new Client({ connection, namespace: 'default', interceptors: { workflow: [counting] } });
+  return { client, tried, close: () => connection.close() };
+}
+
+async function raiseOnDistinctKeys(company: TestCompany): Promise<void> {
+  for (let i = 0; i < LANES; i++) {
+    const res = await postAlert(stack.url, company.apiKey, {
+      asset_name: `web-${i}`,
+      signature: 'http_5xx_rate',
+      severity: 'high',
+      message: `5xx on web-${i}`,
+      tool_source: 'Prometheus',
+    });
+    expect(res.status).toBe(202);
+  }
+}
+
+/** What the company's alerts show: how many are routed, the attempts counted, the errors, the pass marks left. */
+async function state(company: TestCompany) {
+  const [r] = await stack.sql<{ routed: number; attempts: number; errors: string[]; marks: number }[]>`
+    WITH mine AS (SELECT * FROM alerts WHERE company_id = ${company.companyId})
+    SELECT count(*) FILTER (WHERE routed_at IS NOT NULL)::int AS routed,
+      coalesce(sum(route_attempts), 0)::int AS attempts,
+      coalesce(array_agg(DISTINCT route_error) FILTER (WHERE route_error IS NOT NULL), '{}') AS errors,
+      (SELECT count(*)::int FROM route_passes WHERE alert_ids && (SELECT array_agg(id) FROM mine)) AS marks
+    FROM mine`;
+  return r!;
+}
+
+/** The next router, on the real Temporal, once the left alerts are due: routes them all, each counted once. */
+async function routedByTheNext(company: TestCompany): Promise<void> {
+  await stack.sql`UPDATE alerts SET route_next_at = now() WHERE company_id = ${company.companyId}`;
+  const next = new AlertRouter({ ...stack.routerOptions, companyIds: [company.companyId] });
+  await next.start();
+  try {
+    await eventually(
+      async () => {
+        const [r] = await stack.sql<{ n: number; counted: number }[]>`
+          SELECT count(*)::int AS n, coalesce(sum(alert_count), 0)::int AS counted
+          FROM incidents WHERE company_id = ${company.companyId}`;
+        return r!.n === LANES && r!.counted === LANES ? true : undefined;
+      },
+      'an incident per key, each alert counted once',
+      120_000,
+    );
+    expect((await state(company)).routed).toBe(LANES);
+  } finally {
+    await next.stop();
+  }
+}
+
+describe('a router whose Temporal is away', () => {
+  it('ends its pass after one wave of lanes, counts nothing, and the next router routes them all', async () => {
+    const company = await createCompany(stack.sql, { runbooks: [] });
+    await raiseOnDistinctKeys(company);
+    const away = awayTemporal(refusedPort);
+    const router = new AlertRouter({
+      ...stack.routerOptions,
+      temporal: away.client,
+      companyIds: [company.companyId],
+      log: () => undefined,
+    });
+    try {
+      expect(await router.routeBatch()).toBe(LANES);
+      // One wave: each runner stopped at its first lane that Temporal did not answer.
+      expect(away.tried.size).toBeLessThanOrEqual(CONCURRENCY);
+      expect(away.tried.size).toBeGreaterThan(0);
+      const after = await state(company);
+      expect(after.routed).toBe(0);
+      expect(after.attempts).toBe(0);
+      expect(after.marks).toBe(0);
+      expect(after.errors.some((e) => /Temporal did not answer/.test(e))).toBe(true);
+    } finally {
+      await router.stop();
+      await away.close();
+    }
+    await routedByTheNext(company);
+  });
+});
+
+describe('a router told to stop mid-pass', () => {
+  it('cancels the lanes in flight, signals no more, counts nothing, and the next router routes them all', async () => {
+    const company = await createCompany(stack.sql, { runbooks: [] });
+    await raiseOnDistinctKeys(company);
+    const away = awayTemporal((hung.address() as AddressInfo).port);
+    const router = new AlertRouter({
+      ...stack.routerOptions,
+      temporal: away.client,
+      companyIds: [company.companyId],
+      log: () => undefined,
+    });
+    try {
+      await router.start();
+      // The first wave is in flight, each call pending on the hung server until its deadline.
+      await eventually(async () => (away.tried.size === CONCURRENCY ? true : undefined), 'a wave of lanes in flight');
+      await router.stop();
+      expect(away.tried.size).toBe(CONCURRENCY);
+      const after = await state(company);
+      expect(after.routed).toBe(0);
+      expect(after.attempts).toBe(0);
+      expect(after.marks).toBe(0);
+      expect(after.errors.some((e) => /stopped/.test(e))).toBe(true);
+    } finally {
+      await router.stop();
+      await away.close();
+    }
+    await routedByTheNext(company);
+  });
+});
