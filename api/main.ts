@@ -27,6 +27,7 @@ async function main(): Promise<void> {
         temporal,
         taskQueue: config.taskQueue,
         maxActiveSilences: config.maxActiveSilences,
+        leaseSeconds: config.routerLeaseSeconds,
         log: (m) => log.warn({ component: 'router' }, m),
       })
     : null;

@@ -52,6 +52,12 @@ export interface Config {
    * 964 → 1,239 req/s, open-loop p50 35 → 24 ms). 0 leaves it as started. A router inside the API process (ROUTER unset) is not reniced.
    */
   routerNice: number;
+  /**
+   * ROUTER_LEASE_SECONDS (5 to 3,600): a router whose process hangs with its connection open lets go of its companies'
+   * partitions after this long without a word on its lock session (PostgreSQL's idle_session_timeout, PostgreSQL 14
+   * or later), and another router routes them.
+   */
+  routerLeaseSeconds: number;
   defaultGroupWaitSeconds: number;
   defaultApprovalTimeoutSeconds: number;
   webhookRatePerMinute: number;
@@ -208,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerWorkflowThreads: Math.min(Math.max(int(env, 'WORKER_WORKFLOW_THREADS', 2), 1), 16),
     workerNice: Math.min(Math.max(int(env, 'WORKER_NICE', 10), 0), 19),
     routerNice: Math.min(Math.max(int(env, 'ROUTER_NICE', 10), 0), 19),
+    routerLeaseSeconds: Math.min(Math.max(int(env, 'ROUTER_LEASE_SECONDS', 30), 5), 3600),
     defaultGroupWaitSeconds: int(env, 'GROUP_WAIT_SECONDS', 5),
     defaultApprovalTimeoutSeconds: int(env, 'APPROVAL_TIMEOUT_SECONDS', 3600),
     webhookRatePerMinute: int(env, 'WEBHOOK_RATE_PER_MINUTE', 600),

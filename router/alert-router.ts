@@ -87,7 +87,7 @@ export class AlertRouter {
       : opts.companyScope
         ? `scope:${opts.companyScope.idPrefix}|${opts.companyScope.sharedUnlessPrefix ?? ''}`
         : '';
-    this.locks = new PartitionLocks(opts.sql, lockKeyOf(scope));
+    this.locks = new PartitionLocks(opts.sql, lockKeyOf(scope), opts.leaseSeconds);
     // Each lane in flight listens for the stop (signals.ts).
     setMaxListeners(CALL_LISTENERS, this.stopping.signal);
   }

@@ -20,6 +20,11 @@ export interface AlertRouterOptions {
   maxActiveSilences?: number;
   /** Muting time a company may spend in one pass before its other alerts wait for the next (default 250 ms). */
   mutingBudgetMs?: number;
+  /**
+   * ROUTER_LEASE_SECONDS: how long this router's lock session may be silent (its process hung) before PostgreSQL
+   * ends it and its partitions go to another router (routing/partitions.ts).
+   */
+  leaseSeconds?: number;
   /** Tests: claim only these companies' alerts, so a router beside others on one database leaves theirs alone. */
   companyIds?: string[];
   /** Tests: claim only the companies of this id-prefix scope (each test file's stack: test/helpers/fixtures.ts). */

@@ -1,9 +1,10 @@
 // Which router routes which alerts. Companies fall into ROUTE_PARTITIONS partitions by a hash of their id; a router
 // routes a partition's alerts only while it holds the partition's session advisory lock, taken on a connection of
-// its own (a client of one connection that never retires it) for the pass and let go at its end. Nothing is written to claim an alert, no lease has to be renewed while
-// Temporal is slow to answer, and a router that dies lets go of its partitions with its connection: the next router
-// takes them at once. Each router takes a fair share of the partitions with work (by how many routers hold the
-// presence lock), so two or more routers route side by side.
+// its own (a client of one connection that never retires it) for the pass and let go at its end. Nothing is written
+// to claim an alert, and a router that dies lets go of its partitions with its connection: the next router takes them
+// at once. One that hangs lets go after its lease (ROUTER_LEASE_SECONDS without a word on the session), which a timer
+// renews however slow Temporal is to answer. Each router takes a fair share of the partitions with work (by how many
+// routers hold the presence lock), so two or more routers route side by side.
 import postgres from 'postgres';
 import type { Sql } from '../../db/sql.ts';
 
@@ -13,6 +14,9 @@ type PendingQuery = postgres.PendingQuery<postgres.Row[]>;
 export const ROUTE_PARTITIONS = 16;
 /** A company's partition, in SQL (`id` being the company's id). */
 export const PARTITION_OF = (column: string): string => `(hashtext(${column}) & ${ROUTE_PARTITIONS - 1})`;
+/** ROUTER_LEASE_SECONDS' default: a hung router's companies wait this long for another router. */
+export const DEFAULT_LEASE_SECONDS = 30;
+
 /** The presence lock's second key: outside the partitions' 0…ROUTE_PARTITIONS-1. */
 const PRESENCE = ROUTE_PARTITIONS;
 
@@ -52,12 +56,22 @@ export class PartitionLocks {
   private present: number | null = null;
   private turn = 0;
 
+  /** Keeps the lease (below) while this process's event loop runs. */
+  private readonly heartbeat: NodeJS.Timeout;
+
+  /**
+   * `leaseSeconds`: how long the lock session may say nothing before PostgreSQL ends it (idle_session_timeout), its
+   * locks with it. A router whose process hangs (a blocked event loop, a stopped process: its socket stays open) then
+   * lets go of its partitions after that long, and the next router routes them; a live one says something at least
+   * every third of it.
+   */
   constructor(
     sql: Sql,
     readonly key: number,
+    leaseSeconds = DEFAULT_LEASE_SECONDS,
   ) {
     const o = sql.options;
-    // One connection of its own, never closed for age or idleness: its session is what holds the locks.
+    // One connection of its own, never closed for age or idleness by us: its session is what holds the locks.
     const options: Record<string, unknown> = {
       host: o.host,
       port: o.port,
@@ -70,9 +84,20 @@ export class PartitionLocks {
       max_lifetime: 0,
       idle_timeout: 0,
       onnotice: () => {},
-      connection: { application_name: 'alert-whisperer-router-locks', synchronous_commit: 'off' },
+      connection: {
+        application_name: 'alert-whisperer-router-locks',
+        synchronous_commit: 'off',
+        idle_session_timeout: `${leaseSeconds}s`,
+      },
     };
     this.conn = postgres(options as postgres.Options<Record<string, never>>);
+    // Only once the session holds something; after PostgreSQL ended it, this opens a new one without locks (take()
+    // takes the presence lock again there, and a pass under way finds its partitions lost at its next verify()).
+    this.heartbeat = setInterval(
+      () => void (this.present !== null ? this.conn`SELECT 1`.catch(() => undefined) : undefined),
+      (leaseSeconds * 1000) / 3,
+    );
+    this.heartbeat.unref();
   }
 
   /**
@@ -135,6 +160,7 @@ export class PartitionLocks {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
     await this.release();
     await this.conn.end({ timeout: 5 });
   }
