@@ -256,6 +256,7 @@ export class AlertRouter {
         taskQueue: this.opts.taskQueue ?? TASK_QUEUE,
         hold: this.opts.hold,
         stop: this.stopping.signal,
+        signalDeadlineMs: this.opts.signalDeadlineMs,
       },
       routable,
       placements,
@@ -269,14 +270,16 @@ export class AlertRouter {
         this.opts.temporal,
         notes,
         (id, kind) => this.failure(id, kind, attempts.get(id) ?? 1),
-        this.stopping.signal,
+        { stop: this.stopping.signal, deadlineMs: this.opts.signalDeadlineMs },
       )),
     );
     await markFailed(this.locks.passSql, failures);
 
     const outages = failures.filter((f) => !f.counts && f.error !== WAITING_FOR_ROUTING);
-    if (sent > 0 && reached === 0 && outages.length > 0) this.reportOutage(`alert router: ${outages[0]!.error}`);
-    else this.reportHealthy();
+    // A stop's cancelled lanes are not an outage.
+    const away = !this.stopped && sent > 0 && reached === 0 && outages.length > 0;
+    if (away) this.reportOutage(`alert router: ${outages[0]!.error}`);
+    else if (!this.stopped) this.reportHealthy();
     const dead = failures.filter((f) => f.deadLetter).length;
     if (dead > 0)
       this.opts.log?.(`alert router: dead-lettered ${dead} alert(s) (${failures.find((f) => f.deadLetter)!.error})`);

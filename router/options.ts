@@ -25,6 +25,8 @@ export interface AlertRouterOptions {
    * ends it and its partitions go to another router (routing/partitions.ts).
    */
   leaseSeconds?: number;
+  /** Tests: each call to Temporal's deadline (10 s), so a test of an outage waits less. */
+  signalDeadlineMs?: number;
   /** Tests: claim only these companies' alerts, so a router beside others on one database leaves theirs alone. */
   companyIds?: string[];
   /** Tests: claim only the companies of this id-prefix scope (each test file's stack: test/helpers/fixtures.ts). */

@@ -6,7 +6,7 @@ import type { Sql } from '../../db/sql.ts';
 import { classifyRouteError, STOPPED, type RouteErrorKind } from './failures.ts';
 import { markRouted, type ClaimedAlert, type RouteFailure } from './queue.ts';
 import { applyResolutions, WAITING_FOR_ROUTING } from './resolutions.ts';
-import { signalRecovery } from './signals.ts';
+import { signalRecovery, type CallLimits } from './signals.ts';
 
 const WAITING_FOR_LINK = 'Waiting for the alerts it resolves to join their incident';
 
@@ -16,8 +16,9 @@ export async function routeResolutions(
   temporal: Client,
   notes: ClaimedAlert[],
   retry: (id: string, kind: RouteErrorKind) => RouteFailure,
-  stop?: AbortSignal,
+  limits: CallLimits = {},
 ): Promise<RouteFailure[]> {
+  const { stop } = limits;
   if (notes.length === 0) return [];
   const failures: RouteFailure[] = [];
   const r = await applyResolutions(sql, notes);
@@ -40,7 +41,7 @@ export async function routeResolutions(
       continue;
     }
     try {
-      await signalRecovery(temporal, rec, stop);
+      await signalRecovery(temporal, rec, limits);
     } catch (err) {
       // The incident's run is over: nothing is left to tell. Otherwise try again: its notes stay queued.
       if (err instanceof WorkflowNotFoundError) continue;

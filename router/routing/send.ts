@@ -36,6 +36,8 @@ export interface SendContext {
    * once.
    */
   stop?: AbortSignal;
+  /** Tests: each signal's deadline (signals.ts: 10 s). */
+  signalDeadlineMs?: number | undefined;
   /** Tests: awaited with the alert ids just before signalling (a merge while in flight). */
   hold?: ((stage: 'placed' | 'signalling', alertIds: string[]) => Promise<void>) | undefined;
 }
@@ -82,7 +84,7 @@ export async function sendLanes(
   const runLane = async (): Promise<void> => {
     for (let s = queue.shift(); s && !ctx.stop?.aborted; s = queue.shift()) {
       try {
-        await signalLane(ctx.temporal, ctx.taskQueue, s, ctx.stop);
+        await signalLane(ctx.temporal, ctx.taskQueue, s, { stop: ctx.stop, deadlineMs: ctx.signalDeadlineMs });
         routed.push(...s.ids);
         reached += 1;
       } catch (err) {

@@ -10,6 +10,12 @@ import type { PlacedAlert } from './placement.ts';
 import type { ClaimedAlert } from './queue.ts';
 
 const SIGNAL_DEADLINE_MS = 10_000;
+
+/** How a call to Temporal ends early: the router's stop, and the call's deadline (tests shorten it). */
+export interface CallLimits {
+  stop?: AbortSignal | undefined;
+  deadlineMs?: number | undefined;
+}
 /** Listeners an abort signal may hold before Node warns of a leak: a lane's call attempts, or a pass's lanes. */
 export const CALL_LISTENERS = 64;
 
@@ -17,7 +23,7 @@ export async function signalLane(
   temporal: Client,
   taskQueue: string,
   lane: { workflowId: string; first: PlacedAlert; batch: AlertBatch },
-  stop?: AbortSignal,
+  limits: CallLimits = {},
 ): Promise<void> {
   const { first } = lane;
   const input: IncidentWorkflowInput = {
@@ -26,7 +32,7 @@ export async function signalLane(
     signature: first.signature,
     aggregationKey: first.groupKey,
   };
-  await callTemporal(temporal, stop, () =>
+  await callTemporal(temporal, limits, () =>
     temporal.workflow.signalWithStart('incidentWorkflow', {
       workflowId: lane.workflowId,
       taskQueue,
@@ -43,9 +49,9 @@ export async function signalLane(
 export async function signalRecovery(
   temporal: Client,
   rec: { workflowId: string; incidentId: string; resolvedAt: string },
-  stop?: AbortSignal,
+  limits: CallLimits = {},
 ): Promise<void> {
-  await callTemporal(temporal, stop, () =>
+  await callTemporal(temporal, limits, () =>
     temporal.workflow
       .getHandle(rec.workflowId)
       .signal(sourceResolved, { incidentId: rec.incidentId, resolvedAt: rec.resolvedAt }),
@@ -53,8 +59,9 @@ export async function signalRecovery(
 }
 
 /** A call with its deadline, cancelled at once when the router stops. */
-async function callTemporal<T>(temporal: Client, stop: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
-  const withDeadline = () => temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, call);
+async function callTemporal<T>(temporal: Client, limits: CallLimits, call: () => Promise<T>): Promise<T> {
+  const { stop, deadlineMs = SIGNAL_DEADLINE_MS } = limits;
+  const withDeadline = () => temporal.connection.withDeadline(Date.now() + deadlineMs, call);
   if (!stop) return withDeadline();
   // A signal of the call's own: the client adds a listener to it per gRPC call and never removes it, which on the
   // router's lifelong stop signal would grow by one every lane.

@@ -2,6 +2,7 @@
 // (router/routing/send.ts): with Temporal unreachable, each of its ROUTING_CONCURRENCY runners stops at its first
 // failed lane, and a stop cancels the lanes in flight and signals no more. The lanes it left are not counted against
 // their alerts, and the next router routes them, each counted once.
+import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,8 @@ import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.
 /** Distinct keys: each alert is a lane of its own, more than the 16 a pass signals at once. */
 const LANES = 40;
 const CONCURRENCY = 16;
+/** Each call's deadline for the router of the Temporal that is away (10 s in production). */
+const DEADLINE_MS = 3_000;
 
 let stack: Stack;
 /** A port nothing listens on: Temporal down (connections refused, the client retrying until each call's deadline). */
@@ -38,15 +41,20 @@ afterAll(async () => {
 /** A client of a Temporal that is down or hung, counting the lanes the router tried to signal. */
 function awayTemporal(port: number) {
   const tried = new Set<string>();
+  const told: string[] = [];
   const counting: WorkflowClientInterceptor = {
     signalWithStart: (input, next) => {
       tried.add(input.options.workflowId);
       return next(input);
     },
+    signal: (input, next) => {
+      told.push(input.workflowExecution.workflowId);
+      return next(input);
+    },
   };
   const connection = Connection.lazy({ address: `127.0.0.1:${port}` });
   const client = new Client({ connection, namespace: 'default', interceptors: { workflow: [counting] } });
-  return { client, tried, close: () => connection.close() };
+  return { client, tried, told, close: () => connection.close() };
 }
 
 async function raiseOnDistinctKeys(company: TestCompany): Promise<void> {
@@ -105,6 +113,7 @@ describe('a router whose Temporal is away', () => {
       ...stack.routerOptions,
       temporal: away.client,
       companyIds: [company.companyId],
+      signalDeadlineMs: DEADLINE_MS,
       log: () => undefined,
     });
     try {
@@ -134,6 +143,8 @@ describe('a router told to stop mid-pass', () => {
       ...stack.routerOptions,
       temporal: away.client,
       companyIds: [company.companyId],
+      // Longer than the test: only the stop may end these calls.
+      signalDeadlineMs: 600_000,
       log: () => undefined,
     });
     try {
@@ -152,5 +163,67 @@ describe('a router told to stop mid-pass', () => {
       await away.close();
     }
     await routedByTheNext(company);
+  });
+});
+
+describe('resolutions while Temporal is away', () => {
+  it('tells one incident, leaves the others for the next pass at once, and the next router tells them all', async () => {
+    const company = await createCompany(stack.sql, { runbooks: [] });
+    const run = randomUUID();
+    const send = async (source: string, action: 'trigger' | 'resolve') => {
+      const res = await fetch(`${stack.url}/api/webhooks/events/v2/enqueue`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          routing_key: company.apiKey,
+          dedup_key: `${source}/${run}`,
+          event_action: action,
+          payload: { summary: `5xx on ${source}`, source, severity: 'critical', class: 'http_5xx' },
+        }),
+      });
+      expect(res.status).toBe(202);
+    };
+    const sources = ['web-a', 'web-b', 'web-c'];
+    for (const source of sources) await send(source, 'trigger');
+    const opened = new AlertRouter({ ...stack.routerOptions, companyIds: [company.companyId] });
+    await opened.start();
+    const recovered = () => stack.sql<{ n: number; recovered: number }[]>`
+      SELECT count(*)::int AS n, count(source_resolved_at)::int AS recovered
+      FROM incidents WHERE company_id = ${company.companyId}`;
+    try {
+      await eventually(async () => ((await recovered())[0]!.n === 3 ? true : undefined), 'three incidents');
+    } finally {
+      await opened.stop();
+    }
+
+    for (const source of sources) await send(source, 'resolve');
+    const away = awayTemporal(refusedPort);
+    const router = new AlertRouter({
+      ...stack.routerOptions,
+      temporal: away.client,
+      companyIds: [company.companyId],
+      signalDeadlineMs: DEADLINE_MS,
+      log: () => undefined,
+    });
+    try {
+      await router.routeBatch();
+      // The first recovery waited out its deadline; the other two were not tried this pass.
+      expect(away.told).toHaveLength(1);
+      expect((await recovered())[0]!.recovered).toBe(0);
+    } finally {
+      await router.stop();
+      await away.close();
+    }
+    await stack.sql`UPDATE alerts SET route_next_at = now() WHERE company_id = ${company.companyId}`;
+    const next = new AlertRouter({ ...stack.routerOptions, companyIds: [company.companyId] });
+    await next.start();
+    try {
+      await eventually(
+        async () => ((await recovered())[0]!.recovered === 3 ? true : undefined),
+        'every incident told it recovered at source',
+      );
+    } finally {
+      await next.stop();
+    }
   });
 });
