@@ -112,15 +112,21 @@ async function fence(sql: Sql, source: FoldSide, target: FoldSide): Promise<Fenc
       WHERE g.id = old.id AND old.merged_into IS DISTINCT FROM (SELECT id FROM dest)
       RETURNING g.id, old.merged_into AS was`;
     // A pass in flight carries its placements until the alerts' outcome is written (router/routing/passes.ts).
+    // Two branches, each found by its own index (the groups' alerts by alerts_group, the placed ones by key): under an
+    // OR PostgreSQL read every alert of the install without an incident, a storm's whole backlog, to find these.
     const alerts = await tx<{ id: string }[]>`
       WITH src AS (
         SELECT id FROM correlation_groups WHERE workflow_id = ${source.workflowId} AND company_id = ${target.companyId}
+      ), placed AS (
+        SELECT p.key AS id FROM route_passes r CROSS JOIN jsonb_each(r.placements) AS p
+        WHERE p.value ->> 'groupId' IN (SELECT id FROM src)
       )
       UPDATE alerts SET incident_id = ${target.id}
       WHERE company_id = ${target.companyId} AND incident_id IS NULL AND status = 'firing' AND dead_lettered_at IS NULL
-        AND (group_id IN (SELECT id FROM src) OR (group_id IS NULL AND id IN (
-          SELECT p.key FROM route_passes r CROSS JOIN jsonb_each(r.placements) AS p
-          WHERE p.value ->> 'groupId' IN (SELECT id FROM src))))
+        AND id IN (
+          SELECT a.id FROM alerts a WHERE a.group_id IN (SELECT id FROM src)
+          UNION ALL
+          SELECT a.id FROM alerts a JOIN placed USING (id) WHERE a.group_id IS NULL)
       RETURNING id`;
     return { groups, alertIds: alerts.map((a) => a.id) };
   });
