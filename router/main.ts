@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   const shutdown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    // The pass in flight finishes and lets go of its partitions, then nothing new is claimed.
+    // The pass in flight cancels its calls to Temporal, records what it routed and lets go of its partitions; the
+    // alerts it had not signalled wait for the next router, uncounted. Nothing new is claimed.
     await router.stop();
     await connection.close();
     await sql.end({ timeout: 5 });

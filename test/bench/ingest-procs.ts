@@ -82,7 +82,7 @@ export async function startIngestProcs(o: {
     stop: async () => {
       const r = router;
       router = null;
-      // The API first (no more alerts), then the router finishes its pass, then the worker drains.
+      // The API first (no more alerts), then the router ends its pass, then the worker drains.
       await Promise.all(started.filter((s) => s.name !== 'worker').map((s) => s.stop()));
       await r?.stop();
       await Promise.all(started.filter((s) => s.name === 'worker').map((s) => s.stop()));
