@@ -82,6 +82,13 @@ async function state(company: TestCompany) {
   return r!;
 }
 
+/** Nothing routed, no attempt counted, no pass mark left, and the alerts say why they wait. */
+async function expectLeftUncounted(company: TestCompany, why: RegExp): Promise<void> {
+  const after = await state(company);
+  expect(after).toMatchObject({ routed: 0, attempts: 0, marks: 0 });
+  expect(after.errors.some((e) => why.test(e))).toBe(true);
+}
+
 /** The next router, on the real Temporal, once the left alerts are due: routes them all, each counted once. */
 async function routedByTheNext(company: TestCompany): Promise<void> {
   await stack.sql`UPDATE alerts SET route_next_at = now() WHERE company_id = ${company.companyId}`;
@@ -121,11 +128,7 @@ describe('a router whose Temporal is away', () => {
       // One wave: each runner stopped at its first lane that Temporal did not answer.
       expect(away.tried.size).toBeLessThanOrEqual(CONCURRENCY);
       expect(away.tried.size).toBeGreaterThan(0);
-      const after = await state(company);
-      expect(after.routed).toBe(0);
-      expect(after.attempts).toBe(0);
-      expect(after.marks).toBe(0);
-      expect(after.errors.some((e) => /Temporal did not answer/.test(e))).toBe(true);
+      await expectLeftUncounted(company, /Temporal did not answer/);
     } finally {
       await router.stop();
       await away.close();
@@ -153,11 +156,7 @@ describe('a router told to stop mid-pass', () => {
       await eventually(async () => (away.tried.size === CONCURRENCY ? true : undefined), 'a wave of lanes in flight');
       await router.stop();
       expect(away.tried.size).toBe(CONCURRENCY);
-      const after = await state(company);
-      expect(after.routed).toBe(0);
-      expect(after.attempts).toBe(0);
-      expect(after.marks).toBe(0);
-      expect(after.errors.some((e) => /stopped/.test(e))).toBe(true);
+      await expectLeftUncounted(company, /stopped/);
     } finally {
       await router.stop();
       await away.close();
