@@ -288,11 +288,12 @@ export class AlertRouter {
 
   /** Merges the incidents host faults took as symptoms, while any wait (their lanes were signalled above). */
   private async fold(): Promise<void> {
-    // A stopping router leaves the folds to the next one (they signal Temporal, which may be what is away).
+    // A stopping router leaves the folds to the next one (their marks stay); one under way is cancelled.
     if (this.stopped) return;
     if (!this.folding && Date.now() - this.foldSweptAt < FOLD_SWEEP_MS) return;
     this.foldSweptAt = Date.now();
-    this.folding = (await foldSymptomIncidents(this.opts.sql, this.opts.temporal)) > 0;
+    const limits = { stop: this.stopping.signal, deadlineMs: this.opts.signalDeadlineMs };
+    this.folding = (await foldSymptomIncidents(this.opts.sql, this.opts.temporal, limits)) > 0;
   }
 
   private failure(id: string, kind: RouteErrorKind, attempts: number): RouteFailure {

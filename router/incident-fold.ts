@@ -10,6 +10,7 @@ import type { Sql } from '../db/sql.ts';
 import type { Severity } from '../domain/types.ts';
 import { absorbIncident, mergeIncident } from '../workflows/messages.ts';
 import type { Actor, IncidentState } from '../workflows/types.ts';
+import { callTemporal, type CallLimits } from './routing/signals.ts';
 
 /** What a fold reads of each side: fields of the incident projection (api/incident-queries.ts IncidentRecord). */
 export interface FoldSide {
@@ -30,6 +31,11 @@ export interface FoldOptions {
   byCorrelation?: boolean;
   /** The source already took its mergeIncident Update (a retry after a crash): go on from the move. */
   sourceMerged?: boolean;
+  /**
+   * The router's folds: each Update with a deadline, cancelled by the router's stop, so a workflow that does not
+   * answer (its worker gone) cannot hold up routing; the fold's mark stays for a later pass (routing/symptoms.ts).
+   */
+  limits?: CallLimits;
 }
 
 export const incidentLabel = (i: Pick<FoldSide, 'id' | 'assetName' | 'signature'>) =>
@@ -54,7 +60,7 @@ export async function foldIncident(
   if (!o.sourceMerged) {
     const cmd = { ...common, incidentId: source.id, into: { incidentId: target.id, label: incidentLabel(target) } };
     try {
-      await onSide('source', () =>
+      await onSide('source', o.limits, temporal, () =>
         temporal.workflow.getHandle(source.workflowId).executeUpdate(mergeIncident, { args: [cmd] }),
       );
     } catch (err) {
@@ -80,7 +86,7 @@ export async function foldIncident(
       toolSources: source.toolSources,
     },
   };
-  const state = await onSide('target', () =>
+  const state = await onSide('target', o.limits, temporal, () =>
     temporal.workflow.getHandle(target.workflowId).executeUpdate(absorbIncident, { args: [absorb] }),
   );
   return { state, moved };
@@ -161,9 +167,14 @@ export class FoldError extends Error {
   }
 }
 
-async function onSide<T>(side: 'source' | 'target', call: () => Promise<T>): Promise<T> {
+async function onSide<T>(
+  side: 'source' | 'target',
+  limits: CallLimits | undefined,
+  temporal: Client,
+  call: () => Promise<T>,
+): Promise<T> {
   try {
-    return await call();
+    return await (limits ? callTemporal(temporal, limits, call) : call());
   } catch (err) {
     throw new FoldError(side, err);
   }

@@ -59,7 +59,7 @@ export async function signalRecovery(
 }
 
 /** A call with its deadline, cancelled at once when the router stops. */
-async function callTemporal<T>(temporal: Client, limits: CallLimits, call: () => Promise<T>): Promise<T> {
+export async function callTemporal<T>(temporal: Client, limits: CallLimits, call: () => Promise<T>): Promise<T> {
   const { stop, deadlineMs = SIGNAL_DEADLINE_MS } = limits;
   const withDeadline = () => temporal.connection.withDeadline(Date.now() + deadlineMs, call);
   if (!stop) return withDeadline();

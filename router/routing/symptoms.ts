@@ -12,6 +12,7 @@ import type { Actor } from '../../workflows/types.ts';
 import { FoldError, foldIncident, type FoldSide } from '../incident-fold.ts';
 import type { Stored } from './groups.ts';
 import { CLAIMED_COLUMNS, type ClaimedAlert } from './queue.ts';
+import type { CallLimits } from './signals.ts';
 
 export interface SymptomMerge {
   source: Stored;
@@ -75,7 +76,12 @@ const SIDE = (t: string) => `${t}.id, ${t}.company_id AS "companyId", ${t}.workf
  * symptom's incident up keeps it. Returns how many are left for a later pass (an incident still starting, or
  * Temporal away).
  */
-export async function foldSymptomIncidents(sql: Sql, temporal: Client, limit = 20): Promise<number> {
+export async function foldSymptomIncidents(
+  sql: Sql,
+  temporal: Client,
+  limits: CallLimits = {},
+  limit = 20,
+): Promise<number> {
   const pending = await sql<PendingFold[]>`
     SELECT g.id AS "groupId", g.first_at < now() - make_interval(mins => ${FOLD_WAIT_MINUTES}) AS stale,
       (SELECT row_to_json(x) FROM (SELECT ${sql.unsafe(SIDE('s'))}, s.merged_into AS "mergedInto"
@@ -86,6 +92,8 @@ export async function foldSymptomIncidents(sql: Sql, temporal: Client, limit = 2
     WHERE g.absorb_pending ORDER BY g.first_at LIMIT ${limit}`;
   let left = 0;
   for (let i = 0; i < pending.length; i++) {
+    // The router stopping: the rest keep their marks for the next one.
+    if (limits.stop?.aborted) return left + pending.length - i;
     const { groupId, stale, source, target } = pending[i]!;
     const done = () => sql`UPDATE correlation_groups SET absorb_pending = false WHERE id = ${groupId}`;
     if (!source || !target) {
@@ -101,7 +109,12 @@ export async function foldSymptomIncidents(sql: Sql, temporal: Client, limit = 2
       continue;
     }
     const fold = (merged: boolean) =>
-      foldIncident(sql, temporal, source, target, { actor: CORRELATION, byCorrelation: true, sourceMerged: merged });
+      foldIncident(sql, temporal, source, target, {
+        actor: CORRELATION,
+        byCorrelation: true,
+        sourceMerged: merged,
+        limits,
+      });
     try {
       try {
         await fold(sourceMerged);

@@ -42,6 +42,7 @@ afterAll(async () => {
 function awayTemporal(port: number) {
   const tried = new Set<string>();
   const told: string[] = [];
+  const updates: string[] = [];
   const counting: WorkflowClientInterceptor = {
     signalWithStart: (input, next) => {
       tried.add(input.options.workflowId);
@@ -51,10 +52,14 @@ function awayTemporal(port: number) {
       told.push(input.workflowExecution.workflowId);
       return next(input);
     },
+    startUpdate: (input, next) => {
+      updates.push(input.workflowExecution.workflowId);
+      return next(input);
+    },
   };
   const connection = Connection.lazy({ address: `127.0.0.1:${port}` });
   const client = new Client({ connection, namespace: 'default', interceptors: { workflow: [counting] } });
-  return { client, tried, told, close: () => connection.close() };
+  return { client, tried, told, updates, close: () => connection.close() };
 }
 
 async function raiseOnDistinctKeys(company: TestCompany): Promise<void> {
@@ -224,5 +229,97 @@ describe('resolutions while Temporal is away', () => {
     } finally {
       await next.stop();
     }
+  });
+});
+
+describe('a host fault fold whose workflows do not answer', () => {
+  it('ends at its deadline or at a stop, keeps its mark, and the next router finishes it', async () => {
+    const company = await createCompany(stack.sql, { runbooks: [] });
+    const ids: string[] = [];
+    // Two hosts: two incidents (on one host, the fault would take the symptom in as it is routed).
+    for (const [asset, signature] of [
+      ['srv-k', 'queue_stuck'],
+      ['srv-k2', 'host_down'],
+    ]) {
+      const res = await postAlert(stack.url, company.apiKey, {
+        asset_name: asset,
+        signature,
+        severity: 'high',
+        message: `${signature} on ${asset}`,
+        tool_source: 'Zabbix',
+      });
+      expect(res.status).toBe(202);
+      ids.push(((await res.json()) as { alert_id: string }).alert_id);
+    }
+    const incidents = async () =>
+      stack.sql<{ id: string; workflowId: string; mergedInto: string | null }[]>`
+        SELECT i.id, i.workflow_id AS "workflowId", i.merged_into AS "mergedInto" FROM alerts a
+        JOIN incidents i ON i.id = a.incident_id WHERE a.id = ANY(${ids}) ORDER BY a.received_at`;
+    const opener = new AlertRouter({ ...stack.routerOptions, companyIds: [company.companyId] });
+    await opener.start();
+    const [symptom, fault] = await eventually(async () => {
+      const rows = await incidents();
+      return rows.length === 2 && rows[0]!.id !== rows[1]!.id ? rows : undefined;
+    }, 'two incidents').finally(() => opener.stop());
+    // A fold a router marked and did not finish: the symptom's group points at the fault's.
+    await stack.sql`
+      UPDATE correlation_groups SET absorb_pending = true,
+        merged_into = (SELECT id FROM correlation_groups WHERE workflow_id = ${fault!.workflowId})
+      WHERE workflow_id = ${symptom!.workflowId}`;
+    const pending = async () =>
+      (
+        await stack.sql<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM correlation_groups WHERE workflow_id = ${symptom!.workflowId} AND absorb_pending`
+      )[0]!.n;
+
+    // The router sweeps folds on its first pass: the symptom's Update waits on a Temporal that never answers.
+    const hungPort = (hung.address() as AddressInfo).port;
+    const timed = awayTemporal(hungPort);
+    const atDeadline = new AlertRouter({
+      ...stack.routerOptions,
+      temporal: timed.client,
+      companyIds: [company.companyId],
+      signalDeadlineMs: DEADLINE_MS,
+      log: () => undefined,
+    });
+    try {
+      expect(await atDeadline.routeBatch()).toBe(0);
+      expect(timed.updates.length).toBeGreaterThan(0);
+      expect(await pending()).toBe(1);
+    } finally {
+      await atDeadline.stop();
+      await timed.close();
+    }
+
+    const stopped = awayTemporal(hungPort);
+    const untilStopped = new AlertRouter({
+      ...stack.routerOptions,
+      temporal: stopped.client,
+      companyIds: [company.companyId],
+      // Longer than the test: only the stop may end the Update.
+      signalDeadlineMs: 600_000,
+      log: () => undefined,
+    });
+    try {
+      await untilStopped.start();
+      await eventually(async () => (stopped.updates.length > 0 ? true : undefined), 'the fold under way');
+      await untilStopped.stop();
+      expect(await pending()).toBe(1);
+    } finally {
+      await untilStopped.stop();
+      await stopped.close();
+    }
+
+    const next = new AlertRouter({ ...stack.routerOptions, companyIds: [company.companyId] });
+    try {
+      await eventually(async () => {
+        await next.routeBatch();
+        const [s] = (await incidents()).filter((i) => i.id === symptom!.id);
+        return (await pending()) === 0 && !s ? true : undefined;
+      }, 'the fold finished: both alerts in the fault');
+    } finally {
+      await next.stop();
+    }
+    expect((await incidents()).map((i) => i.id)).toEqual([fault!.id, fault!.id]);
   });
 });
