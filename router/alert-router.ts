@@ -25,6 +25,7 @@ import {
   markRouted,
   type ClaimedAlert,
   type RouteFailure,
+  type ScopeOptions,
 } from './routing/queue.ts';
 import { routeResolutions } from './routing/resolution-pass.ts';
 import { WAITING_FOR_ROUTING } from './routing/resolutions.ts';
@@ -71,6 +72,8 @@ export class AlertRouter {
   /** Rules already reported as muting nothing, so the log says it once per process. */
   private readonly reported = new Set<string>();
   private readonly locks: PartitionLocks;
+  /** The companies this router claims and folds: every company for a production router. */
+  private readonly scope: ScopeOptions;
   /** The pass under way (routeBatch), or settled. */
   private passDone: Promise<unknown> = Promise.resolve();
 
@@ -81,13 +84,11 @@ export class AlertRouter {
       maxSilences: opts.maxActiveSilences ?? maxActiveSilences(),
       companyBudgetMs: opts.mutingBudgetMs ?? DEFAULT_MUTING_BUDGET.companyBudgetMs,
     };
-    // Routers of one scope exclude each other; every production router has the empty scope.
-    const scope = opts.companyIds
-      ? `ids:${[...opts.companyIds].sort().join(',')}`
-      : opts.companyScope
-        ? `scope:${opts.companyScope.idPrefix}|${opts.companyScope.sharedUnlessPrefix ?? ''}`
-        : '';
-    this.locks = new PartitionLocks(opts.sql, lockKeyOf(scope), opts.leaseSeconds);
+    this.scope = {
+      ...(opts.companyIds ? { companyIds: opts.companyIds } : {}),
+      ...(opts.companyScope ? { companyScope: opts.companyScope } : {}),
+    };
+    this.locks = new PartitionLocks(opts.sql, lockKeyOf(this.scope), opts.leaseSeconds);
     // Each lane in flight listens for the stop (signals.ts).
     setMaxListeners(CALL_LISTENERS, this.stopping.signal);
   }
@@ -168,11 +169,7 @@ export class AlertRouter {
 
   private async pass(): Promise<number> {
     const { sql } = this.opts;
-    const scope = {
-      ...(this.opts.companyIds ? { companyIds: this.opts.companyIds } : {}),
-      ...(this.opts.companyScope ? { companyScope: this.opts.companyScope } : {}),
-    };
-    const partitions = await this.locks.take((conn) => duePartitions(conn, scope));
+    const partitions = await this.locks.take((conn) => duePartitions(conn, this.scope));
     try {
       if (partitions.length > 0) await settleDeadPasses(this.locks.passSql, this.locks.key, partitions);
       const share = this.opts.perCompany ?? 500;
@@ -181,7 +178,7 @@ export class AlertRouter {
         total: this.opts.batchSize ?? CLAIM_SIZE,
         partitions,
         afterCompanyId: this.cursor,
-        ...scope,
+        ...this.scope,
       });
       // As many lanes as a company's share of alerts, and as many in all as the claims of old: a storm on distinct
       // keys cannot hold the router for 5,000 signals (domain/lane-budget.ts). What it leaves waits for the next pass.
@@ -293,7 +290,7 @@ export class AlertRouter {
     if (!this.folding && Date.now() - this.foldSweptAt < FOLD_SWEEP_MS) return;
     this.foldSweptAt = Date.now();
     const limits = { stop: this.stopping.signal, deadlineMs: this.opts.signalDeadlineMs };
-    this.folding = (await foldSymptomIncidents(this.opts.sql, this.opts.temporal, limits)) > 0;
+    this.folding = (await foldSymptomIncidents(this.opts.sql, this.opts.temporal, { limits, scope: this.scope })) > 0;
   }
 
   private failure(id: string, kind: RouteErrorKind, attempts: number): RouteFailure {

@@ -7,6 +7,7 @@
 // routers hold the presence lock), so two or more routers route side by side.
 import postgres from 'postgres';
 import type { Sql } from '../../db/sql.ts';
+import type { ScopeOptions } from './queue.ts';
 
 type PendingQuery = postgres.PendingQuery<postgres.Row[]>;
 
@@ -20,8 +21,16 @@ export const DEFAULT_LEASE_SECONDS = 30;
 /** The presence lock's second key: outside the partitions' 0…ROUTE_PARTITIONS-1. */
 const PRESENCE = ROUTE_PARTITIONS;
 
-/** The lock key of a router scope: every production router shares the empty scope's. */
-export function lockKeyOf(scope: string): number {
+/**
+ * The lock key of a router scope: routers of one scope exclude each other, and every production router shares the
+ * empty scope's.
+ */
+export function lockKeyOf(o: ScopeOptions): number {
+  const scope = o.companyIds
+    ? `ids:${[...o.companyIds].sort().join(',')}`
+    : o.companyScope
+      ? `scope:${o.companyScope.idPrefix}|${o.companyScope.sharedUnlessPrefix ?? ''}`
+      : '';
   // FNV-1a, kept positive so pg_locks shows the same number (its classid is an oid).
   let h = 0x811c9dc5;
   for (const ch of `alert-route:${scope}`) {

@@ -73,7 +73,7 @@ export interface CompanyScope {
   sharedUnlessPrefix?: string;
 }
 
-type ScopeOptions = Pick<ClaimOptions, 'companyIds' | 'companyScope'>;
+export type ScopeOptions = Pick<ClaimOptions, 'companyIds' | 'companyScope'>;
 
 /** The companies of a router's scope, as a WHERE clause on `companies` (a small table, read whole anyway). */
 function scoped(sql: Sql, o: ScopeOptions) {
@@ -84,6 +84,11 @@ function scoped(sql: Sql, o: ScopeOptions) {
   return sql`(${only}::text[] IS NULL OR id = ANY(${only}::text[]))
     AND (${prefix}::text IS NULL OR starts_with(id, ${prefix}::text)
       OR (${shared}::text IS NOT NULL AND NOT starts_with(id, ${shared}::text)))`;
+}
+
+/** The ids of the scope's companies, as a subquery (every company for a production router's empty scope). */
+export function companiesInScope(sql: Sql, o: ScopeOptions) {
+  return sql`SELECT id FROM companies WHERE ${scoped(sql, o)}`;
 }
 
 /** The partitions of the scope's companies with alerts due for routing, as a query of `p` (partitions.ts takes). */

@@ -11,7 +11,7 @@ import { hostFaultMatch } from '../../domain/correlate.ts';
 import type { Actor } from '../../workflows/types.ts';
 import { FoldError, foldIncident, type FoldSide } from '../incident-fold.ts';
 import type { Stored } from './groups.ts';
-import { CLAIMED_COLUMNS, type ClaimedAlert } from './queue.ts';
+import { CLAIMED_COLUMNS, companiesInScope, type ClaimedAlert, type ScopeOptions } from './queue.ts';
 import type { CallLimits } from './signals.ts';
 
 export interface SymptomMerge {
@@ -79,9 +79,9 @@ const SIDE = (t: string) => `${t}.id, ${t}.company_id AS "companyId", ${t}.workf
 export async function foldSymptomIncidents(
   sql: Sql,
   temporal: Client,
-  limits: CallLimits = {},
-  limit = 20,
+  o: { limits?: CallLimits; scope?: ScopeOptions; limit?: number } = {},
 ): Promise<number> {
+  const { limits = {}, scope = {}, limit = 20 } = o;
   const pending = await sql<PendingFold[]>`
     SELECT g.id AS "groupId", g.first_at < now() - make_interval(mins => ${FOLD_WAIT_MINUTES}) AS stale,
       (SELECT row_to_json(x) FROM (SELECT ${sql.unsafe(SIDE('s'))}, s.merged_into AS "mergedInto"
@@ -89,7 +89,7 @@ export async function foldSymptomIncidents(
       (SELECT row_to_json(x) FROM (SELECT ${sql.unsafe(SIDE('t'))} FROM incidents t WHERE t.workflow_id = f.workflow_id) x)
         AS target
     FROM correlation_groups g JOIN correlation_groups f ON f.id = g.merged_into
-    WHERE g.absorb_pending ORDER BY g.first_at LIMIT ${limit}`;
+    WHERE g.absorb_pending AND g.company_id IN (${companiesInScope(sql, scope)}) ORDER BY g.first_at LIMIT ${limit}`;
   let left = 0;
   for (let i = 0; i < pending.length; i++) {
     // The router stopping: the rest keep their marks for the next one.
