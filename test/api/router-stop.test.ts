@@ -3,10 +3,8 @@
 // failed lane, and a stop cancels the lanes in flight and signals no more. The lanes it left are not counted against
 // their alerts, and the next router routes them, each counted once.
 import { randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertRouter } from '../../router/alert-router.ts';
+import { awayRouter, awayTemporal, realRouter, startAwayServers, type AwayServers } from '../helpers/away-temporal.ts';
 import { createCompany, type TestCompany } from '../helpers/fixtures.ts';
 import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.ts';
 
@@ -17,50 +15,15 @@ const CONCURRENCY = 16;
 const DEADLINE_MS = 3_000;
 
 let stack: Stack;
-/** A port nothing listens on: Temporal down (connections refused, the client retrying until each call's deadline). */
-let refusedPort: number;
-/** A server that takes connections and never answers: Temporal hung (each call pending until its deadline). */
-const hung = createServer((socket) => void held.push(socket));
-const held: Socket[] = [];
+let servers: AwayServers;
 beforeAll(async () => {
   stack = await startStack({ startRouter: false });
-  refusedPort = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+  servers = await startAwayServers();
 });
 afterAll(async () => {
-  for (const socket of held) socket.destroy();
-  await new Promise((resolve) => hung.close(resolve));
+  await servers?.close();
   await stack?.stop();
 });
-
-/** A client of a Temporal that is down or hung, counting the lanes the router tried to signal. */
-function awayTemporal(port: number) {
-  const tried = new Set<string>();
-  const told: string[] = [];
-  const updates: string[] = [];
-  const counting: WorkflowClientInterceptor = {
-    signalWithStart: (input, next) => {
-      tried.add(input.options.workflowId);
-      return next(input);
-    },
-    signal: (input, next) => {
-      told.push(input.workflowExecution.workflowId);
-      return next(input);
-    },
-    startUpdate: (input, next) => {
-      updates.push(input.workflowExecution.workflowId);
-      return next(input);
-    },
-  };
-  const connection = Connection.lazy({ address: `127.0.0.1:${port}` });
-  const client = new Client({ connection, namespace: 'default', interceptors: { workflow: [counting] } });
-  return { client, tried, told, updates, close: () => connection.close() };
-}
 
 async function raiseOnDistinctKeys(company: TestCompany): Promise<void> {
   for (let i = 0; i < LANES; i++) {
@@ -97,7 +60,7 @@ async function expectLeftUncounted(company: TestCompany, why: RegExp): Promise<v
 /** The next router, on the real Temporal, once the left alerts are due: routes them all, each counted once. */
 async function routedByTheNext(company: TestCompany): Promise<void> {
   await stack.sql`UPDATE alerts SET route_next_at = now() WHERE company_id = ${company.companyId}`;
-  const next = new AlertRouter({ ...stack.routerOptions, companyIds: [company.companyId] });
+  const next = realRouter(stack, company);
   await next.start();
   try {
     await eventually(
@@ -120,14 +83,8 @@ describe('a router whose Temporal is away', () => {
   it('ends its pass after one wave of lanes, counts nothing, and the next router routes them all', async () => {
     const company = await createCompany(stack.sql, { runbooks: [] });
     await raiseOnDistinctKeys(company);
-    const away = awayTemporal(refusedPort);
-    const router = new AlertRouter({
-      ...stack.routerOptions,
-      temporal: away.client,
-      companyIds: [company.companyId],
-      signalDeadlineMs: DEADLINE_MS,
-      log: () => undefined,
-    });
+    const away = awayTemporal(servers.refusedPort);
+    const router = awayRouter(stack, company, away, DEADLINE_MS);
     try {
       expect(await router.routeBatch()).toBe(LANES);
       // One wave: each runner stopped at its first lane that Temporal did not answer.
@@ -146,15 +103,9 @@ describe('a router told to stop mid-pass', () => {
   it('cancels the lanes in flight, signals no more, counts nothing, and the next router routes them all', async () => {
     const company = await createCompany(stack.sql, { runbooks: [] });
     await raiseOnDistinctKeys(company);
-    const away = awayTemporal((hung.address() as AddressInfo).port);
-    const router = new AlertRouter({
-      ...stack.routerOptions,
-      temporal: away.client,
-      companyIds: [company.companyId],
-      // Longer than the test: only the stop may end these calls.
-      signalDeadlineMs: 600_000,
-      log: () => undefined,
-    });
+    const away = awayTemporal(servers.hungPort);
+    // Longer than the test: only the stop may end these calls.
+    const router = awayRouter(stack, company, away, 600_000);
     try {
       await router.start();
       // The first wave is in flight, each call pending on the hung server until its deadline.
@@ -189,7 +140,7 @@ describe('resolutions while Temporal is away', () => {
     };
     const sources = ['web-a', 'web-b', 'web-c'];
     for (const source of sources) await send(source, 'trigger');
-    const opened = new AlertRouter({ ...stack.routerOptions, companyIds: [company.companyId] });
+    const opened = realRouter(stack, company);
     await opened.start();
     const recovered = () => stack.sql<{ n: number; recovered: number }[]>`
       SELECT count(*)::int AS n, count(source_resolved_at)::int AS recovered
@@ -201,14 +152,8 @@ describe('resolutions while Temporal is away', () => {
     }
 
     for (const source of sources) await send(source, 'resolve');
-    const away = awayTemporal(refusedPort);
-    const router = new AlertRouter({
-      ...stack.routerOptions,
-      temporal: away.client,
-      companyIds: [company.companyId],
-      signalDeadlineMs: DEADLINE_MS,
-      log: () => undefined,
-    });
+    const away = awayTemporal(servers.refusedPort);
+    const router = awayRouter(stack, company, away, DEADLINE_MS);
     try {
       await router.routeBatch();
       // The first recovery waited out its deadline; the other two were not tried this pass.
@@ -219,7 +164,7 @@ describe('resolutions while Temporal is away', () => {
       await away.close();
     }
     await stack.sql`UPDATE alerts SET route_next_at = now() WHERE company_id = ${company.companyId}`;
-    const next = new AlertRouter({ ...stack.routerOptions, companyIds: [company.companyId] });
+    const next = realRouter(stack, company);
     await next.start();
     try {
       await eventually(
@@ -229,97 +174,5 @@ describe('resolutions while Temporal is away', () => {
     } finally {
       await next.stop();
     }
-  });
-});
-
-describe('a host fault fold whose workflows do not answer', () => {
-  it('ends at its deadline or at a stop, keeps its mark, and the next router finishes it', async () => {
-    const company = await createCompany(stack.sql, { runbooks: [] });
-    const ids: string[] = [];
-    // Two hosts: two incidents (on one host, the fault would take the symptom in as it is routed).
-    for (const [asset, signature] of [
-      ['srv-k', 'queue_stuck'],
-      ['srv-k2', 'host_down'],
-    ]) {
-      const res = await postAlert(stack.url, company.apiKey, {
-        asset_name: asset,
-        signature,
-        severity: 'high',
-        message: `${signature} on ${asset}`,
-        tool_source: 'Zabbix',
-      });
-      expect(res.status).toBe(202);
-      ids.push(((await res.json()) as { alert_id: string }).alert_id);
-    }
-    const incidents = async () =>
-      stack.sql<{ id: string; workflowId: string; mergedInto: string | null }[]>`
-        SELECT i.id, i.workflow_id AS "workflowId", i.merged_into AS "mergedInto" FROM alerts a
-        JOIN incidents i ON i.id = a.incident_id WHERE a.id = ANY(${ids}) ORDER BY a.received_at`;
-    const opener = new AlertRouter({ ...stack.routerOptions, companyIds: [company.companyId] });
-    await opener.start();
-    const [symptom, fault] = await eventually(async () => {
-      const rows = await incidents();
-      return rows.length === 2 && rows[0]!.id !== rows[1]!.id ? rows : undefined;
-    }, 'two incidents').finally(() => opener.stop());
-    // A fold a router marked and did not finish: the symptom's group points at the fault's.
-    await stack.sql`
-      UPDATE correlation_groups SET absorb_pending = true,
-        merged_into = (SELECT id FROM correlation_groups WHERE workflow_id = ${fault!.workflowId})
-      WHERE workflow_id = ${symptom!.workflowId}`;
-    const pending = async () =>
-      (
-        await stack.sql<{ n: number }[]>`
-          SELECT count(*)::int AS n FROM correlation_groups WHERE workflow_id = ${symptom!.workflowId} AND absorb_pending`
-      )[0]!.n;
-
-    // The router sweeps folds on its first pass: the symptom's Update waits on a Temporal that never answers.
-    const hungPort = (hung.address() as AddressInfo).port;
-    const timed = awayTemporal(hungPort);
-    const atDeadline = new AlertRouter({
-      ...stack.routerOptions,
-      temporal: timed.client,
-      companyIds: [company.companyId],
-      signalDeadlineMs: DEADLINE_MS,
-      log: () => undefined,
-    });
-    try {
-      expect(await atDeadline.routeBatch()).toBe(0);
-      expect(timed.updates.length).toBeGreaterThan(0);
-      expect(await pending()).toBe(1);
-    } finally {
-      await atDeadline.stop();
-      await timed.close();
-    }
-
-    const stopped = awayTemporal(hungPort);
-    const untilStopped = new AlertRouter({
-      ...stack.routerOptions,
-      temporal: stopped.client,
-      companyIds: [company.companyId],
-      // Longer than the test: only the stop may end the Update.
-      signalDeadlineMs: 600_000,
-      log: () => undefined,
-    });
-    try {
-      await untilStopped.start();
-      await eventually(async () => (stopped.updates.length > 0 ? true : undefined), 'the fold under way');
-      await untilStopped.stop();
-      expect(await pending()).toBe(1);
-    } finally {
-      await untilStopped.stop();
-      await stopped.close();
-    }
-
-    const next = new AlertRouter({ ...stack.routerOptions, companyIds: [company.companyId] });
-    try {
-      await eventually(async () => {
-        await next.routeBatch();
-        const [s] = (await incidents()).filter((i) => i.id === symptom!.id);
-        return (await pending()) === 0 && !s ? true : undefined;
-      }, 'the fold finished: both alerts in the fault');
-    } finally {
-      await next.stop();
-    }
-    expect((await incidents()).map((i) => i.id)).toEqual([fault!.id, fault!.id]);
   });
 });
