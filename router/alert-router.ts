@@ -30,7 +30,7 @@ import {
 import { routeResolutions } from './routing/resolution-pass.ts';
 import { WAITING_FOR_ROUTING } from './routing/resolutions.ts';
 import { sendLanes } from './routing/send.ts';
-import { CALL_LISTENERS } from './routing/signals.ts';
+import { CALL_LISTENERS, type CallLimits } from './routing/signals.ts';
 import { foldSymptomIncidents } from './routing/symptoms.ts';
 import { lockKeyOf, PartitionLocks } from './routing/partitions.ts';
 import { beginPass, endPass, failPass, settleDeadPasses } from './routing/passes.ts';
@@ -55,6 +55,8 @@ export class AlertRouter {
   private stopped = false;
   /** Aborted by stop(): the pass under way cancels its calls to Temporal and signals no more lanes (send.ts). */
   private readonly stopping = new AbortController();
+  /** How the pass's calls to Temporal end early: the stop above, and the signal deadline. */
+  private readonly calls: CallLimits;
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
@@ -91,6 +93,7 @@ export class AlertRouter {
     this.locks = new PartitionLocks(opts.sql, lockKeyOf(this.scope), opts.leaseSeconds);
     // Each lane in flight listens for the stop (signals.ts).
     setMaxListeners(CALL_LISTENERS, this.stopping.signal);
+    this.calls = { stop: this.stopping.signal, deadlineMs: opts.signalDeadlineMs };
   }
 
   async start(): Promise<void> {
@@ -252,8 +255,8 @@ export class AlertRouter {
         temporal: this.opts.temporal,
         taskQueue: this.opts.taskQueue ?? TASK_QUEUE,
         hold: this.opts.hold,
-        stop: this.stopping.signal,
-        signalDeadlineMs: this.opts.signalDeadlineMs,
+        stop: this.calls.stop,
+        signalDeadlineMs: this.calls.deadlineMs,
       },
       routable,
       placements,
@@ -267,7 +270,7 @@ export class AlertRouter {
         this.opts.temporal,
         notes,
         (id, kind) => this.failure(id, kind, attempts.get(id) ?? 1),
-        { stop: this.stopping.signal, deadlineMs: this.opts.signalDeadlineMs },
+        this.calls,
       )),
     );
     await markFailed(this.locks.passSql, failures);
@@ -289,8 +292,8 @@ export class AlertRouter {
     if (this.stopped) return;
     if (!this.folding && Date.now() - this.foldSweptAt < FOLD_SWEEP_MS) return;
     this.foldSweptAt = Date.now();
-    const limits = { stop: this.stopping.signal, deadlineMs: this.opts.signalDeadlineMs };
-    this.folding = (await foldSymptomIncidents(this.opts.sql, this.opts.temporal, { limits, scope: this.scope })) > 0;
+    const o = { limits: this.calls, scope: this.scope };
+    this.folding = (await foldSymptomIncidents(this.opts.sql, this.opts.temporal, o)) > 0;
   }
 
   private failure(id: string, kind: RouteErrorKind, attempts: number): RouteFailure {
