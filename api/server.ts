@@ -12,6 +12,7 @@ import type { ServiceConfig } from '../lib/config.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { createTokenService } from './auth.ts';
 import { createAuthRoutes } from './auth-routes.ts';
+import { createCommandWaits } from './graphql/command-waits.ts';
 import { createContextFactory } from './graphql/context.ts';
 import { createUserEvents, listenForUserChanges } from './user-events.ts';
 import { createIncidentPubSub, listenForIncidentUpdates, listenForNotifications } from './events.ts';
@@ -84,6 +85,7 @@ export async function createApiServer(deps: {
     secrets,
     mailer,
     cookies,
+    commands: createCommandWaits({ deadlineMs: config.commandDeadlineMs, log: logger }),
   });
 
   // Subscriptions in GraphiQL go over graphql-ws, as the dashboard's do; the page comes from the installed package.

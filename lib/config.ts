@@ -58,6 +58,12 @@ export interface Config {
    * or later), and another router routes them.
    */
   routerLeaseSeconds: number;
+  /**
+   * COMMAND_DEADLINE_MS (500 to 120,000): how long a person's command on an incident (acknowledge, merge, run a
+   * runbook) waits for the incident's workflow before the API answers PENDING; the command goes on and takes effect
+   * when Temporal and a worker answer (api/graphql/command-waits.ts).
+   */
+  commandDeadlineMs: number;
   defaultGroupWaitSeconds: number;
   defaultApprovalTimeoutSeconds: number;
   webhookRatePerMinute: number;
@@ -215,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerNice: Math.min(Math.max(int(env, 'WORKER_NICE', 10), 0), 19),
     routerNice: Math.min(Math.max(int(env, 'ROUTER_NICE', 10), 0), 19),
     routerLeaseSeconds: Math.min(Math.max(int(env, 'ROUTER_LEASE_SECONDS', 30), 5), 3600),
+    commandDeadlineMs: Math.min(Math.max(int(env, 'COMMAND_DEADLINE_MS', 10_000), 500), 120_000),
     defaultGroupWaitSeconds: int(env, 'GROUP_WAIT_SECONDS', 5),
     defaultApprovalTimeoutSeconds: int(env, 'APPROVAL_TIMEOUT_SECONDS', 3600),
     webhookRatePerMinute: int(env, 'WEBHOOK_RATE_PER_MINUTE', 600),

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import { GraphQLError } from 'graphql';
 import type { Sql } from '../../db/sql.ts';
 import type { Config } from '../../lib/config.ts';
+import type { CommandWaits } from './command-waits.ts';
 import type { AuthUser, TokenService } from '../auth.ts';
 import type { IncidentPubSub } from '../events.ts';
 import type { IncidentFeed } from '../incident-feed.ts';
@@ -23,6 +24,8 @@ export interface GraphQLContext {
   /** Changed incidents' headers, read once per change for every subscriber of this process. */
   incidentFeed: IncidentFeed;
   config: Config;
+  /** People's commands on incidents: answered PENDING at the deadline while Temporal does not answer. */
+  commands: CommandWaits;
   user: AuthUser | null;
   /** The caller's session (null when signed out): logout and the session list name it. */
   sessionId: string | null;

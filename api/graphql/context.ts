@@ -14,6 +14,7 @@ import type { IncidentFeed } from '../incident-feed.ts';
 import type { LoginThrottle } from '../login-throttle.ts';
 import type { UserEvents } from '../user-events.ts';
 import type { GraphQLContext } from './builder.ts';
+import type { CommandWaits } from './command-waits.ts';
 
 export interface ContextDeps {
   sql: Sql;
@@ -27,6 +28,7 @@ export interface ContextDeps {
   secrets: SecretBox;
   mailer: Mailer | null;
   cookies: CookiePolicy;
+  commands: CommandWaits;
 }
 
 export function createContextFactory(deps: ContextDeps) {
@@ -39,6 +41,7 @@ export function createContextFactory(deps: ContextDeps) {
     incidentFeed: deps.incidentFeed,
     userEvents: deps.userEvents,
     config,
+    commands: deps.commands,
     loginThrottle: deps.loginThrottle,
     tenants: { secrets: deps.secrets, sessionIdleMinutes: config.sessionIdleMinutes, mailer: deps.mailer },
   };

@@ -9,7 +9,7 @@ import { createApiServer } from '../../api/server.ts';
 import type { CloudWatchOptions } from '../../api/webhooks/cloudwatch.ts';
 import { createSql, type Sql } from '../../db/sql.ts';
 import { loadConfig, type ServiceConfig } from '../../lib/config.ts';
-import { startWorker } from '../../worker/create-worker.ts';
+import { startWorker, type RunningWorker } from '../../worker/create-worker.ts';
 import { FILE_COMPANY_SCOPE, TEST_ENCRYPTION_KEY } from './fixtures.ts';
 import { quietLogger } from './quiet-logger.ts';
 
@@ -49,6 +49,9 @@ export interface Stack {
    * starting a router of its own spreads these and overrides what it swaps.
    */
   routerOptions: AlertRouterOptions;
+  /** Stops the stack's worker (its workflows wait, as with every worker gone); `startWorker` brings a new one. */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -81,13 +84,15 @@ export async function startStack(
     encryptionKey: TEST_ENCRYPTION_KEY,
   };
   const sql = createSql(databaseUrl);
-  const running = await startWorker({
-    address: temporalAddress,
-    sql,
-    config,
-    workflowBundle: await workflowBundle(),
-    ...(opts.activities ? { activities: opts.activities } : {}),
-  });
+  const newWorker = async () =>
+    startWorker({
+      address: temporalAddress,
+      sql,
+      config,
+      workflowBundle: await workflowBundle(),
+      ...(opts.activities ? { activities: opts.activities } : {}),
+    });
+  let running: RunningWorker | null = await newWorker();
   const connection = await Connection.connect({ address: temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const api = await createApiServer({
@@ -117,11 +122,19 @@ export async function startStack(
     worker: running.worker,
     router,
     routerOptions,
+    async stopWorker() {
+      await running?.stop();
+      running = null;
+    },
+    async startWorker() {
+      running ??= await newWorker();
+      stack.worker = running.worker;
+    },
     async stop() {
       // A test may swap the router (stack.router = …); stop whichever runs now.
       await stack.router.stop();
       await api.close();
-      await running.stop();
+      await running?.stop();
       await connection.close();
       await sql.end({ timeout: 5 });
     },

@@ -128,14 +128,17 @@ async function runCommand<C extends IncidentCommand>(
   const incident = await getIncident(ctx.sql, companyScope(user), id);
   if (!incident) throw notFound(id);
   const command = await build(user, incident);
-  try {
-    const state = await ctx.temporal.workflow.getHandle(incident.workflowId).executeUpdate(update, { args: [command] });
+  return ctx.commands.run(incident.id, update.name, async () => {
+    let state: IncidentState;
+    try {
+      state = await ctx.temporal.workflow.getHandle(incident.workflowId).executeUpdate(update, { args: [command] });
+    } catch (err) {
+      throw refusal(err, incident) ?? err;
+    }
     const { comment, assignee } = command as Partial<AssignCommand>;
     await audited(ctx, update.name, incident, { ...(comment ? { comment } : {}), ...(assignee ? { assignee } : {}) });
     return fromState(state, incident.companyName);
-  } catch (err) {
-    throw refusal(err, incident) ?? err;
-  }
+  });
 }
 
 /**
@@ -166,31 +169,35 @@ async function reopen(ctx: GraphQLContext, id: string, comment: string | null | 
   const scope = companyScope(user);
   const incident = await getIncident(ctx.sql, scope, id);
   if (!incident) throw notFound(id);
-  let final = await finalIncidentState(ctx.sql, scope, id);
+  const final = await finalIncidentState(ctx.sql, scope, id);
   if (incident.status !== 'resolved' || !final) {
     throw new GraphQLError(`Incident is ${incident.status}, not resolved`, {
       extensions: { code: 'CONFLICT', reason: 'NotResolved' },
     });
   }
   const command = commandOf(user, incident, comment);
-  for (let attempt = 1; ; attempt += 1) {
-    try {
+  let from: IncidentState = final;
+  return ctx.commands.run(incident.id, reopenIncident.name, async () => {
+    for (let attempt = 1; ; attempt += 1) {
       // Read again before each try: a run caught closing may have saved a later state since, and the reopened run
       // should carry on from it. (Its line numbers are safe either way: the run starts above the stored version,
       // workflows/incident-open.ts startAboveStored.)
-      if (attempt > 1) final = (await finalIncidentState(ctx.sql, scope, id)) ?? final;
-      const state = await updateWithStart(ctx.temporal, ctx.config.taskQueue, incident, final, command);
+      if (attempt > 1) from = (await finalIncidentState(ctx.sql, scope, id)) ?? from;
+      let state: IncidentState;
+      try {
+        state = await updateWithStart(ctx.temporal, ctx.config.taskQueue, incident, from, command);
+      } catch (err) {
+        const closing = err instanceof WorkflowUpdateFailedError && (err.cause as ApplicationFailure)?.type;
+        if (closing === 'IncidentClosing' && attempt < 3) {
+          await new Promise((r) => setTimeout(r, 500 * attempt));
+          continue;
+        }
+        throw refusal(err, incident) ?? err;
+      }
       await audited(ctx, 'reopenIncident', incident, comment ? { comment: command.comment } : {});
       return fromState(state, incident.companyName);
-    } catch (err) {
-      const closing = err instanceof WorkflowUpdateFailedError && (err.cause as ApplicationFailure)?.type;
-      if (closing === 'IncidentClosing' && attempt < 3) {
-        await new Promise((r) => setTimeout(r, 500 * attempt));
-        continue;
-      }
-      throw refusal(err, incident) ?? err;
     }
-  }
+  });
 }
 
 function updateWithStart(

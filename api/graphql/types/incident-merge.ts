@@ -42,26 +42,28 @@ async function mergeIncidents(ctx: GraphQLContext, targetId: string, sourceIds: 
     sources.push(s);
   }
 
-  let state = null;
   const { actor, comment: note } = commandOf(user, target, comment);
-  for (const source of sources) {
-    let moved: number;
-    try {
-      ({ state, moved } = await foldIncident(ctx.sql, ctx.temporal, source, target, {
-        actor,
-        ...(note ? { comment: note } : {}),
-      }));
-    } catch (err) {
-      if (!(err instanceof FoldError)) throw err;
-      throw refusal(err.cause, err.side === 'source' ? source : target) ?? err.cause;
+  return ctx.commands.run(target.id, 'mergeIncidents', async () => {
+    let state = null;
+    for (const source of sources) {
+      let moved: number;
+      try {
+        ({ state, moved } = await foldIncident(ctx.sql, ctx.temporal, source, target, {
+          actor,
+          ...(note ? { comment: note } : {}),
+        }));
+      } catch (err) {
+        if (!(err instanceof FoldError)) throw err;
+        throw refusal(err.cause, err.side === 'source' ? source : target) ?? err.cause;
+      }
+      await audited(ctx, 'mergeIncidents', target, {
+        source: source.id,
+        alertCount: moved,
+        ...(comment ? { comment } : {}),
+      });
     }
-    await audited(ctx, 'mergeIncidents', target, {
-      source: source.id,
-      alertCount: moved,
-      ...(comment ? { comment } : {}),
-    });
-  }
-  return fromState(state!, target.companyName);
+    return fromState(state!, target.companyName);
+  });
 }
 
 async function splitIncident(ctx: GraphQLContext, id: string, alertIds: string[], comment?: string | null) {
@@ -85,12 +87,27 @@ async function splitIncident(ctx: GraphQLContext, id: string, alertIds: string[]
   const [row] = await ctx.sql<{ n: number }[]>`
     SELECT alert_count - routed_repeats AS n FROM incidents WHERE id = ${incident.id}`;
   const before = row?.n ?? 0;
-  let state;
-  try {
-    state = await ctx.temporal.workflow.getHandle(incident.workflowId).executeUpdate(detachAlerts, { args: [cmd] });
-  } catch (err) {
-    throw refusal(err, incident) ?? err;
-  }
+  return ctx.commands.run(incident.id, 'splitIncident', async () => {
+    const state = await ctx.temporal.workflow
+      .getHandle(incident.workflowId)
+      .executeUpdate(detachAlerts, { args: [cmd] })
+      .catch((err: unknown) => {
+        throw refusal(err, incident) ?? err;
+      });
+    await moveSplit(ctx, incident, found, { before, after: state.alertCount });
+    await audited(ctx, 'splitIncident', incident, { alertCount: found.length, ...(comment ? { comment } : {}) });
+    return fromState(state, incident.companyName);
+  });
+}
+
+/** The split's alerts into a group of their own, once the incident's workflow took them off its count. */
+async function moveSplit(
+  ctx: GraphQLContext,
+  incident: IncidentRecord,
+  found: Array<{ id: string; assetName: string; signature: string }>,
+  count: { before: number; after: number },
+): Promise<void> {
+  const wanted = found.map((a) => a.id);
   // A group of their own, under a key of its own, so the incident's key keeps its group; the router opens it.
   const key = `${incident.aggregationKey}~split`;
   await ctx.sql.begin(async (tx) => {
@@ -113,16 +130,14 @@ async function splitIncident(ctx: GraphQLContext, id: string, alertIds: string[]
       WHERE id = ANY(${wanted})`;
     // What the workflow could not take off its own count were repeats the router counted here. The row changes
     // after the workflow's own save, so it is newer than that save: a live header taking only newer rows shows it.
-    const fromWorkflow = before - state.alertCount;
+    const fromWorkflow = count.before - count.after;
     await tx`
       UPDATE incidents SET routed_repeats = greatest(routed_repeats - ${found.length - fromWorkflow}, 0),
-        alert_count = ${state.alertCount} + greatest(routed_repeats - ${found.length - fromWorkflow}, 0),
+        alert_count = ${count.after} + greatest(routed_repeats - ${found.length - fromWorkflow}, 0),
         updated_at = greatest(updated_at + interval '1 millisecond', now())
       WHERE id = ${incident.id}`;
     await tx`SELECT pg_notify(${ALERT_CHANNEL}, ${incident.companyId}), pg_notify(${INCIDENT_CHANNEL}, ${incident.id})`;
   });
-  await audited(ctx, 'splitIncident', incident, { alertCount: found.length, ...(comment ? { comment } : {}) });
-  return fromState(state, incident.companyName);
 }
 
 builder.mutationField('mergeIncidents', (t) =>

@@ -28,19 +28,20 @@ builder.mutationField('redecideIncident', (t) =>
         ...commandOf(user, incident, args.comment),
         fourEyes: company?.settings?.approval?.fourEyes ?? false,
       };
-      try {
+      return ctx.commands.run(incident.id, redecideIncident.name, async () => {
         const state = await ctx.temporal.workflow
           .getHandle(incident.workflowId)
-          .executeUpdate(redecideIncident, { args: [command] });
+          .executeUpdate(redecideIncident, { args: [command] })
+          .catch((err: unknown) => {
+            throw refusal(err, incident) ?? err;
+          });
         await audited(ctx, 'redecideIncident', incident, {
           decisionId: state.decision?.decisionId ?? null,
           action: state.decision?.action ?? null,
           ...(command.comment ? { comment: command.comment } : {}),
         });
         return fromState(state, incident.companyName);
-      } catch (err) {
-        throw refusal(err, incident) ?? err;
-      }
+      });
     },
   }),
 );

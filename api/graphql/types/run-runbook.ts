@@ -40,19 +40,20 @@ builder.mutationField('runRunbook', (t) =>
         runbookCompanyId: live?.companyId ?? null,
         fourEyes: company?.settings?.approval?.fourEyes ?? false,
       };
-      try {
+      return ctx.commands.run(incident.id, runRunbook.name, async () => {
         const state = await ctx.temporal.workflow
           .getHandle(incident.workflowId)
-          .executeUpdate(runRunbook, { args: [command] });
+          .executeUpdate(runRunbook, { args: [command] })
+          .catch((err: unknown) => {
+            throw refusal(err, incident) ?? err;
+          });
         await audited(ctx, 'runRunbook', incident, {
           runbookId,
           version: command.runbook?.version ?? null,
           ...(command.comment ? { comment: command.comment } : {}),
         });
         return fromState(state, incident.companyName);
-      } catch (err) {
-        throw refusal(err, incident) ?? err;
-      }
+      });
     },
   }),
 );
