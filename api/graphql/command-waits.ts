@@ -67,8 +67,8 @@ export function createCommandWaits(o: CommandWaitOptions): CommandWaits {
         .finally(() => (waiting -= 1));
       throw new GraphQLError(
         `Incident ${incidentId} has not taken ${command} within ${o.deadlineMs / 1000} s: Temporal or ` +
-          'its workers are not answering. The command waits there and takes effect when they are back; the ' +
-          'incident shows it then.',
+          'its workers are not answering. It is not confirmed: once Temporal has it, it takes effect when a worker ' +
+          'is back, and the incident shows it then.',
         { extensions: { code: 'PENDING', reason: 'WorkflowNotAnswering' } },
       );
     },
