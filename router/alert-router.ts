@@ -16,6 +16,7 @@ import { TASK_QUEUE } from '../workflows/types.ts';
 import type { AlertRouterOptions } from './options.ts';
 import { ALERT_CHANNEL } from '../db/channels.ts';
 import { routeFailure, type RetryPolicy, type RouteErrorKind } from './routing/failures.ts';
+import { Outage } from './routing/outage.ts';
 import { placeIsolated, screenClaim } from './routing/intake.ts';
 import { DEFAULT_MUTING_BUDGET, reportInvalidRules, type MutingBudget } from './routing/muting.ts';
 import {
@@ -60,8 +61,7 @@ export class AlertRouter {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
-  private outage: string | null = null;
-  private outagePasses = 0;
+  private readonly outage: Outage;
   private cursor = '';
   /** The last claim took a full share of some company's queue: route again at once. */
   private backlogged = false;
@@ -80,6 +80,7 @@ export class AlertRouter {
   private passDone: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: AlertRouterOptions) {
+    this.outage = new Outage(opts.log);
     this.policy = { maxAttempts: opts.maxAttempts ?? 8, retryBaseMs: opts.retryBaseMs ?? 2000 };
     this.muting = {
       ...DEFAULT_MUTING_BUDGET,
@@ -123,19 +124,19 @@ export class AlertRouter {
       try {
         claimed = await this.routeBatch();
       } catch (err) {
-        this.reportOutage(`alert router: ${(err as Error).message}`);
+        this.outage.down(`alert router: ${(err as Error).message}`);
       }
       if (this.stopped) break;
       // A full claim, or one company at its share of it: more is waiting, so no pause to gather.
-      if ((claimed >= (this.opts.batchSize ?? CLAIM_SIZE) || this.backlogged) && !this.outage) continue;
-      if (claimed > 0 && !this.outage) {
+      if ((claimed >= (this.opts.batchSize ?? CLAIM_SIZE) || this.backlogged) && !this.outage.ongoing) continue;
+      if (claimed > 0 && !this.outage.ongoing) {
         // A partial claim under a steady stream: let a few milliseconds of alerts gather so the next pass
         // routes them together, instead of spending a pass (and its queries) on every few alerts.
         await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
         continue;
       }
       // While Temporal or PostgreSQL is away, back off; otherwise wait for NOTIFY or the poll.
-      const delay = this.outage ? Math.min(poll * 2 ** Math.min(this.outagePasses, 4), 30_000) : poll;
+      const delay = this.outage.pause(poll);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         this.wake = () => {
@@ -145,19 +146,6 @@ export class AlertRouter {
       });
       this.wake = null;
     }
-  }
-
-  /** One line when an outage starts and one when it ends, not one per retry. */
-  private reportOutage(message: string): void {
-    this.outagePasses += 1;
-    if (this.outage === null) this.opts.log?.(`${message}; alerts are kept and routed once it is back`);
-    this.outage = message;
-  }
-
-  private reportHealthy(): void {
-    if (this.outage !== null) this.opts.log?.('alert router: routing again');
-    this.outage = null;
-    this.outagePasses = 0;
   }
 
   /**
@@ -278,8 +266,8 @@ export class AlertRouter {
     const outages = failures.filter((f) => !f.counts && f.error !== WAITING_FOR_ROUTING);
     // A stop's cancelled lanes are not an outage.
     const away = !this.stopped && sent > 0 && reached === 0 && outages.length > 0;
-    if (away) this.reportOutage(`alert router: ${outages[0]!.error}`);
-    else if (!this.stopped) this.reportHealthy();
+    if (away) this.outage.down(`alert router: ${outages[0]!.error}`);
+    else if (!this.stopped) this.outage.up();
     const dead = failures.filter((f) => f.deadLetter).length;
     if (dead > 0)
       this.opts.log?.(`alert router: dead-lettered ${dead} alert(s) (${failures.find((f) => f.deadLetter)!.error})`);
