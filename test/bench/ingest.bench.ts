@@ -33,6 +33,7 @@ async function main(): Promise<boolean> {
   const { apiProcesses } = await import('../../scripts/start-services.ts');
   const { startIngestStack } = await import('./ingest-stack.ts');
   const { createCompany, createUser } = await import('../helpers/fixtures.ts');
+  const { startFloor } = await import('./ingest-floor.ts');
 
   const { SECONDS, CONC, RATE, BATCH, SAMPLES, STORM, STORM_BATCH, LAYOUT } = benchOptions();
   const APIS = apiProcesses();
@@ -136,6 +137,26 @@ async function main(): Promise<boolean> {
     await new Promise((r) => bare.close(r));
     const bareRps = (b.requests / b.elapsedMs) * 1000;
     rows.push(['bare express 5, express.json() (ceiling)', `${f0(bareRps)} req/s, ${lat(b)}`, '', '']);
+
+    // 1b. The floor: the ceiling plus a group-committed INSERT of each body before its 202 (ingest-floor.ts), closed
+    // loop then the open loop: what a durable webhook of any design costs here, with the router and worker idle.
+    const floor = await startFloor(sql);
+    await drive({ url: floor.url, kind: 'closed', seconds: 1 });
+    m = meter();
+    const fl = await drive({ url: floor.url, kind: 'closed' });
+    report('floor: bare express + group-committed INSERT', fl, m(fl));
+    const floorRps = (fl.requests / fl.elapsedMs) * 1000;
+    m = meter();
+    const flo = await drive({ url: floor.url, kind: 'open' });
+    report(`floor, open loop ${RATE}/s`, flo, m(flo));
+    await floor.close();
+    rows.push([
+      'floor: bare + group-committed INSERT (reference)',
+      `${f0(floorRps)} req/s, ${lat(fl)}`,
+      '',
+      `${(floorRps / bareRps).toFixed(2)}× bare`,
+    ]);
+    rows.push([`floor, open loop ${RATE}/s (reference)`, lat(flo), '', '']);
 
     // 2. Single-alert webhook: closed loop at max throughput, then an open loop paced at RATE alerts/s.
     const single = await company();
