@@ -1,12 +1,14 @@
 // Group commit for webhook deliveries. A 2xx is only sent once a delivery's rows are committed, but
 // requests that arrive while a commit is under way wait for the next one together: one transaction
-// checks their signatures for replays, takes their rate-limit tokens and inserts all their alerts with
-// one multi-row INSERT. Under load that turns thousands of commits into a few dozen. Routers are woken
+// checks their signatures for replays, takes their rate-limit tokens (delivery-checks.ts) and inserts all
+// their alerts with one multi-row INSERT, which alone is the commit when there is nothing to check. Under
+// load that turns thousands of commits into a few dozen. Routers are woken
 // after the commit (a throttled NOTIFY), so commits never queue on PostgreSQL's notification lock.
 import { ALERT_CHANNEL } from '../../db/channels.ts';
 import type { Sql, TransactionSql as Tx } from '../../db/sql.ts';
 import type { Severity } from '../../domain/types.ts';
 import type { AlertStatus } from '../receivers/types.ts';
+import { checkBatch, type BucketWrite } from './delivery-checks.ts';
 
 /** Named in db/channels.ts; re-exported for the API code that wakes the routers too. */
 export { ALERT_CHANNEL };
@@ -56,7 +58,12 @@ interface Pending {
 
 export interface AlertWriterOptions {
   sql: Sql;
-  /** Commits under way at once; more requests wait and join the next commit. */
+  /**
+   * Commits under way at once (default 2); more requests wait and join the next commit. One at a time made commits
+   * larger and cost less CPU per request, but with the router and the worker on the same cores the open loop's p99
+   * went from 82–96 ms to 272–342 ms (bench/RESULTS.md, eleventh session): a commit slowed by the machine held up
+   * every request behind it.
+   */
   maxInFlight?: number;
   /** Alerts in one commit at most; a larger queue is split over several. */
   maxBatchAlerts?: number;
@@ -119,12 +126,20 @@ export class AlertWriter {
   private async commit(batch: Pending[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { results, inserted } = await this.opts.sql.begin((tx) =>
-          writeBatch(
-            tx,
-            batch.map((p) => p.req),
-          ),
-        );
+        const reqs = batch.map((p) => p.req);
+        // With no signed request and no rate limit the batch is one INSERT, atomic by itself: it commits without
+        // BEGIN and COMMIT, two round trips fewer for every commit on the webhook's path.
+        const lone = reqs.every((r) => !r.signature && !(r.ratePerMinute > 0));
+        const { results, inserted } = lone
+          ? await insertBatch(
+              this.opts.sql,
+              reqs,
+              reqs.map(() => null),
+            )
+          : await this.opts.sql.begin(async (tx) => {
+              const { results: refused, buckets } = await checkBatch(tx, reqs);
+              return insertBatch(tx, reqs, refused, buckets);
+            });
         batch.forEach((p, i) => p.resolve(results[i]!));
         if (inserted > 0) this.wakeRouters();
         break;
@@ -147,11 +162,17 @@ export class AlertWriter {
   }
 }
 
-async function writeBatch(tx: Tx, reqs: WriteRequest[]): Promise<{ results: WriteResult[]; inserted: number }> {
-  const results: Array<WriteResult | null> = reqs.map(() => null);
-  await refuseReplays(tx, reqs, results);
-  await takeTokens(tx, reqs, results);
-
+/**
+ * The alerts of the requests `results` did not refuse, in one INSERT that also writes the rate-limit `buckets` the
+ * checks left (and, for duplicates, a read of what an earlier commit stored): atomic by itself, so `tx` is the pool
+ * when no check ran, the checks' transaction otherwise.
+ */
+async function insertBatch(
+  tx: Tx | Sql,
+  reqs: WriteRequest[],
+  results: Array<WriteResult | null>,
+  buckets: BucketWrite | null = null,
+): Promise<{ results: WriteResult[]; inserted: number }> {
   // Within the batch, the first row of a delivery id wins; the rest are its duplicates.
   const byKey = new Map<string, AlertRow>();
   for (let i = 0; i < reqs.length; i++) {
@@ -169,8 +190,14 @@ async function writeBatch(tx: Tx, reqs: WriteRequest[]): Promise<{ results: Writ
     const col = <K extends keyof AlertRow>(k: K) => rows.map((r) => r[k]);
     // Each alert's search row (migration 030) is written by the same statement, for the rows it added only: a
     // duplicate delivery adds neither.
+    const taken = buckets
+      ? tx`taken AS (
+          UPDATE webhook_rate_buckets b SET tokens = v.t, updated_at = now()
+          FROM unnest(${buckets.companyIds}::text[], ${buckets.tokens}::float8[]) AS v(c, t)
+          WHERE b.company_id = v.c),`
+      : tx``;
     const added = await tx<{ id: string; company_id: string; delivery_id: string }[]>`
-      WITH added AS (
+      WITH ${taken} added AS (
       INSERT INTO alerts (id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
                           tool_source, status, source_key, labels, receiver)
       SELECT id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
@@ -216,77 +243,4 @@ async function writeBatch(tx: Tx, reqs: WriteRequest[]): Promise<{ results: Writ
     return { kind: 'stored', alerts };
   });
   return { results: out, inserted: inserted.size };
-}
-
-/** A signature already seen with another delivery key is a replay of a captured request. */
-async function refuseReplays(tx: Tx, reqs: WriteRequest[], results: Array<WriteResult | null>): Promise<void> {
-  const signed = reqs.map((r, i) => ({ r, i })).filter(({ r }) => r.signature);
-  if (signed.length === 0) return;
-  const firstKey = new Map<string, string>();
-  for (const { r } of signed) {
-    const k = `${r.companyId}\u0000${r.signature!.value}`;
-    if (!firstKey.has(k)) firstKey.set(k, r.signature!.deliveryKey);
-  }
-  const entries = [...firstKey.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([k, d]) => {
-      const [company, signature] = k.split('\u0000') as [string, string];
-      return [company, signature, d] as const;
-    });
-  await tx`
-    INSERT INTO webhook_signatures (company_id, signature, delivery_key)
-    SELECT * FROM unnest(${entries.map((e) => e[0])}::text[], ${entries.map((e) => e[1])}::text[], ${entries.map((e) => e[2])}::text[])
-    ON CONFLICT (company_id, signature) DO NOTHING`;
-  const stored = await tx<{ company_id: string; signature: string; delivery_key: string }[]>`
-    SELECT company_id, signature, delivery_key FROM webhook_signatures s
-    JOIN unnest(${entries.map((e) => e[0])}::text[], ${entries.map((e) => e[1])}::text[]) AS m(c, sig)
-      ON s.company_id = m.c AND s.signature = m.sig`;
-  const known = new Map(stored.map((s) => [`${s.company_id}\u0000${s.signature}`, s.delivery_key]));
-  for (const { r, i } of signed) {
-    const k = `${r.companyId}\u0000${r.signature!.value}`;
-    if (known.get(k) !== r.signature!.deliveryKey) results[i] = { kind: 'replayed' };
-  }
-}
-
-/**
- * A token bucket per company in PostgreSQL, so the limit holds across API processes. A request goes
- * through while the bucket holds at least one token and may take it below zero: a batch larger than a
- * minute's allowance is accepted once, and the company then waits until the debt is repaid.
- */
-async function takeTokens(tx: Tx, reqs: WriteRequest[], results: Array<WriteResult | null>): Promise<void> {
-  const caps = new Map<string, number>();
-  reqs.forEach((r, i) => {
-    if (!results[i] && r.ratePerMinute > 0) caps.set(r.companyId, r.ratePerMinute);
-  });
-  if (caps.size === 0) return;
-  const ids = [...caps.keys()].sort();
-  await tx`
-    INSERT INTO webhook_rate_buckets (company_id, tokens, updated_at)
-    SELECT c, t, now() FROM unnest(${ids}::text[], ${ids.map((id) => caps.get(id)!)}::float8[]) AS v(c, t)
-    ON CONFLICT (company_id) DO NOTHING`;
-  const rows = await tx<{ company_id: string; tokens: number; elapsed: number }[]>`
-    SELECT company_id, tokens, GREATEST(EXTRACT(EPOCH FROM (now() - updated_at)), 0)::float8 AS elapsed
-    FROM webhook_rate_buckets WHERE company_id = ANY(${ids}) ORDER BY company_id FOR UPDATE`;
-  const tokens = new Map(
-    rows.map((r) => [
-      r.company_id,
-      Math.min(caps.get(r.company_id)!, r.tokens + (r.elapsed * caps.get(r.company_id)!) / 60),
-    ]),
-  );
-  reqs.forEach((r, i) => {
-    if (results[i] || r.ratePerMinute <= 0) return;
-    const have = tokens.get(r.companyId)!;
-    if (have >= 1) {
-      tokens.set(r.companyId, have - r.alerts.length);
-    } else {
-      results[i] = {
-        kind: 'rate_limited',
-        retryAfterSeconds: Math.max(1, Math.ceil(((1 - have) * 60) / r.ratePerMinute)),
-      };
-    }
-  });
-  await tx`
-    UPDATE webhook_rate_buckets b SET tokens = v.t, updated_at = now()
-    FROM unnest(${ids}::text[], ${ids.map((id) => tokens.get(id)!)}::float8[]) AS v(c, t)
-    WHERE b.company_id = v.c`;
 }
