@@ -2,17 +2,22 @@
 // exceptions (its script by hash, inline styles, blob: workers) only on GET /graphql, only where GraphiQL is served at
 // all. No policy names another origin.
 import type { AddressInfo } from 'node:net';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
+import helmet from 'helmet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { securityHeaders } from '../../api/security-headers.ts';
+import { fixed, securityHeaders } from '../../api/security-headers.ts';
 
 const servers: Array<{ close(): void }> = [];
 
 const SCRIPT_HASH = "'sha256-R2l2ZVRoZVBhZ2VJdHNPd25TY3JpcHRIYXNoSGVyZUFBQUE='";
 
 async function serve(options: { publicUrl: string; graphiql: false | { scriptHash: string } }): Promise<string> {
+  return serveWith(securityHeaders({ ...options, graphqlEndpoint: '/graphql' }));
+}
+
+async function serveWith(headers: RequestHandler): Promise<string> {
   const app = express();
-  app.use(securityHeaders({ ...options, graphqlEndpoint: '/graphql' }));
+  app.use(headers);
   app.all(/.*/, (_req, res) => res.send('ok'));
   const server = app.listen(0, '127.0.0.1');
   servers.push(server);
@@ -67,5 +72,20 @@ describe('security headers', () => {
       expect(outsideOrigins(strict, 'localhost:3000')).toEqual([]);
     }
     expect((await fetch(`${dev}/`)).headers.get('strict-transport-security')).toBeNull();
+  });
+
+  it("sets helmet's own headers, worked out once instead of per request", async () => {
+    const options = {
+      strictTransportSecurity: { maxAge: 600 },
+      contentSecurityPolicy: { useDefaults: false, directives: { 'default-src': ["'self'"] } },
+    };
+    const headersOf = async (url: string) =>
+      [...(await fetch(url)).headers.entries()].filter(([name]) => !['date', 'etag'].includes(name));
+    const once = await headersOf(await serveWith(fixed(helmet(options))));
+    expect(once).toEqual(await headersOf(await serveWith(helmet(options))));
+    expect(once.map(([name]) => name)).toEqual(
+      expect.arrayContaining(['content-security-policy', 'strict-transport-security', 'x-content-type-options']),
+    );
+    expect(once.map(([name]) => name)).not.toContain('x-powered-by');
   });
 });
