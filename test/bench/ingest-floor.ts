@@ -8,6 +8,7 @@ import http from 'node:http';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import type { Sql } from '../../db/sql.ts';
+import type { Job, Result } from './ingest-loadgen.ts';
 
 interface Waiting {
   body: string;
@@ -52,4 +53,27 @@ export async function startFloor(sql: Sql): Promise<{ url: string; close(): Prom
       await sql`DROP TABLE IF EXISTS bench_floor`;
     },
   };
+}
+
+export interface PhaseTools {
+  drive(job: Partial<Job> & Pick<Job, 'url' | 'kind'>): Promise<Result>;
+  meter(): (gen?: Result) => string;
+  report(what: string, r: Result, cpu: string): void;
+}
+
+/** The floor driven as the ceiling is: a second of warm-up, the closed loop, then the open loop at `rate`/s. */
+export async function floorPhases(sql: Sql, t: PhaseTools, rate: number): Promise<{ closed: Result; open: Result }> {
+  const floor = await startFloor(sql);
+  try {
+    await t.drive({ url: floor.url, kind: 'closed', seconds: 1 });
+    let m = t.meter();
+    const closed = await t.drive({ url: floor.url, kind: 'closed' });
+    t.report('floor: bare express + group-committed INSERT', closed, m(closed));
+    m = t.meter();
+    const open = await t.drive({ url: floor.url, kind: 'open' });
+    t.report(`floor, open loop ${rate}/s`, open, m(open));
+    return { closed, open };
+  } finally {
+    await floor.close();
+  }
 }

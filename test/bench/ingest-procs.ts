@@ -4,6 +4,8 @@
 // against the bench's embedded PostgreSQL and Temporal dev server. The router can be stopped and started again, as the
 // bench's "router stopped" reference and drain phases need. Every child dies with the bench.
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { forkApi, type ChildService } from '../../scripts/start-services.ts';
 import { startService, treeTicks, type ServiceProcess } from './storm-procs.ts';
 
@@ -120,3 +122,32 @@ export function machineTicks(): { ours: number; busy: number; steal: number } {
   const v = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1, 9).map(Number);
   return { ours: treeTicks(process.pid), busy: v.reduce((a, b) => a + b) - v[3]! - v[4]! - v[7]!, steal: v[7]! };
 }
+
+/**
+ * A CPU meter from now: called at a phase's end, it reports the machine's CPU in % of one core, ours by part (the
+ * service processes, this process, the load generator's `gen`) and what other processes and the hypervisor took
+ * (pushed on `foreignSeen`).
+ */
+export function cpuMeter(procs: IngestProcs | null, foreignSeen: number[]): (gen?: { cpuMs: number }) => string {
+  const f0 = (v: number) => v.toFixed(0);
+  const [t, c, pc] = [performance.now(), machineTicks(), process.cpuUsage()];
+  const parts = procs && partsMeter(procs);
+  return (gen) => {
+    const [wall, c2, u] = [performance.now() - t, machineTicks(), process.cpuUsage(pc)];
+    const core = (ticks: number) => (ticks * 1000) / wall;
+    const foreign = Math.max(0, core(c2.busy - c.busy) - core(c2.ours - c.ours));
+    foreignSeen.push(foreign + core(c2.steal - c.steal));
+    const own = `${parts ? `${parts()}, bench process` : 'API process'} ${f0((u.user + u.system) / 10 / wall)} %`;
+    const generator = gen ? `, load gen ${f0((gen.cpuMs * 100) / wall)} %` : '';
+    return (
+      `cpu (% of one core, ${cpus().length} cores): ours ${f0(core(c2.ours - c.ours))} % (${own}${generator}), ` +
+      `other processes ${f0(foreign)} %, VM steal ${f0(core(c2.steal - c.steal))} %`
+    );
+  };
+}
+
+/** The load average as `uptime` prints it. */
+export const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');

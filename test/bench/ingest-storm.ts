@@ -75,3 +75,13 @@ export function printTable(rows: string[][]): void {
     );
   }
 }
+
+/** Whether the company's `keys` incidents are all open and decided, with every alert of it in one. */
+export async function incidentsOpened(sql: Sql, companyId: string, keys: number): Promise<boolean> {
+  const [r] = await sql<{ open: number; waiting: number; unlinked: number }[]>`
+    SELECT
+      (SELECT count(*) FROM incidents WHERE company_id = ${companyId} AND status <> 'new')::int AS open,
+      (SELECT count(*) FROM incidents WHERE company_id = ${companyId} AND status = 'new')::int AS waiting,
+      (SELECT count(*) FROM alerts WHERE company_id = ${companyId} AND incident_id IS NULL)::int AS unlinked`;
+  return r!.open >= keys && r!.waiting === 0 && r!.unlinked === 0;
+}
