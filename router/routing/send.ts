@@ -83,6 +83,7 @@ export async function sendLanes(
   const queue = [...sends];
   const runLane = async (): Promise<void> => {
     for (let s = queue.shift(); s && !ctx.stop?.aborted; s = queue.shift()) {
+      const reachedBefore = reached;
       try {
         await signalLane(ctx.temporal, ctx.taskQueue, s, { stop: ctx.stop, deadlineMs: ctx.signalDeadlineMs });
         routed.push(...s.ids);
@@ -91,9 +92,9 @@ export async function sendLanes(
         const kind = ctx.stop?.aborted ? STOPPED : classifyRouteError(err);
         for (const id of s.ids) failed(id, kind);
         // Temporal away: this runner stops, and so does each of the others as its lane fails the same way, so a pass
-        // waits out one signal deadline rather than one per ROUTING_CONCURRENCY lanes. A lone slow lane (Temporal
-        // answering the rest) costs the pass one runner.
-        if (kind.outage) return;
+        // waits out one signal deadline rather than one per ROUTING_CONCURRENCY lanes. A lane that failed while
+        // other lanes reached Temporal failed on its own (one overloaded workflow): the runner goes on.
+        if (kind.outage && reached === reachedBefore) return;
       }
     }
   };
