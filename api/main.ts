@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { migrate } from '../db/migrate.ts';
 import { createSql } from '../db/sql.ts';
 import { loadConfig, requireSecrets } from '../lib/config.ts';
+import { exitAfterDeadline } from '../lib/shutdown-deadline.ts';
 import { fatal } from '../lib/fatal.ts';
 import { createLogger } from '../lib/log.ts';
 import { AlertRouter } from '../router/alert-router.ts';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   console.log(`[api] listening on ${config.publicUrl} (port ${port})`);
 
   const shutdown = async (): Promise<void> => {
+    exitAfterDeadline('api');
     await router?.stop();
     await api.close();
     await connection.close();

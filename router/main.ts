@@ -6,6 +6,7 @@ import { setPriority } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { createSql } from '../db/sql.ts';
 import { loadConfig } from '../lib/config.ts';
+import { exitAfterDeadline } from '../lib/shutdown-deadline.ts';
 import { fatal } from '../lib/fatal.ts';
 import { createLogger } from '../lib/log.ts';
 import { AlertRouter } from './alert-router.ts';
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   const shutdown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    exitAfterDeadline('router');
     // The pass in flight cancels its calls to Temporal, records what it routed and lets go of its partitions; the
     // alerts it had not signalled wait for the next router, uncounted. Nothing new is claimed.
     await router.stop();

@@ -3,6 +3,7 @@ import { setPriority } from 'node:os';
 import { makeTelemetryFilterString, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createSql } from '../db/sql.ts';
 import { loadConfig } from '../lib/config.ts';
+import { exitAfterDeadline } from '../lib/shutdown-deadline.ts';
 import { fatal } from '../lib/fatal.ts';
 import { createLogger, temporalLogger } from '../lib/log.ts';
 import { createWorker, startPatchSchedule, startReportSchedule } from './create-worker.ts';
@@ -41,7 +42,8 @@ async function main(): Promise<void> {
   await startPatchSchedule(connection, config);
   await startReportSchedule(connection, config);
   console.log(`[worker] polling task queue on ${config.temporalAddress}`);
-  // Worker installs SIGINT/SIGTERM handlers that drain in-flight tasks before run() resolves.
+  // Worker installs SIGINT/SIGTERM handlers that drain in-flight tasks before run() resolves; the drain is bounded.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => exitAfterDeadline('worker'));
   await worker.run();
   await connection.close();
   await sql.end();

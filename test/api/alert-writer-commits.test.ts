@@ -104,7 +104,7 @@ describe('the alert writer', () => {
         companyId: own.companyId,
         deliveryId: `${one.alerts[0]!.deliveryId}-${i}`,
       }));
-      return { companyId: own.companyId, ratePerMinute: 60, alerts };
+      return { companyId: own.companyId, ratePerMinute: 6, alerts };
     };
     const bucket = async () =>
       (
@@ -112,14 +112,17 @@ describe('the alert writer', () => {
           SELECT tokens, updated_at AS "updatedAt" FROM webhook_rate_buckets WHERE company_id = ${own.companyId}`
       )[0]!;
     // A minute's allowance at once: accepted, the bucket made full and emptied by the same commit.
-    expect(await writer.write(limited(60))).toMatchObject({ kind: 'stored' });
+    expect(await writer.write(limited(6))).toMatchObject({ kind: 'stored' });
     const emptied = await bucket();
     expect(emptied.tokens).toBe(0);
-    // Refused (under one token): nothing stored, nothing written, so the refill still counts from the last write.
-    expect(await writer.write(limited(1))).toEqual({ kind: 'rate_limited', retryAfterSeconds: 1 });
+    // Refused (under one token: a tenth comes back a second): nothing stored, nothing written, so the refill still
+    // counts from the last write.
+    const refused = await writer.write(limited(1));
+    expect(refused).toMatchObject({ kind: 'rate_limited', retryAfterSeconds: expect.any(Number) });
+    expect(refused.kind === 'rate_limited' && refused.retryAfterSeconds).toBeGreaterThan(1);
     expect(await bucket()).toEqual(emptied);
-    // Two seconds later (the bucket's clock moved back instead of waiting) two tokens have come back.
-    await sql`UPDATE webhook_rate_buckets SET updated_at = updated_at - interval '2 seconds'
+    // Twenty seconds later (the bucket's clock moved back instead of waiting) two tokens have come back.
+    await sql`UPDATE webhook_rate_buckets SET updated_at = updated_at - interval '20 seconds'
       WHERE company_id = ${own.companyId}`;
     expect(await writer.write(limited(1))).toMatchObject({ kind: 'stored' });
     const after = await bucket();

@@ -41,8 +41,11 @@ describe('npm start killed with SIGKILL under load', () => {
     // Its PostgreSQL, Temporal dev server, API processes, router and worker do not outlive it.
     const children = Object.values(before.children);
     expect(children).toHaveLength(4); // two API processes, the alert router, the worker
-    const gone = () => [before.temporal!, before.postgres!, ...children].every((p) => !stillRunning(p));
-    expect(await waitFor(gone, 60_000)).toBe(true);
+    const servers = { temporal: before.temporal!, postgres: before.postgres!, ...before.children };
+    const left = () => Object.entries(servers).filter(([, p]) => stillRunning(p));
+    await waitFor(() => left().length === 0, 60_000);
+    // Named, so a failure says which one outlived it.
+    expect(left().map(([name, p]) => `${name} (pid ${p.pid}): ${p.command}`)).toEqual([]);
 
     running = await start(site, 'node');
     runs.push(running);
