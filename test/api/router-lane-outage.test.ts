@@ -5,7 +5,8 @@ import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AlertRouter } from '../../router/alert-router.ts';
 import { createCompany } from '../helpers/fixtures.ts';
-import { postAlert, startStack, type Stack } from '../helpers/stack.ts';
+import { raiseOnDistinctKeys } from '../helpers/away-temporal.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
 
 /** Distinct keys, each a lane; lanes FIRST_FAILING.. fail, one for each of the 16 runners. */
 const LANES = 60;
@@ -57,17 +58,7 @@ function withFailingLanes() {
 describe('a lane that fails like an outage while Temporal answers the others', () => {
   it('fails alone: the same pass routes every other lane, and the failed ones wait uncounted', async () => {
     const company = await createCompany(stack.sql, { runbooks: [] });
-    // One at a time, so the lanes are signalled in this order.
-    for (let i = 0; i < LANES; i++) {
-      const res = await postAlert(stack.url, company.apiKey, {
-        asset_name: `web-${i}`,
-        signature: 'http_5xx_rate',
-        severity: 'high',
-        message: `5xx on web-${i}`,
-        tool_source: 'Prometheus',
-      });
-      expect(res.status).toBe(202);
-    }
+    await raiseOnDistinctKeys(stack, company, LANES);
     const temporal = withFailingLanes();
     const router = new AlertRouter({
       ...stack.routerOptions,

@@ -4,9 +4,16 @@
 // their alerts, and the next router routes them, each counted once.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awayRouter, awayTemporal, realRouter, startAwayServers, type AwayServers } from '../helpers/away-temporal.ts';
+import {
+  awayRouter,
+  awayTemporal,
+  raiseOnDistinctKeys,
+  realRouter,
+  startAwayServers,
+  type AwayServers,
+} from '../helpers/away-temporal.ts';
 import { createCompany, type TestCompany } from '../helpers/fixtures.ts';
-import { eventually, postAlert, startStack, type Stack } from '../helpers/stack.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 /** Distinct keys: each alert is a lane of its own, more than the 16 a pass signals at once. */
 const LANES = 40;
@@ -24,19 +31,6 @@ afterAll(async () => {
   await servers?.close();
   await stack?.stop();
 });
-
-async function raiseOnDistinctKeys(company: TestCompany): Promise<void> {
-  for (let i = 0; i < LANES; i++) {
-    const res = await postAlert(stack.url, company.apiKey, {
-      asset_name: `web-${i}`,
-      signature: 'http_5xx_rate',
-      severity: 'high',
-      message: `5xx on web-${i}`,
-      tool_source: 'Prometheus',
-    });
-    expect(res.status).toBe(202);
-  }
-}
 
 /** What the company's alerts show: how many are routed, the attempts counted, the errors, the pass marks left. */
 async function state(company: TestCompany) {
@@ -82,7 +76,7 @@ async function routedByTheNext(company: TestCompany): Promise<void> {
 describe('a router whose Temporal is away', () => {
   it('ends its pass after one wave of lanes, counts nothing, and the next router routes them all', async () => {
     const company = await createCompany(stack.sql, { runbooks: [] });
-    await raiseOnDistinctKeys(company);
+    await raiseOnDistinctKeys(stack, company, LANES);
     const away = awayTemporal(servers.refusedPort);
     const router = awayRouter(stack, company, away, DEADLINE_MS);
     try {
@@ -102,7 +96,7 @@ describe('a router whose Temporal is away', () => {
 describe('a router told to stop mid-pass', () => {
   it('cancels the lanes in flight, signals no more, counts nothing, and the next router routes them all', async () => {
     const company = await createCompany(stack.sql, { runbooks: [] });
-    await raiseOnDistinctKeys(company);
+    await raiseOnDistinctKeys(stack, company, LANES);
     const away = awayTemporal(servers.hungPort);
     // Longer than the test: only the stop may end these calls.
     const router = awayRouter(stack, company, away, 600_000);

@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { AlertRouter } from '../../router/alert-router.ts';
 import type { TestCompany } from './fixtures.ts';
-import type { Stack } from './stack.ts';
+import { postAlert, type Stack } from './stack.ts';
 
 export interface AwayServers {
   refusedPort: number;
@@ -77,4 +77,21 @@ export function awayRouter(
     signalDeadlineMs: deadlineMs,
     log: () => undefined,
   });
+}
+
+/**
+ * `lanes` alerts of the company on distinct keys (web-0, web-1…), posted one at a time so the router signals their
+ * lanes in that order. Throws unless each was accepted.
+ */
+export async function raiseOnDistinctKeys(stack: Stack, company: TestCompany, lanes: number): Promise<void> {
+  for (let i = 0; i < lanes; i++) {
+    const res = await postAlert(stack.url, company.apiKey, {
+      asset_name: `web-${i}`,
+      signature: 'http_5xx_rate',
+      severity: 'high',
+      message: `5xx on web-${i}`,
+      tool_source: 'Prometheus',
+    });
+    if (res.status !== 202) throw new Error(`alert web-${i}: ${res.status} ${await res.text()}`);
+  }
 }
