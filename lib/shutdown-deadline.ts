@@ -4,8 +4,11 @@
 // deadline it exits anyway and says so. What it had not finished is durable elsewhere (alerts in PostgreSQL, tasks in
 // Temporal) and is taken up again by the next process.
 
-/** How long a stopping service may take; supervisors such as Kubernetes wait 30 s before SIGKILL. */
-export const SHUTDOWN_DEADLINE_MS = 20_000;
+/**
+ * How long a stopping service may take. Generous: the router and the worker run niced (ROUTER_NICE, WORKER_NICE), and
+ * on a full machine a clean drain of theirs has taken over 20 s; the bound is for a drain that would never end.
+ */
+export const SHUTDOWN_DEADLINE_MS = 45_000;
 
 /** Arms the deadline once; the timer does not keep the process alive if everything else has ended. */
 export function exitAfterDeadline(service: string, ms = SHUTDOWN_DEADLINE_MS): void {
