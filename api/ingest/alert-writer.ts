@@ -1,14 +1,15 @@
 // Group commit for webhook deliveries. A 2xx is only sent once a delivery's rows are committed, but
-// requests that arrive while a commit is under way wait for the next one together: one transaction
-// checks their signatures for replays, takes their rate-limit tokens (delivery-checks.ts) and inserts all
-// their alerts with one multi-row INSERT, which alone is the commit when there is nothing to check. Under
+// requests that arrive while a commit is under way wait for the next one together: one multi-row INSERT takes their
+// companies' rate-limit tokens and stores the alerts under the limit (alert-insert.ts), alone the commit unless a
+// signed request needs its replay check first (delivery-checks.ts, in one transaction with the INSERT). Under
 // load that turns thousands of commits into a few dozen. Routers are woken
 // after the commit (a throttled NOTIFY), so commits never queue on PostgreSQL's notification lock.
 import { ALERT_CHANNEL } from '../../db/channels.ts';
-import type { Sql, TransactionSql as Tx } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import type { Severity } from '../../domain/types.ts';
 import type { AlertStatus } from '../receivers/types.ts';
-import { checkBatch, type BucketWrite } from './delivery-checks.ts';
+import { insertBatch, limitedCompanies, makeBuckets } from './alert-insert.ts';
+import { refuseReplays } from './delivery-checks.ts';
 
 /** Named in db/channels.ts; re-exported for the API code that wakes the routers too. */
 export { ALERT_CHANNEL };
@@ -75,6 +76,8 @@ export class AlertWriter {
   private lastPrune = 0;
   private lastWake = 0;
   private wakeTimer: NodeJS.Timeout | null = null;
+  /** Companies whose rate-limit bucket exists: made once, on a company's first limited request in this process. */
+  private readonly buckets = new Set<string>();
 
   constructor(private readonly opts: AlertWriterOptions) {}
 
@@ -127,19 +130,23 @@ export class AlertWriter {
     for (let attempt = 1; ; attempt++) {
       try {
         const reqs = batch.map((p) => p.req);
-        // With no signed request and no rate limit the batch is one INSERT, atomic by itself: it commits without
+        const newBuckets = limitedCompanies(reqs).filter((c) => !this.buckets.has(c));
+        if (newBuckets.length > 0) {
+          await makeBuckets(this.opts.sql, newBuckets, reqs);
+          for (const c of newBuckets) this.buckets.add(c);
+        }
+        // With no signed request the batch is one INSERT, atomic by itself, rate limits included: it commits without
         // BEGIN and COMMIT, two round trips fewer for every commit on the webhook's path.
-        const lone = reqs.every((r) => !r.signature && !(r.ratePerMinute > 0));
-        const { results, inserted } = lone
+        const { results, inserted, bucketless } = reqs.every((r) => !r.signature)
           ? await insertBatch(
               this.opts.sql,
               reqs,
               reqs.map(() => null),
             )
-          : await this.opts.sql.begin(async (tx) => {
-              const { results: refused, buckets } = await checkBatch(tx, reqs);
-              return insertBatch(tx, reqs, refused, buckets);
-            });
+          : await this.opts.sql.begin(async (tx) => insertBatch(tx, reqs, await refuseReplays(tx, reqs)));
+        // A bucket gone (its company deleted meanwhile) refused its requests for a second; the next commit makes it
+        // again, or fails for a company that is no more.
+        for (const c of bucketless) this.buckets.delete(c);
         batch.forEach((p, i) => p.resolve(results[i]!));
         if (inserted > 0) this.wakeRouters();
         break;
@@ -160,87 +167,4 @@ export class AlertWriter {
       );
     }
   }
-}
-
-/**
- * The alerts of the requests `results` did not refuse, in one INSERT that also writes the rate-limit `buckets` the
- * checks left (and, for duplicates, a read of what an earlier commit stored): atomic by itself, so `tx` is the pool
- * when no check ran, the checks' transaction otherwise.
- */
-async function insertBatch(
-  tx: Tx | Sql,
-  reqs: WriteRequest[],
-  results: Array<WriteResult | null>,
-  buckets: BucketWrite | null = null,
-): Promise<{ results: WriteResult[]; inserted: number }> {
-  // Within the batch, the first row of a delivery id wins; the rest are its duplicates.
-  const byKey = new Map<string, AlertRow>();
-  for (let i = 0; i < reqs.length; i++) {
-    if (results[i]) continue;
-    for (const a of reqs[i]!.alerts) {
-      const key = `${a.companyId}\u0000${a.deliveryId}`;
-      if (!byKey.has(key)) byKey.set(key, a);
-    }
-  }
-  // Always the same order, so two processes inserting overlapping batches take index locks alike.
-  const rows = [...byKey.values()].sort((x, y) => (x.companyId + x.deliveryId < y.companyId + y.deliveryId ? -1 : 1));
-  const inserted = new Set<string>();
-  const ids = new Map<string, string>();
-  if (rows.length > 0) {
-    const col = <K extends keyof AlertRow>(k: K) => rows.map((r) => r[k]);
-    // Each alert's search row (migration 030) is written by the same statement, for the rows it added only: a
-    // duplicate delivery adds neither.
-    const taken = buckets
-      ? tx`taken AS (
-          UPDATE webhook_rate_buckets b SET tokens = v.t, updated_at = now()
-          FROM unnest(${buckets.companyIds}::text[], ${buckets.tokens}::float8[]) AS v(c, t)
-          WHERE b.company_id = v.c),`
-      : tx``;
-    const added = await tx<{ id: string; company_id: string; delivery_id: string }[]>`
-      WITH ${taken} added AS (
-      INSERT INTO alerts (id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
-                          tool_source, status, source_key, labels, receiver)
-      SELECT id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
-             tool_source, status, source_key, labels::jsonb, receiver
-      FROM unnest(${col('id')}::text[], ${col('companyId')}::text[], ${col('deliveryId')}::text[],
-                  ${col('assetName')}::text[], ${col('signature')}::text[], ${col('aggregationKey')}::text[],
-                  ${col('severity')}::text[], ${col('message')}::text[], ${col('toolSource')}::text[],
-                  ${col('status')}::text[], ${col('sourceKey') as (string | null)[]}::text[],
-                  ${rows.map((r) => JSON.stringify(r.labels))}::text[], ${col('receiver')}::text[])
-        AS t(id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
-             tool_source, status, source_key, labels, receiver)
-      ON CONFLICT (company_id, delivery_id) DO NOTHING
-      RETURNING id, company_id, delivery_id, message, asset_name, signature),
-      search AS (
-        INSERT INTO alert_search (alert_id, body)
-        SELECT id, alert_search_text(message, asset_name, signature) FROM added)
-      SELECT id, company_id, delivery_id FROM added`;
-    for (const r of added) {
-      const key = `${r.company_id}\u0000${r.delivery_id}`;
-      inserted.add(key);
-      ids.set(key, r.id);
-    }
-    const missing = rows.filter((r) => !inserted.has(`${r.companyId}\u0000${r.deliveryId}`));
-    if (missing.length > 0) {
-      const existing = await tx<{ id: string; company_id: string; delivery_id: string }[]>`
-        SELECT a.id, a.company_id, a.delivery_id FROM alerts a
-        JOIN unnest(${missing.map((r) => r.companyId)}::text[], ${missing.map((r) => r.deliveryId)}::text[]) AS m(company_id, delivery_id)
-          ON a.company_id = m.company_id AND a.delivery_id = m.delivery_id`;
-      for (const r of existing) ids.set(`${r.company_id}\u0000${r.delivery_id}`, r.id);
-    }
-  }
-
-  const claimed = new Set<string>();
-  const out = reqs.map((req, i): WriteResult => {
-    if (results[i]) return results[i]!;
-    const alerts = req.alerts.map((a) => {
-      const key = `${a.companyId}\u0000${a.deliveryId}`;
-      // Only the first request of a delivery id in this commit may call it new.
-      const fresh = inserted.has(key) && byKey.get(key) === a && !claimed.has(key);
-      if (fresh) claimed.add(key);
-      return { alertId: ids.get(key) ?? a.id, deliveryId: a.deliveryId, duplicate: !fresh };
-    });
-    return { kind: 'stored', alerts };
-  });
-  return { results: out, inserted: inserted.size };
 }

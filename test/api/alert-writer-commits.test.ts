@@ -1,6 +1,7 @@
-// The alert writer's commits on the real PostgreSQL (api/ingest/alert-writer.ts): requests with nothing to check
-// commit as their lone INSERT, with no BEGIN or COMMIT; a signed or rate-limited one gets its transaction; one
-// commit at a time takes every request that arrived meanwhile; each answer comes once its rows are stored.
+// The alert writer's commits on the real PostgreSQL (api/ingest/alert-writer.ts, alert-insert.ts): requests with no
+// signature commit as their lone INSERT, rate limits included, with no BEGIN or COMMIT; a signed one gets its
+// transaction; one commit at a time takes every request that arrived meanwhile; each answer comes once its rows are
+// stored; the limit holds across writers (API processes) sharing a company.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AlertWriter, type AlertRow, type WriteRequest } from '../../api/ingest/alert-writer.ts';
@@ -76,12 +77,12 @@ describe('the alert writer', () => {
     expect(seen.transactions).toBe(0);
   });
 
-  it('gives a rate-limited or signed request its transaction, and still refuses a replay', async () => {
+  it('commits a rate-limited request as its lone INSERT too, gives a signed one its transaction, refuses a replay', async () => {
     const { sql: pool, seen } = counted(sql);
     const writer = new AlertWriter({ sql: pool });
     const limited = request({ ratePerMinute: 600 });
     expect(await writer.write(limited)).toMatchObject({ kind: 'stored' });
-    expect(seen.transactions).toBe(1);
+    expect(seen.transactions).toBe(0);
     const value = `sig-${randomUUID()}`;
     expect(await writer.write(request({ signature: { value, deliveryKey: 'first' } }))).toMatchObject({
       kind: 'stored',
@@ -89,11 +90,11 @@ describe('the alert writer', () => {
     expect(await writer.write(request({ signature: { value, deliveryKey: 'second' } }))).toEqual({
       kind: 'replayed',
     });
-    expect(seen.transactions).toBe(3);
+    expect(seen.transactions).toBe(2);
     expect(await storedIds([limited.alerts[0]!.id])).toEqual([limited.alerts[0]!.id]);
   });
 
-  it("takes a company's tokens with its alerts' INSERT, and a commit that stores nothing leaves the bucket as it was", async () => {
+  it("takes a company's tokens with its alerts' INSERT, and a refused request takes none", async () => {
     const own = await createCompany(sql);
     const writer = new AlertWriter({ sql });
     const limited = (n: number): WriteRequest => {
@@ -115,12 +116,16 @@ describe('the alert writer', () => {
     expect(await writer.write(limited(6))).toMatchObject({ kind: 'stored' });
     const emptied = await bucket();
     expect(emptied.tokens).toBe(0);
-    // Refused (under one token: a tenth comes back a second): nothing stored, nothing written, so the refill still
-    // counts from the last write.
-    const refused = await writer.write(limited(1));
+    // Refused (under one token: a tenth comes back a second): nothing stored and no token taken; the bucket keeps
+    // what it had, refilled for the moments since.
+    const refusedRequest = limited(1);
+    const refused = await writer.write(refusedRequest);
     expect(refused).toMatchObject({ kind: 'rate_limited', retryAfterSeconds: expect.any(Number) });
     expect(refused.kind === 'rate_limited' && refused.retryAfterSeconds).toBeGreaterThan(1);
-    expect(await bucket()).toEqual(emptied);
+    expect(await storedIds([refusedRequest.alerts[0]!.id])).toEqual([]);
+    const kept = await bucket();
+    expect(kept.tokens).toBeGreaterThanOrEqual(emptied.tokens);
+    expect(kept.tokens).toBeLessThan(1);
     // Twenty seconds later (the bucket's clock moved back instead of waiting) two tokens have come back.
     await sql`UPDATE webhook_rate_buckets SET updated_at = updated_at - interval '20 seconds'
       WHERE company_id = ${own.companyId}`;
@@ -129,5 +134,57 @@ describe('the alert writer', () => {
     expect(after.tokens).toBeGreaterThanOrEqual(1);
     expect(after.tokens).toBeLessThan(1.5);
     expect(Date.parse(after.updatedAt)).toBeGreaterThan(Date.parse(emptied.updatedAt));
+  });
+
+  it('decides the requests of one commit in order: each goes through while a token is left before it', async () => {
+    const own = await createCompany(sql);
+    const { sql: pool, seen } = counted(sql);
+    const writer = new AlertWriter({ sql: pool, maxInFlight: 1 });
+    const limited = (n: number): WriteRequest => {
+      const one = request();
+      const alerts = Array.from({ length: n }, (_, i) => ({
+        ...one.alerts[0]!,
+        id: `${one.alerts[0]!.id}-${i}`,
+        companyId: own.companyId,
+        deliveryId: `${one.alerts[0]!.deliveryId}-${i}`,
+      }));
+      return { companyId: own.companyId, ratePerMinute: 6, alerts };
+    };
+    // The first write commits alone; the three limited ones arrive while it is under way and share the next commit.
+    const reqs = [limited(4), limited(3), limited(1)];
+    const [, ...results] = await Promise.all([writer.write(request()), ...reqs.map((r) => writer.write(r))]);
+    expect(seen.transactions).toBe(0);
+    // 6 tokens: 4 leave 2 (at least one: the next goes through), 3 leave -1, and the last is refused until the debt
+    // of 2 tokens is repaid at 6 a minute.
+    expect(results.map((r) => r.kind)).toEqual(['stored', 'stored', 'rate_limited']);
+    expect(results[2]).toEqual({ kind: 'rate_limited', retryAfterSeconds: 20 });
+    const ids = reqs.flatMap((r) => r.alerts.map((a) => a.id));
+    expect(await storedIds(ids)).toEqual(ids.slice(0, 7).sort());
+  });
+
+  it('holds a company to its limit across writers committing at once, and stores exactly what it accepts', async () => {
+    const own = await createCompany(sql);
+    const writers = [new AlertWriter({ sql }), new AlertWriter({ sql })];
+    const started = Date.now();
+    const reqs = Array.from({ length: 400 }, () => {
+      const r = request();
+      return {
+        ...r,
+        companyId: own.companyId,
+        ratePerMinute: 120,
+        alerts: [{ ...r.alerts[0]!, companyId: own.companyId }],
+      };
+    });
+    const results = await Promise.all(reqs.map((r, i) => writers[i % 2]!.write(r)));
+    const seconds = (Date.now() - started) / 1000;
+    const accepted = results.filter((r) => r.kind === 'stored').length;
+    // A full bucket's 120, and what came back while the requests ran (2 a second), never more.
+    expect(accepted).toBeGreaterThanOrEqual(120);
+    expect(accepted).toBeLessThanOrEqual(120 + Math.ceil(seconds * 2));
+    expect(results.filter((r) => r.kind === 'rate_limited')).toHaveLength(400 - accepted);
+    const stored = await sql<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM alerts WHERE company_id = ${own.companyId}`;
+    expect(stored[0]!.n).toBe(accepted);
   });
 });
