@@ -30,6 +30,7 @@ import { requestLog } from './request-log.ts';
 import { createApiMetrics, mayScrape } from './metrics.ts';
 import { createErrorHandler } from './errors.ts';
 import { createWebhooks } from './webhook.ts';
+import { webhookLane } from './webhook-lane.ts';
 import { createSecretBox } from '../lib/secret-box.ts';
 import { createMailer } from '../lib/mailer.ts';
 import { sealLegacyWebhooks } from './tenants/chat-webhooks.ts';
@@ -114,19 +115,24 @@ export async function createApiServer(deps: {
   app.disable('x-powered-by');
   // Off by default: X-Forwarded-For is only believed from the proxies TRUST_PROXY names.
   app.set('trust proxy', config.trustProxy);
-  app.use(
+  // ETags are for what a browser caches; the API's JSON answers are not (a webhook's is computed once and never asked
+  // for again), and express hashed every one. The dashboard's files get theirs from express.static.
+  app.disable('etag');
+  let liveSubscriptions = (): number => 0;
+  const metrics = createApiMetrics({ sql, subscriptions: () => liveSubscriptions(), feed: incidentFeed.stats });
+  // What every request gets, webhooks included (webhookLane below): security headers, its id and access line (the
+  // request's logger is made only when something logs, api/request-log.ts), and its count, from the first middleware
+  // on, so refusals (rate limits, bad signatures, 404s) count too.
+  const everyRequest = [
     securityHeaders({
       publicUrl: config.publicUrl,
       graphiql: graphiql ?? false,
       graphqlEndpoint: yoga.graphqlEndpoint,
     }),
-  );
-  // Request ids and access lines (api/request-log.ts): the request's logger is made only when something logs.
-  app.use(requestLog(logger));
-  // Counted from the first middleware on, so refusals (rate limits, bad signatures, 404s) count too.
-  let liveSubscriptions = (): number => 0;
-  const metrics = createApiMetrics({ sql, subscriptions: () => liveSubscriptions(), feed: incidentFeed.stats });
-  app.use(metrics.track);
+    requestLog(logger),
+    metrics.track,
+  ];
+  app.use(everyRequest);
   app.get('/metrics', (req, res, next) => {
     const ip = proxyAddr(req, app.get('trust proxy fn'));
     if (!mayScrape({ token: config.metricsToken, production: config.production }, req.get('authorization') ?? '', ip)) {
@@ -144,7 +150,7 @@ export async function createApiServer(deps: {
     cloudwatch: deps.cloudwatch,
   });
   await webhooks.start();
-  app.use(webhooks.router);
+  app.use(webhooks.handle);
   app.use(createAuthRoutes({ sql, tokens, idleMinutes: config.sessionIdleMinutes, cookies }));
   // app.all, not app.use: a mount path would be stripped from req.url and yoga would not see its endpoint.
   app.all(yoga.graphqlEndpoint, graphqlBodyLimit(), (req, res, next) => {
@@ -156,9 +162,10 @@ export async function createApiServer(deps: {
     app.get(/^\/(?!api\/|graphql).*/, (_req, res) => res.sendFile(path.join(WEB_DIST, 'index.html')));
   }
   app.use('/api', (_req, res) => res.status(404).json({ error: 'not_found', message: 'No such endpoint' }));
-  app.use(createErrorHandler((line, req) => (req.log ?? logger).error(line)));
+  const onError = createErrorHandler((line, req) => (req.log ?? logger).error(line));
+  app.use(onError);
 
-  const server = createServer(app);
+  const server = createServer(webhookLane(app, [...everyRequest, webhooks.handle], onError));
   const ws = serveGraphqlWs({
     server,
     yoga,

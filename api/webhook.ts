@@ -18,10 +18,16 @@ import { receiverRoutes } from './webhooks/routes.ts';
 export const WEBHOOK_BODY_LIMIT = '4mb';
 
 export interface Webhooks {
-  router: express.Router;
+  /**
+   * Middleware for /api/webhooks/…: the receiver its path names (one map lookup, not a route per receiver tried in
+   * turn), a 404 or 405 for anything else there; other paths go on to `next`.
+   */
+  handle(req: Request, res: Response, next: NextFunction): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+const PREFIX = '/api/webhooks/';
 
 export function createWebhooks(deps: {
   sql: Sql;
@@ -40,35 +46,43 @@ export function createWebhooks(deps: {
   const writer = new AlertWriter({ sql: deps.sql });
   const rejections = new RejectionLog(deps.sql);
   const shared: WebhookDeps = { keys, writer, rejections, episodes: new EventEpisodes(deps.sql) };
-  const router = express.Router();
   const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT });
-  const wrap =
-    (h: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
-      h(req, res).catch(next);
-    };
+  const handlers = new Map<string, (req: Request, res: Response) => Promise<void>>([
+    ['/api/webhooks/alerts', genericHandler(shared)],
+  ]);
+  for (const r of receiverRoutes(shared, { cloudwatch: deps.cloudwatch }))
+    for (const path of r.paths) handlers.set(path, r.handler);
 
-  router.post('/api/webhooks/alerts', raw, wrap(genericHandler(shared)));
-  for (const r of receiverRoutes(shared, { cloudwatch: deps.cloudwatch })) router.post(r.paths, raw, wrap(r.handler));
-  router.all('/api/webhooks/{*rest}', (req, res) => {
-    res.status(req.method === 'POST' ? 404 : 405).json({
-      error: req.method === 'POST' ? 'not_found' : 'method_not_allowed',
-      message:
-        'Webhooks take POST on /api/webhooks/<receiver>: alerts, alertmanager, grafana, events/v2, datadog, cloudwatch, zabbix',
-    });
-  });
-
-  // Body-parser failures (size, a broken stream) arrive here; answer them as the API's own JSON problems.
-  router.use('/api/webhooks', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+  // Body-parser failures (size, a broken stream) are answered as the API's own JSON problems.
+  const bodyFailure = (err: unknown, res: Response, next: NextFunction): void => {
     const e = err as { type?: string; status?: number };
     if (e?.type === 'entity.too.large')
       return void res.status(413).json({ error: 'payload_too_large', message: `Body exceeds ${WEBHOOK_BODY_LIMIT}` });
     if (e?.status && e.status >= 400 && e.status < 500)
       return void res.status(e.status).json({ error: 'bad_request', message: 'The request body could not be read' });
     next(err);
-  });
+  };
 
   return {
-    router,
+    handle(req, res, next) {
+      const query = req.url.indexOf('?');
+      const path = query < 0 ? req.url : req.url.slice(0, query);
+      if (!path.toLowerCase().startsWith(PREFIX)) return next();
+      // As express routes match: any case, one trailing slash or none.
+      const handler = req.method === 'POST' ? handlers.get(path.toLowerCase().replace(/(.)\/$/, '$1')) : undefined;
+      if (!handler) {
+        res.status(req.method === 'POST' ? 404 : 405).json({
+          error: req.method === 'POST' ? 'not_found' : 'method_not_allowed',
+          message:
+            'Webhooks take POST on /api/webhooks/<receiver>: alerts, alertmanager, grafana, events/v2, datadog, cloudwatch, zabbix',
+        });
+        return;
+      }
+      raw(req, res, (err?: unknown) => {
+        if (err) bodyFailure(err, res, next);
+        else handler(req, res).catch(next);
+      });
+    },
     start: () => keys.start(),
     async stop() {
       await keys.stop();
