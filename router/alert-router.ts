@@ -33,6 +33,7 @@ import { WAITING_FOR_ROUTING } from './routing/resolutions.ts';
 import { sendLanes } from './routing/send.ts';
 import { CALL_LISTENERS, type CallLimits } from './routing/signals.ts';
 import { foldSymptomIncidents } from './routing/symptoms.ts';
+import { finishPersonMerges } from './routing/person-merges.ts';
 import { lockKeyOf, PartitionLocks } from './routing/partitions.ts';
 import { beginPass, endPass, failPass, settleDeadPasses } from './routing/passes.ts';
 
@@ -274,7 +275,10 @@ export class AlertRouter {
     return settled;
   }
 
-  /** Merges the incidents host faults took as symptoms, while any wait (their lanes were signalled above). */
+  /**
+   * Merges the incidents host faults took as symptoms, while any wait (their lanes were signalled above), and
+   * finishes people's merges their API left half done, every sweep.
+   */
   private async fold(): Promise<void> {
     // A stopping router leaves the folds to the next one (their marks stay); one under way is cancelled.
     if (this.stopped) return;
@@ -282,6 +286,7 @@ export class AlertRouter {
     this.foldSweptAt = Date.now();
     const o = { limits: this.calls, scope: this.scope };
     this.folding = (await foldSymptomIncidents(this.opts.sql, this.opts.temporal, o)) > 0;
+    await finishPersonMerges(this.opts.sql, this.opts.temporal, o);
   }
 
   private failure(id: string, kind: RouteErrorKind, attempts: number): RouteFailure {

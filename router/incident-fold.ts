@@ -4,12 +4,15 @@
 // in PostgreSQL between the two, where the router and the dashboard read them. The group and the alerts still on
 // their way move first (fence), so none reaches the closed source and opens a second incident of its key; a refused
 // merge puts them back. Every step may run again after a crash: the source refuses a second merge (it is closed),
-// moving alerts twice moves nothing, and the target ignores a source it already took in.
-import type { Client } from '@temporalio/client';
+// moving alerts twice moves nothing, and the target ignores a source it already took in. A person's merge leaves a
+// durable mark with its fence (merge-marks.ts), so a router finishes one whose API went away between the steps.
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../db/sql.ts';
 import type { Severity } from '../domain/types.ts';
 import { absorbIncident, mergeIncident } from '../workflows/messages.ts';
 import type { Actor, IncidentState } from '../workflows/types.ts';
+import { dropMark, finishMark, markMerge, type Fence, type PersonMerge } from './merge-marks.ts';
 import { callTemporal, type CallLimits } from './routing/signals.ts';
 
 /** What a fold reads of each side: fields of the incident projection (api/incident-queries.ts IncidentRecord). */
@@ -36,7 +39,22 @@ export interface FoldOptions {
    * answer (its worker gone) cannot hold up routing; the fold's mark stays for a later pass (routing/symptoms.ts).
    */
   limits?: CallLimits;
+  /**
+   * A person's merge: marked with the fence, its Updates sent with ids of its own (sent again, by the API or a
+   * router finishing it, they are the same Update), its audit line written when the target took the source in.
+   */
+  person?: PersonMerge;
 }
+
+/** The columns of an incident row (alias `t`) a fold reads, as FoldSide names them. */
+export const FOLD_SIDE = (t: string) => `${t}.id, ${t}.company_id AS "companyId", ${t}.workflow_id AS "workflowId",
+  ${t}.asset_name AS "assetName", ${t}.signature, ${t}.alert_count AS "alertCount", ${t}.severity,
+  ${t}.tool_sources AS "toolSources", ${t}.status`;
+
+/** A workflow said no (its validator or handler refused, or it is closed): nothing of that Update happened. */
+export const refusedByWorkflow = (err: unknown): boolean =>
+  (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) ||
+  err instanceof WorkflowNotFoundError;
 
 export const incidentLabel = (i: Pick<FoldSide, 'id' | 'assetName' | 'signature'>) =>
   `${i.assetName} / ${i.signature} (${i.id.slice(0, 8)})`;
@@ -56,25 +74,42 @@ export async function foldIncident(
   // Before the source closes: an alert of its key in flight now would otherwise reach the closed run and open a new
   // incident of the key. Once fenced, it is the target's in PostgreSQL, and a run never opens from alerts another
   // incident owns (workflows/incident-open.ts); the router sends later ones to the target (routing/lanes.ts).
-  const fenced = await fence(sql, source, target);
-  if (!o.sourceMerged) {
+  const person = o.person;
+  const mark = person
+    ? { merge: person, companyId: target.companyId, sourceId: source.id, targetId: target.id, ...common }
+    : null;
+  const fenced = await fence(sql, source, target, mark);
+  let sourceMerged = o.sourceMerged ?? false;
+  if (!sourceMerged) {
     const cmd = { ...common, incidentId: source.id, into: { incidentId: target.id, label: incidentLabel(target) } };
     try {
       await onSide('source', o.limits, temporal, () =>
-        temporal.workflow.getHandle(source.workflowId).executeUpdate(mergeIncident, { args: [cmd] }),
+        temporal.workflow
+          .getHandle(source.workflowId)
+          .executeUpdate(mergeIncident, { args: [cmd], ...(person ? { updateId: `merge-${person.id}` } : {}) }),
       );
     } catch (err) {
-      await unfence(sql, source, target, fenced);
-      throw err;
+      // A person's merge sent again finds its source closed by the first: go on with the target.
+      if (!person || !(await mergedInto(sql, source, target))) {
+        // Anything but a refusal may have reached the source (a lost answer, a worker away): a person's mark and
+        // fence then stay for a router to finish (routing/person-merges.ts); the correlation's own folds keep
+        // their marks in correlation_groups and fence again on their next pass.
+        if (!person || refusedByWorkflow((err as FoldError).cause)) await unfence(sql, source, target, fenced, person);
+        throw err;
+      }
+      sourceMerged = true;
     }
   }
-  const moved =
-    fenced.alertIds.length +
-    (
-      await sql`
+  // A person's mark counts what each attempt moved, in the same statement, for the audit line.
+  const count = person
+    ? sql`, counted AS (UPDATE incident_merges SET moved = moved + (SELECT count(*) FROM m) WHERE id = ${person.id})`
+    : sql``;
+  const [took] = await sql<{ n: number }[]>`
+    WITH m AS (
       UPDATE alerts SET incident_id = ${target.id} WHERE incident_id = ${source.id} AND company_id = ${target.companyId}
-      RETURNING 1`
-    ).length;
+      RETURNING 1) ${count}
+    SELECT count(*)::int AS n FROM m`;
+  const moved = fenced.alertIds.length + took!.n;
   const absorb = {
     ...common,
     incidentId: target.id,
@@ -86,17 +121,27 @@ export async function foldIncident(
       toolSources: source.toolSources,
     },
   };
-  const state = await onSide('target', o.limits, temporal, () =>
-    temporal.workflow.getHandle(target.workflowId).executeUpdate(absorbIncident, { args: [absorb] }),
-  );
+  let state: IncidentState;
+  try {
+    state = await onSide('target', o.limits, temporal, () =>
+      temporal.workflow
+        .getHandle(target.workflowId)
+        .executeUpdate(absorbIncident, { args: [absorb], ...(person ? { updateId: `absorb-${person.id}` } : {}) }),
+    );
+  } catch (err) {
+    // The target refused (resolved meanwhile): nothing more can be done for this merge.
+    if (person && refusedByWorkflow((err as FoldError).cause)) await dropMark(sql, person.id);
+    throw err;
+  }
+  if (person) await finishMark(sql, person.id);
   return { state, moved };
 }
 
-interface Fence {
-  /** The source's groups this fold pointed at the target, with where they pointed before. */
-  groups: Array<{ id: string; was: string | null }>;
-  /** The source's alerts not yet in an incident, linked to the target. */
-  alertIds: string[];
+/** The source's projection says it was merged into the target: a merge sent before took effect. */
+async function mergedInto(sql: Sql, source: FoldSide, target: FoldSide): Promise<boolean> {
+  const [row] = await sql<{ mergedInto: string | null }[]>`
+    SELECT merged_into AS "mergedInto" FROM incidents WHERE id = ${source.id}`;
+  return row?.mergedInto === target.id;
 }
 
 /**
@@ -104,7 +149,12 @@ interface Fence {
  * still on their way (placed by a pass in flight, or queued, in no incident yet) to the target. Under the placement's company lock, so a
  * placement either saw the merge or placed its alerts before this link.
  */
-async function fence(sql: Sql, source: FoldSide, target: FoldSide): Promise<Fence> {
+async function fence(
+  sql: Sql,
+  source: FoldSide,
+  target: FoldSide,
+  mark: Parameters<typeof markMerge>[1] | null,
+): Promise<Fence> {
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext('correlation'), hashtext(${target.companyId}))`;
     const groups = await tx<{ id: string; was: string | null }[]>`
@@ -134,14 +184,16 @@ async function fence(sql: Sql, source: FoldSide, target: FoldSide): Promise<Fenc
           UNION ALL
           SELECT a.id FROM alerts a JOIN placed USING (id) WHERE a.group_id IS NULL)
       RETURNING id`;
-    return { groups, alertIds: alerts.map((a) => a.id) };
+    const fenced = { groups: [...groups], alertIds: alerts.map((a) => a.id) };
+    return mark ? markMerge(tx, mark, fenced) : fenced;
   });
 }
 
 /** The source refused (or could not be reached): its key and its alerts on their way stay its own. */
-async function unfence(sql: Sql, source: FoldSide, target: FoldSide, f: Fence): Promise<void> {
-  if (f.groups.length === 0 && f.alertIds.length === 0) return;
+async function unfence(sql: Sql, source: FoldSide, target: FoldSide, f: Fence, person?: PersonMerge): Promise<void> {
+  if (f.groups.length === 0 && f.alertIds.length === 0 && !person) return;
   await sql.begin(async (tx) => {
+    if (person) await dropMark(tx, person.id);
     await tx`SELECT pg_advisory_xact_lock(hashtext('correlation'), hashtext(${target.companyId}))`;
     await tx`
       UPDATE correlation_groups g SET merged_into = v.was

@@ -1,28 +1,9 @@
 // The append-only audit log: who did what to which company, from where. Writes go through here, inside the
 // transaction of the change they describe, so a change is never without its entry. Secrets never reach `data`.
-import type { Sql, TransactionSql } from '../../db/sql.ts';
+import type { Sql } from '../../db/sql.ts';
 import { toCsv } from '../../domain/csv.ts';
 
-export interface Actor {
-  id: string | null;
-  email: string | null;
-  ip: string | null;
-}
-
-export interface AuditEntry {
-  companyId: string | null;
-  action: string;
-  targetType?: string;
-  targetId?: string;
-  data?: Record<string, unknown>;
-}
-
-export async function audit(sql: Sql | TransactionSql, actor: Actor, e: AuditEntry): Promise<void> {
-  await sql`
-    INSERT INTO audit_log (company_id, actor_id, actor_email, action, target_type, target_id, ip, data)
-    VALUES (${e.companyId}, ${actor.id}, ${actor.email}, ${e.action}, ${e.targetType ?? null}, ${e.targetId ?? null},
-            ${actor.ip}, ${sql.json((e.data ?? {}) as never)})`;
-}
+export { audit, type Actor, type AuditEntry } from '../../db/audit-log.ts';
 
 export interface AuditRecord {
   id: string;

@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Sql, TransactionSql } from '../../db/sql.ts';
 import { hostFaultMatch } from '../../domain/correlate.ts';
 import type { Actor } from '../../workflows/types.ts';
-import { FoldError, foldIncident, type FoldSide } from '../incident-fold.ts';
+import { FOLD_SIDE, FoldError, foldIncident, type FoldSide } from '../incident-fold.ts';
 import type { Stored } from './groups.ts';
 import { CLAIMED_COLUMNS, companiesInScope, type ClaimedAlert, type ScopeOptions } from './queue.ts';
 import type { CallLimits } from './signals.ts';
@@ -67,10 +67,6 @@ interface PendingFold {
   target: (FoldSide & { status: string }) | null;
 }
 
-const SIDE = (t: string) => `${t}.id, ${t}.company_id AS "companyId", ${t}.workflow_id AS "workflowId",
-  ${t}.asset_name AS "assetName", ${t}.signature, ${t}.alert_count AS "alertCount", ${t}.severity,
-  ${t}.tool_sources AS "toolSources", ${t}.status`;
-
 /**
  * Merges the incidents of symptom groups a host fault took into the fault's incident. A person who took the
  * symptom's incident up keeps it. Returns how many are left for a later pass (an incident still starting, or
@@ -84,9 +80,9 @@ export async function foldSymptomIncidents(
   const { limits = {}, scope = {}, limit = 20 } = o;
   const pending = await sql<PendingFold[]>`
     SELECT g.id AS "groupId", g.first_at < now() - make_interval(mins => ${FOLD_WAIT_MINUTES}) AS stale,
-      (SELECT row_to_json(x) FROM (SELECT ${sql.unsafe(SIDE('s'))}, s.merged_into AS "mergedInto"
+      (SELECT row_to_json(x) FROM (SELECT ${sql.unsafe(FOLD_SIDE('s'))}, s.merged_into AS "mergedInto"
          FROM incidents s WHERE s.workflow_id = g.workflow_id) x) AS source,
-      (SELECT row_to_json(x) FROM (SELECT ${sql.unsafe(SIDE('t'))} FROM incidents t WHERE t.workflow_id = f.workflow_id) x)
+      (SELECT row_to_json(x) FROM (SELECT ${sql.unsafe(FOLD_SIDE('t'))} FROM incidents t WHERE t.workflow_id = f.workflow_id) x)
         AS target
     FROM correlation_groups g JOIN correlation_groups f ON f.id = g.merged_into
     WHERE g.absorb_pending AND g.company_id IN (${companiesInScope(sql, scope)}) ORDER BY g.first_at LIMIT ${limit}`;

@@ -109,13 +109,22 @@ export async function audited(
   data: Record<string, unknown>,
 ): Promise<void> {
   // After the workflow accepted it: a refused command changed nothing and is not an action to audit.
-  await audit(ctx.sql, actorOf(ctx), {
-    companyId: incident.companyId,
-    action: AUDIT_ACTIONS[name] ?? `incident.${name}`,
-    targetType: 'incident',
-    targetId: incident.id,
-    data: { signature: incident.signature, assetName: incident.assetName, ...data },
-  });
+  const line = auditLine(ctx, name, incident, data);
+  await audit(ctx.sql, line.actor, line.entry);
+}
+
+/** The audit line of a command on an incident: who, from where, and what (written by `audited`, or with a merge). */
+export function auditLine(ctx: GraphQLContext, name: string, incident: IncidentRecord, data: Record<string, unknown>) {
+  return {
+    actor: actorOf(ctx),
+    entry: {
+      companyId: incident.companyId,
+      action: AUDIT_ACTIONS[name] ?? `incident.${name}`,
+      targetType: 'incident',
+      targetId: incident.id,
+      data: { signature: incident.signature, assetName: incident.assetName, ...data },
+    },
+  };
 }
 
 async function runCommand<C extends IncidentCommand>(

@@ -11,7 +11,7 @@ import { companyScope } from '../../auth.ts';
 import { fromState, getIncident, type IncidentRecord } from '../../incident-queries.ts';
 import { ALERT_CHANNEL } from '../../ingest/alert-writer.ts';
 import { builder, requireUser, type GraphQLContext } from '../builder.ts';
-import { audited, commandOf, notFound, refusal } from './incident-commands.ts';
+import { audited, auditLine, commandOf, notFound, refusal } from './incident-commands.ts';
 import { IncidentRef } from './incident.ts';
 
 const MAX_SOURCES = 20;
@@ -46,21 +46,22 @@ async function mergeIncidents(ctx: GraphQLContext, targetId: string, sourceIds: 
   return ctx.commands.run(target.id, 'mergeIncidents', async () => {
     let state = null;
     for (const source of sources) {
-      let moved: number;
+      // Marked durably with its audit line (router/merge-marks.ts): if this process goes away mid-merge, a router
+      // finishes it as asked, and the line is written once the target took the source in, by whoever finished it.
+      const person = {
+        id: randomUUID(),
+        audit: auditLine(ctx, 'mergeIncidents', target, { source: source.id, ...(comment ? { comment } : {}) }),
+      };
       try {
-        ({ state, moved } = await foldIncident(ctx.sql, ctx.temporal, source, target, {
+        ({ state } = await foldIncident(ctx.sql, ctx.temporal, source, target, {
           actor,
           ...(note ? { comment: note } : {}),
+          person,
         }));
       } catch (err) {
         if (!(err instanceof FoldError)) throw err;
         throw refusal(err.cause, err.side === 'source' ? source : target) ?? err.cause;
       }
-      await audited(ctx, 'mergeIncidents', target, {
-        source: source.id,
-        alertCount: moved,
-        ...(comment ? { comment } : {}),
-      });
     }
     return fromState(state!, target.companyName);
   });
