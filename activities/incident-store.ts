@@ -47,6 +47,11 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
       companyId: string;
       assetName: string;
       alertIds?: string[];
+      /**
+       * The incident the run opens: its own alerts are not another's. A save that linked them in a workflow task
+       * that then timed out is run again by the retried task, which must count them (absent in older runs).
+       */
+      incidentId?: string;
     }): Promise<IncidentContext> {
       // One statement (one round trip): the company's settings, whether the asset is critical, which of the alerts
       // another incident already took, and the earliest alert's labels and signature (for the rotation's category).
@@ -63,7 +68,8 @@ export function createIncidentStoreActivities(deps: IncidentStoreDeps) {
         SELECT c.settings,
           (SELECT critical FROM assets WHERE company_id = c.id AND name = ${input.assetName}) AS critical,
           ARRAY(SELECT id FROM alerts
-                WHERE company_id = c.id AND id = ANY(${ids}::text[]) AND incident_id IS NOT NULL) AS linked,
+                WHERE company_id = c.id AND id = ANY(${ids}::text[]) AND incident_id IS NOT NULL
+                  AND incident_id IS DISTINCT FROM ${input.incidentId ?? null}) AS linked,
           f.labels, f.signature
         FROM companies c
         LEFT JOIN LATERAL (

@@ -79,6 +79,10 @@ export async function openFromAlerts(deps: {
   setContext: (ctx: IncidentContext) => void;
 }): Promise<Opening> {
   const { input, inbox } = deps;
+  // Drawn before the look-up, so the look-up can tell this incident's alerts from an earlier one's: a workflow task
+  // that timed out after its save linked the opening alerts is run again from the same history, draws the same id
+  // (the run's only uuid4, from its seeded generator), and must count those alerts as its own, not as redeliveries.
+  const incidentId = uuid4();
   let ctx: IncidentContext;
   let opening: AlertSignal[] = [];
   let openingRepeats: string[] = [];
@@ -88,6 +92,7 @@ export async function openFromAlerts(deps: {
       companyId: input.companyId,
       assetName: input.assetName,
       alertIds: [...candidates.map((a) => a.alertId), ...candidateRepeats],
+      incidentId,
     });
     deps.setContext(ctx);
     // A redelivery of an alert an earlier incident already handled must not open a second incident.
@@ -110,7 +115,7 @@ export async function openFromAlerts(deps: {
   }
   const opened = T.openIncident(
     {
-      incidentId: uuid4(),
+      incidentId,
       companyId: input.companyId,
       workflowId: deps.run.workflowId,
       runId: deps.run.runId,

@@ -60,4 +60,41 @@ describe('the incident save guard', () => {
     await save(3, 7);
     expect(await row()).toEqual({ version: 3, alertCount: 7 });
   });
+
+  it("counts an opening alert the run's own timed-out task linked as its own, not as an earlier incident's", async () => {
+    const company = await createCompany(sql, { runbooks: [] });
+    const store = createIncidentStoreActivities({ sql, defaultGroupWaitSeconds: 0, defaultApprovalTimeoutSeconds: 60 });
+    const alertIds = [randomUUID(), randomUUID()];
+    for (const id of alertIds) {
+      await sql`
+        INSERT INTO alerts (id, company_id, delivery_id, asset_name, signature, aggregation_key, severity, message,
+                            tool_source, status)
+        VALUES (${id}, ${company.companyId}, ${id}, 'web-2', 'http_5xx', 'web-2|http_5xx', 'high', 'errors', 'Datadog',
+                'firing')`;
+    }
+    const opening = openIncident(
+      {
+        incidentId: randomUUID(),
+        companyId: company.companyId,
+        workflowId: `incident-${randomUUID()}`,
+        runId: randomUUID(),
+        aggregationKey: 'web-2|http_5xx',
+        assetName: 'web-2',
+        signature: 'http_5xx',
+        assetCritical: false,
+        sla: DEFAULT_SLA_POLICY,
+        first: { alertId: alertIds[0]!, severity: 'high', message: 'errors', toolSource: 'Datadog', receivedAt: '' },
+      },
+      new Date().toISOString(),
+    );
+    // The first task of the run saved the incident with its first alert linked, then timed out (a loaded worker).
+    await store.saveIncident({ state: opening, events: [], newAlertIds: [alertIds[0]!] });
+    const look = (incidentId?: string) =>
+      store.loadIncidentContext({ companyId: company.companyId, assetName: 'web-2', alertIds, incidentId });
+    // The retried task looks the alerts up again, under the same incident id: none is another incident's.
+    expect((await look(opening.incidentId)).linkedAlertIds).toEqual([]);
+    // Another run's look-up (a redelivery after that incident) still sees it taken.
+    expect((await look(randomUUID())).linkedAlertIds).toEqual([alertIds[0]]);
+    expect((await look()).linkedAlertIds).toEqual([alertIds[0]]);
+  });
 });
