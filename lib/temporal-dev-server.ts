@@ -30,12 +30,24 @@ export const NO_TEMPORAL_CLI = [
   'else point TEMPORAL_CLI_PATH at one, or set TEMPORAL_ADDRESS to a Temporal server you already run.',
 ].join(' ');
 
-async function waitForFrontend(address: string, child: ChildProcess | null, timeoutMs: number): Promise<void> {
+/** The server stopped before it answered; `output` is the end of what it wrote. */
+class ExitedEarly extends Error {}
+
+async function waitForFrontend(
+  address: string,
+  child: ChildProcess | null,
+  timeoutMs: number,
+  output: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child && (child.exitCode !== null || child.signalCode !== null)) {
-      throw new Error(`temporal server ${describeExit(child.exitCode, child.signalCode)} before it was ready`);
+      const said = output();
+      throw new ExitedEarly(
+        `temporal server ${describeExit(child.exitCode, child.signalCode)} before it was ready` +
+          (said ? `; its last output: ${said}` : ''),
+      );
     }
     try {
       const conn = await Connection.connect({ address, connectTimeout: 1000 });
@@ -59,7 +71,7 @@ async function waitForFrontend(address: string, child: ChildProcess | null, time
  */
 export const DURABLE_FAST_PRAGMAS = ['journal_mode=wal', 'synchronous=full'];
 
-export async function startTemporalDevServer(opts: {
+export interface DevServerOptions {
   dbFilename?: string;
   port?: number;
   uiPort?: number | null;
@@ -68,7 +80,24 @@ export async function startTemporalDevServer(opts: {
   /** `--sqlite-pragma` values for the database file; DURABLE_FAST_PRAGMAS by default. */
   sqlitePragmas?: string[];
   log?: (line: string) => void;
-}): Promise<DevServer> {
+}
+
+/**
+ * Starts the dev server, on a free port unless `port` names one. A port found free can be taken by another process
+ * before the server binds it (a busy test machine opens ports all the time): a server on a port of our choosing that
+ * stops before it is ready is started once more on another, and the error, if any, quotes what the server said.
+ */
+export async function startTemporalDevServer(opts: DevServerOptions): Promise<DevServer> {
+  try {
+    return await startOnce(opts);
+  } catch (err) {
+    if (opts.port || !(err instanceof ExitedEarly)) throw err;
+    opts.log?.(`Temporal dev server: ${err.message}; starting it again on another port`);
+    return startOnce(opts);
+  }
+}
+
+async function startOnce(opts: DevServerOptions): Promise<DevServer> {
   const port = opts.port ?? (await freePort());
   const what = 'the Temporal dev server (TEMPORAL_PORT, or set TEMPORAL_ADDRESS to use a running server)';
   if (opts.port) await assertPortFree(opts.port, what);
@@ -90,7 +119,11 @@ export async function startTemporalDevServer(opts: {
   // SIGTERM when this process dies, even by SIGKILL (see dieWithParent), so no server outlives npm start.
   const [program, programArgs] = dieWithParent(cli, args, 'SIGTERM');
   const child = spawn(program, programArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const forward = (chunk: Buffer) => opts.log?.(chunk.toString().trimEnd());
+  let tail = '';
+  const forward = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-2000);
+    opts.log?.(chunk.toString().trimEnd());
+  };
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);
   const spawned = new Promise<void>((resolve, reject) => {
@@ -111,7 +144,7 @@ export async function startTemporalDevServer(opts: {
     await stopChild(child, [['SIGTERM', 10_000]]);
   };
   try {
-    await waitForFrontend(address, child, 60_000);
+    await waitForFrontend(address, child, 60_000, () => tail.trim());
   } catch (err) {
     await stop();
     throw err;
