@@ -95,6 +95,12 @@ export interface DecideInput {
   /** Who asked for this decision (redecideIncident); absent for the workflow's own. */
   requestedBy?: string;
   /**
+   * The decision record's id, named by the workflow from the incident's state, so a workflow task run again (it timed
+   * out after the decision) or a retried activity writes the one record, not a second beside it. Absent in runs
+   * recorded before: a new id each time.
+   */
+  recordId?: string;
+  /**
    * The rules decide whatever provider the settings name: the workflow runs this as a local activity because its
    * context said the company decides by its rules, and no LLM call may hold its workflow task open.
    */
@@ -145,7 +151,7 @@ export function createDecisionActivities(deps: DecisionDeps) {
         },
         { ...keys, config, logFailure, ...(progress ? { onText: (t: string) => progress.update(t) } : {}) },
       ).finally(() => progress?.finish());
-      const decisionId = await insertDecisionRecord(deps.sql, input, record, input.requestedBy ?? null);
+      const decisionId = await insertDecisionRecord(deps.sql, input, record, input.requestedBy ?? null, input.recordId);
       return { ...decision, decisionId };
     },
   };

@@ -76,6 +76,8 @@ export async function decideIncident(deps: DecideDeps): Promise<void> {
       signature: s.signature,
       severity: s.severity,
       alertCount: s.alertCount,
+      // The same in a workflow task run again: one record per decision (activities/decision/store.ts).
+      recordId: `dec-${s.incidentId}-v${s.version}`,
     };
     // Locally, the rules decide even if the company named a provider since the context was read: no LLM call may
     // hold the workflow task open.

@@ -124,6 +124,7 @@ export function registerRedecide(deps: RedecideDeps): void {
           severity: s.severity,
           alertCount: s.alertCount,
           requestedBy: cmd.actor.email,
+          recordId: `dec-${s.incidentId}-v${s.version}-asked`,
         });
         // The incident may have moved on while the model answered (resolved, a run asked for by hand).
         const now = deps.state();

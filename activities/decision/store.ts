@@ -32,13 +32,16 @@ export async function insertDecisionRecord(
   ids: { incidentId: string; companyId: string },
   r: DecisionRecordDraft,
   requestedBy: string | null = null,
+  recordId?: string,
 ): Promise<string> {
-  const id = `dec-${randomUUID()}`;
+  // Written once under its id: the same decision asked again (a retried workflow task or activity) keeps the first.
+  const id = recordId ?? `dec-${randomUUID()}`;
   await sql`
     INSERT INTO decisions (id, incident_id, company_id, provider, model, prompt_version, input_digest, output,
                            latency_ms, tokens_in, tokens_out, fallback_reason, requested_by)
     VALUES (${id}, ${ids.incidentId}, ${ids.companyId}, ${r.provider}, ${r.model}, ${r.promptVersion},
             ${r.inputDigest}, ${sql.json(r.output as never)}, ${r.latencyMs}, ${r.tokensIn}, ${r.tokensOut},
-            ${r.fallbackReason}, ${requestedBy})`;
+            ${r.fallbackReason}, ${requestedBy})
+    ON CONFLICT (id) DO NOTHING`;
   return id;
 }

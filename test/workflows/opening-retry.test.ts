@@ -121,6 +121,10 @@ describe("an incident's first workflow task timing out after its save", () => {
         return r && r.alertCount === 3 && r.linked === 3 ? r : undefined;
       }, 'the row to count and link 3');
       expect(row).toEqual({ alertCount: 3, linked: 3 });
+      // Decided once: the retried task's decision is the same record, not a second one beside it.
+      const decisions = await stack.sql<{ provider: string }[]>`
+        SELECT provider FROM decisions WHERE incident_id = ${first!.id}`;
+      expect(decisions).toEqual([{ provider: 'rules' }]);
       await handle.terminate('test done');
     } finally {
       await second.stop();
