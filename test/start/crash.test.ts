@@ -1,11 +1,23 @@
 // `npm start` killed with SIGKILL under load comes back on the same data: every alert it answered 2xx before the
 // kill is stored and routed after the restart, and nothing is left running after the final Ctrl-C.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { stillRunning } from '../../lib/pid-file.ts';
 import { interrupt, killGroup, load, newSite, nothingLeft, pidsOf, sleep, start, waitFor } from './helpers.ts';
 import { waitRouted, type Running, type Site } from './helpers.ts';
+
+/** A survivor's state, kernel wait channel, parent and CPU ticks so far, from /proc (for a failure's message). */
+function doing(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8') || '-';
+    return `state ${f[0]}, waiting in ${wchan}, parent ${f[1]}, ${Number(f[11]) + Number(f[12])} CPU ticks`;
+  } catch {
+    return 'gone';
+  }
+}
 
 let site: Site | null = null;
 let running: Running | null = null;
@@ -44,8 +56,8 @@ describe('npm start killed with SIGKILL under load', () => {
     const servers = { temporal: before.temporal!, postgres: before.postgres!, ...before.children };
     const left = () => Object.entries(servers).filter(([, p]) => stillRunning(p));
     await waitFor(() => left().length === 0, 60_000);
-    // Named, so a failure says which one outlived it.
-    expect(left().map(([name, p]) => `${name} (pid ${p.pid}): ${p.command}`)).toEqual([]);
+    // Named, so a failure says which one outlived it and what it was doing (its state, where it sleeps, its CPU).
+    expect(left().map(([name, p]) => `${name} (pid ${p.pid}, ${doing(p.pid)}): ${p.command}`)).toEqual([]);
 
     running = await start(site, 'node');
     runs.push(running);
