@@ -233,7 +233,8 @@ describe('dashboard (real browser)', () => {
     await expect
       .poll(() => detail.getByTestId('alert-state').allTextContents(), { timeout: UI_TIMEOUT })
       .toEqual(expect.arrayContaining([expect.stringContaining('recovery')]));
-    expect(await detail.textContent()).toContain('recovered at its source');
+    // The timeline's line comes with its own live update, which may follow the alerts' page: wait for it too.
+    await expect.poll(() => detail.textContent(), { timeout: UI_TIMEOUT }).toContain('recovered at its source');
   });
 
   it('says why alerts are together, silences an incident from its page, and lists what the silence muted', async () => {
