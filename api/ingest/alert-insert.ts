@@ -50,14 +50,14 @@ function planLimits(reqs: WriteRequest[], results: Array<WriteResult | null>): L
   return limits;
 }
 
-/** The rate-limited companies of a commit whose buckets this process has not seen yet (a company's first request). */
+/** The rate-limited companies of a commit (the writer makes the buckets of those it has not seen yet). */
 export function limitedCompanies(reqs: WriteRequest[]): string[] {
   return [...new Set(reqs.filter((r) => r.ratePerMinute > 0).map((r) => r.companyId))];
 }
 
-/** Makes the companies' buckets, full, where there are none yet. */
+/** Makes the companies' buckets, full (a minute's allowance of their limited requests), where there are none yet. */
 export async function makeBuckets(sql: Sql, companies: string[], reqs: WriteRequest[]): Promise<void> {
-  const rate = new Map(reqs.map((r) => [r.companyId, r.ratePerMinute]));
+  const rate = new Map(reqs.filter((r) => r.ratePerMinute > 0).map((r) => [r.companyId, r.ratePerMinute]));
   await sql`
     INSERT INTO webhook_rate_buckets (company_id, tokens, updated_at)
     SELECT c, t, now() FROM unnest(${companies}::text[], ${companies.map((c) => rate.get(c)!)}::float8[]) AS v(c, t)
