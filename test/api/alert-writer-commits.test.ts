@@ -55,6 +55,18 @@ function request(extra: Partial<WriteRequest> = {}): WriteRequest {
   return { companyId: company.companyId, ratePerMinute: 0, alerts: [row], ...extra };
 }
 
+/** A request of `n` alerts for `companyId`, held to 6 alerts a minute. */
+function limitedRequest(companyId: string, n: number): WriteRequest {
+  const one = request();
+  const alerts = Array.from({ length: n }, (_, i) => ({
+    ...one.alerts[0]!,
+    id: `${one.alerts[0]!.id}-${i}`,
+    companyId,
+    deliveryId: `${one.alerts[0]!.deliveryId}-${i}`,
+  }));
+  return { companyId, ratePerMinute: 6, alerts };
+}
+
 const storedIds = async (ids: string[]) =>
   (await sql<{ id: string }[]>`SELECT id FROM alerts WHERE id = ANY(${ids}) ORDER BY id`).map((r) => r.id);
 
@@ -97,16 +109,7 @@ describe('the alert writer', () => {
   it("takes a company's tokens with its alerts' INSERT, and a refused request takes none", async () => {
     const own = await createCompany(sql);
     const writer = new AlertWriter({ sql });
-    const limited = (n: number): WriteRequest => {
-      const one = request();
-      const alerts = Array.from({ length: n }, (_, i) => ({
-        ...one.alerts[0]!,
-        id: `${one.alerts[0]!.id}-${i}`,
-        companyId: own.companyId,
-        deliveryId: `${one.alerts[0]!.deliveryId}-${i}`,
-      }));
-      return { companyId: own.companyId, ratePerMinute: 6, alerts };
-    };
+    const limited = (n: number) => limitedRequest(own.companyId, n);
     const bucket = async () =>
       (
         await sql<{ tokens: number; updatedAt: string }[]>`
@@ -140,16 +143,7 @@ describe('the alert writer', () => {
     const own = await createCompany(sql);
     const { sql: pool, seen } = counted(sql);
     const writer = new AlertWriter({ sql: pool, maxInFlight: 1 });
-    const limited = (n: number): WriteRequest => {
-      const one = request();
-      const alerts = Array.from({ length: n }, (_, i) => ({
-        ...one.alerts[0]!,
-        id: `${one.alerts[0]!.id}-${i}`,
-        companyId: own.companyId,
-        deliveryId: `${one.alerts[0]!.deliveryId}-${i}`,
-      }));
-      return { companyId: own.companyId, ratePerMinute: 6, alerts };
-    };
+    const limited = (n: number) => limitedRequest(own.companyId, n);
     // The first write commits alone; the three limited ones arrive while it is under way and share the next commit.
     const reqs = [limited(4), limited(3), limited(1)];
     const [, ...results] = await Promise.all([writer.write(request()), ...reqs.map((r) => writer.write(r))]);
