@@ -16,23 +16,26 @@ export const TEST_ENCRYPTION_KEY = 'test-encryption-key-that-is-long-enough';
  * API creates (comp-<uuid>) is of the family.
  */
 const FIXTURE_FAMILY = 'comp-t';
-/**
- * One token per test file: vitest runs each file in a fresh module graph (pool 'forks', isolate left at its default,
- * true), so this module-level value differs between files and is shared by the stacks and fixtures of one file.
- */
-const FILE_COMPANY_PREFIX = `${FIXTURE_FAMILY}${randomUUID().slice(0, 8)}-`;
+/** A fresh token of the family, for one test file. */
+const newFilePrefix = (): string => `${FIXTURE_FAMILY}${randomUUID().slice(0, 8)}-`;
 
 /**
  * What every router a test stack starts claims: this file's fixture companies, and companies made by other paths
  * (GraphQL, hand-written rows), as every router may; never another file's fixture companies. Test files share one
  * database, and a router of another file (held, or refusing as Temporal does in an outage test) must not claim or
- * back off this file's alerts.
+ * back off this file's alerts. One token per test file: test/file-setup.ts draws a new one before each file, as
+ * test files share one module graph (vitest.config.ts) and a module-level value would outlive its file.
  */
-export const FILE_COMPANY_SCOPE: CompanyScope = { idPrefix: FILE_COMPANY_PREFIX, sharedUnlessPrefix: FIXTURE_FAMILY };
+export const FILE_COMPANY_SCOPE: CompanyScope = { idPrefix: newFilePrefix(), sharedUnlessPrefix: FIXTURE_FAMILY };
+
+/** Draws this file's token (test/file-setup.ts): stacks and fixtures made from now on use it. */
+export function renewFileCompanyScope(): void {
+  FILE_COMPANY_SCOPE.idPrefix = newFilePrefix();
+}
 
 /** A fresh id of this file's fixture family, for a test writing its company row by hand. */
 export function fixtureCompanyId(suffix = randomUUID().slice(0, 8)): string {
-  return `${FILE_COMPANY_PREFIX}${suffix}`;
+  return `${FILE_COMPANY_SCOPE.idPrefix}${suffix}`;
 }
 
 export interface TestCompany {

@@ -1,6 +1,6 @@
 // The worker's Prometheus endpoint (WORKER_METRICS_ADDRESS): Temporal's own metrics and ours, counted by the
-// activity interceptor as a real incident is decided and remediated (dry run) on the real stack. Runs in its own
-// process (vitest forks per file), so this file installs the Temporal Runtime with the exporter first.
+// activity interceptor as a real incident is decided and remediated (dry run) on the real stack. Runs in a process
+// of its own (OWN_PROCESS in vitest.config.ts), so this file installs the Temporal Runtime with the exporter first.
 import { Runtime } from '@temporalio/worker';
 import parsePrometheusTextFormat, { type PromFamily } from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
