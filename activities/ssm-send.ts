@@ -48,7 +48,7 @@ const commentFor = (incidentId: string, attempt: number): string =>
 type SendState =
   { kind: 'recorded'; commandId: string } | { kind: 'unsent' } | { kind: 'maybe_sent'; marker: string; ageMs: number };
 
-export function createSender(sql: Sql) {
+export function createSender(sql: Sql, overlapWaitMs = SEND_OVERLAP_WAIT_MS) {
   async function sendState(incidentId: string, attempt: number): Promise<SendState> {
     // The marker travels as PostgreSQL's own text: a JavaScript Date would drop its microseconds, and a try taking
     // over compares it exactly.
@@ -142,7 +142,7 @@ export function createSender(sql: Sql) {
    */
   async function sendOnce(input: SendInput, claim: ClaimRow, client: SSMClient): Promise<string> {
     const comment = commentFor(input.incidentId, input.attempt);
-    const waitUntil = Date.now() + SEND_OVERLAP_WAIT_MS;
+    const waitUntil = Date.now() + overlapWaitMs;
     for (let round = 0; round < 100; round++) {
       const state = await sendState(input.incidentId, input.attempt);
       if (state.kind === 'recorded') return state.commandId;

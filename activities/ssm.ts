@@ -41,6 +41,8 @@ export interface SsmDeps {
   roles?: RoleAssumer;
   /** The install's blast-radius defaults and ceilings (lib/config.ts); unset = domain/blast-radius.ts's. */
   blastRadius?: { defaults: BlastRadiusLimits; ceilings: BlastRadiusLimits };
+  /** Tests: how long a send waits for an overlapping try's command (domain/ssm-timing.ts SEND_OVERLAP_WAIT_MS). */
+  sendOverlapWaitMs?: number;
 }
 
 /**
@@ -88,7 +90,7 @@ export function createSsmActivities(deps: SsmDeps) {
 
   const { clientFor } = createSsmClients(sql, roles, deps);
   const { renderedCommands, targetsOf } = createRunPlanner(sql);
-  const sender = createSender(sql);
+  const sender = createSender(sql, deps.sendOverlapWaitMs);
 
   return {
     async sendSsmCommand(input: SendSsmCommandInput): Promise<SsmCommandRef> {

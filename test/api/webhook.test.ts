@@ -239,13 +239,18 @@ describe('webhook', () => {
     const { AlertRouter } = await import('../../router/alert-router.ts');
     // Nothing listens on port 1: every signal fails as it would with Temporal down.
     const deadConnection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
-    const down = new AlertRouter({ ...stack.routerOptions, temporal: new Client({ connection: deadConnection }) });
+    // A signal deadline of 2 s rather than the 10 s of router/routing/signals.ts: the same failure, sooner.
+    const down = new AlertRouter({
+      ...stack.routerOptions,
+      temporal: new Client({ connection: deadConnection }),
+      signalDeadlineMs: 2_000,
+    });
     await down.start();
     const res = await postAlert(stack.url, company.apiKey, { ...valid, asset_name: 'srv-outage' });
     expect(res.status).toBe(202);
     const { alert_id: alertId } = (await res.json()) as { alert_id: string };
-    // Each lane the dead router tries waits out its 10 s signal deadline (router/routing/signals.ts), and alerts of
-    // companies no fixture made, left unrouted in the shared database, may be tried first: a generous bound.
+    // Each lane the dead router tries waits out its signal deadline, and alerts of companies no fixture made, left
+    // unrouted in the shared database, may be tried first: a generous bound.
     const failed = await eventually(
       async () => {
         const [a] = await stack.sql<{ route_attempts: number; route_error: string | null; routed_at: string | null }[]>`

@@ -105,6 +105,8 @@ describe('sendSsmCommand, one attempt', () => {
       region: 'us-east-1',
       pollIntervalMs: 50,
       endpoint: proxy.url,
+      // A try finding another's mark waits a second for it, not 15: what follows the wait is the same.
+      sendOverlapWaitMs: 1_000,
     });
 
   it('commits the claim before SSM is called: a session killed mid-call leaves it, and the retry finds the command', async () => {
